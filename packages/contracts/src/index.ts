@@ -1,0 +1,7 @@
+export * from './credential-key';
+export * from './errors';
+export * from './integration';
+export * from './kinds';
+export * from './store-file';
+export * from './api';
+export * from './wizard';

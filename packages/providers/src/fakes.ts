@@ -1,0 +1,5 @@
+// Loopback fakes of every upstream, for tests and the sandbox.
+export * from './testing/fake-server';
+export * from './testing/subject-token';
+export * from './testing/workload-issuer';
+export * from './testing/context';

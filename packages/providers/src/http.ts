@@ -1,0 +1,176 @@
+import { rootCertificates as nodeRoots } from 'node:tls';
+import { ProviderError } from '@alphaswarm/contracts';
+import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
+
+export interface HttpClientOptions {
+  connectTimeoutMs?: number;
+  totalTimeoutMs?: number;
+  maxBodyBytes?: number;
+  /** Extra PEM CA bundle to trust (added to Node's defaults). */
+  ca?: string;
+  userAgent?: string;
+}
+
+export interface HttpRequest {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  headers?: Record<string, string>;
+  /** Raw body; or `json` to send JSON. */
+  body?: string;
+  json?: unknown;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-cased names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  body: string;
+  url: string;
+}
+
+const DEFAULTS = { connectTimeoutMs: 5_000, totalTimeoutMs: 15_000, maxBodyBytes: 1024 * 1024 };
+
+/**
+ * The one way providers speak plain HTTP: undici with connect and total timeouts, a bounded
+ * response size, and no redirects followed (a 3xx comes back as-is, so a token is never
+ * replayed to another host). Network failures become ProviderErrors naming the upstream.
+ */
+export class HttpClient {
+  readonly dispatcher: Dispatcher;
+  readonly options: Required<Omit<HttpClientOptions, 'ca'>> & { ca?: string };
+
+  constructor(options: HttpClientOptions = {}) {
+    this.options = {
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      totalTimeoutMs: options.totalTimeoutMs ?? DEFAULTS.totalTimeoutMs,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+      userAgent: options.userAgent ?? 'alphaswarm-admin/1',
+      ...(options.ca ? { ca: options.ca } : {}),
+    };
+    this.dispatcher = new Agent({
+      connectTimeout: this.options.connectTimeoutMs,
+      headersTimeout: this.options.totalTimeoutMs,
+      bodyTimeout: this.options.totalTimeoutMs,
+      connections: 128,
+      ...(options.ca ? { connect: { ca: [...rootCertificates(), options.ca] } } : {}),
+    });
+  }
+
+  async request(upstream: string, url: string, req: HttpRequest = {}): Promise<HttpResponse> {
+    const timeoutMs = req.timeoutMs ?? this.options.totalTimeoutMs;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new TimeoutSignal()), timeoutMs);
+    const onOuterAbort = () => controller.abort(req.signal?.reason);
+    req.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const headers: Record<string, string> = {
+      'user-agent': this.options.userAgent,
+      accept: 'application/json',
+      ...req.headers,
+    };
+    let body = req.body;
+    if (req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers['content-type'] ??= 'application/json';
+    }
+    try {
+      const res = await this.dispatcher.request({
+        origin: new URL(url).origin,
+        path: new URL(url).pathname + new URL(url).search,
+        method: req.method ?? 'GET',
+        headers,
+        body: body ?? null,
+        signal: controller.signal,
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > this.options.maxBodyBytes) {
+          res.body.destroy();
+          throw new ProviderError(
+            'upstream_unavailable',
+            upstream,
+            `${upstream} answered with a response larger than ${this.options.maxBodyBytes} bytes; refusing to read it.`,
+            { status: res.statusCode },
+          );
+        }
+        chunks.push(chunk as Buffer);
+      }
+      const flat: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+      }
+      return { status: res.statusCode, headers: flat, body: Buffer.concat(chunks).toString('utf8'), url };
+    } catch (error) {
+      throw toProviderError(error, upstream, controller.signal, timeoutMs);
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onOuterAbort);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}
+
+class TimeoutSignal extends Error {}
+
+function toProviderError(error: unknown, upstream: string, signal: AbortSignal, timeoutMs: number): ProviderError {
+  if (error instanceof ProviderError) return error;
+  const timedOut =
+    signal.reason instanceof TimeoutSignal ||
+    error instanceof undiciErrors.HeadersTimeoutError ||
+    error instanceof undiciErrors.BodyTimeoutError ||
+    error instanceof undiciErrors.ConnectTimeoutError;
+  if (timedOut) {
+    return new ProviderError(
+      'upstream_timeout',
+      upstream,
+      `${upstream} did not answer within ${Math.round(timeoutMs / 100) / 10} s. It may be down or slow; try again later.`,
+    );
+  }
+  const code = (error as { code?: string } | null)?.code;
+  return new ProviderError(
+    'upstream_unavailable',
+    upstream,
+    `Could not reach ${upstream}${code ? ` (${code})` : ''}. Check the endpoint configuration and network, then try again.`,
+  );
+}
+
+/** Parse a JSON body; a garbled one is the upstream's fault, reported as such. */
+export function parseJson(upstream: string, res: HttpResponse): unknown {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new ProviderError(
+      'upstream_unavailable',
+      upstream,
+      `${upstream} answered HTTP ${res.status} with a body that is not valid JSON.`,
+      { status: res.status },
+    );
+  }
+}
+
+/**
+ * Seconds to wait before retrying, from `Retry-After` (seconds or HTTP date) or Docker Hub's
+ * `X-Retry-After` (a unix timestamp). Undefined when neither is usable.
+ */
+export function retryAfterSeconds(headers: Record<string, string>, now: Date): number | undefined {
+  const raw = headers['retry-after'];
+  if (raw !== undefined) {
+    if (/^\d+$/.test(raw.trim())) return Number(raw.trim());
+    const date = Date.parse(raw);
+    if (!Number.isNaN(date)) return Math.max(0, Math.ceil((date - now.getTime()) / 1000));
+  }
+  const unix = headers['x-retry-after'];
+  if (unix !== undefined && /^\d+$/.test(unix.trim())) {
+    return Math.max(0, Number(unix.trim()) - Math.floor(now.getTime() / 1000));
+  }
+  return undefined;
+}
+
+function rootCertificates(): string[] {
+  return [...nodeRoots];
+}

@@ -1,0 +1,30 @@
+import type { CloudKind, IntegrationKind, PatKind } from '@alphaswarm/contracts';
+import { awsProvider } from './aws';
+import { azureProvider } from './azure';
+import { cloudflareProvider } from './cloudflare';
+import { dockerHubProvider } from './docker-hub';
+import { gcpProvider } from './gcp';
+import { huggingfaceProvider } from './huggingface';
+import type { CloudProvider, PatProvider, Provider } from './types';
+
+/** The one place a kind is wired in: adding a kind is its folder plus one line here. */
+export const providers = {
+  huggingface: huggingfaceProvider,
+  docker_hub: dockerHubProvider,
+  cloud_aws: awsProvider,
+  cloud_azure: azureProvider,
+  cloud_gcp: gcpProvider,
+  cloud_cloudflare: cloudflareProvider,
+} satisfies Record<IntegrationKind, Provider>;
+
+export function providerFor(kind: IntegrationKind): Provider {
+  return providers[kind] as Provider;
+}
+
+export function patProvider(kind: PatKind): PatProvider {
+  return providers[kind] as PatProvider;
+}
+
+export function cloudProvider(kind: CloudKind): CloudProvider {
+  return providers[kind] as unknown as CloudProvider;
+}
