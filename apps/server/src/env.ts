@@ -1,0 +1,77 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const bool = z.enum(['on', 'off', 'true', 'false', '1', '0']).transform((v) => v === 'on' || v === 'true' || v === '1');
+const seconds = z.coerce.number().int().min(0).max(31_536_000);
+const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
+
+const EnvSchema = z.object({
+  ALPHASWARM_ENV: z.enum(['development', 'test', 'production', 'sandbox']).default('development'),
+  ALPHASWARM_ADMIN_DB_PATH: z.string().min(1).optional(),
+  ALPHASWARM_ADMIN_INTEGRATIONS_KEY: z.string().min(1).optional(),
+  ALPHASWARM_ADMIN_INTEGRATIONS_PATH: z.string().min(1).optional(),
+  ALPHASWARM_ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
+  ALPHASWARM_ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(8700),
+  ALPHASWARM_ADMIN_PUBLIC_URL: url.optional(),
+  ALPHASWARM_ADMIN_OIDC_ISSUER: url.optional(),
+  ALPHASWARM_ADMIN_OIDC_AUDIENCE: z.string().min(1).optional(),
+  ALPHASWARM_ADMIN_OIDC_JWKS_URL: url.optional(),
+  ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: seconds.default(600),
+  ALPHASWARM_ADMIN_EMBEDDED_IDP: bool.optional(),
+  ALPHASWARM_ADMIN_HEALTH_INTERVAL: seconds.default(3600),
+  ALPHASWARM_ADMIN_HEALTH_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
+  ALPHASWARM_ADMIN_HF_ENDPOINT: url.default('https://huggingface.co'),
+  ALPHASWARM_ADMIN_DOCKERHUB_URL: url.default('https://hub.docker.com'),
+  ALPHASWARM_ADMIN_AWS_REGION: z.string().min(1).default('us-east-1'),
+  ALPHASWARM_ADMIN_GCP_STS_ENDPOINT: url.default('https://sts.googleapis.com'),
+  ALPHASWARM_ADMIN_GCP_IAMCREDENTIALS_ENDPOINT: url.default('https://iamcredentials.googleapis.com'),
+  ALPHASWARM_ADMIN_GCP_CRM_ENDPOINT: url.default('https://cloudresourcemanager.googleapis.com'),
+  ALPHASWARM_ADMIN_AZURE_AUTHORITY_HOST: url.default('https://login.microsoftonline.com'),
+  ALPHASWARM_ADMIN_AZURE_ARM_ENDPOINT: url.default('https://management.azure.com'),
+  ALPHASWARM_ADMIN_CLOUDFLARE_API_URL: url.default('https://api.cloudflare.com/client/v4'),
+  ALPHASWARM_ADMIN_CLOUDFLARE_MAX_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** PEM file of extra CAs to trust for upstream TLS (private upstreams, sandbox fakes). */
+  ALPHASWARM_ADMIN_UPSTREAM_CA_FILE: z.string().min(1).optional(),
+  ALPHASWARM_ADMIN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Trust X-Forwarded-For from a reverse proxy for the audited client ip. */
+  ALPHASWARM_ADMIN_TRUST_PROXY: bool.default(false),
+  HOME: z.string().optional(),
+});
+
+export type RawEnv = z.infer<typeof EnvSchema>;
+
+export interface Env extends RawEnv {
+  production: boolean;
+  dbPath: string;
+  integrationsPath: string;
+  publicUrl: string;
+  embeddedIdp: boolean;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parse configuration once; the message names the offending variable. Nothing else reads process.env. */
+export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const result = EnvSchema.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+  }
+  const raw = result.data;
+  const base = join(raw.HOME ?? homedir(), '.alphaswarm');
+  const production = raw.ALPHASWARM_ENV === 'production';
+  const publicUrl =
+    raw.ALPHASWARM_ADMIN_PUBLIC_URL ?? `http://${raw.ALPHASWARM_ADMIN_HOST}:${raw.ALPHASWARM_ADMIN_PORT}`;
+  return {
+    ...raw,
+    production,
+    dbPath: raw.ALPHASWARM_ADMIN_DB_PATH ?? join(base, 'admin.db'),
+    integrationsPath: raw.ALPHASWARM_ADMIN_INTEGRATIONS_PATH ?? join(base, 'integrations.json'),
+    publicUrl,
+    embeddedIdp: raw.ALPHASWARM_ADMIN_EMBEDDED_IDP ?? !production,
+  };
+}

@@ -1,0 +1,184 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { and, asc, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm';
+import { auditEvents } from '../schema';
+import type { Db } from '../sqlite';
+
+export type AuditRow = typeof auditEvents.$inferSelect;
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export type AuditPhase = 'attempt' | 'outcome' | 'denied' | 'event';
+export type AuditOutcome = 'started' | 'success' | 'failure' | 'denied';
+
+export interface AuditInput {
+  runId: string;
+  actor: string;
+  clientIp?: string | null;
+  action: string;
+  phase: AuditPhase;
+  outcome: AuditOutcome;
+  orgId?: string | null;
+  kind?: string | null;
+  credentialKey?: string | null;
+  /** Never a secret: callers pass codes, ids and messages only. */
+  detail?: Record<string, unknown>;
+}
+
+export function newRunId(): string {
+  return `run_${randomUUID().replaceAll('-', '')}`;
+}
+
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+}
+
+/** SHA-256 over the row's canonical form, which includes the previous row's hash. */
+export function hashAuditRow(row: Omit<AuditRow, 'seq' | 'hash'>): string {
+  const body = canonical({
+    id: row.id,
+    run_id: row.runId,
+    at: row.at,
+    actor: row.actor,
+    client_ip: row.clientIp,
+    action: row.action,
+    phase: row.phase,
+    outcome: row.outcome,
+    org_id: row.orgId,
+    kind: row.kind,
+    credential_key: row.credentialKey,
+    detail: row.detail,
+    prev_hash: row.prevHash,
+  });
+  return createHash('sha256').update(body).digest('hex');
+}
+
+/**
+ * Append one event at the chain's tip, committed before this returns. Concurrent appenders
+ * race on the unique prev_hash; the loser re-reads the tip and tries again.
+ */
+export async function appendAudit(db: Db, input: AuditInput, now: string): Promise<AuditRow> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return db.transaction((tx) => {
+        const tip = tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1).get();
+        const row = {
+          id: randomUUID(),
+          runId: input.runId,
+          at: now,
+          actor: input.actor,
+          clientIp: input.clientIp ?? null,
+          action: input.action,
+          phase: input.phase,
+          outcome: input.outcome,
+          orgId: input.orgId ?? null,
+          kind: input.kind ?? null,
+          credentialKey: input.credentialKey ?? null,
+          detail: input.detail ?? {},
+          prevHash: tip?.hash ?? GENESIS_HASH,
+        };
+        return tx
+          .insert(auditEvents)
+          .values({ ...row, hash: hashAuditRow(row) })
+          .returning()
+          .get();
+      });
+    } catch (error) {
+      const unique = /UNIQUE constraint failed: audit_events\.prev_hash/.test(String((error as Error).message));
+      if (!unique || attempt >= 20) throw error;
+    }
+  }
+}
+
+export interface AuditFilter {
+  orgId?: string;
+  kind?: string;
+  action?: string;
+  outcome?: AuditOutcome;
+  runId?: string;
+  from?: string;
+  to?: string;
+}
+
+/** Newest first, keyset-paginated by seq. */
+export async function listAudit(
+  db: Db,
+  filter: AuditFilter,
+  page: { beforeSeq?: number; limit: number },
+): Promise<AuditRow[]> {
+  const where: SQL[] = [];
+  if (filter.orgId) where.push(eq(auditEvents.orgId, filter.orgId));
+  if (filter.kind) where.push(eq(auditEvents.kind, filter.kind));
+  if (filter.action) where.push(eq(auditEvents.action, filter.action));
+  if (filter.outcome) where.push(eq(auditEvents.outcome, filter.outcome));
+  if (filter.runId) where.push(eq(auditEvents.runId, filter.runId));
+  if (filter.from) where.push(gte(auditEvents.at, filter.from));
+  if (filter.to) where.push(lte(auditEvents.at, filter.to));
+  if (page.beforeSeq !== undefined) where.push(lt(auditEvents.seq, page.beforeSeq));
+  return db
+    .select()
+    .from(auditEvents)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(desc(auditEvents.seq))
+    .limit(page.limit)
+    .all();
+}
+
+export interface AuditVerdict {
+  ok: boolean;
+  checked: number;
+  tip: string;
+  broken?: { seq: number; id: string; reason: string };
+}
+
+/**
+ * Walk the chain oldest first. An edited row fails its own hash; a deleted or reordered row
+ * breaks the next row's link to its predecessor.
+ */
+export async function verifyAudit(db: Db, onProgress?: (checked: number) => void): Promise<AuditVerdict> {
+  let prev = GENESIS_HASH;
+  let checked = 0;
+  let lastSeq = 0;
+  for (;;) {
+    const batch = db
+      .select()
+      .from(auditEvents)
+      .where(lastSeq ? gte(auditEvents.seq, lastSeq + 1) : undefined)
+      .orderBy(asc(auditEvents.seq))
+      .limit(1000)
+      .all();
+    if (batch.length === 0) break;
+    for (const row of batch) {
+      if (row.prevHash !== prev) {
+        return {
+          ok: false,
+          checked,
+          tip: prev,
+          broken: {
+            seq: row.seq,
+            id: row.id,
+            reason: 'its prev_hash does not match the previous row: a row before it was deleted, inserted or reordered',
+          },
+        };
+      }
+      const { seq: _s, hash, ...rest } = row;
+      if (hashAuditRow(rest) !== hash) {
+        return {
+          ok: false,
+          checked,
+          tip: prev,
+          broken: { seq: row.seq, id: row.id, reason: 'its content does not match its hash: the row was edited' },
+        };
+      }
+      prev = hash;
+      checked++;
+      lastSeq = row.seq;
+    }
+    onProgress?.(checked);
+  }
+  return { ok: true, checked, tip: prev };
+}
