@@ -1,0 +1,289 @@
+import { HuggingFaceConnectInput, HuggingFaceSecret, ProviderError } from '@alphaswarm/contracts';
+import { type HttpResponse, parseJson, retryAfterSeconds } from '../http';
+import type { HealthResult, LinkDraft, PatProvider, ProviderContext, StoredLink, Warning } from '../types';
+import { HfErrorBody, type HuggingFaceLinkMetadata, WhoAmIV2Response } from './schemas';
+
+const UPSTREAM = 'Hugging Face';
+const EXPIRY_WARNING_DAYS = 14;
+const DAY_MS = 86_400_000;
+const NEW_TOKEN_HINT =
+  'Create a new fine-grained read token on Hugging Face (Settings → Access Tokens) and connect again with it.';
+
+export const huggingfaceProvider: PatProvider<'huggingface', HuggingFaceConnectInput, HuggingFaceSecret> = {
+  kind: 'huggingface',
+  family: 'pat',
+  upstream: UPSTREAM,
+  connectInputSchema: HuggingFaceConnectInput,
+  secretSchema: HuggingFaceSecret,
+
+  async validate(ctx, rawInput): Promise<LinkDraft<HuggingFaceSecret>> {
+    const input = parseInput(rawInput);
+    return guard(input.token, async () => {
+      const who = await whoami(ctx, input.token);
+      const a = assess(who, input.namespace, ctx.now());
+      return {
+        namespace: a.namespace,
+        metadata: a.metadata,
+        secret: { token: input.token },
+        status: a.warnings.length > 0 ? 'degraded' : 'healthy',
+        error: a.warnings[0] ?? null,
+        warnings: a.warnings,
+        expires_at: a.expiresAt,
+      };
+    });
+  },
+
+  async checkHealth(ctx, link): Promise<HealthResult> {
+    const { token } = readSecret(link);
+    try {
+      return await guard(token, async () => {
+        const who = await whoami(ctx, token);
+        const a = assess(who, link.namespace, ctx.now());
+        return {
+          status: a.warnings.length > 0 ? 'degraded' : 'healthy',
+          error: a.warnings[0] ?? null,
+          metadata: a.metadata,
+          expires_at: a.expiresAt,
+        };
+      });
+    } catch (error) {
+      // Rejection is a verdict on the stored link; anything else is transient and the caller keeps the old status.
+      if (error instanceof ProviderError && (error.code === 'credential_rejected' || error.code === 'namespace_denied')) {
+        return { status: 'unhealthy', error: { code: error.code, message: error.message }, expires_at: null };
+      }
+      throw error;
+    }
+  },
+
+  async issueCredentials(_ctx, link) {
+    const { token } = readSecret(link);
+    return { kind: 'huggingface', token, namespace: link.namespace };
+  },
+};
+
+function parseInput(raw: unknown): HuggingFaceConnectInput {
+  const parsed = HuggingFaceConnectInput.safeParse(raw);
+  if (!parsed.success) {
+    const field = parsed.error.issues[0]?.path.join('.') || undefined;
+    throw new ProviderError('invalid_request', UPSTREAM, `Invalid Hugging Face connect input${field ? ` (${field})` : ''}.`, {
+      ...(field ? { field } : {}),
+    });
+  }
+  // The token goes into a header: refuse rather than silently trim a paste that picked up a line break.
+  if (/[\s\p{Cc}]/u.test(parsed.data.token)) {
+    throw new ProviderError(
+      'invalid_request',
+      UPSTREAM,
+      'The Hugging Face token contains spaces, line breaks or control characters; paste it again exactly as shown.',
+      { field: 'token' },
+    );
+  }
+  return parsed.data;
+}
+
+function readSecret(link: StoredLink<HuggingFaceSecret>): HuggingFaceSecret {
+  const parsed = HuggingFaceSecret.safeParse(link.secret);
+  if (!parsed.success) {
+    throw new ProviderError(
+      'secret_unreadable',
+      UPSTREAM,
+      `The stored Hugging Face secret for this link is missing or malformed. ${NEW_TOKEN_HINT}`,
+    );
+  }
+  return parsed.data;
+}
+
+async function whoami(ctx: ProviderContext, token: string): Promise<WhoAmIV2Response> {
+  const base = ctx.upstreams.huggingfaceEndpoint.replace(/\/+$/, '');
+  const res = await ctx.http.request(UPSTREAM, `${base}/api/whoami-v2`, {
+    method: 'GET',
+    headers: { authorization: `Bearer ${token}` },
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  if (res.status < 200 || res.status >= 300) throw errorFor(res, ctx.now());
+  const parsed = WhoAmIV2Response.safeParse(parseJson(UPSTREAM, res));
+  if (!parsed.success) {
+    const where = parsed.error.issues[0]?.path.join('.') || 'body';
+    throw new ProviderError(
+      'upstream_unavailable',
+      UPSTREAM,
+      `Hugging Face answered whoami-v2 with a body of an unexpected shape (at "${where}"). Check the Hugging Face endpoint configuration, or try again later.`,
+      { status: res.status },
+    );
+  }
+  return parsed.data;
+}
+
+function errorFor(res: HttpResponse, now: Date): ProviderError {
+  const text = upstreamText(res);
+  const detail = `HTTP ${res.status}${text ? `: ${text}` : ''}`;
+  const status = res.status;
+  if (status === 401 || status === 403) {
+    return new ProviderError('credential_rejected', UPSTREAM, `Hugging Face rejected the token (${detail}). ${NEW_TOKEN_HINT}`, {
+      status,
+    });
+  }
+  if (status === 429) {
+    const retry = retryAfterSeconds(res.headers, now);
+    return new ProviderError(
+      'rate_limited',
+      UPSTREAM,
+      `Hugging Face is rate-limiting whoami-v2 (${detail}). Try again ${retry !== undefined ? `in ${retry} s` : 'in a minute'}.`,
+      { status, ...(retry !== undefined ? { retryAfterSeconds: retry } : {}) },
+    );
+  }
+  if (status >= 500) {
+    return new ProviderError(
+      'upstream_unavailable',
+      UPSTREAM,
+      `Hugging Face is unavailable (${detail}). Try again later.`,
+      { status },
+    );
+  }
+  return new ProviderError(
+    'upstream_unavailable',
+    UPSTREAM,
+    `Hugging Face answered whoami-v2 unexpectedly (${detail}). Check the Hugging Face endpoint configuration.`,
+    { status },
+  );
+}
+
+/** The upstream's own words, as huggingface_hub reads them: `X-Error-Message`, then the body. */
+function upstreamText(res: HttpResponse): string {
+  const header = res.headers['x-error-message'];
+  if (header) return clip(header);
+  let body: unknown;
+  try {
+    body = JSON.parse(res.body);
+  } catch {
+    return '';
+  }
+  const parsed = HfErrorBody.safeParse(body);
+  if (!parsed.success) return '';
+  const { error, error_description, errors } = parsed.data;
+  const first = Array.isArray(error) ? error.join('; ') : error;
+  return clip(first || error_description || errors?.map((e) => e.message).filter(Boolean).join('; ') || '');
+}
+
+function clip(text: string): string {
+  const flat = text.replace(/\p{Cc}+/gu, ' ').replace(/\s+/g, ' ').trim();
+  return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
+}
+
+interface Assessment {
+  namespace: string;
+  metadata: HuggingFaceLinkMetadata;
+  warnings: Warning[];
+  expiresAt: string | null;
+}
+
+function assess(who: WhoAmIV2Response, requested: string | undefined, now: Date): Assessment {
+  const owner = who.name;
+  const orgs = who.orgs.map((o) => o.name);
+  const namespace = requested ?? owner;
+  if (namespace !== owner && !orgs.includes(namespace)) {
+    throw new ProviderError(
+      'namespace_denied',
+      UPSTREAM,
+      `The Hugging Face token belongs to "${owner}" and cannot act for namespace "${namespace}". It can reach: ${[owner, ...orgs].join(', ')}. Pick one of those, or use a token of a member of "${namespace}".`,
+      { field: 'namespace' },
+    );
+  }
+  const at = who.auth.accessToken;
+  if (!at) {
+    throw new ProviderError(
+      'credential_rejected',
+      UPSTREAM,
+      `Hugging Face does not describe this credential as an access token (auth type "${clip(who.auth.type)}"). ${NEW_TOKEN_HINT}`,
+    );
+  }
+
+  const expiresMs = at.expiration !== undefined ? Date.parse(at.expiration) : Number.NaN;
+  const expiresAt = Number.isNaN(expiresMs) ? null : rfc3339(expiresMs);
+  const fg = at.role === 'fineGrained' ? (at.fineGrained ?? { global: [], scoped: [] }) : undefined;
+
+  const warnings: Warning[] = [];
+  // Ordered by importance: the first one becomes the link's `error`.
+  if (fg) {
+    const reach = fg.scoped.filter((s) => s.entity.name === namespace && s.permissions.length > 0);
+    if (reach.length === 0) {
+      warnings.push({
+        code: 'namespace_not_in_token_scope',
+        message: `The fine-grained Hugging Face token "${at.displayName}" has no permissions on namespace "${namespace}", so the platform cannot read its repositories. Edit the token on Hugging Face (Settings → Access Tokens) and grant read access to "${namespace}".`,
+      });
+    }
+  }
+  if (expiresAt !== null) {
+    const daysLeft = Math.floor((expiresMs - now.getTime()) / DAY_MS);
+    if (expiresMs <= now.getTime()) {
+      warnings.push({
+        code: 'token_expired',
+        message: `The Hugging Face token "${at.displayName}" expired on ${expiresAt.slice(0, 10)}. ${NEW_TOKEN_HINT}`,
+      });
+    } else if (expiresMs - now.getTime() <= EXPIRY_WARNING_DAYS * DAY_MS) {
+      warnings.push({
+        code: 'token_expiring',
+        message: `The Hugging Face token "${at.displayName}" expires on ${expiresAt.slice(0, 10)} (${daysLeft < 1 ? 'within a day' : `in ${daysLeft} day${daysLeft === 1 ? '' : 's'}`}). Create a new fine-grained read token before then and reconnect this link.`,
+      });
+    }
+  }
+  if (at.role === 'write') {
+    warnings.push({
+      code: 'token_over_privileged',
+      message: `The Hugging Face token "${at.displayName}" has the classic write role, but the platform only needs read access. Replace it with a fine-grained read token scoped to "${namespace}".`,
+    });
+  } else if (fg) {
+    const writes = [
+      ...fg.scoped.flatMap((s) => s.permissions.filter(isWriteish).map((p) => `${s.entity.name}: ${p}`)),
+      ...fg.global.filter(isWriteish).map((p) => `global: ${p}`),
+    ];
+    if (writes.length > 0) {
+      const shown = writes.length > 8 ? `${writes.slice(0, 8).join(', ')} and ${writes.length - 8} more` : writes.join(', ');
+      warnings.push({
+        code: 'token_over_privileged',
+        message: `The fine-grained Hugging Face token "${at.displayName}" grants write permissions the platform does not need (${shown}). Remove them on Hugging Face (Settings → Access Tokens); read access to "${namespace}" is enough.`,
+      });
+    }
+  }
+
+  const metadata: HuggingFaceLinkMetadata = {
+    type: namespace === owner ? (who.type === 'org' ? 'org' : 'user') : 'org',
+    auth_email: who.email ?? null,
+    orgs,
+    token_name: at.displayName,
+    token_role: at.role,
+    ...(fg
+      ? {
+          fine_grained: {
+            scoped: fg.scoped.map((s) => ({ entity: s.entity.name, type: s.entity.type, permissions: s.permissions })),
+            global: fg.global,
+          },
+        }
+      : {}),
+    ...(expiresAt !== null ? { expires_at: expiresAt } : {}),
+  };
+  return { namespace, metadata, warnings, expiresAt };
+}
+
+function isWriteish(permission: string): boolean {
+  return permission === 'repo.write' || permission.endsWith('.write');
+}
+
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+}
+
+/**
+ * Last line of the secret boundary: whatever an upstream echoes back (or a user pasted into
+ * another field), no ProviderError leaving this provider carries the token.
+ */
+async function guard<T>(token: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof ProviderError && token.length > 0 && error.message.includes(token)) {
+      throw new ProviderError(error.code, error.upstream, error.message.split(token).join('[redacted]'), error.details);
+    }
+    throw error;
+  }
+}
