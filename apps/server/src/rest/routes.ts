@@ -1,0 +1,111 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  DockerHubConnectInput,
+  HuggingFaceConnectInput,
+  type IntegrationKind,
+  OrgId,
+  REST_KIND_ALIASES,
+  renderCredentialKey,
+} from '@alphaswarm/contracts';
+import { AppError, formatZod } from '../errors';
+import type { Runtime } from '../runtime';
+import { audited } from '../services/audit';
+import * as svc from '../services/integrations';
+import { authenticate, type RequestInfo } from '../trpc';
+
+export interface RestReply {
+  status: number;
+  body: unknown;
+}
+
+const MAX_BODY = 64 * 1024;
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new AppError('invalid_request', `The request body is larger than ${MAX_BODY} bytes.`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text.trim()) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new AppError('invalid_request', 'The request body is not valid JSON.');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new AppError('invalid_request', 'The request body must be a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function parseOrg(raw: string): string {
+  const org = OrgId.safeParse(decodeURIComponent(raw));
+  if (!org.success) throw new AppError('invalid_request', `org_id: ${org.error.issues[0]?.message ?? 'invalid'}`);
+  return org.data;
+}
+
+function parseKind(raw: string): IntegrationKind {
+  const kind = REST_KIND_ALIASES[decodeURIComponent(raw)];
+  if (!kind) {
+    throw new AppError('invalid_request', `Unknown integration kind "${raw.slice(0, 40)}"; expected one of ${Object.keys(REST_KIND_ALIASES).join(', ')}.`);
+  }
+  return kind;
+}
+
+const ROUTE = /^\/admin\/accounts\/([^/]+)\/integrations(?:\/([^/]+))?(?:\/(health))?\/?$/;
+
+/**
+ * The REST compatibility surface for existing callers: the documented wire format, backed by
+ * the same services, authentication and audit as tRPC. Returns null when the path is not ours.
+ */
+export async function handleRest(rt: Runtime, req: IncomingMessage, path: string, info: RequestInfo): Promise<RestReply | null> {
+  const m = ROUTE.exec(path);
+  if (!m) return null;
+  const method = req.method ?? 'GET';
+  const orgId = parseOrg(m[1] ?? '');
+  const kind = m[2] ? parseKind(m[2]) : null;
+  const health = m[3] === 'health';
+  const target = { orgId, kind, credentialKey: kind ? renderCredentialKey({ org_id: orgId, kind }) : null };
+  const who = (sub: string) => ({ actor: sub, clientIp: info.clientIp });
+
+  if (method === 'GET' && !health) {
+    await authenticate(rt, info, 'read', kind ? 'integrations.get' : 'integrations.list', async () => target);
+    if (kind) return { status: 200, body: { integration: await svc.getIntegration(rt, orgId, kind) } };
+    return { status: 200, body: { integrations: await svc.listIntegrations(rt, orgId) } };
+  }
+
+  if (method === 'POST' && kind && !health && (kind === 'huggingface' || kind === 'docker_hub')) {
+    const action = kind === 'huggingface' ? 'integrations.connect.huggingface' : 'integrations.connect.dockerHub';
+    const principal = await authenticate(rt, info, 'step_up', action, async () => target);
+    const body = await readJson(req);
+    return audited(rt, who(principal.sub), action, target, async (runId) => {
+      const schema = kind === 'huggingface' ? HuggingFaceConnectInput : DockerHubConnectInput;
+      const input = schema.safeParse(body);
+      if (!input.success) throw new AppError('invalid_request', formatZod(input.error));
+      const integration = await svc.connectPat(rt, kind, orgId, input.data);
+      return { status: 200, body: { integration, audit_run_id: runId } };
+    });
+  }
+
+  if (method === 'DELETE' && kind && !health) {
+    const principal = await authenticate(rt, info, 'step_up', 'integrations.disconnect', async () => target);
+    return audited(rt, who(principal.sub), 'integrations.disconnect', target, async (runId) => {
+      const gone = await svc.disconnect(rt, orgId, kind);
+      return { status: 200, body: { disconnected: true, org_id: orgId, kind, ...gone, audit_run_id: runId } };
+    });
+  }
+
+  if (method === 'POST' && kind && health) {
+    const principal = await authenticate(rt, info, 'step_up', 'integrations.checkHealth', async () => target);
+    return audited(rt, who(principal.sub), 'integrations.checkHealth', target, async (runId) => ({
+      status: 200,
+      body: { integration: await svc.checkHealth(rt, orgId, kind), audit_run_id: runId },
+    }));
+  }
+
+  throw new AppError('invalid_request', `${method} ${path} is not a supported route.`);
+}

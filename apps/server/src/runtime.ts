@@ -1,0 +1,110 @@
+import type { Keyring, Store } from '@alphaswarm/db';
+import { HttpClient, type ProviderContext, type UpstreamConfig } from '@alphaswarm/providers';
+import { readFileSync } from 'node:fs';
+import type { TrustedIssuer } from './auth/verifier';
+import { localIssuer, remoteIssuer } from './auth/verifier';
+import type { Env } from './env';
+import { KeyedIssuer } from './issuers/keyed-issuer';
+import type { Logger } from './logger';
+
+/** Our embedded admin issuer's audience: the admin API itself. */
+export const ADMIN_AUDIENCE = 'alphaswarm-admin';
+/** Subject tokens for clouds live at most this long. */
+export const WORKLOAD_TOKEN_TTL = 300;
+/** Longest admin access token the embedded IdP signs. */
+export const ADMIN_TOKEN_MAX_TTL = 900;
+
+/** Long-lived dependencies of every handler, built once at start; never module globals. */
+export interface Runtime {
+  env: Env;
+  store: Store;
+  keyring: Keyring;
+  ephemeralKey: boolean;
+  logger: Logger;
+  http: HttpClient;
+  upstreams: UpstreamConfig;
+  now: () => Date;
+  /** `<public url>/workload`: signs subject tokens for cloud federation. Never trusted for admin calls. */
+  workload: KeyedIssuer;
+  /** `<public url>`: the embedded admin IdP, when enabled. */
+  adminIssuer: KeyedIssuer | null;
+  trusted: TrustedIssuer[];
+}
+
+export function upstreamsFromEnv(env: Env): UpstreamConfig {
+  return {
+    huggingfaceEndpoint: env.ALPHASWARM_ADMIN_HF_ENDPOINT,
+    dockerHubUrl: env.ALPHASWARM_ADMIN_DOCKERHUB_URL,
+    aws: { region: env.ALPHASWARM_ADMIN_AWS_REGION },
+    gcp: {
+      stsEndpoint: env.ALPHASWARM_ADMIN_GCP_STS_ENDPOINT,
+      iamCredentialsEndpoint: env.ALPHASWARM_ADMIN_GCP_IAMCREDENTIALS_ENDPOINT,
+      crmEndpoint: env.ALPHASWARM_ADMIN_GCP_CRM_ENDPOINT,
+    },
+    azure: { authorityHost: env.ALPHASWARM_ADMIN_AZURE_AUTHORITY_HOST, armEndpoint: env.ALPHASWARM_ADMIN_AZURE_ARM_ENDPOINT },
+    cloudflare: { apiUrl: env.ALPHASWARM_ADMIN_CLOUDFLARE_API_URL, maxTtlDays: env.ALPHASWARM_ADMIN_CLOUDFLARE_MAX_TTL_DAYS },
+    ...(env.ALPHASWARM_ADMIN_UPSTREAM_CA_FILE ? { tlsCa: readFileSync(env.ALPHASWARM_ADMIN_UPSTREAM_CA_FILE, 'utf8') } : {}),
+  };
+}
+
+export function createRuntime(input: {
+  env: Env;
+  store: Store;
+  keyring: Keyring;
+  ephemeralKey: boolean;
+  logger: Logger;
+  now?: () => Date;
+  upstreams?: UpstreamConfig;
+  http?: HttpClient;
+}): Runtime {
+  const now = input.now ?? (() => new Date());
+  const upstreams = input.upstreams ?? upstreamsFromEnv(input.env);
+  const http = input.http ?? new HttpClient(upstreams.tlsCa ? { ca: upstreams.tlsCa } : {});
+  const workload = new KeyedIssuer({
+    db: input.store.db,
+    cipher: input.keyring,
+    name: 'workload',
+    issuerUrl: `${input.env.publicUrl}/workload`,
+    alg: 'RS256',
+    maxTokenTtlSeconds: WORKLOAD_TOKEN_TTL,
+    now,
+  });
+  const adminIssuer = input.env.embeddedIdp
+    ? new KeyedIssuer({
+        db: input.store.db,
+        cipher: input.keyring,
+        name: 'admin',
+        issuerUrl: input.env.publicUrl,
+        alg: 'ES256',
+        maxTokenTtlSeconds: ADMIN_TOKEN_MAX_TTL,
+        now,
+      })
+    : null;
+  const trusted: TrustedIssuer[] = [];
+  if (input.env.ALPHASWARM_ADMIN_OIDC_ISSUER && input.env.ALPHASWARM_ADMIN_OIDC_AUDIENCE) {
+    trusted.push(
+      remoteIssuer({
+        issuer: input.env.ALPHASWARM_ADMIN_OIDC_ISSUER,
+        audience: input.env.ALPHASWARM_ADMIN_OIDC_AUDIENCE,
+        ...(input.env.ALPHASWARM_ADMIN_OIDC_JWKS_URL ? { jwksUrl: input.env.ALPHASWARM_ADMIN_OIDC_JWKS_URL } : {}),
+      }),
+    );
+  }
+  if (adminIssuer) {
+    trusted.push(localIssuer({ issuer: adminIssuer.issuer, audience: ADMIN_AUDIENCE, jwks: () => adminIssuer.jwks() }));
+  }
+  return { ...input, now, upstreams, http, workload, adminIssuer, trusted };
+}
+
+export function providerContext(rt: Runtime, signal?: AbortSignal): ProviderContext {
+  return {
+    http: rt.http,
+    upstreams: rt.upstreams,
+    now: rt.now,
+    workload: {
+      issuer: rt.workload.issuer,
+      mint: ({ sub, aud }) => rt.workload.sign({ sub, aud }, WORKLOAD_TOKEN_TTL),
+    },
+    ...(signal ? { signal } : {}),
+  };
+}

@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { appendAudit, countLinks, listAudit, newRunId, openStore, type Store, isoNow } from '@alphaswarm/db';
+import type { Keyring } from '@alphaswarm/db/fernet';
+import type { Env } from '../env';
+import {
+  formatStoreFileProblem,
+  importStore,
+  markUnreadableSecrets,
+  StoreFileError,
+  validateStoreFile,
+} from './db-store';
+import { loadKeyring } from './keyring';
+import { assertProductionReady } from './production';
+
+/** What start-up needs from a logger; a pino Logger fits. */
+export interface BootLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface Runtime {
+  env: Env;
+  store: Store;
+  keyring: Keyring;
+  ephemeral: boolean;
+  /** Key fingerprints, first = the one that encrypts. */
+  fingerprints: string[];
+  /** Links imported from ALPHASWARM_ADMIN_INTEGRATIONS_PATH on this start, or null if none was. */
+  firstStartImported: number | null;
+  /** Links newly marked needs_reconnect because no configured key decrypts their secret. */
+  unreadable: string[];
+}
+
+export const FIRST_START_ACTOR = 'system:first-start';
+
+/**
+ * Start-up: keyring (refusing production without a key or with any production problem),
+ * the database with migrations, the old JSON store imported on first start, and links whose
+ * secret no key decrypts flagged needs_reconnect.
+ */
+export async function bootstrap(env: Env, log: BootLog, opts: { now?: () => Date } = {}): Promise<Runtime> {
+  const clock = opts.now ?? (() => new Date());
+  const keys = loadKeyring(env);
+  if (keys.warning) log.warn({ fingerprint: keys.fingerprints[0] }, keys.warning);
+  if (env.production) assertProductionReady(env, keys);
+  const store = openStore(env.dbPath);
+  try {
+    const firstStartImported = await importOnFirstStart(store, env, keys.keyring, log, clock);
+    const unreadable = await markUnreadableSecrets(store.db, keys.keyring, clock());
+    if (unreadable.length > 0) {
+      log.warn(
+        { count: unreadable.length, credential_keys: unreadable.slice(0, 20) },
+        `${unreadable.length} link(s) have a secret no configured key decrypts; marked needs_reconnect (restore the key in ALPHASWARM_ADMIN_INTEGRATIONS_KEY, or reconnect them).`,
+      );
+    }
+    log.info({ db: store.path, fingerprints: keys.fingerprints }, 'store ready');
+    return {
+      env,
+      store,
+      keyring: keys.keyring,
+      ephemeral: keys.ephemeral,
+      fingerprints: keys.fingerprints,
+      firstStartImported,
+      unreadable,
+    };
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+}
+
+/**
+ * Import the old JSON store when the database has no links and never imported it before (so
+ * disconnecting every link and restarting does not bring them back). All or nothing: a file
+ * with any problem stops start-up rather than importing part of it.
+ */
+export async function importOnFirstStart(
+  store: Store,
+  env: Env,
+  keyring: Keyring,
+  log: BootLog,
+  clock: () => Date = () => new Date(),
+): Promise<number | null> {
+  const path = env.integrationsPath;
+  if (!existsSync(path) || (await countLinks(store.db)) > 0) return null;
+  const earlier = await listAudit(store.db, { action: 'store.import', outcome: 'success' }, { limit: 1000 });
+  if (earlier.some((row) => row.actor === FIRST_START_ACTOR)) return null;
+
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new StoreFileError(`Cannot read the old store ${path} (ALPHASWARM_ADMIN_INTEGRATIONS_PATH): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+  }
+  const checked = validateStoreFile(text.replace(/^\uFEFF/, ''), keyring);
+  if (!checked.ok) {
+    const shown = checked.problems.slice(0, 5).map(formatStoreFileProblem).join('; ');
+    throw new StoreFileError(
+      `The old store ${path} (ALPHASWARM_ADMIN_INTEGRATIONS_PATH) cannot be imported on first start, ${checked.problems.length} problem(s): ${shown}${checked.problems.length > 5 ? '; ...' : ''}. Fix it (check with \`alphaswarm-admin import --dry-run\`) or move it away, then start again.`,
+    );
+  }
+  const runId = newRunId();
+  const base = { runId, actor: FIRST_START_ACTOR, action: 'store.import' };
+  await appendAudit(store.db, { ...base, phase: 'attempt', outcome: 'started', detail: { source: 'first_start', records: checked.records.length } }, isoNow(clock()));
+  try {
+    const result = await importStore(store.db, checked.records, { keyring, onConflict: 'fail', now: clock() });
+    await appendAudit(
+      store.db,
+      { ...base, phase: 'outcome', outcome: 'success', detail: { source: 'first_start', inserted: result.inserted } },
+      isoNow(clock()),
+    );
+    log.info({ path, count: result.inserted, audit_run_id: runId }, `imported ${result.inserted} link(s) from the old store ${path} on first start`);
+    return result.inserted;
+  } catch (error) {
+    await appendAudit(
+      store.db,
+      { ...base, phase: 'outcome', outcome: 'failure', detail: { source: 'first_start', error: (error as Error).name } },
+      isoNow(clock()),
+    );
+    throw error;
+  }
+}
+
+/** Links whose secret no configured key decrypts (reported needs_reconnect). */
+export { unreadableSecrets } from './db-store';

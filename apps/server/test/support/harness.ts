@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { generateKey, Keyring, openStore, type Store } from '@alphaswarm/db';
+import { DEFAULT_UPSTREAMS, HttpClient, type UpstreamConfig } from '@alphaswarm/providers';
+import { parseEnv } from '../../src/env';
+import { listen, type RunningServer } from '../../src/http-server';
+import { createLogger } from '../../src/logger';
+import { createRuntime, type Runtime } from '../../src/runtime';
+import { startTestOidc, type TestOidc } from './oidc';
+
+export interface Harness {
+  rt: Runtime;
+  store: Store;
+  dir: string;
+  dbPath: string;
+  key: string;
+  keyring: Keyring;
+  oidc: TestOidc;
+  server: RunningServer;
+  url: string;
+  /** Every log line the server wrote. */
+  logs: string[];
+  token(claims?: Parameters<TestOidc['mint']>[0]): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real server on loopback over a real SQLite file, trusting a loopback OIDC issuer,
+ * with upstreams pointed wherever the test says (its fakes).
+ */
+export async function startHarness(opts: { upstreams?: Partial<UpstreamConfig>; env?: Record<string, string>; http?: HttpClient } = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'alphaswarm-test-'));
+  const dbPath = join(dir, 'admin.db');
+  const key = generateKey();
+  const keyring = Keyring.fromEnv(key);
+  const oidc = await startTestOidc();
+  const env = parseEnv({
+    ALPHASWARM_ENV: 'test',
+    ALPHASWARM_ADMIN_DB_PATH: dbPath,
+    ALPHASWARM_ADMIN_INTEGRATIONS_KEY: key,
+    ALPHASWARM_ADMIN_OIDC_ISSUER: oidc.issuer,
+    ALPHASWARM_ADMIN_OIDC_AUDIENCE: oidc.audience,
+    ALPHASWARM_ADMIN_HEALTH_INTERVAL: '0',
+    ALPHASWARM_ADMIN_PORT: '0',
+    HOME: dir,
+    ...opts.env,
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const store = openStore(dbPath);
+  const rt = createRuntime({
+    env,
+    store,
+    keyring,
+    ephemeralKey: false,
+    logger: createLogger('debug', sink),
+    upstreams: { ...DEFAULT_UPSTREAMS, ...opts.upstreams },
+    ...(opts.http ? { http: opts.http } : {}),
+  });
+  const server = await listen(rt, { port: 0 });
+  return {
+    rt,
+    store,
+    dir,
+    dbPath,
+    key,
+    keyring,
+    oidc,
+    server,
+    url: server.url,
+    logs,
+    token: (claims) => oidc.mint(claims),
+    async close() {
+      await server.close();
+      await oidc.close();
+      await rt.http.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function call(
+  h: Harness,
+  method: string,
+  path: string,
+  opts: { token?: string | null; body?: unknown } = {},
+): Promise<{ status: number; headers: Headers; body: any; text: string }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const token = opts.token === undefined ? await h.token() : opts.token;
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(`${h.url}${path}`, {
+    method,
+    headers,
+    ...(opts.body !== undefined ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) } : {}),
+  });
+  const text = await res.text();
+  let body: any = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = null;
+  }
+  return { status: res.status, headers: res.headers, body, text };
+}

@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { type RunningFake, startFakeServer } from '@alphaswarm/providers/fakes';
+
+export interface TestOidc {
+  issuer: string;
+  audience: string;
+  server: RunningFake;
+  publicJwk: JWK;
+  /** A signed access token; `claims` override the defaults (fresh MFA, admin:cluster). */
+  mint(claims?: JWTPayload, opts?: { kid?: string; expiresIn?: string | number; notBefore?: string | number }): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** An external OIDC issuer on loopback, as a company IdP would be: discovery + JWKS over HTTP. */
+export async function startTestOidc(audience = 'alphaswarm-admin-api'): Promise<TestOidc> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const kid = `test-${randomUUID()}`;
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+  let issuer = '';
+  const server = await startFakeServer((req) => {
+    if (req.path === '/.well-known/openid-configuration') return { status: 200, body: { issuer, jwks_uri: `${issuer}/jwks` } };
+    if (req.path === '/jwks') return { status: 200, body: { keys: [publicJwk] } };
+    return { status: 404, body: {} };
+  });
+  issuer = server.url;
+  return {
+    issuer,
+    audience,
+    server,
+    publicJwk,
+    async mint(claims = {}, opts = {}) {
+      const now = Math.floor(Date.now() / 1000);
+      let jwt = new SignJWT({ scope: 'admin:cluster', amr: ['pwd', 'mfa'], auth_time: now, ...claims })
+        .setProtectedHeader({ alg: 'RS256', kid: opts.kid ?? kid })
+        .setIssuer(typeof claims.iss === 'string' ? claims.iss : issuer)
+        .setAudience((claims.aud as string | undefined) ?? audience)
+        .setSubject(typeof claims.sub === 'string' ? claims.sub : 'alice@example.com')
+        .setIssuedAt()
+        .setExpirationTime(opts.expiresIn ?? '10m');
+      if (opts.notBefore !== undefined) jwt = jwt.setNotBefore(opts.notBefore);
+      return jwt.sign(privateKey);
+    },
+    close: () => server.close(),
+  };
+}
