@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/*
+ * The parts of the Entra and ARM answers we read (upstreams.md §4). Unknown keys are stripped,
+ * so new upstream fields never break a probe; a missing or mistyped field we rely on does.
+ */
+
+const Str = z.string().max(2048);
+
+/** Claims of the ARM access token we report (decoded, never verified: it is Entra's to verify). */
+export const ArmTokenClaims = z.object({
+  tid: z.string().max(64),
+  oid: z.string().max(64),
+  appid: z.string().max(64).optional(),
+  aud: z.union([Str, z.array(Str)]).optional(),
+});
+export type ArmTokenClaims = z.infer<typeof ArmTokenClaims>;
+
+/** `GET /subscriptions?api-version=2022-12-01` */
+export const SubscriptionListResponse = z.object({
+  value: z
+    .array(
+      z.object({
+        id: Str.optional(),
+        subscriptionId: z.string().max(64),
+        tenantId: z.string().max(64).optional(),
+        displayName: z.string().max(256).default(''),
+        state: z.string().max(32).optional(),
+      }),
+    )
+    .max(10_000),
+  nextLink: Str.nullish(),
+});
+export type SubscriptionListResponse = z.infer<typeof SubscriptionListResponse>;
+export type SubscriptionListBody = z.input<typeof SubscriptionListResponse>;
+
+const Actions = z.array(z.string().max(512)).max(10_000).default([]);
+
+/** `GET /subscriptions/{id}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01` */
+export const PermissionListResponse = z.object({
+  value: z
+    .array(z.object({ actions: Actions, notActions: Actions, dataActions: Actions, notDataActions: Actions }))
+    .max(10_000),
+  nextLink: Str.nullish(),
+});
+export type PermissionListResponse = z.infer<typeof PermissionListResponse>;
+export type PermissionListBody = z.input<typeof PermissionListResponse>;
+
+/** ARM errors: `{error: {code, message}}`. */
+export const ArmErrorBody = z.object({
+  error: z.object({ code: z.string().max(256).optional(), message: z.string().max(4096).optional() }),
+});
+
+/** Link metadata for a `cloud_azure` link: identifiers only. */
+export const AzureLinkMetadata = z.object({
+  tenant_id: z.string(),
+  client_id: z.string(),
+  object_id: z.string(),
+  subscription_ids: z.array(z.string()),
+});
+export type AzureLinkMetadata = z.infer<typeof AzureLinkMetadata>;
