@@ -3,3 +3,5 @@ export * from './testing/fake-server';
 export * from './testing/subject-token';
 export * from './testing/workload-issuer';
 export * from './testing/context';
+export { startHuggingFaceFake, hfProfile, type HuggingFaceFake } from './huggingface';
+export { startDockerHubFake, type DockerHubFake } from './docker-hub';
