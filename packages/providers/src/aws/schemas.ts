@@ -1,0 +1,44 @@
+import { AwsIdentityParams } from '@alphaswarm/contracts';
+import { z } from 'zod';
+
+export const AWS_UPSTREAM = 'AWS';
+/** The client id AWS expects in an OIDC provider's audience list for AssumeRoleWithWebIdentity. */
+export const AWS_AUDIENCE = 'sts.amazonaws.com';
+
+/**
+ * What the platform needs from the role. Required: who we are, which regions exist, the account's
+ * name, and the ability to check the rest of this list ourselves (SimulatePrincipalPolicy on the
+ * role). sts:GetCallerIdentity needs no grant in real AWS, it is listed so the policy documents it.
+ */
+export const AWS_REQUIRED_ACTIONS = [
+  'sts:GetCallerIdentity',
+  'ec2:DescribeRegions',
+  'iam:ListAccountAliases',
+  'iam:SimulatePrincipalPolicy',
+] as const;
+
+/**
+ * Nice to have, still read-only: list buckets (agents pick data sources) and pull private images
+ * from ECR (sandboxes run the customer's images). Missing ones leave the link degraded, not broken.
+ */
+export const AWS_OPTIONAL_ACTIONS = ['s3:ListAllMyBuckets', 'ecr:GetAuthorizationToken'] as const;
+
+export const AWS_ACTIONS = [...AWS_REQUIRED_ACTIONS, ...AWS_OPTIONAL_ACTIONS] as const;
+
+/** Enabled regions listed by enumerateResources (there are fewer than this today). */
+export const AWS_REGION_CAP = 50;
+
+/** Seconds a session lives: the minimum for probes, one hour for credentials we hand out. */
+export const PROBE_SESSION_SECONDS = 900;
+export const ISSUED_SESSION_SECONDS = 3600;
+
+/** The metadata stored on a cloud_aws link: identifiers and configuration only. */
+export const AwsLinkMetadata = z.object({
+  role_arn: AwsIdentityParams.shape.role_arn,
+  account_id: z.string().regex(/^\d{12}$/),
+  account_alias: z.string().max(63).optional(),
+  regions: z.array(z.string().max(32)).max(AWS_REGION_CAP),
+  region: z.string().max(32),
+  permissions: z.object({ missing_optional: z.array(z.string().max(128)).max(32) }),
+});
+export type AwsLinkMetadata = z.infer<typeof AwsLinkMetadata>;
