@@ -1,5 +1,6 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { auditRouter } from './routers/audit';
+import { cloudOnboardingRouter } from './routers/cloud-onboarding';
 import { credentialsRouter } from './routers/credentials';
 import { integrationsRouter } from './routers/integrations';
 import { systemRouter } from './routers/system';
@@ -8,6 +9,7 @@ import { createCallerFactory, router } from './trpc';
 export const appRouter = router({
   integrations: integrationsRouter,
   credentials: credentialsRouter,
+  cloudOnboarding: cloudOnboardingRouter,
   audit: auditRouter,
   system: systemRouter,
 });

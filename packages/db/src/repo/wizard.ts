@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, eq, lt } from 'drizzle-orm';
+import { and, desc, eq, gt, lt } from 'drizzle-orm';
 import { wizardSessions } from '../schema';
 import type { Db } from '../sqlite';
 
@@ -54,4 +54,15 @@ export async function deleteWizardSession(db: Db, id: string): Promise<void> {
 
 export async function purgeExpiredWizardSessions(db: Db, now: string): Promise<number> {
   return db.delete(wizardSessions).where(lt(wizardSessions.expiresAt, now)).run().changes;
+}
+
+/** Live sessions of an org, newest first. */
+export async function listWizardSessions(db: Db, orgId: string, now: string): Promise<WizardRow[]> {
+  return db
+    .select()
+    .from(wizardSessions)
+    .where(and(eq(wizardSessions.orgId, orgId), gt(wizardSessions.expiresAt, now)))
+    .orderBy(desc(wizardSessions.updatedAt))
+    .limit(50)
+    .all();
 }

@@ -15,7 +15,7 @@ export interface TestWorkloadIssuer extends WorkloadTokenSource {
  * (`<base>/workload/.well-known/openid-configuration`), RS256 keys with a kid, 5-minute tokens.
  */
 export async function startTestWorkloadIssuer(): Promise<TestWorkloadIssuer> {
-  const keys: { kid: string; privateKey: CryptoKey; jwk: JWK }[] = [];
+  const keys: { kid: string; privateKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"]; jwk: JWK }[] = [];
   const addKey = async () => {
     const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
     const kid = randomUUID();

@@ -1,0 +1,300 @@
+import {
+  type BootstrapArtifacts,
+  type CloudKind,
+  type IdentityParams,
+  type IdentityResult,
+  type PermissionCheck,
+  type PublicIntegration,
+  type ResourcesResult,
+  renderCredentialKey,
+} from '@alphaswarm/contracts';
+import {
+  createWizardSession,
+  getWizardSession,
+  isoNow,
+  listWizardSessions,
+  openSecret,
+  sealSecret,
+  updateWizardState,
+  type WizardRow,
+} from '@alphaswarm/db';
+import { cloudProvider, type WizardContext } from '@alphaswarm/providers';
+import { AppError, toAppError, wireCode } from '../errors';
+import { providerContext, type Runtime } from '../runtime';
+import { storeDraft } from './integrations';
+
+export const SESSION_TTL_MS = 24 * 3600 * 1000;
+/** connect needs identity and permissions proven this recently, in the same session. */
+export const PROOF_MAX_AGE_MS = 3600 * 1000;
+/** Params that are secrets: kept only as Fernet tokens in the session, never returned. */
+const SECRET_PARAMS = ['api_token'] as const;
+
+interface StepRecord<T> {
+  at: string;
+  ok: boolean;
+  result?: T;
+  error?: { code: string; message: string };
+}
+
+interface WizardState {
+  /** Params with secret fields sealed. */
+  params?: Record<string, unknown>;
+  steps: {
+    bootstrap_artifacts?: StepRecord<BootstrapArtifacts>;
+    validate_identity?: StepRecord<IdentityResult>;
+    validate_permissions?: StepRecord<{ checks: PermissionCheck[] }> & { passed?: boolean };
+    enumerate_resources?: StepRecord<ResourcesResult>;
+    connect?: StepRecord<{ integration: PublicIntegration; audit_run_id: string }>;
+  };
+}
+
+function stateOf(row: WizardRow): WizardState {
+  const s = row.state as Partial<WizardState>;
+  return { ...s, steps: { ...(s.steps ?? {}) } };
+}
+
+export async function startSession(rt: Runtime, orgId: string, kind: CloudKind, actor: string) {
+  const now = rt.now();
+  const row = await createWizardSession(
+    rt.store.db,
+    { orgId, kind, createdBy: actor, expiresAt: isoNow(new Date(now.getTime() + SESSION_TTL_MS)) },
+    isoNow(now),
+  );
+  return { session_id: row.id, org_id: row.orgId, kind: row.kind as CloudKind, expires_at: row.expiresAt };
+}
+
+/** Load a live session; one of another org or kind is indistinguishable from a missing one. */
+export async function loadSession(
+  rt: Runtime,
+  sessionId: string,
+  expect: { org_id?: string | undefined; kind?: string | undefined } = {},
+): Promise<WizardRow> {
+  const row = await getWizardSession(rt.store.db, sessionId);
+  if (!row || (expect.org_id && row.orgId !== expect.org_id) || (expect.kind && row.kind !== expect.kind)) {
+    throw new AppError('not_found', 'No such onboarding session.');
+  }
+  if (row.expiresAt <= isoNow(rt.now())) {
+    throw new AppError('precondition_failed', `This onboarding session expired at ${row.expiresAt}; start a new one.`);
+  }
+  return row;
+}
+
+function sealParams(rt: Runtime, params: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...params };
+  for (const field of SECRET_PARAMS) {
+    if (typeof out[field] === 'string') out[field] = { sealed: sealSecret(rt.keyring, out[field]) };
+  }
+  return out;
+}
+
+function openParams(rt: Runtime, params: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...params };
+  for (const field of SECRET_PARAMS) {
+    const v = out[field] as { sealed?: string } | undefined;
+    if (v && typeof v === 'object' && typeof v.sealed === 'string') {
+      try {
+        out[field] = openSecret(rt.keyring, v.sealed);
+      } catch {
+        throw new AppError('secret_unreadable', 'The secret entered in this session can no longer be decrypted; re-enter it in the identity step.');
+      }
+    }
+  }
+  return out;
+}
+
+function redactParams(params: Record<string, unknown> | undefined): Record<string, unknown> | null {
+  if (!params) return null;
+  const out = { ...params };
+  for (const field of SECRET_PARAMS) if (field in out) out[field] = '••••••••';
+  return out;
+}
+
+/** The session as callers see it: each step's last result, secrets masked. */
+export function sessionView(row: WizardRow) {
+  const state = stateOf(row);
+  return {
+    session_id: row.id,
+    org_id: row.orgId,
+    kind: row.kind as CloudKind,
+    created_by: row.createdBy,
+    created_at: row.createdAt,
+    expires_at: row.expiresAt,
+    params: redactParams(state.params),
+    steps: state.steps,
+  };
+}
+
+export async function listSessions(rt: Runtime, orgId: string) {
+  return (await listWizardSessions(rt.store.db, orgId, isoNow(rt.now()))).map(sessionView);
+}
+
+async function save(rt: Runtime, row: WizardRow, state: WizardState): Promise<WizardRow> {
+  const next = await updateWizardState(rt.store.db, row, state as unknown as Record<string, unknown>, isoNow(rt.now()));
+  if (!next) throw new AppError('conflict', 'This onboarding session was changed by another request; reload it and retry the step.');
+  return next;
+}
+
+function wizardContext(rt: Runtime, row: WizardRow, state: WizardState): WizardContext<CloudKind> {
+  const kind = row.kind as CloudKind;
+  return {
+    org_id: row.orgId,
+    kind,
+    subject: `org:${row.orgId}:${kind}`,
+    params: state.params ? (openParams(rt, state.params) as IdentityParams[CloudKind]) : null,
+    identity: state.steps.validate_identity?.ok ? (state.steps.validate_identity.result ?? null) : null,
+  };
+}
+
+/** Run one step, recording its result (or its error) in the session before answering. */
+async function runStep<K extends keyof WizardState['steps'], T>(
+  rt: Runtime,
+  row: WizardRow,
+  step: K,
+  act: (state: WizardState) => Promise<T>,
+  record: (state: WizardState, outcome: { ok: true; result: T } | { ok: false; error: AppError }) => void,
+): Promise<T> {
+  const state = stateOf(row);
+  try {
+    const result = await act(state);
+    record(state, { ok: true, result });
+    await save(rt, row, state);
+    return result;
+  } catch (error) {
+    const app = toAppError(error);
+    if (app.code !== 'conflict' && app.code !== 'internal') {
+      record(state, { ok: false, error: app });
+      await save(rt, row, state).catch(() => undefined);
+    }
+    throw error;
+  }
+}
+
+function failure(error: AppError) {
+  return { code: wireCode(error), message: error.message };
+}
+
+export async function bootstrapArtifacts(rt: Runtime, row: WizardRow): Promise<BootstrapArtifacts> {
+  const provider = cloudProvider(row.kind as CloudKind);
+  return runStep(
+    rt,
+    row,
+    'bootstrap_artifacts',
+    async (state) => {
+      const wizard = wizardContext(rt, row, state);
+      const out = await provider.bootstrapArtifacts(providerContext(rt), wizard);
+      return { issuer: rt.workload.issuer, audience: out.audience, subject: wizard.subject, artifacts: out.artifacts, links: out.links };
+    },
+    (state, o) => {
+      state.steps.bootstrap_artifacts = o.ok
+        ? { at: isoNow(rt.now()), ok: true, result: o.result }
+        : { at: isoNow(rt.now()), ok: false, error: failure(o.error) };
+    },
+  );
+}
+
+export async function validateIdentity(rt: Runtime, row: WizardRow, rawParams: Record<string, unknown>): Promise<IdentityResult> {
+  const provider = cloudProvider(row.kind as CloudKind);
+  const parsed = provider.paramsSchema.safeParse(rawParams);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AppError('invalid_request', parsed.error.issues.map((i) => `params.${i.path.join('.')}: ${i.message}`).join('; '), {
+      ...(issue ? { field: String(issue.path[0] ?? '') } : {}),
+    });
+  }
+  return runStep(
+    rt,
+    row,
+    'validate_identity',
+    async (state) => {
+      const wizard = { ...wizardContext(rt, row, state), params: parsed.data };
+      return provider.validateIdentity(providerContext(rt), wizard);
+    },
+    (state, o) => {
+      // New params invalidate whatever was proven with the old ones.
+      state.params = sealParams(rt, parsed.data as Record<string, unknown>);
+      delete state.steps.validate_permissions;
+      delete state.steps.enumerate_resources;
+      state.steps.validate_identity = o.ok
+        ? { at: isoNow(rt.now()), ok: true, result: o.result }
+        : { at: isoNow(rt.now()), ok: false, error: failure(o.error) };
+    },
+  );
+}
+
+function requireIdentity(rt: Runtime, row: WizardRow, state: WizardState) {
+  const wizard = wizardContext(rt, row, state);
+  if (!wizard.params || !wizard.identity) {
+    throw new AppError('precondition_failed', 'Validate the identity (step 2) in this session first.');
+  }
+  return { ...wizard, params: wizard.params, identity: wizard.identity };
+}
+
+export async function validatePermissions(rt: Runtime, row: WizardRow): Promise<{ checks: PermissionCheck[] }> {
+  const provider = cloudProvider(row.kind as CloudKind);
+  return runStep(
+    rt,
+    row,
+    'validate_permissions',
+    async (state) => ({ checks: await provider.validatePermissions(providerContext(rt), requireIdentity(rt, row, state)) }),
+    (state, o) => {
+      state.steps.validate_permissions = o.ok
+        ? { at: isoNow(rt.now()), ok: true, result: o.result, passed: o.result.checks.every((c) => !c.required || c.granted) }
+        : { at: isoNow(rt.now()), ok: false, error: failure(o.error) };
+    },
+  );
+}
+
+export async function enumerateResources(rt: Runtime, row: WizardRow): Promise<ResourcesResult> {
+  const provider = cloudProvider(row.kind as CloudKind);
+  return runStep(
+    rt,
+    row,
+    'enumerate_resources',
+    async (state) => provider.enumerateResources(providerContext(rt), requireIdentity(rt, row, state)),
+    (state, o) => {
+      state.steps.enumerate_resources = o.ok
+        ? { at: isoNow(rt.now()), ok: true, result: o.result }
+        : { at: isoNow(rt.now()), ok: false, error: failure(o.error) };
+    },
+  );
+}
+
+function assertFresh(rt: Runtime, step: { at: string } | undefined, what: string): void {
+  if (!step || rt.now().getTime() - Date.parse(step.at) > PROOF_MAX_AGE_MS) {
+    throw new AppError('precondition_failed', `${what} must have passed in this session within the last hour; run it again, then connect.`);
+  }
+}
+
+export async function connect(rt: Runtime, row: WizardRow, runId: string): Promise<{ integration: PublicIntegration; audit_run_id: string }> {
+  const kind = row.kind as CloudKind;
+  const provider = cloudProvider(kind);
+  const state = stateOf(row);
+  const identity = state.steps.validate_identity;
+  const permissions = state.steps.validate_permissions;
+  if (!identity?.ok) throw new AppError('precondition_failed', 'Validate the identity (step 2) in this session before connecting.');
+  assertFresh(rt, identity, 'Identity validation (step 2)');
+  if (!permissions?.ok || !permissions.result) {
+    throw new AppError('precondition_failed', 'Validate the permissions (step 3) in this session before connecting.');
+  }
+  assertFresh(rt, permissions, 'Permission validation (step 3)');
+  const missing = permissions.result.checks.filter((c) => c.required && !c.granted);
+  if (missing.length > 0) {
+    throw new AppError(
+      'permission_missing',
+      `Required permissions are missing: ${missing.map((c) => c.permission + (c.scope ? ` on ${c.scope}` : '')).join(', ')}. Grant them, re-run step 3, then connect.`,
+    );
+  }
+  const wizard = requireIdentity(rt, row, state);
+  const draft = await provider.toLink(
+    providerContext(rt),
+    wizard,
+    permissions.result.checks,
+    state.steps.enumerate_resources?.ok ? (state.steps.enumerate_resources.result ?? null) : null,
+  );
+  const integration = await storeDraft(rt, row.orgId, kind, draft, provider.upstream);
+  state.steps.connect = { at: isoNow(rt.now()), ok: true, result: { integration, audit_run_id: runId } };
+  await save(rt, row, state).catch((error) =>
+    rt.logger.warn({ session: row.id, error_name: (error as Error).name, credential_key: renderCredentialKey({ org_id: row.orgId, kind }) }, 'link stored; session not updated'),
+  );
+  return { integration, audit_run_id: runId };
+}

@@ -1,0 +1,246 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { countLinks, listAudit, verifyAudit } from '@alphaswarm/db';
+import { type DockerHubFake, type HuggingFaceFake, hfProfile, startDockerHubFake, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAdminClient } from '../src/client';
+import { call, type Harness, startHarness } from './support/harness';
+
+const ORG = '/admin/accounts/org-acme/integrations';
+
+describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Docker Hub fakes)', () => {
+  let h: Harness;
+  let hf: HuggingFaceFake;
+  let hub: DockerHubFake;
+  const responses: string[] = [];
+
+  beforeAll(async () => {
+    hf = await startHuggingFaceFake();
+    hub = await startDockerHubFake();
+    hf.addToken('hf_read_token_alpha', hfProfile({ name: 'alice', orgs: ['acme-quant'], role: 'read' }));
+    hub.addUser({ username: 'dockeruser', pats: ['dckr_pat_alpha'] });
+    hub.addOrg({ orgname: 'acmeimages', members: ['dockeruser'] });
+    h = await startHarness({ upstreams: { huggingfaceEndpoint: hf.url, dockerHubUrl: hub.url } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await hf.close();
+    await hub.close();
+  });
+  afterEach(() => {
+    hf.reset?.();
+    Object.assign(hf.knobs, { status: null, rateLimit: null, delayMs: 0, malformedBody: false, oversizedBody: false, failWith401: false });
+  });
+
+  const rec = async (...args: Parameters<typeof call>) => {
+    const res = await call(...args);
+    responses.push(res.text, JSON.stringify([...res.headers]));
+    return res;
+  };
+
+  it('REST: connect → list → health → disconnect with the documented bodies', async () => {
+    const connected = await rec(h, 'POST', `${ORG}/huggingface`, { body: { token: 'hf_read_token_alpha', namespace: 'acme-quant' } });
+    expect(connected.status).toBe(200);
+    expect(connected.body.audit_run_id).toMatch(/^run_/);
+    expect(connected.body.integration).toMatchObject({
+      org_id: 'org-acme',
+      kind: 'huggingface',
+      namespace: 'acme-quant',
+      credential_key: 'huggingface:org:org-acme',
+      status: 'healthy',
+      last_health_status: 'healthy',
+      error: null,
+      metadata: { type: 'org', auth_email: 'alice@example.com', orgs: ['acme-quant'], token_role: 'read' },
+    });
+    expect(connected.body.integration.connected_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(hf.requests.at(-1)?.headers.authorization).toBe('Bearer hf_read_token_alpha');
+
+    const docker = await rec(h, 'POST', `${ORG}/dockerhub`, { body: { username: 'dockeruser', pat: 'dckr_pat_alpha', namespace: 'acmeimages' } });
+    expect(docker.status).toBe(200);
+    expect(docker.body.integration).toMatchObject({ kind: 'docker_hub', namespace: 'acmeimages', metadata: { username: 'dockeruser', namespace_type: 'org' } });
+    const alias = await rec(h, 'POST', `${ORG}/docker_hub`, { body: { username: 'dockeruser', pat: 'dckr_pat_alpha' } });
+    expect(alias.body.integration).toMatchObject({ credential_key: 'docker_hub:org:org-acme', namespace: 'dockeruser' });
+
+    const list = await rec(h, 'GET', ORG);
+    expect(list.body.integrations.map((i: { kind: string }) => i.kind)).toEqual(['docker_hub', 'huggingface']);
+
+    const health = await rec(h, 'POST', `${ORG}/huggingface/health`);
+    expect(health.status).toBe(200);
+    expect(health.body.integration.last_health_at).not.toBeNull();
+
+    const gone = await rec(h, 'DELETE', `${ORG}/huggingface`);
+    expect(gone.status).toBe(200);
+    expect(gone.body.revocation_guidance).toMatch(/Access Tokens/);
+    expect((await rec(h, 'DELETE', `${ORG}/huggingface`)).body.error.code).toBe('not_found');
+    expect((await rec(h, 'POST', `${ORG}/huggingface/health`)).status).toBe(404);
+    await rec(h, 'DELETE', `${ORG}/docker_hub`);
+  });
+
+  it('tRPC through the typed client: the same flow', async () => {
+    const client = createAdminClient({ url: h.url, token: () => h.token() });
+    const { integration, audit_run_id } = await client.integrations.connect.huggingface.mutate({ org_id: 'org-trpc', token: 'hf_read_token_alpha' });
+    expect(integration).toMatchObject({ namespace: 'alice', metadata: { type: 'user' } });
+    expect(audit_run_id).toMatch(/^run_/);
+    const { integrations } = await client.integrations.list.query({ org_id: 'org-trpc' });
+    expect(integrations).toHaveLength(1);
+    const checked = await client.integrations.checkHealth.mutate({ org_id: 'org-trpc', kind: 'huggingface' });
+    expect(checked.integration.status).toBe('healthy');
+    const gone = await client.integrations.disconnect.mutate({ org_id: 'org-trpc', kind: 'huggingface' });
+    expect(gone.revocation_guidance).toMatch(/Hugging Face/);
+    await expect(client.integrations.get.query({ org_id: 'org-trpc', kind: 'huggingface' })).rejects.toMatchObject({
+      data: { app_code: 'not_found' },
+    });
+  });
+
+  it('bad input: a clear 400 and nothing changes', async () => {
+    const before = await countLinks(h.store.db);
+    for (const [path, body] of [
+      [`/admin/accounts/-bad-org/integrations/huggingface`, { token: 'hf_x' }],
+      [`/admin/accounts/${'a'.repeat(65)}/integrations/huggingface`, { token: 'hf_x' }],
+      [`${ORG}/huggingface`, {}],
+      [`${ORG}/huggingface`, '{not json'],
+      [`${ORG}/huggingface`, [1, 2]],
+      [`${ORG}/dockerhub`, { username: 'dockeruser' }],
+      [`${ORG}/gitlab`, { token: 'x' }],
+    ] as const) {
+      const res = await rec(h, 'POST', path, { body });
+      expect(res.status, `${path} ${JSON.stringify(body)}`).toBe(400);
+      expect(res.body.error.code).toBe('invalid_request');
+      expect(res.body.error.message.length).toBeGreaterThan(5);
+    }
+    expect(await countLinks(h.store.db)).toBe(before);
+  });
+
+  it('upstream faults: each a typed error naming the upstream; the server stays responsive', async () => {
+    const cases: [Partial<HuggingFaceFake['knobs']>, number, string][] = [
+      [{ failWith401: true }, 422, 'credential_rejected'],
+      [{ rateLimit: { retryAfterSeconds: 7 } }, 429, 'rate_limited'],
+      [{ status: 500 }, 502, 'upstream_unavailable'],
+      [{ malformedBody: true }, 502, 'upstream_unavailable'],
+      [{ oversizedBody: true }, 502, 'upstream_unavailable'],
+    ];
+    for (const [knobs, status, code] of cases) {
+      Object.assign(hf.knobs, knobs);
+      const res = await rec(h, 'POST', `${ORG}/huggingface`, { body: { token: 'hf_read_token_alpha' } });
+      expect(res.status, JSON.stringify(knobs)).toBe(status);
+      expect(res.body.error.code).toBe(code);
+      expect(res.body.error.message).toContain('Hugging Face');
+      if (code === 'rate_limited') expect(res.headers.get('retry-after')).toBe('7');
+      Object.assign(hf.knobs, { failWith401: false, rateLimit: null, status: null, malformedBody: false, oversizedBody: false });
+      expect((await call(h, 'GET', '/healthz', { token: null })).status).toBe(200);
+    }
+    const denied = await rec(h, 'POST', `${ORG}/huggingface`, { body: { token: 'hf_read_token_alpha', namespace: 'not-my-org' } });
+    expect(denied.status).toBe(422);
+    expect(denied.body.error.code).toBe('namespace_denied');
+    expect(await countLinks(h.store.db)).toBe(0);
+  });
+
+  it('upstream timeout → 504 upstream_unavailable, server still answers meanwhile', async () => {
+    const slow = await startHarness({
+      upstreams: { huggingfaceEndpoint: hf.url },
+      http: new (await import('@alphaswarm/providers')).HttpClient({ totalTimeoutMs: 400 }),
+    });
+    try {
+      hf.knobs.delayMs = 1500;
+      const pending = call(slow, 'POST', `${ORG}/huggingface`, { body: { token: 'hf_read_token_alpha' } });
+      expect((await call(slow, 'GET', '/healthz', { token: null })).status).toBe(200);
+      const res = await pending;
+      expect(res.status).toBe(504);
+      expect(res.body.error).toMatchObject({ code: 'upstream_unavailable' });
+      expect(res.body.error.message).toMatch(/Hugging Face did not answer/);
+    } finally {
+      hf.knobs.delayMs = 0;
+      await slow.close();
+    }
+  });
+
+  it('20 concurrent connects of the same (org, kind) leave one record and a consistent audit trail', async () => {
+    const before = (await listAudit(h.store.db, {}, { limit: 10_000 })).length;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => call(h, 'POST', '/admin/accounts/org-race/integrations/huggingface', { body: { token: 'hf_read_token_alpha' } })),
+    );
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    const rows = h.store.sqlite.prepare("select * from integrations where org_id = 'org-race'").all();
+    expect(rows).toHaveLength(1);
+    const events = (await listAudit(h.store.db, { orgId: 'org-race' }, { limit: 1000 })).reverse();
+    expect(events.length).toBe(40);
+    expect((await listAudit(h.store.db, {}, { limit: 10_000 })).length).toBe(before + 40);
+    const runs = new Set(results.map((r) => r.body.audit_run_id));
+    expect(runs.size).toBe(20);
+    for (const run of runs) {
+      const mine = events.filter((e) => e.runId === run);
+      expect(mine.map((e) => e.phase)).toEqual(['attempt', 'outcome']);
+      expect(mine[1]?.outcome).toBe('success');
+    }
+    expect((await verifyAudit(h.store.db)).ok).toBe(true);
+  });
+
+  it('audit fail-closed: when the audit write fails nothing happens upstream or locally', async () => {
+    h.store.sqlite.exec("CREATE TRIGGER audit_down BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+    const seen = hf.requests.length;
+    try {
+      const res = await call(h, 'POST', '/admin/accounts/org-closed/integrations/huggingface', { body: { token: 'hf_read_token_alpha' } });
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('audit_unavailable');
+      expect(hf.requests.length).toBe(seen);
+      expect(h.store.sqlite.prepare("select count(*) n from integrations where org_id = 'org-closed'").get()).toEqual({ n: 0 });
+      const client = createAdminClient({ url: h.url, token: () => h.token() });
+      await expect(client.integrations.connect.huggingface.mutate({ org_id: 'org-closed', token: 'hf_read_token_alpha' })).rejects.toMatchObject({
+        data: { app_code: 'audit_unavailable', httpStatus: 503 },
+      });
+      expect(hf.requests.length).toBe(seen);
+    } finally {
+      h.store.sqlite.exec('DROP TRIGGER audit_down');
+    }
+  });
+
+  it('tampering with an audit row is detected and named', async () => {
+    const events = await listAudit(h.store.db, {}, { limit: 5 });
+    const victim = events[2]!;
+    h.store.sqlite.exec('DROP TRIGGER audit_events_no_update');
+    try {
+      h.store.sqlite.prepare("update audit_events set actor = 'mallory' where seq = ?").run(victim.seq);
+      const verdict = await verifyAudit(h.store.db);
+      expect(verdict.ok).toBe(false);
+      expect(verdict.broken).toMatchObject({ seq: victim.seq, id: victim.id });
+      expect(verdict.broken?.reason).toMatch(/edited/);
+      h.store.sqlite.prepare('update audit_events set actor = ? where seq = ?').run(victim.actor, victim.seq);
+      expect((await verifyAudit(h.store.db)).ok).toBe(true);
+    } finally {
+      h.store.sqlite.exec("CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;");
+    }
+  });
+
+  it('secret canary: the token and PAT appear nowhere in clear', async () => {
+    const token = `hf_CANARY${Date.now()}abcdefghijklmnop`;
+    const pat = `dckr_pat_CANARY${Date.now()}xyz`;
+    hf.addToken(token, hfProfile({ name: 'canary', role: 'write' }));
+    hub.addUser({ username: 'canaryuser', pats: [pat] });
+    await rec(h, 'POST', '/admin/accounts/org-canary/integrations/huggingface', { body: { token } });
+    await rec(h, 'POST', '/admin/accounts/org-canary/integrations/dockerhub', { body: { username: 'canaryuser', pat } });
+    await rec(h, 'POST', '/admin/accounts/org-canary/integrations/huggingface', { body: { token, namespace: 'nope' } });
+    await rec(h, 'POST', '/admin/accounts/org-canary/integrations/huggingface/health');
+    hf.knobs.failWith401 = true;
+    await rec(h, 'POST', '/admin/accounts/org-canary/integrations/huggingface', { body: { token } });
+    await rec(h, 'POST', '/admin/accounts/org-canary/integrations/huggingface/health');
+    hf.knobs.failWith401 = false;
+    const client = createAdminClient({ url: h.url, token: () => h.token() });
+    responses.push(JSON.stringify(await client.integrations.list.query({ org_id: 'org-canary' })));
+    h.store.sqlite.pragma('wal_checkpoint(FULL)');
+    const haystacks = {
+      responses: responses.join('\n'),
+      logs: h.logs.join('\n'),
+      audit: JSON.stringify(await listAudit(h.store.db, {}, { limit: 100_000 })),
+      database: readdirSync(h.dir)
+        .filter((f) => f.startsWith('admin.db'))
+        .map((f) => readFileSync(join(h.dir, f)).toString('latin1'))
+        .join(''),
+    };
+    expect(haystacks.logs.length).toBeGreaterThan(100);
+    for (const [where, text] of Object.entries(haystacks)) {
+      expect(text.includes(token), `token in ${where}`).toBe(false);
+      expect(text.includes(pat), `PAT in ${where}`).toBe(false);
+    }
+    expect(await countLinks(h.store.db)).toBeGreaterThan(0);
+  });
+});
