@@ -79,7 +79,9 @@ export function awsCloudFormationTemplate(facts: AwsTrustFacts): Record<string, 
               {
                 Effect: 'Allow',
                 Principal: {
-                  Federated: { 'Fn::If': ['CreateOIDCProvider', { Ref: 'OIDCProvider' }, { Ref: 'ExistingOIDCProviderArn' }] },
+                  Federated: {
+                    'Fn::If': ['CreateOIDCProvider', { Ref: 'OIDCProvider' }, { Ref: 'ExistingOIDCProviderArn' }],
+                  },
                 },
                 Action: 'sts:AssumeRoleWithWebIdentity',
                 Condition: {
@@ -102,6 +104,7 @@ export function awsCloudFormationTemplate(facts: AwsTrustFacts): Record<string, 
                     Sid: 'SelfCheck',
                     Effect: 'Allow',
                     Action: 'iam:SimulatePrincipalPolicy',
+                    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JS.
                     Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${RoleName}' },
                   },
                 ],

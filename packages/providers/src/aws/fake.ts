@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startFakeServer, type FakeReply, type FakeRequest, type RunningFake } from '../testing/fake-server';
-import { verifySubjectToken, type Trust } from '../testing/subject-token';
+import { type FakeReply, type FakeRequest, type RunningFake, startFakeServer } from '../testing/fake-server';
+import { type Trust, verifySubjectToken } from '../testing/subject-token';
 import { issuerHostPath } from './artifacts';
 
 /**
@@ -128,7 +128,13 @@ function queryResult(service: Exclude<Service, 'ec2'>, action: string, inner: st
 }
 
 function actionMatches(pattern: string, action: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
   return re.test(action);
 }
 
@@ -158,7 +164,13 @@ export async function startAwsFake(options: { regions?: AwsFakeRegion[] } = {}):
   const aliases = new Map<string, string>();
   const sessions = new Map<string, AwsFakeSession>();
   let regions = options.regions ?? DEFAULT_REGIONS;
-  const knobs: AwsFakeKnobs = { throttle: false, serverError: false, delayMs: 0, untrustedIssuer: false, simulatePageSize: 2 };
+  const knobs: AwsFakeKnobs = {
+    throttle: false,
+    serverError: false,
+    delayMs: 0,
+    untrustedIssuer: false,
+    simulatePageSize: 2,
+  };
 
   const assumeRoleWithWebIdentity = async (form: URLSearchParams, rid: string): Promise<FakeReply> => {
     const err = (status: number, code: string, message: string) => queryError('sts', status, code, message, rid);
@@ -166,14 +178,29 @@ export async function startAwsFake(options: { regions?: AwsFakeRegion[] } = {}):
     const sessionName = form.get('RoleSessionName') ?? '';
     const token = form.get('WebIdentityToken') ?? '';
     if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
-      return err(400, 'ValidationError', `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint`);
+      return err(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint`,
+      );
     }
-    if (token.length < 4) return err(400, 'ValidationError', "1 validation error detected: Value at 'webIdentityToken' failed to satisfy constraint");
+    if (token.length < 4)
+      return err(
+        400,
+        'ValidationError',
+        "1 validation error detected: Value at 'webIdentityToken' failed to satisfy constraint",
+      );
     let unverifiedIss = '';
     try {
-      unverifiedIss = String((JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown }).iss);
+      unverifiedIss = String(
+        (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown }).iss,
+      );
     } catch {
-      return err(400, 'InvalidIdentityToken', 'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)');
+      return err(
+        400,
+        'InvalidIdentityToken',
+        'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)',
+      );
     }
     if (knobs.untrustedIssuer) {
       return err(400, 'InvalidIdentityToken', `No OpenIDConnect provider found in your account for ${unverifiedIss}`);
@@ -185,7 +212,11 @@ export async function startAwsFake(options: { regions?: AwsFakeRegion[] } = {}):
       const hostPath = issuerHostPath(role.trust.issuer);
       switch (verdict.failure) {
         case 'malformed':
-          return err(400, 'InvalidIdentityToken', 'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)');
+          return err(
+            400,
+            'InvalidIdentityToken',
+            'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)',
+          );
         case 'untrusted_issuer':
           if (unverifiedIss !== role.trust.issuer) {
             return err(
@@ -200,10 +231,19 @@ export async function startAwsFake(options: { regions?: AwsFakeRegion[] } = {}):
             "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements",
           );
         case 'bad_signature':
-          return err(400, 'InvalidIdentityToken', 'The signature of the ID Token could not be verified with the keys of the identity provider');
+          return err(
+            400,
+            'InvalidIdentityToken',
+            'The signature of the ID Token could not be verified with the keys of the identity provider',
+          );
         case 'expired': {
-          const exp = typeof verdict.claims?.exp === 'number' ? new Date(verdict.claims.exp * 1000).toISOString() : 'unknown';
-          return err(400, 'ExpiredTokenException', `Token expired: current date/time ${new Date().toISOString()} must be before the expiration date/time ${exp}`);
+          const exp =
+            typeof verdict.claims?.exp === 'number' ? new Date(verdict.claims.exp * 1000).toISOString() : 'unknown';
+          return err(
+            400,
+            'ExpiredTokenException',
+            `Token expired: current date/time ${new Date().toISOString()} must be before the expiration date/time ${exp}`,
+          );
         }
         case 'wrong_audience':
           return err(
@@ -211,8 +251,7 @@ export async function startAwsFake(options: { regions?: AwsFakeRegion[] } = {}):
             'AccessDenied',
             `Not authorized to perform sts:AssumeRoleWithWebIdentity: condition StringEquals ${hostPath}:aud failed (token aud ${verdict.detail ?? ''})`,
           );
-        case 'wrong_subject':
-        default:
+        default: // wrong_subject
           return err(
             403,
             'AccessDenied',
@@ -223,10 +262,18 @@ export async function startAwsFake(options: { regions?: AwsFakeRegion[] } = {}):
     const duration = Number(form.get('DurationSeconds') ?? '3600');
     const max = role.maxSessionSeconds ?? 3600;
     if (!Number.isInteger(duration) || duration < 900) {
-      return err(400, 'ValidationError', "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900");
+      return err(
+        400,
+        'ValidationError',
+        "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900",
+      );
     }
     if (duration > max) {
-      return err(400, 'ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+      return err(
+        400,
+        'ValidationError',
+        'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
+      );
     }
     const account = accountOf(roleArn);
     const session: AwsFakeSession = {
@@ -269,10 +316,22 @@ export async function startAwsFake(options: { regions?: AwsFakeRegion[] } = {}):
     if (!session || signedFor !== service || req.headers['x-amz-security-token'] !== session.sessionToken) {
       return service === 'ec2'
         ? queryError('ec2', 401, 'AuthFailure', 'AWS was not able to validate the provided access credentials', rid)
-        : queryError(service, 403, 'InvalidClientTokenId', 'The security token included in the request is invalid.', rid);
+        : queryError(
+            service,
+            403,
+            'InvalidClientTokenId',
+            'The security token included in the request is invalid.',
+            rid,
+          );
     }
     if (session.expiresAt.getTime() <= Date.now()) {
-      return queryError(service, service === 'ec2' ? 400 : 403, 'ExpiredToken', 'The security token included in the request is expired', rid);
+      return queryError(
+        service,
+        service === 'ec2' ? 400 : 403,
+        'ExpiredToken',
+        'The security token included in the request is expired',
+        rid,
+      );
     }
     return session;
   };
@@ -287,12 +346,24 @@ export async function startAwsFake(options: { regions?: AwsFakeRegion[] } = {}):
     const service = SERVICE_OF[action];
     const reply = await (async (): Promise<FakeReply> => {
       if (req.method !== 'POST' || req.path !== '/' || !service) {
-        return queryError(service ?? 'sts', 400, 'InvalidAction', `Could not find operation ${action} for version ${form.get('Version') ?? ''}`, rid);
+        return queryError(
+          service ?? 'sts',
+          400,
+          'InvalidAction',
+          `Could not find operation ${action} for version ${form.get('Version') ?? ''}`,
+          rid,
+        );
       }
       if (selected(knobs.serverError, action)) {
         return service === 'ec2'
-          ? queryError('ec2', 503, 'Unavailable', 'The server is overloaded and can\'t handle the request.', rid)
-          : queryError(service, 500, 'InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.', rid);
+          ? queryError('ec2', 503, 'Unavailable', "The server is overloaded and can't handle the request.", rid)
+          : queryError(
+              service,
+              500,
+              'InternalFailure',
+              'The request processing has failed because of an unknown error, exception or failure.',
+              rid,
+            );
       }
       if (selected(knobs.throttle, action)) {
         return service === 'ec2'
@@ -312,7 +383,13 @@ export async function startAwsFake(options: { regions?: AwsFakeRegion[] } = {}):
           );
         case 'ListAccountAliases': {
           if (!allowed(caller, 'iam:ListAccountAliases')) {
-            return queryError('iam', 403, 'AccessDenied', `User: ${caller.assumedRoleArn} is not authorized to perform: iam:ListAccountAliases on resource: *`, rid);
+            return queryError(
+              'iam',
+              403,
+              'AccessDenied',
+              `User: ${caller.assumedRoleArn} is not authorized to perform: iam:ListAccountAliases on resource: *`,
+              rid,
+            );
           }
           const alias = aliases.get(caller.account);
           return queryResult(
@@ -325,15 +402,35 @@ export async function startAwsFake(options: { regions?: AwsFakeRegion[] } = {}):
         case 'SimulatePrincipalPolicy': {
           const source = form.get('PolicySourceArn') ?? '';
           if (!allowed(caller, 'iam:SimulatePrincipalPolicy')) {
-            return queryError('iam', 403, 'AccessDenied', `User: ${caller.assumedRoleArn} is not authorized to perform: iam:SimulatePrincipalPolicy on resource: ${source}`, rid);
+            return queryError(
+              'iam',
+              403,
+              'AccessDenied',
+              `User: ${caller.assumedRoleArn} is not authorized to perform: iam:SimulatePrincipalPolicy on resource: ${source}`,
+              rid,
+            );
           }
           if (!/^arn:[^:]+:iam::\d{12}:(role|user|group)\//.test(source)) {
             return queryError('iam', 400, 'InvalidInput', `ARN ${source} is not valid.`, rid);
           }
           const role = roles.get(source);
-          if (!role) return queryError('iam', 404, 'NoSuchEntity', `The role with name ${roleNameOf(source)} cannot be found.`, rid);
+          if (!role)
+            return queryError(
+              'iam',
+              404,
+              'NoSuchEntity',
+              `The role with name ${roleNameOf(source)} cannot be found.`,
+              rid,
+            );
           const actions = members(form, 'ActionNames.member');
-          if (actions.length === 0) return queryError('iam', 400, 'ValidationError', "1 validation error detected: Value null at 'actionNames' failed to satisfy constraint", rid);
+          if (actions.length === 0)
+            return queryError(
+              'iam',
+              400,
+              'ValidationError',
+              "1 validation error detected: Value null at 'actionNames' failed to satisfy constraint",
+              rid,
+            );
           const start = Number(Buffer.from(form.get('Marker') ?? '', 'base64url').toString('utf8') || '0');
           const pageSize = Math.min(Number(form.get('MaxItems') ?? '100'), knobs.simulatePageSize);
           const page = actions.slice(start, start + pageSize);
@@ -363,12 +460,20 @@ export async function startAwsFake(options: { regions?: AwsFakeRegion[] } = {}):
         }
         case 'DescribeRegions': {
           if (!allowed(caller, 'ec2:DescribeRegions')) {
-            return queryError('ec2', 403, 'UnauthorizedOperation', 'You are not authorized to perform this operation.', rid);
+            return queryError(
+              'ec2',
+              403,
+              'UnauthorizedOperation',
+              'You are not authorized to perform this operation.',
+              rid,
+            );
           }
           const all = form.get('AllRegions') === 'true';
           const names = members(form, 'RegionName');
           const visible = regions.filter(
-            (r) => (all || (r.optInStatus ?? 'opt-in-not-required') !== 'not-opted-in') && (names.length === 0 || names.includes(r.name)),
+            (r) =>
+              (all || (r.optInStatus ?? 'opt-in-not-required') !== 'not-opted-in') &&
+              (names.length === 0 || names.includes(r.name)),
           );
           const items = visible
             .map(

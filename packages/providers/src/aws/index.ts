@@ -1,4 +1,3 @@
-export { awsProvider, roleArnFromAssumedRole, roleSessionName } from './provider';
 export {
   AWS_TEMPLATE_URL_PLACEHOLDER,
   awsCloudFormationTemplate,
@@ -7,4 +6,5 @@ export {
   awsTerraform,
   issuerHostPath,
 } from './artifacts';
+export { awsProvider, roleArnFromAssumedRole, roleSessionName } from './provider';
 export { AWS_AUDIENCE, AWS_OPTIONAL_ACTIONS, AWS_REQUIRED_ACTIONS, AwsLinkMetadata } from './schemas';

@@ -1,11 +1,11 @@
-import { ProviderError, type IdentityParams, type IdentityResult } from '@alphaswarm/contracts';
+import { type IdentityParams, type IdentityResult, ProviderError } from '@alphaswarm/contracts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpClient } from '../http';
 import { testContext } from '../testing/context';
 import { startTestWorkloadIssuer, type TestWorkloadIssuer } from '../testing/workload-issuer';
 import type { ProviderContext, StoredLink, WizardContext } from '../types';
-import { awsCloudFormationTemplate, awsQuickCreateUrl, awsTerraform, issuerHostPath } from './artifacts';
-import { startAwsFake, type AwsFake } from './fake';
+import { type awsCloudFormationTemplate, awsQuickCreateUrl, awsTerraform, issuerHostPath } from './artifacts';
+import { type AwsFake, startAwsFake } from './fake';
 import { awsProvider, roleArnFromAssumedRole, roleSessionName } from './provider';
 import { AWS_OPTIONAL_ACTIONS, AWS_REQUIRED_ACTIONS } from './schemas';
 
@@ -26,7 +26,11 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   fake = await startAwsFake();
-  fake.addRole({ arn: ROLE, trust: { issuer: issuer.issuer, subject: SUBJECT, audience: 'sts.amazonaws.com' }, allowedActions: ALL_ACTIONS });
+  fake.addRole({
+    arn: ROLE,
+    trust: { issuer: issuer.issuer, subject: SUBJECT, audience: 'sts.amazonaws.com' },
+    allowedActions: ALL_ACTIONS,
+  });
   fake.setAccountAlias('123456789012', 'acme-prod');
   ctx = testContext({ upstreams: { aws: fake.upstream('us-east-1') }, workload: issuer });
 });
@@ -34,7 +38,9 @@ afterEach(async () => {
   await fake.close();
 });
 
-function wizard(params: IdentityParams['cloud_aws'] = { role_arn: ROLE, region: 'eu-west-1' }): WizardContext<'cloud_aws'> & {
+function wizard(
+  params: IdentityParams['cloud_aws'] = { role_arn: ROLE, region: 'eu-west-1' },
+): WizardContext<'cloud_aws'> & {
   params: IdentityParams['cloud_aws'];
 } {
   return { org_id: ORG, kind: 'cloud_aws', subject: SUBJECT, params, identity: null };
@@ -73,7 +79,10 @@ describe('AWS artifacts', () => {
     });
     const statement = template.Resources.Role.Properties.AssumeRolePolicyDocument.Statement[0];
     expect(statement.Action).toBe('sts:AssumeRoleWithWebIdentity');
-    expect(statement.Condition.StringEquals).toEqual({ [`${hostPath}:aud`]: 'sts.amazonaws.com', [`${hostPath}:sub`]: { Ref: 'Subject' } });
+    expect(statement.Condition.StringEquals).toEqual({
+      [`${hostPath}:aud`]: 'sts.amazonaws.com',
+      [`${hostPath}:sub`]: { Ref: 'Subject' },
+    });
     expect(template.Parameters.Subject.Default).toBe(SUBJECT);
     expect(template.Conditions.CreateOIDCProvider).toEqual({ 'Fn::Equals': [{ Ref: 'ExistingOIDCProviderArn' }, ''] });
     const policy = JSON.stringify(template.Resources.Role.Properties.Policies);
@@ -111,6 +120,7 @@ describe('AWS artifacts', () => {
     const q = new URLSearchParams(new URL(link).hash.split('?')[1]);
     expect(q.get('templateURL')).toBe('https://b.s3.eu-west-1.amazonaws.com/t.json?v=1&x=2');
     expect(q.get('param_Subject')).toBe('org:a b:cloud_aws');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform interpolation the generator must escape.
     const tf = awsTerraform({ issuer: 'https://x.example/workload', subject: 'org:${evil}:cloud_aws' });
     expect(tf).toContain('"org:$${evil}:cloud_aws"');
   });
@@ -120,7 +130,9 @@ describe('AWS wizard through the provider', () => {
   it('runs artifacts → identity → permissions → resources → link', async () => {
     await awsProvider.bootstrapArtifacts(ctx, { ...wizard(), params: null });
     const identity = await awsProvider.validateIdentity(ctx, wizard());
-    expect(identity.principal).toBe(`arn:aws:sts::123456789012:assumed-role/AlphaSwarmReadOnly/${roleSessionName(ORG)}`);
+    expect(identity.principal).toBe(
+      `arn:aws:sts::123456789012:assumed-role/AlphaSwarmReadOnly/${roleSessionName(ORG)}`,
+    );
     expect(identity.details).toMatchObject({ account: '123456789012', role_arn: ROLE });
     expect(identity.details.user_id).toMatch(/^AROA[A-Z2-7]{17}:alphaswarm-acme-1$/);
 
@@ -133,7 +145,9 @@ describe('AWS wizard through the provider', () => {
     expect(signed.headers.authorization).toMatch(/Credential=ASIA[A-Z2-7]{16}\/\d{8}\/eu-west-1\/sts\/aws4_request/);
 
     const permissions = await awsProvider.validatePermissions(ctx, withIdentity(identity));
-    expect(permissions).toEqual(ALL_ACTIONS.map((a) => ({ permission: a, required: !AWS_OPTIONAL_ACTIONS.includes(a as never), granted: true })));
+    expect(permissions).toEqual(
+      ALL_ACTIONS.map((a) => ({ permission: a, required: !AWS_OPTIONAL_ACTIONS.includes(a as never), granted: true })),
+    );
     const simulateCalls = fake.requests.filter((r) => r.body.includes('Action=SimulatePrincipalPolicy'));
     expect(simulateCalls.length).toBe(3);
     expect(new URLSearchParams(simulateCalls[0]!.body).get('PolicySourceArn')).toBe(ROLE);
@@ -141,7 +155,12 @@ describe('AWS wizard through the provider', () => {
 
     const resources = await awsProvider.enumerateResources(ctx, withIdentity(identity));
     expect(resources.truncated).toBe(false);
-    expect(resources.resources[0]).toEqual({ type: 'aws_account', id: '123456789012', name: 'acme-prod', details: { alias: 'acme-prod' } });
+    expect(resources.resources[0]).toEqual({
+      type: 'aws_account',
+      id: '123456789012',
+      name: 'acme-prod',
+      details: { alias: 'acme-prod' },
+    });
     expect(resources.resources.filter((r) => r.type === 'aws_region').map((r) => r.id)).toEqual([
       'ap-southeast-2',
       'eu-central-1',
@@ -175,7 +194,11 @@ describe('AWS wizard through the provider', () => {
   });
 
   it('names the sub condition to fix when the trust policy expects another subject', async () => {
-    fake.addRole({ arn: ROLE, trust: { issuer: issuer.issuer, subject: 'org:someone-else:cloud_aws', audience: 'sts.amazonaws.com' }, allowedActions: ALL_ACTIONS });
+    fake.addRole({
+      arn: ROLE,
+      trust: { issuer: issuer.issuer, subject: 'org:someone-else:cloud_aws', audience: 'sts.amazonaws.com' },
+      allowedActions: ALL_ACTIONS,
+    });
     const error = await providerError(awsProvider.validateIdentity(ctx, wizard()));
     expect(error.code).toBe('trust_misconfigured');
     expect(error.upstream).toBe('AWS');
@@ -186,7 +209,11 @@ describe('AWS wizard through the provider', () => {
   });
 
   it('names the aud condition when the trust expects another audience', async () => {
-    fake.addRole({ arn: ROLE, trust: { issuer: issuer.issuer, subject: SUBJECT, audience: 'api://other' }, allowedActions: ALL_ACTIONS });
+    fake.addRole({
+      arn: ROLE,
+      trust: { issuer: issuer.issuer, subject: SUBJECT, audience: 'api://other' },
+      allowedActions: ALL_ACTIONS,
+    });
     const error = await providerError(awsProvider.validateIdentity(ctx, wizard()));
     expect(error.code).toBe('trust_misconfigured');
     expect(error.message).toContain(`"${issuerHostPath(issuer.issuer)}:aud" must be "sts.amazonaws.com"`);
@@ -200,17 +227,28 @@ describe('AWS wizard through the provider', () => {
   });
 
   it('names the issuer when the role trusts another OIDC provider', async () => {
-    fake.addRole({ arn: ROLE, trust: { issuer: 'https://token.actions.githubusercontent.com', subject: SUBJECT, audience: 'sts.amazonaws.com' }, allowedActions: ALL_ACTIONS });
+    fake.addRole({
+      arn: ROLE,
+      trust: { issuer: 'https://token.actions.githubusercontent.com', subject: SUBJECT, audience: 'sts.amazonaws.com' },
+      allowedActions: ALL_ACTIONS,
+    });
     const error = await providerError(awsProvider.validateIdentity(ctx, wizard()));
     expect(error.code).toBe('trust_misconfigured');
     expect(error.message).toContain(`Federated must be the IAM OIDC provider for ${issuer.issuer}`);
   });
 
   it('marks a missing required permission granted:false and refuses to link', async () => {
-    fake.setAllowedActions(ROLE, ALL_ACTIONS.filter((a) => a !== 'ec2:DescribeRegions'));
+    fake.setAllowedActions(
+      ROLE,
+      ALL_ACTIONS.filter((a) => a !== 'ec2:DescribeRegions'),
+    );
     const identity = await awsProvider.validateIdentity(ctx, wizard());
     const permissions = await awsProvider.validatePermissions(ctx, withIdentity(identity));
-    expect(permissions.find((p) => p.permission === 'ec2:DescribeRegions')).toEqual({ permission: 'ec2:DescribeRegions', required: true, granted: false });
+    expect(permissions.find((p) => p.permission === 'ec2:DescribeRegions')).toEqual({
+      permission: 'ec2:DescribeRegions',
+      required: true,
+      granted: false,
+    });
     expect(permissions.filter((p) => !p.granted)).toHaveLength(1);
     const error = await providerError(awsProvider.toLink(ctx, withIdentity(identity), permissions, null));
     expect(error.code).toBe('permission_missing');
@@ -220,7 +258,10 @@ describe('AWS wizard through the provider', () => {
   });
 
   it('reports a role that may not simulate its own policy', async () => {
-    fake.setAllowedActions(ROLE, ALL_ACTIONS.filter((a) => a !== 'iam:SimulatePrincipalPolicy'));
+    fake.setAllowedActions(
+      ROLE,
+      ALL_ACTIONS.filter((a) => a !== 'iam:SimulatePrincipalPolicy'),
+    );
     const identity = await awsProvider.validateIdentity(ctx, wizard());
     const error = await providerError(awsProvider.validatePermissions(ctx, withIdentity(identity)));
     expect(error.code).toBe('permission_missing');
@@ -228,7 +269,10 @@ describe('AWS wizard through the provider', () => {
   });
 
   it('links as degraded when an optional permission is missing', async () => {
-    fake.setAllowedActions(ROLE, ALL_ACTIONS.filter((a) => a !== 's3:ListAllMyBuckets'));
+    fake.setAllowedActions(
+      ROLE,
+      ALL_ACTIONS.filter((a) => a !== 's3:ListAllMyBuckets'),
+    );
     const identity = await awsProvider.validateIdentity(ctx, wizard());
     const permissions = await awsProvider.validatePermissions(ctx, withIdentity(identity));
     const resources = await awsProvider.enumerateResources(ctx, withIdentity(identity));
@@ -245,7 +289,11 @@ describe('AWS wizard through the provider', () => {
 
   it('uses the role ARN with its path for the policy simulation', async () => {
     const pathed = 'arn:aws:iam::123456789012:role/platform/AlphaSwarmReadOnly';
-    fake.addRole({ arn: pathed, trust: { issuer: issuer.issuer, subject: SUBJECT, audience: 'sts.amazonaws.com' }, allowedActions: ALL_ACTIONS });
+    fake.addRole({
+      arn: pathed,
+      trust: { issuer: issuer.issuer, subject: SUBJECT, audience: 'sts.amazonaws.com' },
+      allowedActions: ALL_ACTIONS,
+    });
     const params = { role_arn: pathed };
     const identity = await awsProvider.validateIdentity(ctx, wizard(params));
     expect(identity.principal).toContain(':assumed-role/AlphaSwarmReadOnly/');
@@ -260,7 +308,12 @@ describe('AWS wizard through the provider', () => {
     expect(identity.details.account).toBe('123456789012');
     const kids = fake.requests
       .filter((r) => r.body.includes('Action=AssumeRoleWithWebIdentity'))
-      .map((r) => JSON.parse(Buffer.from(new URLSearchParams(r.body).get('WebIdentityToken')!.split('.')[0]!, 'base64url').toString()).kid);
+      .map(
+        (r) =>
+          JSON.parse(
+            Buffer.from(new URLSearchParams(r.body).get('WebIdentityToken')!.split('.')[0]!, 'base64url').toString(),
+          ).kid,
+      );
     expect(kids).toHaveLength(2);
     expect(kids[0]).not.toBe(kids[1]);
   });
@@ -286,7 +339,11 @@ describe('AWS wizard through the provider', () => {
     expect(ttl).toBeLessThanOrEqual(60 * 60_000 + 2_000);
     expect(fake.sessions.get(first.access_key_id)?.subject).toBe(SUBJECT);
 
-    fake.addRole({ arn: ROLE, trust: { issuer: issuer.issuer, subject: 'org:other:cloud_aws', audience: 'sts.amazonaws.com' }, allowedActions: ALL_ACTIONS });
+    fake.addRole({
+      arn: ROLE,
+      trust: { issuer: issuer.issuer, subject: 'org:other:cloud_aws', audience: 'sts.amazonaws.com' },
+      allowedActions: ALL_ACTIONS,
+    });
     const health = await awsProvider.checkHealth(ctx, storedLink(metadata));
     expect(health.status).toBe('unhealthy');
     expect(health.error?.code).toBe('trust_misconfigured');
@@ -297,7 +354,9 @@ describe('AWS wizard through the provider', () => {
     expect((await providerError(awsProvider.validateIdentity(ctx, wizard()))).code).toBe('rate_limited');
     fake.knobs.throttle = ['DescribeRegions'];
     const identity = await awsProvider.validateIdentity(ctx, wizard());
-    expect((await providerError(awsProvider.enumerateResources(ctx, withIdentity(identity)))).code).toBe('rate_limited');
+    expect((await providerError(awsProvider.enumerateResources(ctx, withIdentity(identity)))).code).toBe(
+      'rate_limited',
+    );
   });
 
   it('maps 5xx and an unreachable endpoint to upstream_unavailable', async () => {
@@ -305,7 +364,13 @@ describe('AWS wizard through the provider', () => {
     const failing = await providerError(awsProvider.validateIdentity(ctx, wizard()));
     expect(failing.code).toBe('upstream_unavailable');
     expect(failing.details.status).toBe(500);
-    const metadata = { role_arn: ROLE, account_id: '123456789012', regions: [], region: 'eu-west-1', permissions: { missing_optional: [] } };
+    const metadata = {
+      role_arn: ROLE,
+      account_id: '123456789012',
+      regions: [],
+      region: 'eu-west-1',
+      permissions: { missing_optional: [] },
+    };
     expect((await providerError(awsProvider.checkHealth(ctx, storedLink(metadata)))).code).toBe('upstream_unavailable');
 
     await fake.close();
@@ -345,10 +410,29 @@ describe('AWS wizard through the provider', () => {
   });
 });
 
+describe('AWS without a workload issuer', () => {
+  it('reports a failing token mint as an internal ProviderError', async () => {
+    const fake = await startAwsFake();
+    try {
+      const error = await providerError(
+        awsProvider.validateIdentity(testContext({ upstreams: { aws: fake.upstream() } }), wizard()),
+      );
+      expect(error.code).toBe('internal');
+      expect(fake.requests).toHaveLength(0);
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
 describe('AWS helpers', () => {
   it('converts assumed-role ARNs and sanitises session names', () => {
-    expect(roleArnFromAssumedRole('arn:aws:sts::123456789012:assumed-role/Reader/s1')).toBe('arn:aws:iam::123456789012:role/Reader');
-    expect(roleArnFromAssumedRole('arn:aws-us-gov:sts::123456789012:assumed-role/R/s')).toBe('arn:aws-us-gov:iam::123456789012:role/R');
+    expect(roleArnFromAssumedRole('arn:aws:sts::123456789012:assumed-role/Reader/s1')).toBe(
+      'arn:aws:iam::123456789012:role/Reader',
+    );
+    expect(roleArnFromAssumedRole('arn:aws-us-gov:sts::123456789012:assumed-role/R/s')).toBe(
+      'arn:aws-us-gov:iam::123456789012:role/R',
+    );
     expect(roleArnFromAssumedRole(ROLE)).toBeNull();
     expect(roleSessionName('a')).toBe('alphaswarm-a');
     expect(roleSessionName('x'.repeat(64))).toHaveLength(64);

@@ -1,11 +1,11 @@
 import { rootCertificates } from 'node:tls';
 import {
   AwsIdentityParams,
-  ProviderError,
   type ErrorCode,
   type IdentityParams,
   type IdentityResult,
   type PermissionCheck,
+  ProviderError,
   type Resource,
   type ResourcesResult,
 } from '@alphaswarm/contracts';
@@ -15,11 +15,11 @@ import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient }
 import type { CloudProvider, HealthResult, ProviderContext, StoredLink } from '../types';
 import {
   AWS_TEMPLATE_URL_PLACEHOLDER,
-  DEFAULT_ROLE_NAME,
   awsCloudFormationTemplate,
   awsQuickCreateUrl,
   awsStackName,
   awsTerraform,
+  DEFAULT_ROLE_NAME,
   issuerHostPath,
 } from './artifacts';
 import {
@@ -65,7 +65,13 @@ const THROTTLING_CODES = new Set([
   'PriorRequestNotComplete',
   'EC2ThrottledException',
 ]);
-const CREDENTIAL_CODES = new Set(['InvalidClientTokenId', 'ExpiredToken', 'AuthFailure', 'SignatureDoesNotMatch', 'UnrecognizedClientException']);
+const CREDENTIAL_CODES = new Set([
+  'InvalidClientTokenId',
+  'ExpiredToken',
+  'AuthFailure',
+  'SignatureDoesNotMatch',
+  'UnrecognizedClientException',
+]);
 const DENIED_CODES = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
 const TRANSIENT: ErrorCode[] = ['upstream_unavailable', 'upstream_timeout', 'rate_limited'];
 
@@ -92,7 +98,10 @@ export function roleArnFromAssumedRole(arn: string): string | null {
 function policySourceArn(roleArn: string, assumedRoleArn: string): string {
   const converted = roleArnFromAssumedRole(assumedRoleArn);
   if (!converted) return roleArn;
-  const [prefix, name] = [converted.slice(0, converted.indexOf(':role/')), converted.slice(converted.lastIndexOf('/') + 1)];
+  const [prefix, name] = [
+    converted.slice(0, converted.indexOf(':role/')),
+    converted.slice(converted.lastIndexOf('/') + 1),
+  ];
   return roleArn.startsWith(`${prefix}:role/`) && roleArn.endsWith(`/${name}`) ? roleArn : converted;
 }
 
@@ -124,7 +133,9 @@ function sdkConfig(ctx: ProviderContext, region: string, endpoint: string | unde
  * server must never be used to call AWS on a customer's behalf.
  */
 const refuseAmbientCredentials = () =>
-  Promise.reject(new Error('AssumeRoleWithWebIdentity must be sent unsigned; no AWS credentials are configured for it.'));
+  Promise.reject(
+    new Error('AssumeRoleWithWebIdentity must be sent unsigned; no AWS credentials are configured for it.'),
+  );
 
 function wireCode(e: AwsSdkError): string {
   return e.Code ?? e.name ?? 'Error';
@@ -136,7 +147,11 @@ function transientError(error: unknown, service: string): ProviderError | null {
   const name = wireCode(e);
   const status = e.$metadata?.httpStatusCode;
   if (e.name === 'TimeoutError' || name === 'TimeoutError' || name === 'AbortError' || e.code === 'ETIMEDOUT') {
-    return new ProviderError('upstream_timeout', AWS_UPSTREAM, `${service} did not answer in time. AWS may be slow or unreachable; try again later.`);
+    return new ProviderError(
+      'upstream_timeout',
+      AWS_UPSTREAM,
+      `${service} did not answer in time. AWS may be slow or unreachable; try again later.`,
+    );
   }
   if (status === undefined) {
     return new ProviderError(
@@ -146,10 +161,20 @@ function transientError(error: unknown, service: string): ProviderError | null {
     );
   }
   if (THROTTLING_CODES.has(name) || e.$retryable?.throttling || status === 429) {
-    return new ProviderError('rate_limited', AWS_UPSTREAM, `${service} is throttling our requests (${name}). Try again in a minute.`, { status });
+    return new ProviderError(
+      'rate_limited',
+      AWS_UPSTREAM,
+      `${service} is throttling our requests (${name}). Try again in a minute.`,
+      { status },
+    );
   }
   if (status >= 500) {
-    return new ProviderError('upstream_unavailable', AWS_UPSTREAM, `${service} answered HTTP ${status} (${name}). Try again later.`, { status });
+    return new ProviderError(
+      'upstream_unavailable',
+      AWS_UPSTREAM,
+      `${service} answered HTTP ${status} (${name}). Try again later.`,
+      { status },
+    );
   }
   return null;
 }
@@ -166,15 +191,23 @@ function identityError(error: unknown, ctx: ProviderContext, subject: string, ro
   const expected = `We present issuer ${ctx.workload.issuer}, audience ${AWS_AUDIENCE}, subject ${subject}.`;
   const said = `AWS said: ${name}: ${upstreamMessage}`;
   const fail = (code: ErrorCode, fix: string) =>
-    new ProviderError(code, AWS_UPSTREAM, `AWS refused to let us assume ${roleArn}. ${fix} ${expected} ${said}`, { status });
+    new ProviderError(code, AWS_UPSTREAM, `AWS refused to let us assume ${roleArn}. ${fix} ${expected} ${said}`, {
+      status,
+    });
 
   const code = name.replace(/Exception$/, '');
   if (code === 'AccessDenied' || code === 'IDPRejectedClaim') {
     if (/:sub\b|\bsub\b|subject/i.test(upstreamMessage)) {
-      return fail('trust_misconfigured', `Fix the role's trust policy condition: StringEquals "${hostPath}:sub" must be "${subject}".`);
+      return fail(
+        'trust_misconfigured',
+        `Fix the role's trust policy condition: StringEquals "${hostPath}:sub" must be "${subject}".`,
+      );
     }
     if (/:aud\b|\baud\b|audience/i.test(upstreamMessage)) {
-      return fail('trust_misconfigured', `Fix the role's trust policy condition: StringEquals "${hostPath}:aud" must be "${AWS_AUDIENCE}".`);
+      return fail(
+        'trust_misconfigured',
+        `Fix the role's trust policy condition: StringEquals "${hostPath}:aud" must be "${AWS_AUDIENCE}".`,
+      );
     }
     if (/issuer|OIDC provider|OpenIDConnect/i.test(upstreamMessage)) {
       return fail(
@@ -189,10 +222,16 @@ function identityError(error: unknown, ctx: ProviderContext, subject: string, ro
   }
   if (code === 'InvalidIdentityToken') {
     if (/No OpenIDConnect provider/i.test(upstreamMessage)) {
-      return fail('trust_misconfigured', `Create an IAM OIDC provider in account ${account} with URL ${ctx.workload.issuer} and audience ${AWS_AUDIENCE} (the CloudFormation template does this).`);
+      return fail(
+        'trust_misconfigured',
+        `Create an IAM OIDC provider in account ${account} with URL ${ctx.workload.issuer} and audience ${AWS_AUDIENCE} (the CloudFormation template does this).`,
+      );
     }
     if (/audience/i.test(upstreamMessage)) {
-      return fail('trust_misconfigured', `Add ${AWS_AUDIENCE} to the audiences (client IDs) of the IAM OIDC provider for ${ctx.workload.issuer}.`);
+      return fail(
+        'trust_misconfigured',
+        `Add ${AWS_AUDIENCE} to the audiences (client IDs) of the IAM OIDC provider for ${ctx.workload.issuer}.`,
+      );
     }
     if (/verification key|retrieve|thumbprint/i.test(upstreamMessage)) {
       return fail(
@@ -203,7 +242,7 @@ function identityError(error: unknown, ctx: ProviderContext, subject: string, ro
     return fail('trust_misconfigured', `Check that the IAM OIDC provider URL is exactly ${ctx.workload.issuer}.`);
   }
   if (code === 'ExpiredToken') {
-    return fail('credential_rejected', 'Our token had expired when AWS checked it; check this server\'s clock.');
+    return fail('credential_rejected', "Our token had expired when AWS checked it; check this server's clock.");
   }
   if (code === 'IDPCommunicationError') {
     return new ProviderError(
@@ -214,10 +253,16 @@ function identityError(error: unknown, ctx: ProviderContext, subject: string, ro
     );
   }
   if (code === 'RegionDisabled') {
-    return fail('trust_misconfigured', 'Activate AWS STS in this region (IAM → Account settings) or choose another region.');
+    return fail(
+      'trust_misconfigured',
+      'Activate AWS STS in this region (IAM → Account settings) or choose another region.',
+    );
   }
   if (code === 'ValidationError' && /DurationSeconds|MaxSessionDuration/i.test(upstreamMessage)) {
-    return fail('trust_misconfigured', `Set the role's maximum session duration to at least ${ISSUED_SESSION_SECONDS / 3600} hour.`);
+    return fail(
+      'trust_misconfigured',
+      `Set the role's maximum session duration to at least ${ISSUED_SESSION_SECONDS / 3600} hour.`,
+    );
   }
   return fail('trust_misconfigured', 'Check the role ARN and its trust policy.');
 }
@@ -230,13 +275,25 @@ function callError(error: unknown, service: string, action: string, roleArn: str
   const status = e.$metadata?.httpStatusCode;
   const said = `AWS said: ${name}: ${(e.message ?? '').slice(0, 500)}`;
   if (DENIED_CODES.has(name)) {
-    return new ProviderError('permission_missing', AWS_UPSTREAM, `The role ${roleArn} is not allowed ${action}; add it to the role's policy. ${said}`, { status });
+    return new ProviderError(
+      'permission_missing',
+      AWS_UPSTREAM,
+      `The role ${roleArn} is not allowed ${action}; add it to the role's policy. ${said}`,
+      { status },
+    );
   }
   if (CREDENTIAL_CODES.has(name)) {
-    return new ProviderError('credential_rejected', AWS_UPSTREAM, `${service} rejected the temporary credentials of ${roleArn}; try again. ${said}`, { status });
+    return new ProviderError(
+      'credential_rejected',
+      AWS_UPSTREAM,
+      `${service} rejected the temporary credentials of ${roleArn}; try again. ${said}`,
+      { status },
+    );
   }
   if (name === 'NoSuchEntity') {
-    return new ProviderError('trust_misconfigured', AWS_UPSTREAM, `IAM cannot find the role ${roleArn}. ${said}`, { status });
+    return new ProviderError('trust_misconfigured', AWS_UPSTREAM, `IAM cannot find the role ${roleArn}. ${said}`, {
+      status,
+    });
   }
   return new ProviderError('upstream_unavailable', AWS_UPSTREAM, `${service} failed ${action}. ${said}`, { status });
 }
@@ -249,8 +306,18 @@ async function assumeRole(
   durationSeconds: number,
 ): Promise<Session> {
   const region = params.region ?? ctx.upstreams.aws.region;
-  const token = await ctx.workload.mint({ sub: subject, aud: AWS_AUDIENCE });
-  const sts = new STSClient({ ...sdkConfig(ctx, region, ctx.upstreams.aws.stsEndpoint), credentials: refuseAmbientCredentials });
+  const token = await ctx.workload.mint({ sub: subject, aud: AWS_AUDIENCE }).catch((error: unknown) => {
+    if (error instanceof ProviderError) throw error;
+    throw new ProviderError(
+      'internal',
+      AWS_UPSTREAM,
+      'Could not mint our workload identity token; check the workload issuer keys.',
+    );
+  });
+  const sts = new STSClient({
+    ...sdkConfig(ctx, region, ctx.upstreams.aws.stsEndpoint),
+    credentials: refuseAmbientCredentials,
+  });
   try {
     const out = await sts.send(
       new AssumeRoleWithWebIdentityCommand({
@@ -263,7 +330,11 @@ async function assumeRole(
     );
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration || !out.AssumedRoleUser?.Arn) {
-      throw new ProviderError('upstream_unavailable', AWS_UPSTREAM, 'AWS STS answered AssumeRoleWithWebIdentity without credentials.');
+      throw new ProviderError(
+        'upstream_unavailable',
+        AWS_UPSTREAM,
+        'AWS STS answered AssumeRoleWithWebIdentity without credentials.',
+      );
     }
     return {
       credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken },
@@ -279,10 +350,18 @@ async function assumeRole(
 }
 
 async function callerIdentity(ctx: ProviderContext, session: Session, roleArn: string) {
-  const sts = new STSClient({ ...sdkConfig(ctx, session.region, ctx.upstreams.aws.stsEndpoint), credentials: session.credentials });
+  const sts = new STSClient({
+    ...sdkConfig(ctx, session.region, ctx.upstreams.aws.stsEndpoint),
+    credentials: session.credentials,
+  });
   try {
     const out = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: ctx.signal });
-    if (!out.Arn || !out.Account) throw new ProviderError('upstream_unavailable', AWS_UPSTREAM, 'AWS STS answered GetCallerIdentity without an ARN.');
+    if (!out.Arn || !out.Account)
+      throw new ProviderError(
+        'upstream_unavailable',
+        AWS_UPSTREAM,
+        'AWS STS answered GetCallerIdentity without an ARN.',
+      );
     return { arn: out.Arn, account: out.Account, userId: out.UserId ?? '' };
   } catch (error) {
     throw callError(error, 'AWS STS', 'sts:GetCallerIdentity', roleArn);
@@ -294,7 +373,10 @@ async function callerIdentity(ctx: ProviderContext, session: Session, roleArn: s
 /** SimulatePrincipalPolicy over every action we care about, following Marker with a page cap. */
 async function simulate(ctx: ProviderContext, session: Session, roleArn: string): Promise<PermissionCheck[]> {
   const source = policySourceArn(roleArn, session.assumedRoleArn);
-  const iam = new IAMClient({ ...sdkConfig(ctx, session.region, ctx.upstreams.aws.iamEndpoint), credentials: session.credentials });
+  const iam = new IAMClient({
+    ...sdkConfig(ctx, session.region, ctx.upstreams.aws.iamEndpoint),
+    credentials: session.credentials,
+  });
   const decisions = new Map<string, boolean>();
   try {
     let marker: string | undefined;
@@ -334,7 +416,10 @@ async function simulate(ctx: ProviderContext, session: Session, roleArn: string)
 }
 
 async function accountAlias(ctx: ProviderContext, session: Session, roleArn: string): Promise<string | undefined> {
-  const iam = new IAMClient({ ...sdkConfig(ctx, session.region, ctx.upstreams.aws.iamEndpoint), credentials: session.credentials });
+  const iam = new IAMClient({
+    ...sdkConfig(ctx, session.region, ctx.upstreams.aws.iamEndpoint),
+    credentials: session.credentials,
+  });
   try {
     const out = await iam.send(new ListAccountAliasesCommand({}), { abortSignal: ctx.signal });
     return out.AccountAliases?.[0];
@@ -349,7 +434,10 @@ async function accountAlias(ctx: ProviderContext, session: Session, roleArn: str
 }
 
 async function enabledRegions(ctx: ProviderContext, session: Session, roleArn: string) {
-  const ec2 = new EC2Client({ ...sdkConfig(ctx, session.region, ctx.upstreams.aws.ec2Endpoint), credentials: session.credentials });
+  const ec2 = new EC2Client({
+    ...sdkConfig(ctx, session.region, ctx.upstreams.aws.ec2Endpoint),
+    credentials: session.credentials,
+  });
   try {
     // DescribeRegions is not paginated: one answer holds every region enabled for the account.
     const out = await ec2.send(new DescribeRegionsCommand({ AllRegions: false }), { abortSignal: ctx.signal });
@@ -375,7 +463,11 @@ function optionalWarning(missingOptional: string[]) {
 function storedParams(link: StoredLink): { params: AwsParams; metadata: AwsLinkMetadata } {
   const parsed = AwsLinkMetadata.safeParse(link.metadata);
   if (!parsed.success) {
-    throw new ProviderError('precondition_failed', AWS_UPSTREAM, 'The stored AWS link is missing its role ARN or region; reconnect it through the wizard.');
+    throw new ProviderError(
+      'precondition_failed',
+      AWS_UPSTREAM,
+      'The stored AWS link is missing its role ARN or region; reconnect it through the wizard.',
+    );
   }
   return { params: { role_arn: parsed.data.role_arn, region: parsed.data.region }, metadata: parsed.data };
 }
@@ -390,7 +482,12 @@ export const awsProvider: CloudProvider<'cloud_aws', null> = {
   audience: () => AWS_AUDIENCE,
 
   async bootstrapArtifacts(ctx, wizard) {
-    const facts = { issuer: ctx.workload.issuer, subject: wizard.subject, audience: AWS_AUDIENCE, roleName: DEFAULT_ROLE_NAME };
+    const facts = {
+      issuer: ctx.workload.issuer,
+      subject: wizard.subject,
+      audience: AWS_AUDIENCE,
+      roleName: DEFAULT_ROLE_NAME,
+    };
     const region = wizard.params?.region ?? ctx.upstreams.aws.region;
     return {
       audience: AWS_AUDIENCE,
@@ -404,7 +501,8 @@ export const awsProvider: CloudProvider<'cloud_aws', null> = {
       ],
       links: [
         {
-          label: 'CloudFormation quick-create (upload alphaswarm-aws-role.json to your own S3 bucket and put its URL in templateURL first)',
+          label:
+            'CloudFormation quick-create (upload alphaswarm-aws-role.json to your own S3 bucket and put its URL in templateURL first)',
           url: awsQuickCreateUrl({
             templateUrl: AWS_TEMPLATE_URL_PLACEHOLDER,
             region,
@@ -493,16 +591,24 @@ export const awsProvider: CloudProvider<'cloud_aws', null> = {
       if (missingRequired.length > 0) {
         return {
           status: 'unhealthy',
-          error: { code: 'permission_missing', message: `The role ${params.role_arn} lost required permission(s): ${missingRequired.join(', ')}.` },
+          error: {
+            code: 'permission_missing',
+            message: `The role ${params.role_arn} lost required permission(s): ${missingRequired.join(', ')}.`,
+          },
           metadata: refreshed,
           expires_at: null,
         };
       }
-      if (missingOptional.length > 0) return { status: 'degraded', error: optionalWarning(missingOptional), metadata: refreshed, expires_at: null };
+      if (missingOptional.length > 0)
+        return { status: 'degraded', error: optionalWarning(missingOptional), metadata: refreshed, expires_at: null };
       return { status: 'healthy', error: null, metadata: refreshed, expires_at: null };
     } catch (error) {
       if (error instanceof ProviderError && !TRANSIENT.includes(error.code)) {
-        return { status: 'unhealthy', error: { code: error.code, message: error.message.slice(0, 2000) }, expires_at: null };
+        return {
+          status: 'unhealthy',
+          error: { code: error.code, message: error.message.slice(0, 2000) },
+          expires_at: null,
+        };
       }
       throw error;
     }

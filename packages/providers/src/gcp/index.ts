@@ -1,0 +1,10 @@
+export {
+  attributeCondition,
+  federatedPrincipal,
+  gcpExternalAccount,
+  gcpGcloudScript,
+  gcpTerraform,
+  parseProviderName,
+} from './artifacts';
+export { gcpProvider } from './provider';
+export { GCP_OPTIONAL_PERMISSIONS, GCP_REQUIRED_PERMISSIONS, GcpLinkMetadata, gcpAudience } from './schemas';
