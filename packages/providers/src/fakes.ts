@@ -5,3 +5,6 @@ export * from './testing/workload-issuer';
 export * from './testing/context';
 export { startHuggingFaceFake, hfProfile, type HuggingFaceFake } from './huggingface';
 export { startDockerHubFake, type DockerHubFake } from './docker-hub';
+export { startAzureFake, type AzureFake } from './azure';
+export { startCloudflareFake, CF_GROUPS, type CloudflareFake } from './cloudflare';
+export * from './testing/tls';
