@@ -8,3 +8,5 @@ export { startDockerHubFake, type DockerHubFake } from './docker-hub';
 export { startAzureFake, type AzureFake } from './azure';
 export { startCloudflareFake, CF_GROUPS, type CloudflareFake } from './cloudflare';
 export * from './testing/tls';
+export { startAwsFake, type AwsFake } from './aws/fake';
+export { startGcpFake, type GcpFake } from './gcp/fake';
