@@ -9,4 +9,5 @@ export { startAzureFake, type AzureFake } from './azure';
 export { startCloudflareFake, CF_GROUPS, type CloudflareFake } from './cloudflare';
 export * from './testing/tls';
 export { startAwsFake, type AwsFake } from './aws/fake';
+export { AWS_OPTIONAL_ACTIONS, AWS_REQUIRED_ACTIONS } from './aws';
 export { startGcpFake, type GcpFake } from './gcp/fake';

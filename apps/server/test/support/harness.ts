@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -6,7 +8,7 @@ import { generateKey, Keyring, openStore, type Store } from '@alphaswarm/db';
 import { HttpClient, type UpstreamConfig } from '@alphaswarm/providers';
 import { DEFAULT_UPSTREAMS } from '@alphaswarm/providers/fakes';
 import { parseEnv } from '../../src/env';
-import { listen, type RunningServer } from '../../src/http-server';
+import { listen, type RouteHandler, type RunningServer } from '../../src/http-server';
 import { createLogger } from '../../src/logger';
 import { createRuntime, type Runtime } from '../../src/runtime';
 import { startTestOidc, type TestOidc } from './oidc';
@@ -31,7 +33,19 @@ export interface Harness {
  * A real server on loopback over a real SQLite file, trusting a loopback OIDC issuer,
  * with upstreams pointed wherever the test says (its fakes).
  */
-export async function startHarness(opts: { upstreams?: Partial<UpstreamConfig>; env?: Record<string, string>; http?: HttpClient } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: {
+    upstreams?: Partial<UpstreamConfig>;
+    env?: Record<string, string>;
+    http?: HttpClient;
+    /** Plain-HTTP routes to mount, built from the runtime (e.g. the embedded IdP's). */
+    extraRoutes?: (rt: Runtime) => RouteHandler[];
+    now?: () => Date;
+    /** Listen here (and use it in the public URL), e.g. when fakes must trust our workload issuer first. */
+    port?: number;
+  } = {},
+): Promise<Harness> {
+  const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'alphaswarm-test-'));
   const dbPath = join(dir, 'admin.db');
   const key = generateKey();
@@ -44,7 +58,8 @@ export async function startHarness(opts: { upstreams?: Partial<UpstreamConfig>; 
     ALPHASWARM_ADMIN_OIDC_ISSUER: oidc.issuer,
     ALPHASWARM_ADMIN_OIDC_AUDIENCE: oidc.audience,
     ALPHASWARM_ADMIN_HEALTH_INTERVAL: '0',
-    ALPHASWARM_ADMIN_PORT: '0',
+    ALPHASWARM_ADMIN_PORT: String(port),
+    ALPHASWARM_ADMIN_PUBLIC_URL: `http://127.0.0.1:${port}`,
     HOME: dir,
     ...opts.env,
   });
@@ -64,8 +79,9 @@ export async function startHarness(opts: { upstreams?: Partial<UpstreamConfig>; 
     logger: createLogger('debug', sink),
     upstreams: { ...DEFAULT_UPSTREAMS, ...opts.upstreams },
     ...(opts.http ? { http: opts.http } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
   });
-  const server = await listen(rt, { port: 0 });
+  const server = await listen(rt, { port, ...(opts.extraRoutes ? { extraRoutes: opts.extraRoutes(rt) } : {}) });
   return {
     rt,
     store,
@@ -86,6 +102,15 @@ export async function startHarness(opts: { upstreams?: Partial<UpstreamConfig>; 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A port free right now on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 export async function call(
