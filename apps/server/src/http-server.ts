@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { storeIsUsable } from '@alphaswarm/db';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { authRoutes } from './auth/idp';
 import { AppError, toAppError, wireCode } from './errors';
 import { appRouter } from './root';
 import { handleRest } from './rest/routes';
@@ -120,7 +121,9 @@ export async function listen(
   rt: Runtime,
   opts: { host?: string; port?: number; extraRoutes?: RouteHandler[] } = {},
 ): Promise<RunningServer> {
-  const listener = createRequestListener(rt, opts.extraRoutes);
+  // The embedded IdP's /auth/* and /.well-known/* routes, whenever it is enabled.
+  const routes = [...(rt.adminIssuer ? [authRoutes(rt)] : []), ...(opts.extraRoutes ?? [])];
+  const listener = createRequestListener(rt, routes);
   const server = createServer((req, res) => void listener(req, res));
   server.keepAliveTimeout = 5_000;
   server.requestTimeout = 60_000;

@@ -1,0 +1,180 @@
+// The sandbox: server + console + loopback fakes of every upstream + a seeded admin, offline, one command.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generateKey, Keyring, openStore } from '@alphaswarm/db';
+import pino from 'pino';
+import QRCode from 'qrcode';
+import { createAdminUser } from '../auth/idp';
+import { parseEnv } from '../env';
+import { listen } from '../http-server';
+import { createLogger } from '../logger';
+import { createRuntime } from '../runtime';
+import { startHealthSweeper } from '../services/sweep';
+import { startDemoUpstreams } from './upstreams';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function waitFor(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the console exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(url, { redirect: 'manual' });
+      if (res.status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`the console did not answer at ${url} within ${timeoutMs / 1000} s`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      dir: { type: 'string', default: join(REPO, '.sandbox') },
+      'api-port': { type: 'string', default: '8700' },
+      'console-port': { type: 'string', default: '3000' },
+      'step-up-max-age': { type: 'string', default: '600' },
+      'no-console': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: sandbox [--dir DIR] [--api-port N] [--console-port N] [--step-up-max-age S] [--no-console]\n' +
+        'Starts fakes of all six upstreams, the API server and the console, seeds an admin, writes DIR/sandbox.json.\n' +
+        'Ports 0 pick free ones. The directory is wiped at start: it only ever holds sandbox data.\n',
+    );
+    return;
+  }
+  const dir = resolve(values.dir);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const apiPort = Number(values['api-port']) || (await freePort());
+  const consolePort = Number(values['console-port']) || (await freePort());
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const consoleUrl = `http://127.0.0.1:${consolePort}`;
+
+  const up = await startDemoUpstreams({ workloadIssuer: `${apiUrl}/workload` });
+  const key = generateKey();
+  const env = parseEnv({
+    ALPHASWARM_ENV: 'sandbox',
+    ALPHASWARM_ADMIN_DB_PATH: join(dir, 'admin.db'),
+    ALPHASWARM_ADMIN_INTEGRATIONS_KEY: key,
+    ALPHASWARM_ADMIN_INTEGRATIONS_PATH: join(dir, 'integrations.json'),
+    ALPHASWARM_ADMIN_HOST: '127.0.0.1',
+    ALPHASWARM_ADMIN_PORT: String(apiPort),
+    ALPHASWARM_ADMIN_PUBLIC_URL: apiUrl,
+    ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: values['step-up-max-age'],
+    ALPHASWARM_ADMIN_HEALTH_INTERVAL: '300',
+    HOME: dir,
+  });
+  const store = openStore(env.dbPath);
+  const keyring = Keyring.fromEnv(key);
+  const logger = createLogger('info', pino.destination({ dest: join(dir, 'server.log'), sync: false }));
+  const rt = createRuntime({ env, store, keyring, ephemeralKey: false, logger, upstreams: up.upstreams });
+  const server = await listen(rt);
+  const sweeper = startHealthSweeper(rt);
+
+  const password = randomBytes(12).toString('base64url');
+  const enrolment = await createAdminUser(store.db, keyring, { username: 'admin', password, scopes: ['admin:cluster'], now: new Date() });
+
+  let consoleProcess: ChildProcess | null = null;
+  const consoleEntry = join(REPO, 'apps/web/build/index.js');
+  if (!values['no-console']) {
+    if (!existsSync(consoleEntry)) {
+      throw new Error('the console is not built: run `pnpm --filter @alphaswarm/web build` (scripts/sandbox.sh does it)');
+    }
+    consoleProcess = spawn(process.execPath, [consoleEntry], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOST: '127.0.0.1',
+        PORT: String(consolePort),
+        ORIGIN: consoleUrl,
+        ALPHASWARM_ADMIN_API_URL: apiUrl,
+        NODE_ENV: 'production',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await waitFor(`${consoleUrl}/login`, 30_000, consoleProcess);
+  }
+
+  const manifest = {
+    console_url: values['no-console'] ? null : consoleUrl,
+    api_url: apiUrl,
+    admin: { username: enrolment.username, password, totp_secret: enrolment.secret, otpauth_uri: enrolment.uri },
+    demo: up.demo,
+  };
+  writeFileSync(join(dir, 'sandbox.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+
+  const qr = await QRCode.toString(enrolment.uri, { type: 'terminal', small: true });
+  const d = up.demo;
+  const out = [
+    '',
+    '  ╭─ alphaswarm-admin SANDBOX ── everything below is fake and local; nothing leaves this machine ─',
+    `  │ Console    ${manifest.console_url ?? '(not started: --no-console)'}`,
+    `  │ API        ${apiUrl}   (tRPC ${apiUrl}/trpc · REST ${apiUrl}/admin/accounts/<org>/integrations)`,
+    `  │ Sign in    username: admin   password: ${password}`,
+    `  │ TOTP       secret: ${enrolment.secret}   (enrol the QR below, or: bash scripts/totp.sh ${enrolment.secret})`,
+    `  │            ${enrolment.uri}`,
+    '  │',
+    `  │ Demo org   ${d.org_id}  (the cloud fakes trust this org's subjects)`,
+    `  │ HuggingFace   token ${d.huggingface.token}  namespace ${d.huggingface.namespace}  (rejected: ${d.huggingface.bad_token})`,
+    `  │ Docker Hub    username ${d.docker_hub.username}  PAT ${d.docker_hub.pat}  namespace ${d.docker_hub.namespace}`,
+    `  │ AWS           role_arn ${d.cloud_aws.role_arn}`,
+    `  │ GCP           provider ${d.cloud_gcp.workload_identity_provider}`,
+    `  │               service account ${d.cloud_gcp.service_account_email}  project ${d.cloud_gcp.project_id}`,
+    `  │ Azure         tenant ${d.cloud_azure.tenant_id}  client ${d.cloud_azure.client_id}`,
+    `  │ Cloudflare    account ${d.cloud_cloudflare.account_id}  token ${d.cloud_cloudflare.api_token}`,
+    '  │',
+    `  │ Data in ${dir} (wiped at next start) · server log ${join(dir, 'server.log')} · Ctrl-C stops everything`,
+    '  ╰───',
+    qr,
+    `READY ${manifest.console_url ?? apiUrl}`,
+    '',
+  ];
+  process.stdout.write(out.join('\n'));
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nstopping sandbox…\n');
+    consoleProcess?.kill('SIGTERM');
+    await sweeper.stop();
+    await server.close();
+    await up.close();
+    await rt.http.close();
+    store.close();
+    logger.flush();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  consoleProcess?.on('exit', (code) => {
+    if (!stopping) {
+      process.stderr.write(`the console exited unexpectedly (code ${code}); stopping\n`);
+      void stop();
+    }
+  });
+}
+
+main().catch((error) => {
+  process.stderr.write(`sandbox: ${(error as Error).message}\n`);
+  process.exit(1);
+});
