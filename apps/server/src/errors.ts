@@ -1,4 +1,5 @@
 import { type ErrorCode, isProviderError } from '@alphaswarm/contracts';
+import { StoreFileError } from '@alphaswarm/db';
 import { TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/unstable-core-do-not-import';
@@ -65,6 +66,7 @@ export function wireCode(error: AppError): ErrorCode {
 /** The one boundary where anything thrown becomes an AppError. Raw SDK errors never pass. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (error instanceof StoreFileError) return new AppError('conflict', error.message);
   if (error instanceof ZodError) return new AppError('invalid_request', formatZod(error));
   if (error instanceof TRPCError) {
     if (error.cause) {

@@ -1,8 +1,10 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { auditRouter } from './routers/audit';
+import { authRouter } from './routers/auth';
 import { cloudOnboardingRouter } from './routers/cloud-onboarding';
 import { credentialsRouter } from './routers/credentials';
 import { integrationsRouter } from './routers/integrations';
+import { storeRouter } from './routers/store';
 import { systemRouter } from './routers/system';
 import { createCallerFactory, router } from './trpc';
 
@@ -11,7 +13,9 @@ export const appRouter = router({
   credentials: credentialsRouter,
   cloudOnboarding: cloudOnboardingRouter,
   audit: auditRouter,
+  store: storeRouter,
   system: systemRouter,
+  auth: authRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,72 @@
+import { OnConflict } from '@alphaswarm/contracts';
+import {
+  countLinks,
+  exportStoreChunks,
+  ImportConflictError,
+  importStore,
+  isoNow,
+  validateStoreFile,
+} from '@alphaswarm/db';
+import type { TRPCRouterRecord } from '@trpc/server';
+import { z } from 'zod';
+import { productionProblems } from '../runtime/production';
+import { adminProcedure, stepUpProcedure } from '../trpc';
+
+/** Uploads through the console are bounded; bigger stores go through the CLI. */
+const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
+
+export const storeRouter = {
+  status: adminProcedure.query(async ({ ctx }) => ({
+    fingerprints: ctx.rt.keyring.fingerprints(),
+    ephemeral: ctx.rt.ephemeralKey,
+    production_problems: productionProblems(ctx.rt.env, {
+      keyring: ctx.rt.keyring,
+      ephemeral: ctx.rt.ephemeralKey,
+      fingerprints: ctx.rt.keyring.fingerprints(),
+      warning: null,
+    }),
+    links: await countLinks(ctx.rt.store.db),
+  })),
+
+  /** The JSON v1 store file; secrets only as Fernet ciphertext under the current key. */
+  export: stepUpProcedure.mutation(async ({ ctx }) => {
+    let content = '';
+    for await (const chunk of exportStoreChunks(ctx.rt.store.db, { now: ctx.rt.now() })) content += chunk;
+    const stamp = isoNow(ctx.rt.now()).replace(/[:]/g, '');
+    return { filename: `alphaswarm-integrations-${stamp}.json`, content, audit_run_id: ctx.runId };
+  }),
+
+  /** Validate the whole file first; then write everything in one transaction, or nothing. */
+  import: stepUpProcedure
+    .input(
+      z.object({
+        content: z.string().max(MAX_IMPORT_BYTES, `files over ${MAX_IMPORT_BYTES / 1024 / 1024} MiB: use the CLI import`),
+        dry_run: z.boolean().default(true),
+        on_conflict: OnConflict.default('fail'),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const checked = validateStoreFile(input.content, ctx.rt.keyring);
+      const base = { dry_run: input.dry_run, inserted: 0, replaced: 0, skipped: 0, conflicts: [] as string[], audit_run_id: ctx.runId };
+      if (!checked.ok) return { ok: false, ...base, problems: checked.problems };
+      try {
+        const result = await importStore(ctx.rt.store.db, checked.records, {
+          keyring: ctx.rt.keyring,
+          onConflict: input.on_conflict,
+          dryRun: input.dry_run,
+          now: ctx.rt.now(),
+        });
+        return { ok: true, ...base, ...result, dry_run: result.dryRun, problems: [] };
+      } catch (error) {
+        if (error instanceof ImportConflictError) {
+          return {
+            ok: false,
+            ...base,
+            conflicts: error.conflicts,
+            problems: [{ index: null, field: 'integrations', message: error.message }],
+          };
+        }
+        throw error;
+      }
+    }),
+} satisfies TRPCRouterRecord;
