@@ -1,0 +1,71 @@
+import type { IncomingMessage } from 'node:http';
+import type { z } from 'zod';
+import { AppError, formatZod } from '../../errors';
+import type { RouteHandler } from '../../http-server';
+import type { Runtime } from '../../runtime';
+import { LoginInput, RefreshInput, StepUpInput } from './schemas';
+import { embeddedIdp } from './service';
+import { AMR_MFA, AMR_PASSWORD } from './tokens';
+
+const MAX_BODY = 16 * 1024;
+
+async function readJson<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.infer<S>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new AppError('invalid_request', `The request body is larger than ${MAX_BODY} bytes.`);
+    chunks.push(chunk as Buffer);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new AppError('invalid_request', 'The request body must be a JSON object.');
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new AppError('invalid_request', formatZod(parsed.error));
+  return parsed.data;
+}
+
+/**
+ * Plain-HTTP face of the embedded IdP for scripts and curl: `POST /auth/login`, `/auth/step-up`,
+ * `/auth/refresh` (same JSON as the tRPC `auth` router) and the admin issuer's discovery + JWKS.
+ * Answers nothing (falls through to 404) when the embedded IdP is off.
+ */
+export function authRoutes(rt: Runtime): RouteHandler {
+  return async (req, path, info): Promise<{ status: number; body: unknown; headers?: Record<string, string> } | null> => {
+    const issuer = rt.adminIssuer;
+    if (!issuer) return null;
+    const from = { clientIp: info.clientIp, authorization: info.authorization };
+    if (req.method === 'GET' && path === '/.well-known/openid-configuration') {
+      const base = issuer.issuer;
+      return {
+        status: 200,
+        body: issuer.discovery({
+          scopes_supported: ['admin:cluster', 'admin:read'],
+          claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'auth_time', 'amr', 'scope'],
+          amr_values_supported: [...new Set([...AMR_PASSWORD, ...AMR_MFA])],
+          token_endpoint_auth_methods_supported: ['none'],
+          alphaswarm_login_endpoint: `${base}/auth/login`,
+          alphaswarm_step_up_endpoint: `${base}/auth/step-up`,
+          alphaswarm_refresh_endpoint: `${base}/auth/refresh`,
+        }),
+        headers: { 'cache-control': 'max-age=300' },
+      };
+    }
+    if (req.method === 'GET' && path === '/.well-known/jwks.json') {
+      return { status: 200, body: await issuer.jwks(), headers: { 'cache-control': 'max-age=60' } };
+    }
+    if (path === '/auth/login' || path === '/auth/step-up' || path === '/auth/refresh') {
+      if (req.method !== 'POST') {
+        return { status: 405, body: { error: { code: 'invalid_request', message: `Use POST for ${path}.` } }, headers: { allow: 'POST' } };
+      }
+      const idp = embeddedIdp(rt);
+      if (path === '/auth/login') return { status: 200, body: await idp.login(await readJson(req, LoginInput), from) };
+      if (path === '/auth/step-up') return { status: 200, body: await idp.stepUp(await readJson(req, StepUpInput), from) };
+      return { status: 200, body: await idp.refresh(await readJson(req, RefreshInput), from) };
+    }
+    return null;
+  };
+}

@@ -1,0 +1,61 @@
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+
+/**
+ * scrypt as OWASP recommends for it (N=2^15, r=8, p=1): 32 MiB and ~50 ms per hash. Stored as
+ * `scrypt$N$r$p$salt$hash` (base64url), so parameters can be raised later without a migration.
+ */
+const N = 2 ** 15;
+const R = 8;
+const P = 1;
+const SALT_BYTES = 32;
+const HASH_BYTES = 32;
+
+export const PASSWORD_MIN_LENGTH = 12;
+export const PASSWORD_MAX_LENGTH = 1024;
+
+function derive(password: string, salt: Buffer, n: number, r: number, p: number, length: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize('NFKC'), salt, length, { N: n, r, p, maxmem: 256 * n * r + 1024 * 1024 }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
+  });
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(SALT_BYTES);
+  const hash = await derive(password, salt, N, R, P, HASH_BYTES);
+  return ['scrypt', N, R, P, salt.toString('base64url'), hash.toString('base64url')].join('$');
+}
+
+/** Constant-time check. A malformed stored hash never matches (and never throws). */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [n, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
+  // Bounds keep a tampered row from turning one sign-in into a memory bomb.
+  if (!Number.isInteger(Math.log2(n)) || n < 2 ** 14 || n > 2 ** 20 || r < 1 || r > 32 || p < 1 || p > 16) return false;
+  const salt = Buffer.from(parts[4] ?? '', 'base64url');
+  const expected = Buffer.from(parts[5] ?? '', 'base64url');
+  if (salt.length < 16 || expected.length < 16) return false;
+  const actual = await derive(password, salt, n, r, p, expected.length);
+  return timingSafeEqual(actual, expected);
+}
+
+let dummy: Promise<string> | null = null;
+
+/**
+ * A hash of a random password, compared against when the username is unknown, so an unknown
+ * user costs the same scrypt run as a wrong password and timing does not reveal who exists.
+ */
+export function dummyPasswordHash(): Promise<string> {
+  dummy ??= hashPassword(randomBytes(32).toString('base64url'));
+  return dummy;
+}
+
+/** Why a new password is unacceptable, or null. */
+export function passwordProblem(password: string): string | null {
+  if (password.length < PASSWORD_MIN_LENGTH) return `The password must have at least ${PASSWORD_MIN_LENGTH} characters.`;
+  if (password.length > PASSWORD_MAX_LENGTH) return `The password must have at most ${PASSWORD_MAX_LENGTH} characters.`;
+  if (password.trim() !== password) return 'The password must not start or end with whitespace.';
+  return null;
+}

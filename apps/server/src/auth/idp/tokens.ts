@@ -1,0 +1,185 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { activeSigningKey, type AdminUserRow, allSigningKeys, type SigningKeyRow } from '@alphaswarm/db';
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  errors as joseErrors,
+  importPKCS8,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
+import { AppError } from '../../errors';
+import type { KeyedIssuer } from '../../issuers/keyed-issuer';
+import type { Runtime } from '../../runtime';
+import { ADMIN_AUDIENCE } from '../../runtime';
+
+/**
+ * Three token kinds, told apart by audience so none can stand in for another: the access token
+ * (the only one any procedure accepts), the first-factor token after a password, and the
+ * refresh token that only `auth.refresh` and `auth.stepUp` read.
+ */
+export const MFA_AUDIENCE = `${ADMIN_AUDIENCE}:mfa`;
+export const REFRESH_AUDIENCE = `${ADMIN_AUDIENCE}:refresh`;
+export const MFA_TOKEN_TTL = 300;
+export const ACCESS_TOKEN_TTL = 600;
+/** A session lasts this long after its last interactive authentication, refreshes or not. */
+export const REFRESH_TOKEN_TTL = 12 * 3600;
+
+export const AMR_PASSWORD = ['pwd'];
+export const AMR_MFA = ['pwd', 'otp', 'mfa'];
+
+export interface TokenSet {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  token_type: 'Bearer';
+  scope: string;
+}
+
+export interface VerifiedToken {
+  sub: string;
+  /** Session version the token was minted under (see `sessionVersion`). */
+  sv: string;
+  authTime: number | null;
+  claims: JWTPayload;
+}
+
+/**
+ * A fingerprint of the credentials a session was opened with. Tokens carry it; a new TOTP secret
+ * (reset-mfa) or password changes it, which ends every refresh token minted before. It hashes the
+ * plaintext secret because the ciphertext changes when the Fernet key rotates.
+ */
+export function sessionVersion(user: AdminUserRow, totpSecret: string): string {
+  return createHash('sha256')
+    .update(`alphaswarm-admin/session\0${user.username}\0${user.passwordHash}\0${totpSecret}`)
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+function invalid(message: string): AppError {
+  return new AppError('invalid_token', message, {
+    headers: { 'www-authenticate': `Bearer error="invalid_token", error_description="${message.replaceAll('"', "'")}"` },
+  });
+}
+
+/** Signs and reads the embedded IdP's tokens with the admin issuer's keys. */
+export class IdpTokens {
+  private readonly imported = new Map<string, Awaited<ReturnType<typeof importPKCS8>>>();
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly issuer: KeyedIssuer,
+  ) {}
+
+  private nowSeconds(): number {
+    return Math.floor(this.rt.now().getTime() / 1000);
+  }
+
+  mfaToken(user: AdminUserRow, sv: string): Promise<string> {
+    return this.issuer.sign({ sub: user.username, aud: MFA_AUDIENCE, amr: AMR_PASSWORD, sv }, MFA_TOKEN_TTL);
+  }
+
+  /** Access + refresh tokens for a session whose last interactive authentication was `authTime`. */
+  async tokenSet(user: AdminUserRow, sv: string, authTime: number): Promise<TokenSet> {
+    const scope = user.scopes.split(' ').filter(Boolean).join(' ');
+    const sessionLeft = authTime + REFRESH_TOKEN_TTL - this.nowSeconds();
+    if (sessionLeft <= 0) throw invalid('The session has ended; sign in again.');
+    const accessTtl = Math.min(ACCESS_TOKEN_TTL, sessionLeft);
+    const access = await this.issuer.sign(
+      { sub: user.username, aud: ADMIN_AUDIENCE, scope, amr: AMR_MFA, auth_time: authTime, sv },
+      accessTtl,
+    );
+    const refresh = await this.signRefresh({ sub: user.username, aud: REFRESH_AUDIENCE, amr: AMR_MFA, auth_time: authTime, sv }, sessionLeft);
+    return { access_token: access, refresh_token: refresh, expires_in: accessTtl, token_type: 'Bearer', scope };
+  }
+
+  /**
+   * Refresh tokens outlive the admin issuer's longest access token, which is what its key overlap
+   * is sized for, so they are signed here with the same active key and read back by `verifyRefresh`
+   * with every key that was still signing within the refresh lifetime.
+   */
+  private async signRefresh(claims: JWTPayload, ttl: number): Promise<string> {
+    let row = await activeSigningKey(this.rt.store.db, 'admin');
+    if (!row) {
+      await this.issuer.jwks();
+      row = await activeSigningKey(this.rt.store.db, 'admin');
+    }
+    if (!row) throw new AppError('internal', 'The admin issuer has no signing key.');
+    let key = this.imported.get(row.kid);
+    if (!key) {
+      key = await importPKCS8(this.rt.keyring.decrypt(row.privateKey).toString('utf8'), row.alg);
+      this.imported.set(row.kid, key);
+    }
+    const now = this.nowSeconds();
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: row.alg, kid: row.kid, typ: 'JWT' })
+      .setIssuer(this.issuer.issuer)
+      .setIssuedAt(now)
+      .setNotBefore(now - 5)
+      .setExpirationTime(now + ttl)
+      .setJti(randomUUID())
+      .sign(key);
+  }
+
+  private async verify(token: string, audience: string, jwks: JSONWebKeySet, what: string): Promise<VerifiedToken> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, createLocalJWKSet(jwks), {
+        issuer: this.issuer.issuer,
+        audience,
+        algorithms: [this.issuer.options.alg],
+        requiredClaims: ['sub', 'exp', 'sv'],
+        currentDate: this.rt.now(),
+        clockTolerance: 5,
+      }));
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw invalid(`The ${what} has expired.`);
+      if (error instanceof joseErrors.JWKSNoMatchingKey) throw invalid(`The ${what} was signed by an unknown or retired key.`);
+      if (error instanceof joseErrors.JWTClaimValidationFailed) throw invalid(`The ${what} failed the "${error.claim}" check.`);
+      throw invalid(`The ${what} is not valid.`);
+    }
+    return {
+      sub: String(payload.sub),
+      sv: String(payload.sv),
+      authTime: typeof payload.auth_time === 'number' ? payload.auth_time : null,
+      claims: payload,
+    };
+  }
+
+  async verifyMfa(token: string): Promise<VerifiedToken> {
+    return this.verify(token, MFA_AUDIENCE, await this.issuer.jwks(), 'mfa_token');
+  }
+
+  async verifyAccess(token: string): Promise<VerifiedToken> {
+    return this.verify(token, ADMIN_AUDIENCE, await this.issuer.jwks(), 'access token');
+  }
+
+  async verifyRefresh(token: string): Promise<VerifiedToken> {
+    const verified = await this.verify(token, REFRESH_AUDIENCE, await this.refreshKeys(), 'refresh_token');
+    if (verified.authTime === null) throw invalid('The refresh_token has no auth_time.');
+    return verified;
+  }
+
+  /** Keys that may have signed a still-live refresh token: active, or retired less than its lifetime ago. */
+  private async refreshKeys(): Promise<JSONWebKeySet> {
+    const oldest = this.rt.now().getTime() - (REFRESH_TOKEN_TTL + 60) * 1000;
+    const rows = (await allSigningKeys(this.rt.store.db)).filter(
+      (r: SigningKeyRow) => r.issuer === 'admin' && (r.retiredAt === null || Date.parse(r.retiredAt) > oldest),
+    );
+    return { keys: rows.map((r) => r.publicJwk as JWK) };
+  }
+
+  /** Which of our token kinds a bearer token claims to be, without trusting it yet. */
+  audienceOf(token: string): string | null {
+    try {
+      const { aud, iss } = decodeJwt(token);
+      if (iss !== this.issuer.issuer) return null;
+      return typeof aud === 'string' ? aud : null;
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,625 @@
+import { Readable } from 'node:stream';
+import { generateKey, getAdminUser, listAudit } from '@alphaswarm/db';
+import { hfProfile, type HuggingFaceFake, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
+import { Command } from 'commander';
+import { decodeJwt, decodeProtectedHeader, importPKCS8, type JWTPayload, SignJWT } from 'jose';
+import { generate } from 'otplib';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { registerAdminUserCommands } from '../src/cli/admin-users';
+import { parseEnv } from '../src/env';
+import { createLogger } from '../src/logger';
+import { createRuntime } from '../src/runtime';
+import { loadKeyring, productionProblems } from '../src/runtime/index';
+import { call, type Harness, startHarness } from './support/harness';
+
+/**
+ * The embedded IdP end to end: a real server on loopback, a real SQLite file, enrolment through
+ * the CLI command, and TOTP codes from otplib at a controlled clock. The clock is the process
+ * Date (faked, nothing else), so the server, jose and otplib all see the same time.
+ */
+
+const PASSWORD = 'correct horse battery staple';
+const HF_TOKEN = 'hf_read_token_idp';
+const CONNECT = '/admin/accounts/org-acme/integrations/huggingface';
+const READ = '/admin/accounts/org-acme/integrations';
+const T0 = Date.parse('2030-01-01T00:00:05Z');
+
+const clock = {
+  ms: T0,
+  set(ms: number) {
+    this.ms = ms;
+    vi.setSystemTime(ms);
+  },
+  advance(seconds: number) {
+    this.set(this.ms + seconds * 1000);
+  },
+  /** Move to 5 s into the next TOTP step, so every step-up in a test gets a code of its own. */
+  nextStep() {
+    this.set((Math.floor(this.ms / 30_000) + 1) * 30_000 + 5_000);
+  },
+  get seconds() {
+    return Math.floor(this.ms / 1000);
+  },
+};
+
+/** The code an authenticator app shows now (or `steps` periods away). */
+function totp(secret: string, steps = 0): Promise<string> {
+  return generate({ secret, epoch: clock.seconds + steps * 30 });
+}
+
+interface CliRun {
+  out: string[];
+  err: string[];
+  exitCode: number;
+}
+
+async function cli(h: Harness, args: string[], stdin = ''): Promise<CliRun> {
+  const run: CliRun = { out: [], err: [], exitCode: 0 };
+  const program = new Command('alphaswarm-admin').exitOverride();
+  registerAdminUserCommands(program, {
+    io: { out: (l) => run.out.push(l), err: (l) => run.err.push(l) },
+    env: () => h.rt.env,
+    stdin: Readable.from([stdin]),
+  });
+  const before = process.exitCode;
+  process.exitCode = 0;
+  await program.parseAsync(args, { from: 'user' });
+  run.exitCode = Number(process.exitCode ?? 0);
+  process.exitCode = before;
+  return run;
+}
+
+async function enrol(h: Harness, username: string, scopes: string[] = []): Promise<string> {
+  const run = await cli(h, ['create-admin', username, '--password-stdin', ...(scopes.length ? ['--scopes', ...scopes] : [])], `${PASSWORD}\n`);
+  expect(run.err).toEqual([]);
+  expect(run.exitCode).toBe(0);
+  const secret = /secret:\s+([A-Z2-7]+)/.exec(run.out.join('\n'))?.[1];
+  if (!secret) throw new Error('create-admin printed no secret');
+  return secret;
+}
+
+const post = (h: Harness, path: string, body: unknown, token: string | null = null) => call(h, 'POST', path, { token, body });
+
+async function signIn(h: Harness, username: string, secret: string) {
+  const login = await post(h, '/auth/login', { username, password: PASSWORD });
+  expect(login.status).toBe(200);
+  const step = await post(h, '/auth/step-up', { mfa_token: login.body.mfa_token, code: await totp(secret) });
+  expect(step.status).toBe(200);
+  return step.body as { access_token: string; refresh_token: string; expires_in: number; token_type: string; scope: string };
+}
+
+async function trpc(h: Harness, path: string, input: unknown, token?: string) {
+  const res = await fetch(`${h.url}/trpc/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(input),
+  });
+  const body = (await res.json()) as { result?: { data: any }; error?: { message: string; data: { app_code: string } } };
+  return { status: res.status, headers: res.headers, data: body.result?.data, error: body.error };
+}
+
+async function auditText(h: Harness): Promise<string> {
+  return JSON.stringify(await listAudit(h.store.db, {}, { limit: 10_000 }));
+}
+
+async function authEvents(h: Harness, action: string) {
+  return (await listAudit(h.store.db, { action }, { limit: 1000 })).filter((e) => e.action === action);
+}
+
+function tamper(token: string, change: (claims: JWTPayload) => JWTPayload): string {
+  const [head, body, sig] = token.split('.');
+  const claims = JSON.parse(Buffer.from(body ?? '', 'base64url').toString('utf8')) as JWTPayload;
+  return `${head}.${Buffer.from(JSON.stringify(change(claims))).toString('base64url')}.${sig}`;
+}
+
+/** The IdP's routes are mounted by `listen` itself whenever the embedded IdP is on. */
+async function startIdpHarness(hf?: HuggingFaceFake, env: Record<string, string> = {}): Promise<Harness> {
+  return startHarness({ env, ...(hf ? { upstreams: { huggingfaceEndpoint: hf.url } } : {}) });
+}
+
+beforeAll(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  clock.set(T0);
+});
+afterAll(() => {
+  vi.useRealTimers();
+});
+
+describe('embedded IdP: enrol → login → step-up → a mutating call', () => {
+  let h: Harness;
+  let hf: HuggingFaceFake;
+  let secret: string;
+
+  beforeAll(async () => {
+    clock.set(T0);
+    hf = await startHuggingFaceFake();
+    hf.addToken(HF_TOKEN, hfProfile({ name: 'alice', role: 'read' }));
+    h = await startIdpHarness(hf);
+  });
+  afterAll(async () => {
+    await h.close();
+    await hf.close();
+  });
+
+  it('create-admin prints the secret, the otpauth URI and a terminal QR code; stores a scrypt hash and a Fernet token', async () => {
+    const run = await cli(h, ['create-admin', 'alice', '--password-stdin'], `${PASSWORD}\n`);
+    expect(run.exitCode).toBe(0);
+    const text = run.out.join('\n');
+    secret = /secret:\s+([A-Z2-7]{32})\b/.exec(text)?.[1] ?? '';
+    expect(secret).toHaveLength(32);
+    expect(text).toContain(`otpauth://totp/AlphaSwarm%20Admin:alice?secret=${secret}&issuer=AlphaSwarm%20Admin`);
+    expect(run.out.filter((l) => /[█▀▄]/.test(l)).length).toBeGreaterThan(10);
+
+    const row = await getAdminUser(h.store.db, 'alice');
+    expect(row).toMatchObject({ scopes: 'admin:cluster', disabledAt: null, failedAttempts: 0, lastTotpStep: 0 });
+    expect(row?.passwordHash).toMatch(/^scrypt\$32768\$8\$1\$[\w-]{43}\$[\w-]{43}$/);
+    expect(row?.totpSecret).toMatch(/^gAAAAA/);
+    expect(h.keyring.decrypt(row?.totpSecret ?? '').toString()).toBe(secret);
+
+    const audit = await authEvents(h, 'admin_users.create');
+    expect(audit.map((e) => e.outcome).sort()).toEqual(['started', 'success']);
+    expect(audit[0]?.actor).toMatch(/^cli:/);
+    const all = await auditText(h);
+    expect(all).not.toContain(PASSWORD);
+    expect(all).not.toContain(secret);
+
+    const again = await cli(h, ['create-admin', 'alice', '--password-stdin'], `${PASSWORD}\n`);
+    expect(again.exitCode).toBe(1);
+    expect(again.err.join('\n')).toMatch(/^error: An admin named "alice" already exists/);
+    const weak = await cli(h, ['create-admin', 'bob', '--password-stdin'], 'short\n');
+    expect(weak.err.join('\n')).toMatch(/at least 12 characters/);
+    const bad = await cli(h, ['create-admin', 'Bad Name', '--password-stdin'], `${PASSWORD}\n`);
+    expect(bad.err.join('\n')).toMatch(/username is 1-64 characters/);
+    expect(await getAdminUser(h.store.db, 'bob')).toBeUndefined();
+  });
+
+  it('login gives a first-factor token that opens nothing; step-up gives an access token; the mutation succeeds', async () => {
+    clock.nextStep();
+    const login = await post(h, '/auth/login', { username: 'alice', password: PASSWORD });
+    expect(login.status).toBe(200);
+    expect(login.body.expires_in).toBe(300);
+    const mfa = decodeJwt(login.body.mfa_token);
+    expect(mfa).toMatchObject({ iss: h.rt.env.publicUrl, aud: 'alphaswarm-admin:mfa', sub: 'alice', amr: ['pwd'] });
+    expect(mfa.scope).toBeUndefined();
+    expect((mfa.exp ?? 0) - (mfa.iat ?? 0)).toBeLessThanOrEqual(300);
+
+    // The first factor alone can neither mutate nor read.
+    const early = await call(h, 'POST', CONNECT, { token: login.body.mfa_token, body: { token: HF_TOKEN } });
+    expect(early.status).toBe(401);
+    expect(early.body.error.code).toBe('invalid_token');
+    expect((await call(h, 'GET', READ, { token: login.body.mfa_token })).status).toBe(401);
+    expect(hf.requests).toHaveLength(0);
+
+    const step = await post(h, '/auth/step-up', { mfa_token: login.body.mfa_token, code: await totp(secret) });
+    expect(step.status).toBe(200);
+    expect(step.body).toMatchObject({ token_type: 'Bearer', expires_in: 600, scope: 'admin:cluster' });
+    const header = decodeProtectedHeader(step.body.access_token);
+    expect(header.alg).toBe('ES256');
+    const access = decodeJwt(step.body.access_token);
+    expect(access).toMatchObject({
+      iss: h.rt.env.publicUrl,
+      aud: 'alphaswarm-admin',
+      sub: 'alice',
+      scope: 'admin:cluster',
+      amr: ['pwd', 'otp', 'mfa'],
+      auth_time: clock.seconds,
+    });
+    expect((access.exp ?? 0) - (access.iat ?? 0)).toBe(600);
+    const refresh = decodeJwt(step.body.refresh_token);
+    expect(refresh).toMatchObject({ aud: 'alphaswarm-admin:refresh', sub: 'alice', auth_time: clock.seconds });
+    expect((refresh.exp ?? 0) - (refresh.iat ?? 0)).toBe(12 * 3600);
+    const jwks = await call(h, 'GET', '/.well-known/jwks.json', { token: null });
+    expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).toContain(header.kid);
+
+    const connected = await call(h, 'POST', CONNECT, { token: step.body.access_token, body: { token: HF_TOKEN } });
+    expect(connected.status).toBe(200);
+    expect(connected.body.integration).toMatchObject({ org_id: 'org-acme', kind: 'huggingface', status: 'healthy' });
+    const [outcome] = await listAudit(h.store.db, { action: 'integrations.connect.huggingface' }, { limit: 1 });
+    expect(outcome).toMatchObject({ actor: 'alice', outcome: 'success' });
+
+    const me = await fetch(`${h.url}/trpc/auth.me`, { headers: { authorization: `Bearer ${step.body.access_token}` } });
+    expect(((await me.json()) as { result: { data: unknown } }).result.data).toEqual({
+      username: 'alice',
+      scopes: ['admin:cluster'],
+      auth_time: clock.seconds,
+    });
+
+    const logins = await authEvents(h, 'auth.login');
+    const steps = await authEvents(h, 'auth.step_up');
+    expect(logins[0]).toMatchObject({ actor: 'alice', outcome: 'success', clientIp: expect.stringMatching(/127\.0\.0\.1/) });
+    expect(steps[0]).toMatchObject({ actor: 'alice', outcome: 'success' });
+    expect(await auditText(h)).not.toContain(PASSWORD);
+  });
+
+  it('the same through the tRPC auth router', async () => {
+    clock.nextStep();
+    const login = await trpc(h, 'auth.login', { username: 'alice', password: PASSWORD });
+    expect(login.status).toBe(200);
+    expect(login.data).toMatchObject({ expires_in: 300 });
+    const step = await trpc(h, 'auth.stepUp', { mfa_token: login.data.mfa_token, code: await totp(secret) });
+    expect(step.status).toBe(200);
+    expect(step.data).toMatchObject({ token_type: 'Bearer', expires_in: 600, scope: 'admin:cluster' });
+    const connected = await trpc(h, 'integrations.connect.huggingface', { org_id: 'org-acme', token: HF_TOKEN }, step.data.access_token);
+    expect(connected.status).toBe(200);
+    expect(connected.data.audit_run_id).toMatch(/^run_/);
+
+    const wrong = await trpc(h, 'auth.login', { username: 'alice', password: 'not the password at all' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.error).toMatchObject({ message: 'Invalid username or password.', data: { app_code: 'invalid_token' } });
+  });
+
+  it('stale auth_time: refresh keeps it → RFC 9470 challenge → step-up with the code alone → the retry succeeds', async () => {
+    clock.nextStep();
+    const first = await signIn(h, 'alice', secret);
+    const authTime = clock.seconds;
+
+    clock.advance(601);
+    const refreshed = await post(h, '/auth/refresh', { refresh_token: first.refresh_token });
+    expect(refreshed.status).toBe(200);
+    expect(decodeJwt(refreshed.body.access_token)).toMatchObject({ auth_time: authTime, amr: ['pwd', 'otp', 'mfa'] });
+    expect(decodeJwt(refreshed.body.refresh_token).auth_time).toBe(authTime);
+
+    const challenged = await call(h, 'POST', CONNECT, { token: refreshed.body.access_token, body: { token: HF_TOKEN } });
+    expect(challenged.status).toBe(401);
+    expect(challenged.body.error.code).toBe('insufficient_user_authentication');
+    expect(challenged.headers.get('www-authenticate')).toMatch(
+      /^Bearer error="insufficient_user_authentication", error_description="[^"]+", max_age=600$/,
+    );
+    // Reads need no fresh MFA.
+    expect((await call(h, 'GET', READ, { token: refreshed.body.access_token })).status).toBe(200);
+
+    // Step-up again: no password, the bearer token says who, the code proves the second factor.
+    const step = await post(h, '/auth/step-up', { code: await totp(secret) }, refreshed.body.access_token);
+    expect(step.status).toBe(200);
+    expect(decodeJwt(step.body.access_token).auth_time).toBe(clock.seconds);
+    expect(decodeJwt(step.body.refresh_token).auth_time).toBe(clock.seconds);
+    const retried = await call(h, 'POST', CONNECT, { token: step.body.access_token, body: { token: HF_TOKEN } });
+    expect(retried.status).toBe(200);
+    expect((await authEvents(h, 'auth.step_up'))[0]?.detail).toMatchObject({ via: 'access_token' });
+
+    // The console's server side: refresh_token in the body, through tRPC.
+    clock.advance(601);
+    clock.nextStep();
+    const again = await trpc(h, 'auth.refresh', { refresh_token: step.body.refresh_token });
+    expect(again.status).toBe(200);
+    const stale = await trpc(h, 'integrations.connect.huggingface', { org_id: 'org-acme', token: HF_TOKEN }, again.data.access_token);
+    expect(stale.status).toBe(401);
+    expect(stale.headers.get('www-authenticate')).toMatch(/error="insufficient_user_authentication".*max_age=600/);
+    const stepped = await trpc(h, 'auth.stepUp', { code: await totp(secret), refresh_token: again.data.refresh_token });
+    expect(stepped.status).toBe(200);
+    const ok = await trpc(h, 'integrations.connect.huggingface', { org_id: 'org-acme', token: HF_TOKEN }, stepped.data.access_token);
+    expect(ok.status).toBe(200);
+  });
+
+  it('a session ends 12 h after its last step-up, however often it is refreshed', async () => {
+    clock.nextStep();
+    const tokens = await signIn(h, 'alice', secret);
+    let refresh = tokens.refresh_token;
+    for (let i = 0; i < 3; i++) {
+      clock.advance(4 * 3600);
+      const res = await post(h, '/auth/refresh', { refresh_token: refresh });
+      if (i < 2) {
+        expect(res.status).toBe(200);
+        refresh = res.body.refresh_token;
+      } else {
+        expect(res.status).toBe(401);
+        expect(res.body.error.code).toBe('invalid_token');
+      }
+    }
+  });
+
+  it('tokens are not interchangeable, and tampered ones are refused', async () => {
+    clock.nextStep();
+    const login = await post(h, '/auth/login', { username: 'alice', password: PASSWORD });
+    const tokens = (await post(h, '/auth/step-up', { mfa_token: login.body.mfa_token, code: await totp(secret) })).body;
+
+    const refused = async (res: Promise<{ status: number; body: any }>) => {
+      const r = await res;
+      expect(r.status).toBe(401);
+      expect(r.body.error.code).toBe('invalid_token');
+    };
+    // Refresh token as an access token, mfa token as a refresh token, access token as an mfa token.
+    await refused(call(h, 'GET', READ, { token: tokens.refresh_token }));
+    await refused(post(h, '/auth/refresh', { refresh_token: login.body.mfa_token }));
+    await refused(post(h, '/auth/refresh', { refresh_token: tokens.access_token }));
+    clock.nextStep();
+    await refused(post(h, '/auth/step-up', { mfa_token: tokens.access_token, code: await totp(secret) }));
+
+    // Tampered claims with the original signature.
+    await refused(call(h, 'POST', CONNECT, { token: tamper(tokens.access_token, (c) => ({ ...c, sub: 'root' })), body: { token: HF_TOKEN } }));
+    await refused(call(h, 'GET', READ, { token: tamper(tokens.access_token, (c) => ({ ...c, scope: 'admin:cluster integrations:use' })) }));
+    await refused(post(h, '/auth/refresh', { refresh_token: tamper(tokens.refresh_token, (c) => ({ ...c, auth_time: clock.seconds + 3600 })) }));
+    await refused(post(h, '/auth/step-up', { mfa_token: tamper(login.body.mfa_token, (c) => ({ ...c, sub: 'bob' })), code: await totp(secret) }));
+    // A flipped signature byte.
+    const [a, b, sig = ''] = tokens.access_token.split('.');
+    const flipped = `${a}.${b}.${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`;
+    await refused(call(h, 'GET', READ, { token: flipped }));
+    // Our own tokens were never accepted for the external issuer's audience, nor the reverse.
+    await refused(post(h, '/auth/step-up', { code: await totp(secret) }, await h.token()));
+  });
+
+  it('publishes discovery and JWKS; rotation keeps the previous key until its tokens expired, then refuses it', async () => {
+    const discovery = await call(h, 'GET', '/.well-known/openid-configuration', { token: null });
+    expect(discovery.status).toBe(200);
+    expect(discovery.body).toMatchObject({
+      issuer: h.rt.env.publicUrl,
+      jwks_uri: `${h.rt.env.publicUrl}/.well-known/jwks.json`,
+      id_token_signing_alg_values_supported: ['ES256'],
+    });
+    const before = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys as Record<string, unknown>[];
+    expect(before).toHaveLength(1);
+    expect(before[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+    expect(before[0]?.d).toBeUndefined();
+    const oldKid = String(before[0]?.kid);
+
+    clock.nextStep();
+    const old = await signIn(h, 'alice', secret);
+    // What a holder of the retired key could still sign: a fresh token with the old kid.
+    const row = h.store.sqlite.prepare('SELECT private_key FROM signing_keys WHERE kid = ?').get(oldKid) as { private_key: string };
+    const oldKey = await importPKCS8(h.keyring.decrypt(row.private_key).toString(), 'ES256');
+    const forge = () =>
+      new SignJWT({ scope: 'admin:cluster', amr: ['pwd', 'otp', 'mfa'], auth_time: clock.seconds })
+        .setProtectedHeader({ alg: 'ES256', kid: oldKid })
+        .setIssuer(h.rt.env.publicUrl)
+        .setAudience('alphaswarm-admin')
+        .setSubject('alice')
+        .setIssuedAt()
+        .setExpirationTime(clock.seconds + 600)
+        .sign(oldKey);
+
+    const rotatedAt = clock.ms;
+    const newKid = await h.rt.adminIssuer!.rotate();
+    expect(newKid).not.toBe(oldKid);
+    const during = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys.map((k: { kid: string }) => k.kid);
+    expect(during).toEqual([oldKid, newKid]);
+    expect((await call(h, 'POST', CONNECT, { token: old.access_token, body: { token: HF_TOKEN } })).status).toBe(200);
+    clock.nextStep();
+    const fresh = await signIn(h, 'alice', secret);
+    expect(decodeProtectedHeader(fresh.access_token).kid).toBe(newKid);
+    expect(decodeProtectedHeader(fresh.refresh_token).kid).toBe(newKid);
+    clock.advance(300);
+    expect((await call(h, 'GET', READ, { token: await forge() })).status).toBe(200);
+
+    // Past the overlap (longest admin token 900 s + 60 s): the old key is gone and refused.
+    clock.set(rotatedAt + 961_000);
+    const after = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys.map((k: { kid: string }) => k.kid);
+    expect(after).toEqual([newKid]);
+    const late = await call(h, 'GET', READ, { token: await forge() });
+    expect(late.status).toBe(401);
+    expect(late.body.error).toMatchObject({ code: 'invalid_token', message: 'The bearer token was signed by an unknown key.' });
+    // A refresh token signed before the rotation is ours alone to read: it still refreshes, now under the new key.
+    const refreshed = await post(h, '/auth/refresh', { refresh_token: old.refresh_token });
+    expect(refreshed.status).toBe(200);
+    expect(decodeProtectedHeader(refreshed.body.access_token).kid).toBe(newKid);
+    expect((await call(h, 'GET', READ, { token: refreshed.body.access_token })).status).toBe(200);
+  });
+
+  it('plain HTTP answers malformed requests with 400 and wrong methods with 405', async () => {
+    const notJson = await call(h, 'POST', '/auth/login', { token: null, body: 'username=alice' });
+    expect(notJson.status).toBe(400);
+    expect(notJson.body.error.code).toBe('invalid_request');
+    const noCode = await post(h, '/auth/step-up', { mfa_token: 'x', code: '12345' });
+    expect(noCode.status).toBe(400);
+    const nobody = await post(h, '/auth/step-up', { code: '123456' });
+    expect(nobody.status).toBe(400);
+    expect(nobody.body.error.message).toMatch(/mfa_token/);
+    expect((await call(h, 'GET', '/auth/login', { token: null })).status).toBe(405);
+  });
+});
+
+describe('embedded IdP: abuse resistance', () => {
+  let h: Harness;
+  let secret: string;
+
+  beforeAll(async () => {
+    clock.set(T0 + 86_400_000);
+    h = await startIdpHarness();
+    secret = await enrol(h, 'alice');
+  });
+  afterAll(() => h.close());
+  afterEach(() => {
+    // Every test starts with no lock, no failure count and an empty per-address window.
+    h.store.sqlite.prepare('UPDATE admin_users SET failed_attempts = 0, locked_until = NULL').run();
+    clock.advance(16 * 60);
+    clock.nextStep();
+  });
+
+  const login = async (username = 'alice', password = PASSWORD) => post(h, '/auth/login', { username, password });
+
+  it('a TOTP code can be used once: replay refused, also with a new mfa token and under concurrency', async () => {
+    const code = await totp(secret);
+    const first = await post(h, '/auth/step-up', { mfa_token: (await login()).body.mfa_token, code });
+    expect(first.status).toBe(200);
+    const replay = await post(h, '/auth/step-up', { mfa_token: (await login()).body.mfa_token, code });
+    expect(replay.status).toBe(401);
+    expect(replay.body.error).toMatchObject({ code: 'invalid_token', message: expect.stringMatching(/already used/) });
+    const replayViaSession = await post(h, '/auth/step-up', { code, refresh_token: first.body.refresh_token });
+    expect(replayViaSession.status).toBe(401);
+
+    clock.nextStep();
+    const next = await totp(secret);
+    const mfa = (await login()).body.mfa_token;
+    const raced = await Promise.all(Array.from({ length: 5 }, () => post(h, '/auth/step-up', { mfa_token: mfa, code: next })));
+    expect(raced.map((r) => r.status).sort()).toEqual([200, 401, 401, 401, 401]);
+
+    const failures = (await authEvents(h, 'auth.step_up')).filter((e) => e.outcome === 'failure');
+    expect(failures.map((e) => e.detail.reason)).toContain('replayed');
+    const audit = await auditText(h);
+    expect(audit).not.toContain(`"${code}"`);
+    expect(audit).not.toContain(`"${next}"`);
+  });
+
+  it('accepts the codes of one step either side, not two', async () => {
+    const mfa = (await login()).body.mfa_token;
+    const attempt = async (steps: number) => (await post(h, '/auth/step-up', { mfa_token: mfa, code: await totp(secret, steps) })).status;
+    expect(await attempt(-2)).toBe(401);
+    expect(await attempt(2)).toBe(401);
+    expect(await attempt(-1)).toBe(200);
+    clock.nextStep();
+    expect(await attempt(1)).toBe(200);
+    // The step after that was just used: the current code is now a replay too.
+    clock.nextStep();
+    expect(await attempt(0)).toBe(401);
+  });
+
+  it('a wrong code is refused and audited without the code', async () => {
+    const mfa = (await login()).body.mfa_token;
+    const right = await totp(secret);
+    const wrong = right === '000000' ? '111111' : '000000';
+    const res = await post(h, '/auth/step-up', { mfa_token: mfa, code: wrong });
+    expect(res.status).toBe(401);
+    expect(res.body.error).toMatchObject({ code: 'invalid_token', message: expect.stringMatching(/code is not valid/) });
+    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    const [event] = await authEvents(h, 'auth.step_up');
+    expect(event).toMatchObject({ actor: 'alice', outcome: 'failure', detail: { reason: 'wrong_code', via: 'mfa_token' } });
+    expect(await auditText(h)).not.toContain(`"${wrong}"`);
+    expect((await getAdminUser(h.store.db, 'alice'))?.failedAttempts).toBe(1);
+  });
+
+  it('brute force on the password: the 5th failure locks the account for 15 minutes, audited; then it works again', async () => {
+    for (let i = 1; i <= 5; i++) {
+      const res = await login('alice', `wrong password number ${i}`);
+      expect(res.status).toBe(401);
+      expect(res.body.error).toEqual({ code: 'invalid_token', message: 'Invalid username or password.' });
+    }
+    const locked = await login();
+    expect(locked.status).toBe(429);
+    expect(locked.body.error.code).toBe('rate_limited');
+    expect(Number(locked.headers.get('retry-after'))).toBe(15 * 60);
+    const [lockout] = await authEvents(h, 'auth.lockout');
+    expect(lockout).toMatchObject({ actor: 'alice', outcome: 'denied', detail: { attempts: 5, last_factor: 'password' } });
+    const denied = (await authEvents(h, 'auth.login')).filter((e) => e.outcome === 'denied');
+    expect(denied[0]?.detail).toMatchObject({ reason: 'locked' });
+    const failures = (await authEvents(h, 'auth.login')).filter((e) => e.outcome === 'failure');
+    expect(failures.filter((e) => e.detail.reason === 'wrong_password').length).toBeGreaterThanOrEqual(5);
+    expect(await auditText(h)).not.toContain('wrong password number');
+
+    clock.advance(14 * 60);
+    expect((await login()).status).toBe(429);
+    clock.advance(61);
+    clock.nextStep();
+    await signIn(h, 'alice', secret);
+    expect((await getAdminUser(h.store.db, 'alice'))?.failedAttempts).toBe(0);
+  });
+
+  it('brute force on the code: wrong codes count too, and the lock holds with the right code', async () => {
+    const mfa = (await login()).body.mfa_token;
+    for (let i = 0; i < 5; i++) {
+      expect((await post(h, '/auth/step-up', { mfa_token: mfa, code: String(100000 + i) })).status).toBe(401);
+    }
+    const locked = await post(h, '/auth/step-up', { mfa_token: mfa, code: await totp(secret) });
+    expect(locked.status).toBe(429);
+    expect((await authEvents(h, 'auth.lockout'))[0]?.detail).toMatchObject({ last_factor: 'otp' });
+  });
+
+  it('unknown user: the same answer as a wrong password, and it locks the same way', async () => {
+    const unknown = await login('mallory', PASSWORD);
+    const wrong = await login('alice', 'not the right password');
+    expect(unknown.status).toBe(401);
+    expect(unknown.body).toEqual(wrong.body);
+    expect(unknown.headers.get('www-authenticate')).toBe(wrong.headers.get('www-authenticate'));
+    for (let i = 0; i < 4; i++) await login('mallory', PASSWORD);
+    const locked = await login('mallory', PASSWORD);
+    expect(locked.status).toBe(429);
+    expect(locked.body.error.message).toBe((await (async () => {
+      for (let i = 0; i < 4; i++) await login('alice', 'not the right password');
+      return (await login('alice')).body.error.message;
+    })()));
+    const events = await authEvents(h, 'auth.login');
+    expect(events.some((e) => e.detail.reason === 'unknown_user' && e.actor === 'anonymous')).toBe(true);
+    expect(await auditText(h)).not.toContain('mallory');
+  });
+
+  it('per address: 20 failures within 5 minutes block every sign-in from it, audited', async () => {
+    for (let i = 0; i < 20; i++) expect((await login(`nobody-${i}`, PASSWORD)).status).toBe(401);
+    const blocked = await login();
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(blocked.body.error.message).toMatch(/from this address/);
+    expect((await post(h, '/auth/step-up', { mfa_token: 'x', code: '123456' })).status).toBe(429);
+    expect((await authEvents(h, 'auth.login'))[0]).toMatchObject({ outcome: 'denied', detail: { reason: 'address_rate_limited' } });
+    clock.advance(5 * 60 + 1);
+    clock.nextStep();
+    await signIn(h, 'alice', secret);
+  });
+
+  it('disabled user: login, step-up and refresh refused; enable-admin restores', async () => {
+    const session = await signIn(h, 'alice', secret);
+    const pending = (await login()).body.mfa_token;
+    const run = await cli(h, ['disable-admin', 'alice']);
+    expect(run.out).toEqual(['Disabled admin "alice".']);
+
+    const res = await login();
+    expect(res.status).toBe(401);
+    expect(res.body.error.message).toMatch(/disabled/);
+    clock.nextStep();
+    expect((await post(h, '/auth/step-up', { mfa_token: pending, code: await totp(secret) })).status).toBe(401);
+    expect((await post(h, '/auth/refresh', { refresh_token: session.refresh_token })).status).toBe(401);
+    expect((await post(h, '/auth/step-up', { code: await totp(secret) }, session.access_token)).status).toBe(401);
+    expect((await authEvents(h, 'admin_users.disable')).map((e) => e.outcome).sort()).toEqual(['started', 'success']);
+
+    expect((await cli(h, ['enable-admin', 'alice'])).exitCode).toBe(0);
+    clock.nextStep();
+    await signIn(h, 'alice', secret);
+    expect((await cli(h, ['disable-admin', 'nobody'])).err).toEqual(['error: No admin named "nobody".']);
+  });
+
+  it('reset-mfa: a new secret; the old one and every earlier session stop working', async () => {
+    const session = await signIn(h, 'alice', secret);
+    const run = await cli(h, ['reset-mfa', 'alice']);
+    expect(run.exitCode).toBe(0);
+    const fresh = /secret:\s+([A-Z2-7]+)/.exec(run.out.join('\n'))?.[1] ?? '';
+    expect(fresh).not.toBe(secret);
+    expect((await post(h, '/auth/refresh', { refresh_token: session.refresh_token })).body.error.message).toMatch(/session has ended/);
+    clock.nextStep();
+    const mfa = (await login()).body.mfa_token;
+    expect((await post(h, '/auth/step-up', { mfa_token: mfa, code: await totp(secret) })).status).toBe(401);
+    expect((await post(h, '/auth/step-up', { mfa_token: mfa, code: await totp(fresh) })).status).toBe(200);
+    secret = fresh;
+    const list = await cli(h, ['list-admins']);
+    expect(list.out[0]).toMatch(/^alice\tadmin:cluster\tactive\tcreated /);
+  });
+});
+
+describe('embedded IdP: configuration', () => {
+  it('off: no /auth routes, no discovery, and the tRPC auth router says so', async () => {
+    const h = await startIdpHarness(undefined, { ALPHASWARM_ADMIN_EMBEDDED_IDP: 'off' });
+    try {
+      expect(h.rt.adminIssuer).toBeNull();
+      expect((await post(h, '/auth/login', { username: 'alice', password: PASSWORD })).status).toBe(404);
+      expect((await call(h, 'GET', '/.well-known/jwks.json', { token: null })).status).toBe(404);
+      expect((await call(h, 'GET', '/.well-known/openid-configuration', { token: null })).status).toBe(404);
+      const res = await trpc(h, 'auth.login', { username: 'alice', password: PASSWORD });
+      expect(res.status).toBe(404);
+      expect(res.error?.message).toMatch(/ALPHASWARM_ADMIN_EMBEDDED_IDP/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('production: off unless ALPHASWARM_ADMIN_EMBEDDED_IDP=on, and check-production wants an https public URL', () => {
+    const base = {
+      ALPHASWARM_ENV: 'production',
+      ALPHASWARM_ADMIN_INTEGRATIONS_KEY: generateKey(),
+      HOME: '/nonexistent',
+    };
+    const off = parseEnv({ ...base, ALPHASWARM_ADMIN_PUBLIC_URL: 'https://admin.example.com' });
+    expect(off.embeddedIdp).toBe(false);
+    const store = { db: null } as never;
+    const rt = createRuntime({ env: off, store, keyring: loadKeyring(off).keyring, ephemeralKey: false, logger: createLogger('silent') });
+    expect(rt.adminIssuer).toBeNull();
+    expect(productionProblems(off, loadKeyring(off)).join(' ')).toMatch(/ALPHASWARM_ADMIN_OIDC_ISSUER/);
+
+    const plain = parseEnv({ ...base, ALPHASWARM_ADMIN_EMBEDDED_IDP: 'on', ALPHASWARM_ADMIN_PUBLIC_URL: 'http://admin.example.com' });
+    expect(plain.embeddedIdp).toBe(true);
+    expect(productionProblems(plain, loadKeyring(plain)).join(' ')).toMatch(/ALPHASWARM_ADMIN_PUBLIC_URL is http:\/\/admin\.example\.com: it must be https/);
+
+    const good = parseEnv({ ...base, ALPHASWARM_ADMIN_EMBEDDED_IDP: 'on', ALPHASWARM_ADMIN_PUBLIC_URL: 'https://admin.example.com' });
+    const problems = productionProblems(good, loadKeyring(good)).join(' ');
+    expect(problems).not.toMatch(/ALPHASWARM_ADMIN_PUBLIC_URL|EMBEDDED_IDP|OIDC_ISSUER/);
+
+    const dev = parseEnv({ HOME: '/nonexistent' });
+    expect(dev.embeddedIdp).toBe(true);
+    expect(dev.publicUrl).toBe('http://127.0.0.1:8700');
+  });
+});
