@@ -27,12 +27,22 @@ export async function runHealthSweep(
   let cursor: string | null = null;
   let exhausted = false;
 
+  // One page read at a time: workers that find the queue low share the read in flight.
+  let reading: Promise<void> | null = null;
   const refill = async () => {
+    while (reading) await reading;
     if (exhausted || queue.length > opts.concurrency) return;
-    const page = await pageLinks(rt.store.db, cursor, Math.max(100, opts.concurrency * 4));
-    if (page.length === 0) exhausted = true;
-    else cursor = page[page.length - 1]?.credentialKey ?? null;
-    for (const row of page) queue.push({ row, retried: false });
+    reading = (async () => {
+      const page = await pageLinks(rt.store.db, cursor, Math.max(100, opts.concurrency * 4));
+      if (page.length === 0) exhausted = true;
+      else cursor = page[page.length - 1]?.credentialKey ?? null;
+      for (const row of page) queue.push({ row, retried: false });
+    })();
+    try {
+      await reading;
+    } finally {
+      reading = null;
+    }
   };
 
   const worker = async () => {
