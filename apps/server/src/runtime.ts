@@ -1,8 +1,7 @@
 import type { Keyring, Store } from '@alphaswarm/db';
 import { HttpClient, type ProviderContext, type UpstreamConfig } from '@alphaswarm/providers';
 import { readFileSync } from 'node:fs';
-import type { TrustedIssuer } from './auth/verifier';
-import { localIssuer, remoteIssuer } from './auth/verifier';
+import { BearerVerifier, localIssuer, remoteIssuer, type TrustedIssuer } from './auth/verifier';
 import type { Env } from './env';
 import { KeyedIssuer } from './issuers/keyed-issuer';
 import type { Logger } from './logger';
@@ -29,6 +28,7 @@ export interface Runtime {
   /** `<public url>`: the embedded admin IdP, when enabled. */
   adminIssuer: KeyedIssuer | null;
   trusted: TrustedIssuer[];
+  verifier: BearerVerifier;
 }
 
 export function upstreamsFromEnv(env: Env): UpstreamConfig {
@@ -93,7 +93,8 @@ export function createRuntime(input: {
   if (adminIssuer) {
     trusted.push(localIssuer({ issuer: adminIssuer.issuer, audience: ADMIN_AUDIENCE, jwks: () => adminIssuer.jwks() }));
   }
-  return { ...input, now, upstreams, http, workload, adminIssuer, trusted };
+  const verifier = new BearerVerifier(trusted, now);
+  return { ...input, now, upstreams, http, workload, adminIssuer, trusted, verifier };
 }
 
 export function providerContext(rt: Runtime, signal?: AbortSignal): ProviderContext {

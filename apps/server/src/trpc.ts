@@ -2,7 +2,7 @@ import { IntegrationKind, OrgId, renderCredentialKey } from '@alphaswarm/contrac
 import { getWizardSession } from '@alphaswarm/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { assertRequirement, type Requirement } from './auth/requirements';
-import { type Principal, verifyBearer } from './auth/verifier';
+import type { Principal } from './auth/verifier';
 import { AppError, toAppError, toTrpcError, wireCode } from './errors';
 import type { Runtime } from './runtime';
 import { type Actor, type AuditTarget, audited, auditDenied } from './services/audit';
@@ -89,7 +89,7 @@ export async function authenticate(
         headers: { 'www-authenticate': 'Bearer error="invalid_token", error_description="A bearer token is required"' },
       });
     }
-    principal = await verifyBearer(match[1], rt.trusted);
+    principal = await rt.verifier.verify(match[1]);
     assertRequirement(principal, requirement, { maxAge: rt.env.ALPHASWARM_ADMIN_STEP_UP_MAX_AGE, now: rt.now() });
     return principal;
   } catch (error) {

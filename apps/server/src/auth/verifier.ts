@@ -121,3 +121,30 @@ export async function verifyBearer(token: string, trusted: TrustedIssuer[]): Pro
     claims: payload,
   };
 }
+
+/**
+ * Signature checks cost ~0.1 ms each; a token presented again is answered from a bounded cache
+ * until it expires (at most a minute, so a retired key stops being honoured soon after).
+ * Claims are re-checked against the requirement on every call by the caller.
+ */
+export class BearerVerifier {
+  private readonly cache = new Map<string, { principal: Principal; until: number }>();
+
+  constructor(
+    readonly trusted: TrustedIssuer[],
+    private readonly now: () => Date,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  async verify(token: string): Promise<Principal> {
+    const now = this.now().getTime();
+    const hit = this.cache.get(token);
+    if (hit && hit.until > now) return hit.principal;
+    if (hit) this.cache.delete(token);
+    const principal = await verifyBearer(token, this.trusted);
+    const exp = typeof principal.claims.exp === 'number' ? principal.claims.exp * 1000 : now;
+    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(token, { principal, until: Math.min(exp, now + 60_000) });
+    return principal;
+  }
+}

@@ -26,12 +26,23 @@ export function toPublic(row: IntegrationRow): PublicIntegration {
   };
 }
 
-export async function getLink(db: Db, orgId: string, kind: IntegrationKind): Promise<IntegrationRow | undefined> {
+function prepareGetLink(db: Db) {
   return db
     .select()
     .from(integrations)
-    .where(and(eq(integrations.orgId, orgId), eq(integrations.kind, kind)))
-    .get();
+    .where(and(eq(integrations.orgId, sql.placeholder('org')), eq(integrations.kind, sql.placeholder('kind'))))
+    .prepare();
+}
+/** The hottest read (every get, health check and issue): prepared once per connection. */
+const getLinkStatements = new WeakMap<Db, ReturnType<typeof prepareGetLink>>();
+
+export async function getLink(db: Db, orgId: string, kind: IntegrationKind): Promise<IntegrationRow | undefined> {
+  let statement = getLinkStatements.get(db);
+  if (!statement) {
+    statement = prepareGetLink(db);
+    getLinkStatements.set(db, statement);
+  }
+  return statement.get({ org: orgId, kind });
 }
 
 export async function listLinks(db: Db, orgId: string): Promise<IntegrationRow[]> {

@@ -1,0 +1,54 @@
+// Child process for bench/api.ts: serves either a bare constant-JSON node:http server or the real API.
+import { createServer } from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKey, isoNow, Keyring, openStore, upsertLink } from '@alphaswarm/db';
+import { createLogger, createRuntime, listen, parseEnv } from '@alphaswarm/server';
+import { ADMIN_AUDIENCE } from '@alphaswarm/server/runtime';
+import pino from 'pino';
+
+const mode = process.argv[2];
+// Exit cleanly on a signal so `--cpu-prof` can write its profile.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(0));
+if (mode === 'bare') {
+  const body = JSON.stringify({ result: { data: { integration: { org_id: 'org-bench', kind: 'cloud_aws' } } } });
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(body);
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    if (address && typeof address === 'object') process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${address.port}` })}\n`);
+  });
+} else {
+  const dir = mkdtempSync(join(tmpdir(), 'alphaswarm-bench-'));
+  const key = generateKey();
+  const env = parseEnv({
+    ALPHASWARM_ENV: 'test',
+    ALPHASWARM_ADMIN_DB_PATH: join(dir, 'admin.db'),
+    ALPHASWARM_ADMIN_INTEGRATIONS_KEY: key,
+    ALPHASWARM_ADMIN_PORT: '0',
+    ALPHASWARM_ADMIN_HEALTH_INTERVAL: '0',
+    HOME: dir,
+  });
+  const store = openStore(env.dbPath);
+  const rt = createRuntime({
+    env,
+    store,
+    keyring: Keyring.fromEnv(key),
+    ephemeralKey: false,
+    logger: createLogger('info', pino.destination({ dest: join(dir, 'server.log'), sync: false })),
+  });
+  await upsertLink(
+    store.db,
+    { orgId: 'org-bench', kind: 'cloud_aws', namespace: '111122223333', status: 'healthy', error: null, metadata: { role_arn: 'arn:aws:iam::111122223333:role/x' }, secret: null, expiresAt: null },
+    isoNow(new Date()),
+  );
+  const server = await listen(rt, { port: 0 });
+  const token = await rt.adminIssuer!.sign(
+    { sub: 'bench', aud: ADMIN_AUDIENCE, scope: 'admin:read', amr: ['pwd', 'otp', 'mfa'], auth_time: Math.floor(Date.now() / 1000) },
+    900,
+  );
+  process.stdout.write(`${JSON.stringify({ url: server.url, token })}\n`);
+}
