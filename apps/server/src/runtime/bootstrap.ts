@@ -1,14 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { appendAudit, countLinks, listAudit, newRunId, openStore, type Store, isoNow } from '@alphaswarm/db';
-import type { Keyring } from '@alphaswarm/db/fernet';
-import type { Env } from '../env';
 import {
+  appendAudit,
+  countLinks,
   formatStoreFileProblem,
   importStore,
+  isoNow,
+  type Keyring,
+  listAudit,
   markUnreadableSecrets,
+  newRunId,
+  openStore,
+  type Store,
   StoreFileError,
   validateStoreFile,
-} from './db-store';
+} from '@alphaswarm/db';
+import type { Env } from '../env';
 import { loadKeyring } from './keyring';
 import { assertProductionReady } from './production';
 
@@ -18,11 +24,13 @@ export interface BootLog {
   warn(obj: object, msg: string): void;
 }
 
-export interface Runtime {
+/** What start-up hands to `createRuntime` (../runtime.ts) and the server. */
+export interface Bootstrapped {
   env: Env;
   store: Store;
   keyring: Keyring;
-  ephemeral: boolean;
+  /** True when no key is configured and a throwaway one was minted (never in production). */
+  ephemeralKey: boolean;
   /** Key fingerprints, first = the one that encrypts. */
   fingerprints: string[];
   /** Links imported from ALPHASWARM_ADMIN_INTEGRATIONS_PATH on this start, or null if none was. */
@@ -38,7 +46,7 @@ export const FIRST_START_ACTOR = 'system:first-start';
  * the database with migrations, the old JSON store imported on first start, and links whose
  * secret no key decrypts flagged needs_reconnect.
  */
-export async function bootstrap(env: Env, log: BootLog, opts: { now?: () => Date } = {}): Promise<Runtime> {
+export async function bootstrap(env: Env, log: BootLog, opts: { now?: () => Date } = {}): Promise<Bootstrapped> {
   const clock = opts.now ?? (() => new Date());
   const keys = loadKeyring(env);
   if (keys.warning) log.warn({ fingerprint: keys.fingerprints[0] }, keys.warning);
@@ -58,7 +66,7 @@ export async function bootstrap(env: Env, log: BootLog, opts: { now?: () => Date
       env,
       store,
       keyring: keys.keyring,
-      ephemeral: keys.ephemeral,
+      ephemeralKey: keys.ephemeral,
       fingerprints: keys.fingerprints,
       firstStartImported,
       unreadable,
@@ -90,7 +98,9 @@ export async function importOnFirstStart(
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new StoreFileError(`Cannot read the old store ${path} (ALPHASWARM_ADMIN_INTEGRATIONS_PATH): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+    throw new StoreFileError(
+      `Cannot read the old store ${path} (ALPHASWARM_ADMIN_INTEGRATIONS_PATH): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
+    );
   }
   const checked = validateStoreFile(text.replace(/^\uFEFF/, ''), keyring);
   if (!checked.ok) {
@@ -101,7 +111,16 @@ export async function importOnFirstStart(
   }
   const runId = newRunId();
   const base = { runId, actor: FIRST_START_ACTOR, action: 'store.import' };
-  await appendAudit(store.db, { ...base, phase: 'attempt', outcome: 'started', detail: { source: 'first_start', records: checked.records.length } }, isoNow(clock()));
+  await appendAudit(
+    store.db,
+    {
+      ...base,
+      phase: 'attempt',
+      outcome: 'started',
+      detail: { source: 'first_start', records: checked.records.length },
+    },
+    isoNow(clock()),
+  );
   try {
     const result = await importStore(store.db, checked.records, { keyring, onConflict: 'fail', now: clock() });
     await appendAudit(
@@ -109,17 +128,22 @@ export async function importOnFirstStart(
       { ...base, phase: 'outcome', outcome: 'success', detail: { source: 'first_start', inserted: result.inserted } },
       isoNow(clock()),
     );
-    log.info({ path, count: result.inserted, audit_run_id: runId }, `imported ${result.inserted} link(s) from the old store ${path} on first start`);
+    log.info(
+      { path, count: result.inserted, audit_run_id: runId },
+      `imported ${result.inserted} link(s) from the old store ${path} on first start`,
+    );
     return result.inserted;
   } catch (error) {
     await appendAudit(
       store.db,
-      { ...base, phase: 'outcome', outcome: 'failure', detail: { source: 'first_start', error: (error as Error).name } },
+      {
+        ...base,
+        phase: 'outcome',
+        outcome: 'failure',
+        detail: { source: 'first_start', error: (error as Error).name },
+      },
       isoNow(clock()),
     );
     throw error;
   }
 }
-
-/** Links whose secret no configured key decrypts (reported needs_reconnect). */
-export { unreadableSecrets } from './db-store';

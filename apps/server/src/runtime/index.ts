@@ -1,4 +1,3 @@
-export { bootstrap, importOnFirstStart, FIRST_START_ACTOR, type BootLog, type Runtime } from './bootstrap';
-export { loadKeyring, type KeyringInfo } from './keyring';
+export { type BootLog, type Bootstrapped, bootstrap, FIRST_START_ACTOR, importOnFirstStart } from './bootstrap';
+export { type KeyringInfo, loadKeyring } from './keyring';
 export { assertProductionReady, productionProblems } from './production';
-export * from './db-store';

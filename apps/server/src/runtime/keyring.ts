@@ -1,4 +1,4 @@
-import { generateKey, InvalidKey, Keyring } from '@alphaswarm/db/fernet';
+import { generateKey, InvalidKey, Keyring } from '@alphaswarm/db';
 import { ConfigError, type Env } from '../env';
 
 export interface KeyringInfo {

@@ -25,7 +25,9 @@ function isLoopback(url: string): boolean {
 export function productionProblems(env: Env, keyring: KeyringInfo | null, keyError?: string): string[] {
   const problems: string[] = [];
   if (env.ALPHASWARM_ENV === 'sandbox') {
-    problems.push('ALPHASWARM_ENV is "sandbox": loopback fakes and a seeded admin are for local use only; set ALPHASWARM_ENV=production.');
+    problems.push(
+      'ALPHASWARM_ENV is "sandbox": loopback fakes and a seeded admin are for local use only; set ALPHASWARM_ENV=production.',
+    );
   } else if (!env.production) {
     problems.push(`ALPHASWARM_ENV is "${env.ALPHASWARM_ENV}"; set ALPHASWARM_ENV=production.`);
   }
@@ -49,16 +51,24 @@ export function productionProblems(env: Env, keyring: KeyringInfo | null, keyErr
       `ALPHASWARM_ADMIN_PUBLIC_URL is ${env.ALPHASWARM_ADMIN_PUBLIC_URL}: it must be https (clouds only trust an https OIDC issuer, and admin tokens must not travel in clear).`,
     );
   } else if (isLoopback(env.ALPHASWARM_ADMIN_PUBLIC_URL)) {
-    problems.push(`ALPHASWARM_ADMIN_PUBLIC_URL is a loopback address (${env.ALPHASWARM_ADMIN_PUBLIC_URL}): clouds cannot reach our OIDC issuer there.`);
+    problems.push(
+      `ALPHASWARM_ADMIN_PUBLIC_URL is a loopback address (${env.ALPHASWARM_ADMIN_PUBLIC_URL}): clouds cannot reach our OIDC issuer there.`,
+    );
   }
 
   if (env.embeddedIdp && env.ALPHASWARM_ADMIN_EMBEDDED_IDP !== true) {
-    problems.push('The embedded IdP is on by default outside production: in production trust an external OIDC issuer, or opt in explicitly with ALPHASWARM_ADMIN_EMBEDDED_IDP=on.');
+    problems.push(
+      'The embedded IdP is on by default outside production: in production trust an external OIDC issuer, or opt in explicitly with ALPHASWARM_ADMIN_EMBEDDED_IDP=on.',
+    );
   }
   if (!env.embeddedIdp) {
-    const missing = (['ALPHASWARM_ADMIN_OIDC_ISSUER', 'ALPHASWARM_ADMIN_OIDC_AUDIENCE'] as const).filter((name) => !env[name]);
+    const missing = (['ALPHASWARM_ADMIN_OIDC_ISSUER', 'ALPHASWARM_ADMIN_OIDC_AUDIENCE'] as const).filter(
+      (name) => !env[name],
+    );
     if (missing.length > 0) {
-      problems.push(`${missing.join(' and ')} must be set: the embedded IdP is off, so admin tokens come from an external OIDC issuer.`);
+      problems.push(
+        `${missing.join(' and ')} must be set: the embedded IdP is off, so admin tokens come from an external OIDC issuer.`,
+      );
     }
   }
   if (env.ALPHASWARM_ADMIN_OIDC_ISSUER && !env.ALPHASWARM_ADMIN_OIDC_ISSUER.startsWith('https://')) {
@@ -83,6 +93,8 @@ export function productionProblems(env: Env, keyring: KeyringInfo | null, keyErr
 export function assertProductionReady(env: Env, keyring: KeyringInfo | null): void {
   const problems = productionProblems(env, keyring);
   if (problems.length > 0) {
-    throw new ConfigError(`Not production-ready (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join(' ')}`);
+    throw new ConfigError(
+      `Not production-ready (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join(' ')}`,
+    );
   }
 }

@@ -1,0 +1,117 @@
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import {
+  appendAudit,
+  DatabaseError,
+  type Db,
+  ImportConflictError,
+  InvalidKey,
+  isoNow,
+  newRunId,
+  openStore,
+  type Store,
+  StoreFileError,
+  UnreadableSecretsError,
+} from '@alphaswarm/db';
+import { ConfigError, type Env, parseEnv } from '../env';
+
+/** A failure the CLI reports as one `error:` line, with this exit code. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const io: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** The audited actor: the operating-system user running the command. */
+export function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return `cli:uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
+export function loadEnv(): Env {
+  return parseEnv(process.env);
+}
+
+/** Open an existing database: commands that read or rewrite data must not create an empty one. */
+export function openExistingStore(env: Env): Store {
+  if (!existsSync(env.dbPath)) {
+    throw new CliError(`No database at ${env.dbPath} (set ALPHASWARM_ADMIN_DB_PATH to the right file).`);
+  }
+  return openStore(env.dbPath);
+}
+
+/**
+ * Run `work` between an attempt event and an outcome event of one audit run. The attempt is
+ * committed first: if it cannot be written, nothing is done (fail closed). Details are counts.
+ */
+export async function audited<T>(
+  db: Db,
+  action: string,
+  detail: Record<string, unknown>,
+  work: () => Promise<T>,
+  outcome: (result: T) => Record<string, unknown>,
+): Promise<T> {
+  const runId = newRunId();
+  const base = { runId, actor: cliActor(), action };
+  try {
+    await appendAudit(db, { ...base, phase: 'attempt', outcome: 'started', detail }, isoNow(new Date()));
+  } catch (error) {
+    throw new CliError(`Cannot write the audit record, so nothing was done: ${(error as Error).message}`);
+  }
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    await appendAudit(
+      db,
+      { ...base, phase: 'outcome', outcome: 'failure', detail: { ...detail, error: (error as Error).name } },
+      isoNow(new Date()),
+    );
+    throw error;
+  }
+  await appendAudit(
+    db,
+    { ...base, phase: 'outcome', outcome: 'success', detail: { ...detail, ...outcome(result) } },
+    isoNow(new Date()),
+  );
+  return result;
+}
+
+const KNOWN = [
+  CliError,
+  ConfigError,
+  DatabaseError,
+  StoreFileError,
+  ImportConflictError,
+  UnreadableSecretsError,
+  InvalidKey,
+];
+
+/** One line for stderr; never a stack trace. Known errors carry messages written for operators. */
+export function describeError(error: unknown): string {
+  const text = KNOWN.some((k) => error instanceof k)
+    ? (error as Error).message
+    : `unexpected ${(error as Error)?.name ?? 'failure'}: ${(error as Error)?.message ?? String(error)}`;
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+export function exitCodeOf(error: unknown): number {
+  return error instanceof CliError ? error.exitCode : 1;
+}

@@ -1,0 +1,293 @@
+// Start-up as the server and the CLI run it: keyring loading, production checks, first-start import.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  deleteLink,
+  generateKey,
+  getLink,
+  Keyring,
+  listAudit,
+  openStore,
+  StoreFileError,
+  sealSecret,
+  upsertLink,
+} from '@alphaswarm/db';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, parseEnv } from '../src/env';
+import { type Bootstrapped, bootstrap, loadKeyring, productionProblems } from '../src/runtime/index';
+
+const KEY = generateKey();
+const keyring = Keyring.fromEnv(KEY);
+
+let dir: string;
+const opened: Bootstrapped[] = [];
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'runtime-'));
+});
+afterEach(() => {
+  for (const b of opened.splice(0)) b.store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function env(extra: Record<string, string | undefined> = {}) {
+  return parseEnv({
+    HOME: dir,
+    ALPHASWARM_ADMIN_DB_PATH: join(dir, 'admin.db'),
+    ALPHASWARM_ADMIN_INTEGRATIONS_PATH: join(dir, 'integrations.json'),
+    ALPHASWARM_ADMIN_INTEGRATIONS_KEY: KEY,
+    ...extra,
+  });
+}
+
+const PRODUCTION = {
+  ALPHASWARM_ENV: 'production',
+  ALPHASWARM_ADMIN_PUBLIC_URL: 'https://admin.example.com',
+  ALPHASWARM_ADMIN_OIDC_ISSUER: 'https://login.example.com',
+  ALPHASWARM_ADMIN_OIDC_AUDIENCE: 'alphaswarm-admin',
+};
+
+function recordingLog() {
+  const lines: { level: 'info' | 'warn'; obj: object; msg: string }[] = [];
+  return {
+    lines,
+    info: (obj: object, msg: string) => lines.push({ level: 'info', obj, msg }),
+    warn: (obj: object, msg: string) => lines.push({ level: 'warn', obj, msg }),
+  };
+}
+
+async function boot(e = env(), log = recordingLog()): Promise<Bootstrapped> {
+  const b = await bootstrap(e, log, { now: () => new Date('2026-05-27T20:00:00Z') });
+  opened.push(b);
+  return b;
+}
+
+function oldStore(records: Record<string, unknown>[]): void {
+  writeFileSync(
+    join(dir, 'integrations.json'),
+    JSON.stringify({
+      format: 'alphaswarm.integrations',
+      version: 1,
+      exported_at: '2026-05-01T00:00:00Z',
+      integrations: records,
+    }),
+  );
+}
+
+const hfRecord = (org: string) => ({
+  credential_key: `huggingface:org:${org}`,
+  org_id: org,
+  kind: 'huggingface',
+  namespace: org,
+  status: 'healthy',
+  connected_at: '2026-05-01T00:00:00Z',
+  last_health_at: null,
+  last_health_status: null,
+  error: null,
+  metadata: { type: 'user' },
+  secret: sealSecret(keyring, { token: `hf_${org}` }),
+});
+
+describe('loadKeyring', () => {
+  it('uses the configured keys, first one encrypting', () => {
+    const second = generateKey();
+    const info = loadKeyring(env({ ALPHASWARM_ADMIN_INTEGRATIONS_KEY: `${KEY}, ${second}` }));
+    expect(info).toMatchObject({ ephemeral: false, warning: null });
+    expect(info.fingerprints).toEqual([keyring.fingerprints()[0], Keyring.fromEnv(second).fingerprints()[0]]);
+    expect(keyring.decrypt(info.keyring.encrypt('x')).toString()).toBe('x');
+  });
+
+  it('mints an ephemeral key with a loud warning outside production', () => {
+    const info = loadKeyring(env({ ALPHASWARM_ADMIN_INTEGRATIONS_KEY: undefined }));
+    expect(info.ephemeral).toBe(true);
+    expect(info.warning).toMatch(
+      /^WARNING: ALPHASWARM_ADMIN_INTEGRATIONS_KEY is not set, so an EPHEMERAL encryption key/,
+    );
+    expect(info.warning).toContain('alphaswarm-admin generate-key');
+  });
+
+  it('refuses production without a key, naming the variable and how to make one', () => {
+    expect(() => loadKeyring(env({ ...PRODUCTION, ALPHASWARM_ADMIN_INTEGRATIONS_KEY: undefined }))).toThrow(
+      new ConfigError(
+        'ALPHASWARM_ADMIN_INTEGRATIONS_KEY is not set: production refuses to start without the key that encrypts stored secrets; generate one with `alphaswarm-admin generate-key`, set it, and keep a copy.',
+      ),
+    );
+  });
+
+  it('names the variable and the bad entry, never its value', () => {
+    const bad = 'not-a-key-at-all';
+    let error: unknown;
+    try {
+      loadKeyring(env({ ALPHASWARM_ADMIN_INTEGRATIONS_KEY: `${KEY},${bad}` }));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(
+      /^ALPHASWARM_ADMIN_INTEGRATIONS_KEY: key 2 of 2 is not valid: a Fernet key is 32 bytes of url-safe base64/,
+    );
+    expect((error as Error).message).not.toContain(bad);
+    expect((error as Error).message).not.toContain(KEY);
+  });
+});
+
+describe('productionProblems', () => {
+  it('is empty for a production configuration', () => {
+    const e = env(PRODUCTION);
+    expect(productionProblems(e, loadKeyring(e))).toEqual([]);
+  });
+
+  it('names each problem', () => {
+    const e = env({
+      ALPHASWARM_ENV: 'production',
+      ALPHASWARM_ADMIN_PUBLIC_URL: 'http://admin.example.com',
+      ALPHASWARM_ADMIN_OIDC_AUDIENCE: 'x',
+      ALPHASWARM_ADMIN_DOCKERHUB_URL: 'https://localhost:9443',
+    });
+    expect(productionProblems(e, loadKeyring(e))).toEqual([
+      expect.stringMatching(/^ALPHASWARM_ADMIN_PUBLIC_URL is http:\/\/admin\.example\.com: it must be https/),
+      expect.stringMatching(/^ALPHASWARM_ADMIN_OIDC_ISSUER must be set: the embedded IdP is off/),
+      expect.stringMatching(/^ALPHASWARM_ADMIN_DOCKERHUB_URL points at a loopback address/),
+    ]);
+    const ephemeral = env({
+      ...PRODUCTION,
+      ALPHASWARM_ENV: 'development',
+      ALPHASWARM_ADMIN_EMBEDDED_IDP: 'on',
+      ALPHASWARM_ADMIN_INTEGRATIONS_KEY: undefined,
+    });
+    expect(productionProblems(ephemeral, loadKeyring(ephemeral))).toEqual([
+      expect.stringMatching(/^ALPHASWARM_ENV is "development"/),
+      expect.stringMatching(/^ALPHASWARM_ADMIN_INTEGRATIONS_KEY is not set/),
+    ]);
+  });
+});
+
+describe('bootstrap', () => {
+  it('imports the old JSON store on first start, audited as system:first-start', async () => {
+    oldStore([hfRecord('org-a'), hfRecord('org-b')]);
+    const log = recordingLog();
+    const b = await boot(env(), log);
+    expect(b.firstStartImported).toBe(2);
+    expect(b.ephemeralKey).toBe(false);
+    expect(
+      log.lines.find((l) => l.level === 'info' && /imported 2 link\(s\) from the old store/.test(l.msg)),
+    ).toBeDefined();
+    const link = await getLink(b.store.db, 'org-b', 'huggingface');
+    expect(b.keyring.decrypt(link!.secret!).toString()).toBe('{"token":"hf_org-b"}');
+    const audit = await listAudit(b.store.db, { action: 'store.import' }, { limit: 10 });
+    expect(audit.map((a) => [a.actor, a.phase, a.outcome]).reverse()).toEqual([
+      ['system:first-start', 'attempt', 'started'],
+      ['system:first-start', 'outcome', 'success'],
+    ]);
+    expect(JSON.stringify(audit)).not.toContain('hf_org');
+  });
+
+  it('imports only once, even after every link is disconnected', async () => {
+    oldStore([hfRecord('org-a')]);
+    const first = await boot();
+    await deleteLink(first.store.db, 'org-a', 'huggingface');
+    first.store.close();
+    opened.length = 0;
+    const second = await boot();
+    expect(second.firstStartImported).toBeNull();
+    expect(await getLink(second.store.db, 'org-a', 'huggingface')).toBeUndefined();
+  });
+
+  it('does not import into a database that has links', async () => {
+    const first = await boot();
+    await upsertLink(
+      first.store.db,
+      {
+        orgId: 'org-x',
+        kind: 'cloud_aws',
+        namespace: '1',
+        status: 'healthy',
+        error: null,
+        metadata: {},
+        secret: null,
+        expiresAt: null,
+      },
+      '2026-05-01T00:00:00Z',
+    );
+    first.store.close();
+    opened.length = 0;
+    oldStore([hfRecord('org-a')]);
+    const second = await boot();
+    expect(second.firstStartImported).toBeNull();
+    expect(await getLink(second.store.db, 'org-a', 'huggingface')).toBeUndefined();
+  });
+
+  it('refuses to start on an old store it cannot import whole, changing nothing', async () => {
+    oldStore([
+      hfRecord('org-a'),
+      { ...hfRecord('org-b'), secret: sealSecret(Keyring.fromEnv(generateKey()), { token: 'x' }) },
+    ]);
+    await expect(bootstrap(env(), recordingLog())).rejects.toThrow(StoreFileError);
+    await expect(bootstrap(env(), recordingLog())).rejects.toThrow(
+      /old store .*integrations\.json \(ALPHASWARM_ADMIN_INTEGRATIONS_PATH\) cannot be imported on first start, 2 problem\(s\): file: 1 secret cannot be decrypted/,
+    );
+    const store = openStore(join(dir, 'admin.db'));
+    try {
+      expect(store.sqlite.prepare('SELECT count(*) AS n FROM integrations').get()).toEqual({ n: 0 });
+      expect(store.sqlite.prepare('SELECT count(*) AS n FROM audit_events').get()).toEqual({ n: 0 });
+    } finally {
+      store.close();
+    }
+  });
+
+  it('warns about an ephemeral key outside production', async () => {
+    const log = recordingLog();
+    const b = await boot(env({ ALPHASWARM_ADMIN_INTEGRATIONS_KEY: undefined }), log);
+    expect(b.ephemeralKey).toBe(true);
+    expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
+      expect.stringMatching(/EPHEMERAL encryption key/),
+    ]);
+  });
+
+  it('refuses production without a key, or with any production problem', async () => {
+    await expect(
+      bootstrap(env({ ...PRODUCTION, ALPHASWARM_ADMIN_INTEGRATIONS_KEY: undefined }), recordingLog()),
+    ).rejects.toThrow(/ALPHASWARM_ADMIN_INTEGRATIONS_KEY is not set: production refuses to start/);
+    await expect(
+      bootstrap(env({ ...PRODUCTION, ALPHASWARM_ADMIN_PUBLIC_URL: 'http://admin.example.com' }), recordingLog()),
+    ).rejects.toThrow(/^Not production-ready \(1 problem\): ALPHASWARM_ADMIN_PUBLIC_URL is http/);
+    const b = await boot(env(PRODUCTION));
+    expect(b.ephemeralKey).toBe(false);
+  });
+
+  it('marks links whose secret no configured key decrypts as needs_reconnect', async () => {
+    const first = await boot();
+    const lost = Keyring.fromEnv(generateKey());
+    await upsertLink(
+      first.store.db,
+      {
+        orgId: 'org-l',
+        kind: 'huggingface',
+        namespace: 'l',
+        status: 'healthy',
+        error: null,
+        metadata: {},
+        secret: sealSecret(lost, { token: 't' }),
+        expiresAt: null,
+      },
+      '2026-05-01T00:00:00Z',
+    );
+    first.store.close();
+    opened.length = 0;
+    const log = recordingLog();
+    const second = await boot(env(), log);
+    expect(second.unreadable).toEqual(['huggingface:org:org-l']);
+    expect(await getLink(second.store.db, 'org-l', 'huggingface')).toMatchObject({
+      status: 'needs_reconnect',
+      error: {
+        code: 'secret_unreadable',
+        message: expect.stringMatching(
+          /cannot be decrypted with the configured key\(s\); reconnect it or restore the key/,
+        ),
+      },
+    });
+    expect(
+      log.lines.some((l) => l.level === 'warn' && /1 link\(s\) have a secret no configured key decrypts/.test(l.msg)),
+    ).toBe(true);
+  });
+});

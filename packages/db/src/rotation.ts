@@ -1,0 +1,183 @@
+import { and, asc, count, eq, gt, inArray, isNotNull, ne } from 'drizzle-orm';
+import { isoNow } from './clock';
+import { InvalidToken, type Keyring } from './crypto/fernet';
+import { forgetAllSecrets } from './repo/integrations';
+import { adminUsers, integrations, signingKeys } from './schema';
+import type { Db } from './sqlite';
+
+/** Some stored secret is readable by no configured key; nothing was changed. */
+export class UnreadableSecretsError extends Error {
+  override readonly name = 'UnreadableSecretsError';
+  constructor(readonly items: string[]) {
+    const shown =
+      items.length <= 10 ? items.join(', ') : `${items.slice(0, 10).join(', ')} and ${items.length - 10} more`;
+    super(
+      `${items.length} stored secret${items.length === 1 ? '' : 's'} cannot be decrypted with any configured key (${shown}); ` +
+        'nothing was re-encrypted. Add the old key to ALPHASWARM_ADMIN_INTEGRATIONS_KEY (after the new one) and run again, ' +
+        'or run forget-secrets if the old key is lost.',
+    );
+  }
+}
+
+export interface RotationResult {
+  links: number;
+  signingKeys: number;
+  adminUsers: number;
+  total: number;
+}
+
+const PAGE = 1000;
+
+/**
+ * Re-encrypt every stored secret under the keyring's first key, keeping each token's timestamp,
+ * in one transaction. If any secret is unreadable, nothing changes and UnreadableSecretsError
+ * names them (`<credential_key>`, `signing_key:<kid>`, `admin_user:<username>`).
+ */
+export async function rotateSecrets(
+  db: Db,
+  keyring: Keyring,
+  opts: { now: Date; onProgress?: (done: number, total: number) => void },
+): Promise<RotationResult> {
+  const now = isoNow(opts.now);
+  return db.transaction((tx) => {
+    const total =
+      (tx.select({ n: count() }).from(integrations).where(isNotNull(integrations.secret)).get()?.n ?? 0) +
+      (tx.select({ n: count() }).from(signingKeys).get()?.n ?? 0) +
+      (tx.select({ n: count() }).from(adminUsers).get()?.n ?? 0);
+    const unreadable: string[] = [];
+    let done = 0;
+    const rotate = (token: string, label: string): string | undefined => {
+      try {
+        return keyring.rotate(token);
+      } catch (error) {
+        if (!(error instanceof InvalidToken)) throw error;
+        unreadable.push(label);
+        return undefined;
+      }
+    };
+    const tick = () => {
+      done++;
+      if (done % PAGE === 0 || done === total) opts.onProgress?.(done, total);
+    };
+
+    let links = 0;
+    let after: string | null = null;
+    for (;;) {
+      const rows: { key: string; secret: string | null }[] = tx
+        .select({ key: integrations.credentialKey, secret: integrations.secret })
+        .from(integrations)
+        .where(and(isNotNull(integrations.secret), after === null ? undefined : gt(integrations.credentialKey, after)))
+        .orderBy(asc(integrations.credentialKey))
+        .limit(PAGE)
+        .all();
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        const next = rotate(row.secret!, row.key);
+        if (next !== undefined && unreadable.length === 0) {
+          tx.update(integrations)
+            .set({ secret: next, updatedAt: now })
+            .where(eq(integrations.credentialKey, row.key))
+            .run();
+          links++;
+        }
+        tick();
+      }
+      after = rows[rows.length - 1]!.key;
+    }
+
+    let keys = 0;
+    for (const row of tx.select({ kid: signingKeys.kid, privateKey: signingKeys.privateKey }).from(signingKeys).all()) {
+      const next = rotate(row.privateKey, `signing_key:${row.kid}`);
+      if (next !== undefined && unreadable.length === 0) {
+        tx.update(signingKeys).set({ privateKey: next }).where(eq(signingKeys.kid, row.kid)).run();
+        keys++;
+      }
+      tick();
+    }
+
+    let users = 0;
+    for (const row of tx
+      .select({ username: adminUsers.username, totp: adminUsers.totpSecret })
+      .from(adminUsers)
+      .all()) {
+      const next = rotate(row.totp, `admin_user:${row.username}`);
+      if (next !== undefined && unreadable.length === 0) {
+        tx.update(adminUsers)
+          .set({ totpSecret: next, updatedAt: now })
+          .where(eq(adminUsers.username, row.username))
+          .run();
+        users++;
+      }
+      tick();
+    }
+
+    // Throwing inside the transaction rolls back whatever was already re-encrypted.
+    if (unreadable.length > 0) throw new UnreadableSecretsError(unreadable);
+    return { links, signingKeys: keys, adminUsers: users, total: links + keys + users };
+  });
+}
+
+/** Lost-key runbook: drop every link secret and mark those links needs_reconnect. */
+export async function forgetSecrets(db: Db, opts: { now: Date }): Promise<{ count: number; credentialKeys: string[] }> {
+  const credentialKeys = await forgetAllSecrets(db, isoNow(opts.now));
+  return { count: credentialKeys.length, credentialKeys };
+}
+
+export const SECRET_UNREADABLE_ERROR = {
+  code: 'secret_unreadable',
+  message:
+    'The stored secret cannot be decrypted with the configured key(s); reconnect it or restore the key (ALPHASWARM_ADMIN_INTEGRATIONS_KEY).',
+} as const;
+
+/** Credential keys of links whose secret no configured key decrypts. */
+export async function unreadableSecrets(db: Db, keyring: Keyring): Promise<string[]> {
+  const found: string[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const rows: { key: string; secret: string | null }[] = db
+      .select({ key: integrations.credentialKey, secret: integrations.secret })
+      .from(integrations)
+      .where(and(isNotNull(integrations.secret), after === null ? undefined : gt(integrations.credentialKey, after)))
+      .orderBy(asc(integrations.credentialKey))
+      .limit(PAGE)
+      .all();
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      try {
+        keyring.decrypt(row.secret!).fill(0);
+      } catch (error) {
+        if (!(error instanceof InvalidToken)) throw error;
+        found.push(row.key);
+      }
+    }
+    after = rows[rows.length - 1]!.key;
+  }
+  return found;
+}
+
+/**
+ * Mark links whose secret cannot be decrypted as needs_reconnect (run at start-up). The
+ * ciphertext is kept, so restoring the key and re-checking the link brings it back.
+ * Returns the credential keys that were newly marked.
+ */
+export async function markUnreadableSecrets(db: Db, keyring: Keyring, now: Date): Promise<string[]> {
+  const keys = await unreadableSecrets(db, keyring);
+  if (keys.length === 0) return [];
+  const at = isoNow(now);
+  return db.transaction((tx) => {
+    const marked: string[] = [];
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = tx
+        .update(integrations)
+        .set({ status: 'needs_reconnect', error: { ...SECRET_UNREADABLE_ERROR }, updatedAt: at })
+        // Already flagged links keep their updated_at: a restart is not a change.
+        .where(
+          and(inArray(integrations.credentialKey, keys.slice(i, i + 500)), ne(integrations.status, 'needs_reconnect')),
+        )
+        .returning({ key: integrations.credentialKey })
+        .all();
+      for (const row of rows) marked.push(row.key);
+    }
+    return marked;
+  });
+}
