@@ -122,6 +122,8 @@ async function unseal(rt: Runtime, row: IntegrationRow): Promise<StoredLink> {
             code: 'secret_unreadable',
             message: 'The stored secret cannot be decrypted with the configured key(s) (ALPHASWARM_ADMIN_INTEGRATIONS_KEY). Restore the key or reconnect.',
           },
+          metadata: row.metadata,
+          expiresAt: row.expiresAt,
         },
         isoNow(rt.now()),
       );
@@ -185,7 +187,7 @@ export async function probeAndRecord(rt: Runtime, row: IntegrationRow, signal?: 
     {
       status: checked.status,
       error: checked.error,
-      ...(result.metadata ? { metadata: { ...row.metadata, ...result.metadata } } : {}),
+      metadata: result.metadata ? { ...row.metadata, ...result.metadata } : row.metadata,
       expiresAt: result.expires_at,
     },
     isoNow(rt.now()),

@@ -145,31 +145,50 @@ export async function upsertLink(db: Db, write: LinkWrite, now: string): Promise
     .get();
 }
 
+function prepareRecordHealth(db: Db) {
+  return db
+    .update(integrations)
+    .set({
+      status: sql`${sql.placeholder('status')}`,
+      lastHealthAt: sql`${sql.placeholder('now')}`,
+      lastHealthStatus: sql`${sql.placeholder('status')}`,
+      error: sql`${sql.placeholder('error')}`,
+      metadata: sql`${sql.placeholder('metadata')}`,
+      expiresAt: sql`${sql.placeholder('expiresAt')}`,
+      updatedAt: sql`${sql.placeholder('now')}`,
+    })
+    .where(eq(integrations.credentialKey, sql.placeholder('key')))
+    .returning()
+    .prepare();
+}
+/** Written once per link per sweep: prepared once per connection. */
+const recordHealthStatements = new WeakMap<Db, ReturnType<typeof prepareRecordHealth>>();
+
+/** Record a probe's verdict. Every field is written: pass the stored metadata/expiry to keep them. */
 export async function recordHealth(
   db: Db,
   credentialKey: string,
   result: {
     status: IntegrationStatus;
     error: { code: string; message: string } | null;
-    metadata?: Record<string, unknown>;
-    expiresAt?: string | null;
+    metadata: Record<string, unknown>;
+    expiresAt: string | null;
   },
   now: string,
 ): Promise<IntegrationRow | undefined> {
-  return db
-    .update(integrations)
-    .set({
-      status: result.status,
-      lastHealthAt: now,
-      lastHealthStatus: result.status,
-      error: result.error,
-      ...(result.metadata ? { metadata: result.metadata } : {}),
-      ...(result.expiresAt !== undefined ? { expiresAt: result.expiresAt } : {}),
-      updatedAt: now,
-    })
-    .where(eq(integrations.credentialKey, credentialKey))
-    .returning()
-    .get();
+  let statement = recordHealthStatements.get(db);
+  if (!statement) {
+    statement = prepareRecordHealth(db);
+    recordHealthStatements.set(db, statement);
+  }
+  return statement.get({
+    key: credentialKey,
+    status: result.status,
+    now,
+    error: result.error === null ? null : JSON.stringify(result.error),
+    metadata: JSON.stringify(result.metadata),
+    expiresAt: result.expiresAt,
+  });
 }
 
 /** Swap the ciphertext only if it is still the one the caller read (no lost update). */

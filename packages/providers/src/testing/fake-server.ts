@@ -67,7 +67,8 @@ export async function startFakeServer(
     res.end(body);
   };
   const server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, listener) : createHttpServer(listener);
-  server.keepAliveTimeout = 1000;
+  // Longer than undici's 1 s keep-alive threshold, so clients reuse connections as they would upstream.
+  server.keepAliveTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
