@@ -3,11 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  appendAudit,
   deleteLink,
   generateKey,
   getLink,
   Keyring,
   listAudit,
+  newRunId,
   openStore,
   StoreFileError,
   sealSecret,
@@ -191,6 +193,23 @@ describe('bootstrap', () => {
     const second = await boot();
     expect(second.firstStartImported).toBeNull();
     expect(await getLink(second.store.db, 'org-a', 'huggingface')).toBeUndefined();
+  });
+
+  it('does not import into a database whose links were all disconnected', async () => {
+    const first = await boot();
+    await appendAudit(
+      first.store.db,
+      { runId: newRunId(), actor: 'admin', action: 'integrations.disconnect', phase: 'outcome', outcome: 'success', credentialKey: 'huggingface:org:org-a' },
+      '2026-05-02T00:00:00Z',
+    );
+    first.store.close();
+    opened.length = 0;
+    oldStore([hfRecord('org-a')]);
+    const log = recordingLog();
+    const second = await boot(env(), log);
+    expect(second.firstStartImported).toBeNull();
+    expect(await getLink(second.store.db, 'org-a', 'huggingface')).toBeUndefined();
+    expect(log.lines.map((l) => l.msg)).toContain(`not importing the old store ${join(dir, 'integrations.json')}: this database has held links before`);
   });
 
   it('does not import into a database that has links', async () => {

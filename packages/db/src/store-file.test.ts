@@ -308,7 +308,8 @@ describe('validateStoreFile', () => {
     expect(problemsOf(fileText([], { version: 2 }))).toEqual([
       { index: null, field: 'version', message: 'version 2 is not supported: this build reads version 1' },
     ]);
-    expect(problemsOf('[1, 2]')[0]?.message).toMatch(/array instead of a store file/);
+    expect(problemsOf('[1, 2]')[0]?.message).toBe('the file holds an array instead of a store file object');
+    expect(problemsOf('null')[0]?.message).toBe('the file holds null instead of a store file object');
     expect(problemsOf(fileText([], { integrations: {} }))[0]?.field).toBe('integrations');
   });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   CloudflareSecret,
@@ -15,12 +15,12 @@ import {
   StoreFileRecord,
   Timestamp,
 } from '@alphaswarm/contracts';
-import { inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { isoNow } from './clock';
 import { InvalidToken, type Keyring } from './crypto/fernet';
-import { type IntegrationRow, pageLinks } from './repo/integrations';
-import { integrations } from './schema';
+import { countLinks, type IntegrationRow, pageLinks } from './repo/integrations';
+import { auditEvents, integrations } from './schema';
 import type { Db } from './sqlite';
 
 /** A store file that cannot be written, read or imported. The message never contains a secret. */
@@ -77,6 +77,17 @@ function toRecord(row: IntegrationRow): StoreFileRecord {
   };
 }
 
+/** Every link as a store-file record, a keyset page at a time. */
+async function* recordPages(db: Db, pageSize = PAGE): AsyncGenerator<StoreFileRecord[]> {
+  let after: string | null = null;
+  for (;;) {
+    const rows: IntegrationRow[] = await pageLinks(db, after, pageSize);
+    if (rows.length === 0) return;
+    after = rows[rows.length - 1]!.credentialKey;
+    yield rows.map(toRecord);
+  }
+}
+
 /**
  * The store file as JSON text, one chunk per page of links, so a large store is written without
  * ever holding the whole document. One record per line keeps the file diffable.
@@ -85,19 +96,12 @@ export async function* exportStoreChunks(
   db: Db,
   opts: { now: Date; onProgress?: StoreFileProgress; pageSize?: number },
 ): AsyncGenerator<string, number> {
-  const total = db.select({ n: sql<number>`count(*)` }).from(integrations).get()?.n ?? 0;
+  const total = await countLinks(db);
   yield `{\n  "format": ${JSON.stringify(STORE_FILE_FORMAT)},\n  "version": ${STORE_FILE_VERSION},\n  "exported_at": ${JSON.stringify(isoNow(opts.now))},\n  "integrations": [`;
-  let after: string | null = null;
   let done = 0;
-  for (;;) {
-    const rows: IntegrationRow[] = await pageLinks(db, after, opts.pageSize ?? PAGE);
-    if (rows.length === 0) break;
+  for await (const page of recordPages(db, opts.pageSize)) {
     let chunk = '';
-    for (const row of rows) {
-      chunk += `${done === 0 ? '' : ','}\n    ${JSON.stringify(toRecord(row))}`;
-      done++;
-    }
-    after = rows[rows.length - 1]!.credentialKey;
+    for (const record of page) chunk += `${done++ === 0 ? '' : ','}\n    ${JSON.stringify(record)}`;
     yield chunk;
     opts.onProgress?.(done, Math.max(total, done));
   }
@@ -108,7 +112,7 @@ export async function* exportStoreChunks(
 /** The whole store file as an object (for an API response). Prefer exportStoreChunks for files. */
 export async function exportStore(
   db: Db,
-  opts: { now: Date; onProgress?: StoreFileProgress },
+  opts: { now: Date },
 ): Promise<{
   format: typeof STORE_FILE_FORMAT;
   version: typeof STORE_FILE_VERSION;
@@ -116,14 +120,7 @@ export async function exportStore(
   integrations: StoreFileRecord[];
 }> {
   const records: StoreFileRecord[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const rows: IntegrationRow[] = await pageLinks(db, after, PAGE);
-    if (rows.length === 0) break;
-    for (const row of rows) records.push(toRecord(row));
-    after = rows[rows.length - 1]!.credentialKey;
-    opts.onProgress?.(records.length, records.length);
-  }
+  for await (const page of recordPages(db)) records.push(...page);
   return {
     format: STORE_FILE_FORMAT,
     version: STORE_FILE_VERSION,
@@ -151,8 +148,6 @@ export async function writeStoreFileAtomic(path: string, content: Content): Prom
   }
   let bytes = 0;
   try {
-    // umask cannot widen 0600, but an inherited ACL or odd umask must not either.
-    fchmodSync(fd, 0o600);
     let pending: string[] = [];
     let pendingLength = 0;
     const flush = () => {
@@ -182,7 +177,8 @@ export async function writeStoreFileAtomic(path: string, content: Content): Prom
     } catch {
       // already renamed or never created
     }
-    if (error instanceof StoreFileError) throw error;
+    // Only file-system failures are about the target; anything else (the source) passes through.
+    if (!(error as NodeJS.ErrnoException).syscall) throw error;
     throw new StoreFileError(`Cannot write ${target}: ${describeFsError(error)}.`);
   }
   syncDirectory(dir);
@@ -264,7 +260,7 @@ export function validateStoreFile(
     problems: [{ index: null, field, message }],
     exportedAt: null,
   });
-  if (text.trim() === '') return fail('', 'the file is empty (truncated?): expected a JSON store file');
+  if (/^\s*$/.test(text)) return fail('', 'the file is empty (truncated?): expected a JSON store file');
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -272,7 +268,8 @@ export function validateStoreFile(
     return fail('', describeJsonError(error as Error, text));
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    return fail('', `the file holds JSON ${Array.isArray(doc) ? 'array' : typeof doc} instead of a store file object`);
+    const what = doc === null ? 'null' : Array.isArray(doc) ? 'an array' : `a ${typeof doc}`;
+    return fail('', `the file holds ${what} instead of a store file object`);
   }
   const file = doc as Record<string, unknown>;
   if (file.format !== STORE_FILE_FORMAT) {
@@ -658,4 +655,24 @@ function expiryFromMetadata(metadata: Record<string, unknown>): string | null {
     if (!Number.isNaN(ms)) return isoNow(new Date(ms));
   }
   return null;
+}
+
+/**
+ * True when this database has ever held links: an audit event names a link, or an import
+ * succeeded. The old JSON store is imported only into a database that never did, so removing
+ * every link and restarting does not bring stale links back.
+ */
+export async function hasLinkHistory(db: Db): Promise<boolean> {
+  const row = db
+    .select({ seq: auditEvents.seq })
+    .from(auditEvents)
+    .where(
+      or(
+        isNotNull(auditEvents.credentialKey),
+        and(eq(auditEvents.action, 'store.import'), eq(auditEvents.outcome, 'success')),
+      ),
+    )
+    .limit(1)
+    .get();
+  return row !== undefined;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { OnConflict } from '@alphaswarm/contracts';
 import {
   exportStoreChunks,
@@ -55,17 +56,17 @@ export async function serveCommand(): Promise<void> {
 
 type ServerModule = { startServer(input: Bootstrapped & { logger: Logger }): Promise<unknown> };
 
-/** `../server` (startServer) is the lead's entry point; until it exists, serve wires listen() itself. */
+/** `../server` exports startServer once it exists; until then serve wires listen() itself. */
 async function loadServerModule(): Promise<ServerModule | null> {
-  const specifier = '../server';
+  const url = new URL('../server', import.meta.url);
   try {
-    return (await import(specifier)) as ServerModule;
+    return (await import(url.href)) as ServerModule;
   } catch (error) {
-    if (
+    // Only the module itself being absent means "not there yet"; a broken server must fail loudly.
+    const missing =
       (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
-      String((error as Error).message).includes('server')
-    )
-      return null;
+      (error as Error).message.includes(`'${fileURLToPath(url)}'`);
+    if (missing) return null;
     throw error;
   }
 }

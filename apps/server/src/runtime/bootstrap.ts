@@ -6,7 +6,7 @@ import {
   importStore,
   isoNow,
   type Keyring,
-  listAudit,
+  hasLinkHistory,
   markUnreadableSecrets,
   newRunId,
   openStore,
@@ -78,9 +78,9 @@ export async function bootstrap(env: Env, log: BootLog, opts: { now?: () => Date
 }
 
 /**
- * Import the old JSON store when the database has no links and never imported it before (so
- * disconnecting every link and restarting does not bring them back). All or nothing: a file
- * with any problem stops start-up rather than importing part of it.
+ * Import the old JSON store into a database that has never held links (so disconnecting every
+ * link and restarting does not bring them back). All or nothing: a file with any problem stops
+ * start-up rather than importing part of it.
  */
 export async function importOnFirstStart(
   store: Store,
@@ -91,8 +91,10 @@ export async function importOnFirstStart(
 ): Promise<number | null> {
   const path = env.integrationsPath;
   if (!existsSync(path) || (await countLinks(store.db)) > 0) return null;
-  const earlier = await listAudit(store.db, { action: 'store.import', outcome: 'success' }, { limit: 1000 });
-  if (earlier.some((row) => row.actor === FIRST_START_ACTOR)) return null;
+  if (await hasLinkHistory(store.db)) {
+    log.info({ path }, `not importing the old store ${path}: this database has held links before`);
+    return null;
+  }
 
   let text: string;
   try {
