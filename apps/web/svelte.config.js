@@ -11,7 +11,7 @@ export default {
       directives: {
         'default-src': ['self'],
         'script-src': ['self'],
-        'style-src': ['self', 'unsafe-inline'],
+        'style-src': ['self'],
         'img-src': ['self', 'data:'],
         'connect-src': ['self'],
         'form-action': ['self'],

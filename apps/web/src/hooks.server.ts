@@ -1,0 +1,65 @@
+// The BFF's front door: the session cookie becomes `locals.session` and a typed API client,
+// unauthenticated requests go to sign-in, and every response gets the security headers.
+import { type Handle, type HandleServerError, redirect } from '@sveltejs/kit';
+import { adminApi } from '$lib/server/api';
+import { accessToken, SignedOutError } from '$lib/server/auth';
+import { consoleEnv } from '$lib/server/env';
+import { readSession } from '$lib/server/session';
+
+consoleEnv();
+
+const PUBLIC_PATHS = new Set(['/login']);
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'permissions-policy':
+    'camera=(), microphone=(), geolocation=(), payment=(), usb=(), clipboard-read=(), clipboard-write=(self)',
+};
+
+/** For responses SvelteKit does not give its page CSP (redirects, downloads, JSON). */
+const FALLBACK_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+function withHeaders(response: Response): Response {
+  let headers: Headers;
+  try {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) response.headers.set(k, v);
+    headers = response.headers;
+  } catch {
+    // Some responses (e.g. from fetch) have immutable headers: copy them.
+    const copy = new Response(response.body, response);
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) copy.headers.set(k, v);
+    response = copy;
+    headers = copy.headers;
+  }
+  if (!headers.has('content-security-policy')) headers.set('content-security-policy', FALLBACK_CSP);
+  if (!headers.has('cache-control')) headers.set('cache-control', 'no-store');
+  return response;
+}
+
+export const handle: Handle = async ({ event, resolve }) => {
+  const session = readSession(event.cookies);
+  event.locals.session = session;
+  event.locals.api = adminApi(
+    () => (session ? accessToken(session) : Promise.reject(new SignedOutError('not signed in'))),
+    event.getClientAddress(),
+  );
+
+  const path = event.url.pathname;
+  if (!session?.tokens && !PUBLIC_PATHS.has(path) && !path.startsWith('/_app/')) {
+    // Thrown (not returned) so SvelteKit answers data and enhanced-form requests in their own format.
+    const next =
+      path === '/' || path.endsWith('/__data.json') ? '' : `?next=${encodeURIComponent(path + event.url.search)}`;
+    redirect(303, `/login${next}`);
+  }
+  return withHeaders(await resolve(event));
+};
+
+export const handleError: HandleServerError = ({ error, status, message }) => {
+  if (status >= 500)
+    console.error('console error', (error as Error)?.name, (error as Error)?.stack?.split('\n')[1]?.trim());
+  return { message: status >= 500 ? 'Something went wrong in the console; see its log.' : message };
+};

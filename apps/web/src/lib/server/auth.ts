@@ -1,0 +1,42 @@
+import { publicApi, type TokenSet } from './api';
+import type { Session } from './session';
+
+/** The session has no usable tokens left: the admin signs in again. */
+export class SignedOutError extends Error {
+  override readonly name = 'SignedOutError';
+}
+
+/** Refresh a little before expiry so a request never leaves with a token about to lapse. */
+const EARLY_REFRESH_MS = 30_000;
+
+export function applyTokens(session: Session, t: TokenSet): void {
+  session.tokens = {
+    access: t.access_token,
+    refresh: t.refresh_token,
+    accessExpiresAt: Date.now() + t.expires_in * 1000,
+  };
+}
+
+/**
+ * A valid access token for this session, refreshed server-side when close to expiry. A refresh
+ * keeps the original auth_time, so it never counts as a step-up. Concurrent loads share one refresh.
+ */
+export async function accessToken(session: Session): Promise<string> {
+  if (!session.tokens) throw new SignedOutError('not signed in');
+  if (session.tokens.accessExpiresAt - Date.now() > EARLY_REFRESH_MS) return session.tokens.access;
+  session.refreshing ??= (async () => {
+    try {
+      const refresh = session.tokens?.refresh;
+      if (!refresh) throw new SignedOutError('no refresh token');
+      applyTokens(session, await publicApi().auth.refresh.mutate({ refresh_token: refresh }));
+    } catch {
+      session.tokens = null;
+      throw new SignedOutError('refresh failed');
+    } finally {
+      session.refreshing = null;
+    }
+  })();
+  await session.refreshing;
+  if (!session.tokens) throw new SignedOutError('not signed in');
+  return session.tokens.access;
+}

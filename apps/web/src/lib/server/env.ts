@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { env as raw } from '$env/dynamic/private';
+
+const seconds = z.coerce
+  .number()
+  .int()
+  .min(60)
+  .max(7 * 86_400);
+const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
+
+const EnvSchema = z.object({
+  /** Where the admin tRPC API listens; the console is its only browser-facing client. */
+  ALPHASWARM_ADMIN_API_URL: url.default('http://127.0.0.1:8700'),
+  /** The console's public origin (adapter-node reads it too); https turns on Secure cookies. */
+  ORIGIN: url.optional(),
+  /** A session idle longer than this is dropped. */
+  ALPHASWARM_CONSOLE_SESSION_IDLE: seconds.default(2 * 3600),
+  /** A session never outlives this, however active. */
+  ALPHASWARM_CONSOLE_SESSION_MAX: seconds.default(12 * 3600),
+  /** A step-up's pending action (which may hold a PAT) is forgotten after this. */
+  ALPHASWARM_CONSOLE_PENDING_TTL: seconds.default(300),
+});
+
+export interface ConsoleEnv extends z.infer<typeof EnvSchema> {
+  secureCookies: boolean;
+}
+
+let parsed: ConsoleEnv | null = null;
+
+/** Parsed once; the message names the offending variable. Nothing else in the console reads the environment. */
+export function consoleEnv(): ConsoleEnv {
+  if (parsed) return parsed;
+  const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
+  const result = EnvSchema.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid console configuration: ${lines.join('; ')}`);
+  }
+  parsed = { ...result.data, secureCookies: result.data.ORIGIN?.startsWith('https:') ?? false };
+  return parsed;
+}

@@ -1,0 +1,292 @@
+import type { CloudKind, IntegrationKind, WizardStep } from '@alphaswarm/contracts';
+import { error, fail, isRedirect, type RequestEvent, redirect } from '@sveltejs/kit';
+import { KIND_LABELS } from '$lib/kinds';
+import type { Api, ImportReport } from './api';
+import { type Failure, isSignedOut, isStepUpNeeded, toFailure } from './errors';
+import { addFlash, endSession, type Flash, type Session, setPending } from './session';
+
+/**
+ * A mutation as the console replays it after a step-up. It can hold a PAT, so it lives only in
+ * the server-side session (see session.ts) and is forgotten after a few minutes.
+ */
+export type PendingAction =
+  | { type: 'connect_huggingface'; org_id: string; token: string; namespace?: string }
+  | { type: 'connect_docker_hub'; org_id: string; username: string; pat: string; namespace?: string }
+  | { type: 'check_health'; org_id: string; kind: IntegrationKind }
+  | { type: 'rotate'; org_id: string; kind: IntegrationKind }
+  | { type: 'disconnect'; org_id: string; kind: IntegrationKind }
+  | { type: 'cloud_start'; org_id: string; kind: CloudKind }
+  | {
+      type: 'cloud_step';
+      org_id: string;
+      kind: CloudKind;
+      session_id: string;
+      step: WizardStep;
+      params?: Record<string, unknown>;
+    }
+  | { type: 'store_export' }
+  | {
+      type: 'store_import';
+      filename: string;
+      content: string;
+      dry_run: boolean;
+      on_conflict: 'skip' | 'replace' | 'fail';
+    };
+
+export interface FormFailure {
+  failure: Failure;
+  /** Non-secret inputs to put back into the form. */
+  values: Record<string, string>;
+}
+
+export interface Outcome {
+  location: string;
+  flash?: Flash;
+  download?: { filename: string; content: string };
+}
+
+/** Record what the next page shows about a finished action. */
+export function applyOutcome(session: Session, outcome: Outcome): void {
+  if (outcome.flash) addFlash(session, outcome.flash);
+  if (outcome.download) session.download = outcome.download;
+}
+
+const enc = encodeURIComponent;
+const orgPath = (org: string) => `/orgs/${enc(org)}`;
+const cloudPath = (org: string, kind: CloudKind, session?: string) =>
+  `${orgPath(org)}/cloud/${kind}${session ? `?session=${enc(session)}` : ''}`;
+
+const STEP_LABELS: Record<WizardStep, string> = {
+  bootstrap_artifacts: 'generate the set-up artifacts',
+  validate_identity: 'validate the identity',
+  validate_permissions: 'check the permissions',
+  enumerate_resources: 'list the resources',
+  connect: 'connect',
+};
+
+/** What the step-up dialog says it is about to do. */
+export function describe(a: PendingAction): string {
+  switch (a.type) {
+    case 'connect_huggingface':
+      return `Connect Hugging Face for ${a.org_id}`;
+    case 'connect_docker_hub':
+      return `Connect Docker Hub for ${a.org_id}`;
+    case 'check_health':
+      return `Re-check ${KIND_LABELS[a.kind]} for ${a.org_id}`;
+    case 'rotate':
+      return `Rotate the ${KIND_LABELS[a.kind]} token for ${a.org_id}`;
+    case 'disconnect':
+      return `Disconnect ${KIND_LABELS[a.kind]} from ${a.org_id}`;
+    case 'cloud_start':
+      return `Start ${KIND_LABELS[a.kind]} onboarding for ${a.org_id}`;
+    case 'cloud_step':
+      return `${KIND_LABELS[a.kind]} onboarding for ${a.org_id}: ${STEP_LABELS[a.step]}`;
+    case 'store_export':
+      return 'Export the integrations store';
+    case 'store_import':
+      return `${a.dry_run ? 'Dry-run import of' : 'Import'} ${a.filename}`;
+  }
+}
+
+/** The page whose form started the action: where a failure of its replay is shown. */
+export function origin(a: PendingAction): string {
+  switch (a.type) {
+    case 'connect_huggingface':
+      return `${orgPath(a.org_id)}/connect/huggingface`;
+    case 'connect_docker_hub':
+      return `${orgPath(a.org_id)}/connect/docker-hub`;
+    case 'check_health':
+    case 'rotate':
+      return orgPath(a.org_id);
+    case 'disconnect':
+      return `${orgPath(a.org_id)}/disconnect/${a.kind}`;
+    case 'cloud_start':
+      return cloudPath(a.org_id, a.kind);
+    case 'cloud_step':
+      return cloudPath(a.org_id, a.kind, a.session_id);
+    case 'store_export':
+    case 'store_import':
+      return '/store';
+  }
+}
+
+export async function execute(api: Api, a: PendingAction): Promise<Outcome> {
+  switch (a.type) {
+    case 'connect_huggingface': {
+      const { org_id, token, namespace } = a;
+      const r = await api.integrations.connect.huggingface.mutate({
+        org_id,
+        token,
+        ...(namespace ? { namespace } : {}),
+      });
+      return connected(r.integration.org_id, 'huggingface', r.integration.namespace, r.audit_run_id);
+    }
+    case 'connect_docker_hub': {
+      const { org_id, username, pat, namespace } = a;
+      const r = await api.integrations.connect.dockerHub.mutate({
+        org_id,
+        username,
+        pat,
+        ...(namespace ? { namespace } : {}),
+      });
+      return connected(r.integration.org_id, 'docker_hub', r.integration.namespace, r.audit_run_id);
+    }
+    case 'check_health': {
+      const r = await api.integrations.checkHealth.mutate({ org_id: a.org_id, kind: a.kind });
+      const text = `Re-checked ${KIND_LABELS[a.kind]}: ${r.integration.status.replace('_', ' ')}.`;
+      return { location: `${orgPath(a.org_id)}#${a.kind}`, flash: { notice: { text, run_id: r.audit_run_id } } };
+    }
+    case 'rotate': {
+      const r = await api.integrations.rotate.mutate({ org_id: a.org_id, kind: a.kind });
+      const text = `Rotated the ${KIND_LABELS[a.kind]} token.`;
+      return { location: `${orgPath(a.org_id)}#${a.kind}`, flash: { notice: { text, run_id: r.audit_run_id } } };
+    }
+    case 'disconnect': {
+      const r = await api.integrations.disconnect.mutate({ org_id: a.org_id, kind: a.kind });
+      return {
+        location: `${orgPath(a.org_id)}/disconnect/${a.kind}?done=${enc(r.audit_run_id)}`,
+        flash: {
+          disconnected: {
+            kind: r.kind,
+            credential_key: r.credential_key,
+            revocation_guidance: r.revocation_guidance,
+            audit_run_id: r.audit_run_id,
+          },
+        },
+      };
+    }
+    case 'cloud_start': {
+      const r = await api.cloudOnboarding.start.mutate({ org_id: a.org_id, kind: a.kind });
+      return { location: cloudPath(a.org_id, a.kind, r.session_id) };
+    }
+    case 'cloud_step': {
+      const s = { session_id: a.session_id };
+      const back = cloudPath(a.org_id, a.kind, a.session_id);
+      switch (a.step) {
+        case 'bootstrap_artifacts':
+          await api.cloudOnboarding.bootstrapArtifacts.mutate(s);
+          return { location: `${back}#step-bootstrap_artifacts` };
+        case 'validate_identity':
+          await api.cloudOnboarding.validateIdentity.mutate({ ...s, params: a.params ?? {} });
+          return { location: `${back}#step-validate_identity` };
+        case 'validate_permissions':
+          await api.cloudOnboarding.validatePermissions.mutate(s);
+          return { location: `${back}#step-validate_permissions` };
+        case 'enumerate_resources':
+          await api.cloudOnboarding.enumerateResources.mutate(s);
+          return { location: `${back}#step-enumerate_resources` };
+        case 'connect': {
+          const r = await api.cloudOnboarding.connect.mutate(s);
+          return connected(a.org_id, a.kind, r.integration.namespace, r.audit_run_id);
+        }
+      }
+      break;
+    }
+    case 'store_export': {
+      const r = await api.store.export.mutate();
+      return {
+        location: '/store',
+        download: { filename: r.filename, content: r.content },
+        flash: {
+          notice: { text: 'Export ready: download it below.', ...(r.audit_run_id ? { run_id: r.audit_run_id } : {}) },
+        },
+      };
+    }
+    case 'store_import': {
+      const report: ImportReport = await api.store.import.mutate({
+        content: a.content,
+        dry_run: a.dry_run,
+        on_conflict: a.on_conflict,
+      });
+      return { location: '/store', flash: { importReport: { ...report, dry_run: a.dry_run, filename: a.filename } } };
+    }
+  }
+  throw new Error('unreachable');
+}
+
+function connected(org: string, kind: IntegrationKind, namespace: string, run: string): Outcome {
+  const text = `Connected ${KIND_LABELS[kind]}${namespace ? ` (${namespace})` : ''}.`;
+  return { location: `${orgPath(org)}#${kind}`, flash: { notice: { text, run_id: run } } };
+}
+
+/**
+ * Run a mutation from a form action. Success: flash its outcome and redirect (post/redirect/get).
+ * Stale MFA: keep the action in the session and ask for a step-up (the dialog when the form was
+ * enhanced, else the /step-up page), which replays it. Anything else: the failure, next to the form.
+ */
+export async function perform(event: RequestEvent, action: PendingAction) {
+  const session = event.locals.session;
+  const values = safeValues(action);
+  if (!session?.tokens) redirect(303, `/login?next=${enc(event.url.pathname)}`);
+  let outcome: Outcome;
+  try {
+    outcome = await execute(event.locals.api, action);
+  } catch (e) {
+    if (isRedirect(e)) throw e;
+    const failure = toFailure(e);
+    if (isStepUpNeeded(failure)) {
+      setPending(session, action);
+      if (event.request.headers.get('x-sveltekit-action') === 'true') {
+        return fail(401, { step_up: describe(action), values });
+      }
+      redirect(303, '/step-up');
+    }
+    if (isSignedOut(failure)) {
+      endSession(event.cookies, session);
+      redirect(303, `/login?next=${enc(event.url.pathname)}`);
+    }
+    return fail(httpStatus(failure), { failure: attribute(action, failure), values } satisfies FormFailure);
+  }
+  applyOutcome(session, outcome);
+  redirect(303, outcome.location);
+}
+
+/**
+ * The input an upstream's verdict concerns when the API did not name one, so the wizard can show
+ * the message next to it (a rejected credential is about the secret field, a refused namespace about
+ * the namespace).
+ */
+const FIELD_BY_CODE: Partial<Record<PendingAction['type'], Record<string, string>>> = {
+  connect_huggingface: { credential_rejected: 'token', namespace_denied: 'namespace' },
+  connect_docker_hub: { credential_rejected: 'pat', namespace_denied: 'namespace' },
+};
+
+export function attribute(a: PendingAction, failure: Failure): Failure {
+  if (failure.field) return failure;
+  const field =
+    FIELD_BY_CODE[a.type]?.[failure.code] ??
+    (a.type === 'cloud_step' && a.kind === 'cloud_cloudflare' && failure.code === 'credential_rejected'
+      ? 'api_token'
+      : undefined);
+  return field ? { ...failure, field } : failure;
+}
+
+const SECRET_FIELDS = new Set(['token', 'pat', 'api_token', 'content']);
+
+/** The inputs of an action that may be echoed back into its form: everything but secrets. */
+export function safeValues(a: PendingAction): Record<string, string> {
+  const flat: Record<string, unknown> = { ...a, ...('params' in a ? a.params : {}) };
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries(flat)) {
+    if (SECRET_FIELDS.has(k) || k === 'params' || k === 'type') continue;
+    if (typeof v === 'string') values[k] = v;
+    else if (typeof v === 'boolean') values[k] = v ? 'on' : '';
+    else if (Array.isArray(v)) values[k] = v.join(', ');
+  }
+  return values;
+}
+
+function httpStatus(f: Failure): number {
+  return f.status >= 400 && f.status <= 599 ? f.status : 500;
+}
+
+/** For loads: a signed-out session goes to sign-in, any other failure becomes the error page. */
+export function loadFailed(event: RequestEvent, e: unknown): never {
+  if (isRedirect(e)) throw e;
+  const failure = toFailure(e);
+  if (isSignedOut(failure)) {
+    endSession(event.cookies, event.locals.session);
+    redirect(303, `/login?next=${enc(event.url.pathname + event.url.search)}`);
+  }
+  error(httpStatus(failure), { message: failure.message, code: failure.code });
+}

@@ -1,0 +1,61 @@
+import { IntegrationKind, OrgId } from '@alphaswarm/contracts';
+import { error, fail } from '@sveltejs/kit';
+import { isCloud, KIND_BLURBS, KIND_LABELS, KINDS, PAT_WIZARDS } from '$lib/kinds';
+import { loadFailed, perform } from '$lib/server/pending';
+import { presentMetadata } from '$lib/server/present';
+import { takeFlash } from '$lib/server/session';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async (event) => {
+  const org = OrgId.safeParse(event.params.org_id);
+  if (!org.success) error(404, { message: `“${event.params.org_id.slice(0, 80)}” is not a valid org_id.` });
+  const flash = takeFlash(event.locals.session);
+  let list: Awaited<ReturnType<typeof event.locals.api.integrations.list.query>>;
+  try {
+    list = await event.locals.api.integrations.list.query({ org_id: org.data });
+  } catch (e) {
+    loadFailed(event, e);
+  }
+  const base = `/orgs/${encodeURIComponent(org.data)}`;
+  const kinds = KINDS.map((kind) => {
+    const link = list.integrations.find((i) => i.kind === kind) ?? null;
+    return {
+      kind,
+      label: KIND_LABELS[kind],
+      blurb: KIND_BLURBS[kind],
+      connect: isCloud(kind) ? `${base}/cloud/${kind}` : `${base}/connect/${PAT_WIZARDS[kind]}`,
+      disconnect: `${base}/disconnect/${kind}`,
+      rotatable: kind === 'cloud_cloudflare',
+      link: link && {
+        status: link.status,
+        namespace: link.namespace,
+        credential_key: link.credential_key,
+        connected_at: link.connected_at,
+        last_health_at: link.last_health_at,
+        last_health_status: link.last_health_status,
+        error: link.error,
+        meta: presentMetadata(link.metadata),
+      },
+    };
+  });
+  return { org_id: org.data, kinds, notice: flash.notice ?? null, failure: flash.failure ?? null };
+};
+
+function linkFrom(params: { org_id: string }, form: FormData) {
+  const org = OrgId.safeParse(params.org_id);
+  const kind = IntegrationKind.safeParse(form.get('kind'));
+  return org.success && kind.success ? { org_id: org.data, kind: kind.data } : null;
+}
+
+export const actions: Actions = {
+  check: async (event) => {
+    const link = linkFrom(event.params, await event.request.formData());
+    if (!link) return fail(400, { message: 'Unknown org or kind.' });
+    return perform(event, { type: 'check_health', ...link });
+  },
+  rotate: async (event) => {
+    const link = linkFrom(event.params, await event.request.formData());
+    if (!link) return fail(400, { message: 'Unknown org or kind.' });
+    return perform(event, { type: 'rotate', ...link });
+  },
+};

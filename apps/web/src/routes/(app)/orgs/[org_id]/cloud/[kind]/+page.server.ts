@@ -1,0 +1,97 @@
+import { CloudKind, type WizardStep } from '@alphaswarm/contracts';
+import { error, redirect } from '@sveltejs/kit';
+import { KIND_LABELS } from '$lib/kinds';
+import type { WizardSession } from '$lib/server/api';
+import { loadFailed, perform } from '$lib/server/pending';
+import { takeFlash } from '$lib/server/session';
+import { orgParam } from '$lib/server/wizard';
+import type { Actions, PageServerLoad, RequestEvent } from './$types';
+import { IDENTITY_FIELDS, paramsFrom } from './params';
+
+function kindParam(raw: string): CloudKind {
+  const kind = CloudKind.safeParse(raw);
+  if (!kind.success) error(404, { message: `“${raw.slice(0, 40)}” is not a cloud kind.` });
+  return kind.data;
+}
+
+/** Non-secret params the session already holds, to prefill step 2 (secrets come back masked: never prefilled). */
+function prefill(kind: CloudKind, params: Record<string, unknown> | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of IDENTITY_FIELDS[kind]) {
+    const v = params?.[f.name];
+    if (f.type === 'password' || v === undefined || v === null) continue;
+    out[f.name] = Array.isArray(v) ? v.join(', ') : typeof v === 'boolean' ? (v ? 'on' : '') : String(v);
+  }
+  return out;
+}
+
+export const load: PageServerLoad = async (event) => {
+  const org_id = orgParam(event.params.org_id);
+  const kind = kindParam(event.params.kind);
+  const flash = takeFlash(event.locals.session);
+  const sessionId = event.url.searchParams.get('session')?.slice(0, 64) || null;
+  const common = {
+    org_id,
+    kind,
+    label: KIND_LABELS[kind],
+    fields: IDENTITY_FIELDS[kind],
+    replayed: flash.failure ?? null,
+  };
+  try {
+    if (!sessionId) {
+      const { sessions } = await event.locals.api.cloudOnboarding.list.query({ org_id });
+      const open = sessions
+        .filter((s) => s.kind === kind)
+        .map((s) => ({
+          session_id: s.session_id,
+          created_at: s.created_at,
+          created_by: s.created_by,
+          expires_at: s.expires_at,
+          done: Object.values(s.steps).filter((r) => r?.ok).length,
+        }));
+      return { ...common, session: null, open, values: {} };
+    }
+    const session: WizardSession = await event.locals.api.cloudOnboarding.get.query({
+      session_id: sessionId,
+      org_id,
+      kind,
+    });
+    return { ...common, session, open: [], values: prefill(kind, session.params) };
+  } catch (e) {
+    loadFailed(event, e);
+  }
+};
+
+function sessionFrom(event: RequestEvent, form: FormData): string {
+  const id = String(form.get('session_id') ?? '');
+  if (!id || id.length > 64) redirect(303, event.url.pathname);
+  return id;
+}
+
+async function step(event: RequestEvent, name: WizardStep, params?: (form: FormData) => Record<string, unknown>) {
+  const org_id = orgParam(event.params.org_id);
+  const kind = kindParam(event.params.kind);
+  const form = await event.request.formData();
+  const session_id = sessionFrom(event, form);
+  return perform(event, {
+    type: 'cloud_step',
+    org_id,
+    kind,
+    session_id,
+    step: name,
+    ...(params ? { params: params(form) } : {}),
+  });
+}
+
+export const actions: Actions = {
+  start: async (event) =>
+    perform(event, { type: 'cloud_start', org_id: orgParam(event.params.org_id), kind: kindParam(event.params.kind) }),
+  artifacts: (event) => step(event, 'bootstrap_artifacts'),
+  identity: async (event) => {
+    const kind = kindParam(event.params.kind);
+    return step(event, 'validate_identity', (form) => paramsFrom(kind, form));
+  },
+  permissions: (event) => step(event, 'validate_permissions'),
+  resources: (event) => step(event, 'enumerate_resources'),
+  connect: (event) => step(event, 'connect'),
+};

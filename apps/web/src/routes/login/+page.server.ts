@@ -1,0 +1,78 @@
+import { fail, redirect } from '@sveltejs/kit';
+import { publicApi } from '$lib/server/api';
+import { applyTokens } from '$lib/server/auth';
+import { toFailure } from '$lib/server/errors';
+import { endSession, readSession, startSession } from '$lib/server/session';
+import type { Actions, PageServerLoad } from './$types';
+
+/** Only same-site paths: `next` must never send the admin elsewhere. */
+function safeNext(raw: string | null): string {
+  return raw?.startsWith('/') && !raw.startsWith('//') && !raw.startsWith('/\\') && !raw.startsWith('/login')
+    ? raw
+    : '/';
+}
+
+export const load: PageServerLoad = ({ locals, url }) => {
+  if (locals.session?.tokens) redirect(303, safeNext(url.searchParams.get('next')));
+  const login = locals.session?.login;
+  const step = login && login.expiresAt > Date.now() ? 'totp' : 'password';
+  return { step, username: step === 'totp' ? (locals.session?.username ?? '') : '' };
+};
+
+export const actions: Actions = {
+  password: async ({ request, cookies, locals }) => {
+    const form = await request.formData();
+    const username = String(form.get('username') ?? '').trim();
+    const password = String(form.get('password') ?? '');
+    if (!username || !password) {
+      return fail(400, { step: 'password', username, message: 'Enter your username and password.' });
+    }
+    try {
+      const r = await publicApi().auth.login.mutate({ username, password });
+      startSession(cookies, locals.session, {
+        username,
+        login: { mfaToken: r.mfa_token, expiresAt: Date.now() + r.expires_in * 1000 },
+      });
+    } catch (e) {
+      const f = toFailure(e);
+      return fail(f.status === 429 ? 429 : 400, { step: 'password', username, message: f.message });
+    }
+    return { step: 'totp', username };
+  },
+
+  totp: async ({ request, cookies, locals, url }) => {
+    const session = readSession(cookies) ?? locals.session;
+    const login = session?.login;
+    if (!session || !login || login.expiresAt < Date.now()) {
+      return fail(400, {
+        step: 'password',
+        username: '',
+        message: 'The sign-in took too long; enter your password again.',
+      });
+    }
+    const code = String((await request.formData()).get('code') ?? '').replace(/\s+/g, '');
+    if (!/^\d{6,8}$/.test(code)) {
+      return fail(400, {
+        step: 'totp',
+        username: session.username ?? '',
+        message: 'Enter the 6-digit code from your authenticator app.',
+      });
+    }
+    try {
+      const tokens = await publicApi().auth.stepUp.mutate({ code, mfa_token: login.mfaToken });
+      // A new session id once signed in: whatever id existed before is worthless now.
+      const signedIn = startSession(cookies, session, { username: session.username });
+      applyTokens(signedIn, tokens);
+    } catch (e) {
+      const f = toFailure(e);
+      if (f.code === 'invalid_token' && /sign in|expired/i.test(f.message)) endSession(cookies, session);
+      return fail(f.status === 429 ? 429 : 400, { step: 'totp', username: session.username ?? '', message: f.message });
+    }
+    redirect(303, safeNext(url.searchParams.get('next')));
+  },
+
+  restart: async ({ cookies, locals }) => {
+    endSession(cookies, locals.session);
+    redirect(303, '/login');
+  },
+};
