@@ -99,7 +99,7 @@ async function main(): Promise<void> {
 
   const target = openStore(join(dir, 'target.db'));
   t = performance.now();
-  const checked = validateStoreFile(readFileSync(file, 'utf8'), keyring);
+  const checked = validateStoreFile(readFileSync(file), keyring);
   const validateMs = performance.now() - t;
   mem('validated');
   if (!checked.ok) throw new Error(`bench file invalid: ${checked.problems[0]?.message}`);

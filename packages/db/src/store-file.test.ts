@@ -170,7 +170,7 @@ describe('export', () => {
     const path = join(dir, 'out', '..', 'export.json');
     await writeStoreFileAtomic(path, exportStoreChunks(a.db, { now: NOW }));
 
-    const checked = validateStoreFile(readFileSync(path, 'utf8'), keyring);
+    const checked = validateStoreFile(readFileSync(path), keyring);
     expect(checked.problems).toEqual([]);
     expect(checked.exportedAt).toBe('2026-05-27T20:00:00Z');
     const b = store('b.db');
@@ -261,9 +261,11 @@ describe('export', () => {
 });
 
 describe('validateStoreFile', () => {
+  /** Problems of `text`, the same whether it is given as a string or as bytes (the fast path). */
   function problemsOf(text: string, ring = keyring) {
     const result = validateStoreFile(text, ring);
     expect(result.ok).toBe(false);
+    expect(validateStoreFile(Buffer.from(text), ring)).toEqual(result);
     return result.problems;
   }
 
@@ -271,6 +273,53 @@ describe('validateStoreFile', () => {
     const result = validateStoreFile(fileText(sampleRecords()), keyring);
     expect(result.problems).toEqual([]);
     expect(result.records).toHaveLength(7);
+  });
+
+  it('reads bytes record by record, exactly as the text', () => {
+    const records = sampleRecords();
+    const tricky = {
+      ...records[1]!,
+      namespace: 'quote " bracket ] brace } comma , colon : backslash \\ ünïcödé ✓',
+      metadata: { nested: [[1, [2]], { '"integrations"': [], 'a,b': '}]' }], empty: [], obj: {} },
+    };
+    const variants = [
+      fileText([records[0], tricky, ...records.slice(2)]),
+      `\uFEFF${fileText(records)}`,
+      JSON.stringify({
+        others: [1, [2, 3], { integrations: [] }],
+        integrations: records,
+        exported_at: '2026-05-27T20:00:00Z',
+        version: 1,
+        format: 'alphaswarm.integrations',
+      }),
+      fileText(records).replace('"integrations"', '"integr\\u0061tions"'),
+      fileText([]),
+    ];
+    for (const text of variants) {
+      const fromText = validateStoreFile(text.replace(/^\uFEFF/, ''), keyring);
+      expect(fromText.problems).toEqual([]);
+      expect(validateStoreFile(Buffer.from(text), keyring)).toEqual(fromText);
+    }
+  });
+
+  it('reads irregular bytes the same way as the text', () => {
+    const ok = fileText(sampleRecords().slice(4, 6));
+    const variants = [
+      ok.replace(/}\n {2}\]/, '},\n  ]'), // trailing comma
+      ok.replace('"integrations": [', '"integrations": [,'),
+      ok.replace('"integrations": [', '"integrations": [] , "integrations": ['), // twice: the last wins
+      `${ok} x`,
+      `${ok}{}`,
+      ok.replace('"cloud_aws"', 'cloud_aws'),
+      ok.replace(/}\n {2}\]/, '} 7\n  ]'),
+      ok.slice(0, -20),
+      '[]',
+      '"integrations"',
+    ];
+    for (const text of variants) {
+      const fromText = validateStoreFile(text, keyring);
+      expect(validateStoreFile(Buffer.from(text), keyring), text.slice(-40)).toEqual(fromText);
+    }
   });
 
   it('reports malformed JSON with its line and column, without quoting the text', () => {

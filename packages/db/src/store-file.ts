@@ -248,42 +248,84 @@ export interface ValidatedStoreFile {
  * Check everything an import needs before it writes a row: JSON syntax, format and version,
  * every record's fields, identity, duplicates, and that every secret decrypts with `keyring`
  * to the JSON its kind expects. Problems never quote a secret or its plaintext.
+ *
+ * Pass the file as a Buffer for large files: records are then parsed one at a time from it and
+ * the whole document never exists as one string or one object tree.
  */
 export function validateStoreFile(
-  text: string,
+  input: string | Buffer,
   keyring: Keyring,
   opts: { onProgress?: StoreFileProgress } = {},
 ): ValidatedStoreFile {
-  const fail = (field: string, message: string): ValidatedStoreFile => ({
-    ok: false,
-    records: [],
-    problems: [{ index: null, field, message }],
-    exportedAt: null,
-  });
-  if (/^\s*$/.test(text)) return fail('', 'the file is empty (truncated?): expected a JSON store file');
+  if (typeof input !== 'string') {
+    const located = locateRecords(input);
+    // A file wrong at the top may also be malformed further down: the full parse says which first.
+    if (located && headerProblem(located.header) === null) {
+      const result = validateDocument(located.header, located.ranges.length / 2, keyring, opts, (i) =>
+        JSON.parse(input.toString('utf8', located.ranges[2 * i], located.ranges[2 * i + 1])),
+      );
+      // A record that is not JSON: let the full parse below say where, with the usual message.
+      if (result !== MALFORMED) return result;
+    }
+  }
+  const text = (typeof input === 'string' ? input : input.toString('utf8')).replace(/^\uFEFF/, '');
+  if (/^\s*$/.test(text)) return fileProblem('', 'the file is empty (truncated?): expected a JSON store file');
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    return fail('', describeJsonError(error as Error, text));
+    return fileProblem('', describeJsonError(error as Error, text));
   }
+  const raw = (doc as { integrations?: unknown } | null)?.integrations;
+  const records = Array.isArray(raw) ? raw : [];
+  const result = validateDocument(doc, records.length, keyring, opts, (i) => {
+    const item = records[i];
+    // Let the parsed copy go as soon as it is checked: a large file is then held about once.
+    records[i] = undefined;
+    return item;
+  });
+  return result === MALFORMED ? fileProblem('', 'malformed JSON') : result;
+}
+
+const MALFORMED = Symbol('malformed');
+
+function fileProblem(field: string, message: string): ValidatedStoreFile {
+  return { ok: false, records: [], problems: [{ index: null, field, message }], exportedAt: null };
+}
+
+/** A file that is not an object of our format and version: nothing else is worth checking. */
+function headerProblem(doc: unknown): ValidatedStoreFile | null {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     const what = doc === null ? 'null' : Array.isArray(doc) ? 'an array' : `a ${typeof doc}`;
-    return fail('', `the file holds ${what} instead of a store file object`);
+    return fileProblem('', `the file holds ${what} instead of a store file object`);
   }
   const file = doc as Record<string, unknown>;
   if (file.format !== STORE_FILE_FORMAT) {
-    return fail(
+    return fileProblem(
       'format',
       `format is ${shortJson(file.format)}, expected "${STORE_FILE_FORMAT}": this is not an integrations store file`,
     );
   }
   if (file.version !== STORE_FILE_VERSION) {
-    return fail(
+    return fileProblem(
       'version',
       `version ${shortJson(file.version)} is not supported: this build reads version ${STORE_FILE_VERSION}`,
     );
   }
+  return null;
+}
+
+/** `doc` is the parsed file (its `integrations` possibly left out); `item(i)` yields record i. */
+function validateDocument(
+  doc: unknown,
+  count: number,
+  keyring: Keyring,
+  opts: { onProgress?: StoreFileProgress },
+  item: (index: number) => unknown,
+): ValidatedStoreFile | typeof MALFORMED {
+  const bad = headerProblem(doc);
+  if (bad) return bad;
+  const file = doc as Record<string, unknown>;
   const problems: StoreFileProblem[] = [];
   const exportedAt = Timestamp.safeParse(file.exported_at);
   if (!exportedAt.success) {
@@ -293,8 +335,7 @@ export function validateStoreFile(
       message: 'exported_at must be an RFC 3339 UTC timestamp ending in Z',
     });
   }
-  const raw = file.integrations;
-  if (!Array.isArray(raw)) {
+  if (!Array.isArray(file.integrations)) {
     problems.push({ index: null, field: 'integrations', message: 'integrations must be an array of records' });
     return { ok: false, records: [], problems, exportedAt: null };
   }
@@ -302,12 +343,16 @@ export function validateStoreFile(
   const records: StoreFileRecord[] = [];
   const seen = new Map<string, number>();
   const unreadable: { index: number; key: string }[] = [];
-  for (let index = 0; index < raw.length; index++) {
-    const item = raw[index];
-    // Let the raw copy go as soon as it is checked: a large file is then held about once.
-    raw[index] = undefined;
+  for (let index = 0; index < count; index++) {
+    let raw: unknown;
+    try {
+      raw = item(index);
+    } catch (error) {
+      if (error instanceof SyntaxError) return MALFORMED;
+      throw error;
+    }
     const before = problems.length;
-    const record = checkRecord(item, index, problems);
+    const record = checkRecord(raw, index, problems);
     if (record) {
       const key = record.credential_key;
       const first = seen.get(key);
@@ -324,9 +369,9 @@ export function validateStoreFile(
       checkSecret(record, index, keyring, problems, unreadable);
       if (problems.length === before) records.push(record);
     }
-    if (opts.onProgress && (index + 1) % PAGE === 0) opts.onProgress(index + 1, raw.length);
+    if (opts.onProgress && (index + 1) % PAGE === 0) opts.onProgress(index + 1, count);
   }
-  opts.onProgress?.(raw.length, raw.length);
+  opts.onProgress?.(count, count);
   if (unreadable.length > 0) {
     // First, because it is the one to act on: the key is wrong, not the records.
     problems.unshift({
@@ -345,6 +390,103 @@ export function validateStoreFile(
     problems,
     exportedAt: exportedAt.success ? exportedAt.data : null,
   };
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+
+/**
+ * Split a store file held as bytes into its top level (with `integrations` emptied) and the byte
+ * ranges of the records, scanning once for strings and nesting ('"' and '\\' never occur inside a
+ * multi-byte UTF-8 sequence, so bytes are enough). Returns null for anything irregular (not an
+ * object, several `integrations` arrays, unbalanced, a stray comma, trailing bytes); the caller
+ * then parses the whole text, which reports the problem the usual way.
+ */
+function locateRecords(buf: Buffer): { header: unknown; ranges: number[] } | null {
+  const start = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let stringStart = -1;
+  /** The last significant byte seen at depth 0 or 1 (a closed string counts as a quote). */
+  let prev = -1;
+  let key: string | null = null;
+  let arrayOpen = -1;
+  let arrayClose = -1;
+  let elementStart = -1;
+  let afterComma = false;
+  const ranges: number[] = [];
+  for (let i = start; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === BACKSLASH) escaped = true;
+      else if (c === QUOTE) {
+        inString = false;
+        if (depth === 1 && (prev === OPEN_OBJECT || prev === COMMA)) {
+          try {
+            key = JSON.parse(buf.toString('utf8', stringStart, i + 1)) as string;
+          } catch {
+            return null;
+          }
+        }
+        if (depth <= 1) prev = QUOTE;
+      }
+      continue;
+    }
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+    if (depth === 0 && (prev !== -1 || c !== OPEN_OBJECT)) return null;
+    const inRecords = depth === 2 && arrayOpen !== -1 && arrayClose === -1;
+    if (inRecords) {
+      if (c === COMMA) {
+        if (elementStart === -1) return null;
+        ranges.push(elementStart, i);
+        elementStart = -1;
+        afterComma = true;
+        continue;
+      }
+      if (c === CLOSE_ARRAY) {
+        if (elementStart !== -1) ranges.push(elementStart, i);
+        else if (afterComma) return null;
+        arrayClose = i;
+        depth--;
+        prev = c;
+        continue;
+      }
+      if (elementStart === -1) elementStart = i;
+    }
+    if (c === QUOTE) {
+      inString = true;
+      stringStart = i;
+      continue;
+    }
+    if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (depth === 1 && c === OPEN_ARRAY && prev === COLON && key === 'integrations') {
+        if (arrayOpen !== -1) return null;
+        arrayOpen = i;
+      }
+      depth++;
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      depth--;
+      if (depth < 0) return null;
+    }
+    if (depth <= 1) prev = c;
+  }
+  if (depth !== 0 || inString || arrayClose === -1) return null;
+  try {
+    const header: unknown = JSON.parse(
+      `${buf.toString('utf8', start, arrayOpen)}[]${buf.toString('utf8', arrayClose + 1)}`,
+    );
+    return { header, ranges };
+  } catch {
+    return null;
+  }
 }
 
 function checkRecord(item: unknown, index: number, problems: StoreFileProblem[]): StoreFileRecord | undefined {

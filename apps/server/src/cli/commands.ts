@@ -116,9 +116,9 @@ export async function importCommand(
 ): Promise<void> {
   const env = loadEnv();
   const path = resolve(file);
-  let text: string;
+  let content: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    content = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new CliError(
@@ -127,9 +127,9 @@ export async function importCommand(
   }
   const { keyring } = keyringFor(io, loadKeyring(env));
   const checkBar = progress('validate');
-  const checked = validateStoreFile(text.replace(/^\uFEFF/, ''), keyring, { onProgress: checkBar.update });
+  const checked = validateStoreFile(content, keyring, { onProgress: checkBar.update });
   checkBar.finish();
-  text = '';
+  content = Buffer.alloc(0);
   if (!checked.ok) {
     for (const problem of checked.problems) io.out(formatStoreFileProblem(problem));
     throw new CliError(

@@ -3,10 +3,10 @@ import {
   appendAudit,
   countLinks,
   formatStoreFileProblem,
+  hasLinkHistory,
   importStore,
   isoNow,
   type Keyring,
-  hasLinkHistory,
   markUnreadableSecrets,
   newRunId,
   openStore,
@@ -96,15 +96,15 @@ export async function importOnFirstStart(
     return null;
   }
 
-  let text: string;
+  let content: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    content = readFileSync(path);
   } catch (error) {
     throw new StoreFileError(
       `Cannot read the old store ${path} (ALPHASWARM_ADMIN_INTEGRATIONS_PATH): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
     );
   }
-  const checked = validateStoreFile(text.replace(/^\uFEFF/, ''), keyring);
+  const checked = validateStoreFile(content, keyring);
   if (!checked.ok) {
     const shown = checked.problems.slice(0, 5).map(formatStoreFileProblem).join('; ');
     throw new StoreFileError(
