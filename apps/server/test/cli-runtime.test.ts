@@ -199,7 +199,14 @@ describe('bootstrap', () => {
     const first = await boot();
     await appendAudit(
       first.store.db,
-      { runId: newRunId(), actor: 'admin', action: 'integrations.disconnect', phase: 'outcome', outcome: 'success', credentialKey: 'huggingface:org:org-a' },
+      {
+        runId: newRunId(),
+        actor: 'admin',
+        action: 'integrations.disconnect',
+        phase: 'outcome',
+        outcome: 'success',
+        credentialKey: 'huggingface:org:org-a',
+      },
       '2026-05-02T00:00:00Z',
     );
     first.store.close();
@@ -209,7 +216,9 @@ describe('bootstrap', () => {
     const second = await boot(env(), log);
     expect(second.firstStartImported).toBeNull();
     expect(await getLink(second.store.db, 'org-a', 'huggingface')).toBeUndefined();
-    expect(log.lines.map((l) => l.msg)).toContain(`not importing the old store ${join(dir, 'integrations.json')}: this database has held links before`);
+    expect(log.lines.map((l) => l.msg)).toContain(
+      `not importing the old store ${join(dir, 'integrations.json')}: this database has held links before`,
+    );
   });
 
   it('does not import into a database that has links', async () => {
