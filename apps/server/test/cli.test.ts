@@ -450,10 +450,10 @@ describe('on-conflict policies', () => {
     expect(
       auditOf('store.import')
         .slice(2)
-        .map((e) => [e.phase, e.outcome, e.detail.error]),
+        .map((e) => [e.phase, e.outcome, e.detail.code]),
     ).toEqual([
       ['attempt', 'started', undefined],
-      ['outcome', 'failure', 'ImportConflictError'],
+      ['outcome', 'failure', 'conflict'],
     ]);
   });
 

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { OnConflict } from '@alphaswarm/contracts';
 import {
   exportStoreChunks,
@@ -16,8 +15,8 @@ import {
   writeStoreFileAtomic,
 } from '@alphaswarm/db';
 import { ConfigError } from '../env';
-import { createLogger, type Logger } from '../logger';
-import { type Bootstrapped, bootstrap, type KeyringInfo, loadKeyring, productionProblems } from '../runtime/index';
+import { createLogger } from '../logger';
+import { bootstrap, type KeyringInfo, loadKeyring, productionProblems } from '../runtime/index';
 import { audited, CliError, type CliIo, loadEnv, openExistingStore } from './context';
 import { progress } from './progress';
 
@@ -34,41 +33,20 @@ export async function serveCommand(): Promise<void> {
   const env = loadEnv();
   const logger = createLogger(env.ALPHASWARM_ADMIN_LOG_LEVEL);
   const boot = await bootstrap(env, logger);
-  // Loaded lazily: the other commands must not pay for the whole HTTP stack.
-  const server = await loadServerModule();
-  if (server) {
-    await server.startServer({ ...boot, logger });
-    return;
-  }
+  // Loaded here only: the other commands must not pay for the whole HTTP stack.
   const { createRuntime, listen, startHealthSweeper } = await import('../index');
   const runtime = createRuntime({ ...boot, logger });
   const running = await listen(runtime);
   const sweeper = startHealthSweeper(runtime);
-  logger.info({ url: running.url }, 'listening');
+  logger.info({ url: running.url, workload_issuer: runtime.workload.issuer }, 'listening');
   const stop = async () => {
     await sweeper.stop();
     await running.close();
+    await runtime.http.close();
     boot.store.close();
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
-}
-
-type ServerModule = { startServer(input: Bootstrapped & { logger: Logger }): Promise<unknown> };
-
-/** `../server` exports startServer once it exists; until then serve wires listen() itself. */
-async function loadServerModule(): Promise<ServerModule | null> {
-  const url = new URL('../server', import.meta.url);
-  try {
-    return (await import(url.href)) as ServerModule;
-  } catch (error) {
-    // Only the module itself being absent means "not there yet"; a broken server must fail loudly.
-    const missing =
-      (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
-      (error as Error).message.includes(`'${fileURLToPath(url)}'`);
-    if (missing) return null;
-    throw error;
-  }
 }
 
 export function generateKeyCommand(io: CliIo): void {

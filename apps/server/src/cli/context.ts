@@ -1,19 +1,18 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import {
-  appendAudit,
   DatabaseError,
   type Db,
   ImportConflictError,
   InvalidKey,
-  isoNow,
-  newRunId,
   openStore,
   type Store,
   StoreFileError,
   UnreadableSecretsError,
 } from '@alphaswarm/db';
 import { ConfigError, type Env, parseEnv } from '../env';
+import { AppError } from '../errors';
+import { audited as auditedCore } from '../services/audit';
 
 /** A failure the CLI reports as one `error:` line, with this exit code. */
 export class CliError extends Error {
@@ -57,10 +56,7 @@ export function openExistingStore(env: Env): Store {
   return openStore(env.dbPath);
 }
 
-/**
- * Run `work` between an attempt event and an outcome event of one audit run. The attempt is
- * committed first: if it cannot be written, nothing is done (fail closed). Details are counts.
- */
+/** A CLI command's change, audited first exactly as an API call is (fail closed), as `cli:<os user>`. */
 export async function audited<T>(
   db: Db,
   action: string,
@@ -68,33 +64,12 @@ export async function audited<T>(
   work: () => Promise<T>,
   outcome: (result: T) => Record<string, unknown>,
 ): Promise<T> {
-  const runId = newRunId();
-  const base = { runId, actor: cliActor(), action };
-  try {
-    await appendAudit(db, { ...base, phase: 'attempt', outcome: 'started', detail }, isoNow(new Date()));
-  } catch (error) {
-    throw new CliError(`Cannot write the audit record, so nothing was done: ${(error as Error).message}`);
-  }
-  let result: T;
-  try {
-    result = await work();
-  } catch (error) {
-    await appendAudit(
-      db,
-      { ...base, phase: 'outcome', outcome: 'failure', detail: { ...detail, error: (error as Error).name } },
-      isoNow(new Date()),
-    );
-    throw error;
-  }
-  await appendAudit(
-    db,
-    { ...base, phase: 'outcome', outcome: 'success', detail: { ...detail, ...outcome(result) } },
-    isoNow(new Date()),
-  );
-  return result;
+  const sink = { store: { db }, now: () => new Date(), logger: { error: () => undefined } };
+  return auditedCore(sink, { actor: cliActor(), clientIp: null }, action, { detail }, () => work(), outcome);
 }
 
 const KNOWN = [
+  AppError,
   CliError,
   ConfigError,
   DatabaseError,

@@ -1,6 +1,5 @@
-import { appendAudit, isoNow, newRunId } from '@alphaswarm/db';
+import { appendAudit, type Db, isoNow, newRunId } from '@alphaswarm/db';
 import { AppError, toAppError, wireCode } from '../errors';
-import type { Runtime } from '../runtime';
 
 export interface Actor {
   actor: string;
@@ -11,6 +10,15 @@ export interface AuditTarget {
   orgId?: string | null;
   kind?: string | null;
   credentialKey?: string | null;
+  /** Extra facts for the attempt row (counts, file names): never a secret. */
+  detail?: Record<string, unknown>;
+}
+
+/** Where audit rows go: the server's runtime, or a CLI command's database. */
+export interface AuditSink {
+  store: { db: Db };
+  now: () => Date;
+  logger: { error(obj: object, msg: string): void };
 }
 
 /**
@@ -18,7 +26,7 @@ export interface AuditTarget {
  * refused (fail closed) and nothing changes. The outcome is recorded after, success or not.
  */
 export async function audited<T>(
-  rt: Runtime,
+  rt: AuditSink,
   who: Actor,
   action: string,
   target: AuditTarget,
@@ -26,9 +34,10 @@ export async function audited<T>(
   describe?: (result: T) => Record<string, unknown>,
 ): Promise<T> {
   const runId = newRunId();
-  const base = { runId, actor: who.actor, clientIp: who.clientIp, action, ...target };
+  const { detail = {}, ...where } = target;
+  const base = { runId, actor: who.actor, clientIp: who.clientIp, action, ...where };
   try {
-    await appendAudit(rt.store.db, { ...base, phase: 'attempt', outcome: 'started' }, isoNow(rt.now()));
+    await appendAudit(rt.store.db, { ...base, phase: 'attempt', outcome: 'started', detail }, isoNow(rt.now()));
   } catch (error) {
     rt.logger.error({ err: { message: (error as Error).message }, action, runId }, 'audit write failed; action refused');
     throw new AppError(
@@ -41,14 +50,14 @@ export async function audited<T>(
     result = await act(runId);
   } catch (error) {
     const app = toAppError(error);
-    await appendOutcome(rt, { ...base, phase: 'outcome', outcome: 'failure', detail: { code: wireCode(app), status: app.status, message: app.message } });
+    await appendOutcome(rt, { ...base, phase: 'outcome', outcome: 'failure', detail: { ...detail, code: wireCode(app), status: app.status, message: app.message } });
     throw error;
   }
-  await appendOutcome(rt, { ...base, phase: 'outcome', outcome: 'success', detail: describe?.(result) ?? {} });
+  await appendOutcome(rt, { ...base, phase: 'outcome', outcome: 'success', detail: { ...detail, ...describe?.(result) } });
   return result;
 }
 
-async function appendOutcome(rt: Runtime, event: Parameters<typeof appendAudit>[1]): Promise<void> {
+async function appendOutcome(rt: AuditSink, event: Parameters<typeof appendAudit>[1]): Promise<void> {
   try {
     await appendAudit(rt.store.db, event, isoNow(rt.now()));
   } catch (error) {
@@ -58,7 +67,7 @@ async function appendOutcome(rt: Runtime, event: Parameters<typeof appendAudit>[
 }
 
 /** Denied calls are audited too; a failing audit write must not turn a 401 into a 500. */
-export async function auditDenied(rt: Runtime, who: Actor, action: string, target: AuditTarget, error: AppError): Promise<void> {
+export async function auditDenied(rt: AuditSink, who: Actor, action: string, target: AuditTarget, error: AppError): Promise<void> {
   try {
     await appendAudit(
       rt.store.db,
