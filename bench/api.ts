@@ -8,10 +8,14 @@ const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const IN_FLIGHT = 64;
 
 async function startTarget(mode: 'bare' | 'app') {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./support/api-target.ts', import.meta.url).pathname, mode], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('./support/api-target.ts', import.meta.url).pathname, mode],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' },
+    },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`${mode} target exited with ${code}`)));
@@ -19,7 +23,11 @@ async function startTarget(mode: 'bare' | 'app') {
   return { child, ...(JSON.parse(line) as { url: string; token?: string }) };
 }
 
-async function load(url: string, path: string, headers: Record<string, string>): Promise<{ rps: number; errors: number }> {
+async function load(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ rps: number; errors: number }> {
   const pool = new Pool(url, { connections: 16, pipelining: 1 });
   let done = 0;
   let errors = 0;

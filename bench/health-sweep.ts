@@ -16,7 +16,12 @@ const hf = await startHuggingFaceFake({ knobs: { delayMs: LATENCY_MS } });
 hf.addToken('hf_bench_token', hfProfile({ name: 'bench', role: 'read' }));
 const key = generateKey();
 const keyring = Keyring.fromEnv(key);
-const env = parseEnv({ ALPHASWARM_ENV: 'test', ALPHASWARM_ADMIN_DB_PATH: join(dir, 'admin.db'), ALPHASWARM_ADMIN_INTEGRATIONS_KEY: key, HOME: dir });
+const env = parseEnv({
+  ALPHASWARM_ENV: 'test',
+  ALPHASWARM_ADMIN_DB_PATH: join(dir, 'admin.db'),
+  ALPHASWARM_ADMIN_INTEGRATIONS_KEY: key,
+  HOME: dir,
+});
 const store = openStore(env.dbPath);
 const secret = sealSecret(keyring, { token: 'hf_bench_token' });
 const now = isoNow(new Date());
@@ -24,7 +29,16 @@ store.sqlite.transaction(() => {
   for (let i = 0; i < LINKS; i++) {
     void upsertLink(
       store.db,
-      { orgId: `org-${i}`, kind: 'huggingface', namespace: 'bench', status: 'healthy', error: null, metadata: {}, secret, expiresAt: null },
+      {
+        orgId: `org-${i}`,
+        kind: 'huggingface',
+        namespace: 'bench',
+        status: 'healthy',
+        error: null,
+        metadata: {},
+        secret,
+        expiresAt: null,
+      },
       now,
     );
   }
@@ -45,7 +59,9 @@ const ideal = (LINKS * (LATENCY_MS / 1000)) / CONCURRENCY;
 const ratio = wall / ideal;
 console.log(`bench/health-sweep — ${LINKS} links, ${LATENCY_MS} ms upstream latency, concurrency ${CONCURRENCY}`);
 console.log(`  checked ${report.checked} (${JSON.stringify(report.by_status)}), failed ${report.failed}`);
-console.log(`  wall ${wall.toFixed(2)} s   ideal ${ideal.toFixed(2)} s   ratio ${ratio.toFixed(2)}  target ≤ 1.25  ${ratio <= 1.25 ? 'MET' : 'NOT MET'}`);
+console.log(
+  `  wall ${wall.toFixed(2)} s   ideal ${ideal.toFixed(2)} s   ratio ${ratio.toFixed(2)}  target ≤ 1.25  ${ratio <= 1.25 ? 'MET' : 'NOT MET'}`,
+);
 await rt.http.close();
 await hf.close();
 store.close();

@@ -1,6 +1,7 @@
 // Child process for bench/api.ts: serves either a bare constant-JSON node:http server or the real API.
-import { createServer } from 'node:http';
+
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKey, isoNow, Keyring, openStore, upsertLink } from '@alphaswarm/db';
@@ -19,7 +20,8 @@ if (mode === 'bare') {
   });
   server.listen(0, '127.0.0.1', () => {
     const address = server.address();
-    if (address && typeof address === 'object') process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${address.port}` })}\n`);
+    if (address && typeof address === 'object')
+      process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${address.port}` })}\n`);
   });
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'alphaswarm-bench-'));
@@ -42,12 +44,27 @@ if (mode === 'bare') {
   });
   await upsertLink(
     store.db,
-    { orgId: 'org-bench', kind: 'cloud_aws', namespace: '111122223333', status: 'healthy', error: null, metadata: { role_arn: 'arn:aws:iam::111122223333:role/x' }, secret: null, expiresAt: null },
+    {
+      orgId: 'org-bench',
+      kind: 'cloud_aws',
+      namespace: '111122223333',
+      status: 'healthy',
+      error: null,
+      metadata: { role_arn: 'arn:aws:iam::111122223333:role/x' },
+      secret: null,
+      expiresAt: null,
+    },
     isoNow(new Date()),
   );
   const server = await listen(rt, { port: 0 });
   const token = await rt.adminIssuer!.sign(
-    { sub: 'bench', aud: ADMIN_AUDIENCE, scope: 'admin:read', amr: ['pwd', 'otp', 'mfa'], auth_time: Math.floor(Date.now() / 1000) },
+    {
+      sub: 'bench',
+      aud: ADMIN_AUDIENCE,
+      scope: 'admin:read',
+      amr: ['pwd', 'otp', 'mfa'],
+      auth_time: Math.floor(Date.now() / 1000),
+    },
     900,
   );
   process.stdout.write(`${JSON.stringify({ url: server.url, token })}\n`);

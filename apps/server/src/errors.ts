@@ -1,8 +1,8 @@
 import { type ErrorCode, isProviderError } from '@alphaswarm/contracts';
 import { StoreFileError } from '@alphaswarm/db';
 import { TRPCError } from '@trpc/server';
-import { ZodError } from 'zod';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/unstable-core-do-not-import';
+import { ZodError } from 'zod';
 
 /** A failure with a stable code, an HTTP status and a message a person can act on. Never a secret. */
 export class AppError extends Error {
@@ -73,7 +73,8 @@ export function toAppError(error: unknown): AppError {
       const inner = toAppError(error.cause);
       if (inner.code !== 'internal') return inner;
     }
-    if (error.code === 'BAD_REQUEST' || error.code === 'PARSE_ERROR') return new AppError('invalid_request', error.message);
+    if (error.code === 'BAD_REQUEST' || error.code === 'PARSE_ERROR')
+      return new AppError('invalid_request', error.message);
     if (error.code === 'NOT_FOUND') return new AppError('not_found', error.message);
   }
   if (isProviderError(error)) {
@@ -89,7 +90,11 @@ export function toAppError(error: unknown): AppError {
 }
 
 export function toTrpcError(error: AppError): TRPCError {
-  return new TRPCError({ code: TRPC_CODE[error.status] ?? 'INTERNAL_SERVER_ERROR', message: error.message, cause: error });
+  return new TRPCError({
+    code: TRPC_CODE[error.status] ?? 'INTERNAL_SERVER_ERROR',
+    message: error.message,
+    cause: error,
+  });
 }
 
 export function formatZod(error: ZodError): string {

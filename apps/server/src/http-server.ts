@@ -4,14 +4,18 @@ import type { AddressInfo } from 'node:net';
 import { storeIsUsable } from '@alphaswarm/db';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { authRoutes } from './auth/idp';
-import { AppError, toAppError, wireCode } from './errors';
-import { appRouter } from './root';
+import { type AppError, toAppError, wireCode } from './errors';
 import { handleRest } from './rest/routes';
+import { appRouter } from './root';
 import type { Runtime } from './runtime';
 import { createContextInner, logCrash, type RequestInfo } from './trpc';
 
 /** Extra plain-HTTP routes mounted by other modules (the embedded IdP's /auth and discovery). */
-export type RouteHandler = (req: IncomingMessage, path: string, info: RequestInfo) => Promise<{ status: number; body: unknown; headers?: Record<string, string> } | null>;
+export type RouteHandler = (
+  req: IncomingMessage,
+  path: string,
+  info: RequestInfo,
+) => Promise<{ status: number; body: unknown; headers?: Record<string, string> } | null>;
 
 const SECURITY_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
@@ -67,7 +71,13 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
     const info: RequestInfo = { requestId, clientIp: clientIp(rt, req), authorization: req.headers.authorization };
     res.on('finish', () => {
       rt.logger.info(
-        { request_id: requestId, method: req.method, path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        {
+          request_id: requestId,
+          method: req.method,
+          path,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
         'request',
       );
     });
@@ -80,7 +90,9 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
       if (req.method === 'GET' && path === '/healthz') return send(res, 200, { status: 'ok' });
       if (req.method === 'GET' && path === '/readyz') return send(res, ...readiness(rt));
       if (req.method === 'GET' && path === '/workload/.well-known/openid-configuration') {
-        return send(res, 200, rt.workload.discovery({ claims_supported: ['sub', 'aud', 'iss', 'exp', 'iat', 'jti'] }), { 'cache-control': 'max-age=300' });
+        return send(res, 200, rt.workload.discovery({ claims_supported: ['sub', 'aud', 'iss', 'exp', 'iat', 'jti'] }), {
+          'cache-control': 'max-age=300',
+        });
       }
       if (req.method === 'GET' && path === '/workload/.well-known/jwks.json') {
         return send(res, 200, await rt.workload.jwks(), { 'cache-control': 'max-age=60' });
@@ -129,7 +141,9 @@ export async function listen(
   server.requestTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? rt.env.ALPHASWARM_ADMIN_PORT, opts.host ?? rt.env.ALPHASWARM_ADMIN_HOST, () => resolve());
+    server.listen(opts.port ?? rt.env.ALPHASWARM_ADMIN_PORT, opts.host ?? rt.env.ALPHASWARM_ADMIN_HOST, () =>
+      resolve(),
+    );
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

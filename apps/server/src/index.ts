@@ -1,7 +1,7 @@
-export { appRouter, createCaller, type AppRouter, type RouterInputs, type RouterOutputs } from './root';
-export { createRuntime, providerContext, upstreamsFromEnv, type Runtime } from './runtime';
-export { listen, createRequestListener, type RunningServer } from './http-server';
-export { parseEnv, type Env, ConfigError } from './env';
+export { ConfigError, type Env, parseEnv } from './env';
+export { createRequestListener, listen, type RunningServer } from './http-server';
 export { createLogger } from './logger';
-export { createContextInner } from './trpc';
+export { type AppRouter, appRouter, createCaller, type RouterInputs, type RouterOutputs } from './root';
+export { createRuntime, providerContext, type Runtime, upstreamsFromEnv } from './runtime';
 export { runHealthSweep, startHealthSweeper } from './services/sweep';
+export { createContextInner } from './trpc';

@@ -1,6 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { Keyring, Store } from '@alphaswarm/db';
 import { HttpClient, type ProviderContext, type UpstreamConfig } from '@alphaswarm/providers';
-import { readFileSync } from 'node:fs';
 import { BearerVerifier, localIssuer, remoteIssuer, type TrustedIssuer } from './auth/verifier';
 import type { Env } from './env';
 import { KeyedIssuer } from './issuers/keyed-issuer';
@@ -41,9 +41,17 @@ export function upstreamsFromEnv(env: Env): UpstreamConfig {
       iamCredentialsEndpoint: env.ALPHASWARM_ADMIN_GCP_IAMCREDENTIALS_ENDPOINT,
       crmEndpoint: env.ALPHASWARM_ADMIN_GCP_CRM_ENDPOINT,
     },
-    azure: { authorityHost: env.ALPHASWARM_ADMIN_AZURE_AUTHORITY_HOST, armEndpoint: env.ALPHASWARM_ADMIN_AZURE_ARM_ENDPOINT },
-    cloudflare: { apiUrl: env.ALPHASWARM_ADMIN_CLOUDFLARE_API_URL, maxTtlDays: env.ALPHASWARM_ADMIN_CLOUDFLARE_MAX_TTL_DAYS },
-    ...(env.ALPHASWARM_ADMIN_UPSTREAM_CA_FILE ? { tlsCa: readFileSync(env.ALPHASWARM_ADMIN_UPSTREAM_CA_FILE, 'utf8') } : {}),
+    azure: {
+      authorityHost: env.ALPHASWARM_ADMIN_AZURE_AUTHORITY_HOST,
+      armEndpoint: env.ALPHASWARM_ADMIN_AZURE_ARM_ENDPOINT,
+    },
+    cloudflare: {
+      apiUrl: env.ALPHASWARM_ADMIN_CLOUDFLARE_API_URL,
+      maxTtlDays: env.ALPHASWARM_ADMIN_CLOUDFLARE_MAX_TTL_DAYS,
+    },
+    ...(env.ALPHASWARM_ADMIN_UPSTREAM_CA_FILE
+      ? { tlsCa: readFileSync(env.ALPHASWARM_ADMIN_UPSTREAM_CA_FILE, 'utf8') }
+      : {}),
   };
 }
 

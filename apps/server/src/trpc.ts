@@ -5,7 +5,7 @@ import { assertRequirement, type Requirement } from './auth/requirements';
 import type { Principal } from './auth/verifier';
 import { AppError, toAppError, toTrpcError, wireCode } from './errors';
 import type { Runtime } from './runtime';
-import { type Actor, type AuditTarget, audited, auditDenied } from './services/audit';
+import { type Actor, type AuditTarget, auditDenied, audited } from './services/audit';
 
 export interface RequestInfo {
   requestId: string;
@@ -94,7 +94,13 @@ export async function authenticate(
     return principal;
   } catch (error) {
     const app = toAppError(error);
-    await auditDenied(rt, { actor: principal?.sub ?? 'anonymous', clientIp: req.clientIp }, action, await target(), app);
+    await auditDenied(
+      rt,
+      { actor: principal?.sub ?? 'anonymous', clientIp: req.clientIp },
+      action,
+      await target(),
+      app,
+    );
     throw app;
   }
 }

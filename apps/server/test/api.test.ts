@@ -1,7 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countLinks, listAudit, verifyAudit } from '@alphaswarm/db';
-import { type DockerHubFake, type HuggingFaceFake, hfProfile, startDockerHubFake, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
+import {
+  type DockerHubFake,
+  type HuggingFaceFake,
+  hfProfile,
+  startDockerHubFake,
+  startHuggingFaceFake,
+} from '@alphaswarm/providers/fakes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminClient } from '../src/client';
 import { call, type Harness, startHarness } from './support/harness';
@@ -29,7 +35,14 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
   });
   afterEach(() => {
     hf.reset?.();
-    Object.assign(hf.knobs, { status: null, rateLimit: null, delayMs: 0, malformedBody: false, oversizedBody: false, failWith401: false });
+    Object.assign(hf.knobs, {
+      status: null,
+      rateLimit: null,
+      delayMs: 0,
+      malformedBody: false,
+      oversizedBody: false,
+      failWith401: false,
+    });
   });
 
   const rec = async (...args: Parameters<typeof call>) => {
@@ -39,7 +52,9 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
   };
 
   it('REST: connect → list → health → disconnect with the documented bodies', async () => {
-    const connected = await rec(h, 'POST', `${ORG}/huggingface`, { body: { token: 'hf_read_token_alpha', namespace: 'acme-quant' } });
+    const connected = await rec(h, 'POST', `${ORG}/huggingface`, {
+      body: { token: 'hf_read_token_alpha', namespace: 'acme-quant' },
+    });
     expect(connected.status).toBe(200);
     expect(connected.body.audit_run_id).toMatch(/^run_/);
     expect(connected.body.integration).toMatchObject({
@@ -55,11 +70,22 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
     expect(connected.body.integration.connected_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(hf.requests.at(-1)?.headers.authorization).toBe('Bearer hf_read_token_alpha');
 
-    const docker = await rec(h, 'POST', `${ORG}/dockerhub`, { body: { username: 'dockeruser', pat: 'dckr_pat_alpha', namespace: 'acmeimages' } });
+    const docker = await rec(h, 'POST', `${ORG}/dockerhub`, {
+      body: { username: 'dockeruser', pat: 'dckr_pat_alpha', namespace: 'acmeimages' },
+    });
     expect(docker.status).toBe(200);
-    expect(docker.body.integration).toMatchObject({ kind: 'docker_hub', namespace: 'acmeimages', metadata: { username: 'dockeruser', namespace_type: 'org' } });
-    const alias = await rec(h, 'POST', `${ORG}/docker_hub`, { body: { username: 'dockeruser', pat: 'dckr_pat_alpha' } });
-    expect(alias.body.integration).toMatchObject({ credential_key: 'docker_hub:org:org-acme', namespace: 'dockeruser' });
+    expect(docker.body.integration).toMatchObject({
+      kind: 'docker_hub',
+      namespace: 'acmeimages',
+      metadata: { username: 'dockeruser', namespace_type: 'org' },
+    });
+    const alias = await rec(h, 'POST', `${ORG}/docker_hub`, {
+      body: { username: 'dockeruser', pat: 'dckr_pat_alpha' },
+    });
+    expect(alias.body.integration).toMatchObject({
+      credential_key: 'docker_hub:org:org-acme',
+      namespace: 'dockeruser',
+    });
 
     const list = await rec(h, 'GET', ORG);
     expect(list.body.integrations.map((i: { kind: string }) => i.kind)).toEqual(['docker_hub', 'huggingface']);
@@ -78,7 +104,10 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
 
   it('tRPC through the typed client: the same flow', async () => {
     const client = createAdminClient({ url: h.url, token: () => h.token() });
-    const { integration, audit_run_id } = await client.integrations.connect.huggingface.mutate({ org_id: 'org-trpc', token: 'hf_read_token_alpha' });
+    const { integration, audit_run_id } = await client.integrations.connect.huggingface.mutate({
+      org_id: 'org-trpc',
+      token: 'hf_read_token_alpha',
+    });
     expect(integration).toMatchObject({ namespace: 'alice', metadata: { type: 'user' } });
     expect(audit_run_id).toMatch(/^run_/);
     const { integrations } = await client.integrations.list.query({ org_id: 'org-trpc' });
@@ -126,10 +155,18 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
       expect(res.body.error.code).toBe(code);
       expect(res.body.error.message).toContain('Hugging Face');
       if (code === 'rate_limited') expect(res.headers.get('retry-after')).toBe('7');
-      Object.assign(hf.knobs, { failWith401: false, rateLimit: null, status: null, malformedBody: false, oversizedBody: false });
+      Object.assign(hf.knobs, {
+        failWith401: false,
+        rateLimit: null,
+        status: null,
+        malformedBody: false,
+        oversizedBody: false,
+      });
       expect((await call(h, 'GET', '/healthz', { token: null })).status).toBe(200);
     }
-    const denied = await rec(h, 'POST', `${ORG}/huggingface`, { body: { token: 'hf_read_token_alpha', namespace: 'not-my-org' } });
+    const denied = await rec(h, 'POST', `${ORG}/huggingface`, {
+      body: { token: 'hf_read_token_alpha', namespace: 'not-my-org' },
+    });
     expect(denied.status).toBe(422);
     expect(denied.body.error.code).toBe('namespace_denied');
     expect(await countLinks(h.store.db)).toBe(0);
@@ -157,7 +194,11 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
   it('20 concurrent connects of the same (org, kind) leave one record and a consistent audit trail', async () => {
     const before = (await listAudit(h.store.db, {}, { limit: 10_000 })).length;
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => call(h, 'POST', '/admin/accounts/org-race/integrations/huggingface', { body: { token: 'hf_read_token_alpha' } })),
+      Array.from({ length: 20 }, () =>
+        call(h, 'POST', '/admin/accounts/org-race/integrations/huggingface', {
+          body: { token: 'hf_read_token_alpha' },
+        }),
+      ),
     );
     expect(results.every((r) => r.status === 200)).toBe(true);
     const rows = h.store.sqlite.prepare("select * from integrations where org_id = 'org-race'").all();
@@ -176,16 +217,24 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
   });
 
   it('audit fail-closed: when the audit write fails nothing happens upstream or locally', async () => {
-    h.store.sqlite.exec("CREATE TRIGGER audit_down BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+    h.store.sqlite.exec(
+      "CREATE TRIGGER audit_down BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+    );
     const seen = hf.requests.length;
     try {
-      const res = await call(h, 'POST', '/admin/accounts/org-closed/integrations/huggingface', { body: { token: 'hf_read_token_alpha' } });
+      const res = await call(h, 'POST', '/admin/accounts/org-closed/integrations/huggingface', {
+        body: { token: 'hf_read_token_alpha' },
+      });
       expect(res.status).toBe(503);
       expect(res.body.error.code).toBe('audit_unavailable');
       expect(hf.requests.length).toBe(seen);
-      expect(h.store.sqlite.prepare("select count(*) n from integrations where org_id = 'org-closed'").get()).toEqual({ n: 0 });
+      expect(h.store.sqlite.prepare("select count(*) n from integrations where org_id = 'org-closed'").get()).toEqual({
+        n: 0,
+      });
       const client = createAdminClient({ url: h.url, token: () => h.token() });
-      await expect(client.integrations.connect.huggingface.mutate({ org_id: 'org-closed', token: 'hf_read_token_alpha' })).rejects.toMatchObject({
+      await expect(
+        client.integrations.connect.huggingface.mutate({ org_id: 'org-closed', token: 'hf_read_token_alpha' }),
+      ).rejects.toMatchObject({
         data: { app_code: 'audit_unavailable', httpStatus: 503 },
       });
       expect(hf.requests.length).toBe(seen);
@@ -207,7 +256,9 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
       h.store.sqlite.prepare('update audit_events set actor = ? where seq = ?').run(victim.actor, victim.seq);
       expect((await verifyAudit(h.store.db)).ok).toBe(true);
     } finally {
-      h.store.sqlite.exec("CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;");
+      h.store.sqlite.exec(
+        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;",
+      );
     }
   });
 
@@ -217,7 +268,9 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
     hf.addToken(token, hfProfile({ name: 'canary', role: 'write' }));
     hub.addUser({ username: 'canaryuser', pats: [pat] });
     await rec(h, 'POST', '/admin/accounts/org-canary/integrations/huggingface', { body: { token } });
-    await rec(h, 'POST', '/admin/accounts/org-canary/integrations/dockerhub', { body: { username: 'canaryuser', pat } });
+    await rec(h, 'POST', '/admin/accounts/org-canary/integrations/dockerhub', {
+      body: { username: 'canaryuser', pat },
+    });
     await rec(h, 'POST', '/admin/accounts/org-canary/integrations/huggingface', { body: { token, namespace: 'nope' } });
     await rec(h, 'POST', '/admin/accounts/org-canary/integrations/huggingface/health');
     hf.knobs.failWith401 = true;

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { countLinks, listAudit } from '@alphaswarm/db';
-import { exportSPKI, generateKeyPair, SignJWT, importJWK } from 'jose';
+import { exportSPKI, generateKeyPair, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, type Harness, startHarness } from './support/harness';
 
@@ -26,7 +26,8 @@ describe('caller identity: JWT matrix on a mutating REST call', () => {
     ['not yet valid', async () => h.oidc.mint({}, { notBefore: now() + 3600 }), 401, 'invalid_token'],
     [
       'alg none',
-      async () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ iss: h.oidc.issuer, aud: h.oidc.audience, sub: 'x', scope: 'admin:cluster', amr: ['mfa'], auth_time: now(), exp: now() + 600 })}.`,
+      async () =>
+        `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ iss: h.oidc.issuer, aud: h.oidc.audience, sub: 'x', scope: 'admin:cluster', amr: ['mfa'], auth_time: now(), exp: now() + 600 })}.`,
       401,
       'invalid_token',
     ],
@@ -35,7 +36,15 @@ describe('caller identity: JWT matrix on a mutating REST call', () => {
       async () => {
         const pem = await exportSPKI((await importJWK(h.oidc.publicJwk, 'RS256')) as never);
         const head = b64({ alg: 'HS256', typ: 'JWT', kid: h.oidc.publicJwk.kid });
-        const body = b64({ iss: h.oidc.issuer, aud: h.oidc.audience, sub: 'x', scope: 'admin:cluster', amr: ['mfa'], auth_time: now(), exp: now() + 600 });
+        const body = b64({
+          iss: h.oidc.issuer,
+          aud: h.oidc.audience,
+          sub: 'x',
+          scope: 'admin:cluster',
+          amr: ['mfa'],
+          auth_time: now(),
+          exp: now() + 600,
+        });
         const sig = createHmac('sha256', pem).update(`${head}.${body}`).digest('base64url');
         return `${head}.${body}.${sig}`;
       },
@@ -48,7 +57,11 @@ describe('caller identity: JWT matrix on a mutating REST call', () => {
         const { privateKey } = await generateKeyPair('RS256');
         return new SignJWT({ scope: 'admin:cluster', amr: ['mfa'], auth_time: now() })
           .setProtectedHeader({ alg: 'RS256', kid: 'nobody-knows-me' })
-          .setIssuer(h.oidc.issuer).setAudience(h.oidc.audience).setSubject('x').setExpirationTime('5m').sign(privateKey);
+          .setIssuer(h.oidc.issuer)
+          .setAudience(h.oidc.audience)
+          .setSubject('x')
+          .setExpirationTime('5m')
+          .sign(privateKey);
       },
       401,
       'invalid_token',
@@ -59,7 +72,11 @@ describe('caller identity: JWT matrix on a mutating REST call', () => {
         const { privateKey } = await generateKeyPair('RS256');
         return new SignJWT({ scope: 'admin:cluster', amr: ['mfa'], auth_time: now() })
           .setProtectedHeader({ alg: 'RS256', kid: String(h.oidc.publicJwk.kid) })
-          .setIssuer(h.oidc.issuer).setAudience(h.oidc.audience).setSubject('x').setExpirationTime('5m').sign(privateKey);
+          .setIssuer(h.oidc.issuer)
+          .setAudience(h.oidc.audience)
+          .setSubject('x')
+          .setExpirationTime('5m')
+          .sign(privateKey);
       },
       401,
       'invalid_token',
@@ -78,13 +95,20 @@ describe('caller identity: JWT matrix on a mutating REST call', () => {
       expect(await countLinks(h.store.db)).toBe(0);
       const www = res.headers.get('www-authenticate') ?? '';
       if (code === 'insufficient_user_authentication') {
-        expect(www).toMatch(/^Bearer error="insufficient_user_authentication", error_description="[^"]+", max_age=600$/);
+        expect(www).toMatch(
+          /^Bearer error="insufficient_user_authentication", error_description="[^"]+", max_age=600$/,
+        );
       } else {
         expect(www).toContain(`error="${code}"`);
       }
       const events = await listAudit(h.store.db, {}, { limit: 1000 });
       expect(events.length).toBe(before + 1);
-      expect(events[0]).toMatchObject({ phase: 'denied', outcome: 'denied', action: 'integrations.connect.huggingface', orgId: 'org-acme' });
+      expect(events[0]).toMatchObject({
+        phase: 'denied',
+        outcome: 'denied',
+        action: 'integrations.connect.huggingface',
+        orgId: 'org-acme',
+      });
       expect(JSON.stringify(events)).not.toContain('hf_canary_matrix');
     });
   }
@@ -122,7 +146,16 @@ describe('caller identity: JWT matrix on a mutating REST call', () => {
   });
 
   it('a workload subject token can never pass as an admin token', async () => {
-    const subject = await h.rt.workload.sign({ sub: 'org:org-acme:cloud_aws', aud: 'alphaswarm-admin-api', scope: 'admin:cluster', amr: ['mfa'], auth_time: now() }, 300);
+    const subject = await h.rt.workload.sign(
+      {
+        sub: 'org:org-acme:cloud_aws',
+        aud: 'alphaswarm-admin-api',
+        scope: 'admin:cluster',
+        amr: ['mfa'],
+        auth_time: now(),
+      },
+      300,
+    );
     const res = await call(h, 'POST', CONNECT, { token: subject, body: { token: 'hf_x' } });
     expect(res.status).toBe(401);
   });

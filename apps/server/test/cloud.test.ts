@@ -21,7 +21,10 @@ describe('cloud onboarding: the five-step wizard for every cloud kind, over tRPC
     up = await startDemoUpstreams({ workloadIssuer: `http://127.0.0.1:${port}/workload`, orgId: ORG });
     h = await startHarness({ port, upstreams: up.upstreams, now: () => new Date(clock) });
     admin = createAdminClient({ url: h.url, token: () => h.oidc.mint({ auth_time: Math.floor(clock / 1000) }) });
-    service = createAdminClient({ url: h.url, token: () => h.oidc.mint({ scope: 'integrations:use', sub: 'svc:trainer' }) });
+    service = createAdminClient({
+      url: h.url,
+      token: () => h.oidc.mint({ scope: 'integrations:use', sub: 'svc:trainer' }),
+    });
   });
   afterAll(async () => {
     await h.close();
@@ -88,7 +91,10 @@ describe('cloud onboarding: the five-step wizard for every cloud kind, over tRPC
 
   it('the workload issuer is separate from the admin issuer, with its own discovery and JWKS', async () => {
     const discovery = await call(h, 'GET', '/workload/.well-known/openid-configuration', { token: null });
-    expect(discovery.body).toMatchObject({ issuer: `${h.url}/workload`, jwks_uri: `${h.url}/workload/.well-known/jwks.json` });
+    expect(discovery.body).toMatchObject({
+      issuer: `${h.url}/workload`,
+      jwks_uri: `${h.url}/workload/.well-known/jwks.json`,
+    });
     const jwks = await call(h, 'GET', '/workload/.well-known/jwks.json', { token: null });
     expect(jwks.body.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
     expect(JSON.stringify(jwks.body)).not.toMatch(/"d"|"p"|"q"/);
@@ -97,26 +103,42 @@ describe('cloud onboarding: the five-step wizard for every cloud kind, over tRPC
   it('a wrong sub in the customer trust fails validateIdentity with a message naming what to fix', async () => {
     const other = 'org-stranger';
     const { session_id } = await admin.cloudOnboarding.start.mutate({ org_id: other, kind: 'cloud_aws' });
-    const error = await admin.cloudOnboarding.validateIdentity.mutate({ session_id, params: up.demo.cloud_aws }).catch((e) => e);
+    const error = await admin.cloudOnboarding.validateIdentity
+      .mutate({ session_id, params: up.demo.cloud_aws })
+      .catch((e) => e);
     expect(error.data.app_code).toBe('trust_misconfigured');
     expect(error.message).toContain(`org:${other}:cloud_aws`);
     expect(error.message).toMatch(/sub/);
     const session = await admin.cloudOnboarding.get.query({ session_id });
     expect(session.steps.validate_identity).toMatchObject({ ok: false, error: { code: 'trust_misconfigured' } });
-    await expect(admin.cloudOnboarding.connect.mutate({ session_id })).rejects.toMatchObject({ data: { app_code: 'precondition_failed' } });
+    await expect(admin.cloudOnboarding.connect.mutate({ session_id })).rejects.toMatchObject({
+      data: { app_code: 'precondition_failed' },
+    });
   });
 
   it('a missing required permission blocks connect; a missing optional one connects degraded', async () => {
     const arn = up.demo.cloud_aws.role_arn;
-    up.fakes.aws.setAllowedActions(arn, ['sts:GetCallerIdentity', 'iam:SimulatePrincipalPolicy', 'iam:ListAccountAliases']);
+    up.fakes.aws.setAllowedActions(arn, [
+      'sts:GetCallerIdentity',
+      'iam:SimulatePrincipalPolicy',
+      'iam:ListAccountAliases',
+    ]);
     try {
       const w = await walk('cloud_aws', ORG, { resources: false });
-      expect(w.permissions.checks.find((c) => c.permission === 'ec2:DescribeRegions')).toMatchObject({ required: true, granted: false });
+      expect(w.permissions.checks.find((c) => c.permission === 'ec2:DescribeRegions')).toMatchObject({
+        required: true,
+        granted: false,
+      });
       const error = await admin.cloudOnboarding.connect.mutate({ session_id: w.session_id }).catch((e) => e);
       expect(error.data.app_code).toBe('permission_missing');
       expect(error.message).toContain('ec2:DescribeRegions');
     } finally {
-      up.fakes.aws.setAllowedActions(arn, ['sts:GetCallerIdentity', 'iam:SimulatePrincipalPolicy', 'iam:ListAccountAliases', 'ec2:DescribeRegions']);
+      up.fakes.aws.setAllowedActions(arn, [
+        'sts:GetCallerIdentity',
+        'iam:SimulatePrincipalPolicy',
+        'iam:ListAccountAliases',
+        'ec2:DescribeRegions',
+      ]);
     }
     const w = await walk('cloud_aws');
     const { integration } = await admin.cloudOnboarding.connect.mutate({ session_id: w.session_id });
@@ -126,13 +148,19 @@ describe('cloud onboarding: the five-step wizard for every cloud kind, over tRPC
 
   it('a session of another org or kind is NOT_FOUND; an expired one is refused', async () => {
     const { session_id } = await admin.cloudOnboarding.start.mutate({ org_id: ORG, kind: 'cloud_gcp' });
-    await expect(admin.cloudOnboarding.bootstrapArtifacts.mutate({ session_id, org_id: 'org-other' })).rejects.toMatchObject({
+    await expect(
+      admin.cloudOnboarding.bootstrapArtifacts.mutate({ session_id, org_id: 'org-other' }),
+    ).rejects.toMatchObject({
       data: { app_code: 'not_found' },
     });
-    await expect(admin.cloudOnboarding.bootstrapArtifacts.mutate({ session_id, kind: 'cloud_aws' })).rejects.toMatchObject({
+    await expect(
+      admin.cloudOnboarding.bootstrapArtifacts.mutate({ session_id, kind: 'cloud_aws' }),
+    ).rejects.toMatchObject({
       data: { app_code: 'not_found' },
     });
-    await expect(admin.cloudOnboarding.get.query({ session_id: 'wiz_nope' })).rejects.toMatchObject({ data: { app_code: 'not_found' } });
+    await expect(admin.cloudOnboarding.get.query({ session_id: 'wiz_nope' })).rejects.toMatchObject({
+      data: { app_code: 'not_found' },
+    });
     const saved = clock;
     clock += 25 * 3600 * 1000;
     try {
@@ -158,10 +186,14 @@ describe('cloud onboarding: the five-step wizard for every cloud kind, over tRPC
   });
 
   it('signing-key rotation keeps validation working: the old kid stays published during the overlap', async () => {
-    const before = (await call(h, 'GET', '/workload/.well-known/jwks.json', { token: null })).body.keys.map((k: { kid: string }) => k.kid);
+    const before = (await call(h, 'GET', '/workload/.well-known/jwks.json', { token: null })).body.keys.map(
+      (k: { kid: string }) => k.kid,
+    );
     const oldToken = await h.rt.workload.sign({ sub: `org:${ORG}:cloud_gcp`, aud: 'x' }, 300);
     const kid = await h.rt.workload.rotate();
-    const after = (await call(h, 'GET', '/workload/.well-known/jwks.json', { token: null })).body.keys.map((k: { kid: string }) => k.kid);
+    const after = (await call(h, 'GET', '/workload/.well-known/jwks.json', { token: null })).body.keys.map(
+      (k: { kid: string }) => k.kid,
+    );
     expect(after).toEqual(expect.arrayContaining([...before, kid]));
     expect(JSON.parse(Buffer.from(oldToken.split('.')[0]!, 'base64url').toString()).kid).toBe(before.at(-1));
     for (const kind of ['cloud_aws', 'cloud_gcp', 'cloud_azure'] as const) {
@@ -171,7 +203,9 @@ describe('cloud onboarding: the five-step wizard for every cloud kind, over tRPC
     const saved = clock;
     clock += 10 * 60 * 1000;
     try {
-      const later = (await call(h, 'GET', '/workload/.well-known/jwks.json', { token: null })).body.keys.map((k: { kid: string }) => k.kid);
+      const later = (await call(h, 'GET', '/workload/.well-known/jwks.json', { token: null })).body.keys.map(
+        (k: { kid: string }) => k.kid,
+      );
       expect(later).toEqual([kid]);
     } finally {
       clock = saved;
@@ -189,7 +223,9 @@ describe('cloud onboarding: the five-step wizard for every cloud kind, over tRPC
     expect(rotated.audit_run_id).toMatch(/^run_/);
     const after = await service.credentials.issue.mutate({ org_id: 'org-rotate', kind: 'cloud_cloudflare' });
     expect(after.kind === 'cloud_cloudflare' && after.api_token).not.toBe(oldToken);
-    const verifyOld = await fetch(`${up.upstreams.cloudflare.apiUrl}/user/tokens/verify`, { headers: { authorization: `Bearer ${oldToken}` } });
+    const verifyOld = await fetch(`${up.upstreams.cloudflare.apiUrl}/user/tokens/verify`, {
+      headers: { authorization: `Bearer ${oldToken}` },
+    });
     expect(verifyOld.status).toBe(401);
     const health = await admin.integrations.checkHealth.mutate({ org_id: 'org-rotate', kind: 'cloud_cloudflare' });
     expect(['healthy', 'degraded']).toContain(health.integration.status);

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { generateKey, getAdminUser, listAudit } from '@alphaswarm/db';
-import { hfProfile, type HuggingFaceFake, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
+import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
 import { Command } from 'commander';
 import { decodeJwt, decodeProtectedHeader, importPKCS8, type JWTPayload, SignJWT } from 'jose';
 import { generate } from 'otplib';
@@ -70,7 +70,11 @@ async function cli(h: Harness, args: string[], stdin = ''): Promise<CliRun> {
 }
 
 async function enrol(h: Harness, username: string, scopes: string[] = []): Promise<string> {
-  const run = await cli(h, ['create-admin', username, '--password-stdin', ...(scopes.length ? ['--scopes', ...scopes] : [])], `${PASSWORD}\n`);
+  const run = await cli(
+    h,
+    ['create-admin', username, '--password-stdin', ...(scopes.length ? ['--scopes', ...scopes] : [])],
+    `${PASSWORD}\n`,
+  );
   expect(run.err).toEqual([]);
   expect(run.exitCode).toBe(0);
   const secret = /secret:\s+([A-Z2-7]+)/.exec(run.out.join('\n'))?.[1];
@@ -78,14 +82,21 @@ async function enrol(h: Harness, username: string, scopes: string[] = []): Promi
   return secret;
 }
 
-const post = (h: Harness, path: string, body: unknown, token: string | null = null) => call(h, 'POST', path, { token, body });
+const post = (h: Harness, path: string, body: unknown, token: string | null = null) =>
+  call(h, 'POST', path, { token, body });
 
 async function signIn(h: Harness, username: string, secret: string) {
   const login = await post(h, '/auth/login', { username, password: PASSWORD });
   expect(login.status).toBe(200);
   const step = await post(h, '/auth/step-up', { mfa_token: login.body.mfa_token, code: await totp(secret) });
   expect(step.status).toBe(200);
-  return step.body as { access_token: string; refresh_token: string; expires_in: number; token_type: string; scope: string };
+  return step.body as {
+    access_token: string;
+    refresh_token: string;
+    expires_in: number;
+    token_type: string;
+    scope: string;
+  };
 }
 
 async function trpc(h: Harness, path: string, input: unknown, token?: string) {
@@ -94,7 +105,10 @@ async function trpc(h: Harness, path: string, input: unknown, token?: string) {
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(input),
   });
-  const body = (await res.json()) as { result?: { data: any }; error?: { message: string; data: { app_code: string } } };
+  const body = (await res.json()) as {
+    result?: { data: any };
+    error?: { message: string; data: { app_code: string } };
+  };
   return { status: res.status, headers: res.headers, data: body.result?.data, error: body.error };
 }
 
@@ -226,7 +240,11 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
 
     const logins = await authEvents(h, 'auth.login');
     const steps = await authEvents(h, 'auth.step_up');
-    expect(logins[0]).toMatchObject({ actor: 'alice', outcome: 'success', clientIp: expect.stringMatching(/127\.0\.0\.1/) });
+    expect(logins[0]).toMatchObject({
+      actor: 'alice',
+      outcome: 'success',
+      clientIp: expect.stringMatching(/127\.0\.0\.1/),
+    });
     expect(steps[0]).toMatchObject({ actor: 'alice', outcome: 'success' });
     expect(await auditText(h)).not.toContain(PASSWORD);
   });
@@ -239,13 +257,21 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
     const step = await trpc(h, 'auth.stepUp', { mfa_token: login.data.mfa_token, code: await totp(secret) });
     expect(step.status).toBe(200);
     expect(step.data).toMatchObject({ token_type: 'Bearer', expires_in: 600, scope: 'admin:cluster' });
-    const connected = await trpc(h, 'integrations.connect.huggingface', { org_id: 'org-acme', token: HF_TOKEN }, step.data.access_token);
+    const connected = await trpc(
+      h,
+      'integrations.connect.huggingface',
+      { org_id: 'org-acme', token: HF_TOKEN },
+      step.data.access_token,
+    );
     expect(connected.status).toBe(200);
     expect(connected.data.audit_run_id).toMatch(/^run_/);
 
     const wrong = await trpc(h, 'auth.login', { username: 'alice', password: 'not the password at all' });
     expect(wrong.status).toBe(401);
-    expect(wrong.error).toMatchObject({ message: 'Invalid username or password.', data: { app_code: 'invalid_token' } });
+    expect(wrong.error).toMatchObject({
+      message: 'Invalid username or password.',
+      data: { app_code: 'invalid_token' },
+    });
   });
 
   it('stale auth_time: refresh keeps it → RFC 9470 challenge → step-up with the code alone → the retry succeeds', async () => {
@@ -259,7 +285,10 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
     expect(decodeJwt(refreshed.body.access_token)).toMatchObject({ auth_time: authTime, amr: ['pwd', 'otp', 'mfa'] });
     expect(decodeJwt(refreshed.body.refresh_token).auth_time).toBe(authTime);
 
-    const challenged = await call(h, 'POST', CONNECT, { token: refreshed.body.access_token, body: { token: HF_TOKEN } });
+    const challenged = await call(h, 'POST', CONNECT, {
+      token: refreshed.body.access_token,
+      body: { token: HF_TOKEN },
+    });
     expect(challenged.status).toBe(401);
     expect(challenged.body.error.code).toBe('insufficient_user_authentication');
     expect(challenged.headers.get('www-authenticate')).toMatch(
@@ -282,12 +311,22 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
     clock.nextStep();
     const again = await trpc(h, 'auth.refresh', { refresh_token: step.body.refresh_token });
     expect(again.status).toBe(200);
-    const stale = await trpc(h, 'integrations.connect.huggingface', { org_id: 'org-acme', token: HF_TOKEN }, again.data.access_token);
+    const stale = await trpc(
+      h,
+      'integrations.connect.huggingface',
+      { org_id: 'org-acme', token: HF_TOKEN },
+      again.data.access_token,
+    );
     expect(stale.status).toBe(401);
     expect(stale.headers.get('www-authenticate')).toMatch(/error="insufficient_user_authentication".*max_age=600/);
     const stepped = await trpc(h, 'auth.stepUp', { code: await totp(secret), refresh_token: again.data.refresh_token });
     expect(stepped.status).toBe(200);
-    const ok = await trpc(h, 'integrations.connect.huggingface', { org_id: 'org-acme', token: HF_TOKEN }, stepped.data.access_token);
+    const ok = await trpc(
+      h,
+      'integrations.connect.huggingface',
+      { org_id: 'org-acme', token: HF_TOKEN },
+      stepped.data.access_token,
+    );
     expect(ok.status).toBe(200);
   });
 
@@ -326,10 +365,28 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
     await refused(post(h, '/auth/step-up', { mfa_token: tokens.access_token, code: await totp(secret) }));
 
     // Tampered claims with the original signature.
-    await refused(call(h, 'POST', CONNECT, { token: tamper(tokens.access_token, (c) => ({ ...c, sub: 'root' })), body: { token: HF_TOKEN } }));
-    await refused(call(h, 'GET', READ, { token: tamper(tokens.access_token, (c) => ({ ...c, scope: 'admin:cluster integrations:use' })) }));
-    await refused(post(h, '/auth/refresh', { refresh_token: tamper(tokens.refresh_token, (c) => ({ ...c, auth_time: clock.seconds + 3600 })) }));
-    await refused(post(h, '/auth/step-up', { mfa_token: tamper(login.body.mfa_token, (c) => ({ ...c, sub: 'bob' })), code: await totp(secret) }));
+    await refused(
+      call(h, 'POST', CONNECT, {
+        token: tamper(tokens.access_token, (c) => ({ ...c, sub: 'root' })),
+        body: { token: HF_TOKEN },
+      }),
+    );
+    await refused(
+      call(h, 'GET', READ, {
+        token: tamper(tokens.access_token, (c) => ({ ...c, scope: 'admin:cluster integrations:use' })),
+      }),
+    );
+    await refused(
+      post(h, '/auth/refresh', {
+        refresh_token: tamper(tokens.refresh_token, (c) => ({ ...c, auth_time: clock.seconds + 3600 })),
+      }),
+    );
+    await refused(
+      post(h, '/auth/step-up', {
+        mfa_token: tamper(login.body.mfa_token, (c) => ({ ...c, sub: 'bob' })),
+        code: await totp(secret),
+      }),
+    );
     // A flipped signature byte.
     const [a, b, sig = ''] = tokens.access_token.split('.');
     const flipped = `${a}.${b}.${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`;
@@ -346,7 +403,10 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
       jwks_uri: `${h.rt.env.publicUrl}/.well-known/jwks.json`,
       id_token_signing_alg_values_supported: ['ES256'],
     });
-    const before = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys as Record<string, unknown>[];
+    const before = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys as Record<
+      string,
+      unknown
+    >[];
     expect(before).toHaveLength(1);
     expect(before[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
     expect(before[0]?.d).toBeUndefined();
@@ -355,7 +415,9 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
     clock.nextStep();
     const old = await signIn(h, 'alice', secret);
     // What a holder of the retired key could still sign: a fresh token with the old kid.
-    const row = h.store.sqlite.prepare('SELECT private_key FROM signing_keys WHERE kid = ?').get(oldKid) as { private_key: string };
+    const row = h.store.sqlite.prepare('SELECT private_key FROM signing_keys WHERE kid = ?').get(oldKid) as {
+      private_key: string;
+    };
     const oldKey = await importPKCS8(h.keyring.decrypt(row.private_key).toString(), 'ES256');
     const forge = () =>
       new SignJWT({ scope: 'admin:cluster', amr: ['pwd', 'otp', 'mfa'], auth_time: clock.seconds })
@@ -370,7 +432,9 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
     const rotatedAt = clock.ms;
     const newKid = await h.rt.adminIssuer!.rotate();
     expect(newKid).not.toBe(oldKid);
-    const during = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys.map((k: { kid: string }) => k.kid);
+    const during = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys.map(
+      (k: { kid: string }) => k.kid,
+    );
     expect(during).toEqual([oldKid, newKid]);
     expect((await call(h, 'POST', CONNECT, { token: old.access_token, body: { token: HF_TOKEN } })).status).toBe(200);
     clock.nextStep();
@@ -382,11 +446,16 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
 
     // Past the overlap (longest admin token 900 s + 60 s): the old key is gone and refused.
     clock.set(rotatedAt + 961_000);
-    const after = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys.map((k: { kid: string }) => k.kid);
+    const after = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys.map(
+      (k: { kid: string }) => k.kid,
+    );
     expect(after).toEqual([newKid]);
     const late = await call(h, 'GET', READ, { token: await forge() });
     expect(late.status).toBe(401);
-    expect(late.body.error).toMatchObject({ code: 'invalid_token', message: 'The bearer token was signed by an unknown key.' });
+    expect(late.body.error).toMatchObject({
+      code: 'invalid_token',
+      message: 'The bearer token was signed by an unknown key.',
+    });
     // A refresh token signed before the rotation is ours alone to read: it still refreshes, now under the new key.
     const refreshed = await post(h, '/auth/refresh', { refresh_token: old.refresh_token });
     expect(refreshed.status).toBe(200);
@@ -439,7 +508,9 @@ describe('embedded IdP: abuse resistance', () => {
     clock.nextStep();
     const next = await totp(secret);
     const mfa = (await login()).body.mfa_token;
-    const raced = await Promise.all(Array.from({ length: 5 }, () => post(h, '/auth/step-up', { mfa_token: mfa, code: next })));
+    const raced = await Promise.all(
+      Array.from({ length: 5 }, () => post(h, '/auth/step-up', { mfa_token: mfa, code: next })),
+    );
     expect(raced.map((r) => r.status).sort()).toEqual([200, 401, 401, 401, 401]);
 
     const failures = (await authEvents(h, 'auth.step_up')).filter((e) => e.outcome === 'failure');
@@ -451,7 +522,8 @@ describe('embedded IdP: abuse resistance', () => {
 
   it('accepts the codes of one step either side, not two', async () => {
     const mfa = (await login()).body.mfa_token;
-    const attempt = async (steps: number) => (await post(h, '/auth/step-up', { mfa_token: mfa, code: await totp(secret, steps) })).status;
+    const attempt = async (steps: number) =>
+      (await post(h, '/auth/step-up', { mfa_token: mfa, code: await totp(secret, steps) })).status;
     expect(await attempt(-2)).toBe(401);
     expect(await attempt(2)).toBe(401);
     expect(await attempt(-1)).toBe(200);
@@ -468,10 +540,17 @@ describe('embedded IdP: abuse resistance', () => {
     const wrong = right === '000000' ? '111111' : '000000';
     const res = await post(h, '/auth/step-up', { mfa_token: mfa, code: wrong });
     expect(res.status).toBe(401);
-    expect(res.body.error).toMatchObject({ code: 'invalid_token', message: expect.stringMatching(/code is not valid/) });
+    expect(res.body.error).toMatchObject({
+      code: 'invalid_token',
+      message: expect.stringMatching(/code is not valid/),
+    });
     expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
     const [event] = await authEvents(h, 'auth.step_up');
-    expect(event).toMatchObject({ actor: 'alice', outcome: 'failure', detail: { reason: 'wrong_code', via: 'mfa_token' } });
+    expect(event).toMatchObject({
+      actor: 'alice',
+      outcome: 'failure',
+      detail: { reason: 'wrong_code', via: 'mfa_token' },
+    });
     expect(await auditText(h)).not.toContain(`"${wrong}"`);
     expect((await getAdminUser(h.store.db, 'alice'))?.failedAttempts).toBe(1);
   });
@@ -487,7 +566,11 @@ describe('embedded IdP: abuse resistance', () => {
     expect(locked.body.error.code).toBe('rate_limited');
     expect(Number(locked.headers.get('retry-after'))).toBe(15 * 60);
     const [lockout] = await authEvents(h, 'auth.lockout');
-    expect(lockout).toMatchObject({ actor: 'alice', outcome: 'denied', detail: { attempts: 5, last_factor: 'password' } });
+    expect(lockout).toMatchObject({
+      actor: 'alice',
+      outcome: 'denied',
+      detail: { attempts: 5, last_factor: 'password' },
+    });
     const denied = (await authEvents(h, 'auth.login')).filter((e) => e.outcome === 'denied');
     expect(denied[0]?.detail).toMatchObject({ reason: 'locked' });
     const failures = (await authEvents(h, 'auth.login')).filter((e) => e.outcome === 'failure');
@@ -521,10 +604,12 @@ describe('embedded IdP: abuse resistance', () => {
     for (let i = 0; i < 4; i++) await login('mallory', PASSWORD);
     const locked = await login('mallory', PASSWORD);
     expect(locked.status).toBe(429);
-    expect(locked.body.error.message).toBe((await (async () => {
-      for (let i = 0; i < 4; i++) await login('alice', 'not the right password');
-      return (await login('alice')).body.error.message;
-    })()));
+    expect(locked.body.error.message).toBe(
+      await (async () => {
+        for (let i = 0; i < 4; i++) await login('alice', 'not the right password');
+        return (await login('alice')).body.error.message;
+      })(),
+    );
     const events = await authEvents(h, 'auth.login');
     expect(events.some((e) => e.detail.reason === 'unknown_user' && e.actor === 'anonymous')).toBe(true);
     expect(await auditText(h)).not.toContain('mallory');
@@ -537,7 +622,10 @@ describe('embedded IdP: abuse resistance', () => {
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(blocked.body.error.message).toMatch(/from this address/);
     expect((await post(h, '/auth/step-up', { mfa_token: 'x', code: '123456' })).status).toBe(429);
-    expect((await authEvents(h, 'auth.login'))[0]).toMatchObject({ outcome: 'denied', detail: { reason: 'address_rate_limited' } });
+    expect((await authEvents(h, 'auth.login'))[0]).toMatchObject({
+      outcome: 'denied',
+      detail: { reason: 'address_rate_limited' },
+    });
     clock.advance(5 * 60 + 1);
     clock.nextStep();
     await signIn(h, 'alice', secret);
@@ -570,7 +658,9 @@ describe('embedded IdP: abuse resistance', () => {
     expect(run.exitCode).toBe(0);
     const fresh = /secret:\s+([A-Z2-7]+)/.exec(run.out.join('\n'))?.[1] ?? '';
     expect(fresh).not.toBe(secret);
-    expect((await post(h, '/auth/refresh', { refresh_token: session.refresh_token })).body.error.message).toMatch(/session has ended/);
+    expect((await post(h, '/auth/refresh', { refresh_token: session.refresh_token })).body.error.message).toMatch(
+      /session has ended/,
+    );
     clock.nextStep();
     const mfa = (await login()).body.mfa_token;
     expect((await post(h, '/auth/step-up', { mfa_token: mfa, code: await totp(secret) })).status).toBe(401);
@@ -606,15 +696,31 @@ describe('embedded IdP: configuration', () => {
     const off = parseEnv({ ...base, ALPHASWARM_ADMIN_PUBLIC_URL: 'https://admin.example.com' });
     expect(off.embeddedIdp).toBe(false);
     const store = { db: null } as never;
-    const rt = createRuntime({ env: off, store, keyring: loadKeyring(off).keyring, ephemeralKey: false, logger: createLogger('silent') });
+    const rt = createRuntime({
+      env: off,
+      store,
+      keyring: loadKeyring(off).keyring,
+      ephemeralKey: false,
+      logger: createLogger('silent'),
+    });
     expect(rt.adminIssuer).toBeNull();
     expect(productionProblems(off, loadKeyring(off)).join(' ')).toMatch(/ALPHASWARM_ADMIN_OIDC_ISSUER/);
 
-    const plain = parseEnv({ ...base, ALPHASWARM_ADMIN_EMBEDDED_IDP: 'on', ALPHASWARM_ADMIN_PUBLIC_URL: 'http://admin.example.com' });
+    const plain = parseEnv({
+      ...base,
+      ALPHASWARM_ADMIN_EMBEDDED_IDP: 'on',
+      ALPHASWARM_ADMIN_PUBLIC_URL: 'http://admin.example.com',
+    });
     expect(plain.embeddedIdp).toBe(true);
-    expect(productionProblems(plain, loadKeyring(plain)).join(' ')).toMatch(/ALPHASWARM_ADMIN_PUBLIC_URL is http:\/\/admin\.example\.com: it must be https/);
+    expect(productionProblems(plain, loadKeyring(plain)).join(' ')).toMatch(
+      /ALPHASWARM_ADMIN_PUBLIC_URL is http:\/\/admin\.example\.com: it must be https/,
+    );
 
-    const good = parseEnv({ ...base, ALPHASWARM_ADMIN_EMBEDDED_IDP: 'on', ALPHASWARM_ADMIN_PUBLIC_URL: 'https://admin.example.com' });
+    const good = parseEnv({
+      ...base,
+      ALPHASWARM_ADMIN_EMBEDDED_IDP: 'on',
+      ALPHASWARM_ADMIN_PUBLIC_URL: 'https://admin.example.com',
+    });
     const problems = productionProblems(good, loadKeyring(good)).join(' ');
     expect(problems).not.toMatch(/ALPHASWARM_ADMIN_PUBLIC_URL|EMBEDDED_IDP|OIDC_ISSUER/);
 

@@ -46,10 +46,16 @@ describe('health sweep', () => {
     expect(hf.requests.length - seen).toBe(30);
     expect(progress.at(-1)).toBe(30);
     expect(report.by_status).toEqual({ healthy: 28, degraded: 1, unhealthy: 1 });
-    const expiring = h.store.sqlite.prepare("select status, error from integrations where org_id = 'org-s0'").get() as { status: string; error: string };
+    const expiring = h.store.sqlite.prepare("select status, error from integrations where org_id = 'org-s0'").get() as {
+      status: string;
+      error: string;
+    };
     expect(expiring.status).toBe('degraded');
     expect(JSON.parse(expiring.error).message).toMatch(/expires/);
-    const revoked = h.store.sqlite.prepare("select status, error from integrations where org_id = 'org-s1'").get() as { status: string; error: string };
+    const revoked = h.store.sqlite.prepare("select status, error from integrations where org_id = 'org-s1'").get() as {
+      status: string;
+      error: string;
+    };
     expect(revoked.status).toBe('unhealthy');
     expect(JSON.parse(revoked.error).code).toBe('credential_rejected');
   });
@@ -74,7 +80,10 @@ describe('health sweep', () => {
     } finally {
       hf.knobs.status = null;
     }
-    const row = h.store.sqlite.prepare("select status, error from integrations where org_id = 'org-s5'").get() as { status: string; error: string };
+    const row = h.store.sqlite.prepare("select status, error from integrations where org_id = 'org-s5'").get() as {
+      status: string;
+      error: string;
+    };
     expect(row.status).toBe('degraded');
     expect(JSON.parse(row.error)).toMatchObject({ code: 'upstream_unavailable' });
   });

@@ -6,10 +6,7 @@ const ORG_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const OrgId = z
   .string()
   .max(64, 'org_id must be at most 64 characters')
-  .regex(
-    ORG_ID_RE,
-    'org_id must be 1-64 characters of [A-Za-z0-9._-] starting with a letter or digit',
-  );
+  .regex(ORG_ID_RE, 'org_id must be 1-64 characters of [A-Za-z0-9._-] starting with a letter or digit');
 export type OrgId = z.infer<typeof OrgId>;
 
 export interface CredentialKeyParts {

@@ -9,8 +9,15 @@ export const AwsIdentityParams = z.object({
   role_arn: z
     .string()
     .max(2048)
-    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'role_arn must be an IAM role ARN like arn:aws:iam::123456789012:role/Name'),
-  region: z.string().max(32).regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+    .regex(
+      /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+      'role_arn must be an IAM role ARN like arn:aws:iam::123456789012:role/Name',
+    ),
+  region: z
+    .string()
+    .max(32)
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
+    .optional(),
 });
 export const GcpIdentityParams = z.object({
   workload_identity_provider: z

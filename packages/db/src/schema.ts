@@ -45,11 +45,7 @@ export const auditEvents = sqliteTable(
     prevHash: text('prev_hash').notNull().unique(),
     hash: text('hash').notNull(),
   },
-  (t) => [
-    index('audit_run').on(t.runId),
-    index('audit_org_at').on(t.orgId, t.at),
-    index('audit_at').on(t.at),
-  ],
+  (t) => [index('audit_run').on(t.runId), index('audit_org_at').on(t.orgId, t.at), index('audit_at').on(t.at)],
 );
 
 export const wizardSessions = sqliteTable(

@@ -1,9 +1,9 @@
 // Everything SQLite-specific lives here: the driver, pragmas, the migrations folder.
-import { chmodSync, existsSync, mkdirSync, accessSync, constants } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema';
 
@@ -64,7 +64,9 @@ export function openStore(path: string): Store {
     sqlite.close();
     const message = (error as Error).message;
     if (/not a database|file is encrypted/i.test(message)) {
-      throw new DatabaseError(`${file} is not a SQLite database (is ALPHASWARM_ADMIN_DB_PATH pointing at the right file?).`);
+      throw new DatabaseError(
+        `${file} is not a SQLite database (is ALPHASWARM_ADMIN_DB_PATH pointing at the right file?).`,
+      );
     }
     throw new DatabaseError(`Cannot prepare the database ${file}: ${message}`);
   }

@@ -1,3 +1,3 @@
 export * from './http';
-export * from './types';
 export * from './registry';
+export * from './types';

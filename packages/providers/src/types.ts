@@ -125,7 +125,10 @@ export interface CloudProvider<K extends CloudKind = CloudKind, S = unknown> ext
     ctx: ProviderContext,
     wizard: WizardContext<K>,
   ): Promise<{ audience: string; artifacts: Artifact[]; links: { label: string; url: string }[] }>;
-  validateIdentity(ctx: ProviderContext, wizard: WizardContext<K> & { params: IdentityParams[K] }): Promise<IdentityResult>;
+  validateIdentity(
+    ctx: ProviderContext,
+    wizard: WizardContext<K> & { params: IdentityParams[K] },
+  ): Promise<IdentityResult>;
   validatePermissions(
     ctx: ProviderContext,
     wizard: WizardContext<K> & { params: IdentityParams[K]; identity: IdentityResult },

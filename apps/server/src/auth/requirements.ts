@@ -9,7 +9,11 @@ export const MFA_METHODS = ['mfa', 'otp', 'hwk', 'swk'];
  * Check what a procedure needs of its caller. Reads: admin:cluster or admin:read. Mutations:
  * admin:cluster plus a fresh MFA (RFC 9470 challenge otherwise). Services: integrations:use.
  */
-export function assertRequirement(principal: Principal, requirement: Requirement, opts: { maxAge: number; now: Date }): void {
+export function assertRequirement(
+  principal: Principal,
+  requirement: Requirement,
+  opts: { maxAge: number; now: Date },
+): void {
   const has = (s: string) => principal.scopes.includes(s);
   const scopeError = (scope: string) =>
     new AppError('insufficient_scope', `This call needs the "${scope}" scope.`, {

@@ -3,10 +3,10 @@ import {
   createRemoteJWKSet,
   decodeJwt,
   decodeProtectedHeader,
-  errors as joseErrors,
   type JSONWebKeySet,
   type JWTPayload,
   type JWTVerifyGetKey,
+  errors as joseErrors,
   jwtVerify,
 } from 'jose';
 import { AppError } from '../errors';
@@ -37,7 +37,9 @@ export function remoteIssuer(opts: { issuer: string; audience: string; jwksUrl?:
     : null;
   const keys: JWTVerifyGetKey = async (header, token) => {
     if (!remote) {
-      const res = await fetch(`${opts.issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5_000) });
+      const res = await fetch(`${opts.issuer}/.well-known/openid-configuration`, {
+        signal: AbortSignal.timeout(5_000),
+      });
       if (!res.ok) throw new Error(`discovery of ${opts.issuer} answered ${res.status}`);
       const doc = (await res.json()) as { jwks_uri?: string; issuer?: string };
       if (!doc.jwks_uri || doc.issuer !== opts.issuer) throw new Error(`discovery of ${opts.issuer} is not usable`);
@@ -70,7 +72,9 @@ export function localIssuer(opts: {
 
 function invalid(message: string): AppError {
   return new AppError('invalid_token', message, {
-    headers: { 'www-authenticate': `Bearer error="invalid_token", error_description="${message.replaceAll('"', "'")}"` },
+    headers: {
+      'www-authenticate': `Bearer error="invalid_token", error_description="${message.replaceAll('"', "'")}"`,
+    },
   });
 }
 

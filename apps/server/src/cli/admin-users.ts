@@ -1,12 +1,21 @@
 import { type Db, listAdminUsers, openStore, type Store } from '@alphaswarm/db';
 import { type Command, Option } from 'commander';
 import QRCode from 'qrcode';
-import { createAdminUser, type Enrolment, resetAdminMfa, setAdminDisabled } from '../auth/idp/users';
 import { ADMIN_SCOPES } from '../auth/idp/schemas';
+import { createAdminUser, type Enrolment, resetAdminMfa, setAdminDisabled } from '../auth/idp/users';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { loadKeyring } from '../runtime/keyring';
-import { audited, CliError, type CliIo, describeError, exitCodeOf, io as stdio, loadEnv, openExistingStore } from './context';
+import {
+  audited,
+  CliError,
+  type CliIo,
+  describeError,
+  exitCodeOf,
+  loadEnv,
+  openExistingStore,
+  io as stdio,
+} from './context';
 
 type Input = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
 
@@ -35,7 +44,9 @@ async function readStdinPassword(input: Input): Promise<string> {
     if (size > 4096) throw new CliError('The password on stdin is longer than 4096 bytes.');
     chunks.push(buf);
   }
-  const value = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const value = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (value === '') throw new CliError('--password-stdin read an empty password.');
   return value;
 }
@@ -77,7 +88,10 @@ function promptHidden(prompt: string, input: Input, output: NodeJS.WritableStrea
   });
 }
 
-async function askPassword(deps: Required<Pick<AdminUserCommandDeps, 'stdin' | 'promptOut'>>, fromStdin: boolean): Promise<string> {
+async function askPassword(
+  deps: Required<Pick<AdminUserCommandDeps, 'stdin' | 'promptOut'>>,
+  fromStdin: boolean,
+): Promise<string> {
   if (fromStdin) return readStdinPassword(deps.stdin);
   const first = await promptHidden('Password (at least 12 characters): ', deps.stdin, deps.promptOut);
   const second = await promptHidden('Repeat the password: ', deps.stdin, deps.promptOut);
@@ -143,7 +157,9 @@ export function registerAdminUserCommands(program: Command, deps: AdminUserComma
 
   program
     .command('create-admin')
-    .description('Create an embedded-IdP admin: asks for a password, prints the TOTP secret, otpauth:// URI and a QR code.')
+    .description(
+      'Create an embedded-IdP admin: asks for a password, prints the TOTP secret, otpauth:// URI and a QR code.',
+    )
     .argument('<username>', 'login name (a-z, 0-9, ".", "_", "@", "-")')
     .addOption(
       new Option('--scopes <scopes...>', 'scopes the admin gets').choices([...ADMIN_SCOPES]).default(['admin:cluster']),
@@ -165,7 +181,9 @@ export function registerAdminUserCommands(program: Command, deps: AdminUserComma
         );
         io.out(`Created admin "${enrolment.username}" with scope ${enrolment.scopes.join(' ')}.`);
         if (!config.embeddedIdp) {
-          io.err('note: the embedded IdP is off in this configuration; set ALPHASWARM_ADMIN_EMBEDDED_IDP=on for this admin to sign in.');
+          io.err(
+            'note: the embedded IdP is off in this configuration; set ALPHASWARM_ADMIN_EMBEDDED_IDP=on for this admin to sign in.',
+          );
         }
         await printEnrolment(io, enrolment);
       }),
@@ -180,7 +198,13 @@ export function registerAdminUserCommands(program: Command, deps: AdminUserComma
         const config = env();
         const keyring = keyringOf(io, config);
         const enrolment = await withStore(openExistingStore(config), (db) =>
-          audited(db, 'admin_users.reset_mfa', { username }, () => resetAdminMfa(db, keyring, username, now()), () => ({})),
+          audited(
+            db,
+            'admin_users.reset_mfa',
+            { username },
+            () => resetAdminMfa(db, keyring, username, now()),
+            () => ({}),
+          ),
         );
         io.out(`New TOTP secret for "${enrolment.username}"; the previous one no longer works.`);
         await printEnrolment(io, enrolment);
@@ -189,13 +213,21 @@ export function registerAdminUserCommands(program: Command, deps: AdminUserComma
 
   program
     .command('disable-admin')
-    .description('Stop an admin from signing in, stepping up or refreshing (access tokens already issued expire within 10 minutes).')
+    .description(
+      'Stop an admin from signing in, stepping up or refreshing (access tokens already issued expire within 10 minutes).',
+    )
     .argument('<username>')
     .action(
       action(async (username: string) => {
         const config = env();
         await withStore(openExistingStore(config), (db) =>
-          audited(db, 'admin_users.disable', { username }, () => setAdminDisabled(db, username, true, now()), () => ({})),
+          audited(
+            db,
+            'admin_users.disable',
+            { username },
+            () => setAdminDisabled(db, username, true, now()),
+            () => ({}),
+          ),
         );
         io.out(`Disabled admin "${username}".`);
       }),
@@ -209,7 +241,13 @@ export function registerAdminUserCommands(program: Command, deps: AdminUserComma
       action(async (username: string) => {
         const config = env();
         await withStore(openExistingStore(config), (db) =>
-          audited(db, 'admin_users.enable', { username }, () => setAdminDisabled(db, username, false, now()), () => ({})),
+          audited(
+            db,
+            'admin_users.enable',
+            { username },
+            () => setAdminDisabled(db, username, false, now()),
+            () => ({}),
+          ),
         );
         io.out(`Enabled admin "${username}".`);
       }),

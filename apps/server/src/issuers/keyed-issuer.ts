@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import {
   activeSigningKey,
   type Db,
+  type IssuerName,
   insertSigningKey,
   isoNow,
-  type IssuerName,
   publishedSigningKeys,
   retireSigningKeys,
   type SecretCipher,

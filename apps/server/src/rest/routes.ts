@@ -51,7 +51,10 @@ function parseOrg(raw: string): string {
 function parseKind(raw: string): IntegrationKind {
   const kind = REST_KIND_ALIASES[decodeURIComponent(raw)];
   if (!kind) {
-    throw new AppError('invalid_request', `Unknown integration kind "${raw.slice(0, 40)}"; expected one of ${Object.keys(REST_KIND_ALIASES).join(', ')}.`);
+    throw new AppError(
+      'invalid_request',
+      `Unknown integration kind "${raw.slice(0, 40)}"; expected one of ${Object.keys(REST_KIND_ALIASES).join(', ')}.`,
+    );
   }
   return kind;
 }
@@ -62,7 +65,12 @@ const ROUTE = /^\/admin\/accounts\/([^/]+)\/integrations(?:\/([^/]+))?(?:\/(heal
  * The REST compatibility surface for existing callers: the documented wire format, backed by
  * the same services, authentication and audit as tRPC. Returns null when the path is not ours.
  */
-export async function handleRest(rt: Runtime, req: IncomingMessage, path: string, info: RequestInfo): Promise<RestReply | null> {
+export async function handleRest(
+  rt: Runtime,
+  req: IncomingMessage,
+  path: string,
+  info: RequestInfo,
+): Promise<RestReply | null> {
   const m = ROUTE.exec(path);
   if (!m) return null;
   const method = req.method ?? 'GET';

@@ -22,23 +22,25 @@ const Session = z.object({
 });
 
 export const cloudOnboardingRouter = {
-  start: stepUpProcedure
-    .input(WizardStartInput)
-    .mutation(async ({ ctx, input }) => ({
-      ...(await wizard.startSession(ctx.rt, input.org_id, input.kind, actorOf(ctx).actor)),
-      audit_run_id: runIdOf(ctx),
-    })),
+  start: stepUpProcedure.input(WizardStartInput).mutation(async ({ ctx, input }) => ({
+    ...(await wizard.startSession(ctx.rt, input.org_id, input.kind, actorOf(ctx).actor)),
+    audit_run_id: runIdOf(ctx),
+  })),
 
   get: adminProcedure
     .input(Session)
     .query(async ({ ctx, input }) => wizard.sessionView(await wizard.loadSession(ctx.rt, input.session_id, input))),
 
-  list: adminProcedure.input(OrgInput).query(async ({ ctx, input }) => ({ sessions: await wizard.listSessions(ctx.rt, input.org_id) })),
+  list: adminProcedure
+    .input(OrgInput)
+    .query(async ({ ctx, input }) => ({ sessions: await wizard.listSessions(ctx.rt, input.org_id) })),
 
   bootstrapArtifacts: stepUpProcedure
     .input(Session)
     .output(BootstrapArtifacts)
-    .mutation(async ({ ctx, input }) => wizard.bootstrapArtifacts(ctx.rt, await wizard.loadSession(ctx.rt, input.session_id, input))),
+    .mutation(async ({ ctx, input }) =>
+      wizard.bootstrapArtifacts(ctx.rt, await wizard.loadSession(ctx.rt, input.session_id, input)),
+    ),
 
   validateIdentity: stepUpProcedure
     .input(Session.extend({ params: z.record(z.string(), z.unknown()) }))
@@ -50,12 +52,16 @@ export const cloudOnboardingRouter = {
   validatePermissions: stepUpProcedure
     .input(Session)
     .output(z.object({ checks: z.array(PermissionCheck) }))
-    .mutation(async ({ ctx, input }) => wizard.validatePermissions(ctx.rt, await wizard.loadSession(ctx.rt, input.session_id, input))),
+    .mutation(async ({ ctx, input }) =>
+      wizard.validatePermissions(ctx.rt, await wizard.loadSession(ctx.rt, input.session_id, input)),
+    ),
 
   enumerateResources: stepUpProcedure
     .input(Session)
     .output(ResourcesResult)
-    .mutation(async ({ ctx, input }) => wizard.enumerateResources(ctx.rt, await wizard.loadSession(ctx.rt, input.session_id, input))),
+    .mutation(async ({ ctx, input }) =>
+      wizard.enumerateResources(ctx.rt, await wizard.loadSession(ctx.rt, input.session_id, input)),
+    ),
 
   connect: stepUpProcedure
     .input(Session)

@@ -5,10 +5,8 @@ import { runIdOf, serviceProcedure } from '../trpc';
 
 export const credentialsRouter = {
   /** The only way a secret leaves the service: to a principal with `integrations:use`, audited. */
-  issue: serviceProcedure
-    .input(LinkInput)
-    .mutation(async ({ ctx, input }) => ({
-      ...(await svc.issueCredentials(ctx.rt, input.org_id, input.kind)),
-      audit_run_id: runIdOf(ctx),
-    })),
+  issue: serviceProcedure.input(LinkInput).mutation(async ({ ctx, input }) => ({
+    ...(await svc.issueCredentials(ctx.rt, input.org_id, input.kind)),
+    audit_run_id: runIdOf(ctx),
+  })),
 } satisfies TRPCRouterRecord;

@@ -26,9 +26,19 @@ export const integrationsRouter = {
     .query(async ({ ctx, input }) => ({ integration: await svc.getIntegration(ctx.rt, input.org_id, input.kind) })),
 
   orgs: adminProcedure
-    .input(z.object({ search: z.string().max(64).optional(), cursor: z.string().max(64).nullish(), limit: z.number().int().min(1).max(200).default(50) }))
+    .input(
+      z.object({
+        search: z.string().max(64).optional(),
+        cursor: z.string().max(64).nullish(),
+        limit: z.number().int().min(1).max(200).default(50),
+      }),
+    )
     .query(async ({ ctx, input }) => {
-      const orgs = await listOrgs(ctx.rt.store.db, { search: input.search, afterOrg: input.cursor ?? null, limit: input.limit });
+      const orgs = await listOrgs(ctx.rt.store.db, {
+        search: input.search,
+        afterOrg: input.cursor ?? null,
+        limit: input.limit,
+      });
       return { orgs, next_cursor: orgs.length === input.limit ? (orgs.at(-1)?.org_id ?? null) : null };
     }),
 
@@ -56,7 +66,13 @@ export const integrationsRouter = {
     .output(DisconnectResult)
     .mutation(async ({ ctx, input }) => {
       const gone = await svc.disconnect(ctx.rt, input.org_id, input.kind);
-      return { disconnected: true as const, org_id: input.org_id, kind: input.kind, ...gone, audit_run_id: runIdOf(ctx) };
+      return {
+        disconnected: true as const,
+        org_id: input.org_id,
+        kind: input.kind,
+        ...gone,
+        audit_run_id: runIdOf(ctx),
+      };
     }),
 
   checkHealth: stepUpProcedure

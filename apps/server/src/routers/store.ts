@@ -40,14 +40,23 @@ export const storeRouter = {
   import: stepUpProcedure
     .input(
       z.object({
-        content: z.string().max(MAX_IMPORT_BYTES, `files over ${MAX_IMPORT_BYTES / 1024 / 1024} MiB: use the CLI import`),
+        content: z
+          .string()
+          .max(MAX_IMPORT_BYTES, `files over ${MAX_IMPORT_BYTES / 1024 / 1024} MiB: use the CLI import`),
         dry_run: z.boolean().default(true),
         on_conflict: OnConflict.default('fail'),
       }),
     )
     .mutation(async ({ ctx, input }) => {
       const checked = validateStoreFile(input.content, ctx.rt.keyring);
-      const base = { dry_run: input.dry_run, inserted: 0, replaced: 0, skipped: 0, conflicts: [] as string[], audit_run_id: ctx.runId };
+      const base = {
+        dry_run: input.dry_run,
+        inserted: 0,
+        replaced: 0,
+        skipped: 0,
+        conflicts: [] as string[],
+        audit_run_id: ctx.runId,
+      };
       if (!checked.ok) return { ok: false, ...base, problems: checked.problems };
       try {
         const result = await importStore(ctx.rt.store.db, checked.records, {

@@ -2,8 +2,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -92,13 +92,20 @@ async function main(): Promise<void> {
   const sweeper = startHealthSweeper(rt);
 
   const password = randomBytes(12).toString('base64url');
-  const enrolment = await createAdminUser(store.db, keyring, { username: 'admin', password, scopes: ['admin:cluster'], now: new Date() });
+  const enrolment = await createAdminUser(store.db, keyring, {
+    username: 'admin',
+    password,
+    scopes: ['admin:cluster'],
+    now: new Date(),
+  });
 
   let consoleProcess: ChildProcess | null = null;
   const consoleEntry = join(REPO, 'apps/web/build/index.js');
   if (!values['no-console']) {
     if (!existsSync(consoleEntry)) {
-      throw new Error('the console is not built: run `pnpm --filter @alphaswarm/web build` (scripts/sandbox.sh does it)');
+      throw new Error(
+        'the console is not built: run `pnpm --filter @alphaswarm/web build` (scripts/sandbox.sh does it)',
+      );
     }
     consoleProcess = spawn(process.execPath, [consoleEntry], {
       env: {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { UpstreamConfig } from '@alphaswarm/providers';
 import {
   AWS_OPTIONAL_ACTIONS,
   AWS_REQUIRED_ACTIONS,
@@ -18,7 +19,6 @@ import {
   startGcpFake,
   startHuggingFaceFake,
 } from '@alphaswarm/providers/fakes';
-import type { UpstreamConfig } from '@alphaswarm/providers';
 
 /** Credentials the sandbox fakes accept, printed for the operator and written to sandbox.json. */
 export interface DemoCredentials {
@@ -34,7 +34,14 @@ export interface DemoCredentials {
 export interface DemoUpstreams {
   upstreams: UpstreamConfig;
   demo: DemoCredentials;
-  fakes: { hf: HuggingFaceFake; hub: DockerHubFake; aws: AwsFake; gcp: GcpFake; azure: AzureFake; cloudflare: CloudflareFake };
+  fakes: {
+    hf: HuggingFaceFake;
+    hub: DockerHubFake;
+    aws: AwsFake;
+    gcp: GcpFake;
+    azure: AzureFake;
+    cloudflare: CloudflareFake;
+  };
   tls: { key: string; cert: string };
   close(): Promise<void>;
 }
@@ -59,15 +66,23 @@ export async function startDemoUpstreams(opts: { workloadIssuer: string; orgId?:
 
   const demo: DemoCredentials = {
     org_id: org,
-    huggingface: { token: 'hf_sandboxDemoReadToken0000000000000', namespace: 'demo-org', bad_token: 'hf_revokedSandboxToken000000000000' },
+    huggingface: {
+      token: 'hf_sandboxDemoReadToken0000000000000',
+      namespace: 'demo-org',
+      bad_token: 'hf_revokedSandboxToken000000000000',
+    },
     docker_hub: { username: 'demo', pat: 'dckr_pat_sandbox_demo_0000000000', namespace: 'demo-images' },
     cloud_aws: { role_arn: 'arn:aws:iam::111122223333:role/alphaswarm-integration' },
     cloud_gcp: {
-      workload_identity_provider: 'projects/123456789012/locations/global/workloadIdentityPools/alphaswarm/providers/alphaswarm-oidc',
+      workload_identity_provider:
+        'projects/123456789012/locations/global/workloadIdentityPools/alphaswarm/providers/alphaswarm-oidc',
       service_account_email: 'alphaswarm@demo-project.iam.gserviceaccount.com',
       project_id: 'demo-project',
     },
-    cloud_azure: { tenant_id: '3f0d7a8e-5b1c-4c1e-9d55-0a2b7c4e9f10', client_id: '8b6c1f2e-7d4a-4e3b-a1c9-5f0e2d7b3a64' },
+    cloud_azure: {
+      tenant_id: '3f0d7a8e-5b1c-4c1e-9d55-0a2b7c4e9f10',
+      client_id: '8b6c1f2e-7d4a-4e3b-a1c9-5f0e2d7b3a64',
+    },
     cloud_cloudflare: { account_id: hex(16), api_token: `cf_sandbox_${hex(16)}` },
   };
 
@@ -78,7 +93,10 @@ export async function startDemoUpstreams(opts: { workloadIssuer: string; orgId?:
       orgs: ['demo-org'],
       tokenName: 'alphaswarm-sandbox',
       role: 'fineGrained',
-      fineGrained: { scoped: [{ entity: { type: 'org', name: 'demo-org' }, permissions: ['repo.content.read'] }], global: [] },
+      fineGrained: {
+        scoped: [{ entity: { type: 'org', name: 'demo-org' }, permissions: ['repo.content.read'] }],
+        global: [],
+      },
     }),
   );
   hub.addUser({ username: demo.docker_hub.username, pats: [demo.docker_hub.pat], fullName: 'Demo User' });
@@ -121,7 +139,8 @@ export async function startDemoUpstreams(opts: { workloadIssuer: string; orgId?:
 
   const account = demo.cloud_cloudflare.account_id;
   cloudflare.addAccount({ id: account, name: 'Demo account' });
-  for (const zone of ['demo.example', 'models.demo.example']) cloudflare.addZone({ id: hex(16), name: zone, account_id: account });
+  for (const zone of ['demo.example', 'models.demo.example'])
+    cloudflare.addZone({ id: hex(16), name: zone, account_id: account });
   cloudflare.addToken({
     id: hex(16),
     value: demo.cloud_cloudflare.api_token,

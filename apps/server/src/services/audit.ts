@@ -39,7 +39,10 @@ export async function audited<T>(
   try {
     await appendAudit(rt.store.db, { ...base, phase: 'attempt', outcome: 'started', detail }, isoNow(rt.now()));
   } catch (error) {
-    rt.logger.error({ err: { message: (error as Error).message }, action, runId }, 'audit write failed; action refused');
+    rt.logger.error(
+      { err: { message: (error as Error).message }, action, runId },
+      'audit write failed; action refused',
+    );
     throw new AppError(
       'audit_unavailable',
       'The audit log could not be written, so the action was refused and nothing changed. Check the database, then retry.',
@@ -50,10 +53,20 @@ export async function audited<T>(
     result = await act(runId);
   } catch (error) {
     const app = toAppError(error);
-    await appendOutcome(rt, { ...base, phase: 'outcome', outcome: 'failure', detail: { ...detail, code: wireCode(app), status: app.status, message: app.message } });
+    await appendOutcome(rt, {
+      ...base,
+      phase: 'outcome',
+      outcome: 'failure',
+      detail: { ...detail, code: wireCode(app), status: app.status, message: app.message },
+    });
     throw error;
   }
-  await appendOutcome(rt, { ...base, phase: 'outcome', outcome: 'success', detail: { ...detail, ...describe?.(result) } });
+  await appendOutcome(rt, {
+    ...base,
+    phase: 'outcome',
+    outcome: 'success',
+    detail: { ...detail, ...describe?.(result) },
+  });
   return result;
 }
 
@@ -67,7 +80,13 @@ async function appendOutcome(rt: AuditSink, event: Parameters<typeof appendAudit
 }
 
 /** Denied calls are audited too; a failing audit write must not turn a 401 into a 500. */
-export async function auditDenied(rt: AuditSink, who: Actor, action: string, target: AuditTarget, error: AppError): Promise<void> {
+export async function auditDenied(
+  rt: AuditSink,
+  who: Actor,
+  action: string,
+  target: AuditTarget,
+  error: AppError,
+): Promise<void> {
   try {
     await appendAudit(
       rt.store.db,
@@ -84,6 +103,9 @@ export async function auditDenied(rt: AuditSink, who: Actor, action: string, tar
       isoNow(rt.now()),
     );
   } catch (auditError) {
-    rt.logger.error({ err: { message: (auditError as Error).message }, action }, 'audit write for a denied call failed');
+    rt.logger.error(
+      { err: { message: (auditError as Error).message }, action },
+      'audit write for a denied call failed',
+    );
   }
 }

@@ -1,10 +1,10 @@
 import {
   type IntegrationKind,
   type IssuedCredentials,
+  isProviderError,
   type PatKind,
   type PublicIntegration,
   REVOCATION_GUIDANCE,
-  isProviderError,
 } from '@alphaswarm/contracts';
 import {
   deleteLink,
@@ -56,7 +56,10 @@ export function applyExpiryRule<T extends { status: string; error: { code: strin
     return {
       ...result,
       status: 'unhealthy',
-      error: { code: 'credential_expired', message: `The ${upstream} credential expired at ${expiresAt}. Create a new one and reconnect.` },
+      error: {
+        code: 'credential_expired',
+        message: `The ${upstream} credential expired at ${expiresAt}. Create a new one and reconnect.`,
+      },
     };
   }
   if (result.status !== 'healthy') return result;
@@ -72,7 +75,13 @@ export function applyExpiryRule<T extends { status: string; error: { code: strin
 }
 
 /** Store a validated draft: the secret sealed with the keyring's first key, replacing any old link in place. */
-export async function storeDraft(rt: Runtime, orgId: string, kind: IntegrationKind, draft: LinkDraft, upstream: string): Promise<PublicIntegration> {
+export async function storeDraft(
+  rt: Runtime,
+  orgId: string,
+  kind: IntegrationKind,
+  draft: LinkDraft,
+  upstream: string,
+): Promise<PublicIntegration> {
   const checked = applyExpiryRule({ status: draft.status, error: draft.error }, draft.expires_at, upstream, rt.now());
   const row = await upsertLink(
     rt.store.db,
@@ -91,10 +100,19 @@ export async function storeDraft(rt: Runtime, orgId: string, kind: IntegrationKi
   return toPublic(row);
 }
 
-export async function connectPat(rt: Runtime, kind: PatKind, orgId: string, input: unknown): Promise<PublicIntegration> {
+export async function connectPat(
+  rt: Runtime,
+  kind: PatKind,
+  orgId: string,
+  input: unknown,
+): Promise<PublicIntegration> {
   const provider = patProvider(kind);
   const parsed = provider.connectInputSchema.safeParse(input);
-  if (!parsed.success) throw new AppError('invalid_request', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new AppError(
+      'invalid_request',
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
   const draft = await provider.validate(providerContext(rt), parsed.data);
   return storeDraft(rt, orgId, kind, draft, provider.upstream);
 }
@@ -120,27 +138,42 @@ async function unseal(rt: Runtime, row: IntegrationRow): Promise<StoredLink> {
           status: 'needs_reconnect',
           error: {
             code: 'secret_unreadable',
-            message: 'The stored secret cannot be decrypted with the configured key(s) (ALPHASWARM_ADMIN_INTEGRATIONS_KEY). Restore the key or reconnect.',
+            message:
+              'The stored secret cannot be decrypted with the configured key(s) (ALPHASWARM_ADMIN_INTEGRATIONS_KEY). Restore the key or reconnect.',
           },
           metadata: row.metadata,
           expiresAt: row.expiresAt,
         },
         isoNow(rt.now()),
       );
-      throw new AppError('secret_unreadable', `The stored ${provider.upstream} secret for ${row.credentialKey} cannot be decrypted; reconnect it.`);
+      throw new AppError(
+        'secret_unreadable',
+        `The stored ${provider.upstream} secret for ${row.credentialKey} cannot be decrypted; reconnect it.`,
+      );
     }
     if (provider.secretSchema) secret = provider.secretSchema.parse(secret);
   } else if (provider.secretSchema) {
     throw new AppError('secret_unreadable', `${row.credentialKey} has no stored secret; reconnect it.`);
   }
-  return { org_id: row.orgId, kind: row.kind as IntegrationKind, namespace: row.namespace, metadata: row.metadata, secret };
+  return {
+    org_id: row.orgId,
+    kind: row.kind as IntegrationKind,
+    namespace: row.namespace,
+    metadata: row.metadata,
+    secret,
+  };
 }
 
 /**
  * Re-run the kind's probe and record the verdict. A transient upstream fault (timeout, 5xx,
  * rate limit) degrades the link instead of condemning it; a rejected credential is unhealthy.
  */
-export async function checkHealth(rt: Runtime, orgId: string, kind: IntegrationKind, signal?: AbortSignal): Promise<PublicIntegration> {
+export async function checkHealth(
+  rt: Runtime,
+  orgId: string,
+  kind: IntegrationKind,
+  signal?: AbortSignal,
+): Promise<PublicIntegration> {
   const row = await getLink(rt.store.db, orgId, kind);
   if (!row) throw notFound(orgId, kind);
   return toPublic((await probeAndRecord(rt, row, signal)).row);
@@ -169,10 +202,16 @@ export async function probeAndRecord(rt: Runtime, row: IntegrationRow, signal?: 
     result = await provider.checkHealth(providerContext(rt, signal), link);
   } catch (error) {
     const app = toAppError(error);
-    if (isProviderError(error) && error.code === 'rate_limited') retryAfterSeconds = error.details.retryAfterSeconds ?? 60;
-    const rejected = ['credential_rejected', 'namespace_denied', 'trust_misconfigured', 'permission_missing'].includes(app.code);
+    if (isProviderError(error) && error.code === 'rate_limited')
+      retryAfterSeconds = error.details.retryAfterSeconds ?? 60;
+    const rejected = ['credential_rejected', 'namespace_denied', 'trust_misconfigured', 'permission_missing'].includes(
+      app.code,
+    );
     if (!isProviderError(error) && app.code === 'internal') {
-      rt.logger.error({ err: { message: (error as Error).message }, credential_key: row.credentialKey }, 'health probe crashed');
+      rt.logger.error(
+        { err: { message: (error as Error).message }, credential_key: row.credentialKey },
+        'health probe crashed',
+      );
     }
     result = {
       status: rejected ? 'unhealthy' : 'degraded',
@@ -199,7 +238,10 @@ export async function issueCredentials(rt: Runtime, orgId: string, kind: Integra
   const row = await getLink(rt.store.db, orgId, kind);
   if (!row) throw notFound(orgId, kind);
   if (row.status === 'needs_reconnect') {
-    throw new AppError('secret_unreadable', `${row.credentialKey} needs to be reconnected before credentials can be issued.`);
+    throw new AppError(
+      'secret_unreadable',
+      `${row.credentialKey} needs to be reconnected before credentials can be issued.`,
+    );
   }
   const link = await unseal(rt, row);
   return providerFor(kind).issueCredentials(providerContext(rt), link);
@@ -211,16 +253,33 @@ export async function issueCredentials(rt: Runtime, orgId: string, kind: Integra
  */
 export async function rotateSecret(rt: Runtime, orgId: string, kind: IntegrationKind): Promise<PublicIntegration> {
   const provider = providerFor(kind);
-  if (!provider.rotateSecret) throw new AppError('invalid_request', `${provider.upstream} links cannot be rotated through the API; reconnect with a new credential.`);
+  if (!provider.rotateSecret)
+    throw new AppError(
+      'invalid_request',
+      `${provider.upstream} links cannot be rotated through the API; reconnect with a new credential.`,
+    );
   const row = await getLink(rt.store.db, orgId, kind);
   if (!row) throw notFound(orgId, kind);
   const link = await unseal(rt, row);
   const rolled = await provider.rotateSecret(providerContext(rt), link as never);
   const sealed = sealSecret(rt.keyring, rolled.secret);
-  const ok = await replaceSecret(rt.store.db, row.credentialKey, row.secret, sealed, { expiresAt: rolled.expires_at }, isoNow(rt.now()));
+  const ok = await replaceSecret(
+    rt.store.db,
+    row.credentialKey,
+    row.secret,
+    sealed,
+    { expiresAt: rolled.expires_at },
+    isoNow(rt.now()),
+  );
   if (!ok) {
-    rt.logger.error({ credential_key: row.credentialKey }, 'rotated secret could not be stored: the link changed concurrently');
-    throw new AppError('conflict', `${row.credentialKey} changed while it was being rotated; the new ${provider.upstream} token was not stored. Reconnect it.`);
+    rt.logger.error(
+      { credential_key: row.credentialKey },
+      'rotated secret could not be stored: the link changed concurrently',
+    );
+    throw new AppError(
+      'conflict',
+      `${row.credentialKey} changed while it was being rotated; the new ${provider.upstream} token was not stored. Reconnect it.`,
+    );
   }
   return toPublic((await getLink(rt.store.db, orgId, kind)) ?? row);
 }

@@ -68,7 +68,10 @@ export async function runHealthSweep(
         report.by_status[outcome.row.status] = (report.by_status[outcome.row.status] ?? 0) + 1;
       } catch (error) {
         report.failed++;
-        rt.logger.warn({ credential_key: item.row.credentialKey, error_name: (error as Error).name }, 'health probe failed');
+        rt.logger.warn(
+          { credential_key: item.row.credentialKey, error_name: (error as Error).name },
+          'health probe failed',
+        );
       }
       opts.onProgress?.(report.checked);
     }

@@ -95,7 +95,10 @@ function openParams(rt: Runtime, params: Record<string, unknown>): Record<string
       try {
         out[field] = openSecret(rt.keyring, v.sealed);
       } catch {
-        throw new AppError('secret_unreadable', 'The secret entered in this session can no longer be decrypted; re-enter it in the identity step.');
+        throw new AppError(
+          'secret_unreadable',
+          'The secret entered in this session can no longer be decrypted; re-enter it in the identity step.',
+        );
       }
     }
   }
@@ -130,7 +133,11 @@ export async function listSessions(rt: Runtime, orgId: string) {
 
 async function save(rt: Runtime, row: WizardRow, state: WizardState): Promise<WizardRow> {
   const next = await updateWizardState(rt.store.db, row, state as unknown as Record<string, unknown>, isoNow(rt.now()));
-  if (!next) throw new AppError('conflict', 'This onboarding session was changed by another request; reload it and retry the step.');
+  if (!next)
+    throw new AppError(
+      'conflict',
+      'This onboarding session was changed by another request; reload it and retry the step.',
+    );
   return next;
 }
 
@@ -145,24 +152,32 @@ function wizardContext(rt: Runtime, row: WizardRow, state: WizardState): WizardC
   };
 }
 
-/** Run one step, recording its result (or its error) in the session before answering. */
-async function runStep<K extends keyof WizardState['steps'], T>(
+type StepName = keyof WizardState['steps'];
+
+/**
+ * Run one step and record its result (or its error) in the session before answering. `amend`
+ * adjusts the state around the record (new params, derived flags) and returns extra fields for it.
+ */
+async function runStep<T>(
   rt: Runtime,
   row: WizardRow,
-  step: K,
+  step: StepName,
   act: (state: WizardState) => Promise<T>,
-  record: (state: WizardState, outcome: { ok: true; result: T } | { ok: false; error: AppError }) => void,
+  amend?: (state: WizardState, outcome: { ok: true; result: T } | { ok: false }) => Record<string, unknown> | undefined,
 ): Promise<T> {
   const state = stateOf(row);
+  const steps = state.steps as Record<StepName, unknown>;
   try {
     const result = await act(state);
-    record(state, { ok: true, result });
+    const extra = amend?.(state, { ok: true, result });
+    steps[step] = { at: isoNow(rt.now()), ok: true, result, ...extra };
     await save(rt, row, state);
     return result;
   } catch (error) {
     const app = toAppError(error);
     if (app.code !== 'conflict' && app.code !== 'internal') {
-      record(state, { ok: false, error: app });
+      const extra = amend?.(state, { ok: false });
+      steps[step] = { at: isoNow(rt.now()), ok: false, error: failure(app), ...extra };
       await save(rt, row, state).catch(() => undefined);
     }
     throw error;
@@ -175,31 +190,35 @@ function failure(error: AppError) {
 
 export async function bootstrapArtifacts(rt: Runtime, row: WizardRow): Promise<BootstrapArtifacts> {
   const provider = cloudProvider(row.kind as CloudKind);
-  return runStep(
-    rt,
-    row,
-    'bootstrap_artifacts',
-    async (state) => {
-      const wizard = wizardContext(rt, row, state);
-      const out = await provider.bootstrapArtifacts(providerContext(rt), wizard);
-      return { issuer: rt.workload.issuer, audience: out.audience, subject: wizard.subject, artifacts: out.artifacts, links: out.links };
-    },
-    (state, o) => {
-      state.steps.bootstrap_artifacts = o.ok
-        ? { at: isoNow(rt.now()), ok: true, result: o.result }
-        : { at: isoNow(rt.now()), ok: false, error: failure(o.error) };
-    },
-  );
+  return runStep(rt, row, 'bootstrap_artifacts', async (state) => {
+    const wizard = wizardContext(rt, row, state);
+    const out = await provider.bootstrapArtifacts(providerContext(rt), wizard);
+    return {
+      issuer: rt.workload.issuer,
+      audience: out.audience,
+      subject: wizard.subject,
+      artifacts: out.artifacts,
+      links: out.links,
+    };
+  });
 }
 
-export async function validateIdentity(rt: Runtime, row: WizardRow, rawParams: Record<string, unknown>): Promise<IdentityResult> {
+export async function validateIdentity(
+  rt: Runtime,
+  row: WizardRow,
+  rawParams: Record<string, unknown>,
+): Promise<IdentityResult> {
   const provider = cloudProvider(row.kind as CloudKind);
   const parsed = provider.paramsSchema.safeParse(rawParams);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new AppError('invalid_request', parsed.error.issues.map((i) => `params.${i.path.join('.')}: ${i.message}`).join('; '), {
-      ...(issue ? { field: String(issue.path[0] ?? '') } : {}),
-    });
+    throw new AppError(
+      'invalid_request',
+      parsed.error.issues.map((i) => `params.${i.path.join('.')}: ${i.message}`).join('; '),
+      {
+        ...(issue ? { field: String(issue.path[0] ?? '') } : {}),
+      },
+    );
   }
   return runStep(
     rt,
@@ -209,14 +228,12 @@ export async function validateIdentity(rt: Runtime, row: WizardRow, rawParams: R
       const wizard = { ...wizardContext(rt, row, state), params: parsed.data };
       return provider.validateIdentity(providerContext(rt), wizard);
     },
-    (state, o) => {
+    (state) => {
       // New params invalidate whatever was proven with the old ones.
       state.params = sealParams(rt, parsed.data as Record<string, unknown>);
       delete state.steps.validate_permissions;
       delete state.steps.enumerate_resources;
-      state.steps.validate_identity = o.ok
-        ? { at: isoNow(rt.now()), ok: true, result: o.result }
-        : { at: isoNow(rt.now()), ok: false, error: failure(o.error) };
+      return undefined;
     },
   );
 }
@@ -235,43 +252,41 @@ export async function validatePermissions(rt: Runtime, row: WizardRow): Promise<
     rt,
     row,
     'validate_permissions',
-    async (state) => ({ checks: await provider.validatePermissions(providerContext(rt), requireIdentity(rt, row, state)) }),
-    (state, o) => {
-      state.steps.validate_permissions = o.ok
-        ? { at: isoNow(rt.now()), ok: true, result: o.result, passed: o.result.checks.every((c) => !c.required || c.granted) }
-        : { at: isoNow(rt.now()), ok: false, error: failure(o.error) };
-    },
+    async (state) => ({
+      checks: await provider.validatePermissions(providerContext(rt), requireIdentity(rt, row, state)),
+    }),
+    (_state, o) => ({ passed: o.ok && o.result.checks.every((c) => !c.required || c.granted) }),
   );
 }
 
 export async function enumerateResources(rt: Runtime, row: WizardRow): Promise<ResourcesResult> {
   const provider = cloudProvider(row.kind as CloudKind);
-  return runStep(
-    rt,
-    row,
-    'enumerate_resources',
-    async (state) => provider.enumerateResources(providerContext(rt), requireIdentity(rt, row, state)),
-    (state, o) => {
-      state.steps.enumerate_resources = o.ok
-        ? { at: isoNow(rt.now()), ok: true, result: o.result }
-        : { at: isoNow(rt.now()), ok: false, error: failure(o.error) };
-    },
+  return runStep(rt, row, 'enumerate_resources', async (state) =>
+    provider.enumerateResources(providerContext(rt), requireIdentity(rt, row, state)),
   );
 }
 
 function assertFresh(rt: Runtime, step: { at: string } | undefined, what: string): void {
   if (!step || rt.now().getTime() - Date.parse(step.at) > PROOF_MAX_AGE_MS) {
-    throw new AppError('precondition_failed', `${what} must have passed in this session within the last hour; run it again, then connect.`);
+    throw new AppError(
+      'precondition_failed',
+      `${what} must have passed in this session within the last hour; run it again, then connect.`,
+    );
   }
 }
 
-export async function connect(rt: Runtime, row: WizardRow, runId: string): Promise<{ integration: PublicIntegration; audit_run_id: string }> {
+export async function connect(
+  rt: Runtime,
+  row: WizardRow,
+  runId: string,
+): Promise<{ integration: PublicIntegration; audit_run_id: string }> {
   const kind = row.kind as CloudKind;
   const provider = cloudProvider(kind);
   const state = stateOf(row);
   const identity = state.steps.validate_identity;
   const permissions = state.steps.validate_permissions;
-  if (!identity?.ok) throw new AppError('precondition_failed', 'Validate the identity (step 2) in this session before connecting.');
+  if (!identity?.ok)
+    throw new AppError('precondition_failed', 'Validate the identity (step 2) in this session before connecting.');
   assertFresh(rt, identity, 'Identity validation (step 2)');
   if (!permissions?.ok || !permissions.result) {
     throw new AppError('precondition_failed', 'Validate the permissions (step 3) in this session before connecting.');
@@ -294,7 +309,14 @@ export async function connect(rt: Runtime, row: WizardRow, runId: string): Promi
   const integration = await storeDraft(rt, row.orgId, kind, draft, provider.upstream);
   state.steps.connect = { at: isoNow(rt.now()), ok: true, result: { integration, audit_run_id: runId } };
   await save(rt, row, state).catch((error) =>
-    rt.logger.warn({ session: row.id, error_name: (error as Error).name, credential_key: renderCredentialKey({ org_id: row.orgId, kind }) }, 'link stored; session not updated'),
+    rt.logger.warn(
+      {
+        session: row.id,
+        error_name: (error as Error).name,
+        credential_key: renderCredentialKey({ org_id: row.orgId, kind }),
+      },
+      'link stored; session not updated',
+    ),
   );
   return { integration, audit_run_id: runId };
 }

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { generateKey, Keyring, openStore, type Store } from '@alphaswarm/db';
-import { HttpClient, type UpstreamConfig } from '@alphaswarm/providers';
+import type { HttpClient, UpstreamConfig } from '@alphaswarm/providers';
 import { DEFAULT_UPSTREAMS } from '@alphaswarm/providers/fakes';
 import { parseEnv } from '../../src/env';
 import { listen, type RouteHandler, type RunningServer } from '../../src/http-server';

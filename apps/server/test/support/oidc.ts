@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { type RunningFake, startFakeServer } from '@alphaswarm/providers/fakes';
+import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 
 export interface TestOidc {
   issuer: string;
@@ -8,7 +8,10 @@ export interface TestOidc {
   server: RunningFake;
   publicJwk: JWK;
   /** A signed access token; `claims` override the defaults (fresh MFA, admin:cluster). */
-  mint(claims?: JWTPayload, opts?: { kid?: string; expiresIn?: string | number; notBefore?: string | number }): Promise<string>;
+  mint(
+    claims?: JWTPayload,
+    opts?: { kid?: string; expiresIn?: string | number; notBefore?: string | number },
+  ): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -19,7 +22,8 @@ export async function startTestOidc(audience = 'alphaswarm-admin-api'): Promise<
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
   let issuer = '';
   const server = await startFakeServer((req) => {
-    if (req.path === '/.well-known/openid-configuration') return { status: 200, body: { issuer, jwks_uri: `${issuer}/jwks` } };
+    if (req.path === '/.well-known/openid-configuration')
+      return { status: 200, body: { issuer, jwks_uri: `${issuer}/jwks` } };
     if (req.path === '/jwks') return { status: 200, body: { keys: [publicJwk] } };
     return { status: 404, body: {} };
   });

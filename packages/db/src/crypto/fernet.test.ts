@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { Fernet, InvalidKey, InvalidToken, Keyring, generateKey, keyFingerprint } from './index';
+import { Fernet, generateKey, InvalidKey, InvalidToken, Keyring, keyFingerprint } from './index';
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

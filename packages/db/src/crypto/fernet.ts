@@ -9,10 +9,10 @@ import {
   createHash,
   createHmac,
   createSecretKey,
+  type KeyObject,
   randomBytes,
   randomFillSync,
   timingSafeEqual,
-  type KeyObject,
 } from 'node:crypto';
 
 const VERSION = 0x80;

@@ -1,11 +1,11 @@
 export {
-  Fernet,
-  InvalidKey,
-  InvalidToken,
-  Keyring,
-  generateKey,
-  keyFingerprint,
   type DecryptOptions,
   type EncryptOptions,
+  Fernet,
+  generateKey,
+  InvalidKey,
+  InvalidToken,
   type InvalidTokenReason,
+  Keyring,
+  keyFingerprint,
 } from './fernet';

@@ -79,7 +79,12 @@ export async function consumeAdminTotpStep(db: Db, username: string, step: numbe
 }
 
 /** A new TOTP secret (reset-mfa): the replay marker and any lock start over. */
-export async function replaceAdminTotpSecret(db: Db, username: string, totpSecret: string, now: string): Promise<boolean> {
+export async function replaceAdminTotpSecret(
+  db: Db,
+  username: string,
+  totpSecret: string,
+  now: string,
+): Promise<boolean> {
   const rows = db
     .update(adminUsers)
     .set({ totpSecret, lastTotpStep: 0, failedAttempts: 0, lockedUntil: null, updatedAt: now })
@@ -90,10 +95,19 @@ export async function replaceAdminTotpSecret(db: Db, username: string, totpSecre
 }
 
 /** Disable (`disabledAt` = now) or re-enable (null, which also lifts a lock). */
-export async function setAdminUserDisabled(db: Db, username: string, disabledAt: string | null, now: string): Promise<boolean> {
+export async function setAdminUserDisabled(
+  db: Db,
+  username: string,
+  disabledAt: string | null,
+  now: string,
+): Promise<boolean> {
   const rows = db
     .update(adminUsers)
-    .set(disabledAt ? { disabledAt, updatedAt: now } : { disabledAt: null, failedAttempts: 0, lockedUntil: null, updatedAt: now })
+    .set(
+      disabledAt
+        ? { disabledAt, updatedAt: now }
+        : { disabledAt: null, failedAttempts: 0, lockedUntil: null, updatedAt: now },
+    )
     .where(eq(adminUsers.username, username))
     .returning({ username: adminUsers.username })
     .all();

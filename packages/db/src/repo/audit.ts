@@ -65,7 +65,12 @@ export async function appendAudit(db: Db, input: AuditInput, now: string): Promi
   for (let attempt = 0; ; attempt++) {
     try {
       return db.transaction((tx) => {
-        const tip = tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1).get();
+        const tip = tx
+          .select({ hash: auditEvents.hash })
+          .from(auditEvents)
+          .orderBy(desc(auditEvents.seq))
+          .limit(1)
+          .get();
         const row = {
           id: randomUUID(),
           runId: input.runId,

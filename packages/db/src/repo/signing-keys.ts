@@ -25,9 +25,7 @@ export async function publishedSigningKeys(db: Db, issuer: IssuerName, now: stri
   return db
     .select()
     .from(signingKeys)
-    .where(
-      and(eq(signingKeys.issuer, issuer), or(isNull(signingKeys.retiredAt), gt(signingKeys.publishUntil, now))),
-    )
+    .where(and(eq(signingKeys.issuer, issuer), or(isNull(signingKeys.retiredAt), gt(signingKeys.publishUntil, now))))
     .orderBy(asc(signingKeys.createdAt))
     .all();
 }

@@ -102,7 +102,12 @@ describe('docker hub connect', () => {
     const n = fake.requests.length;
     const draft = await dh.validate(ctx, { username: 'alice', pat: PAT.alice, namespace: 'acme' });
     expect(draft.namespace).toBe('acme');
-    expect(draft.metadata).toEqual({ username: 'alice', namespace_type: 'org', full_name: 'Acme Quant', token_expires_at: null });
+    expect(draft.metadata).toEqual({
+      username: 'alice',
+      namespace_type: 'org',
+      full_name: 'Acme Quant',
+      token_expires_at: null,
+    });
     const paths = since(n).map((r) => `${r.method} ${r.path}`);
     expect(paths).toEqual(['POST /v2/auth/token', 'GET /v2/orgs/acme', 'GET /v2/user/orgs/']);
     expect(must(since(n)[2]).query.get('page_size')).toBe('100');
@@ -218,9 +223,13 @@ describe('docker hub upstream faults', () => {
     expect(Number(ok.headers['x-ratelimit-reset'])).toBeGreaterThan(Date.now() / 1000);
     // Older scripts send `JWT <token>`.
     const jwt = (JSON.parse(ok.body) as { access_token: string }).access_token;
-    const me = await ctx.http.request('Docker Hub', `${fake.url}/v2/user/`, { headers: { authorization: `JWT ${jwt}` } });
+    const me = await ctx.http.request('Docker Hub', `${fake.url}/v2/user/`, {
+      headers: { authorization: `JWT ${jwt}` },
+    });
     expect(me.status).toBe(200);
-    const anon = await ctx.http.request('Docker Hub', `${fake.url}/v2/user/`, { headers: { authorization: 'Bearer forged' } });
+    const anon = await ctx.http.request('Docker Hub', `${fake.url}/v2/user/`, {
+      headers: { authorization: 'Bearer forged' },
+    });
     expect(anon.status).toBe(401);
 
     fake.knobs.rateLimit = { retryAfterSeconds: 5 };
@@ -280,7 +289,11 @@ describe('docker hub health and issue', () => {
     fake.addUser({ username: 'dave', pats: ['dckr_pat_Dave'] });
     fake.addOrg({ orgname: 'daves-org', members: ['dave'] });
     const l = link('dave', 'dckr_pat_Dave', 'daves-org');
-    expect(await dh.checkHealth(ctx, l)).toMatchObject({ status: 'healthy', error: null, metadata: { namespace_type: 'org' } });
+    expect(await dh.checkHealth(ctx, l)).toMatchObject({
+      status: 'healthy',
+      error: null,
+      metadata: { namespace_type: 'org' },
+    });
 
     must(fake.orgs.get('daves-org')).members = [];
     expect(await dh.checkHealth(ctx, l)).toMatchObject({ status: 'unhealthy', error: { code: 'namespace_denied' } });

@@ -1,7 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { z } from 'zod';
-import { type FakeReply, type FakeRequest, type RunningFake, bearerToken, startFakeServer } from '../testing/fake-server';
+import {
+  bearerToken,
+  type FakeReply,
+  type FakeRequest,
+  type RunningFake,
+  startFakeServer,
+} from '../testing/fake-server';
 import {
   type AuthTokenResponse,
   type DockerErrorBody,
@@ -278,13 +284,23 @@ export async function startDockerHubFake(opts: DockerHubFakeOptions = {}): Promi
       };
     } else if (window.used > limit) {
       const s = Math.max(1, resetAt - Math.floor(now / 1000));
-      reply = { ...err(429, 'Rate limit exceeded'), headers: { 'retry-after': String(s), 'x-retry-after': String(resetAt) } };
+      reply = {
+        ...err(429, 'Rate limit exceeded'),
+        headers: { 'retry-after': String(s), 'x-retry-after': String(resetAt) },
+      };
     } else if (faulty && knobs.status !== null) {
-      reply = knobs.status >= 500 ? err(knobs.status, 'Internal Server Error', 'internal server error') : err(knobs.status, STATUS_CODES[knobs.status] ?? 'Error');
+      reply =
+        knobs.status >= 500
+          ? err(knobs.status, 'Internal Server Error', 'internal server error')
+          : err(knobs.status, STATUS_CODES[knobs.status] ?? 'Error');
     } else {
       reply = route(req);
       if (faulty && reply.status === 200 && knobs.malformedBody) {
-        reply = { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(reply.body).slice(0, 30) };
+        reply = {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(reply.body).slice(0, 30),
+        };
       } else if (faulty && reply.status === 200 && knobs.oversizedBody) {
         reply = { status: 200, body: { ...(reply.body as object), padding: 'x'.repeat(OVERSIZED_BYTES) } };
       }

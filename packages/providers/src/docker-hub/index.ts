@@ -1,4 +1,10 @@
-export { dockerHubProvider } from './provider';
+export type {
+  DockerHubFake,
+  DockerHubFakeKnobs,
+  DockerHubFakeOptions,
+  DockerHubFakeOrg,
+  DockerHubFakeUser,
+} from './fake';
 export { startDockerHubFake } from './fake';
-export type { DockerHubFake, DockerHubFakeKnobs, DockerHubFakeOptions, DockerHubFakeOrg, DockerHubFakeUser } from './fake';
+export { dockerHubProvider } from './provider';
 export { DockerHubLinkMetadata } from './schemas';

@@ -54,7 +54,10 @@ export const dockerHubProvider: PatProvider<'docker_hub', DockerHubConnectInput,
       });
     } catch (error) {
       // Rejection is a verdict on the stored link; anything else is transient and the caller keeps the old status.
-      if (error instanceof ProviderError && (error.code === 'credential_rejected' || error.code === 'namespace_denied')) {
+      if (
+        error instanceof ProviderError &&
+        (error.code === 'credential_rejected' || error.code === 'namespace_denied')
+      ) {
         return { status: 'unhealthy', error: { code: error.code, message: error.message }, expires_at: null };
       }
       throw error;
@@ -71,9 +74,14 @@ function parseInput(raw: unknown): DockerHubConnectInput {
   const parsed = DockerHubConnectInput.safeParse(raw);
   if (!parsed.success) {
     const field = parsed.error.issues[0]?.path.join('.') || undefined;
-    throw new ProviderError('invalid_request', UPSTREAM, `Invalid Docker Hub connect input${field ? ` (${field})` : ''}.`, {
-      ...(field ? { field } : {}),
-    });
+    throw new ProviderError(
+      'invalid_request',
+      UPSTREAM,
+      `Invalid Docker Hub connect input${field ? ` (${field})` : ''}.`,
+      {
+        ...(field ? { field } : {}),
+      },
+    );
   }
   const namespace = parsed.data.namespace ?? parsed.data.username;
   if (!NAMESPACE_RE.test(namespace)) {
@@ -104,7 +112,13 @@ interface Found {
   metadata: DockerHubLinkMetadata;
 }
 
-async function probe(ctx: ProviderContext, username: string, pat: string, namespace: string, secrets: string[]): Promise<Found> {
+async function probe(
+  ctx: ProviderContext,
+  username: string,
+  pat: string,
+  namespace: string,
+  secrets: string[],
+): Promise<Found> {
   const base = ctx.upstreams.dockerHubUrl.replace(/\/+$/, '');
   const jwt = await login(ctx, base, username, pat);
   secrets.push(jwt);
@@ -171,7 +185,8 @@ async function lookup<T extends z.ZodType>(
   const body = errorBody(res);
   const text = body?.message || body?.detail;
   if (res.status === 404) throw denied(namespace, undefined, `was not found (${describe(res, text)})`);
-  if (res.status === 403) throw denied(namespace, undefined, `is not accessible with this token (${describe(res, text)})`);
+  if (res.status === 403)
+    throw denied(namespace, undefined, `is not accessible with this token (${describe(res, text)})`);
   if (res.status === 401) throw sessionRejected(res, text);
   throw commonError(res, ctx.now(), 'namespace lookup', text);
 }
@@ -192,7 +207,11 @@ async function requireMembership(
       const text = body?.message || body?.detail;
       if (res.status === 401) throw sessionRejected(res, text);
       if (res.status === 403) {
-        throw denied(orgname, username, `cannot be confirmed: the token may not list organization memberships (${describe(res, text)})`);
+        throw denied(
+          orgname,
+          username,
+          `cannot be confirmed: the token may not list organization memberships (${describe(res, text)})`,
+        );
       }
       throw commonError(res, ctx.now(), 'organization membership listing', text);
     }
@@ -201,7 +220,11 @@ async function requireMembership(
     url = body.next ? nextPage(base, body.next) : null;
   }
   if (url !== null) {
-    throw denied(orgname, username, `is not among the first ${MAX_ORG_PAGES * ORGS_PAGE_SIZE} organizations "${username}" belongs to`);
+    throw denied(
+      orgname,
+      username,
+      `is not among the first ${MAX_ORG_PAGES * ORGS_PAGE_SIZE} organizations "${username}" belongs to`,
+    );
   }
   throw denied(orgname, username, `is an organization "${username}" is not a member of`);
 }
@@ -256,9 +279,14 @@ function commonError(res: HttpResponse, now: Date, what: string, text: string | 
     );
   }
   if (status >= 500) {
-    return new ProviderError('upstream_unavailable', UPSTREAM, `Docker Hub is unavailable (${describe(res, text)}). Try again later.`, {
-      status,
-    });
+    return new ProviderError(
+      'upstream_unavailable',
+      UPSTREAM,
+      `Docker Hub is unavailable (${describe(res, text)}). Try again later.`,
+      {
+        status,
+      },
+    );
   }
   return new ProviderError(
     'upstream_unavailable',
@@ -312,7 +340,10 @@ function describe(res: HttpResponse, text: string | undefined): string {
 }
 
 function clip(text: string): string {
-  const flat = text.replace(/\p{Cc}+/gu, ' ').replace(/\s+/g, ' ').trim();
+  const flat = text
+    .replace(/\p{Cc}+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
 }
 

@@ -151,7 +151,12 @@ export async function startHuggingFaceFake(opts: HuggingFaceFakeOptions = {}): P
       );
     }
     if (knobs.status !== null) {
-      return fail(knobs.status, { error: knobs.status >= 500 ? 'Internal Error - We\'re working hard to fix this as soon as possible!' : STATUS_CODES[knobs.status] ?? 'Error' });
+      return fail(knobs.status, {
+        error:
+          knobs.status >= 500
+            ? "Internal Error - We're working hard to fix this as soon as possible!"
+            : (STATUS_CODES[knobs.status] ?? 'Error'),
+      });
     }
     const header = req.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer (\S+)$/.exec(header) : null;
@@ -159,7 +164,11 @@ export async function startHuggingFaceFake(opts: HuggingFaceFakeOptions = {}): P
     const profile = tokens.get(m[1]);
     if (knobs.failWith401 || !profile) return fail(401, HF_UNAUTHORIZED_BODIES[knobs.unauthorizedBody]);
     if (knobs.malformedBody) {
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(profile).slice(0, 40) };
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(profile).slice(0, 40),
+      };
     }
     if (knobs.oversizedBody) {
       return { status: 200, body: { ...profile, padding: 'x'.repeat(OVERSIZED_BYTES) } };

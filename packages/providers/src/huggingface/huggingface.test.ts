@@ -20,7 +20,11 @@ const T = {
   unknown: 'hf_NotRegisteredGGGGGGGGGGGGGGGGGGGGGGG',
 };
 
-const alice = { name: 'alice', email: 'alice@example.com', orgs: ['acme-quant', { name: 'beta-labs', roleInOrg: 'admin' }] };
+const alice = {
+  name: 'alice',
+  email: 'alice@example.com',
+  orgs: ['acme-quant', { name: 'beta-labs', roleInOrg: 'admin' }],
+};
 
 let fake: HuggingFaceFake;
 let ctx: ProviderContext;
@@ -290,7 +294,11 @@ describe('huggingface health and issue', () => {
   it('reports healthy, degraded and unhealthy from the probe', async () => {
     expect(await hf.checkHealth(ctx, link(T.fine, 'acme-quant'))).toMatchObject({ status: 'healthy', error: null });
     const expiring = await hf.checkHealth(ctx, link(T.expiring, 'alice'));
-    expect(expiring).toMatchObject({ status: 'degraded', error: { code: 'token_expiring' }, expires_at: '2026-06-06T12:00:00Z' });
+    expect(expiring).toMatchObject({
+      status: 'degraded',
+      error: { code: 'token_expiring' },
+      expires_at: '2026-06-06T12:00:00Z',
+    });
     expect(expiring.metadata?.token_name).toBe('short-lived');
 
     fake.knobs.failWith401 = true;

@@ -48,7 +48,10 @@ export const huggingfaceProvider: PatProvider<'huggingface', HuggingFaceConnectI
       });
     } catch (error) {
       // Rejection is a verdict on the stored link; anything else is transient and the caller keeps the old status.
-      if (error instanceof ProviderError && (error.code === 'credential_rejected' || error.code === 'namespace_denied')) {
+      if (
+        error instanceof ProviderError &&
+        (error.code === 'credential_rejected' || error.code === 'namespace_denied')
+      ) {
         return { status: 'unhealthy', error: { code: error.code, message: error.message }, expires_at: null };
       }
       throw error;
@@ -65,9 +68,14 @@ function parseInput(raw: unknown): HuggingFaceConnectInput {
   const parsed = HuggingFaceConnectInput.safeParse(raw);
   if (!parsed.success) {
     const field = parsed.error.issues[0]?.path.join('.') || undefined;
-    throw new ProviderError('invalid_request', UPSTREAM, `Invalid Hugging Face connect input${field ? ` (${field})` : ''}.`, {
-      ...(field ? { field } : {}),
-    });
+    throw new ProviderError(
+      'invalid_request',
+      UPSTREAM,
+      `Invalid Hugging Face connect input${field ? ` (${field})` : ''}.`,
+      {
+        ...(field ? { field } : {}),
+      },
+    );
   }
   // The token goes into a header: refuse rather than silently trim a paste that picked up a line break.
   if (/[\s\p{Cc}]/u.test(parsed.data.token)) {
@@ -119,9 +127,14 @@ function errorFor(res: HttpResponse, now: Date): ProviderError {
   const detail = `HTTP ${res.status}${text ? `: ${text}` : ''}`;
   const status = res.status;
   if (status === 401 || status === 403) {
-    return new ProviderError('credential_rejected', UPSTREAM, `Hugging Face rejected the token (${detail}). ${NEW_TOKEN_HINT}`, {
-      status,
-    });
+    return new ProviderError(
+      'credential_rejected',
+      UPSTREAM,
+      `Hugging Face rejected the token (${detail}). ${NEW_TOKEN_HINT}`,
+      {
+        status,
+      },
+    );
   }
   if (status === 429) {
     const retry = retryAfterSeconds(res.headers, now);
@@ -162,11 +175,22 @@ function upstreamText(res: HttpResponse): string {
   if (!parsed.success) return '';
   const { error, error_description, errors } = parsed.data;
   const first = Array.isArray(error) ? error.join('; ') : error;
-  return clip(first || error_description || errors?.map((e) => e.message).filter(Boolean).join('; ') || '');
+  return clip(
+    first ||
+      error_description ||
+      errors
+        ?.map((e) => e.message)
+        .filter(Boolean)
+        .join('; ') ||
+      '',
+  );
 }
 
 function clip(text: string): string {
-  const flat = text.replace(/\p{Cc}+/gu, ' ').replace(/\s+/g, ' ').trim();
+  const flat = text
+    .replace(/\p{Cc}+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
 }
 
@@ -238,7 +262,8 @@ function assess(who: WhoAmIV2Response, requested: string | undefined, now: Date)
       ...fg.global.filter(isWriteish).map((p) => `global: ${p}`),
     ];
     if (writes.length > 0) {
-      const shown = writes.length > 8 ? `${writes.slice(0, 8).join(', ')} and ${writes.length - 8} more` : writes.join(', ');
+      const shown =
+        writes.length > 8 ? `${writes.slice(0, 8).join(', ')} and ${writes.length - 8} more` : writes.join(', ');
       warnings.push({
         code: 'token_over_privileged',
         message: `The fine-grained Hugging Face token "${at.displayName}" grants write permissions the platform does not need (${shown}). Remove them on Hugging Face (Settings → Access Tokens); read access to "${namespace}" is enough.`,

@@ -20,15 +20,18 @@ const noWorkload: WorkloadTokenSource = {
 };
 
 /** A ProviderContext for provider tests: real HTTP client, loopback upstreams, a controllable clock. */
-export function testContext(overrides: {
-  upstreams?: Partial<UpstreamConfig>;
-  workload?: WorkloadTokenSource;
-  now?: () => Date;
-  http?: HttpClient;
-} = {}): ProviderContext {
+export function testContext(
+  overrides: {
+    upstreams?: Partial<UpstreamConfig>;
+    workload?: WorkloadTokenSource;
+    now?: () => Date;
+    http?: HttpClient;
+  } = {},
+): ProviderContext {
   const upstreams = { ...DEFAULT_UPSTREAMS, ...overrides.upstreams };
   return {
-    http: overrides.http ?? new HttpClient({ totalTimeoutMs: 2_000, ...(upstreams.tlsCa ? { ca: upstreams.tlsCa } : {}) }),
+    http:
+      overrides.http ?? new HttpClient({ totalTimeoutMs: 2_000, ...(upstreams.tlsCa ? { ca: upstreams.tlsCa } : {}) }),
     upstreams,
     now: overrides.now ?? (() => new Date()),
     workload: overrides.workload ?? noWorkload,

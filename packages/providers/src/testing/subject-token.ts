@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 
 /** What the customer configured on their side: the trust a cloud evaluates our token against. */
 export interface Trust {
@@ -7,7 +7,13 @@ export interface Trust {
   audience: string;
 }
 
-export type TrustFailure = 'malformed' | 'untrusted_issuer' | 'bad_signature' | 'expired' | 'wrong_audience' | 'wrong_subject';
+export type TrustFailure =
+  | 'malformed'
+  | 'untrusted_issuer'
+  | 'bad_signature'
+  | 'expired'
+  | 'wrong_audience'
+  | 'wrong_subject';
 
 export interface TrustVerdict {
   ok: boolean;
@@ -40,15 +46,18 @@ export async function verifySubjectToken(token: string, trust: Trust): Promise<T
     const res = await fetch(`${trust.issuer}/.well-known/openid-configuration`);
     if (!res.ok) return { ok: false, failure: 'untrusted_issuer', detail: `discovery answered ${res.status}` };
     const discovery = (await res.json()) as { jwks_uri: string; issuer: string };
-    if (discovery.issuer !== trust.issuer) return { ok: false, failure: 'untrusted_issuer', detail: 'discovery issuer mismatch' };
+    if (discovery.issuer !== trust.issuer)
+      return { ok: false, failure: 'untrusted_issuer', detail: 'discovery issuer mismatch' };
     jwks = createRemoteJWKSet(new URL(discovery.jwks_uri), { cooldownDuration: 0, cacheMaxAge: 1000 });
     jwksCache.set(trust.issuer, jwks);
   }
   try {
     const { payload } = await jwtVerify(token, jwks, { issuer: trust.issuer, algorithms: ['RS256'] });
     const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-    if (!aud.includes(trust.audience)) return { ok: false, failure: 'wrong_audience', claims: payload, detail: String(payload.aud) };
-    if (payload.sub !== trust.subject) return { ok: false, failure: 'wrong_subject', claims: payload, detail: String(payload.sub) };
+    if (!aud.includes(trust.audience))
+      return { ok: false, failure: 'wrong_audience', claims: payload, detail: String(payload.aud) };
+    if (payload.sub !== trust.subject)
+      return { ok: false, failure: 'wrong_subject', claims: payload, detail: String(payload.sub) };
     return { ok: true, claims: payload };
   } catch (error) {
     const code = (error as { code?: string }).code;

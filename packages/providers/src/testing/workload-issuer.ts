@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import type { WorkloadTokenSource } from '../types';
-import { startFakeServer, type RunningFake } from './fake-server';
+import { type RunningFake, startFakeServer } from './fake-server';
 
 export interface TestWorkloadIssuer extends WorkloadTokenSource {
   server: RunningFake;
@@ -15,7 +15,7 @@ export interface TestWorkloadIssuer extends WorkloadTokenSource {
  * (`<base>/workload/.well-known/openid-configuration`), RS256 keys with a kid, 5-minute tokens.
  */
 export async function startTestWorkloadIssuer(): Promise<TestWorkloadIssuer> {
-  const keys: { kid: string; privateKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"]; jwk: JWK }[] = [];
+  const keys: { kid: string; privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey']; jwk: JWK }[] = [];
   const addKey = async () => {
     const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
     const kid = randomUUID();
@@ -25,7 +25,10 @@ export async function startTestWorkloadIssuer(): Promise<TestWorkloadIssuer> {
   let issuer = '';
   const server = await startFakeServer((req) => {
     if (req.path === '/workload/.well-known/openid-configuration') {
-      return { status: 200, body: { issuer, jwks_uri: `${issuer}/.well-known/jwks.json`, id_token_signing_alg_values_supported: ['RS256'] } };
+      return {
+        status: 200,
+        body: { issuer, jwks_uri: `${issuer}/.well-known/jwks.json`, id_token_signing_alg_values_supported: ['RS256'] },
+      };
     }
     if (req.path === '/workload/.well-known/jwks.json') return { status: 200, body: { keys: keys.map((k) => k.jwk) } };
     return { status: 404, body: { error: 'not found' } };

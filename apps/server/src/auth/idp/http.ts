@@ -34,7 +34,11 @@ async function readJson<S extends z.ZodType>(req: IncomingMessage, schema: S): P
  * Answers nothing (falls through to 404) when the embedded IdP is off.
  */
 export function authRoutes(rt: Runtime): RouteHandler {
-  return async (req, path, info): Promise<{ status: number; body: unknown; headers?: Record<string, string> } | null> => {
+  return async (
+    req,
+    path,
+    info,
+  ): Promise<{ status: number; body: unknown; headers?: Record<string, string> } | null> => {
     const issuer = rt.adminIssuer;
     if (!issuer) return null;
     const from = { clientIp: info.clientIp, authorization: info.authorization };
@@ -59,11 +63,16 @@ export function authRoutes(rt: Runtime): RouteHandler {
     }
     if (path === '/auth/login' || path === '/auth/step-up' || path === '/auth/refresh') {
       if (req.method !== 'POST') {
-        return { status: 405, body: { error: { code: 'invalid_request', message: `Use POST for ${path}.` } }, headers: { allow: 'POST' } };
+        return {
+          status: 405,
+          body: { error: { code: 'invalid_request', message: `Use POST for ${path}.` } },
+          headers: { allow: 'POST' },
+        };
       }
       const idp = embeddedIdp(rt);
       if (path === '/auth/login') return { status: 200, body: await idp.login(await readJson(req, LoginInput), from) };
-      if (path === '/auth/step-up') return { status: 200, body: await idp.stepUp(await readJson(req, StepUpInput), from) };
+      if (path === '/auth/step-up')
+        return { status: 200, body: await idp.stepUp(await readJson(req, StepUpInput), from) };
       return { status: 200, body: await idp.refresh(await readJson(req, RefreshInput), from) };
     }
     return null;

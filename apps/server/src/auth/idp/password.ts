@@ -54,7 +54,8 @@ export function dummyPasswordHash(): Promise<string> {
 
 /** Why a new password is unacceptable, or null. */
 export function passwordProblem(password: string): string | null {
-  if (password.length < PASSWORD_MIN_LENGTH) return `The password must have at least ${PASSWORD_MIN_LENGTH} characters.`;
+  if (password.length < PASSWORD_MIN_LENGTH)
+    return `The password must have at least ${PASSWORD_MIN_LENGTH} characters.`;
   if (password.length > PASSWORD_MAX_LENGTH) return `The password must have at most ${PASSWORD_MAX_LENGTH} characters.`;
   if (password.trim() !== password) return 'The password must not start or end with whitespace.';
   return null;

@@ -35,12 +35,19 @@ export const TokenResult = z.object({
 });
 export type TokenResult = z.infer<typeof TokenResult>;
 
-export const MeResult = z.object({ username: z.string(), scopes: z.array(z.string()), auth_time: z.number().int().nullable() });
+export const MeResult = z.object({
+  username: z.string(),
+  scopes: z.array(z.string()),
+  auth_time: z.number().int().nullable(),
+});
 
 /** Admin user names: what a person types at a login prompt; no normalisation beyond that. */
 export const Username = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._@-]{0,63}$/, 'A username is 1-64 characters of a-z, 0-9, ".", "_", "@" or "-", starting with a letter or digit.');
+  .regex(
+    /^[a-z0-9][a-z0-9._@-]{0,63}$/,
+    'A username is 1-64 characters of a-z, 0-9, ".", "_", "@" or "-", starting with a letter or digit.',
+  );
 
 /** Scopes an embedded admin may hold; service scopes are for service principals only. */
 export const ADMIN_SCOPES = ['admin:cluster', 'admin:read'] as const;

@@ -1,8 +1,8 @@
 import {
   type AdminUserRow,
-  appendAudit,
   type AuditOutcome,
   type AuditPhase,
+  appendAudit,
   clearAdminLoginFailures,
   consumeAdminTotpStep,
   getAdminUser,
@@ -16,8 +16,15 @@ import type { Runtime } from '../../runtime';
 import { dummyPasswordHash, verifyPassword } from './password';
 import { PhantomLockout, SlidingWindow } from './rate-limit';
 import type { LoginInput, LoginResult, RefreshInput, StepUpInput } from './schemas';
+import {
+  IdpTokens,
+  MFA_TOKEN_TTL,
+  REFRESH_AUDIENCE,
+  sessionVersion,
+  type TokenSet,
+  type VerifiedToken,
+} from './tokens';
 import { checkTotp } from './totp';
-import { IdpTokens, MFA_TOKEN_TTL, REFRESH_AUDIENCE, sessionVersion, type TokenSet, type VerifiedToken } from './tokens';
 
 /** Consecutive failures (password or code) that lock an account, and for how long. */
 export const LOCKOUT_ATTEMPTS = 5;
@@ -38,7 +45,9 @@ type AuthAction = 'auth.login' | 'auth.step_up' | 'auth.refresh' | 'auth.lockout
 
 function unauthorized(message: string): AppError {
   return new AppError('invalid_token', message, {
-    headers: { 'www-authenticate': `Bearer error="invalid_token", error_description="${message.replaceAll('"', "'")}"` },
+    headers: {
+      'www-authenticate': `Bearer error="invalid_token", error_description="${message.replaceAll('"', "'")}"`,
+    },
   });
 }
 
@@ -84,7 +93,9 @@ export class EmbeddedIdp {
       this.perIp.fail(req.clientIp ?? 'unknown', now);
       if (user) await this.countFailure(user, 'password', req, now);
       else this.phantom.fail(input.username, now);
-      await this.audit('auth.login', 'event', 'failure', actor, req, { reason: user ? 'wrong_password' : 'unknown_user' });
+      await this.audit('auth.login', 'event', 'failure', actor, req, {
+        reason: user ? 'wrong_password' : 'unknown_user',
+      });
       throw unauthorized(BAD_CREDENTIALS);
     }
     if (user.disabledAt) {
@@ -109,7 +120,11 @@ export class EmbeddedIdp {
     const user = await this.sessionUser('auth.step_up', who, req);
     const locked = this.lockedFor(user, now);
     if (locked > 0) {
-      await this.audit('auth.step_up', 'denied', 'denied', user.username, req, { reason: 'locked', retry_after: locked, via: who.via });
+      await this.audit('auth.step_up', 'denied', 'denied', user.username, req, {
+        reason: 'locked',
+        retry_after: locked,
+        via: who.via,
+      });
       throw this.lockedError(locked);
     }
     const check = await checkTotp(this.totpSecret(user), input.code, now, user.lastTotpStep);
@@ -166,7 +181,9 @@ export class EmbeddedIdp {
     const audience = this.tokens.audienceOf(bearer);
     if (audience === REFRESH_AUDIENCE) return { ...(await this.tokens.verifyRefresh(bearer)), via: 'refresh_token' };
     if (audience === null) {
-      throw unauthorized('Step-up here needs a token from this server\'s sign-in; sign in with username and password first.');
+      throw unauthorized(
+        "Step-up here needs a token from this server's sign-in; sign in with username and password first.",
+      );
     }
     return { ...(await this.tokens.verifyAccess(bearer)), via: 'access_token' };
   }
@@ -195,7 +212,7 @@ export class EmbeddedIdp {
     } catch {
       throw new AppError(
         'secret_unreadable',
-        'This account\'s TOTP secret cannot be decrypted with the configured keys; an operator can run `alphaswarm-admin reset-mfa`.',
+        "This account's TOTP secret cannot be decrypted with the configured keys; an operator can run `alphaswarm-admin reset-mfa`.",
       );
     }
   }
@@ -210,7 +227,12 @@ export class EmbeddedIdp {
     return rateLimited(`Too many failed sign-in attempts for this account; try again in ${minutes(seconds)}.`, seconds);
   }
 
-  private async countFailure(user: AdminUserRow, factor: 'password' | 'otp', req: IdpRequest, now: Date): Promise<void> {
+  private async countFailure(
+    user: AdminUserRow,
+    factor: 'password' | 'otp',
+    req: IdpRequest,
+    now: Date,
+  ): Promise<void> {
     const lockUntil = isoNow(new Date(now.getTime() + LOCKOUT_SECONDS * 1000));
     const result = await recordAdminLoginFailure(this.rt.store.db, user.username, {
       maxAttempts: LOCKOUT_ATTEMPTS,
@@ -218,7 +240,10 @@ export class EmbeddedIdp {
       now: isoNow(now),
     });
     if (result?.locked) {
-      this.rt.logger.warn({ username: user.username, locked_until: lockUntil }, 'admin account locked after repeated failures');
+      this.rt.logger.warn(
+        { username: user.username, locked_until: lockUntil },
+        'admin account locked after repeated failures',
+      );
       await this.audit('auth.lockout', 'event', 'denied', user.username, req, {
         attempts: LOCKOUT_ATTEMPTS,
         last_factor: factor,
@@ -230,7 +255,10 @@ export class EmbeddedIdp {
   private async assertAddressAllowed(action: AuthAction, req: IdpRequest, now: Date): Promise<void> {
     const wait = this.perIp.blockedFor(req.clientIp ?? 'unknown', now);
     if (wait > 0) {
-      await this.audit(action, 'denied', 'denied', 'anonymous', req, { reason: 'address_rate_limited', retry_after: wait });
+      await this.audit(action, 'denied', 'denied', 'anonymous', req, {
+        reason: 'address_rate_limited',
+        retry_after: wait,
+      });
       throw rateLimited(`Too many failed sign-in attempts from this address; try again in ${minutes(wait)}.`, wait);
     }
   }
@@ -251,12 +279,20 @@ export class EmbeddedIdp {
         isoNow(this.rt.now()),
       );
     } catch (error) {
-      this.rt.logger.error({ err: { message: (error as Error).message }, action }, 'audit write for an auth event failed');
+      this.rt.logger.error(
+        { err: { message: (error as Error).message }, action },
+        'audit write for an auth event failed',
+      );
     }
   }
 
   /** Successes: no token leaves without its audit row (fail closed). */
-  private async auditOrRefuse(action: AuthAction, actor: string, req: IdpRequest, detail: Record<string, unknown>): Promise<void> {
+  private async auditOrRefuse(
+    action: AuthAction,
+    actor: string,
+    req: IdpRequest,
+    detail: Record<string, unknown>,
+  ): Promise<void> {
     try {
       await appendAudit(
         this.rt.store.db,
@@ -264,8 +300,14 @@ export class EmbeddedIdp {
         isoNow(this.rt.now()),
       );
     } catch (error) {
-      this.rt.logger.error({ err: { message: (error as Error).message }, action }, 'audit write failed; sign-in refused');
-      throw new AppError('audit_unavailable', 'The audit log could not be written, so no token was issued. Check the database, then retry.');
+      this.rt.logger.error(
+        { err: { message: (error as Error).message }, action },
+        'audit write failed; sign-in refused',
+      );
+      throw new AppError(
+        'audit_unavailable',
+        'The audit log could not be written, so no token was issued. Check the database, then retry.',
+      );
     }
   }
 }

@@ -1,13 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { activeSigningKey, type AdminUserRow, allSigningKeys, type SigningKeyRow } from '@alphaswarm/db';
+import { type AdminUserRow, activeSigningKey, allSigningKeys, type SigningKeyRow } from '@alphaswarm/db';
 import {
   createLocalJWKSet,
   decodeJwt,
-  errors as joseErrors,
   importPKCS8,
   type JSONWebKeySet,
   type JWK,
   type JWTPayload,
+  errors as joseErrors,
   jwtVerify,
   SignJWT,
 } from 'jose';
@@ -61,7 +61,9 @@ export function sessionVersion(user: AdminUserRow, totpSecret: string): string {
 
 function invalid(message: string): AppError {
   return new AppError('invalid_token', message, {
-    headers: { 'www-authenticate': `Bearer error="invalid_token", error_description="${message.replaceAll('"', "'")}"` },
+    headers: {
+      'www-authenticate': `Bearer error="invalid_token", error_description="${message.replaceAll('"', "'")}"`,
+    },
   });
 }
 
@@ -92,7 +94,10 @@ export class IdpTokens {
       { sub: user.username, aud: ADMIN_AUDIENCE, scope, amr: AMR_MFA, auth_time: authTime, sv },
       accessTtl,
     );
-    const refresh = await this.signRefresh({ sub: user.username, aud: REFRESH_AUDIENCE, amr: AMR_MFA, auth_time: authTime, sv }, sessionLeft);
+    const refresh = await this.signRefresh(
+      { sub: user.username, aud: REFRESH_AUDIENCE, amr: AMR_MFA, auth_time: authTime, sv },
+      sessionLeft,
+    );
     return { access_token: access, refresh_token: refresh, expires_in: accessTtl, token_type: 'Bearer', scope };
   }
 
@@ -137,8 +142,10 @@ export class IdpTokens {
       }));
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw invalid(`The ${what} has expired.`);
-      if (error instanceof joseErrors.JWKSNoMatchingKey) throw invalid(`The ${what} was signed by an unknown or retired key.`);
-      if (error instanceof joseErrors.JWTClaimValidationFailed) throw invalid(`The ${what} failed the "${error.claim}" check.`);
+      if (error instanceof joseErrors.JWKSNoMatchingKey)
+        throw invalid(`The ${what} was signed by an unknown or retired key.`);
+      if (error instanceof joseErrors.JWTClaimValidationFailed)
+        throw invalid(`The ${what} failed the "${error.claim}" check.`);
       throw invalid(`The ${what} is not valid.`);
     }
     return {

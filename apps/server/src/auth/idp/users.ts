@@ -30,9 +30,13 @@ function checkScopes(scopes: string[]): string[] {
   const unique = [...new Set(scopes.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean))];
   const unknown = unique.filter((s) => !(ADMIN_SCOPES as readonly string[]).includes(s));
   if (unknown.length > 0) {
-    throw new AppError('invalid_request', `Unknown scope ${unknown.join(', ')}: an admin can hold ${ADMIN_SCOPES.join(' and ')}.`);
+    throw new AppError(
+      'invalid_request',
+      `Unknown scope ${unknown.join(', ')}: an admin can hold ${ADMIN_SCOPES.join(' and ')}.`,
+    );
   }
-  if (unique.length === 0) throw new AppError('invalid_request', `Give at least one scope (${ADMIN_SCOPES.join(' or ')}).`);
+  if (unique.length === 0)
+    throw new AppError('invalid_request', `Give at least one scope (${ADMIN_SCOPES.join(' or ')}).`);
   return unique;
 }
 
@@ -48,10 +52,19 @@ export async function createAdminUser(
   const secret = newTotpSecret();
   const created = await insertAdminUser(
     db,
-    { username, passwordHash: await hashPassword(input.password), totpSecret: cipher.encrypt(secret), scopes: scopes.join(' ') },
+    {
+      username,
+      passwordHash: await hashPassword(input.password),
+      totpSecret: cipher.encrypt(secret),
+      scopes: scopes.join(' '),
+    },
     isoNow(input.now),
   );
-  if (!created) throw new AppError('conflict', `An admin named "${username}" already exists (use reset-mfa to re-enrol their authenticator).`);
+  if (!created)
+    throw new AppError(
+      'conflict',
+      `An admin named "${username}" already exists (use reset-mfa to re-enrol their authenticator).`,
+    );
   return { username, scopes, secret, uri: otpauthUri(username, secret) };
 }
 
@@ -61,7 +74,12 @@ export async function resetAdminMfa(db: Db, cipher: SecretCipher, username: stri
   if (!user) throw new AppError('not_found', `No admin named "${username}".`);
   const secret = newTotpSecret();
   await replaceAdminTotpSecret(db, user.username, cipher.encrypt(secret), isoNow(now));
-  return { username: user.username, scopes: user.scopes.split(' ').filter(Boolean), secret, uri: otpauthUri(user.username, secret) };
+  return {
+    username: user.username,
+    scopes: user.scopes.split(' ').filter(Boolean),
+    secret,
+    uri: otpauthUri(user.username, secret),
+  };
 }
 
 /** Disabled admins cannot sign in, step up or refresh; enabling also lifts a lockout. */
