@@ -88,7 +88,11 @@ interface ProviderBase<K extends IntegrationKind, S> {
   /** Human name of the upstream, used in every error message. */
   upstream: string;
   secretSchema: z.ZodType<S> | null;
-  /** Re-run the kind's probe against the stored link. Throws ProviderError for transient faults. */
+  /**
+   * Re-run the kind's probe against the stored link. Throws ProviderError when it fails: the
+   * caller marks the link unhealthy for a verdict on the credential (rejected, trust or permission
+   * broken) and degraded for a passing fault (timeout, 5xx, rate limit).
+   */
   checkHealth(ctx: ProviderContext, link: StoredLink<S>): Promise<HealthResult>;
   /** What a service principal gets to act for the org (minted on the spot for clouds). */
   issueCredentials(ctx: ProviderContext, link: StoredLink<S>): Promise<IssuedCredentials>;

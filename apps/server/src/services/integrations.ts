@@ -24,6 +24,8 @@ import { AppError, toAppError, wireCode } from '../errors';
 import { providerContext, type Runtime } from '../runtime';
 
 export const EXPIRY_WARNING_DAYS = 14;
+/** Upstream faults that say nothing about the credential itself. */
+const TRANSIENT_CODES: string[] = ['upstream_unavailable', 'upstream_timeout', 'rate_limited'];
 
 function notFound(orgId: string, kind: IntegrationKind): AppError {
   return new AppError('not_found', `No ${kind} integration exists for org ${orgId}.`);
@@ -204,14 +206,10 @@ export async function probeAndRecord(rt: Runtime, row: IntegrationRow, signal?: 
     const app = toAppError(error);
     if (isProviderError(error) && error.code === 'rate_limited')
       retryAfterSeconds = error.details.retryAfterSeconds ?? 60;
-    const rejected = ['credential_rejected', 'namespace_denied', 'trust_misconfigured', 'permission_missing'].includes(
-      app.code,
-    );
-    if (!isProviderError(error) && app.code === 'internal') {
-      rt.logger.error(
-        { err: { message: (error as Error).message }, credential_key: row.credentialKey },
-        'health probe crashed',
-      );
+    // The upstream's verdict on the credential condemns the link; a passing fault only degrades it.
+    const rejected = isProviderError(error) && !TRANSIENT_CODES.includes(error.code);
+    if (!isProviderError(error)) {
+      rt.logger.error({ error_name: (error as Error).name, credential_key: row.credentialKey }, 'health probe crashed');
     }
     result = {
       status: rejected ? 'unhealthy' : 'degraded',
