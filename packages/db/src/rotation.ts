@@ -1,7 +1,7 @@
 import { and, asc, count, eq, gt, inArray, isNotNull, ne } from 'drizzle-orm';
 import { isoNow } from './clock';
 import { InvalidToken, type Keyring } from './crypto/fernet';
-import { forgetAllSecrets } from './repo/integrations';
+import { forgetAllSecrets, pageSecretLinks } from './repo/integrations';
 import { adminUsers, integrations, signingKeys } from './schema';
 import type { Db } from './sqlite';
 
@@ -63,16 +63,10 @@ export async function rotateSecrets(
     let links = 0;
     let after: string | null = null;
     for (;;) {
-      const rows: { key: string; secret: string | null }[] = tx
-        .select({ key: integrations.credentialKey, secret: integrations.secret })
-        .from(integrations)
-        .where(and(isNotNull(integrations.secret), after === null ? undefined : gt(integrations.credentialKey, after)))
-        .orderBy(asc(integrations.credentialKey))
-        .limit(PAGE)
-        .all();
+      const rows = pageSecretLinks(tx as unknown as Db, after, PAGE);
       if (rows.length === 0) break;
       for (const row of rows) {
-        const next = rotate(row.secret!, row.key);
+        const next = rotate(row.secret, row.key);
         if (next !== undefined && unreadable.length === 0) {
           tx.update(integrations)
             .set({ secret: next, updatedAt: now })
@@ -134,17 +128,11 @@ export async function unreadableSecrets(db: Db, keyring: Keyring): Promise<strin
   const found: string[] = [];
   let after: string | null = null;
   for (;;) {
-    const rows: { key: string; secret: string | null }[] = db
-      .select({ key: integrations.credentialKey, secret: integrations.secret })
-      .from(integrations)
-      .where(and(isNotNull(integrations.secret), after === null ? undefined : gt(integrations.credentialKey, after)))
-      .orderBy(asc(integrations.credentialKey))
-      .limit(PAGE)
-      .all();
+    const rows = pageSecretLinks(db, after, PAGE);
     if (rows.length === 0) break;
     for (const row of rows) {
       try {
-        keyring.decrypt(row.secret!).fill(0);
+        keyring.decrypt(row.secret).fill(0);
       } catch (error) {
         if (!(error instanceof InvalidToken)) throw error;
         found.push(row.key);

@@ -15,6 +15,7 @@ import {
   openSecret,
   recordHealth,
   replaceSecret,
+  SECRET_UNREADABLE_ERROR,
   sealSecret,
   toPublic,
   upsertLink,
@@ -138,11 +139,7 @@ async function unseal(rt: Runtime, row: IntegrationRow): Promise<StoredLink> {
         row.credentialKey,
         {
           status: 'needs_reconnect',
-          error: {
-            code: 'secret_unreadable',
-            message:
-              'The stored secret cannot be decrypted with the configured key(s) (ALPHASWARM_ADMIN_INTEGRATIONS_KEY). Restore the key or reconnect.',
-          },
+          error: { ...SECRET_UNREADABLE_ERROR },
           metadata: row.metadata,
           expiresAt: row.expiresAt,
         },

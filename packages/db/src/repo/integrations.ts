@@ -60,6 +60,19 @@ export async function pageLinks(db: Db, afterKey: string | null, limit: number):
     .all();
 }
 
+/** Keyset pages over the links that carry a ciphertext (rotation, unreadable-secret scans). */
+export function pageSecretLinks(db: Db, afterKey: string | null, limit: number): { key: string; secret: string }[] {
+  return db
+    .select({ key: integrations.credentialKey, secret: integrations.secret })
+    .from(integrations)
+    .where(
+      and(isNotNull(integrations.secret), afterKey === null ? undefined : gt(integrations.credentialKey, afterKey)),
+    )
+    .orderBy(asc(integrations.credentialKey))
+    .limit(limit)
+    .all() as { key: string; secret: string }[];
+}
+
 export async function countLinks(db: Db): Promise<number> {
   return db.select({ n: count() }).from(integrations).get()?.n ?? 0;
 }
