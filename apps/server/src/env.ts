@@ -34,8 +34,19 @@ const EnvSchema = z.object({
   /** PEM file of extra CAs to trust for upstream TLS (private upstreams, sandbox fakes). */
   ALPHASWARM_ADMIN_UPSTREAM_CA_FILE: z.string().min(1).optional(),
   ALPHASWARM_ADMIN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Trust X-Forwarded-For from a reverse proxy for the audited client ip. */
-  ALPHASWARM_ADMIN_TRUST_PROXY: bool.default(false),
+  /**
+   * Peers (reverse proxies, the console's server) whose X-Forwarded-For names the real client:
+   * comma-separated IPs. Anyone else's header is ignored, so it cannot be spoofed.
+   */
+  ALPHASWARM_ADMIN_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   HOME: z.string().optional(),
 });
 

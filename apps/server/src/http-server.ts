@@ -25,13 +25,16 @@ const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
 };
 
+/** The audited client address: the peer, or the client a trusted proxy names (the nearest hop it added). */
 function clientIp(rt: Runtime, req: IncomingMessage): string | null {
-  if (rt.env.ALPHASWARM_ADMIN_TRUST_PROXY) {
+  const peer = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? null;
+  if (peer && rt.env.ALPHASWARM_ADMIN_TRUSTED_PROXIES.includes(peer)) {
     const forwarded = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-    if (first) return first;
+    const hops = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',');
+    const nearest = hops.at(-1)?.trim();
+    if (nearest) return nearest.slice(0, 64);
   }
-  return req.socket.remoteAddress ?? null;
+  return peer;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -160,3 +160,24 @@ describe('caller identity: JWT matrix on a mutating REST call', () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe('audited client address', () => {
+  it('believes X-Forwarded-For only from a trusted proxy', async () => {
+    for (const [trusted, expected] of [
+      ['127.0.0.1', '203.0.113.9'],
+      ['', '127.0.0.1'],
+    ] as const) {
+      const h = await startHarness({ env: { ALPHASWARM_ADMIN_TRUSTED_PROXIES: trusted } });
+      try {
+        await fetch(`${h.url}/admin/accounts/org-ip/integrations/huggingface`, {
+          method: 'DELETE',
+          headers: { authorization: 'Bearer nope', 'x-forwarded-for': 'spoofed.example, 203.0.113.9' },
+        });
+        const [event] = await listAudit(h.store.db, { orgId: 'org-ip' }, { limit: 1 });
+        expect(event?.clientIp).toBe(expected);
+      } finally {
+        await h.close();
+      }
+    }
+  });
+});

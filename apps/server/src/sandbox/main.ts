@@ -82,6 +82,8 @@ async function main(): Promise<void> {
     ALPHASWARM_ADMIN_PUBLIC_URL: apiUrl,
     ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: values['step-up-max-age'],
     ALPHASWARM_ADMIN_HEALTH_INTERVAL: '300',
+    // The console's server forwards the browser's address; rate limits and audit see each client.
+    ALPHASWARM_ADMIN_TRUSTED_PROXIES: '127.0.0.1',
     HOME: dir,
   });
   const store = openStore(env.dbPath);
