@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { countLinks, listAudit, verifyAudit } from '@alphaswarm/db';
+import { countLinks, exportStoreChunks, listAudit, verifyAudit } from '@alphaswarm/db';
 import {
   type DockerHubFake,
   type HuggingFaceFake,
@@ -280,7 +280,11 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
     const client = createAdminClient({ url: h.url, token: () => h.token() });
     responses.push(JSON.stringify(await client.integrations.list.query({ org_id: 'org-canary' })));
     h.store.sqlite.pragma('wal_checkpoint(FULL)');
+    let exported = '';
+    for await (const chunk of exportStoreChunks(h.store.db, { now: new Date() })) exported += chunk;
+    expect(exported).toContain('org-canary');
     const haystacks = {
+      export: exported,
       responses: responses.join('\n'),
       logs: h.logs.join('\n'),
       audit: JSON.stringify(await listAudit(h.store.db, {}, { limit: 100_000 })),
@@ -295,5 +299,32 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
       expect(text.includes(pat), `PAT in ${where}`).toBe(false);
     }
     expect(await countLinks(h.store.db)).toBeGreaterThan(0);
+  });
+
+  it('store router: export, then a validated import (dry run, conflicts, wrong key) that changes nothing', async () => {
+    const client = createAdminClient({ url: h.url, token: () => h.token() });
+    await client.integrations.connect.huggingface.mutate({ org_id: 'org-store', token: 'hf_read_token_alpha' });
+    const status = await client.store.status.query();
+    expect(status.fingerprints[0]).toMatch(/^fp_[0-9a-f]{12}$/);
+    expect(status.production_problems.length).toBeGreaterThan(0);
+    const { content, filename } = await client.store.export.mutate();
+    expect(filename).toMatch(/^alphaswarm-integrations-.*\.json$/);
+    const before = await countLinks(h.store.db);
+    const conflict = await client.store.import.mutate({ content, dry_run: true, on_conflict: 'fail' });
+    expect(conflict.ok).toBe(false);
+    expect(conflict.conflicts).toContain('huggingface:org:org-store');
+    const replace = await client.store.import.mutate({ content, dry_run: true, on_conflict: 'replace' });
+    expect(replace).toMatchObject({ ok: true, dry_run: true, replaced: before });
+    const other = await startHarness();
+    try {
+      const foreign = createAdminClient({ url: other.url, token: () => other.token() });
+      const wrongKey = await foreign.store.import.mutate({ content, dry_run: false, on_conflict: 'fail' });
+      expect(wrongKey.ok).toBe(false);
+      expect(JSON.stringify(wrongKey.problems)).toMatch(/ALPHASWARM_ADMIN_INTEGRATIONS_KEY/);
+      expect(await countLinks(other.store.db)).toBe(0);
+    } finally {
+      await other.close();
+    }
+    expect(await countLinks(h.store.db)).toBe(before);
   });
 });

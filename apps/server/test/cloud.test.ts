@@ -248,8 +248,10 @@ describe('cloud onboarding: the five-step wizard for every cloud kind, over tRPC
       .map((f) => readFileSync(join(h.dir, f)).toString('latin1'))
       .join('');
     const audit = JSON.stringify(await listAudit(h.store.db, {}, { limit: 100_000 }));
+    const exported = (await admin.store.export.mutate()).content;
+    expect(exported).toContain('cloud_cloudflare:org:org-rotate');
     for (const secret of [oldToken, newToken]) {
-      for (const [where, text] of Object.entries({ reads, logs: h.logs.join('\n'), audit, db })) {
+      for (const [where, text] of Object.entries({ reads, logs: h.logs.join('\n'), audit, db, exported })) {
         expect(text.includes(secret), `${where}`).toBe(false);
       }
     }
