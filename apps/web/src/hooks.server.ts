@@ -40,7 +40,23 @@ function withHeaders(response: Response): Response {
   return response;
 }
 
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * The other half of the CSRF check (see svelte.config.js): a state-changing request must come
+ * from our own pages. Fetch metadata says so directly; an `Origin: null` post without it is refused.
+ */
+function crossSite(request: Request): boolean {
+  if (!UNSAFE.has(request.method)) return false;
+  const site = request.headers.get('sec-fetch-site');
+  if (site) return site !== 'same-origin';
+  return request.headers.get('origin') === 'null';
+}
+
 export const handle: Handle = async ({ event, resolve }) => {
+  if (crossSite(event.request)) {
+    return withHeaders(new Response('Cross-site requests are forbidden', { status: 403 }));
+  }
   const session = readSession(event.cookies);
   event.locals.session = session;
   event.locals.api = adminApi(

@@ -25,17 +25,19 @@ function scalar(v: unknown): string | null {
   return null;
 }
 
+const label = (key: string) => key.replaceAll('_', ' ').replaceAll('.', ' › ');
+
 /** Metadata flattened one level, scalars only, emails and anything token-shaped masked. */
 export function presentMetadata(metadata: Record<string, unknown>): MetaLine[] {
   const lines: MetaLine[] = [];
   for (const [key, value] of Object.entries(metadata)) {
     const direct = scalar(value);
     if (direct !== null) {
-      lines.push({ key, value: direct });
+      lines.push({ key: label(key), value: direct });
     } else if (value && typeof value === 'object' && !Array.isArray(value)) {
       for (const [sub, inner] of Object.entries(value as Record<string, unknown>)) {
         const s = scalar(inner);
-        if (s !== null) lines.push({ key: `${key}.${sub}`, value: s });
+        if (s !== null) lines.push({ key: label(`${key}.${sub}`), value: s });
       }
     }
     if (lines.length >= 24) break;

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { capture, connectHuggingFace, expect, open, test } from './support/helpers';
+
+test('audit timeline: filters, run ids linkable, hash chain verified', async ({ page, sandbox }) => {
+  await connectHuggingFace(page, sandbox, 'audit-org');
+  await open(page, '/audit');
+  await expect(page.locator('li.event').first()).toBeVisible();
+  await capture(page, 'audit');
+
+  await page.getByLabel('Org id').fill('audit-org');
+  await page.getByLabel('Outcome').selectOption('success');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/org_id=audit-org/);
+  const events = page.locator('li.event');
+  await expect(events).toHaveCount(1);
+  await expect(events.first()).toContainText('integrations.connect.huggingface');
+
+  const runLink = events.first().getByRole('link', { name: /^run_/ });
+  const runId = (await runLink.textContent())?.trim() ?? '';
+  await runLink.click();
+  await expect(page).toHaveURL(new RegExp(`run_id=${runId}`));
+  await expect(page.getByLabel('Run id')).toHaveValue(runId);
+  await expect(page.locator('li.event')).toHaveCount(2);
+
+  await page.getByRole('button', { name: 'Verify the hash chain' }).click();
+  await expect(page.getByRole('status')).toContainText('Chain intact');
+});
+
+test('store: keyring fingerprint, readiness list, export download, import dry run', async ({ page, sandbox }) => {
+  await open(page, '/store');
+  await expect(page.getByRole('region', { name: 'Keyring' })).toContainText(/fp_[0-9a-f]+ \(encrypts\)/);
+  await expect(page.getByRole('region', { name: 'Production readiness' })).toContainText('ALPHASWARM_ENV');
+  await capture(page, 'store');
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export the store' }).click(),
+  ]);
+  const exported = readFileSync(await download.path(), 'utf8');
+  const parsed = JSON.parse(exported) as { format: string; integrations: { secret: string | null }[] };
+  expect(parsed.format).toBe('alphaswarm.integrations');
+  expect(parsed.integrations.length).toBeGreaterThan(0);
+  for (const secret of [sandbox.demo.huggingface.token, sandbox.demo.docker_hub.pat])
+    expect(exported).not.toContain(secret);
+
+  await page
+    .getByLabel('Export file')
+    .setInputFiles({ name: 'export.json', mimeType: 'application/json', buffer: Buffer.from(exported) });
+  await page.getByLabel('When a link already exists').selectOption('skip');
+  await page.getByRole('button', { name: 'Import' }).click();
+  const report = page.getByTestId('import-report');
+  await expect(report).toContainText('Dry-run report: export.json');
+  await expect(report).toContainText('The file is valid.');
+  await expect(report).toContainText(`skipped ${parsed.integrations.length}`);
+
+  await page
+    .getByLabel('Export file')
+    .setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"nope"}') });
+  await page.getByRole('button', { name: 'Import' }).click();
+  await expect(report).toContainText('Nothing was imported.');
+  await expect(report.getByRole('table', { name: 'Problems' })).toBeVisible();
+  await capture(page, 'store-import-report');
+});

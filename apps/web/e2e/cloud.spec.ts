@@ -1,0 +1,116 @@
+import type { Page } from '@playwright/test';
+import { capture, card, expect, open, test } from './support/helpers';
+import type { Manifest } from './support/sandbox';
+
+type CloudKind = 'cloud_aws' | 'cloud_gcp' | 'cloud_azure' | 'cloud_cloudflare';
+
+const WIZARDS: {
+  kind: CloudKind;
+  label: string;
+  fill: (page: Page, m: Manifest) => Promise<void>;
+  principal: RegExp;
+}[] = [
+  {
+    kind: 'cloud_aws',
+    label: 'AWS',
+    principal: /assumed-role/,
+    fill: async (page, m) => {
+      await page.getByLabel('IAM role ARN').fill(m.demo.cloud_aws.role_arn);
+    },
+  },
+  {
+    kind: 'cloud_gcp',
+    label: 'Google Cloud',
+    principal: /alphaswarm@demo-project/,
+    fill: async (page, m) => {
+      await page.getByLabel('Workload identity provider').fill(m.demo.cloud_gcp.workload_identity_provider);
+      await page.getByLabel('Service account email').fill(m.demo.cloud_gcp.service_account_email);
+      await page.getByLabel('Project id').fill(m.demo.cloud_gcp.project_id);
+    },
+  },
+  {
+    kind: 'cloud_azure',
+    label: 'Azure',
+    principal: /.+/,
+    fill: async (page, m) => {
+      await page.getByLabel('Tenant id').fill(m.demo.cloud_azure.tenant_id);
+      await page.getByLabel('Client id').fill(m.demo.cloud_azure.client_id);
+    },
+  },
+  {
+    kind: 'cloud_cloudflare',
+    label: 'Cloudflare',
+    principal: /.+/,
+    fill: async (page, m) => {
+      await page.getByLabel('Account id').fill(m.demo.cloud_cloudflare.account_id);
+      const token = page.getByLabel('API token', { exact: true });
+      await expect(token).toHaveAttribute('type', 'password');
+      await token.fill(m.demo.cloud_cloudflare.api_token);
+    },
+  },
+];
+
+function step(page: Page, id: string) {
+  return page.locator(`#step-${id}`);
+}
+
+for (const w of WIZARDS) {
+  test(`${w.label}: the five-step onboarding, resumed half-way, connects the link`, async ({ page, sandbox }) => {
+    const org = sandbox.demo.org_id;
+    await open(page, `/orgs/${org}`);
+    await card(page, w.kind)
+      .getByRole('link', { name: `Connect ${w.label}` })
+      .click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Connect ${w.label}`);
+    await page.getByRole('button', { name: /Start (the|a new) onboarding/ }).click();
+    await expect(page).toHaveURL(/\?session=wiz_/);
+    const sessionUrl = page.url();
+
+    // 1. artifacts, each with copy and download
+    await step(page, 'bootstrap_artifacts').getByRole('button', { name: 'Generate artifacts' }).click();
+    const artifacts = step(page, 'bootstrap_artifacts');
+    await expect(artifacts).toContainText(`org:${org}:${w.kind}`);
+    await expect(artifacts.getByRole('button', { name: /^Copy/ }).first()).toBeVisible();
+    const download = artifacts.getByRole('link', { name: /^Download/ }).first();
+    const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+    const path = await file.path();
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(path, 'utf8')).toContain(org);
+
+    // Resumable: leave, come back through the list of open sessions.
+    await open(page, `/orgs/${org}/cloud/${w.kind}`);
+    await page
+      .getByRole('link', { name: /^Resume/ })
+      .first()
+      .click();
+    await expect(page).toHaveURL(sessionUrl);
+    await expect(step(page, 'bootstrap_artifacts')).toContainText('— Done');
+
+    // 2. identity
+    await w.fill(page, sandbox);
+    await step(page, 'validate_identity').getByRole('button', { name: 'Validate identity' }).click();
+    await expect(page.getByTestId('principal')).toHaveText(w.principal);
+
+    // 3. permissions: a checklist of granted/missing
+    await step(page, 'validate_permissions').getByRole('button', { name: 'Check permissions' }).click();
+    const checks = step(page, 'validate_permissions').getByRole('table', { name: 'Permission checklist' });
+    await expect(checks).toBeVisible();
+    await expect(checks.locator('.badge.granted').first()).toBeVisible();
+    await expect(checks.locator('.badge.missing')).toHaveCount(0);
+
+    // 4. resources
+    await step(page, 'enumerate_resources').getByRole('button', { name: 'List resources' }).click();
+    await expect(step(page, 'enumerate_resources').getByRole('table')).toBeVisible();
+    await expect(step(page, 'enumerate_resources').locator('tbody tr').first()).toBeVisible();
+    await capture(page, `cloud-${w.kind}`);
+
+    // 5. connect
+    await step(page, 'connect')
+      .getByRole('button', { name: `Connect ${w.label}` })
+      .click();
+    await expect(page).toHaveURL(new RegExp(`/orgs/${org}#${w.kind}$`));
+    await expect(page.getByRole('status')).toContainText(`Connected ${w.label}`);
+    await expect(card(page, w.kind).locator('.badge')).toHaveText(/Healthy|Degraded/);
+    expect(await page.content()).not.toContain(sandbox.demo.cloud_cloudflare.api_token);
+  });
+}

@@ -1,0 +1,112 @@
+import { type BrowserContext, test as base, type Page } from '@playwright/test';
+import { capture, card, expect, open, secretsOf, signIn } from './support/helpers';
+import { type RunningSandbox, startSandbox } from './support/sandbox';
+import { freshCode } from './support/totp';
+
+// A sandbox of its own whose MFA goes stale after 5 s, so a step-up is certain and quick.
+const MAX_AGE = 5;
+const test = base;
+test.describe.configure({ mode: 'serial' });
+
+let sandbox: RunningSandbox;
+let context: BrowserContext;
+let page: Page;
+const bodies: string[] = [];
+
+test.beforeAll(async ({ browser }) => {
+  sandbox = await startSandbox({ stepUpMaxAge: MAX_AGE });
+  context = await browser.newContext({ baseURL: sandbox.manifest.console_url });
+  page = await context.newPage();
+  page.on(
+    'response',
+    (r) =>
+      void r.text().then(
+        (b) => bodies.push(b),
+        () => undefined,
+      ),
+  );
+  await signIn(page, sandbox.manifest);
+});
+
+test.afterAll(async () => {
+  await context?.close();
+  await sandbox?.stop();
+});
+
+const stale = () => new Promise((r) => setTimeout(r, (MAX_AGE + 1) * 1000));
+
+test('stale MFA: the step-up dialog appears, and after the code the connect is retried and succeeds', async () => {
+  const m = sandbox.manifest;
+  await stale();
+  await open(page, '/orgs/stale-org/connect/huggingface');
+  await page.getByLabel('Access token').fill(m.demo.huggingface.token);
+  await page.getByLabel('Namespace').fill(m.demo.huggingface.namespace);
+  await page.getByRole('button', { name: 'Validate and connect' }).click();
+
+  const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText('Connect Hugging Face for stale-org');
+  await expect(dialog.getByLabel('Authentication code')).toBeFocused();
+  await capture(page, 'step-up-dialog');
+
+  await dialog.getByLabel('Authentication code').fill('000000');
+  await dialog.getByRole('button', { name: 'Verify and continue' }).click();
+  await expect(dialog.getByRole('alert')).toBeVisible();
+
+  await dialog.getByLabel('Authentication code').fill(await freshCode(m.admin.totp_secret));
+  await dialog.getByRole('button', { name: 'Verify and continue' }).click();
+  await expect(page).toHaveURL(/\/orgs\/stale-org#huggingface$/);
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole('status')).toContainText('Connected Hugging Face (demo-org)');
+  await expect(card(page, 'huggingface').locator('.badge')).toHaveText(/Healthy/);
+});
+
+test('stale MFA without JavaScript: the /step-up page takes the code and replays the disconnect', async ({
+  browser,
+}) => {
+  const m = sandbox.manifest;
+  const plain = await browser.newContext({
+    baseURL: m.console_url,
+    javaScriptEnabled: false,
+    storageState: await context.storageState(),
+  });
+  const p = await plain.newPage();
+  p.on(
+    'response',
+    (r) =>
+      void r.text().then(
+        (b) => bodies.push(b),
+        () => undefined,
+      ),
+  );
+  await stale();
+  await p.goto('/orgs/stale-org/disconnect/huggingface');
+  await p.getByRole('button', { name: 'Disconnect Hugging Face' }).click();
+  await expect(p).toHaveURL(/\/step-up$/);
+  await expect(p.getByRole('heading', { level: 1 })).toHaveText("Confirm it's you");
+  await expect(p.locator('main')).toContainText('Disconnect Hugging Face from stale-org');
+  await capture(p, 'step-up-page-no-js', { axe: false });
+
+  await p.getByRole('textbox', { name: 'Authentication code' }).fill(await freshCode(m.admin.totp_secret));
+  await p.getByRole('button', { name: 'Verify and continue' }).click();
+  await expect(p).toHaveURL(/\/orgs\/stale-org\/disconnect\/huggingface\?done=run_/);
+  await expect(p.getByTestId('revocation-guidance')).toContainText('Access Tokens');
+  await plain.close();
+});
+
+test('no secret came back while stepping up; signing out ends the session', async () => {
+  const secrets = secretsOf(sandbox.manifest);
+  expect(bodies.filter((b) => secrets.some((s) => b.includes(s)))).toEqual([]);
+
+  // The step-up page itself (what the dialog is without JavaScript), scanned with script on.
+  await open(page, '/step-up');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText("Confirm it's you");
+  await capture(page, 'step-up-page');
+
+  await open(page, '/');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  expect(await context.cookies()).toEqual([]);
+  await page.goto('/orgs/stale-org');
+  await expect(page).toHaveURL(/\/login\?next=/);
+});
