@@ -1,6 +1,7 @@
 import { rootCertificates as nodeRoots } from 'node:tls';
 import { ProviderError } from '@alphaswarm/contracts';
 import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
+import type { z } from 'zod';
 
 export interface HttpClientOptions {
   connectTimeoutMs?: number;
@@ -151,6 +152,29 @@ export function parseJson(upstream: string, res: HttpResponse): unknown {
       { status: res.status },
     );
   }
+}
+
+/**
+ * The JSON body of `res` read through `schema`; upstream_unavailable saying where it differs.
+ * `what` names the answer ("token verify"), `hint` says what to check.
+ */
+export function decodeJson<S extends z.ZodType>(
+  upstream: string,
+  res: HttpResponse,
+  schema: S,
+  { what, hint }: { what?: string; hint?: string } = {},
+): z.infer<S> {
+  const parsed = schema.safeParse(parseJson(upstream, res));
+  if (!parsed.success) {
+    const where = parsed.error.issues[0]?.path.map(String).join('.') || 'body';
+    throw new ProviderError(
+      'upstream_unavailable',
+      upstream,
+      `${upstream} answered${what ? ` ${what}` : ''} with a body of an unexpected shape (at "${where}").${hint ? ` ${hint}` : ''}`,
+      { status: res.status },
+    );
+  }
+  return parsed.data;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { hcl } from '../shared/text';
 import { AWS_AUDIENCE, AWS_OPTIONAL_ACTIONS, AWS_REQUIRED_ACTIONS, ISSUED_SESSION_SECONDS } from './schemas';
 
 export interface AwsTrustFacts {
@@ -135,12 +136,6 @@ export function awsQuickCreateUrl(input: {
 /** Stack names: letters, digits and hyphens, starting with a letter, at most 128 characters. */
 export function awsStackName(orgId: string): string {
   return `alphaswarm-${orgId.replace(/[^A-Za-z0-9-]+/g, '-')}`.slice(0, 128).replace(/-+$/, '');
-}
-
-function hcl(value: string): string {
-  return JSON.stringify(value)
-    .replace(/\$\{/g, () => '$${')
-    .replace(/%\{/g, () => '%%{');
 }
 
 /** The same trust and policy as the template, for customers who manage IAM with Terraform. */

@@ -1,6 +1,7 @@
-import { type IdentityParams, type IdentityResult, ProviderError } from '@alphaswarm/contracts';
+import type { IdentityParams, IdentityResult } from '@alphaswarm/contracts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpClient } from '../http';
+import { rejection } from '../testing/assertions';
 import { testContext } from '../testing/context';
 import { startTestWorkloadIssuer, type TestWorkloadIssuer } from '../testing/workload-issuer';
 import type { ProviderContext, StoredLink, WizardContext } from '../types';
@@ -52,15 +53,6 @@ function withIdentity(identity: IdentityResult, params?: IdentityParams['cloud_a
 
 function storedLink(metadata: Record<string, unknown>): StoredLink<null> {
   return { org_id: ORG, kind: 'cloud_aws', namespace: '123456789012', metadata, secret: null };
-}
-
-async function providerError(p: Promise<unknown>): Promise<ProviderError> {
-  const error = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
 }
 
 describe('AWS artifacts', () => {
@@ -199,7 +191,7 @@ describe('AWS wizard through the provider', () => {
       trust: { issuer: issuer.issuer, subject: 'org:someone-else:cloud_aws', audience: 'sts.amazonaws.com' },
       allowedActions: ALL_ACTIONS,
     });
-    const error = await providerError(awsProvider.validateIdentity(ctx, wizard()));
+    const error = await rejection(awsProvider.validateIdentity(ctx, wizard()));
     expect(error.code).toBe('trust_misconfigured');
     expect(error.upstream).toBe('AWS');
     expect(error.message).toContain(`"${issuerHostPath(issuer.issuer)}:sub" must be "${SUBJECT}"`);
@@ -214,14 +206,14 @@ describe('AWS wizard through the provider', () => {
       trust: { issuer: issuer.issuer, subject: SUBJECT, audience: 'api://other' },
       allowedActions: ALL_ACTIONS,
     });
-    const error = await providerError(awsProvider.validateIdentity(ctx, wizard()));
+    const error = await rejection(awsProvider.validateIdentity(ctx, wizard()));
     expect(error.code).toBe('trust_misconfigured');
     expect(error.message).toContain(`"${issuerHostPath(issuer.issuer)}:aud" must be "sts.amazonaws.com"`);
   });
 
   it('tells the operator to create the OIDC provider when the account has none for our issuer', async () => {
     fake.knobs.untrustedIssuer = true;
-    const error = await providerError(awsProvider.validateIdentity(ctx, wizard()));
+    const error = await rejection(awsProvider.validateIdentity(ctx, wizard()));
     expect(error.code).toBe('trust_misconfigured');
     expect(error.message).toContain(`Create an IAM OIDC provider in account 123456789012 with URL ${issuer.issuer}`);
   });
@@ -232,7 +224,7 @@ describe('AWS wizard through the provider', () => {
       trust: { issuer: 'https://token.actions.githubusercontent.com', subject: SUBJECT, audience: 'sts.amazonaws.com' },
       allowedActions: ALL_ACTIONS,
     });
-    const error = await providerError(awsProvider.validateIdentity(ctx, wizard()));
+    const error = await rejection(awsProvider.validateIdentity(ctx, wizard()));
     expect(error.code).toBe('trust_misconfigured');
     expect(error.message).toContain(`Federated must be the IAM OIDC provider for ${issuer.issuer}`);
   });
@@ -250,10 +242,10 @@ describe('AWS wizard through the provider', () => {
       granted: false,
     });
     expect(permissions.filter((p) => !p.granted)).toHaveLength(1);
-    const error = await providerError(awsProvider.toLink(ctx, withIdentity(identity), permissions, null));
+    const error = await rejection(awsProvider.toLink(ctx, withIdentity(identity), permissions, null));
     expect(error.code).toBe('permission_missing');
     expect(error.message).toContain('ec2:DescribeRegions');
-    const enumerate = await providerError(awsProvider.enumerateResources(ctx, withIdentity(identity)));
+    const enumerate = await rejection(awsProvider.enumerateResources(ctx, withIdentity(identity)));
     expect(enumerate.code).toBe('permission_missing');
   });
 
@@ -263,7 +255,7 @@ describe('AWS wizard through the provider', () => {
       ALL_ACTIONS.filter((a) => a !== 'iam:SimulatePrincipalPolicy'),
     );
     const identity = await awsProvider.validateIdentity(ctx, wizard());
-    const error = await providerError(awsProvider.validatePermissions(ctx, withIdentity(identity)));
+    const error = await rejection(awsProvider.validatePermissions(ctx, withIdentity(identity)));
     expect(error.code).toBe('permission_missing');
     expect(error.message).toContain(`Allow iam:SimulatePrincipalPolicy on resource ${ROLE}`);
   });
@@ -344,24 +336,22 @@ describe('AWS wizard through the provider', () => {
       trust: { issuer: issuer.issuer, subject: 'org:other:cloud_aws', audience: 'sts.amazonaws.com' },
       allowedActions: ALL_ACTIONS,
     });
-    const health = await awsProvider.checkHealth(ctx, storedLink(metadata));
-    expect(health.status).toBe('unhealthy');
-    expect(health.error?.code).toBe('trust_misconfigured');
+    const broken = await rejection(awsProvider.checkHealth(ctx, storedLink(metadata)));
+    expect(broken.code).toBe('trust_misconfigured');
+    expect(broken.message).toContain(`"${issuerHostPath(issuer.issuer)}:sub" must be "${SUBJECT}"`);
   });
 
   it('maps throttling to rate_limited', async () => {
     fake.knobs.throttle = ['AssumeRoleWithWebIdentity'];
-    expect((await providerError(awsProvider.validateIdentity(ctx, wizard()))).code).toBe('rate_limited');
+    expect((await rejection(awsProvider.validateIdentity(ctx, wizard()))).code).toBe('rate_limited');
     fake.knobs.throttle = ['DescribeRegions'];
     const identity = await awsProvider.validateIdentity(ctx, wizard());
-    expect((await providerError(awsProvider.enumerateResources(ctx, withIdentity(identity)))).code).toBe(
-      'rate_limited',
-    );
+    expect((await rejection(awsProvider.enumerateResources(ctx, withIdentity(identity)))).code).toBe('rate_limited');
   });
 
   it('maps 5xx and an unreachable endpoint to upstream_unavailable', async () => {
     fake.knobs.serverError = true;
-    const failing = await providerError(awsProvider.validateIdentity(ctx, wizard()));
+    const failing = await rejection(awsProvider.validateIdentity(ctx, wizard()));
     expect(failing.code).toBe('upstream_unavailable');
     expect(failing.details.status).toBe(500);
     const metadata = {
@@ -371,10 +361,10 @@ describe('AWS wizard through the provider', () => {
       region: 'eu-west-1',
       permissions: { missing_optional: [] },
     };
-    expect((await providerError(awsProvider.checkHealth(ctx, storedLink(metadata)))).code).toBe('upstream_unavailable');
+    expect((await rejection(awsProvider.checkHealth(ctx, storedLink(metadata)))).code).toBe('upstream_unavailable');
 
     await fake.close();
-    const down = await providerError(awsProvider.validateIdentity(ctx, wizard()));
+    const down = await rejection(awsProvider.validateIdentity(ctx, wizard()));
     expect(down.code).toBe('upstream_unavailable');
     expect(down.message).toContain('ECONNREFUSED');
   });
@@ -404,7 +394,7 @@ describe('AWS wizard through the provider', () => {
     fake.knobs.delayMs = 1_500;
     const http = new HttpClient({ totalTimeoutMs: 300, connectTimeoutMs: 300 });
     const slow = testContext({ upstreams: { aws: fake.upstream() }, workload: issuer, http });
-    const error = await providerError(awsProvider.validateIdentity(slow, wizard()));
+    const error = await rejection(awsProvider.validateIdentity(slow, wizard()));
     expect(error.code).toBe('upstream_timeout');
     await http.close();
   });
@@ -414,7 +404,7 @@ describe('AWS without a workload issuer', () => {
   it('reports a failing token mint as an internal ProviderError', async () => {
     const fake = await startAwsFake();
     try {
-      const error = await providerError(
+      const error = await rejection(
         awsProvider.validateIdentity(testContext({ upstreams: { aws: fake.upstream() } }), wizard()),
       );
       expect(error.code).toBe('internal');

@@ -12,6 +12,15 @@ import {
 import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient, ListAccountAliasesCommand, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import {
+  missingOptional,
+  optionalWarnings,
+  permissionHealth,
+  permissionNames,
+  requireGranted,
+} from '../shared/permissions';
+import { warningStatus } from '../shared/warnings';
+import { mintSubjectToken } from '../shared/workload';
 import type { CloudProvider, HealthResult, ProviderContext, StoredLink } from '../types';
 import {
   AWS_TEMPLATE_URL_PLACEHOLDER,
@@ -73,7 +82,6 @@ const CREDENTIAL_CODES = new Set([
   'UnrecognizedClientException',
 ]);
 const DENIED_CODES = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
-const TRANSIENT: ErrorCode[] = ['upstream_unavailable', 'upstream_timeout', 'rate_limited'];
 
 export function subjectFor(orgId: string): string {
   return `org:${orgId}:cloud_aws`;
@@ -306,14 +314,7 @@ async function assumeRole(
   durationSeconds: number,
 ): Promise<Session> {
   const region = params.region ?? ctx.upstreams.aws.region;
-  const token = await ctx.workload.mint({ sub: subject, aud: AWS_AUDIENCE }).catch((error: unknown) => {
-    if (error instanceof ProviderError) throw error;
-    throw new ProviderError(
-      'internal',
-      AWS_UPSTREAM,
-      'Could not mint our workload identity token; check the workload issuer keys.',
-    );
-  });
+  const token = await mintSubjectToken(ctx, AWS_UPSTREAM, { sub: subject, aud: AWS_AUDIENCE });
   const sts = new STSClient({
     ...sdkConfig(ctx, region, ctx.upstreams.aws.stsEndpoint),
     credentials: refuseAmbientCredentials,
@@ -451,13 +452,8 @@ async function enabledRegions(ctx: ProviderContext, session: Session, roleArn: s
   }
 }
 
-function missing(permissions: PermissionCheck[], required: boolean): string[] {
-  return permissions.filter((p) => p.required === required && !p.granted).map((p) => p.permission);
-}
-
-function optionalWarning(missingOptional: string[]) {
-  const message = `Optional permission${missingOptional.length > 1 ? 's' : ''} not granted: ${missingOptional.join(', ')}. Features that need ${missingOptional.length > 1 ? 'them' : 'it'} stay off until the role's policy allows ${missingOptional.length > 1 ? 'them' : 'it'}.`;
-  return { code: 'permission_missing', message };
+function optionalWording(missing: PermissionCheck[]): string {
+  return `Optional permission${missing.length > 1 ? 's' : ''} not granted: ${permissionNames(missing).join(', ')}. Features that need ${missing.length > 1 ? 'them' : 'it'} stay off until the role's policy allows ${missing.length > 1 ? 'them' : 'it'}.`;
 }
 
 function storedParams(link: StoredLink): { params: AwsParams; metadata: AwsLinkMetadata } {
@@ -548,15 +544,12 @@ export const awsProvider: CloudProvider<'cloud_aws', null> = {
   },
 
   async toLink(ctx, wizard, permissions, resources) {
-    const missingRequired = missing(permissions, true);
-    if (missingRequired.length > 0) {
-      throw new ProviderError(
-        'permission_missing',
-        AWS_UPSTREAM,
-        `The role ${wizard.params.role_arn} lacks required permission${missingRequired.length > 1 ? 's' : ''} ${missingRequired.join(', ')}; add ${missingRequired.length > 1 ? 'them' : 'it'} to the role's policy and check again.`,
-      );
-    }
-    const missingOptional = missing(permissions, false);
+    requireGranted(
+      permissions,
+      AWS_UPSTREAM,
+      (missing) =>
+        `The role ${wizard.params.role_arn} lacks required permission${missing.length > 1 ? 's' : ''} ${permissionNames(missing).join(', ')}; add ${missing.length > 1 ? 'them' : 'it'} to the role's policy and check again.`,
+    );
     const account = wizard.identity.details.account ?? accountOf(wizard.params.role_arn);
     const alias = resources?.resources.find((r) => r.type === 'aws_account')?.details?.alias;
     const metadata = AwsLinkMetadata.parse({
@@ -565,53 +558,34 @@ export const awsProvider: CloudProvider<'cloud_aws', null> = {
       ...(alias ? { account_alias: alias } : {}),
       regions: (resources?.resources ?? []).filter((r) => r.type === 'aws_region').map((r) => r.id),
       region: wizard.params.region ?? ctx.upstreams.aws.region,
-      permissions: { missing_optional: missingOptional },
+      permissions: { missing_optional: missingOptional(permissions) },
     });
-    const warning = missingOptional.length > 0 ? optionalWarning(missingOptional) : null;
+    const warnings = optionalWarnings(permissions, optionalWording);
     return {
       namespace: account,
       metadata,
       secret: null,
-      status: warning ? 'degraded' : 'healthy',
-      error: warning,
-      warnings: warning ? [warning] : [],
+      ...warningStatus(warnings),
+      warnings,
       expires_at: null,
     };
   },
 
   async checkHealth(ctx, link): Promise<HealthResult> {
     const { params, metadata } = storedParams(link);
-    try {
-      const session = await assumeRole(ctx, link.org_id, subjectFor(link.org_id), params, PROBE_SESSION_SECONDS);
-      await callerIdentity(ctx, session, params.role_arn);
-      const permissions = await simulate(ctx, session, params.role_arn);
-      const missingRequired = missing(permissions, true);
-      const missingOptional = missing(permissions, false);
-      const refreshed = { ...metadata, permissions: { missing_optional: missingOptional } };
-      if (missingRequired.length > 0) {
-        return {
-          status: 'unhealthy',
-          error: {
-            code: 'permission_missing',
-            message: `The role ${params.role_arn} lost required permission(s): ${missingRequired.join(', ')}.`,
-          },
-          metadata: refreshed,
-          expires_at: null,
-        };
-      }
-      if (missingOptional.length > 0)
-        return { status: 'degraded', error: optionalWarning(missingOptional), metadata: refreshed, expires_at: null };
-      return { status: 'healthy', error: null, metadata: refreshed, expires_at: null };
-    } catch (error) {
-      if (error instanceof ProviderError && !TRANSIENT.includes(error.code)) {
-        return {
-          status: 'unhealthy',
-          error: { code: error.code, message: error.message.slice(0, 2000) },
-          expires_at: null,
-        };
-      }
-      throw error;
-    }
+    const session = await assumeRole(ctx, link.org_id, subjectFor(link.org_id), params, PROBE_SESSION_SECONDS);
+    await callerIdentity(ctx, session, params.role_arn);
+    const permissions = await simulate(ctx, session, params.role_arn);
+    const verdict = permissionHealth(permissions, {
+      lost: (missing) =>
+        `The role ${params.role_arn} lost required permission(s): ${permissionNames(missing).join(', ')}.`,
+      optional: optionalWording,
+    });
+    return {
+      ...verdict,
+      metadata: { ...metadata, permissions: { missing_optional: missingOptional(permissions) } },
+      expires_at: null,
+    };
   },
 
   async issueCredentials(ctx, link) {

@@ -1,4 +1,5 @@
 import type { Artifact } from '@alphaswarm/contracts';
+import { shellQuote } from '../shared/text';
 
 export interface AzureBootstrapInput {
   org_id: string;
@@ -134,10 +135,6 @@ output "subscription_ids" {
       content: `${JSON.stringify(credential, null, 2)}\n`,
     },
   ];
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 function hclString(value: string): string {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type IdentityResult, isProviderError, type PermissionCheck, type ProviderError } from '@alphaswarm/contracts';
+import type { IdentityResult, PermissionCheck } from '@alphaswarm/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClient } from '../http';
+import { rejection } from '../testing/assertions';
 import { testContext } from '../testing/context';
 import { generateTestCertificate, type TestTlsMaterial } from '../testing/tls';
 import { startTestWorkloadIssuer, type TestWorkloadIssuer } from '../testing/workload-issuer';
@@ -101,16 +102,6 @@ function wizard(
     params: { tenant_id: t.tenant_id, client_id: t.client_id, ...params },
     identity: null,
   };
-}
-
-async function rejection(p: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await p;
-  } catch (error) {
-    if (isProviderError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a ProviderError');
 }
 
 describe('azure wizard, end to end through @azure/identity and the HTTPS fakes', () => {
@@ -429,15 +420,15 @@ describe('azure permission evaluation', () => {
 });
 
 describe('azure health', () => {
-  it('goes unhealthy when the app registration is deleted', async () => {
+  it('throws credential_rejected when the app registration is deleted', async () => {
     const t = setupTenant();
     fake.removeApp(t.tenant_id, t.client_id);
-    const health = await azureProvider.checkHealth(ctx, linkFor(t));
-    expect(health.status).toBe('unhealthy');
-    expect(health.error?.code).toBe('credential_rejected');
+    const error = await rejection(azureProvider.checkHealth(ctx, linkFor(t)));
+    expect(error.code).toBe('credential_rejected');
+    expect(error.message).toContain(`does not know tenant ${t.tenant_id}`);
   });
 
-  it('goes unhealthy when the federated credential stops matching, with the fix in the message', async () => {
+  it('throws trust_misconfigured when the federated credential stops matching, with the fix in the message', async () => {
     const t = setupTenant();
     fake.addApp({
       tenant_id: t.tenant_id,
@@ -445,9 +436,9 @@ describe('azure health', () => {
       object_id: t.object_id,
       federated: { issuer: issuer.issuer, subject: 'org:changed:cloud_azure', audience: AZURE_AUDIENCE },
     });
-    const health = await azureProvider.checkHealth(ctx, linkFor(t));
-    expect(health).toMatchObject({ status: 'unhealthy', error: { code: 'trust_misconfigured' } });
-    expect(health.error?.message).toContain(t.subject);
+    const error = await rejection(azureProvider.checkHealth(ctx, linkFor(t)));
+    expect(error.code).toBe('trust_misconfigured');
+    expect(error.message).toContain(t.subject);
   });
 
   it('goes degraded when one of two subscriptions lost its role, unhealthy when all did', async () => {

@@ -8,8 +8,10 @@ import {
   type Resource,
 } from '@alphaswarm/contracts';
 import { ClientAssertionCredential } from '@azure/identity';
-import { type HttpResponse, parseJson, retryAfterSeconds } from '../http';
-import type { CloudProvider, HealthResult, LinkDraft, ProviderContext, StoredLink, Warning } from '../types';
+import { decodeJson, type HttpResponse, retryAfterSeconds } from '../http';
+import { optionalWarnings, requireGranted, ungranted } from '../shared/permissions';
+import { warningStatus } from '../shared/warnings';
+import type { CloudProvider, HealthResult, LinkDraft, ProviderContext, StoredLink } from '../types';
 import { azureArtifacts } from './artifacts';
 import { type ArmPermission, isActionAllowed, OPTIONAL_ACTIONS, REQUIRED_ACTIONS } from './permissions';
 import {
@@ -108,18 +110,12 @@ export const azureProvider: CloudProvider<'cloud_azure', null> = {
   },
 
   async toLink(_ctx, wizard, permissions, resources): Promise<LinkDraft<null>> {
-    const missingRequired = permissions.filter((p) => p.required && !p.granted);
-    if (missingRequired.length > 0) {
-      throw new ProviderError('permission_missing', ARM, `${describeMissing(missingRequired)} ${READER_HINT}`);
-    }
-    const warnings: Warning[] = [];
-    const missingOptional = permissions.filter((p) => !p.required && !p.granted);
-    if (missingOptional.length > 0) {
-      warnings.push({
-        code: 'permission_missing',
-        message: `${describeMissing(missingOptional)} These are optional: the platform skips what it cannot read. ${READER_HINT}`,
-      });
-    }
+    requireGranted(permissions, ARM, (missing) => `${describeMissing(missing)} ${READER_HINT}`);
+    const warnings = optionalWarnings(
+      permissions,
+      (missing) =>
+        `${describeMissing(missing)} These are optional: the platform skips what it cannot read. ${READER_HINT}`,
+    );
     const fromChecks = [
       ...new Set(permissions.map((p) => subscriptionOfScope(p.scope)).filter((s): s is string => !!s)),
     ];
@@ -136,8 +132,7 @@ export const azureProvider: CloudProvider<'cloud_azure', null> = {
       namespace: wizard.params.tenant_id,
       metadata,
       secret: null,
-      status: warnings.length > 0 ? 'degraded' : 'healthy',
-      error: warnings[0] ?? null,
+      ...warningStatus(warnings),
       warnings,
       expires_at: null,
     };
@@ -150,35 +145,25 @@ export const azureProvider: CloudProvider<'cloud_azure', null> = {
       subject: `org:${link.org_id}:cloud_azure`,
       params: { tenant_id: meta.tenant_id, client_id: meta.client_id, subscription_ids: meta.subscription_ids },
     };
-    try {
-      const arm = await armToken(ctx, facts);
-      const metadata: AzureLinkMetadata = { ...meta, object_id: arm.claims.oid };
-      const subscriptionIds = await subscriptionsToCheck(
-        ctx,
-        arm.token,
-        meta.subscription_ids.length > 0 ? meta.subscription_ids : undefined,
-      );
-      const checks = await checkPermissions(ctx, arm.token, subscriptionIds);
-      const missing = checks.filter((c) => c.required && !c.granted);
-      if (missing.length === 0) return { status: 'healthy', error: null, metadata, expires_at: null };
-      const broken = new Set(missing.map((c) => c.scope ?? ''));
-      const status = broken.size >= Math.max(1, subscriptionIds.length) ? 'unhealthy' : 'degraded';
-      return {
-        status,
-        error: { code: 'permission_missing', message: `${describeMissing(missing)} ${READER_HINT}` },
-        metadata,
-        expires_at: null,
-      };
-    } catch (error) {
-      // A refusal is a verdict on the link; anything else is transient and the caller keeps the old status.
-      if (
-        error instanceof ProviderError &&
-        (error.code === 'trust_misconfigured' || error.code === 'credential_rejected')
-      ) {
-        return { status: 'unhealthy', error: { code: error.code, message: error.message }, expires_at: null };
-      }
-      throw error;
-    }
+    const arm = await armToken(ctx, facts);
+    const metadata: AzureLinkMetadata = { ...meta, object_id: arm.claims.oid };
+    const subscriptionIds = await subscriptionsToCheck(
+      ctx,
+      arm.token,
+      meta.subscription_ids.length > 0 ? meta.subscription_ids : undefined,
+    );
+    const checks = await checkPermissions(ctx, arm.token, subscriptionIds);
+    const missing = ungranted(checks, true);
+    if (missing.length === 0) return { status: 'healthy', error: null, metadata, expires_at: null };
+    // A link spanning subscriptions is unhealthy only once every one of them lost a required permission.
+    const broken = new Set(missing.map((c) => c.scope ?? ''));
+    const status = broken.size >= Math.max(1, subscriptionIds.length) ? 'unhealthy' : 'degraded';
+    return {
+      status,
+      error: { code: 'permission_missing', message: `${describeMissing(missing)} ${READER_HINT}` },
+      metadata,
+      expires_at: null,
+    };
   },
 
   async issueCredentials(ctx, link) {
@@ -489,30 +474,6 @@ function armErrorFor(res: HttpResponse, now: Date, what: string): ProviderError 
   );
 }
 
-function parseBody<T>(
-  schema: {
-    safeParse(
-      v: unknown,
-    ): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[] }[] } };
-  },
-  res: HttpResponse,
-  what: string,
-): T {
-  const parsed = schema.safeParse(parseJson(ARM, res));
-  if (!parsed.success) {
-    const where = parsed.error.issues[0]?.path.map(String).join('.') || 'body';
-    throw new ProviderError(
-      'upstream_unavailable',
-      ARM,
-      `${ARM} answered ${what} with a body of an unexpected shape (at "${where}").`,
-      {
-        status: res.status,
-      },
-    );
-  }
-  return parsed.data;
-}
-
 /**
  * A `nextLink` is a full URL chosen by the upstream; the bearer token only ever goes back to the
  * configured ARM origin.
@@ -549,7 +510,7 @@ async function listSubscriptions(
   for (let page = 0; url && page < MAX_PAGES; page++) {
     const res = await armGet(ctx, token, url);
     if (res.status !== 200) throw armErrorFor(res, ctx.now(), 'listing subscriptions');
-    const body = parseBody(SubscriptionListResponse, res, 'the subscription list');
+    const body = decodeJson(ARM, res, SubscriptionListResponse, { what: 'the subscription list' });
     for (const s of body.value) {
       if (items.length >= cap) return { items, truncated: true };
       items.push(s);
@@ -584,7 +545,7 @@ async function permissionsOn(
     // No role assignment at all (403) or a subscription this principal cannot see (404): nothing granted there.
     if (res.status === 403 || res.status === 404) return null;
     if (res.status !== 200) throw armErrorFor(res, ctx.now(), `reading permissions on subscription ${subscriptionId}`);
-    const body = parseBody(PermissionListResponse, res, 'the permission list');
+    const body = decodeJson(ARM, res, PermissionListResponse, { what: 'the permission list' });
     entries.push(...body.value);
     url = body.nextLink ? followable(body.nextLink, base) : null;
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { type CloudflareSecret, type IdentityResult, isProviderError, type ProviderError } from '@alphaswarm/contracts';
+import { type CloudflareSecret, type IdentityResult, isProviderError } from '@alphaswarm/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { rejection } from '../testing/assertions';
 import { testContext } from '../testing/context';
 import type { LinkDraft, ProviderContext, StoredLink, WizardContext } from '../types';
 import { CF_GROUPS, type CloudflareFake, type CloudflareFakePolicy, startCloudflareFake } from './fake';
@@ -98,16 +99,6 @@ function wizard(s: Setup, extra: { accept_broad_token?: boolean; api_token?: str
     },
     identity: null,
   };
-}
-
-async function rejection(p: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await p;
-  } catch (error) {
-    if (isProviderError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a ProviderError');
 }
 
 /** Steps 2–5 of the wizard. */
@@ -423,8 +414,9 @@ describe('cloudflare rotation', () => {
     expect(roll.path).toBe(`/client/v4/accounts/${s.account_id}/tokens/${s.token_id}/value`);
     expect(JSON.parse(roll.body)).toEqual({});
 
-    const old = await cloudflareProvider.checkHealth(ctx, link);
-    expect(old).toMatchObject({ status: 'unhealthy', error: { code: 'credential_rejected' } });
+    const old = await rejection(cloudflareProvider.checkHealth(ctx, link));
+    expect(old.code).toBe('credential_rejected');
+    expect(old.message).toContain('Cloudflare does not accept the API token');
     const fresh = await cloudflareProvider.checkHealth(ctx, { ...link, secret: rotated.secret });
     expect(fresh.status).toBe('healthy');
   });
@@ -511,11 +503,13 @@ describe('cloudflare secret boundary (canary)', () => {
     const malformed = `CANARY.${randomBytes(24).toString('hex')}`;
     await collect(cloudflareProvider.validateIdentity(ctx, wizard(good, { api_token: malformed })), malformed);
     await collect(cloudflareProvider.rotateSecret!(ctx, storedLink(good, draft)), good.value);
-    const health = await cloudflareProvider.checkHealth(ctx, {
-      ...storedLink(good, draft),
-      secret: { api_token: wrong, token_id: good.token_id },
-    });
-    seen.push(JSON.stringify(health));
+    const health = await rejection(
+      cloudflareProvider.checkHealth(ctx, {
+        ...storedLink(good, draft),
+        secret: { api_token: wrong, token_id: good.token_id },
+      }),
+    );
+    seen.push(JSON.stringify({ message: health.message, details: health.details, upstream: health.upstream }));
 
     expect(seen.length).toBeGreaterThanOrEqual(7);
     for (const text of seen) {

@@ -8,7 +8,10 @@ import {
   type Resource,
 } from '@alphaswarm/contracts';
 import type { z } from 'zod';
-import { type HttpRequest, type HttpResponse, parseJson, retryAfterSeconds } from '../http';
+import { decodeJson, type HttpRequest, type HttpResponse, retryAfterSeconds } from '../http';
+import { optionalWarnings, requireGranted } from '../shared/permissions';
+import { guardSecrets, readStoredSecret } from '../shared/secrets';
+import { warningStatus } from '../shared/warnings';
 import type { CloudProvider, HealthResult, LinkDraft, ProviderContext, StoredLink, Warning } from '../types';
 import { cloudflareArtifacts, dashboardTokenUrl, templateExpiry } from './artifacts';
 import { broadness, grantedGroupNames, isGranted, PERMISSION_GROUPS, SELF_READ_GROUP } from './policies';
@@ -154,14 +157,12 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
   async toLink(ctx, wizard, permissions): Promise<LinkDraft<CloudflareSecret>> {
     const params = readParams(wizard.params);
     return guard(params.api_token, async () => {
-      const missing = permissions.filter((p) => p.required && !p.granted);
-      if (missing.length > 0) {
-        throw new ProviderError(
-          'permission_missing',
-          UPSTREAM,
-          `The Cloudflare API token lacks ${missing.map((m) => `"${m.permission}"`).join(', ')} on account ${params.account_id}. Edit the token's permissions (or create a new one with ${requiredList()}) and check again.`,
-        );
-      }
+      requireGranted(
+        permissions,
+        UPSTREAM,
+        (missing) =>
+          `The Cloudflare API token lacks ${quoted(missing)} on account ${params.account_id}. Edit the token's permissions (or create a new one with ${requiredList()}) and check again.`,
+      );
       const owner = ownerOf(wizard.identity.details.token_owner);
       const tokenId = wizard.identity.principal;
       const details = await tokenDetails(ctx, params, tokenId, owner);
@@ -198,13 +199,13 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
       }
       const expiring = expiryWarning(expiresOn, now);
       if (expiring) warnings.push(expiring);
-      const optionalMissing = permissions.filter((p) => !p.required && !p.granted);
-      if (optionalMissing.length > 0) {
-        warnings.push({
-          code: 'permission_missing',
-          message: `The Cloudflare API token lacks the optional ${optionalMissing.map((m) => `"${m.permission}"`).join(', ')}; the platform skips what needs them.`,
-        });
-      }
+      warnings.push(
+        ...optionalWarnings(
+          permissions,
+          (missing) =>
+            `The Cloudflare API token lacks the optional ${quoted(missing)}; the platform skips what needs them.`,
+        ),
+      );
       const metadata: CloudflareLinkMetadata = {
         account_id: params.account_id,
         token_id: tokenId,
@@ -218,8 +219,7 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
         namespace: params.account_id,
         metadata,
         secret: { api_token: params.api_token, token_id: tokenId },
-        status: attention.length > 0 ? 'degraded' : 'healthy',
-        error: attention[0] ?? null,
+        ...warningStatus(attention),
         warnings,
         expires_at: expiresOn,
       };
@@ -229,63 +229,48 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
   async checkHealth(ctx, link): Promise<HealthResult> {
     const secret = readSecret(link);
     const meta = readMetadata(link);
-    try {
-      return await guard(secret.api_token, async () => {
-        const { result } = await verify(ctx, meta.account_id, secret.api_token);
-        const now = ctx.now();
-        const expiresOn = result.expires_on ?? null;
-        const metadata = { ...meta, expires_on: expiresOn };
-        if (result.id !== secret.token_id) {
-          return {
-            status: 'unhealthy',
-            error: {
-              code: 'credential_rejected',
-              message: `The stored Cloudflare API token now identifies as token ${result.id}, not ${secret.token_id}; reconnect the link.`,
-            },
-            metadata,
-            expires_at: expiresOn,
-          };
-        }
-        const problem = expiryProblem(result, now, ctx.upstreams.cloudflare.maxTtlDays);
-        if (problem?.code === 'credential_rejected') {
-          return {
-            status: 'unhealthy',
-            error: { code: problem.code, message: problem.message },
-            metadata,
-            expires_at: expiresOn,
-          };
-        }
-        if (problem) {
-          // Someone removed or extended the expiry after linking: it still works, but breaks our policy.
-          return {
-            status: 'degraded',
-            error: { code: 'token_policy', message: problem.message },
-            metadata,
-            expires_at: expiresOn,
-          };
-        }
-        const expiring = expiryWarning(expiresOn, now);
+    return guard(secret.api_token, async () => {
+      const { result } = await verify(ctx, meta.account_id, secret.api_token);
+      const now = ctx.now();
+      const expiresOn = result.expires_on ?? null;
+      const metadata = { ...meta, expires_on: expiresOn };
+      if (result.id !== secret.token_id) {
         return {
-          status: expiring ? 'degraded' : 'healthy',
-          error: expiring ? { code: expiring.code, message: expiring.message } : null,
+          status: 'unhealthy',
+          error: {
+            code: 'credential_rejected',
+            message: `The stored Cloudflare API token now identifies as token ${result.id}, not ${secret.token_id}; reconnect the link.`,
+          },
           metadata,
           expires_at: expiresOn,
         };
-      });
-    } catch (error) {
-      // A refusal is a verdict on the stored token; anything else is transient and the caller keeps the old status.
-      if (
-        error instanceof ProviderError &&
-        (error.code === 'credential_rejected' || error.code === 'invalid_request')
-      ) {
+      }
+      const problem = expiryProblem(result, now, ctx.upstreams.cloudflare.maxTtlDays);
+      if (problem?.code === 'credential_rejected') {
         return {
           status: 'unhealthy',
-          error: { code: error.code, message: error.message },
-          expires_at: meta.expires_on,
+          error: { code: problem.code, message: problem.message },
+          metadata,
+          expires_at: expiresOn,
         };
       }
-      throw error;
-    }
+      if (problem) {
+        // Someone removed or extended the expiry after linking: it still works, but breaks our policy.
+        return {
+          status: 'degraded',
+          error: { code: 'token_policy', message: problem.message },
+          metadata,
+          expires_at: expiresOn,
+        };
+      }
+      const expiring = expiryWarning(expiresOn, now);
+      return {
+        status: expiring ? 'degraded' : 'healthy',
+        error: expiring ? { code: expiring.code, message: expiring.message } : null,
+        metadata,
+        expires_at: expiresOn,
+      };
+    });
   },
 
   async issueCredentials(ctx, link) {
@@ -324,7 +309,7 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
         );
       }
       if (!ok(res)) throw errorFor(res, ctx.now(), 'rolling the token');
-      const rolled = parseEnvelope(RollEnvelope, res, 'the token roll');
+      const rolled = decodeJson(UPSTREAM, res, RollEnvelope, { what: 'the token roll' });
       const fresh = rolled.result;
       if (/[^\x21-\x7e]/.test(fresh)) {
         throw new ProviderError(
@@ -352,6 +337,10 @@ function requiredList(): string {
   return PERMISSION_GROUPS.filter((g) => g.required)
     .map((g) => `"${g.name}"`)
     .join(', ');
+}
+
+function quoted(checks: readonly PermissionCheck[]): string {
+  return checks.map((c) => `"${c.permission}"`).join(', ');
 }
 
 function selfReadMessage(accountId: string): string {
@@ -388,15 +377,7 @@ function assertHeaderSafe(token: string): void {
 }
 
 function readSecret(link: StoredLink<CloudflareSecret>): CloudflareSecret {
-  const parsed = CloudflareSecret.safeParse(link.secret);
-  if (!parsed.success) {
-    throw new ProviderError(
-      'secret_unreadable',
-      UPSTREAM,
-      `The stored Cloudflare secret for this link is missing or malformed. ${NEW_TOKEN_HINT}`,
-    );
-  }
-  return parsed.data;
+  return readStoredSecret(CloudflareSecret, link.secret, UPSTREAM, NEW_TOKEN_HINT);
 }
 
 function readMetadata(link: StoredLink<CloudflareSecret>): CloudflareLinkMetadata {
@@ -555,22 +536,6 @@ function errorFor(res: HttpResponse, now: Date, what: string): ProviderError {
   );
 }
 
-function parseEnvelope<S extends z.ZodType>(schema: S, res: HttpResponse, what: string): z.infer<S> {
-  const parsed = schema.safeParse(parseJson(UPSTREAM, res));
-  if (!parsed.success) {
-    const where = parsed.error.issues[0]?.path.map(String).join('.') || 'body';
-    throw new ProviderError(
-      'upstream_unavailable',
-      UPSTREAM,
-      `Cloudflare answered ${what} with a body of an unexpected shape (at "${where}").`,
-      {
-        status: res.status,
-      },
-    );
-  }
-  return parsed.data;
-}
-
 /**
  * Verify on the account route (account-owned tokens); a user-owned token answers 1000 or 404
  * there, so fall back to the user route.
@@ -581,10 +546,12 @@ async function verify(
   token: string,
 ): Promise<{ result: VerifyResult; owner: TokenOwner }> {
   const res = await cf(ctx, token, `/accounts/${encodeURIComponent(accountId)}/tokens/verify`);
-  if (ok(res)) return { result: parseEnvelope(VerifyEnvelope, res, 'token verify').result, owner: 'account' };
+  if (ok(res))
+    return { result: decodeJson(UPSTREAM, res, VerifyEnvelope, { what: 'token verify' }).result, owner: 'account' };
   if (res.status === 404 || errorCodes(res).includes(1000)) {
     const user = await cf(ctx, token, '/user/tokens/verify');
-    if (ok(user)) return { result: parseEnvelope(VerifyEnvelope, user, 'token verify').result, owner: 'user' };
+    if (ok(user))
+      return { result: decodeJson(UPSTREAM, user, VerifyEnvelope, { what: 'token verify' }).result, owner: 'user' };
     throw errorFor(user, ctx.now(), 'verifying the token');
   }
   throw errorFor(res, ctx.now(), 'verifying the token');
@@ -604,7 +571,7 @@ async function tokenDetails(
   const res = await cf(ctx, params.api_token, path);
   if (res.status === 403) return null;
   if (!ok(res)) throw errorFor(res, ctx.now(), "reading the token's policies");
-  return parseEnvelope(TokenDetailsEnvelope, res, 'the token details').result;
+  return decodeJson(UPSTREAM, res, TokenDetailsEnvelope, { what: 'the token details' }).result;
 }
 
 /** Page through a list until `page * per_page >= total_count`, an empty page, or the cap. */
@@ -625,7 +592,7 @@ async function paged<T>(
     const qs = new URLSearchParams({ ...query, page: String(page), per_page: String(PER_PAGE) });
     const res = await cf(ctx, token, `${path}?${qs}`);
     if (!ok(res)) throw errorFor(res, ctx.now(), what);
-    const body = parseEnvelope(schema, res, what);
+    const body = decodeJson(UPSTREAM, res, schema, { what });
     for (const item of body.result) {
       if (items.length >= cap) return { items, truncated: true };
       items.push(item);
@@ -637,17 +604,7 @@ async function paged<T>(
   return { items, truncated: true };
 }
 
-/**
- * Last line of defence for the secret boundary: whatever an upstream echoes back, no
- * ProviderError leaving this provider carries the token.
- */
-async function guard<T>(token: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof ProviderError && token.length >= 4 && error.message.includes(token)) {
-      throw new ProviderError(error.code, error.upstream, error.message.split(token).join('[redacted]'), error.details);
-    }
-    throw error;
-  }
+/** A value under 4 characters is no Cloudflare token; redacting it would only mangle the message. */
+function guard<T>(token: string, fn: () => Promise<T>): Promise<T> {
+  return guardSecrets([token], fn, { minLength: 4 });
 }

@@ -1,6 +1,7 @@
 import { ProviderError } from '@alphaswarm/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClient } from '../http';
+import { must, rejectionFrom } from '../testing/assertions';
 import { testContext } from '../testing/context';
 import type { LinkDraft, ProviderContext, StoredLink } from '../types';
 import { type DockerHubFake, startDockerHubFake } from './fake';
@@ -45,24 +46,7 @@ afterAll(async () => {
   await fake.close();
 });
 
-function must<T>(value: T | undefined | null): T {
-  if (value === undefined || value === null) throw new Error('expected a value');
-  return value;
-}
-
-async function rejection(p: Promise<unknown>): Promise<ProviderError> {
-  const error = await p.then(
-    () => {
-      throw new Error('expected a ProviderError, got success');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  const pe = error as ProviderError;
-  expect(pe.upstream).toBe('Docker Hub');
-  expect(pe.message).toContain('Docker Hub');
-  return pe;
-}
+const rejection = rejectionFrom('Docker Hub');
 
 const since = (n: number) => fake.requests.slice(n);
 
@@ -285,7 +269,7 @@ describe('docker hub health and issue', () => {
     secret: { username, pat },
   });
 
-  it('reports healthy, then unhealthy when the PAT is deleted or membership is lost', async () => {
+  it('reports healthy, then throws the rejection once membership is lost or the PAT is deleted', async () => {
     fake.addUser({ username: 'dave', pats: ['dckr_pat_Dave'] });
     fake.addOrg({ orgname: 'daves-org', members: ['dave'] });
     const l = link('dave', 'dckr_pat_Dave', 'daves-org');
@@ -296,13 +280,17 @@ describe('docker hub health and issue', () => {
     });
 
     must(fake.orgs.get('daves-org')).members = [];
-    expect(await dh.checkHealth(ctx, l)).toMatchObject({ status: 'unhealthy', error: { code: 'namespace_denied' } });
+    const left = await rejection(dh.checkHealth(ctx, l));
+    expect(left.code).toBe('namespace_denied');
+    expect(left.message).toContain('"daves-org"');
 
     must(fake.users.get('dave')).pats = [];
-    expect(await dh.checkHealth(ctx, l)).toMatchObject({ status: 'unhealthy', error: { code: 'credential_rejected' } });
+    const revoked = await rejection(dh.checkHealth(ctx, l));
+    expect(revoked.code).toBe('credential_rejected');
+    expect(revoked.message).toContain('rejected the username or personal access token');
   });
 
-  it('throws on transient faults so the caller keeps the previous status', async () => {
+  it('throws on a transient fault too, for the caller to degrade rather than condemn the link', async () => {
     fake.knobs.status = 503;
     const e = await rejection(dh.checkHealth(ctx, link('alice', PAT.alice, 'acme')));
     expect(e.code).toBe('upstream_unavailable');

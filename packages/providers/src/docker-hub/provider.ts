@@ -1,6 +1,9 @@
 import { DockerHubConnectInput, DockerHubSecret, ProviderError } from '@alphaswarm/contracts';
 import type { z } from 'zod';
-import { type HttpResponse, parseJson, retryAfterSeconds } from '../http';
+import { decodeJson, type HttpResponse, retryAfterSeconds } from '../http';
+import { parseConnectInput } from '../shared/input';
+import { guardSecrets, readStoredSecret } from '../shared/secrets';
+import { clip } from '../shared/text';
 import type { HealthResult, LinkDraft, PatProvider, ProviderContext, StoredLink } from '../types';
 import {
   AuthTokenResponse,
@@ -30,7 +33,7 @@ export const dockerHubProvider: PatProvider<'docker_hub', DockerHubConnectInput,
   async validate(ctx, rawInput): Promise<LinkDraft<DockerHubSecret>> {
     const input = parseInput(rawInput);
     const secrets = [input.pat];
-    return guard(secrets, async () => {
+    return guardSecrets(secrets, async () => {
       const found = await probe(ctx, input.username, input.pat, input.namespace ?? input.username, secrets);
       return {
         namespace: found.namespace,
@@ -47,21 +50,10 @@ export const dockerHubProvider: PatProvider<'docker_hub', DockerHubConnectInput,
   async checkHealth(ctx, link): Promise<HealthResult> {
     const { username, pat } = readSecret(link);
     const secrets = [pat];
-    try {
-      return await guard(secrets, async () => {
-        const found = await probe(ctx, username, pat, link.namespace, secrets);
-        return { status: 'healthy', error: null, metadata: found.metadata, expires_at: null };
-      });
-    } catch (error) {
-      // Rejection is a verdict on the stored link; anything else is transient and the caller keeps the old status.
-      if (
-        error instanceof ProviderError &&
-        (error.code === 'credential_rejected' || error.code === 'namespace_denied')
-      ) {
-        return { status: 'unhealthy', error: { code: error.code, message: error.message }, expires_at: null };
-      }
-      throw error;
-    }
+    return guardSecrets(secrets, async () => {
+      const found = await probe(ctx, username, pat, link.namespace, secrets);
+      return { status: 'healthy', error: null, metadata: found.metadata, expires_at: null };
+    });
   },
 
   async issueCredentials(_ctx, link) {
@@ -71,40 +63,26 @@ export const dockerHubProvider: PatProvider<'docker_hub', DockerHubConnectInput,
 };
 
 function parseInput(raw: unknown): DockerHubConnectInput {
-  const parsed = DockerHubConnectInput.safeParse(raw);
-  if (!parsed.success) {
-    const field = parsed.error.issues[0]?.path.join('.') || undefined;
-    throw new ProviderError(
-      'invalid_request',
-      UPSTREAM,
-      `Invalid Docker Hub connect input${field ? ` (${field})` : ''}.`,
-      {
-        ...(field ? { field } : {}),
-      },
-    );
-  }
-  const namespace = parsed.data.namespace ?? parsed.data.username;
+  const input = parseConnectInput(DockerHubConnectInput, raw, UPSTREAM);
+  const namespace = input.namespace ?? input.username;
   if (!NAMESPACE_RE.test(namespace)) {
     throw new ProviderError(
       'invalid_request',
       UPSTREAM,
       `"${clip(namespace)}" is not a valid Docker Hub namespace: use the user or organization name (letters, digits, ".", "_", "-").`,
-      { field: parsed.data.namespace === undefined ? 'username' : 'namespace' },
+      { field: input.namespace === undefined ? 'username' : 'namespace' },
     );
   }
-  return parsed.data;
+  return input;
 }
 
 function readSecret(link: StoredLink<DockerHubSecret>): DockerHubSecret {
-  const parsed = DockerHubSecret.safeParse(link.secret);
-  if (!parsed.success) {
-    throw new ProviderError(
-      'secret_unreadable',
-      UPSTREAM,
-      `The stored Docker Hub secret for this link is missing or malformed. Create a personal access token on ${PAT_PLACE} and connect again.`,
-    );
-  }
-  return parsed.data;
+  return readStoredSecret(
+    DockerHubSecret,
+    link.secret,
+    UPSTREAM,
+    `Create a personal access token on ${PAT_PLACE} and connect again.`,
+  );
 }
 
 interface Found {
@@ -312,17 +290,9 @@ async function send(
 }
 
 function decode<T extends z.ZodType>(res: HttpResponse, schema: T): z.infer<T> {
-  const parsed = schema.safeParse(parseJson(UPSTREAM, res));
-  if (!parsed.success) {
-    const where = parsed.error.issues[0]?.path.join('.') || 'body';
-    throw new ProviderError(
-      'upstream_unavailable',
-      UPSTREAM,
-      `Docker Hub answered with a body of an unexpected shape (at "${where}"). Check the Docker Hub URL configuration, or try again later.`,
-      { status: res.status },
-    );
-  }
-  return parsed.data;
+  return decodeJson(UPSTREAM, res, schema, {
+    hint: 'Check the Docker Hub URL configuration, or try again later.',
+  });
 }
 
 function errorBody(res: HttpResponse): z.infer<typeof DockerErrorBody> | undefined {
@@ -337,29 +307,4 @@ function errorBody(res: HttpResponse): z.infer<typeof DockerErrorBody> | undefin
 function describe(res: HttpResponse, text: string | undefined): string {
   const t = text ? clip(text) : '';
   return `HTTP ${res.status}${t ? `: ${t}` : ''}`;
-}
-
-function clip(text: string): string {
-  const flat = text
-    .replace(/\p{Cc}+/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
-}
-
-/**
- * Last line of the secret boundary: whatever an upstream echoes back (or a user pasted into
- * another field), no ProviderError leaving this provider carries the PAT or the session JWT.
- */
-async function guard<T>(secrets: string[], fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof ProviderError) {
-      let message = error.message;
-      for (const s of secrets) if (s.length > 0) message = message.split(s).join('[redacted]');
-      if (message !== error.message) throw new ProviderError(error.code, error.upstream, message, error.details);
-    }
-    throw error;
-  }
 }

@@ -1,4 +1,5 @@
 import type { IdentityParams } from '@alphaswarm/contracts';
+import { hcl, shellQuote } from '../shared/text';
 import type { UpstreamConfig } from '../types';
 import { CLOUD_PLATFORM_SCOPE, GCP_PERMISSIONS, gcpAudience, ISSUED_TOKEN_SECONDS, JWT_TOKEN_TYPE } from './schemas';
 
@@ -93,12 +94,6 @@ export function gcpExternalAccount(
     service_account_impersonation: { token_lifetime_seconds: lifetimeSeconds },
     scopes: [CLOUD_PLATFORM_SCOPE],
   };
-}
-
-function hcl(value: string): string {
-  return JSON.stringify(value)
-    .replace(/\$\{/g, () => '$${')
-    .replace(/%\{/g, () => '%%{');
 }
 
 /** CEL for the provider's attribute condition: only our org's subject gets through. */
@@ -227,8 +222,4 @@ gcloud iam service-accounts add-iam-policy-binding "${sa}" \\
 echo "workload_identity_provider: projects/\${PROJECT_NUMBER}/locations/global/workloadIdentityPools/${r.poolId}/providers/${r.providerId}"
 echo "service_account_email: ${sa}"
 `;
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }

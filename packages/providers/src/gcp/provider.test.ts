@@ -1,6 +1,7 @@
-import { type IdentityParams, type IdentityResult, ProviderError } from '@alphaswarm/contracts';
+import type { IdentityParams, IdentityResult } from '@alphaswarm/contracts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpClient } from '../http';
+import { rejection } from '../testing/assertions';
 import { testContext } from '../testing/context';
 import { startTestWorkloadIssuer, type TestWorkloadIssuer } from '../testing/workload-issuer';
 import type { ProviderContext, StoredLink, WizardContext } from '../types';
@@ -72,15 +73,6 @@ function storedLink(): StoredLink<null> {
     },
     secret: null,
   };
-}
-
-async function providerError(p: Promise<unknown>): Promise<ProviderError> {
-  const error = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
 }
 
 describe('GCP artifacts', () => {
@@ -226,7 +218,7 @@ describe('GCP wizard through the provider', () => {
       trust: { issuer: issuer.issuer, subject: 'org:someone-else:cloud_gcp' },
       serviceAccounts: { [SA]: { permissions: [...ALL] } },
     });
-    const error = await providerError(gcpProvider.validateIdentity(ctx, wizard()));
+    const error = await rejection(gcpProvider.validateIdentity(ctx, wizard()));
     expect(error.code).toBe('trust_misconfigured');
     expect(error.upstream).toBe('Google Cloud');
     expect(error.message).toContain(
@@ -242,7 +234,7 @@ describe('GCP wizard through the provider', () => {
       trust: { issuer: 'https://token.actions.githubusercontent.com', subject: SUBJECT },
       serviceAccounts: {},
     });
-    const wrongIssuer = await providerError(gcpProvider.validateIdentity(ctx, wizard()));
+    const wrongIssuer = await rejection(gcpProvider.validateIdentity(ctx, wizard()));
     expect(wrongIssuer.code).toBe('trust_misconfigured');
     expect(wrongIssuer.message).toContain(`OIDC issuer URI: it must be exactly ${issuer.issuer}`);
 
@@ -251,12 +243,12 @@ describe('GCP wizard through the provider', () => {
       trust: { issuer: issuer.issuer, subject: SUBJECT, audience: 'api://custom' },
       serviceAccounts: {},
     });
-    const wrongAudience = await providerError(gcpProvider.validateIdentity(ctx, wizard()));
+    const wrongAudience = await rejection(gcpProvider.validateIdentity(ctx, wizard()));
     expect(wrongAudience.message).toContain(
       `allowed audiences: leave them empty (the default) or include //iam.googleapis.com/${PROVIDER}`,
     );
 
-    const unknown = await providerError(
+    const unknown = await rejection(
       gcpProvider.validateIdentity(
         ctx,
         wizard({ ...PARAMS, workload_identity_provider: PROVIDER.replace('alphaswarm-oidc', 'nope') }),
@@ -272,7 +264,7 @@ describe('GCP wizard through the provider', () => {
       trust: { issuer: issuer.issuer, subject: SUBJECT },
       serviceAccounts: { [SA]: { permissions: [...ALL], boundSubjects: ['org:other:cloud_gcp'] } },
     });
-    const error = await providerError(gcpProvider.validateIdentity(ctx, wizard()));
+    const error = await rejection(gcpProvider.validateIdentity(ctx, wizard()));
     expect(error.code).toBe('trust_misconfigured');
     expect(error.details.status).toBe(403);
     expect(error.message).toContain(
@@ -289,7 +281,7 @@ describe('GCP wizard through the provider', () => {
       permission: 'resourcemanager.projects.get',
       granted: false,
     });
-    const error = await providerError(gcpProvider.toLink(ctx, withIdentity(identity), permissions, null));
+    const error = await rejection(gcpProvider.toLink(ctx, withIdentity(identity), permissions, null));
     expect(error.code).toBe('permission_missing');
     expect(error.message).toContain('resourcemanager.projects.get');
     expect(await gcpProvider.enumerateResources(ctx, withIdentity(identity))).toEqual({
@@ -358,32 +350,41 @@ describe('GCP wizard through the provider', () => {
     expect(fake.accessTokens.get(first.access_token)?.email).toBe(SA);
   });
 
+  it('throws a broken trust from health for the caller to judge', async () => {
+    fake.addProvider({
+      name: PROVIDER,
+      trust: { issuer: issuer.issuer, subject: 'org:other:cloud_gcp' },
+      serviceAccounts: { [SA]: { permissions: [...ALL] } },
+    });
+    const error = await rejection(gcpProvider.checkHealth(ctx, storedLink()));
+    expect(error.code).toBe('trust_misconfigured');
+    expect(error.message).toContain(`it must admit our subject, e.g. assertion.sub == "${SUBJECT}"`);
+  });
+
   it('maps throttling to rate_limited at every hop', async () => {
     fake.knobs.throttle = ['sts'];
-    expect((await providerError(gcpProvider.validateIdentity(ctx, wizard()))).code).toBe('rate_limited');
+    expect((await rejection(gcpProvider.validateIdentity(ctx, wizard()))).code).toBe('rate_limited');
     fake.knobs.throttle = ['iamcredentials'];
-    expect((await providerError(gcpProvider.validateIdentity(ctx, wizard()))).code).toBe('rate_limited');
+    expect((await rejection(gcpProvider.validateIdentity(ctx, wizard()))).code).toBe('rate_limited');
     fake.knobs.throttle = ['crm'];
     const identity = await gcpProvider.validateIdentity(ctx, wizard());
-    expect((await providerError(gcpProvider.validatePermissions(ctx, withIdentity(identity)))).code).toBe(
-      'rate_limited',
-    );
-    expect((await providerError(gcpProvider.checkHealth(ctx, storedLink()))).code).toBe('rate_limited');
+    expect((await rejection(gcpProvider.validatePermissions(ctx, withIdentity(identity)))).code).toBe('rate_limited');
+    expect((await rejection(gcpProvider.checkHealth(ctx, storedLink()))).code).toBe('rate_limited');
   });
 
   it('maps 5xx and an unreachable endpoint to upstream_unavailable', async () => {
     fake.knobs.serverError = ['sts'];
-    const sts = await providerError(gcpProvider.validateIdentity(ctx, wizard()));
+    const sts = await rejection(gcpProvider.validateIdentity(ctx, wizard()));
     expect(sts).toMatchObject({ code: 'upstream_unavailable', details: { status: 503 } });
     expect(fake.requests.filter((r) => r.path === '/v1/token')).toHaveLength(2);
     fake.knobs.serverError = ['crm'];
     const identity = await gcpProvider.validateIdentity(ctx, wizard());
-    expect((await providerError(gcpProvider.enumerateResources(ctx, withIdentity(identity)))).code).toBe(
+    expect((await rejection(gcpProvider.enumerateResources(ctx, withIdentity(identity)))).code).toBe(
       'upstream_unavailable',
     );
 
     await fake.close();
-    const down = await providerError(gcpProvider.validateIdentity(ctx, wizard()));
+    const down = await rejection(gcpProvider.validateIdentity(ctx, wizard()));
     expect(down.code).toBe('upstream_unavailable');
     expect(down.message).toContain('Google STS');
     expect(down.message).toContain('ECONNREFUSED');
@@ -394,7 +395,7 @@ describe('GCP wizard through the provider', () => {
     const http = new HttpClient({ totalTimeoutMs: 300, connectTimeoutMs: 300 });
     const slow = testContext({ upstreams: { gcp: fake.upstream() }, workload: issuer, http });
     const started = Date.now();
-    const error = await providerError(gcpProvider.validateIdentity(slow, wizard()));
+    const error = await rejection(gcpProvider.validateIdentity(slow, wizard()));
     expect(error.code).toBe('upstream_timeout');
     expect(Date.now() - started).toBeLessThan(1_400);
     await http.close();
@@ -405,7 +406,7 @@ describe('GCP without a workload issuer', () => {
   it('reports a failing token mint as an internal ProviderError', async () => {
     const fake = await startGcpFake();
     try {
-      const error = await providerError(
+      const error = await rejection(
         gcpProvider.validateIdentity(testContext({ upstreams: { gcp: fake.upstream() } }), wizard()),
       );
       expect(error.code).toBe('internal');

@@ -11,6 +11,15 @@ import { gaxios, IdentityPoolClient, type IdentityPoolClientOptions } from 'goog
 import { fetch as undiciFetch } from 'undici';
 import { z } from 'zod';
 import { parseJson, retryAfterSeconds } from '../http';
+import {
+  missingOptional,
+  optionalWarnings,
+  permissionHealth,
+  permissionNames,
+  requireGranted,
+} from '../shared/permissions';
+import { warningStatus } from '../shared/warnings';
+import { mintSubjectToken } from '../shared/workload';
 import type { CloudProvider, HealthResult, ProviderContext, StoredLink } from '../types';
 import {
   attributeCondition,
@@ -36,8 +45,6 @@ import {
 } from './schemas';
 
 type GcpParams = IdentityParams['cloud_gcp'];
-
-const TRANSIENT: ErrorCode[] = ['upstream_unavailable', 'upstream_timeout', 'rate_limited'];
 
 export function subjectFor(orgId: string): string {
   return `org:${orgId}:cloud_gcp`;
@@ -246,18 +253,7 @@ async function impersonate(
   const client = new BoundedIdentityPoolClient({
     ...gcpExternalAccount(ctx.upstreams.gcp, { issuer: ctx.workload.issuer, subject, params }, lifetimeSeconds),
     subject_token_supplier: {
-      getSubjectToken: async () => {
-        try {
-          return await ctx.workload.mint({ sub: subject, aud: audience });
-        } catch (error) {
-          if (error instanceof ProviderError) throw error;
-          throw new ProviderError(
-            'internal',
-            GCP_UPSTREAM,
-            'Could not mint our workload identity token; check the workload issuer keys.',
-          );
-        }
-      },
+      getSubjectToken: () => mintSubjectToken(ctx, GCP_UPSTREAM, { sub: subject, aud: audience }),
     },
     transporter: transporter(ctx),
   });
@@ -395,15 +391,8 @@ const SearchProjectsResponse = z.object({
   nextPageToken: z.string().optional(),
 });
 
-function missing(permissions: PermissionCheck[], required: boolean): string[] {
-  return permissions.filter((p) => p.required === required && !p.granted).map((p) => p.permission);
-}
-
-function optionalWarning(missingOptional: string[]) {
-  return {
-    code: 'permission_missing',
-    message: `Optional permission${missingOptional.length > 1 ? 's' : ''} not granted on the project: ${missingOptional.join(', ')}. Features that need ${missingOptional.length > 1 ? 'them' : 'it'} stay off until the service account's role includes ${missingOptional.length > 1 ? 'them' : 'it'}.`,
-  };
+function optionalWording(missing: PermissionCheck[]): string {
+  return `Optional permission${missing.length > 1 ? 's' : ''} not granted on the project: ${permissionNames(missing).join(', ')}. Features that need ${missing.length > 1 ? 'them' : 'it'} stay off until the service account's role includes ${missing.length > 1 ? 'them' : 'it'}.`;
 }
 
 function storedParams(link: StoredLink): { params: GcpParams; metadata: GcpLinkMetadata } {
@@ -512,67 +501,45 @@ export const gcpProvider: CloudProvider<'cloud_gcp', null> = {
   },
 
   async toLink(_ctx, wizard, permissions, resources) {
-    const missingRequired = missing(permissions, true);
-    if (missingRequired.length > 0) {
-      throw new ProviderError(
-        'permission_missing',
-        GCP_UPSTREAM,
-        `The service account ${wizard.params.service_account_email} lacks required permission${missingRequired.length > 1 ? 's' : ''} ${missingRequired.join(', ')} on project ${wizard.params.project_id}; grant a role that includes ${missingRequired.length > 1 ? 'them' : 'it'} and check again.`,
-      );
-    }
-    const missingOptional = missing(permissions, false);
+    requireGranted(
+      permissions,
+      GCP_UPSTREAM,
+      (missing) =>
+        `The service account ${wizard.params.service_account_email} lacks required permission${missing.length > 1 ? 's' : ''} ${permissionNames(missing).join(', ')} on project ${wizard.params.project_id}; grant a role that includes ${missing.length > 1 ? 'them' : 'it'} and check again.`,
+    );
     const metadata = GcpLinkMetadata.parse({
       workload_identity_provider: wizard.params.workload_identity_provider,
       audience: gcpAudience(wizard.params.workload_identity_provider),
       service_account_email: wizard.params.service_account_email,
       project_id: wizard.params.project_id,
       ...(resources ? { projects: resources.resources.filter((r) => r.type === 'gcp_project').length } : {}),
-      permissions: { missing_optional: missingOptional },
+      permissions: { missing_optional: missingOptional(permissions) },
     });
-    const warning = missingOptional.length > 0 ? optionalWarning(missingOptional) : null;
+    const warnings = optionalWarnings(permissions, optionalWording);
     return {
       namespace: wizard.params.project_id,
       metadata,
       secret: null,
-      status: warning ? 'degraded' : 'healthy',
-      error: warning,
-      warnings: warning ? [warning] : [],
+      ...warningStatus(warnings),
+      warnings,
       expires_at: null,
     };
   },
 
   async checkHealth(ctx, link): Promise<HealthResult> {
     const { params, metadata } = storedParams(link);
-    try {
-      const token = await impersonate(ctx, subjectFor(link.org_id), params, PROBE_TOKEN_SECONDS);
-      const permissions = await testPermissions(ctx, token, params);
-      const missingRequired = missing(permissions, true);
-      const missingOptional = missing(permissions, false);
-      const refreshed = { ...metadata, permissions: { missing_optional: missingOptional } };
-      if (missingRequired.length > 0) {
-        return {
-          status: 'unhealthy',
-          error: {
-            code: 'permission_missing',
-            message: `The service account ${params.service_account_email} lost required permission(s) on project ${params.project_id}: ${missingRequired.join(', ')}.`,
-          },
-          metadata: refreshed,
-          expires_at: null,
-        };
-      }
-      if (missingOptional.length > 0)
-        return { status: 'degraded', error: optionalWarning(missingOptional), metadata: refreshed, expires_at: null };
-      return { status: 'healthy', error: null, metadata: refreshed, expires_at: null };
-    } catch (error) {
-      if (error instanceof ProviderError && !TRANSIENT.includes(error.code)) {
-        return {
-          status: 'unhealthy',
-          error: { code: error.code, message: error.message.slice(0, 2000) },
-          expires_at: null,
-        };
-      }
-      throw error;
-    }
+    const token = await impersonate(ctx, subjectFor(link.org_id), params, PROBE_TOKEN_SECONDS);
+    const permissions = await testPermissions(ctx, token, params);
+    const verdict = permissionHealth(permissions, {
+      lost: (missing) =>
+        `The service account ${params.service_account_email} lost required permission(s) on project ${params.project_id}: ${permissionNames(missing).join(', ')}.`,
+      optional: optionalWording,
+    });
+    return {
+      ...verdict,
+      metadata: { ...metadata, permissions: { missing_optional: missingOptional(permissions) } },
+      expires_at: null,
+    };
   },
 
   async issueCredentials(ctx, link) {

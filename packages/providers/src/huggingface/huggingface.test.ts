@@ -1,6 +1,7 @@
 import { ProviderError } from '@alphaswarm/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClient } from '../http';
+import { must, rejectionFrom } from '../testing/assertions';
 import { testContext } from '../testing/context';
 import type { LinkDraft, ProviderContext } from '../types';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from './fake';
@@ -75,24 +76,7 @@ afterAll(async () => {
   await fake.close();
 });
 
-function must<T>(value: T | undefined | null): T {
-  if (value === undefined || value === null) throw new Error('expected a value');
-  return value;
-}
-
-async function rejection(p: Promise<unknown>): Promise<ProviderError> {
-  const error = await p.then(
-    () => {
-      throw new Error('expected a ProviderError, got success');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  const pe = error as ProviderError;
-  expect(pe.upstream).toBe('Hugging Face');
-  expect(pe.message).toContain('Hugging Face');
-  return pe;
-}
+const rejection = rejectionFrom('Hugging Face');
 
 describe('huggingface connect', () => {
   it('defaults the namespace to the token owner and stores only the token', async () => {
@@ -291,7 +275,7 @@ describe('huggingface health and issue', () => {
     secret: { token },
   });
 
-  it('reports healthy, degraded and unhealthy from the probe', async () => {
+  it('reports healthy and degraded from the probe, and throws a rejection for the caller to judge', async () => {
     expect(await hf.checkHealth(ctx, link(T.fine, 'acme-quant'))).toMatchObject({ status: 'healthy', error: null });
     const expiring = await hf.checkHealth(ctx, link(T.expiring, 'alice'));
     expect(expiring).toMatchObject({
@@ -302,16 +286,17 @@ describe('huggingface health and issue', () => {
     expect(expiring.metadata?.token_name).toBe('short-lived');
 
     fake.knobs.failWith401 = true;
-    const rejected = await hf.checkHealth(ctx, link(T.fine, 'acme-quant'));
-    expect(rejected.status).toBe('unhealthy');
-    expect(rejected.error?.code).toBe('credential_rejected');
+    const rejected = await rejection(hf.checkHealth(ctx, link(T.fine, 'acme-quant')));
+    expect(rejected.code).toBe('credential_rejected');
+    expect(rejected.message).toContain('Hugging Face rejected the token (HTTP 401');
 
     fake.reset();
-    const left = await hf.checkHealth(ctx, link(T.fine, 'gone-org'));
-    expect(left).toMatchObject({ status: 'unhealthy', error: { code: 'namespace_denied' } });
+    const left = await rejection(hf.checkHealth(ctx, link(T.fine, 'gone-org')));
+    expect(left.code).toBe('namespace_denied');
+    expect(left.message).toContain('"gone-org"');
   });
 
-  it('throws on transient faults so the caller keeps the previous status', async () => {
+  it('throws on a transient fault too, for the caller to degrade rather than condemn the link', async () => {
     fake.knobs.status = 503;
     const e = await rejection(hf.checkHealth(ctx, link(T.fine, 'acme-quant')));
     expect(e.code).toBe('upstream_unavailable');

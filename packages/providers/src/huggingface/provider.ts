@@ -1,5 +1,9 @@
 import { HuggingFaceConnectInput, HuggingFaceSecret, ProviderError } from '@alphaswarm/contracts';
-import { type HttpResponse, parseJson, retryAfterSeconds } from '../http';
+import { decodeJson, type HttpResponse, retryAfterSeconds } from '../http';
+import { parseConnectInput } from '../shared/input';
+import { guardSecrets, readStoredSecret } from '../shared/secrets';
+import { clip } from '../shared/text';
+import { warningStatus } from '../shared/warnings';
 import type { HealthResult, LinkDraft, PatProvider, ProviderContext, StoredLink, Warning } from '../types';
 import { HfErrorBody, type HuggingFaceLinkMetadata, WhoAmIV2Response } from './schemas';
 
@@ -18,15 +22,14 @@ export const huggingfaceProvider: PatProvider<'huggingface', HuggingFaceConnectI
 
   async validate(ctx, rawInput): Promise<LinkDraft<HuggingFaceSecret>> {
     const input = parseInput(rawInput);
-    return guard(input.token, async () => {
+    return guardSecrets([input.token], async () => {
       const who = await whoami(ctx, input.token);
       const a = assess(who, input.namespace, ctx.now());
       return {
         namespace: a.namespace,
         metadata: a.metadata,
         secret: { token: input.token },
-        status: a.warnings.length > 0 ? 'degraded' : 'healthy',
-        error: a.warnings[0] ?? null,
+        ...warningStatus(a.warnings),
         warnings: a.warnings,
         expires_at: a.expiresAt,
       };
@@ -35,27 +38,15 @@ export const huggingfaceProvider: PatProvider<'huggingface', HuggingFaceConnectI
 
   async checkHealth(ctx, link): Promise<HealthResult> {
     const { token } = readSecret(link);
-    try {
-      return await guard(token, async () => {
-        const who = await whoami(ctx, token);
-        const a = assess(who, link.namespace, ctx.now());
-        return {
-          status: a.warnings.length > 0 ? 'degraded' : 'healthy',
-          error: a.warnings[0] ?? null,
-          metadata: a.metadata,
-          expires_at: a.expiresAt,
-        };
-      });
-    } catch (error) {
-      // Rejection is a verdict on the stored link; anything else is transient and the caller keeps the old status.
-      if (
-        error instanceof ProviderError &&
-        (error.code === 'credential_rejected' || error.code === 'namespace_denied')
-      ) {
-        return { status: 'unhealthy', error: { code: error.code, message: error.message }, expires_at: null };
-      }
-      throw error;
-    }
+    return guardSecrets([token], async () => {
+      const who = await whoami(ctx, token);
+      const a = assess(who, link.namespace, ctx.now());
+      return {
+        ...warningStatus(a.warnings),
+        metadata: a.metadata,
+        expires_at: a.expiresAt,
+      };
+    });
   },
 
   async issueCredentials(_ctx, link) {
@@ -65,20 +56,9 @@ export const huggingfaceProvider: PatProvider<'huggingface', HuggingFaceConnectI
 };
 
 function parseInput(raw: unknown): HuggingFaceConnectInput {
-  const parsed = HuggingFaceConnectInput.safeParse(raw);
-  if (!parsed.success) {
-    const field = parsed.error.issues[0]?.path.join('.') || undefined;
-    throw new ProviderError(
-      'invalid_request',
-      UPSTREAM,
-      `Invalid Hugging Face connect input${field ? ` (${field})` : ''}.`,
-      {
-        ...(field ? { field } : {}),
-      },
-    );
-  }
+  const input = parseConnectInput(HuggingFaceConnectInput, raw, UPSTREAM);
   // The token goes into a header: refuse rather than silently trim a paste that picked up a line break.
-  if (/[\s\p{Cc}]/u.test(parsed.data.token)) {
+  if (/[\s\p{Cc}]/u.test(input.token)) {
     throw new ProviderError(
       'invalid_request',
       UPSTREAM,
@@ -86,19 +66,11 @@ function parseInput(raw: unknown): HuggingFaceConnectInput {
       { field: 'token' },
     );
   }
-  return parsed.data;
+  return input;
 }
 
 function readSecret(link: StoredLink<HuggingFaceSecret>): HuggingFaceSecret {
-  const parsed = HuggingFaceSecret.safeParse(link.secret);
-  if (!parsed.success) {
-    throw new ProviderError(
-      'secret_unreadable',
-      UPSTREAM,
-      `The stored Hugging Face secret for this link is missing or malformed. ${NEW_TOKEN_HINT}`,
-    );
-  }
-  return parsed.data;
+  return readStoredSecret(HuggingFaceSecret, link.secret, UPSTREAM, NEW_TOKEN_HINT);
 }
 
 async function whoami(ctx: ProviderContext, token: string): Promise<WhoAmIV2Response> {
@@ -109,17 +81,10 @@ async function whoami(ctx: ProviderContext, token: string): Promise<WhoAmIV2Resp
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
   if (res.status < 200 || res.status >= 300) throw errorFor(res, ctx.now());
-  const parsed = WhoAmIV2Response.safeParse(parseJson(UPSTREAM, res));
-  if (!parsed.success) {
-    const where = parsed.error.issues[0]?.path.join('.') || 'body';
-    throw new ProviderError(
-      'upstream_unavailable',
-      UPSTREAM,
-      `Hugging Face answered whoami-v2 with a body of an unexpected shape (at "${where}"). Check the Hugging Face endpoint configuration, or try again later.`,
-      { status: res.status },
-    );
-  }
-  return parsed.data;
+  return decodeJson(UPSTREAM, res, WhoAmIV2Response, {
+    what: 'whoami-v2',
+    hint: 'Check the Hugging Face endpoint configuration, or try again later.',
+  });
 }
 
 function errorFor(res: HttpResponse, now: Date): ProviderError {
@@ -184,14 +149,6 @@ function upstreamText(res: HttpResponse): string {
         .join('; ') ||
       '',
   );
-}
-
-function clip(text: string): string {
-  const flat = text
-    .replace(/\p{Cc}+/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
 }
 
 interface Assessment {
@@ -296,19 +253,4 @@ function isWriteish(permission: string): boolean {
 
 function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
-}
-
-/**
- * Last line of the secret boundary: whatever an upstream echoes back (or a user pasted into
- * another field), no ProviderError leaving this provider carries the token.
- */
-async function guard<T>(token: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof ProviderError && token.length > 0 && error.message.includes(token)) {
-      throw new ProviderError(error.code, error.upstream, error.message.split(token).join('[redacted]'), error.details);
-    }
-    throw error;
-  }
 }
