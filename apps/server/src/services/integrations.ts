@@ -54,7 +54,8 @@ export function applyExpiryRule<T extends { status: string; error: { code: strin
 ): T {
   if (!expiresAt) return result;
   const ms = Date.parse(expiresAt) - now.getTime();
-  if (Number.isNaN(ms) || ms > EXPIRY_WARNING_DAYS * 86_400_000) return result;
+  // An upstream verdict (e.g. the token was revoked) says more than our dated guess.
+  if (Number.isNaN(ms) || ms > EXPIRY_WARNING_DAYS * 86_400_000 || result.status === 'unhealthy') return result;
   if (ms <= 0) {
     return {
       ...result,
@@ -210,7 +211,7 @@ export async function probeAndRecord(rt: Runtime, row: IntegrationRow, signal?: 
     }
     result = {
       status: rejected ? 'unhealthy' : 'degraded',
-      error: { code: wireCode(app), message: app.message },
+      error: { code: wireCode(app), message: app.message.slice(0, 2000) },
       expires_at: row.expiresAt,
     };
   }
