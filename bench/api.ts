@@ -7,7 +7,7 @@ import { Pool } from 'undici';
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const IN_FLIGHT = 64;
 
-async function startTarget(mode: 'bare' | 'app') {
+async function startTarget(mode: 'bare' | 'trpc' | 'app') {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', new URL('./support/api-target.ts', import.meta.url).pathname, mode],
@@ -53,6 +53,9 @@ const input = encodeURIComponent(JSON.stringify({ org_id: 'org-bench', kind: 'cl
 const bare = await startTarget('bare');
 const baseline = await load(bare.url, `/trpc/integrations.get?input=${input}`, {});
 bare.child.kill();
+const trpc = await startTarget('trpc');
+const ceiling = await load(trpc.url, `/trpc/integrations.get?input=${input}`, {});
+trpc.child.kill();
 const app = await startTarget('app');
 const api = await load(app.url, `/trpc/integrations.get?input=${input}`, { authorization: `Bearer ${app.token}` });
 app.child.kill();
@@ -60,5 +63,8 @@ app.child.kill();
 const ratio = api.rps / baseline.rps;
 console.log('bench/api — authenticated integrations.get over HTTP on loopback');
 console.log(`  bare node:http constant JSON : ${baseline.rps.toFixed(0).padStart(8)} req/s`);
+console.log(
+  `  tRPC adapter, constant query  : ${ceiling.rps.toFixed(0).padStart(8)} req/s  (ratio ${(ceiling.rps / baseline.rps).toFixed(2)}: the adapter's own ceiling)`,
+);
 console.log(`  integrations.get (JWT+SQLite): ${api.rps.toFixed(0).padStart(8)} req/s  (${api.errors} non-200)`);
 console.log(`  ratio ${ratio.toFixed(2)}  target ≥ 0.35  ${ratio >= 0.35 ? 'MET' : 'NOT MET'}`);

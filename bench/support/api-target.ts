@@ -12,7 +12,24 @@ import pino from 'pino';
 const mode = process.argv[2];
 // Exit cleanly on a signal so `--cpu-prof` can write its profile.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(0));
-if (mode === 'bare') {
+if (mode === 'trpc') {
+  // The ceiling tRPC's standalone adapter itself allows: a constant query, no auth, no database.
+  const { initTRPC } = await import('@trpc/server');
+  const { createHTTPHandler } = await import('@trpc/server/adapters/standalone');
+  const t = initTRPC.create();
+  const router = t.router({
+    integrations: t.router({
+      get: t.procedure.query(() => ({ integration: { org_id: 'org-bench', kind: 'cloud_aws' } })),
+    }),
+  });
+  const handler = createHTTPHandler({ router, basePath: '/trpc/' });
+  const server = createServer((req, res) => handler(req, res));
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    if (address && typeof address === 'object')
+      process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${address.port}` })}\n`);
+  });
+} else if (mode === 'bare') {
   const body = JSON.stringify({ result: { data: { integration: { org_id: 'org-bench', kind: 'cloud_aws' } } } });
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
