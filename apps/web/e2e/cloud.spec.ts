@@ -114,3 +114,9 @@ for (const w of WIZARDS) {
     expect(await page.content()).not.toContain(sandbox.demo.cloud_cloudflare.api_token);
   });
 }
+
+test('an unknown or expired onboarding session says so and offers a new one', async ({ page, sandbox }) => {
+  await open(page, `/orgs/${sandbox.demo.org_id}/cloud/cloud_aws?session=wiz_gone`);
+  await expect(page.getByRole('alert')).toContainText('No such onboarding session');
+  await expect(page.getByRole('button', { name: /Start (the|a new) onboarding/ })).toBeVisible();
+});

@@ -25,17 +25,21 @@ export interface ConsoleEnv extends z.infer<typeof EnvSchema> {
   secureCookies: boolean;
 }
 
-let parsed: ConsoleEnv | null = null;
-
-/** Parsed once; the message names the offending variable. Nothing else in the console reads the environment. */
-export function consoleEnv(): ConsoleEnv {
-  if (parsed) return parsed;
-  const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
+/** The message names the offending variable. */
+export function parseConsoleEnv(source: Record<string, string | undefined>): ConsoleEnv {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const result = EnvSchema.safeParse(cleaned);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid console configuration: ${lines.join('; ')}`);
   }
-  parsed = { ...result.data, secureCookies: result.data.ORIGIN?.startsWith('https:') ?? false };
+  return { ...result.data, secureCookies: result.data.ORIGIN?.startsWith('https:') ?? false };
+}
+
+let parsed: ConsoleEnv | null = null;
+
+/** Parsed once, at start (hooks.server.ts). Nothing else in the console reads the environment. */
+export function consoleEnv(): ConsoleEnv {
+  parsed ??= parseConsoleEnv(raw);
   return parsed;
 }

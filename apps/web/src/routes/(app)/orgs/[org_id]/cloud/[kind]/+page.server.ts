@@ -2,6 +2,7 @@ import { CloudKind, type WizardStep } from '@alphaswarm/contracts';
 import { error, redirect } from '@sveltejs/kit';
 import { KIND_LABELS } from '$lib/kinds';
 import type { WizardSession } from '$lib/server/api';
+import { type Failure, toFailure } from '$lib/server/errors';
 import { loadFailed, perform } from '$lib/server/pending';
 import { takeFlash } from '$lib/server/session';
 import { orgParam } from '$lib/server/wizard';
@@ -37,26 +38,35 @@ export const load: PageServerLoad = async (event) => {
     fields: IDENTITY_FIELDS[kind],
     replayed: flash.failure ?? null,
   };
-  try {
-    if (!sessionId) {
-      const { sessions } = await event.locals.api.cloudOnboarding.list.query({ org_id });
-      const open = sessions
-        .filter((s) => s.kind === kind)
-        .map((s) => ({
-          session_id: s.session_id,
-          created_at: s.created_at,
-          created_by: s.created_by,
-          expires_at: s.expires_at,
-          done: Object.values(s.steps).filter((r) => r?.ok).length,
-        }));
-      return { ...common, session: null, open, values: {} };
+  let lost: Failure | null = null;
+  if (sessionId) {
+    try {
+      const session: WizardSession = await event.locals.api.cloudOnboarding.get.query({
+        session_id: sessionId,
+        org_id,
+        kind,
+      });
+      return { ...common, session, open: [], values: prefill(kind, session.params) };
+    } catch (e) {
+      // An expired or unknown session: say so above the list of open ones, where a new one starts.
+      const f = toFailure(e);
+      if (f.code !== 'not_found' && f.code !== 'precondition_failed') loadFailed(event, e);
+      lost = f;
     }
-    const session: WizardSession = await event.locals.api.cloudOnboarding.get.query({
-      session_id: sessionId,
-      org_id,
-      kind,
-    });
-    return { ...common, session, open: [], values: prefill(kind, session.params) };
+  }
+  try {
+    const { sessions } = await event.locals.api.cloudOnboarding.list.query({ org_id });
+    const open = sessions
+      .filter((s) => s.kind === kind)
+      .map((s) => ({
+        session_id: s.session_id,
+        created_at: s.created_at,
+        created_by: s.created_by,
+        expires_at: s.expires_at,
+        done: Object.values(s.steps).filter((r) => r?.ok).length,
+      }));
+    const replayed = common.replayed ?? (lost ? { failure: lost, values: {} } : null);
+    return { ...common, replayed, session: null, open, values: {} };
   } catch (e) {
     loadFailed(event, e);
   }

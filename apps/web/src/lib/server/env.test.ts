@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { parseConsoleEnv } from './env';
+
+describe('console configuration', () => {
+  it('defaults to the local API and plain cookies', () => {
+    const env = parseConsoleEnv({});
+    expect(env.ALPHASWARM_ADMIN_API_URL).toBe('http://127.0.0.1:8700');
+    expect(env.secureCookies).toBe(false);
+  });
+
+  it('turns on Secure cookies for an https origin and trims the API URL', () => {
+    const env = parseConsoleEnv({ ORIGIN: 'https://console.example', ALPHASWARM_ADMIN_API_URL: 'http://api:8700/' });
+    expect(env.secureCookies).toBe(true);
+    expect(env.ALPHASWARM_ADMIN_API_URL).toBe('http://api:8700');
+  });
+
+  it('names the variable that is wrong', () => {
+    expect(() => parseConsoleEnv({ ALPHASWARM_ADMIN_API_URL: 'ftp://x' })).toThrow(/ALPHASWARM_ADMIN_API_URL/);
+    expect(() => parseConsoleEnv({ ALPHASWARM_CONSOLE_SESSION_IDLE: '5' })).toThrow(/ALPHASWARM_CONSOLE_SESSION_IDLE/);
+  });
+});
