@@ -112,6 +112,13 @@ for (const w of WIZARDS) {
     await expect(page.getByRole('status')).toContainText(`Connected ${w.label}`);
     await expect(card(page, w.kind).locator('.badge')).toHaveText(/Healthy|Degraded/);
     expect(await page.content()).not.toContain(sandbox.demo.cloud_cloudflare.api_token);
+
+    if (w.kind === 'cloud_cloudflare') {
+      // The stored token can be rolled in place from the org page.
+      await card(page, w.kind).getByRole('button', { name: 'Rotate token for Cloudflare' }).click();
+      await expect(page.getByRole('status')).toContainText('Rotated the Cloudflare token');
+      await expect(card(page, w.kind).locator('.badge')).toHaveText(/Healthy|Degraded/);
+    }
   });
 }
 

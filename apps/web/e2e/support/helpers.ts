@@ -87,7 +87,8 @@ interface Fixtures {
 
 /**
  * Every test records the responses its page gets and fails if any carries a secret, so "no
- * secret in any page HTML or network response" holds across the whole suite, not just one test.
+ * secret in any page HTML or network response" holds across the whole suite, not just one test;
+ * likewise for script errors and CSP violations.
  */
 export const test = base.extend<Fixtures>({
   // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this pattern.
@@ -98,6 +99,11 @@ export const test = base.extend<Fixtures>({
     async ({ page, sandbox }, use) => {
       const seen: { url: string; body: string }[] = [];
       const pending: Promise<void>[] = [];
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text());
+      });
       page.on('response', (res) => {
         pending.push(
           res
@@ -113,6 +119,7 @@ export const test = base.extend<Fixtures>({
       const secrets = secretsOf(sandbox);
       const leaks = seen.flatMap((r) => secrets.filter((s) => r.body.includes(s)).map(() => r.url));
       expect(leaks, 'responses that carried a secret').toEqual([]);
+      expect(problems, 'script errors or CSP violations').toEqual([]);
     },
     { auto: true },
   ],
