@@ -119,6 +119,12 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
     await expect(client.integrations.get.query({ org_id: 'org-trpc', kind: 'huggingface' })).rejects.toMatchObject({
       data: { app_code: 'not_found' },
     });
+    // A rejected credential names the upstream and the input field it concerns, for forms.
+    await expect(
+      client.integrations.connect.huggingface.mutate({ org_id: 'org-trpc', token: 'hf_unknown' }),
+    ).rejects.toMatchObject({
+      data: { app_code: 'credential_rejected', upstream: 'Hugging Face', field: 'token', httpStatus: 422 },
+    });
   });
 
   it('bad input: a clear 400 and nothing changes', async () => {

@@ -96,9 +96,7 @@ function errorFor(res: HttpResponse, now: Date): ProviderError {
       'credential_rejected',
       UPSTREAM,
       `Hugging Face rejected the token (${detail}). ${NEW_TOKEN_HINT}`,
-      {
-        status,
-      },
+      { status, field: 'token' },
     );
   }
   if (status === 429) {
@@ -176,6 +174,7 @@ function assess(who: WhoAmIV2Response, requested: string | undefined, now: Date)
       'credential_rejected',
       UPSTREAM,
       `Hugging Face does not describe this credential as an access token (auth type "${clip(who.auth.type)}"). ${NEW_TOKEN_HINT}`,
+      { field: 'token' },
     );
   }
 
