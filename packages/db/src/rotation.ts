@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, isNotNull, ne } from 'drizzle-orm';
+import { and, count, eq, inArray, isNotNull, ne } from 'drizzle-orm';
 import { isoNow } from './clock';
 import { InvalidToken, type Keyring } from './crypto/fernet';
 import { forgetAllSecrets, pageSecretLinks } from './repo/integrations';
