@@ -94,7 +94,10 @@ export async function startDemoUpstreams(opts: { workloadIssuer: string; orgId?:
       tokenName: 'alphaswarm-sandbox',
       role: 'fineGrained',
       fineGrained: {
-        scoped: [{ entity: { type: 'org', name: 'demo-org' }, permissions: ['repo.content.read'] }],
+        scoped: [
+          { entity: { type: 'user', name: 'demo-user' }, permissions: ['repo.content.read'] },
+          { entity: { type: 'org', name: 'demo-org' }, permissions: ['repo.content.read'] },
+        ],
         global: [],
       },
     }),
