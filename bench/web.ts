@@ -6,86 +6,16 @@
  *
  *   pnpm --filter @alphaswarm/web build && pnpm exec tsx bench/web.ts [runs, default 15]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { CHROMIUM_LAUNCH, REPO, startSandboxProcess } from '@alphaswarm/server/sandbox-process';
+import { chromium, type Page } from '@playwright/test';
+import { generateSync } from 'otplib';
 
 const TARGET_KIB = 80;
 const TARGET_MS = 500;
 const RUNS = Number(process.argv[2] ?? 15);
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-// Playwright and otplib are the console's dev dependencies; borrow them from there.
-const fromWeb = createRequire(join(REPO, 'apps/web/package.json'));
-
-/** The little of Playwright this script uses. */
-interface Response {
-  url(): string;
-  request(): { resourceType(): string };
-  headers(): Record<string, string>;
-  body(): Promise<Buffer>;
-}
-interface Page {
-  goto(url: string): Promise<unknown>;
-  on(event: 'response', fn: (r: Response) => void): void;
-  fill(selector: string, value: string): Promise<void>;
-  click(selector: string): Promise<void>;
-  waitForSelector(selector: string, opts?: { state?: 'attached' | 'visible' }): Promise<unknown>;
-  waitForURL(url: RegExp): Promise<void>;
-  /** A script run in the page (a string: this file is not compiled against the DOM). */
-  evaluate<T>(expression: string): Promise<T>;
-}
-interface Context {
-  newPage(): Promise<Page>;
-  storageState(): Promise<unknown>;
-  close(): Promise<void>;
-}
-interface Browser {
-  newContext(opts?: { storageState?: unknown; baseURL?: string }): Promise<Context>;
-  close(): Promise<void>;
-}
-const { chromium } = fromWeb('@playwright/test') as {
-  chromium: { launch(o: { executablePath: string; args: string[] }): Promise<Browser> };
-};
-const { generateSync } = fromWeb('otplib') as { generateSync(o: { secret: string }): string };
-
-interface Manifest {
-  console_url: string;
-  admin: { username: string; password: string; totp_secret: string };
-  demo: { org_id: string; huggingface: { token: string; namespace: string } };
-}
-
-async function startSandbox(): Promise<{ manifest: Manifest; stop(): Promise<void> }> {
-  const root = mkdtempSync(join(tmpdir(), 'alphaswarm-bench-web-'));
-  const dir = join(root, 'sandbox');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'apps/server/src/sandbox/main.ts', '--dir', dir, '--api-port', '0', '--console-port', '0'],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((ok, fail) => {
-    let out = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (/^READY /m.test(out)) ok();
-    });
-    child.on('exit', (code) => fail(new Error(`the sandbox exited with code ${code}`)));
-  });
-  const manifest = JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8')) as Manifest;
-  return {
-    manifest,
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGINT');
-      await exited;
-      rmSync(root, { recursive: true, force: true });
-    },
-  };
-}
 
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -118,21 +48,9 @@ async function main(): Promise<void> {
   if (!existsSync(join(REPO, 'apps/web/build/index.js'))) {
     throw new Error('build the console first: pnpm --filter @alphaswarm/web build');
   }
-  const sandbox = await startSandbox();
+  const sandbox = await startSandboxProcess();
   const m = sandbox.manifest;
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await chromium.launch(CHROMIUM_LAUNCH);
   try {
     // Sign in and connect Hugging Face once, so the org page shows a real link.
     const setup = await browser.newContext({ baseURL: m.console_url });

@@ -1,20 +1,6 @@
+import { CHROMIUM_LAUNCH } from '@alphaswarm/server/sandbox-process';
 import { defineConfig } from '@playwright/test';
 import { STORAGE_STATE } from './e2e/support/paths';
-
-// Debian's Chromium, never a downloaded one (no `playwright install`).
-const CHROMIUM = {
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-};
 
 /**
  * Against the built console: global-setup starts the sandbox (fakes + API + `node build`) and
@@ -34,7 +20,7 @@ export default defineConfig({
   use: {
     baseURL: process.env.E2E_BASE_URL,
     browserName: 'chromium',
-    launchOptions: CHROMIUM,
+    launchOptions: CHROMIUM_LAUNCH,
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     acceptDownloads: true,

@@ -16,6 +16,7 @@ import { listen } from '../http-server';
 import { createLogger } from '../logger';
 import { createRuntime } from '../runtime';
 import { startHealthSweeper } from '../services/sweep';
+import type { SandboxManifest } from './process';
 import { startDemoUpstreams } from './upstreams';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
     await waitFor(`${consoleUrl}/login`, 30_000, consoleProcess);
   }
 
-  const manifest = {
+  const manifest: SandboxManifest = {
     console_url: values['no-console'] ? null : consoleUrl,
     api_url: apiUrl,
     admin: { username: enrolment.username, password, totp_secret: enrolment.secret, otpauth_uri: enrolment.uri },

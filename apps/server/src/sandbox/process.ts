@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DemoCredentials } from './upstreams';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+/** `<dir>/sandbox.json`, as the sandbox writes it (mode 0600). */
+export interface SandboxManifest {
+  console_url: string | null;
+  api_url: string;
+  admin: { username: string; password: string; totp_secret: string; otpauth_uri: string };
+  demo: DemoCredentials;
+}
+
+/** Debian's Chromium (never a downloaded browser), with the flags this closed network needs. */
+export const CHROMIUM_LAUNCH = {
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+};
+
+export interface RunningSandbox {
+  manifest: SandboxManifest & { console_url: string };
+  manifestPath: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the sandbox (`main.ts`) as a child process on free ports in a temporary directory and
+ * resolve on its READY line, for browser tests and benchmarks. `stop` sends Ctrl-C and cleans up.
+ */
+export async function startSandboxProcess(
+  opts: { stepUpMaxAge?: number; timeoutMs?: number } = {},
+): Promise<RunningSandbox> {
+  const root = mkdtempSync(join(tmpdir(), 'alphaswarm-sandbox-'));
+  const dir = join(root, 'sandbox');
+  const args = [
+    '--import',
+    'tsx',
+    'apps/server/src/sandbox/main.ts',
+    '--dir',
+    dir,
+    '--api-port',
+    '0',
+    '--console-port',
+    '0',
+  ];
+  if (opts.stepUpMaxAge !== undefined) args.push('--step-up-max-age', String(opts.stepUpMaxAge));
+  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-4000);
+  });
+  const timeoutMs = opts.timeoutMs ?? 90_000;
+  try {
+    await new Promise<void>((ok, fail) => {
+      let out = '';
+      const timer = setTimeout(
+        () => fail(new Error(`sandbox not READY within ${timeoutMs / 1000} s\n${stderr}`)),
+        timeoutMs,
+      );
+      child.stdout?.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (/^READY /m.test(out)) {
+          clearTimeout(timer);
+          ok();
+        }
+      });
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        fail(new Error(`sandbox exited with code ${code} before READY\n${stderr}`));
+      });
+    });
+  } catch (error) {
+    await stop(child, root);
+    throw error;
+  }
+  child.stdout?.resume();
+  const manifestPath = join(dir, 'sandbox.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as RunningSandbox['manifest'];
+  return { manifest, manifestPath, stop: () => stop(child, root) };
+}
+
+async function stop(child: ChildProcess, root: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  rmSync(root, { recursive: true, force: true });
+}
