@@ -8,6 +8,7 @@ import {
   renderCredentialKey,
 } from '@alphaswarm/contracts';
 import { AppError, formatZod } from '../errors';
+import { readJsonBody } from '../http-body';
 import type { Runtime } from '../runtime';
 import { audited } from '../services/audit';
 import * as svc from '../services/integrations';
@@ -21,21 +22,7 @@ export interface RestReply {
 const MAX_BODY = 64 * 1024;
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new AppError('invalid_request', `The request body is larger than ${MAX_BODY} bytes.`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text.trim()) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new AppError('invalid_request', 'The request body is not valid JSON.');
-  }
+  const parsed = await readJsonBody(req, MAX_BODY);
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new AppError('invalid_request', 'The request body must be a JSON object.');
   }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { AppError, formatZod } from '../../errors';
+import { readJsonBody } from '../../http-body';
 import type { RouteHandler } from '../../http-server';
 import type { Runtime } from '../../runtime';
 import { LoginInput, RefreshInput, StepUpInput } from './schemas';
@@ -10,20 +11,7 @@ import { AMR_MFA, AMR_PASSWORD } from './tokens';
 const MAX_BODY = 16 * 1024;
 
 async function readJson<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.infer<S>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new AppError('invalid_request', `The request body is larger than ${MAX_BODY} bytes.`);
-    chunks.push(chunk as Buffer);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new AppError('invalid_request', 'The request body must be a JSON object.');
-  }
-  const parsed = schema.safeParse(value);
+  const parsed = schema.safeParse(await readJsonBody(req, MAX_BODY));
   if (!parsed.success) throw new AppError('invalid_request', formatZod(parsed.error));
   return parsed.data;
 }
