@@ -3,16 +3,14 @@ import type { Keyring, Store } from '@alphaswarm/db';
 import { HttpClient, type ProviderContext, type UpstreamConfig } from '@alphaswarm/providers';
 import { BearerVerifier, localIssuer, remoteIssuer, type TrustedIssuer } from './auth/verifier';
 import type { Env } from './env';
-import { KeyedIssuer } from './issuers/keyed-issuer';
+import { ADMIN_TOKEN_MAX_TTL, type KeyedIssuer, signingIssuer, WORKLOAD_TOKEN_TTL } from './issuers/keyed-issuer';
+
+export { ADMIN_TOKEN_MAX_TTL, WORKLOAD_TOKEN_TTL };
+
 import type { Logger } from './logger';
 
 /** Our embedded admin issuer's audience: the admin API itself. */
 export const ADMIN_AUDIENCE = 'alphaswarm-admin';
-/** Subject tokens for clouds live at most this long. */
-export const WORKLOAD_TOKEN_TTL = 300;
-/** Longest admin access token the embedded IdP signs. */
-export const ADMIN_TOKEN_MAX_TTL = 900;
-
 /** Long-lived dependencies of every handler, built once at start; never module globals. */
 export interface Runtime {
   env: Env;
@@ -68,25 +66,9 @@ export function createRuntime(input: {
   const now = input.now ?? (() => new Date());
   const upstreams = input.upstreams ?? upstreamsFromEnv(input.env);
   const http = input.http ?? new HttpClient(upstreams.tlsCa ? { ca: upstreams.tlsCa } : {});
-  const workload = new KeyedIssuer({
-    db: input.store.db,
-    cipher: input.keyring,
-    name: 'workload',
-    issuerUrl: `${input.env.publicUrl}/workload`,
-    alg: 'RS256',
-    maxTokenTtlSeconds: WORKLOAD_TOKEN_TTL,
-    now,
-  });
+  const workload = signingIssuer('workload', input.env, input.store.db, input.keyring, now);
   const adminIssuer = input.env.embeddedIdp
-    ? new KeyedIssuer({
-        db: input.store.db,
-        cipher: input.keyring,
-        name: 'admin',
-        issuerUrl: input.env.publicUrl,
-        alg: 'ES256',
-        maxTokenTtlSeconds: ADMIN_TOKEN_MAX_TTL,
-        now,
-      })
+    ? signingIssuer('admin', input.env, input.store.db, input.keyring, now)
     : null;
   const trusted: TrustedIssuer[] = [];
   if (input.env.ALPHASWARM_ADMIN_OIDC_ISSUER && input.env.ALPHASWARM_ADMIN_OIDC_AUDIENCE) {

@@ -694,3 +694,45 @@ describe('keys and environments', () => {
     expect(run.stdout).toMatch(/2 inserted/);
   });
 });
+
+describe('rotate-signing-key', () => {
+  it('starts a new workload key, keeps the old one published, and a running issuer follows within 30 s', async () => {
+    const { Keyring, publishedSigningKeys } = await import('@alphaswarm/db');
+    const { signingIssuer } = await import('../src/issuers/keyed-issuer');
+    const store = openStore(db);
+    let clock = Date.now();
+    const running = signingIssuer(
+      'workload',
+      { publicUrl: 'http://127.0.0.1:8700' },
+      store.db,
+      Keyring.fromEnv(KEY),
+      () => new Date(clock),
+    );
+    const kidOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()).kid as string;
+    try {
+      const before = kidOf(await running.sign({ sub: 'org:acme:cloud_aws', aud: 'sts.amazonaws.com' }, 300));
+      const run = cli(['rotate-signing-key', '--issuer', 'workload']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/now signs with key workload-/);
+      const published = (await publishedSigningKeys(store.db, 'workload', new Date().toISOString())).map((k) => k.kid);
+      expect(published).toContain(before);
+      expect(published).toHaveLength(2);
+      expect(kidOf(await running.sign({ sub: 's', aud: 'a' }, 300))).toBe(before);
+      clock += 31_000;
+      const after = kidOf(await running.sign({ sub: 's', aud: 'a' }, 300));
+      expect(after).not.toBe(before);
+      expect(published).toContain(after);
+      expect(auditOf('signing_keys.rotate').map((e) => e.outcome)).toEqual(['started', 'success']);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('refuses without a configured key', () => {
+    openStore(db).close();
+    expectError(
+      cli(['rotate-signing-key'], { ALPHASWARM_ADMIN_INTEGRATIONS_KEY: undefined }),
+      /ALPHASWARM_ADMIN_INTEGRATIONS_KEY/,
+    );
+  });
+});

@@ -6,6 +6,7 @@ import {
   forgetSecrets,
   formatStoreFileProblem,
   generateKey,
+  type IssuerName,
   importStore,
   isoNow,
   openStore,
@@ -15,6 +16,7 @@ import {
   writeStoreFileAtomic,
 } from '@alphaswarm/db';
 import { ConfigError } from '../env';
+import { signingIssuer } from '../issuers/keyed-issuer';
 import { createLogger } from '../logger';
 import { bootstrap, type KeyringInfo, loadKeyring, productionProblems } from '../runtime/index';
 import { audited, CliError, type CliIo, loadEnv, openExistingStore } from './context';
@@ -183,6 +185,36 @@ export async function rotateKeyCommand(io: CliIo): Promise<void> {
     );
     if (info.fingerprints.length > 1)
       io.out('The old key(s) can now be removed from ALPHASWARM_ADMIN_INTEGRATIONS_KEY.');
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Start signing with a fresh key for one of our issuers. The previous key stays in the JWKS until
+ * its last token expired, so clouds (workload) and sessions (admin) keep verifying meanwhile.
+ */
+export async function rotateSigningKeyCommand(io: CliIo, opts: { issuer: IssuerName }): Promise<void> {
+  const env = loadEnv();
+  if (!env.ALPHASWARM_ADMIN_INTEGRATIONS_KEY) {
+    throw new CliError(
+      'rotate-signing-key needs ALPHASWARM_ADMIN_INTEGRATIONS_KEY: private signing keys are stored encrypted with it.',
+    );
+  }
+  const info = loadKeyring(env);
+  const store = openExistingStore(env);
+  try {
+    const issuer = signingIssuer(opts.issuer, env, store.db, info.keyring, () => new Date());
+    const kid = await audited(
+      store.db,
+      'signing_keys.rotate',
+      { issuer: opts.issuer },
+      () => issuer.rotate(),
+      (k) => ({ kid: k }),
+    );
+    io.out(
+      `${issuer.issuer} now signs with key ${kid}; the previous key stays published for ${issuer.options.maxTokenTtlSeconds + 60} s. Running servers pick it up within 30 s.`,
+    );
   } finally {
     store.close();
   }

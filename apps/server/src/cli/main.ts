@@ -14,6 +14,7 @@ import {
   generateKeyCommand,
   importCommand,
   rotateKeyCommand,
+  rotateSigningKeyCommand,
   serveCommand,
 } from './commands';
 import { describeError, exitCodeOf, io } from './context';
@@ -38,6 +39,14 @@ export function buildProgram(): Command {
     .command('serve')
     .description('Start the admin server (opens the database, imports the old JSON store on first start).')
     .action(action(() => serveCommand()));
+
+  program
+    .command('rotate-signing-key')
+    .description(
+      'Sign with a fresh JWT key (workload issuer for clouds, or the embedded admin IdP); the old one stays published.',
+    )
+    .addOption(new Option('--issuer <issuer>', 'which issuer').choices(['workload', 'admin']).default('workload'))
+    .action(action((opts: { issuer: 'workload' | 'admin' }) => rotateSigningKeyCommand(io, opts)));
 
   program
     .command('generate-key')

@@ -11,6 +11,11 @@ import {
 } from '@alphaswarm/db';
 import { exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type JWK, type JWTPayload, SignJWT } from 'jose';
 
+/** Subject tokens for clouds live at most this long. */
+export const WORKLOAD_TOKEN_TTL = 300;
+/** Longest admin access token the embedded IdP signs. */
+export const ADMIN_TOKEN_MAX_TTL = 900;
+
 export interface KeyedIssuerOptions {
   db: Db;
   cipher: SecretCipher;
@@ -26,7 +31,11 @@ export interface KeyedIssuerOptions {
 interface LoadedKey {
   kid: string;
   key: Awaited<ReturnType<typeof importPKCS8>>;
+  checkedAt: number;
 }
+
+/** How long a process trusts its cached signing key before re-reading which one is active. */
+const ACTIVE_KEY_RECHECK_MS = 30_000;
 
 /**
  * A JWT issuer whose signing keys live Fernet-encrypted in the database, carry a kid,
@@ -82,9 +91,18 @@ export class KeyedIssuer {
     return (await this.activeKey()).kid;
   }
 
+  /**
+   * The active key, re-read from the database every 30 s so a rotation made by another process
+   * (the CLI, another replica) is picked up without a restart.
+   */
   private async activeKey(): Promise<LoadedKey> {
-    if (this.current) return this.current;
+    const now = this.options.now().getTime();
+    if (this.current && now - this.current.checkedAt < ACTIVE_KEY_RECHECK_MS) return this.current;
     let row = await activeSigningKey(this.options.db, this.options.name);
+    if (row && this.current?.kid === row.kid) {
+      this.current = { ...this.current, checkedAt: now };
+      return this.current;
+    }
     if (!row) {
       const { privateKey, publicKey } = await generateKeyPair(this.options.alg, { extractable: true });
       const kid = `${this.options.name}-${randomUUID()}`;
@@ -103,7 +121,30 @@ export class KeyedIssuer {
       await insertSigningKey(this.options.db, row);
     }
     const pem = this.options.cipher.decrypt(row.privateKey).toString('utf8');
-    this.current = { kid: row.kid, key: await importPKCS8(pem, row.alg) };
+    this.current = { kid: row.kid, key: await importPKCS8(pem, row.alg), checkedAt: now };
     return this.current;
   }
+}
+
+/** Our two JWT issuers: `<public url>/workload` (subject tokens for clouds) and `<public url>` (admin logins). */
+export function signingIssuer(
+  name: IssuerName,
+  env: { publicUrl: string },
+  db: Db,
+  cipher: SecretCipher,
+  now: () => Date,
+): KeyedIssuer {
+  return new KeyedIssuer(
+    name === 'workload'
+      ? {
+          db,
+          cipher,
+          name,
+          issuerUrl: `${env.publicUrl}/workload`,
+          alg: 'RS256',
+          maxTokenTtlSeconds: WORKLOAD_TOKEN_TTL,
+          now,
+        }
+      : { db, cipher, name, issuerUrl: env.publicUrl, alg: 'ES256', maxTokenTtlSeconds: ADMIN_TOKEN_MAX_TTL, now },
+  );
 }
