@@ -8,6 +8,7 @@ import { ADMIN_TOKEN_MAX_TTL, type KeyedIssuer, signingIssuer, WORKLOAD_TOKEN_TT
 export { ADMIN_TOKEN_MAX_TTL, WORKLOAD_TOKEN_TTL };
 
 import type { Logger } from './logger';
+import { DenialThrottle } from './services/audit';
 
 /** Our embedded admin issuer's audience: the admin API itself. */
 export const ADMIN_AUDIENCE = 'alphaswarm-admin';
@@ -27,6 +28,7 @@ export interface Runtime {
   adminIssuer: KeyedIssuer | null;
   trusted: TrustedIssuer[];
   verifier: BearerVerifier;
+  denials: DenialThrottle;
 }
 
 export function upstreamsFromEnv(env: Env): UpstreamConfig {
@@ -84,7 +86,7 @@ export function createRuntime(input: {
     trusted.push(localIssuer({ issuer: adminIssuer.issuer, audience: ADMIN_AUDIENCE, jwks: () => adminIssuer.jwks() }));
   }
   const verifier = new BearerVerifier(trusted, now);
-  return { ...input, now, upstreams, http, workload, adminIssuer, trusted, verifier };
+  return { ...input, now, upstreams, http, workload, adminIssuer, trusted, verifier, denials: new DenialThrottle() };
 }
 
 export function providerContext(rt: Runtime, signal?: AbortSignal): ProviderContext {

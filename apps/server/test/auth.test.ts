@@ -181,3 +181,22 @@ describe('audited client address', () => {
     }
   });
 });
+
+describe('denied-call audit under a flood', () => {
+  it('writes at most 30 denial rows per address per minute and carries the suppressed count forward', async () => {
+    let clock = Date.now();
+    const h = await startHarness({ now: () => new Date(clock) });
+    try {
+      const deny = () =>
+        fetch(`${h.url}/admin/accounts/org-flood/integrations`, { headers: { authorization: 'Bearer junk' } });
+      for (let i = 0; i < 50; i++) expect((await deny()).status).toBe(401);
+      expect(await listAudit(h.store.db, { orgId: 'org-flood' }, { limit: 1000 })).toHaveLength(30);
+      clock += 61_000;
+      await deny();
+      const [latest] = await listAudit(h.store.db, { orgId: 'org-flood' }, { limit: 1 });
+      expect(latest?.detail).toMatchObject({ code: 'invalid_token', suppressed_since_last: 20 });
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -19,6 +19,42 @@ export interface AuditSink {
   store: { db: Db };
   now: () => Date;
   logger: { error(obj: object, msg: string): void };
+  /** Bounds how many denied calls one address can write, so no one fills the audit log anonymously. */
+  denials?: DenialThrottle;
+}
+
+/**
+ * At most `perMinute` denial rows per client address per minute; the rest are counted and the
+ * count rides on that address's next recorded denial (`suppressed_since_last`), so nothing is
+ * silently lost and an unauthenticated flood cannot grow the append-only table without bound.
+ */
+export class DenialThrottle {
+  private readonly windows = new Map<string, { start: number; written: number; suppressed: number }>();
+
+  constructor(
+    private readonly perMinute = 30,
+    private readonly maxAddresses = 10_000,
+  ) {}
+
+  /** null: do not write; otherwise how many were suppressed since the last written row. */
+  admit(address: string | null, now: number): number | null {
+    const key = address ?? 'unknown';
+    let w = this.windows.get(key);
+    if (!w || now - w.start >= 60_000) {
+      const suppressed = w?.suppressed ?? 0;
+      if (!w && this.windows.size >= this.maxAddresses) this.windows.delete(this.windows.keys().next().value as string);
+      w = { start: now, written: 0, suppressed };
+      this.windows.set(key, w);
+    }
+    if (w.written >= this.perMinute) {
+      w.suppressed++;
+      return null;
+    }
+    w.written++;
+    const suppressed = w.suppressed;
+    w.suppressed = 0;
+    return suppressed;
+  }
 }
 
 /**
@@ -87,6 +123,8 @@ export async function auditDenied(
   target: AuditTarget,
   error: AppError,
 ): Promise<void> {
+  const suppressed = rt.denials ? rt.denials.admit(who.clientIp, rt.now().getTime()) : 0;
+  if (suppressed === null) return;
   try {
     await appendAudit(
       rt.store.db,
@@ -98,7 +136,11 @@ export async function auditDenied(
         phase: 'denied',
         outcome: 'denied',
         ...target,
-        detail: { code: wireCode(error), status: error.status },
+        detail: {
+          code: wireCode(error),
+          status: error.status,
+          ...(suppressed ? { suppressed_since_last: suppressed } : {}),
+        },
       },
       isoNow(rt.now()),
     );
