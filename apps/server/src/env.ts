@@ -24,6 +24,8 @@ const EnvSchema = z.object({
   ALPHASWARM_ADMIN_HF_ENDPOINT: url.default('https://huggingface.co'),
   ALPHASWARM_ADMIN_DOCKERHUB_URL: url.default('https://hub.docker.com'),
   ALPHASWARM_ADMIN_AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** HTTPS URL where the operator hosts alphaswarm-aws-role.json once, for complete quick-create links. */
+  ALPHASWARM_ADMIN_AWS_TEMPLATE_URL: z.url({ protocol: /^https$/ }).optional(),
   ALPHASWARM_ADMIN_GCP_STS_ENDPOINT: url.default('https://sts.googleapis.com'),
   ALPHASWARM_ADMIN_GCP_IAMCREDENTIALS_ENDPOINT: url.default('https://iamcredentials.googleapis.com'),
   ALPHASWARM_ADMIN_GCP_CRM_ENDPOINT: url.default('https://cloudresourcemanager.googleapis.com'),

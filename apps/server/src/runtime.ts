@@ -35,7 +35,10 @@ export function upstreamsFromEnv(env: Env): UpstreamConfig {
   return {
     huggingfaceEndpoint: env.ALPHASWARM_ADMIN_HF_ENDPOINT,
     dockerHubUrl: env.ALPHASWARM_ADMIN_DOCKERHUB_URL,
-    aws: { region: env.ALPHASWARM_ADMIN_AWS_REGION },
+    aws: {
+      region: env.ALPHASWARM_ADMIN_AWS_REGION,
+      ...(env.ALPHASWARM_ADMIN_AWS_TEMPLATE_URL ? { templateUrl: env.ALPHASWARM_ADMIN_AWS_TEMPLATE_URL } : {}),
+    },
     gcp: {
       stsEndpoint: env.ALPHASWARM_ADMIN_GCP_STS_ENDPOINT,
       iamCredentialsEndpoint: env.ALPHASWARM_ADMIN_GCP_IAMCREDENTIALS_ENDPOINT,

@@ -23,6 +23,8 @@ export interface UpstreamConfig {
     stsEndpoint?: string;
     iamEndpoint?: string;
     ec2Endpoint?: string;
+    /** Where the operator hosts the CloudFormation template once (HTTPS, e.g. S3); completes the quick-create link. */
+    templateUrl?: string;
   };
   gcp: { stsEndpoint: string; iamCredentialsEndpoint: string; crmEndpoint: string };
   azure: { authorityHost: string; armEndpoint: string };

@@ -100,6 +100,21 @@ describe('AWS artifacts', () => {
     expect(q.get('stackName')).toBe('alphaswarm-acme-1');
     expect(q.get('param_Subject')).toBe(SUBJECT);
     expect(q.get('param_RoleName')).toBe('AlphaSwarmReadOnly');
+
+    // Once the operator hosts the template, the link is complete.
+    const hosted = await awsProvider.bootstrapArtifacts(
+      {
+        ...ctx,
+        upstreams: {
+          ...ctx.upstreams,
+          aws: { ...ctx.upstreams.aws, templateUrl: 'https://ops.s3.amazonaws.com/role.json' },
+        },
+      },
+      { ...wizard(), params: null },
+    );
+    const hostedQuery = new URLSearchParams(new URL(hosted.links[0]!.url).hash.split('?')[1]);
+    expect(hostedQuery.get('templateURL')).toBe('https://ops.s3.amazonaws.com/role.json');
+    expect(hosted.links[0]!.label).toBe('CloudFormation quick-create');
   });
 
   it('builds quick-create URLs with encoded values and escapes Terraform interpolation', () => {

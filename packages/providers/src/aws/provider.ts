@@ -497,10 +497,11 @@ export const awsProvider: CloudProvider<'cloud_aws', null> = {
       ],
       links: [
         {
-          label:
-            'CloudFormation quick-create (upload alphaswarm-aws-role.json to your own S3 bucket and put its URL in templateURL first)',
+          label: ctx.upstreams.aws.templateUrl
+            ? 'CloudFormation quick-create'
+            : 'CloudFormation quick-create (upload alphaswarm-aws-role.json to your own S3 bucket and put its URL in templateURL first)',
           url: awsQuickCreateUrl({
-            templateUrl: AWS_TEMPLATE_URL_PLACEHOLDER,
+            templateUrl: ctx.upstreams.aws.templateUrl ?? AWS_TEMPLATE_URL_PLACEHOLDER,
             region,
             stackName: awsStackName(wizard.org_id),
             params: { Subject: wizard.subject, RoleName: DEFAULT_ROLE_NAME },
