@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   activeSigningKey,
   type Db,
+  InvalidToken,
   type IssuerName,
   insertSigningKey,
   isoNow,
@@ -52,7 +53,18 @@ export class KeyedIssuer {
 
   /** Sign `claims` with the active key (created on first use). */
   async sign(claims: JWTPayload, ttlSeconds: number, typ = 'JWT'): Promise<string> {
-    const ttl = Math.min(ttlSeconds, this.options.maxTokenTtlSeconds);
+    return this.signWith(claims, Math.min(ttlSeconds, this.options.maxTokenTtlSeconds), typ);
+  }
+
+  /**
+   * For tokens only this service verifies, from the key table rather than the JWKS (refresh
+   * tokens): they may outlive the publication overlap that caps `sign`.
+   */
+  async signPrivate(claims: JWTPayload, ttlSeconds: number): Promise<string> {
+    return this.signWith(claims, ttlSeconds, 'JWT');
+  }
+
+  private async signWith(claims: JWTPayload, ttl: number, typ: string): Promise<string> {
     const key = await this.activeKey();
     const now = Math.floor(this.options.now().getTime() / 1000);
     return new SignJWT(claims)
@@ -120,7 +132,17 @@ export class KeyedIssuer {
       };
       await insertSigningKey(this.options.db, row);
     }
-    const pem = this.options.cipher.decrypt(row.privateKey).toString('utf8');
+    let pem: string;
+    try {
+      pem = this.options.cipher.decrypt(row.privateKey).toString('utf8');
+    } catch (error) {
+      if (!(error instanceof InvalidToken)) throw error;
+      // Sealed by a key we no longer have (an ephemeral key from an earlier run, or a lost key):
+      // it can never sign again. Retire it (its public half stays published for the overlap, so
+      // tokens it signed still verify) and start a fresh key.
+      await this.rotate();
+      return this.activeKey();
+    }
     this.current = { kid: row.kid, key: await importPKCS8(pem, row.alg), checkedAt: now };
     return this.current;
   }

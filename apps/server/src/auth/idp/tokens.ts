@@ -1,15 +1,13 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { type AdminUserRow, activeSigningKey, allSigningKeys, type SigningKeyRow } from '@alphaswarm/db';
+import { createHash } from 'node:crypto';
+import { type AdminUserRow, allSigningKeys, type SigningKeyRow } from '@alphaswarm/db';
 import {
   createLocalJWKSet,
   decodeJwt,
-  importPKCS8,
   type JSONWebKeySet,
   type JWK,
   type JWTPayload,
   errors as joseErrors,
   jwtVerify,
-  SignJWT,
 } from 'jose';
 import { AppError } from '../../errors';
 import type { KeyedIssuer } from '../../issuers/keyed-issuer';
@@ -69,8 +67,6 @@ function invalid(message: string): AppError {
 
 /** Signs and reads the embedded IdP's tokens with the admin issuer's keys. */
 export class IdpTokens {
-  private readonly imported = new Map<string, Awaited<ReturnType<typeof importPKCS8>>>();
-
   constructor(
     private readonly rt: Runtime,
     private readonly issuer: KeyedIssuer,
@@ -107,26 +103,7 @@ export class IdpTokens {
    * with every key that was still signing within the refresh lifetime.
    */
   private async signRefresh(claims: JWTPayload, ttl: number): Promise<string> {
-    let row = await activeSigningKey(this.rt.store.db, 'admin');
-    if (!row) {
-      await this.issuer.jwks();
-      row = await activeSigningKey(this.rt.store.db, 'admin');
-    }
-    if (!row) throw new AppError('internal', 'The admin issuer has no signing key.');
-    let key = this.imported.get(row.kid);
-    if (!key) {
-      key = await importPKCS8(this.rt.keyring.decrypt(row.privateKey).toString('utf8'), row.alg);
-      this.imported.set(row.kid, key);
-    }
-    const now = this.nowSeconds();
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: row.alg, kid: row.kid, typ: 'JWT' })
-      .setIssuer(this.issuer.issuer)
-      .setIssuedAt(now)
-      .setNotBefore(now - 5)
-      .setExpirationTime(now + ttl)
-      .setJti(randomUUID())
-      .sign(key);
+    return this.issuer.signPrivate(claims, ttl);
   }
 
   private async verify(token: string, audience: string, jwks: JSONWebKeySet, what: string): Promise<VerifiedToken> {
