@@ -211,47 +211,34 @@ export function registerAdminUserCommands(program: Command, deps: AdminUserComma
       }),
     );
 
-  program
-    .command('disable-admin')
-    .description(
+  for (const [command, disabled, description] of [
+    [
+      'disable-admin',
+      true,
       'Stop an admin from signing in, stepping up or refreshing (access tokens already issued expire within 10 minutes).',
-    )
-    .argument('<username>')
-    .action(
-      action(async (username: string) => {
-        const config = env();
-        await withStore(openExistingStore(config), (db) =>
-          audited(
-            db,
-            'admin_users.disable',
-            { username },
-            () => setAdminDisabled(db, username, true, now()),
-            () => ({}),
-          ),
-        );
-        io.out(`Disabled admin "${username}".`);
-      }),
-    );
-
-  program
-    .command('enable-admin')
-    .description('Re-enable a disabled admin; also lifts a lockout after failed attempts.')
-    .argument('<username>')
-    .action(
-      action(async (username: string) => {
-        const config = env();
-        await withStore(openExistingStore(config), (db) =>
-          audited(
-            db,
-            'admin_users.enable',
-            { username },
-            () => setAdminDisabled(db, username, false, now()),
-            () => ({}),
-          ),
-        );
-        io.out(`Enabled admin "${username}".`);
-      }),
-    );
+    ],
+    ['enable-admin', false, 'Re-enable a disabled admin; also lifts a lockout after failed attempts.'],
+  ] as const) {
+    program
+      .command(command)
+      .description(description)
+      .argument('<username>')
+      .action(
+        action(async (username: string) => {
+          const config = env();
+          await withStore(openExistingStore(config), (db) =>
+            audited(
+              db,
+              disabled ? 'admin_users.disable' : 'admin_users.enable',
+              { username },
+              () => setAdminDisabled(db, username, disabled, now()),
+              () => ({}),
+            ),
+          );
+          io.out(`${disabled ? 'Disabled' : 'Enabled'} admin "${username}".`);
+        }),
+      );
+  }
 
   program
     .command('list-admins')
