@@ -49,6 +49,7 @@ export class HashGate {
     this.perKey.set(address, mine + 1);
     this.inside++;
     let done = false;
+    let started = false;
     const leave = () => {
       if (done) return;
       done = true;
@@ -61,7 +62,8 @@ export class HashGate {
       ok: true,
       ticket: {
         run: async <T>(work: () => Promise<T>): Promise<T> => {
-          if (done) throw new Error('a hash ticket runs once');
+          if (done || started) throw new Error('a hash ticket runs once');
+          started = true;
           await this.slot();
           this.stats.runs++;
           try {
