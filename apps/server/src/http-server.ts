@@ -54,8 +54,9 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
     basePath: '/trpc/',
     createContext: ({ req, info }) => {
       // One request must not carry many sign-in attempts: each is its own request, so the
-      // per-request limits and the hash gate see every one of them.
-      if (info.isBatchCall && info.calls.some((c) => c.path.startsWith('auth.'))) {
+      // per-request limits and the hash gate see every one of them. (A batch of one, as the typed
+      // client's batch link sends, is a single request.)
+      if (info.isBatchCall && info.calls.length > 1 && info.calls.some((c) => c.path.startsWith('auth.'))) {
         throw toTrpcError(
           new AppError(
             'invalid_request',

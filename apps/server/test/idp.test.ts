@@ -7,6 +7,7 @@ import { generate } from 'otplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { embeddedIdp } from '../src/auth/idp';
 import { registerAdminUserCommands } from '../src/cli/admin-users';
+import { createAdminClient } from '../src/client';
 import { parseEnv } from '../src/env';
 import type { AppError } from '../src/errors';
 import { createLogger } from '../src/logger';
@@ -720,9 +721,14 @@ describe('embedded IdP: attempts are reserved before the hash, in the database',
     expect(hashes().runs).toBe(runs);
     expect(await authEvents(h, 'auth.login')).toEqual([]);
     expect((await getAdminUser(h.store.db, 'alice'))?.failedAttempts).toBe(0);
-    // Batching itself still works for everything else.
+    // Batching itself still works for everything else, and a batch of one (what the typed client
+    // sends) is a single attempt like any other.
     const system = await fetch(`${h.url}/trpc/system.info,system.info?batch=1&input=${encodeURIComponent('{}')}`);
     expect(system.status).toBe(200);
+    const client = createAdminClient({ url: h.url, token: 'none' });
+    const one = await client.auth.login.mutate({ username: 'alice', password: 'wrong password' }).catch((e) => e);
+    expect(one.data).toMatchObject({ httpStatus: 401, app_code: 'invalid_token' });
+    expect(hashes().runs).toBe(runs + 1);
   });
 
   it('30 parallel wrong logins for one account from 30 addresses: at most 5 are evaluated, then it is locked', async () => {

@@ -73,6 +73,8 @@ export async function refreshSessionLive(db: Db, sessionId: string, now: string)
  * Spend refresh token `jti` and, in the same transaction, add `next` to its family. Exactly one
  * of several concurrent presentations rotates; the others see 'used'. A revoked family rotates
  * nothing. 'used' means the token was presented again: the caller revokes the family.
+ * Each transaction starts with its write, so a second process waits for the lock instead of
+ * failing on a stale read.
  */
 export async function rotateRefreshToken(
   db: Db,
@@ -81,13 +83,6 @@ export async function rotateRefreshToken(
   now: string,
 ): Promise<RefreshState | 'rotated'> {
   return db.transaction((tx) => {
-    const session = tx
-      .select({ revokedAt: refreshSessions.revokedAt })
-      .from(refreshSessions)
-      .where(eq(refreshSessions.id, next.sessionId))
-      .all()[0];
-    if (!session) return 'unknown';
-    if (session.revokedAt) return 'revoked';
     const spent = tx
       .update(refreshTokens)
       .set({ usedAt: now })
@@ -98,12 +93,15 @@ export async function rotateRefreshToken(
       const known = tx.select({ jti: refreshTokens.jti }).from(refreshTokens).where(eq(refreshTokens.jti, jti)).all();
       return known.length > 0 ? 'used' : 'unknown';
     }
+    const open = tx
+      .update(refreshSessions)
+      .set({ expiresAt: later(next.expiresAt) })
+      .where(and(eq(refreshSessions.id, next.sessionId), isNull(refreshSessions.revokedAt)))
+      .returning({ id: refreshSessions.id })
+      .all();
+    if (open.length === 0) return 'revoked';
     tx.insert(refreshTokens)
       .values({ jti: next.jti, sessionId: next.sessionId, issuedAt: now, expiresAt: next.expiresAt })
-      .run();
-    tx.update(refreshSessions)
-      .set({ expiresAt: later(next.expiresAt) })
-      .where(eq(refreshSessions.id, next.sessionId))
       .run();
     return 'rotated';
   });
@@ -112,18 +110,15 @@ export async function rotateRefreshToken(
 /** Add a refresh token to an open family (a step-up with an access token renews the session). */
 export async function addRefreshToken(db: Db, next: NewRefreshToken, now: string): Promise<boolean> {
   return db.transaction((tx) => {
-    const session = tx
-      .select({ revokedAt: refreshSessions.revokedAt })
-      .from(refreshSessions)
-      .where(eq(refreshSessions.id, next.sessionId))
-      .all()[0];
-    if (!session || session.revokedAt) return false;
+    const open = tx
+      .update(refreshSessions)
+      .set({ expiresAt: later(next.expiresAt) })
+      .where(and(eq(refreshSessions.id, next.sessionId), isNull(refreshSessions.revokedAt)))
+      .returning({ id: refreshSessions.id })
+      .all();
+    if (open.length === 0) return false;
     tx.insert(refreshTokens)
       .values({ jti: next.jti, sessionId: next.sessionId, issuedAt: now, expiresAt: next.expiresAt })
-      .run();
-    tx.update(refreshSessions)
-      .set({ expiresAt: later(next.expiresAt) })
-      .where(eq(refreshSessions.id, next.sessionId))
       .run();
     return true;
   });
