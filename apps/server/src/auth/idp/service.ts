@@ -168,14 +168,23 @@ export class EmbeddedIdp {
     }
     const ticket = admission.ticket;
     let attempt: Attempt;
-    const user = await getAdminUser(this.db, input.username);
-    const actor = user ? user.username : 'anonymous';
+    let user: AdminUserRow | undefined;
     try {
-      attempt = await this.reserve('auth.login', address, input.username, user, actor, req, now);
+      user = await getAdminUser(this.db, input.username);
+      attempt = await this.reserve(
+        'auth.login',
+        address,
+        input.username,
+        user,
+        user?.username ?? 'anonymous',
+        req,
+        now,
+      );
     } catch (error) {
       ticket.cancel();
       throw error;
     }
+    const actor = user ? user.username : 'anonymous';
     let ok: boolean;
     try {
       // Unknown users pay for the same scrypt run, so timing does not say who exists.
