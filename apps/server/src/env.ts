@@ -17,6 +17,13 @@ const EnvSchema = z.object({
   ALPHASWARM_ADMIN_OIDC_ISSUER: url.optional(),
   ALPHASWARM_ADMIN_OIDC_AUDIENCE: z.string().min(1).optional(),
   ALPHASWARM_ADMIN_OIDC_JWKS_URL: url.optional(),
+  /** Longest lifetime (`exp - iat`, seconds) of an external token this service accepts. */
+  ALPHASWARM_ADMIN_OIDC_MAX_TOKEN_LIFETIME: z.coerce.number().int().min(60).max(31_536_000).default(86_400),
+  /**
+   * Whether a plain `integrations:use` scope (every org) is honoured. `off` accepts only
+   * org-bound `integrations:use:org:<org_id>` scopes.
+   */
+  ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE: bool.default(true),
   ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: seconds.default(600),
   ALPHASWARM_ADMIN_EMBEDDED_IDP: bool.optional(),
   ALPHASWARM_ADMIN_HEALTH_INTERVAL: seconds.default(3600),

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { storeIsUsable } from '@alphaswarm/db';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { authRoutes } from './auth/idp';
-import { type AppError, toAppError, wireCode } from './errors';
+import { AppError, toAppError, toTrpcError, wireCode } from './errors';
 import { handleRest } from './rest/routes';
 import { appRouter } from './root';
 import type { Runtime } from './runtime';
@@ -52,12 +52,24 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
-    createContext: ({ req }) =>
-      createContextInner(rt, {
+    createContext: ({ req, info }) => {
+      // One request must not carry many sign-in attempts: each is its own request, so the
+      // per-request limits and the hash gate see every one of them. (A batch of one, as the typed
+      // client's batch link sends, is a single request.)
+      if (info.isBatchCall && info.calls.length > 1 && info.calls.some((c) => c.path.startsWith('auth.'))) {
+        throw toTrpcError(
+          new AppError(
+            'invalid_request',
+            'Sign-in procedures (auth.*) cannot be batched; send each as its own request.',
+          ),
+        );
+      }
+      return createContextInner(rt, {
         requestId: String(req.headers['x-request-id'] ?? randomUUID()),
         clientIp: clientIp(rt, req),
         authorization: req.headers.authorization,
-      }),
+      });
+    },
     responseMeta({ errors }) {
       const headers: Record<string, string> = { ...SECURITY_HEADERS };
       for (const error of errors) Object.assign(headers, toAppError(error).extra.headers ?? {});

@@ -82,11 +82,20 @@ export function createRuntime(input: {
         issuer: input.env.ALPHASWARM_ADMIN_OIDC_ISSUER,
         audience: input.env.ALPHASWARM_ADMIN_OIDC_AUDIENCE,
         ...(input.env.ALPHASWARM_ADMIN_OIDC_JWKS_URL ? { jwksUrl: input.env.ALPHASWARM_ADMIN_OIDC_JWKS_URL } : {}),
+        maxTokenLifetime: input.env.ALPHASWARM_ADMIN_OIDC_MAX_TOKEN_LIFETIME,
+        now,
       }),
     );
   }
   if (adminIssuer) {
-    trusted.push(localIssuer({ issuer: adminIssuer.issuer, audience: ADMIN_AUDIENCE, jwks: () => adminIssuer.jwks() }));
+    trusted.push(
+      localIssuer({
+        issuer: adminIssuer.issuer,
+        audience: ADMIN_AUDIENCE,
+        jwks: () => adminIssuer.jwks(),
+        maxTokenLifetime: ADMIN_TOKEN_MAX_TTL,
+      }),
+    );
   }
   const verifier = new BearerVerifier(trusted, now);
   return { ...input, now, upstreams, http, workload, adminIssuer, trusted, verifier, denials: new DenialThrottle() };

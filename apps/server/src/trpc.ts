@@ -1,7 +1,7 @@
 import { IntegrationKind, OrgId, renderCredentialKey } from '@alphaswarm/contracts';
 import { getWizardSession } from '@alphaswarm/db';
 import { initTRPC, TRPCError } from '@trpc/server';
-import { assertRequirement, type Requirement } from './auth/requirements';
+import { assertRequirement, type Requirement, type ServiceBinding, serviceBinding } from './auth/requirements';
 import type { Principal } from './auth/verifier';
 import { AppError, toAppError, toTrpcError, wireCode } from './errors';
 import type { Runtime } from './runtime';
@@ -15,7 +15,14 @@ export interface RequestInfo {
 
 /** What every procedure sees. Built without an HTTP request in tests (createCaller). */
 export function createContextInner(rt: Runtime, req: RequestInfo) {
-  return { rt, req, principal: null as Principal | null, runId: null as string | null };
+  return {
+    rt,
+    req,
+    principal: null as Principal | null,
+    /** For service calls: the scope that allowed acting for this org. */
+    binding: null as ServiceBinding | null,
+    runId: null as string | null,
+  };
 }
 export type Context = ReturnType<typeof createContextInner>;
 
@@ -50,7 +57,7 @@ export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure;
 
 export function actorOf(ctx: Context): Actor {
-  return { actor: ctx.principal?.sub ?? 'anonymous', clientIp: ctx.req.clientIp };
+  return { actor: ctx.principal?.actor ?? 'anonymous', clientIp: ctx.req.clientIp };
 }
 
 /** Best-effort audit target from the raw input: org, kind, or the wizard session they live in. */
@@ -90,13 +97,19 @@ export async function authenticate(
       });
     }
     principal = await rt.verifier.verify(match[1]);
-    assertRequirement(principal, requirement, { maxAge: rt.env.ALPHASWARM_ADMIN_STEP_UP_MAX_AGE, now: rt.now() });
+    assertRequirement(principal, requirement, {
+      maxAge: rt.env.ALPHASWARM_ADMIN_STEP_UP_MAX_AGE,
+      now: rt.now(),
+      ...(requirement === 'service'
+        ? { orgId: (await target()).orgId, platformServiceScope: rt.env.ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE }
+        : {}),
+    });
     return principal;
   } catch (error) {
     const app = toAppError(error);
     await auditDenied(
       rt,
-      { actor: principal?.sub ?? 'anonymous', clientIp: req.clientIp },
+      { actor: principal?.actor ?? 'anonymous', clientIp: req.clientIp },
       action,
       await target(),
       app,
@@ -108,10 +121,17 @@ export async function authenticate(
 function authed(requirement: Requirement) {
   return t.middleware(async ({ ctx, path, meta, getRawInput, next }) => {
     try {
-      const principal = await authenticate(ctx.rt, ctx.req, requirement, path, async () =>
-        resolveTarget(ctx.rt, await getRawInput(), meta),
-      );
-      return next({ ctx: { ...ctx, principal } });
+      let target: Promise<AuditTarget> | null = null;
+      const where = () => {
+        target ??= getRawInput().then((raw) => resolveTarget(ctx.rt, raw, meta));
+        return target;
+      };
+      const principal = await authenticate(ctx.rt, ctx.req, requirement, path, where);
+      const binding =
+        requirement === 'service'
+          ? serviceBinding(principal, (await where()).orgId, ctx.rt.env.ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE)
+          : null;
+      return next({ ctx: { ...ctx, principal, binding } });
     } catch (error) {
       throw toTrpcError(toAppError(error));
     }
@@ -121,6 +141,7 @@ function authed(requirement: Requirement) {
 /** Audit-first around the whole procedure; the run id reaches the handler as ctx.runId. */
 const audit = t.middleware(async ({ ctx, path, meta, getRawInput, next }) => {
   const target = await resolveTarget(ctx.rt, await getRawInput(), meta);
+  if (ctx.binding) target.detail = { ...target.detail, binding: ctx.binding };
   try {
     return await audited(ctx.rt, actorOf(ctx), path, target, async (runId) => {
       const result = await next({ ctx: { ...ctx, runId } });

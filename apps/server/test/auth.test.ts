@@ -1,7 +1,15 @@
 import { createHmac } from 'node:crypto';
 import { countLinks, listAudit } from '@alphaswarm/db';
-import { exportSPKI, generateKeyPair, importJWK, SignJWT } from 'jose';
+import { type HuggingFaceFake, hfProfile, startFakeServer, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
+import { TRPCClientError } from '@trpc/client';
+import { exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertRequirement } from '../src/auth/requirements';
+import { BearerVerifier, remoteIssuer } from '../src/auth/verifier';
+import { createAdminClient } from '../src/client';
+import { parseEnv } from '../src/env';
+import type { AppError } from '../src/errors';
+import { productionWarnings } from '../src/runtime/index';
 import { call, type Harness, startHarness } from './support/harness';
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -83,6 +91,11 @@ describe('caller identity: JWT matrix on a mutating REST call', () => {
     ],
     ['missing scope', async () => h.oidc.mint({ scope: 'admin:read' }), 403, 'insufficient_scope'],
     ['no MFA in amr', async () => h.oidc.mint({ amr: ['pwd'] }), 401, 'insufficient_user_authentication'],
+    ['auth_time in the future', async () => h.oidc.mint({ auth_time: now() + 3600 }), 401, 'invalid_token'],
+    ['auth_time not a number', async () => h.oidc.mint({ auth_time: String(now()) }), 401, 'invalid_token'],
+    ['lives longer than 24 h', async () => h.oidc.mint({}, { expiresIn: '25h' }), 401, 'invalid_token'],
+    ['empty sub', async () => h.oidc.mint({ sub: '' }), 401, 'invalid_token'],
+    ['sub not a string', async () => h.oidc.mint({ sub: 42 as never }), 401, 'invalid_token'],
     ['stale auth_time', async () => h.oidc.mint({ auth_time: now() - 601 }), 401, 'insufficient_user_authentication'],
   ];
 
@@ -119,7 +132,12 @@ describe('caller identity: JWT matrix on a mutating REST call', () => {
     expect(res.body.error).toMatchObject({ code: 'upstream_unavailable' });
     expect(res.body.error.message).toContain('Hugging Face');
     const [outcome, attempt] = await listAudit(h.store.db, {}, { limit: 2 });
-    expect(attempt).toMatchObject({ phase: 'attempt', outcome: 'started', actor: 'alice@example.com' });
+    // An external subject is named with its issuer: never the same actor as an embedded admin "alice".
+    expect(attempt).toMatchObject({
+      phase: 'attempt',
+      outcome: 'started',
+      actor: `${h.oidc.issuer}#alice@example.com`,
+    });
     expect(outcome).toMatchObject({ phase: 'outcome', outcome: 'failure', runId: attempt?.runId });
   });
 
@@ -197,6 +215,159 @@ describe('denied-call audit under a flood', () => {
       expect(latest?.detail).toMatchObject({ code: 'invalid_token', suppressed_since_last: 20 });
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('service tokens bound to orgs', () => {
+  let h: Harness;
+  let hf: HuggingFaceFake;
+  const PAT_A = 'hf_canary_org_a_secret';
+  const PAT_B = 'hf_canary_org_b_secret';
+
+  beforeAll(async () => {
+    hf = await startHuggingFaceFake();
+    hf.addToken(PAT_A, hfProfile({ name: 'team-a', role: 'read' }));
+    hf.addToken(PAT_B, hfProfile({ name: 'team-b', role: 'read' }));
+    h = await startHarness({ upstreams: { huggingfaceEndpoint: hf.url } });
+    for (const [org, token] of [
+      ['org-a', PAT_A],
+      ['org-b', PAT_B],
+    ] as const) {
+      expect(
+        (await call(h, 'POST', `/admin/accounts/${org}/integrations/huggingface`, { body: { token } })).status,
+      ).toBe(200);
+    }
+  });
+  afterAll(async () => {
+    await h.close();
+    await hf.close();
+  });
+
+  const service = (scope: string) =>
+    createAdminClient({ url: h.url, token: () => h.oidc.mint({ scope, sub: 'svc:trainer' }) });
+  const issued = (orgId: string) => listAudit(h.store.db, { action: 'credentials.issue', orgId }, { limit: 10 });
+
+  it('integrations:use:org:<org> issues for that org only; another org is NOT_FOUND, audited as denied', async () => {
+    const bound = service('integrations:use:org:org-a');
+    const mine = await bound.credentials.issue.mutate({ org_id: 'org-a', kind: 'huggingface' });
+    expect(mine).toMatchObject({ kind: 'huggingface', token: PAT_A });
+    const [outcome, attempt] = await issued('org-a');
+    expect(attempt).toMatchObject({ phase: 'attempt', detail: { binding: 'org' } });
+    expect(outcome).toMatchObject({ phase: 'outcome', outcome: 'success', detail: { binding: 'org' } });
+
+    const error = await bound.credentials.issue.mutate({ org_id: 'org-b', kind: 'huggingface' }).catch((e) => e);
+    expect(error).toBeInstanceOf(TRPCClientError);
+    expect(error.data).toMatchObject({ httpStatus: 404, app_code: 'not_found' });
+    expect(JSON.stringify(error)).not.toContain(PAT_B);
+    const [denied] = await issued('org-b');
+    expect(denied).toMatchObject({
+      phase: 'denied',
+      outcome: 'denied',
+      actor: `${h.oidc.issuer}#svc:trainer`,
+      detail: { code: 'not_found' },
+    });
+    // A prefix of another org's id is not that org.
+    const prefix = service('integrations:use:org:org');
+    expect(
+      await prefix.credentials.issue.mutate({ org_id: 'org-a', kind: 'huggingface' }).catch((e) => e.data?.app_code),
+    ).toBe('not_found');
+  });
+
+  it('plain integrations:use stays platform-wide (audited so), unless ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE=off', async () => {
+    const platform = service('integrations:use');
+    expect(await platform.credentials.issue.mutate({ org_id: 'org-b', kind: 'huggingface' })).toMatchObject({
+      token: PAT_B,
+    });
+    const [outcome] = await issued('org-b');
+    expect(outcome).toMatchObject({ outcome: 'success', detail: { binding: 'platform' } });
+    const admin = service('admin:cluster');
+    expect(
+      await admin.credentials.issue.mutate({ org_id: 'org-b', kind: 'huggingface' }).catch((e) => e.data?.app_code),
+    ).toBe('insufficient_scope');
+
+    const principal = {
+      sub: 's',
+      iss: 'i',
+      actor: 'i#s',
+      scopes: ['integrations:use'],
+      amr: [],
+      authTime: null,
+      claims: {},
+    };
+    const off = { maxAge: 600, now: new Date(), orgId: 'org-b', platformServiceScope: false };
+    expect(() => assertRequirement(principal, 'service', off)).toThrow(/integrations:use:org:org-b/);
+    expect(() =>
+      assertRequirement({ ...principal, scopes: ['integrations:use:org:org-b'] }, 'service', off),
+    ).not.toThrow();
+    const warn = (extra: Record<string, string>) =>
+      productionWarnings(
+        parseEnv({ HOME: '/nonexistent', ALPHASWARM_ADMIN_OIDC_ISSUER: 'https://login.example.com', ...extra }),
+      );
+    expect(warn({}).join(' ')).toMatch(/"integrations:use".*every org/);
+    expect(warn({ ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE: 'off' })).toEqual([]);
+  });
+});
+
+describe('an external issuer whose discovery fails', () => {
+  it('is asked once per backoff period, not once per token; recovers when discovery works again', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' };
+    let up = false;
+    let issuer = '';
+    const server = await startFakeServer((req) => {
+      if (!up) return { status: 503, body: 'down' };
+      if (req.path === '/.well-known/openid-configuration')
+        return { status: 200, body: { issuer, jwks_uri: `${issuer}/jwks` } };
+      return { status: 200, body: { keys: [jwk] } };
+    });
+    issuer = server.url;
+    let clock = Date.parse('2031-01-01T00:00:00Z');
+    const now = () => new Date(clock);
+    const verifier = new BearerVerifier(
+      [remoteIssuer({ issuer, audience: 'api', maxTokenLifetime: 86_400, now })],
+      now,
+    );
+    const token = (n: number) =>
+      new SignJWT({ scope: 'admin:read', n })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setIssuer(issuer)
+        .setAudience('api')
+        .setSubject('svc')
+        .setIssuedAt(Math.floor(clock / 1000))
+        .setExpirationTime(Math.floor(clock / 1000) + 300)
+        .sign(privateKey);
+    const outcome = (t: string) =>
+      verifier.verify(t).then(
+        () => 'ok',
+        (e: AppError) => `${e.code} ${e.extra.headers?.['retry-after'] ?? ''}`.trim(),
+      );
+    try {
+      const first = await Promise.all(Array.from({ length: 10 }, async (_, i) => outcome(await token(i))));
+      expect(new Set(first)).toEqual(new Set(['upstream_unavailable 5']));
+      expect(server.requests).toHaveLength(1);
+      clock += 4_000;
+      expect(await outcome(await token(20))).toMatch(/^upstream_unavailable/);
+      expect(server.requests).toHaveLength(1);
+      clock += 1_000;
+      expect(await outcome(await token(21))).toBe('upstream_unavailable 10');
+      expect(server.requests).toHaveLength(2);
+      clock += 9_000;
+      expect(await outcome(await token(22))).toMatch(/^upstream_unavailable/);
+      expect(server.requests).toHaveLength(2);
+
+      up = true;
+      clock += 1_000;
+      expect(await outcome(await token(23))).toBe('ok');
+      expect(await outcome(await token(24))).toBe('ok');
+      expect(server.requests.map((r) => r.path)).toEqual([
+        '/.well-known/openid-configuration',
+        '/.well-known/openid-configuration',
+        '/.well-known/openid-configuration',
+        '/jwks',
+      ]);
+    } finally {
+      await server.close();
     }
   });
 });

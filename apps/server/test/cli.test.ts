@@ -644,6 +644,10 @@ describe('check-production', () => {
     });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^production-ready/);
+    // The external issuer could grant the platform-wide service scope, and it would be honoured.
+    expect(run.stdout).toMatch(
+      /^! warning: .*https:\/\/login\.example\.com.*"integrations:use".*every org.*ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE=off/m,
+    );
   });
 });
 

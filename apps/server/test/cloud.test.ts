@@ -20,10 +20,12 @@ describe('cloud onboarding: the five-step wizard for every cloud kind, over tRPC
     const port = await freePort();
     up = await startDemoUpstreams({ workloadIssuer: `http://127.0.0.1:${port}/workload`, orgId: ORG });
     h = await startHarness({ port, upstreams: up.upstreams, now: () => new Date(clock) });
-    admin = createAdminClient({ url: h.url, token: () => h.oidc.mint({ auth_time: Math.floor(clock / 1000) }) });
+    // Tokens are minted at the test's clock, which the server's verifier follows too.
+    const at = () => Math.floor(clock / 1000);
+    admin = createAdminClient({ url: h.url, token: () => h.oidc.mint({}, { now: at() }) });
     service = createAdminClient({
       url: h.url,
-      token: () => h.oidc.mint({ scope: 'integrations:use', sub: 'svc:trainer' }),
+      token: () => h.oidc.mint({ scope: 'integrations:use', sub: 'svc:trainer' }, { now: at() }),
     });
   });
   afterAll(async () => {
@@ -85,7 +87,7 @@ describe('cloud onboarding: the five-step wizard for every cloud kind, over tRPC
       const issued = await service.credentials.issue.mutate({ org_id: ORG, kind });
       expect(issued.kind).toBe(kind);
       const events = await listAudit(h.store.db, { action: 'credentials.issue', orgId: ORG, kind }, { limit: 10 });
-      expect(events.map((e) => e.actor)).toContain('svc:trainer');
+      expect(events.map((e) => e.actor)).toContain(`${h.oidc.issuer}#svc:trainer`);
     });
   }
 

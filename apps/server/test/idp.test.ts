@@ -1,12 +1,15 @@
 import { Readable } from 'node:stream';
-import { generateKey, getAdminUser, listAudit } from '@alphaswarm/db';
+import { generateKey, getAdminUser, listAudit, openStore } from '@alphaswarm/db';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
 import { Command } from 'commander';
 import { decodeJwt, decodeProtectedHeader, importPKCS8, type JWTPayload, SignJWT } from 'jose';
 import { generate } from 'otplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { embeddedIdp } from '../src/auth/idp';
 import { registerAdminUserCommands } from '../src/cli/admin-users';
+import { createAdminClient } from '../src/client';
 import { parseEnv } from '../src/env';
+import type { AppError } from '../src/errors';
 import { createLogger } from '../src/logger';
 import { createRuntime } from '../src/runtime';
 import { loadKeyring, productionProblems } from '../src/runtime/index';
@@ -521,13 +524,14 @@ describe('embedded IdP: abuse resistance', () => {
   });
 
   it('accepts the codes of one step either side, not two', async () => {
-    const mfa = (await login()).body.mfa_token;
+    let mfa = (await login()).body.mfa_token;
     const attempt = async (steps: number) =>
       (await post(h, '/auth/step-up', { mfa_token: mfa, code: await totp(secret, steps) })).status;
     expect(await attempt(-2)).toBe(401);
     expect(await attempt(2)).toBe(401);
     expect(await attempt(-1)).toBe(200);
     clock.nextStep();
+    mfa = (await login()).body.mfa_token;
     expect(await attempt(1)).toBe(200);
     // The step after that was just used: the current code is now a replay too.
     clock.nextStep();
@@ -668,6 +672,210 @@ describe('embedded IdP: abuse resistance', () => {
     secret = fresh;
     const list = await cli(h, ['list-admins']);
     expect(list.out[0]).toMatch(/^alice\tadmin:cluster\tactive\tcreated /);
+  });
+});
+
+describe('embedded IdP: attempts are reserved before the hash, in the database', () => {
+  let h: Harness;
+  let secret: string;
+
+  beforeAll(async () => {
+    clock.set(T0 + 7 * 86_400_000);
+    // The test's requests stand for many clients behind a trusted proxy.
+    h = await startIdpHarness(undefined, { ALPHASWARM_ADMIN_TRUSTED_PROXIES: '127.0.0.1' });
+    secret = await enrol(h, 'alice');
+  });
+  afterAll(() => h.close());
+  afterEach(() => {
+    h.store.sqlite.prepare('UPDATE admin_users SET failed_attempts = 0, locked_until = NULL').run();
+    clock.advance(16 * 60);
+    clock.nextStep();
+  });
+
+  const from = (address: string, path: string, body: unknown) =>
+    fetch(`${h.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+      body: JSON.stringify(body),
+    });
+  const hashes = () => embeddedIdp(h.rt).hashes.stats;
+
+  it('one batched tRPC request cannot carry many logins: 400, nothing evaluated, no token', async () => {
+    const runs = hashes().runs;
+    const calls = 40;
+    const input = Object.fromEntries(
+      Array.from({ length: calls }, (_, i) => [
+        String(i),
+        { username: 'alice', password: i === calls - 1 ? PASSWORD : `wrong password ${i}` },
+      ]),
+    );
+    const res = await fetch(`${h.url}/trpc/${Array(calls).fill('auth.login').join(',')}?batch=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(input),
+    });
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text).not.toContain('mfa_token');
+    expect(text).toContain('cannot be batched');
+    expect(hashes().runs).toBe(runs);
+    expect(await authEvents(h, 'auth.login')).toEqual([]);
+    expect((await getAdminUser(h.store.db, 'alice'))?.failedAttempts).toBe(0);
+    // Batching itself still works for everything else, and a batch of one (what the typed client
+    // sends) is a single attempt like any other.
+    const system = await fetch(`${h.url}/trpc/system.info,system.info?batch=1&input=${encodeURIComponent('{}')}`);
+    expect(system.status).toBe(200);
+    const client = createAdminClient({ url: h.url, token: 'none' });
+    const one = await client.auth.login.mutate({ username: 'alice', password: 'wrong password' }).catch((e) => e);
+    expect(one.data).toMatchObject({ httpStatus: 401, app_code: 'invalid_token' });
+    expect(hashes().runs).toBe(runs + 1);
+  });
+
+  it('30 parallel wrong logins for one account from 30 addresses: at most 5 are evaluated, then it is locked', async () => {
+    const runs = hashes().runs;
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        from(`198.51.100.${i + 1}`, '/auth/login', { username: 'alice', password: `wrong password ${i}` }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(25);
+    expect(hashes().runs - runs).toBeLessThanOrEqual(5);
+    // Whatever was evaluated counted; the right password now meets the lock (or the in-flight cap).
+    const right = await from('198.51.100.200', '/auth/login', { username: 'alice', password: PASSWORD });
+    expect(right.status).toBe(429);
+    expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('a flood from one address is refused at the door; a real sign-in from another completes meanwhile', async () => {
+    const runs = hashes().runs;
+    hashes().peakWaiting = 0; // measure this flood only
+    const flood = Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        from('203.0.113.66', '/auth/login', { username: `nobody-${i}`, password: 'guess guess guess' }),
+      ),
+    );
+    const login = await from('192.0.2.10', '/auth/login', { username: 'alice', password: PASSWORD });
+    expect(login.status).toBe(200);
+    const { mfa_token } = (await login.json()) as { mfa_token: string };
+    const step = await from('192.0.2.10', '/auth/step-up', { mfa_token, code: await totp(secret) });
+    expect(step.status).toBe(200);
+    const statuses = (await flood).map((r) => r.status);
+    // At most 2 hashes of one address run or wait at once, and never more than 20 per window:
+    // the real sign-in never had more than those 2 ahead of it.
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(40);
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    expect(hashes().runs - runs).toBeLessThanOrEqual(21);
+    expect(hashes().peakWaiting).toBeLessThanOrEqual(2);
+    const [event] = (await authEvents(h, 'auth.login')).filter((e) => e.outcome === 'success');
+    expect(event?.clientIp).toBe('192.0.2.10');
+  });
+
+  it('two processes on one database file share the limits', async () => {
+    const store = openStore(h.dbPath);
+    try {
+      const other = createRuntime({
+        env: h.rt.env,
+        store,
+        keyring: h.keyring,
+        ephemeralKey: false,
+        logger: createLogger('silent'),
+      });
+      const req = { clientIp: '192.0.2.77' };
+      const wrong = { username: 'mallory', password: 'not it at all' };
+      const status = (p: Promise<unknown>) =>
+        p.then(
+          () => 200,
+          (e: AppError) => e.status,
+        );
+      for (let i = 0; i < 3; i++) expect(await status(embeddedIdp(h.rt).login(wrong, req))).toBe(401);
+      for (let i = 0; i < 2; i++) expect(await status(embeddedIdp(other).login(wrong, req))).toBe(401);
+      // The fifth failure happened in the other process: this one sees the lock.
+      expect(await status(embeddedIdp(h.rt).login(wrong, req))).toBe(429);
+      expect(await status(embeddedIdp(other).login(wrong, req))).toBe(429);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('refresh tokens rotate: a spent one presented again ends the whole session', async () => {
+    const first = await signIn(h, 'alice', secret);
+    const second = await post(h, '/auth/refresh', { refresh_token: first.refresh_token });
+    expect(second.status).toBe(200);
+    expect(second.body.refresh_token).not.toBe(first.refresh_token);
+    const third = await post(h, '/auth/refresh', { refresh_token: second.body.refresh_token });
+    expect(third.status).toBe(200);
+
+    // The first token again: refused, and the family is revoked, so the newest one dies too.
+    const replay = await post(h, '/auth/refresh', { refresh_token: first.refresh_token });
+    expect(replay.status).toBe(401);
+    expect(replay.body.error.message).toMatch(/session has ended/);
+    expect((await post(h, '/auth/refresh', { refresh_token: third.body.refresh_token })).status).toBe(401);
+    clock.nextStep();
+    const stepUp = await post(h, '/auth/step-up', { code: await totp(secret) }, third.body.access_token);
+    expect(stepUp.status).toBe(401);
+    const reuse = (await authEvents(h, 'auth.refresh')).filter((e) => e.detail.reason === 'refresh_token_reused');
+    expect(reuse).toHaveLength(1);
+    expect(reuse[0]).toMatchObject({ actor: 'alice', outcome: 'denied', detail: { session_revoked: true } });
+
+    // Concurrent presentations of one token: exactly one rotates.
+    clock.nextStep();
+    const fresh = await signIn(h, 'alice', secret);
+    const raced = await Promise.all(
+      Array.from({ length: 4 }, () => post(h, '/auth/refresh', { refresh_token: fresh.refresh_token })),
+    );
+    expect(raced.map((r) => r.status).sort()).toEqual([200, 401, 401, 401]);
+  });
+
+  it('sign-out revokes the refresh tokens (HTTP and tRPC); a used mfa_token cannot open a second session', async () => {
+    const session = await signIn(h, 'alice', secret);
+    const out = await post(h, '/auth/logout', { refresh_token: session.refresh_token });
+    expect(out.status).toBe(200);
+    expect(out.body).toEqual({ signed_out: true });
+    expect((await post(h, '/auth/refresh', { refresh_token: session.refresh_token })).status).toBe(401);
+    clock.nextStep();
+    expect((await post(h, '/auth/step-up', { code: await totp(secret) }, session.access_token)).status).toBe(401);
+    expect((await post(h, '/auth/logout', { refresh_token: 'not-a-token' })).status).toBe(401);
+    const [logout] = (await authEvents(h, 'auth.logout')).filter((e) => e.outcome === 'success');
+    expect(logout).toMatchObject({ actor: 'alice', clientIp: '127.0.0.1' });
+
+    clock.nextStep();
+    const other = await signIn(h, 'alice', secret);
+    expect((await trpc(h, 'auth.logout', { refresh_token: other.refresh_token })).data).toEqual({ signed_out: true });
+    expect((await trpc(h, 'auth.refresh', { refresh_token: other.refresh_token })).status).toBe(401);
+
+    clock.nextStep();
+    const login = await post(h, '/auth/login', { username: 'alice', password: PASSWORD });
+    const mfa = login.body.mfa_token;
+    expect((await post(h, '/auth/step-up', { mfa_token: mfa, code: await totp(secret) })).status).toBe(200);
+    clock.nextStep();
+    const again = await post(h, '/auth/step-up', { mfa_token: mfa, code: await totp(secret) });
+    expect(again.status).toBe(401);
+    expect(again.body.error.message).toMatch(/already completed/);
+  });
+
+  it('IdP failures share the denied-call audit budget: 30 rows per address per minute, the rest counted', async () => {
+    const bad = (address: string) => from(address, '/auth/refresh', { refresh_token: 'junk' });
+    const denied = (address: string) =>
+      fetch(`${h.url}/admin/accounts/org-x/integrations`, {
+        headers: { authorization: 'Bearer junk', 'x-forwarded-for': address },
+      });
+    const rows = async () =>
+      (await listAudit(h.store.db, {}, { limit: 10_000 })).filter((e) => e.clientIp === '203.0.113.99');
+    for (let i = 0; i < 20; i++) expect((await denied('203.0.113.99')).status).toBe(401);
+    for (let i = 0; i < 80; i++) expect((await bad('203.0.113.99')).status).toBe(401);
+    expect(await rows()).toHaveLength(30);
+    // Another address has its own budget.
+    expect((await bad('203.0.113.100')).status).toBe(401);
+    expect((await listAudit(h.store.db, { action: 'auth.refresh' }, { limit: 1 }))[0]?.clientIp).toBe('203.0.113.100');
+    clock.advance(61);
+    await bad('203.0.113.99');
+    const [latest] = await rows();
+    expect(latest).toMatchObject({
+      action: 'auth.refresh',
+      detail: { reason: 'bad_token', suppressed_since_last: 70 },
+    });
   });
 });
 

@@ -1,6 +1,6 @@
 import { type BrowserContext, test as base, type Page } from '@playwright/test';
 import { capture, card, expect, open, secretsOf, signIn } from './support/helpers';
-import { type RunningSandbox, startSandbox } from './support/sandbox';
+import { auditOf, type RunningSandbox, startSandbox } from './support/sandbox';
 import { freshCode } from './support/totp';
 
 // A sandbox of its own whose MFA goes stale after 5 s, so a step-up is certain and quick.
@@ -109,4 +109,7 @@ test('no secret came back while stepping up; signing out ends the session', asyn
   expect(await context.cookies()).toEqual([]);
   await page.goto('/orgs/stale-org');
   await expect(page).toHaveURL(/\/login\?next=/);
+  // The API ended the session too: its refresh tokens are revoked, not just forgotten.
+  const [logout] = await auditOf(sandbox.manifestPath, 'auth.logout');
+  expect(logout).toMatchObject({ actor: sandbox.manifest.admin.username, outcome: 'success', clientIp: '127.0.0.1' });
 });

@@ -59,9 +59,10 @@ export const handle: Handle = async ({ event, resolve }) => {
   }
   const session = readSession(event.cookies);
   event.locals.session = session;
+  const clientIp = event.getClientAddress();
   event.locals.api = adminApi(
-    () => (session ? accessToken(session) : Promise.reject(new SignedOutError('not signed in'))),
-    event.getClientAddress(),
+    () => (session ? accessToken(session, clientIp) : Promise.reject(new SignedOutError('not signed in'))),
+    clientIp,
   );
 
   const path = event.url.pathname;

@@ -95,3 +95,78 @@ export const adminUsers = sqliteTable('admin_users', {
   lastTotpStep: integer('last_totp_step').notNull().default(0),
   updatedAt: text('updated_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%SZ','now'))`),
 });
+
+/**
+ * Failed sign-in attempts per client address, in fixed windows. An attempt is reserved here
+ * (one conditional upsert) before its password hash or code check runs, so concurrent requests
+ * and several processes share one budget; a success gives its reservation back.
+ */
+export const signInAddressLimits = sqliteTable(
+  'sign_in_address_limits',
+  {
+    address: text('address').primaryKey(),
+    attempts: integer('attempts').notNull(),
+    windowStart: text('window_start').notNull(),
+    /** When this row stops mattering (end of its window); pruned after. */
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [index('sign_in_address_limits_expires').on(t.expiresAt)],
+);
+
+/**
+ * The account lockout rule of `admin_users` for names that have no row, so an unknown name locks
+ * exactly like a real one. Keyed by a hash: what someone typed as a username is not kept.
+ */
+export const signInUnknownUsers = sqliteTable(
+  'sign_in_unknown_users',
+  {
+    nameHash: text('name_hash').primaryKey(),
+    failedAttempts: integer('failed_attempts').notNull(),
+    lockedUntil: text('locked_until'),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [index('sign_in_unknown_users_expires').on(t.expiresAt)],
+);
+
+/** Single-use tokens already spent (the embedded IdP's mfa_token), kept until they would have expired. */
+export const usedTokenIds = sqliteTable(
+  'used_token_ids',
+  {
+    jti: text('jti').primaryKey(),
+    usedAt: text('used_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [index('used_token_ids_expires').on(t.expiresAt)],
+);
+
+/**
+ * A signed-in session of the embedded IdP: one family of refresh tokens. Revoking it (sign-out,
+ * or a refresh token presented twice) ends every token of the family at once.
+ */
+export const refreshSessions = sqliteTable(
+  'refresh_sessions',
+  {
+    id: text('id').primaryKey(),
+    username: text('username').notNull(),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    revokedAt: text('revoked_at'),
+    revokedReason: text('revoked_reason'),
+  },
+  (t) => [index('refresh_sessions_expires').on(t.expiresAt), index('refresh_sessions_user').on(t.username)],
+);
+
+/** Each refresh token is single use: `used_at` is claimed by exactly one refresh. */
+export const refreshTokens = sqliteTable(
+  'refresh_tokens',
+  {
+    jti: text('jti').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => refreshSessions.id, { onDelete: 'cascade' }),
+    issuedAt: text('issued_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    usedAt: text('used_at'),
+  },
+  (t) => [index('refresh_tokens_session').on(t.sessionId), index('refresh_tokens_expires').on(t.expiresAt)],
+);

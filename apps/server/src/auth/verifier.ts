@@ -13,10 +13,19 @@ import { AppError } from '../errors';
 
 /** Asymmetric only: no `none`, no HMAC (an HS256 token "signed" with a public key must never pass). */
 export const ALLOWED_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+/** Clock difference tolerated on `exp`, `nbf`, `iat`. */
+const CLOCK_TOLERANCE_SECONDS = 5;
+/** An `auth_time` further ahead than this is refused: it would make a step-up look fresh for longer. */
+export const AUTH_TIME_SKEW_SECONDS = 60;
 
 export interface Principal {
   sub: string;
   iss: string;
+  /**
+   * Who the audit log names: the plain `sub` for our embedded IdP's admins, `<iss>#<sub>` for an
+   * external issuer, so an external `alice` is never the same actor as the embedded `alice`.
+   */
+  actor: string;
   scopes: string[];
   amr: string[];
   /** Seconds since epoch of the last interactive authentication, if the token says. */
@@ -28,26 +37,97 @@ export interface TrustedIssuer {
   issuer: string;
   audience: string;
   keys: JWTVerifyGetKey;
+  /** Longest `exp - iat` accepted, seconds. */
+  maxTokenLifetime: number;
+  /** External issuers name their actors `<iss>#<sub>`. */
+  qualifyActor: boolean;
 }
 
-/** An external OIDC issuer: JWKS from configuration or discovery, cached, refetched on an unknown kid. */
-export function remoteIssuer(opts: { issuer: string; audience: string; jwksUrl?: string }): TrustedIssuer {
-  let remote: JWTVerifyGetKey | null = opts.jwksUrl
-    ? createRemoteJWKSet(new URL(opts.jwksUrl), { cooldownDuration: 10_000, cacheMaxAge: 600_000 })
-    : null;
-  const keys: JWTVerifyGetKey = async (header, token) => {
-    if (!remote) {
-      const res = await fetch(`${opts.issuer}/.well-known/openid-configuration`, {
-        signal: AbortSignal.timeout(5_000),
-      });
-      if (!res.ok) throw new Error(`discovery of ${opts.issuer} answered ${res.status}`);
-      const doc = (await res.json()) as { jwks_uri?: string; issuer?: string };
-      if (!doc.jwks_uri || doc.issuer !== opts.issuer) throw new Error(`discovery of ${opts.issuer} is not usable`);
-      remote = createRemoteJWKSet(new URL(doc.jwks_uri), { cooldownDuration: 10_000, cacheMaxAge: 600_000 });
-    }
-    return remote(header, token);
+/** Discovery or key fetches that fail wait this long before the next try, doubling up to the max. */
+export const DISCOVERY_BACKOFF = { initialMs: 5_000, maxMs: 5 * 60_000 };
+
+function issuerUnavailable(issuer: string, retryMs: number): AppError {
+  const seconds = Math.max(1, Math.ceil(retryMs / 1000));
+  return new AppError(
+    'upstream_unavailable',
+    `The token issuer ${issuer} could not be reached for its signing keys; retry in ${seconds} s.`,
+    { upstream: 'OIDC issuer', headers: { 'retry-after': String(seconds) } },
+  );
+}
+
+/**
+ * An external OIDC issuer: JWKS from configuration or discovery, cached, refetched on an unknown
+ * kid. A failed discovery (or a first key fetch that fails) is remembered with a doubling backoff,
+ * so while the issuer is down tokens are refused without an outbound request each; concurrent
+ * callers share one attempt.
+ */
+export function remoteIssuer(opts: {
+  issuer: string;
+  audience: string;
+  jwksUrl?: string;
+  maxTokenLifetime: number;
+  now?: () => Date;
+  fetch?: typeof fetch;
+}): TrustedIssuer {
+  const clock = () => (opts.now ? opts.now().getTime() : Date.now());
+  const doFetch = opts.fetch ?? fetch;
+  const jwks = (url: string) => createRemoteJWKSet(new URL(url), { cooldownDuration: 10_000, cacheMaxAge: 600_000 });
+  let remote: JWTVerifyGetKey | null = opts.jwksUrl ? jwks(opts.jwksUrl) : null;
+  let haveKeys = false;
+  let failure: { delayMs: number; untilMs: number } | null = null;
+  let pending: Promise<JWTVerifyGetKey> | null = null;
+
+  const failed = (): AppError => {
+    const delayMs = failure ? Math.min(failure.delayMs * 2, DISCOVERY_BACKOFF.maxMs) : DISCOVERY_BACKOFF.initialMs;
+    failure = { delayMs, untilMs: clock() + delayMs };
+    return issuerUnavailable(opts.issuer, delayMs);
   };
-  return { issuer: opts.issuer, audience: opts.audience, keys };
+
+  const discover = (): Promise<JWTVerifyGetKey> => {
+    pending ??= (async () => {
+      try {
+        const res = await doFetch(`${opts.issuer}/.well-known/openid-configuration`, {
+          signal: AbortSignal.timeout(5_000),
+          redirect: 'error',
+        });
+        if (!res.ok) throw failed();
+        const doc = (await res.json()) as { jwks_uri?: unknown; issuer?: unknown };
+        if (typeof doc.jwks_uri !== 'string' || doc.issuer !== opts.issuer) throw failed();
+        remote = jwks(doc.jwks_uri);
+        return remote;
+      } catch (error) {
+        throw error instanceof AppError ? error : failed();
+      } finally {
+        pending = null;
+      }
+    })();
+    return pending;
+  };
+
+  const keys: JWTVerifyGetKey = async (header, token) => {
+    if (failure && !haveKeys && clock() < failure.untilMs)
+      throw issuerUnavailable(opts.issuer, failure.untilMs - clock());
+    const resolve = remote ?? (await discover());
+    try {
+      const key = await resolve(header, token);
+      haveKeys = true;
+      failure = null;
+      return key;
+    } catch (error) {
+      // A kid that is not there is the token's problem; a JWKS that cannot be fetched is the issuer's.
+      if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys)
+        throw error;
+      if (haveKeys) throw error;
+      throw failed();
+    }
+  };
+  return {
+    issuer: opts.issuer,
+    audience: opts.audience,
+    keys,
+    maxTokenLifetime: opts.maxTokenLifetime,
+    qualifyActor: true,
+  };
 }
 
 /** Our own issuer: keys straight from the database, re-read when an unknown kid shows up. */
@@ -55,6 +135,7 @@ export function localIssuer(opts: {
   issuer: string;
   audience: string;
   jwks: () => Promise<JSONWebKeySet>;
+  maxTokenLifetime: number;
 }): TrustedIssuer {
   let cached: { set: JWTVerifyGetKey; kids: Set<string>; at: number } | null = null;
   const load = async () => {
@@ -67,7 +148,13 @@ export function localIssuer(opts: {
     if (!c.kids.has(String(header.kid)) || Date.now() - c.at > 30_000) c = await load();
     return c.set(header, token);
   };
-  return { issuer: opts.issuer, audience: opts.audience, keys };
+  return {
+    issuer: opts.issuer,
+    audience: opts.audience,
+    keys,
+    maxTokenLifetime: opts.maxTokenLifetime,
+    qualifyActor: false,
+  };
 }
 
 function invalid(message: string): AppError {
@@ -79,7 +166,11 @@ function invalid(message: string): AppError {
 }
 
 /** Verify a bearer JWT against the issuer it names, if we trust that issuer. */
-export async function verifyBearer(token: string, trusted: TrustedIssuer[]): Promise<Principal> {
+export async function verifyBearer(
+  token: string,
+  trusted: TrustedIssuer[],
+  now: Date = new Date(),
+): Promise<Principal> {
   let iss: string | undefined;
   try {
     decodeProtectedHeader(token);
@@ -96,9 +187,11 @@ export async function verifyBearer(token: string, trusted: TrustedIssuer[]): Pro
       audience: issuer.audience,
       algorithms: ALLOWED_ALGS,
       requiredClaims: ['sub', 'exp'],
-      clockTolerance: 5,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      currentDate: now,
     }));
   } catch (error) {
+    if (error instanceof AppError) throw error;
     if (error instanceof joseErrors.JWTExpired) throw invalid('The bearer token has expired.');
     if (error instanceof joseErrors.JWTClaimValidationFailed) {
       throw invalid(`The bearer token failed the "${error.claim}" check.`);
@@ -106,6 +199,21 @@ export async function verifyBearer(token: string, trusted: TrustedIssuer[]): Pro
     if (error instanceof joseErrors.JOSEAlgNotAllowed) throw invalid('The bearer token uses a disallowed algorithm.');
     if (error instanceof joseErrors.JWKSNoMatchingKey) throw invalid('The bearer token was signed by an unknown key.');
     throw invalid('The bearer token signature is not valid.');
+  }
+  const { sub, exp, iat } = payload;
+  if (typeof sub !== 'string' || sub.trim() === '' || sub.length > 255) {
+    throw invalid('The bearer token failed the "sub" check: it must be a non-empty string.');
+  }
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  const lifetime = Number(exp) - (typeof iat === 'number' ? iat : nowSeconds);
+  if (lifetime > issuer.maxTokenLifetime) {
+    throw invalid(
+      `The bearer token lives ${lifetime} s; this service accepts at most ${issuer.maxTokenLifetime} s (ALPHASWARM_ADMIN_OIDC_MAX_TOKEN_LIFETIME).`,
+    );
+  }
+  const authTime = payload.auth_time;
+  if (authTime !== undefined && (typeof authTime !== 'number' || authTime > nowSeconds + AUTH_TIME_SKEW_SECONDS)) {
+    throw invalid('The bearer token failed the "auth_time" check: it is not a time in the past.');
   }
   const scopes =
     typeof payload.scope === 'string'
@@ -117,11 +225,12 @@ export async function verifyBearer(token: string, trusted: TrustedIssuer[]): Pro
           : [];
   const amr = Array.isArray(payload.amr) ? payload.amr.filter((s): s is string => typeof s === 'string') : [];
   return {
-    sub: String(payload.sub),
+    sub,
     iss: issuer.issuer,
+    actor: issuer.qualifyActor ? `${issuer.issuer}#${sub}` : sub,
     scopes,
     amr,
-    authTime: typeof payload.auth_time === 'number' ? payload.auth_time : null,
+    authTime: typeof authTime === 'number' ? authTime : null,
     claims: payload,
   };
 }
@@ -145,7 +254,7 @@ export class BearerVerifier {
     const hit = this.cache.get(token);
     if (hit && hit.until > now) return hit.principal;
     if (hit) this.cache.delete(token);
-    const principal = await verifyBearer(token, this.trusted);
+    const principal = await verifyBearer(token, this.trusted, this.now());
     const exp = typeof principal.claims.exp === 'number' ? principal.claims.exp * 1000 : now;
     if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(token, { principal, until: Math.min(exp, now + 60_000) });

@@ -18,7 +18,7 @@ import {
 import { ConfigError } from '../env';
 import { signingIssuer } from '../issuers/keyed-issuer';
 import { createLogger } from '../logger';
-import { bootstrap, type KeyringInfo, loadKeyring, productionProblems } from '../runtime/index';
+import { bootstrap, type KeyringInfo, loadKeyring, productionProblems, productionWarnings } from '../runtime/index';
 import { audited, CliError, type CliIo, loadEnv, openExistingStore } from './context';
 import { progress } from './progress';
 
@@ -255,11 +255,14 @@ export function checkProductionCommand(io: CliIo): void {
     keyError = error.message;
   }
   const problems = productionProblems(env, keyring, keyError);
+  const warnings = productionWarnings(env).map((w) => `! warning: ${w}`);
   if (problems.length === 0) {
     io.out(`production-ready (encryption key ${keyring?.fingerprints[0]}, database ${env.dbPath})`);
+    for (const warning of warnings) io.out(warning);
     return;
   }
   for (const problem of problems) io.out(`- ${problem}`);
+  for (const warning of warnings) io.out(warning);
   throw new CliError(`not production-ready: ${plural(problems.length, 'problem')} (listed on stdout).`);
 }
 

@@ -65,7 +65,7 @@ export async function handleRest(
   const kind = m[2] ? parseKind(m[2]) : null;
   const health = m[3] === 'health';
   const target = { orgId, kind, credentialKey: kind ? renderCredentialKey({ org_id: orgId, kind }) : null };
-  const who = (sub: string) => ({ actor: sub, clientIp: info.clientIp });
+  const who = (actor: string) => ({ actor, clientIp: info.clientIp });
 
   if (method === 'GET' && !health) {
     await authenticate(rt, info, 'read', kind ? 'integrations.get' : 'integrations.list', async () => target);
@@ -77,7 +77,7 @@ export async function handleRest(
     const action = kind === 'huggingface' ? 'integrations.connect.huggingface' : 'integrations.connect.dockerHub';
     const principal = await authenticate(rt, info, 'step_up', action, async () => target);
     const body = await readJson(req);
-    return audited(rt, who(principal.sub), action, target, async (runId) => {
+    return audited(rt, who(principal.actor), action, target, async (runId) => {
       const schema = kind === 'huggingface' ? HuggingFaceConnectInput : DockerHubConnectInput;
       const input = schema.safeParse(body);
       if (!input.success) throw new AppError('invalid_request', formatZod(input.error));
@@ -88,7 +88,7 @@ export async function handleRest(
 
   if (method === 'DELETE' && kind && !health) {
     const principal = await authenticate(rt, info, 'step_up', 'integrations.disconnect', async () => target);
-    return audited(rt, who(principal.sub), 'integrations.disconnect', target, async (runId) => {
+    return audited(rt, who(principal.actor), 'integrations.disconnect', target, async (runId) => {
       const gone = await svc.disconnect(rt, orgId, kind);
       return { status: 200, body: { disconnected: true, org_id: orgId, kind, ...gone, audit_run_id: runId } };
     });
@@ -96,7 +96,7 @@ export async function handleRest(
 
   if (method === 'POST' && kind && health) {
     const principal = await authenticate(rt, info, 'step_up', 'integrations.checkHealth', async () => target);
-    return audited(rt, who(principal.sub), 'integrations.checkHealth', target, async (runId) => ({
+    return audited(rt, who(principal.actor), 'integrations.checkHealth', target, async (runId) => ({
       status: 200,
       body: { integration: await svc.checkHealth(rt, orgId, kind), audit_run_id: runId },
     }));

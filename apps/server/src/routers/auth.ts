@@ -1,5 +1,14 @@
 import type { TRPCRouterRecord } from '@trpc/server';
-import { LoginInput, LoginResult, MeResult, RefreshInput, StepUpInput, TokenResult } from '../auth/idp/schemas';
+import {
+  LoginInput,
+  LoginResult,
+  LogoutInput,
+  LogoutResult,
+  MeResult,
+  RefreshInput,
+  StepUpInput,
+  TokenResult,
+} from '../auth/idp/schemas';
 import { embeddedIdp } from '../auth/idp/service';
 import { toAppError, toTrpcError } from '../errors';
 import { adminProcedure, type Context, logCrash, publicProcedure } from '../trpc';
@@ -32,11 +41,20 @@ export const authRouter = {
     .output(TokenResult)
     .mutation(({ ctx, input }) => guarded(ctx, 'auth.stepUp', () => embeddedIdp(ctx.rt).stepUp(input, from(ctx)))),
 
-  /** New tokens for the same session; `auth_time` is kept, so step-up freshness still expires. */
+  /**
+   * New tokens for the same session; `auth_time` is kept, so step-up freshness still expires. The
+   * refresh token is single use: keep the new one; presenting a spent one ends the session.
+   */
   refresh: publicProcedure
     .input(RefreshInput)
     .output(TokenResult)
     .mutation(({ ctx, input }) => guarded(ctx, 'auth.refresh', () => embeddedIdp(ctx.rt).refresh(input, from(ctx)))),
+
+  /** Sign-out: every refresh token of the session stops working. */
+  logout: publicProcedure
+    .input(LogoutInput)
+    .output(LogoutResult)
+    .mutation(({ ctx, input }) => guarded(ctx, 'auth.logout', () => embeddedIdp(ctx.rt).logout(input, from(ctx)))),
 
   me: adminProcedure.output(MeResult).query(({ ctx }) => ({
     username: ctx.principal?.sub ?? '',

@@ -1,3 +1,3 @@
 export { type BootLog, type Bootstrapped, bootstrap, FIRST_START_ACTOR, importOnFirstStart } from './bootstrap';
 export { type KeyringInfo, loadKeyring } from './keyring';
-export { assertProductionReady, productionProblems } from './production';
+export { assertProductionReady, productionProblems, productionWarnings } from './production';

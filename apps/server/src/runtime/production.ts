@@ -89,6 +89,21 @@ export function productionProblems(env: Env, keyring: KeyringInfo | null, keyErr
   return problems;
 }
 
+/**
+ * Risks this configuration accepts knowingly, each a sentence: reported by check-production but
+ * not a reason to refuse start-up. Only configuration is known here, so the platform-wide service
+ * scope is flagged whenever an external issuer could grant it and this service would honour it.
+ */
+export function productionWarnings(env: Env): string[] {
+  const warnings: string[] = [];
+  if (env.ALPHASWARM_ADMIN_OIDC_ISSUER && env.ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE) {
+    warnings.push(
+      `A token from ${env.ALPHASWARM_ADMIN_OIDC_ISSUER} with the plain "integrations:use" scope can pull the credentials of every org: grant services "integrations:use:org:<org_id>" instead, then set ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE=off.`,
+    );
+  }
+  return warnings;
+}
+
 /** Refuse to run in production with any problem (the server's start-up gate). */
 export function assertProductionReady(env: Env, keyring: KeyringInfo | null): void {
   const problems = productionProblems(env, keyring);

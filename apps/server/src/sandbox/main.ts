@@ -20,6 +20,8 @@ import type { SandboxManifest } from './process';
 import { startDemoUpstreams } from './upstreams';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+/** Linux routes all of 127.0.0.0/8 to loopback, so this needs no setup. */
+const CONSOLE_SOURCE_ADDRESS = '127.0.0.2';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -84,7 +86,9 @@ async function main(): Promise<void> {
     ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: values['step-up-max-age'],
     ALPHASWARM_ADMIN_HEALTH_INTERVAL: '300',
     // The console's server forwards the browser's address; rate limits and audit see each client.
-    ALPHASWARM_ADMIN_TRUSTED_PROXIES: '127.0.0.1',
+    // It talks to the API from a loopback address of its own, so only it is believed: anything
+    // else on this machine connects from 127.0.0.1 and cannot pose as a browser elsewhere.
+    ALPHASWARM_ADMIN_TRUSTED_PROXIES: CONSOLE_SOURCE_ADDRESS,
     HOME: dir,
   });
   const store = openStore(env.dbPath);
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
         PORT: String(consolePort),
         ORIGIN: consoleUrl,
         ALPHASWARM_ADMIN_API_URL: apiUrl,
+        ALPHASWARM_CONSOLE_API_SOURCE_ADDRESS: CONSOLE_SOURCE_ADDRESS,
         NODE_ENV: 'production',
       },
       stdio: ['ignore', 'ignore', 'inherit'],

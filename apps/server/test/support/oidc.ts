@@ -10,7 +10,13 @@ export interface TestOidc {
   /** A signed access token; `claims` override the defaults (fresh MFA, admin:cluster). */
   mint(
     claims?: JWTPayload,
-    opts?: { kid?: string; expiresIn?: string | number; notBefore?: string | number },
+    opts?: {
+      kid?: string;
+      expiresIn?: string | number;
+      notBefore?: string | number;
+      /** Seconds since epoch the token is minted at (a test's clock); the real time otherwise. */
+      now?: number;
+    },
   ): Promise<string>;
   close(): Promise<void>;
 }
@@ -34,14 +40,20 @@ export async function startTestOidc(audience = 'alphaswarm-admin-api'): Promise<
     server,
     publicJwk,
     async mint(claims = {}, opts = {}) {
-      const now = Math.floor(Date.now() / 1000);
-      let jwt = new SignJWT({ scope: 'admin:cluster', amr: ['pwd', 'mfa'], auth_time: now, ...claims })
+      const now = opts.now ?? Math.floor(Date.now() / 1000);
+      // `sub` as given, even when it is not a string (tests of malformed claims); a default otherwise.
+      let jwt = new SignJWT({
+        scope: 'admin:cluster',
+        amr: ['pwd', 'mfa'],
+        auth_time: now,
+        sub: 'alice@example.com',
+        ...claims,
+      })
         .setProtectedHeader({ alg: 'RS256', kid: opts.kid ?? kid })
         .setIssuer(typeof claims.iss === 'string' ? claims.iss : issuer)
         .setAudience((claims.aud as string | undefined) ?? audience)
-        .setSubject(typeof claims.sub === 'string' ? claims.sub : 'alice@example.com')
-        .setIssuedAt()
-        .setExpirationTime(opts.expiresIn ?? '10m');
+        .setIssuedAt(now)
+        .setExpirationTime(opts.expiresIn ?? now + 600);
       if (opts.notBefore !== undefined) jwt = jwt.setNotBefore(opts.notBefore);
       return jwt.sign(privateKey);
     },

@@ -7,7 +7,7 @@ let cached: { at: number; sandbox: boolean; environment: string } | null = null;
 async function systemInfo() {
   if (cached && Date.now() - cached.at < 60_000) return cached;
   try {
-    const info = await publicApi().system.info.query();
+    const info = await publicApi(null).system.info.query();
     cached = { at: Date.now(), sandbox: info.sandbox, environment: info.environment };
   } catch {
     return { at: 0, sandbox: false, environment: 'unknown' };

@@ -1,4 +1,4 @@
-import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, lt } from 'drizzle-orm';
 import { adminUsers } from '../schema';
 import type { Db } from '../sqlite';
 
@@ -29,31 +29,6 @@ export async function getAdminUser(db: Db, username: string): Promise<AdminUserR
 
 export async function listAdminUsers(db: Db): Promise<AdminUserRow[]> {
   return db.select().from(adminUsers).orderBy(asc(adminUsers.username)).all();
-}
-
-/**
- * Count one failed sign-in attempt in a single statement (so concurrent guesses cannot lose
- * increments). The `maxAttempts`-th consecutive failure locks the account until `lockUntil` and
- * starts the count again. Returns the row after the update, or undefined for an unknown user.
- */
-export async function recordAdminLoginFailure(
-  db: Db,
-  username: string,
-  opts: { maxAttempts: number; lockUntil: string; now: string },
-): Promise<{ failedAttempts: number; lockedUntil: string | null; locked: boolean } | undefined> {
-  const reaches = sql`${adminUsers.failedAttempts} + 1 >= ${opts.maxAttempts}`;
-  const row = db
-    .update(adminUsers)
-    .set({
-      failedAttempts: sql`CASE WHEN ${reaches} THEN 0 ELSE ${adminUsers.failedAttempts} + 1 END`,
-      lockedUntil: sql`CASE WHEN ${reaches} THEN ${opts.lockUntil} ELSE ${adminUsers.lockedUntil} END`,
-      updatedAt: opts.now,
-    })
-    .where(eq(adminUsers.username, username))
-    .returning({ failedAttempts: adminUsers.failedAttempts, lockedUntil: adminUsers.lockedUntil })
-    .get();
-  if (!row) return undefined;
-  return { ...row, locked: row.lockedUntil === opts.lockUntil && row.failedAttempts === 0 };
 }
 
 /** A complete sign-in (password and TOTP) clears the failure count and any lock. */

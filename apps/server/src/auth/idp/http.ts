@@ -4,11 +4,12 @@ import { AppError, formatZod } from '../../errors';
 import { readJsonBody } from '../../http-body';
 import type { RouteHandler } from '../../http-server';
 import type { Runtime } from '../../runtime';
-import { LoginInput, RefreshInput, StepUpInput } from './schemas';
+import { LoginInput, LogoutInput, RefreshInput, StepUpInput } from './schemas';
 import { embeddedIdp } from './service';
 import { AMR_MFA, AMR_PASSWORD } from './tokens';
 
 const MAX_BODY = 16 * 1024;
+const AUTH_PATHS = new Set(['/auth/login', '/auth/step-up', '/auth/refresh', '/auth/logout']);
 
 async function readJson<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.infer<S>> {
   const parsed = schema.safeParse(await readJsonBody(req, MAX_BODY));
@@ -18,7 +19,7 @@ async function readJson<S extends z.ZodType>(req: IncomingMessage, schema: S): P
 
 /**
  * Plain-HTTP face of the embedded IdP for scripts and curl: `POST /auth/login`, `/auth/step-up`,
- * `/auth/refresh` (same JSON as the tRPC `auth` router) and the admin issuer's discovery + JWKS.
+ * `/auth/refresh`, `/auth/logout` (same JSON as the tRPC `auth` router) and the admin issuer's discovery + JWKS.
  * Answers nothing (falls through to 404) when the embedded IdP is off.
  */
 export function authRoutes(rt: Runtime): RouteHandler {
@@ -42,6 +43,7 @@ export function authRoutes(rt: Runtime): RouteHandler {
           alphaswarm_login_endpoint: `${base}/auth/login`,
           alphaswarm_step_up_endpoint: `${base}/auth/step-up`,
           alphaswarm_refresh_endpoint: `${base}/auth/refresh`,
+          alphaswarm_logout_endpoint: `${base}/auth/logout`,
         }),
         headers: { 'cache-control': 'max-age=300' },
       };
@@ -49,7 +51,7 @@ export function authRoutes(rt: Runtime): RouteHandler {
     if (req.method === 'GET' && path === '/.well-known/jwks.json') {
       return { status: 200, body: await issuer.jwks(), headers: { 'cache-control': 'max-age=60' } };
     }
-    if (path === '/auth/login' || path === '/auth/step-up' || path === '/auth/refresh') {
+    if (AUTH_PATHS.has(path)) {
       if (req.method !== 'POST') {
         return {
           status: 405,
@@ -61,6 +63,8 @@ export function authRoutes(rt: Runtime): RouteHandler {
       if (path === '/auth/login') return { status: 200, body: await idp.login(await readJson(req, LoginInput), from) };
       if (path === '/auth/step-up')
         return { status: 200, body: await idp.stepUp(await readJson(req, StepUpInput), from) };
+      if (path === '/auth/logout')
+        return { status: 200, body: await idp.logout(await readJson(req, LogoutInput), from) };
       return { status: 200, body: await idp.refresh(await readJson(req, RefreshInput), from) };
     }
     return null;

@@ -26,6 +26,12 @@ export type StepUpInput = z.infer<typeof StepUpInput>;
 export const RefreshInput = z.object({ refresh_token: token });
 export type RefreshInput = z.infer<typeof RefreshInput>;
 
+export const LogoutInput = z.object({ refresh_token: token });
+export type LogoutInput = z.infer<typeof LogoutInput>;
+
+export const LogoutResult = z.object({ signed_out: z.literal(true) });
+export type LogoutResult = z.infer<typeof LogoutResult>;
+
 export const TokenResult = z.object({
   access_token: z.string(),
   refresh_token: z.string(),

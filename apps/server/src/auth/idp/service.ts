@@ -2,23 +2,44 @@ import {
   type AdminUserRow,
   type AuditOutcome,
   type AuditPhase,
+  addRefreshToken,
+  addressBlockedFor,
   appendAudit,
   clearAdminLoginFailures,
   consumeAdminTotpStep,
+  consumeTokenId,
+  type FailureResult,
+  failAdminAttempt,
+  failUnknownNameAttempt,
   getAdminUser,
   isoNow,
   newRunId,
-  recordAdminLoginFailure,
+  pruneIdpTokens,
+  pruneSignInLimits,
+  type Reservation,
+  refreshSessionLive,
+  refreshTokenState,
+  refundAddressAttempt,
+  refundAdminAttempt,
+  refundUnknownNameAttempt,
+  reserveAddressAttempt,
+  reserveAdminAttempt,
+  reserveUnknownNameAttempt,
+  revokeRefreshSession,
+  rotateRefreshToken,
+  startRefreshSession,
+  tokenIdUsed,
 } from '@alphaswarm/db';
 import { AppError } from '../../errors';
 import type { KeyedIssuer } from '../../issuers/keyed-issuer';
 import type { Runtime } from '../../runtime';
+import { HashGate } from './hash-gate';
 import { dummyPasswordHash, verifyPassword } from './password';
-import { PhantomLockout, SlidingWindow } from './rate-limit';
-import type { LoginInput, LoginResult, RefreshInput, StepUpInput } from './schemas';
+import type { LoginInput, LoginResult, LogoutInput, LogoutResult, RefreshInput, StepUpInput } from './schemas';
 import {
   IdpTokens,
   MFA_TOKEN_TTL,
+  type MintedTokens,
   REFRESH_AUDIENCE,
   sessionVersion,
   type TokenSet,
@@ -29,9 +50,14 @@ import { checkTotp } from './totp';
 /** Consecutive failures (password or code) that lock an account, and for how long. */
 export const LOCKOUT_ATTEMPTS = 5;
 export const LOCKOUT_SECONDS = 15 * 60;
-/** Failures one client address may make before it has to wait. */
+/** Failures one client address may make per window before it has to wait for the next. */
 export const IP_FAILURE_LIMIT = 20;
 export const IP_WINDOW_SECONDS = 5 * 60;
+
+const LOCKOUT = { maxAttempts: LOCKOUT_ATTEMPTS, lockSeconds: LOCKOUT_SECONDS };
+const PER_ADDRESS = { limit: IP_FAILURE_LIMIT, windowSeconds: IP_WINDOW_SECONDS };
+/** Expired limit rows and token state are swept at most this often by each process. */
+const PRUNE_EVERY_MS = 60_000;
 
 export const BAD_CREDENTIALS = 'Invalid username or password.';
 
@@ -41,7 +67,7 @@ export interface IdpRequest {
   authorization?: string | undefined;
 }
 
-type AuthAction = 'auth.login' | 'auth.step_up' | 'auth.refresh' | 'auth.lockout';
+type AuthAction = 'auth.login' | 'auth.step_up' | 'auth.refresh' | 'auth.logout' | 'auth.lockout';
 
 function unauthorized(message: string): AppError {
   return new AppError('invalid_token', message, {
@@ -60,44 +86,123 @@ function minutes(seconds: number): string {
   return `${m} minute${m === 1 ? '' : 's'}`;
 }
 
+function addressLimited(seconds: number): AppError {
+  return rateLimited(`Too many failed sign-in attempts from this address; try again in ${minutes(seconds)}.`, seconds);
+}
+
+function accountLimited(seconds: number): AppError {
+  return rateLimited(`Too many failed sign-in attempts for this account; try again in ${minutes(seconds)}.`, seconds);
+}
+
+const SESSION_ENDED = 'This session has ended (signed out, or its refresh token was used twice); sign in again.';
+
+/** The account an attempt is charged to: a real row, or the same rule for a name with none. */
+interface Charge {
+  fail(now: Date): Promise<FailureResult>;
+  refund(now: Date): Promise<void>;
+}
+
+/** What one attempt reserved, so it can be counted or given back exactly once. */
+class Attempt {
+  private settled = false;
+
+  constructor(
+    private readonly account: Charge,
+    private readonly refundAddress: () => Promise<void>,
+  ) {}
+
+  /** A wrong password or code: both reservations stay counted; the account may lock. */
+  async fail(now: Date): Promise<FailureResult> {
+    if (this.settled) return { locked: false };
+    this.settled = true;
+    return this.account.fail(now);
+  }
+
+  /** Right, or never checked: both reservations are given back. */
+  async refund(now: Date): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    await this.refundAddress();
+    await this.account.refund(now);
+  }
+}
+
 /**
- * The embedded identity provider: password → first-factor token, TOTP → access + refresh tokens,
- * refresh keeping `auth_time`. Every attempt is audited (never the password or the code); guessing
- * is slowed per account (in the database) and per client address (in memory).
+ * The embedded identity provider: password → single-use first-factor token, TOTP → access +
+ * rotating refresh tokens, refresh keeping `auth_time`, sign-out ending the refresh family.
+ * Every attempt is reserved against the per-account and per-address limits in the database
+ * before its password hash or code check runs; hashes wait at a bounded gate. Failures are
+ * audited through the same per-address throttle as denied API calls; successes always are.
  */
 export class EmbeddedIdp {
   readonly tokens: IdpTokens;
-  private readonly perIp = new SlidingWindow(IP_FAILURE_LIMIT, IP_WINDOW_SECONDS * 1000);
-  private readonly phantom = new PhantomLockout(LOCKOUT_ATTEMPTS, LOCKOUT_SECONDS * 1000);
+  readonly hashes: HashGate;
+  private lastPrune = 0;
 
   constructor(
     private readonly rt: Runtime,
     readonly issuer: KeyedIssuer,
+    hashes = new HashGate(),
   ) {
     this.tokens = new IdpTokens(rt, issuer);
+    this.hashes = hashes;
+  }
+
+  private get db() {
+    return this.rt.store.db;
   }
 
   async login(input: LoginInput, req: IdpRequest): Promise<LoginResult> {
     const now = this.rt.now();
-    await this.assertAddressAllowed('auth.login', req, now);
-    const user = await getAdminUser(this.rt.store.db, input.username);
-    const actor = user ? user.username : 'anonymous';
-    const locked = user ? this.lockedFor(user, now) : this.phantom.lockedFor(input.username, now);
-    if (locked > 0) {
-      await this.audit('auth.login', 'denied', 'denied', actor, req, { reason: 'locked', retry_after: locked });
-      throw this.lockedError(locked);
+    await this.prune(now);
+    const address = req.clientIp ?? 'unknown';
+    const admission = this.hashes.admit(address);
+    if (!admission.ok) {
+      await this.audit('auth.login', 'denied', 'denied', 'anonymous', req, { reason: admission.reason });
+      throw rateLimited(
+        admission.reason === 'address_busy'
+          ? 'Sign-in attempts from this address are already in progress; retry in a second.'
+          : 'The server is busy checking other sign-ins; retry in a second.',
+        1,
+      );
     }
-    // Unknown users pay for the same scrypt run, so timing does not say who exists.
-    const ok = await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash()));
+    const ticket = admission.ticket;
+    let attempt: Attempt;
+    let user: AdminUserRow | undefined;
+    try {
+      user = await getAdminUser(this.db, input.username);
+      attempt = await this.reserve(
+        'auth.login',
+        address,
+        input.username,
+        user,
+        user?.username ?? 'anonymous',
+        req,
+        now,
+      );
+    } catch (error) {
+      ticket.cancel();
+      throw error;
+    }
+    const actor = user ? user.username : 'anonymous';
+    let ok: boolean;
+    try {
+      // Unknown users pay for the same scrypt run, so timing does not say who exists.
+      const stored = user?.passwordHash ?? (await dummyPasswordHash());
+      ok = await ticket.run(() => verifyPassword(input.password, stored));
+    } catch (error) {
+      ticket.cancel();
+      await attempt.refund(now);
+      throw error;
+    }
     if (!user || !ok) {
-      this.perIp.fail(req.clientIp ?? 'unknown', now);
-      if (user) await this.countFailure(user, 'password', req, now);
-      else this.phantom.fail(input.username, now);
+      await this.charge(attempt, user, 'password', req, now);
       await this.audit('auth.login', 'event', 'failure', actor, req, {
         reason: user ? 'wrong_password' : 'unknown_user',
       });
       throw unauthorized(BAD_CREDENTIALS);
     }
+    await attempt.refund(now);
     if (user.disabledAt) {
       await this.audit('auth.login', 'event', 'failure', actor, req, { reason: 'disabled' });
       throw unauthorized('This admin account is disabled; another admin can re-enable it.');
@@ -109,8 +214,9 @@ export class EmbeddedIdp {
 
   async stepUp(input: StepUpInput, req: IdpRequest): Promise<TokenSet> {
     const now = this.rt.now();
+    const address = req.clientIp ?? 'unknown';
     await this.assertAddressAllowed('auth.step_up', req, now);
-    let who: VerifiedToken & { via: string };
+    let who: VerifiedToken & { via: 'mfa_token' | 'refresh_token' | 'access_token' };
     try {
       who = await this.identify(input, req);
     } catch (error) {
@@ -118,22 +224,17 @@ export class EmbeddedIdp {
       throw error;
     }
     const user = await this.sessionUser('auth.step_up', who, req);
-    const locked = this.lockedFor(user, now);
-    if (locked > 0) {
-      await this.audit('auth.step_up', 'denied', 'denied', user.username, req, {
-        reason: 'locked',
-        retry_after: locked,
-        via: who.via,
-      });
-      throw this.lockedError(locked);
-    }
+    // A token that can no longer open anything is refused before it costs a code attempt.
+    await this.assertTokenUsable('auth.step_up', who, user, req, now);
+    const attempt = await this.reserve('auth.step_up', address, user.username, user, user.username, req, now, {
+      via: who.via,
+    });
     const check = await checkTotp(this.totpSecret(user), input.code, now, user.lastTotpStep);
     // Two requests with the same code can both pass the check; only one claims the step.
-    const claimed = check.ok && (await consumeAdminTotpStep(this.rt.store.db, user.username, check.step, isoNow(now)));
+    const claimed = check.ok && (await consumeAdminTotpStep(this.db, user.username, check.step, isoNow(now)));
     if (!claimed) {
       const reason = check.ok || check.reason === 'replayed' ? 'replayed' : 'wrong_code';
-      this.perIp.fail(req.clientIp ?? 'unknown', now);
-      await this.countFailure(user, 'otp', req, now);
+      await this.charge(attempt, user, 'otp', req, now);
       await this.audit('auth.step_up', 'event', 'failure', user.username, req, { reason, via: who.via });
       throw unauthorized(
         reason === 'replayed'
@@ -141,13 +242,25 @@ export class EmbeddedIdp {
           : 'The code is not valid; check your authenticator app and the time on your device.',
       );
     }
-    await clearAdminLoginFailures(this.rt.store.db, user.username, isoNow(now));
-    await this.auditOrRefuse('auth.step_up', user.username, req, { via: who.via, amr: ['pwd', 'otp', 'mfa'] });
-    return this.tokens.tokenSet(user, who.sv, Math.floor(now.getTime() / 1000));
+    await attempt.refund(now);
+    const authTime = Math.floor(now.getTime() / 1000);
+    const minted = await this.tokens.tokenSet(user, who.sv, authTime, who.via === 'mfa_token' ? null : who.sid);
+    await this.recordTokens('auth.step_up', who, user, minted, req, now);
+    await clearAdminLoginFailures(this.db, user.username, isoNow(now));
+    await this.auditOrRefuse('auth.step_up', user.username, req, {
+      via: who.via,
+      amr: ['pwd', 'otp', 'mfa'],
+      session: minted.refresh.sessionId,
+    });
+    return minted.set;
   }
 
-  /** New tokens for the same session: `auth_time` is kept, so freshness still runs out. */
+  /**
+   * New tokens for the same session: `auth_time` is kept, so freshness still runs out. The
+   * presented refresh token is spent; presenting it again ends the whole session.
+   */
   async refresh(input: RefreshInput, req: IdpRequest): Promise<TokenSet> {
+    const now = this.rt.now();
     let who: VerifiedToken;
     try {
       who = await this.tokens.verifyRefresh(input.refresh_token);
@@ -156,19 +269,49 @@ export class EmbeddedIdp {
       throw error;
     }
     const user = await this.sessionUser('auth.refresh', who, req);
-    let tokens: TokenSet;
+    let minted: MintedTokens;
     try {
-      tokens = await this.tokens.tokenSet(user, who.sv, who.authTime ?? 0);
+      minted = await this.tokens.tokenSet(user, who.sv, who.authTime ?? 0, who.sid);
     } catch (error) {
       await this.audit('auth.refresh', 'event', 'failure', user.username, req, { reason: 'session_ended' });
       throw error;
     }
-    await this.auditOrRefuse('auth.refresh', user.username, req, { auth_time: who.authTime });
-    return tokens;
+    await this.recordTokens('auth.refresh', { ...who, via: 'refresh_token' }, user, minted, req, now);
+    await this.auditOrRefuse('auth.refresh', user.username, req, {
+      auth_time: who.authTime,
+      session: minted.refresh.sessionId,
+    });
+    return minted.set;
+  }
+
+  /** Sign-out: the refresh token's whole family stops working (access tokens lapse within minutes). */
+  async logout(input: LogoutInput, req: IdpRequest): Promise<LogoutResult> {
+    const now = this.rt.now();
+    let who: VerifiedToken;
+    try {
+      who = await this.tokens.verifyRefresh(input.refresh_token);
+    } catch (error) {
+      await this.audit('auth.logout', 'event', 'failure', 'anonymous', req, { reason: 'bad_token' });
+      throw error;
+    }
+    const ended = await revokeRefreshSession(this.db, who.sid ?? '', 'sign_out', isoNow(now));
+    await this.audit(
+      'auth.logout',
+      'event',
+      'success',
+      who.sub,
+      req,
+      { session: who.sid, ...(ended ? {} : { already_ended: true }) },
+      { throttled: !ended },
+    );
+    return { signed_out: true };
   }
 
   /** The caller of a step-up: after login (mfa_token), or an existing session (refresh or access token). */
-  private async identify(input: StepUpInput, req: IdpRequest): Promise<VerifiedToken & { via: string }> {
+  private async identify(
+    input: StepUpInput,
+    req: IdpRequest,
+  ): Promise<VerifiedToken & { via: 'mfa_token' | 'refresh_token' | 'access_token' }> {
     if (input.mfa_token) return { ...(await this.tokens.verifyMfa(input.mfa_token)), via: 'mfa_token' };
     if (input.refresh_token) return { ...(await this.tokens.verifyRefresh(input.refresh_token)), via: 'refresh_token' };
     const bearer = req.authorization ? /^Bearer\s+(\S+)$/i.exec(req.authorization)?.[1] : undefined;
@@ -188,9 +331,90 @@ export class EmbeddedIdp {
     return { ...(await this.tokens.verifyAccess(bearer)), via: 'access_token' };
   }
 
+  /** An mfa_token not yet spent; a refresh token unused in an open session; an access token of an open session. */
+  private async assertTokenUsable(
+    action: AuthAction,
+    who: VerifiedToken & { via: string },
+    user: AdminUserRow,
+    req: IdpRequest,
+    now: Date,
+  ): Promise<void> {
+    if (who.via === 'mfa_token') {
+      if (!(await tokenIdUsed(this.db, who.jti))) return;
+      await this.audit(action, 'event', 'failure', user.username, req, { reason: 'mfa_token_used', via: who.via });
+      throw unauthorized('This sign-in was already completed with that mfa_token; sign in again.');
+    }
+    if (who.via === 'refresh_token') {
+      const state = await refreshTokenState(this.db, who.jti, who.sid ?? '');
+      if (state === 'live') return;
+      if (state === 'used') await this.reuseDetected(action, who, user, req, now);
+      await this.audit(action, 'event', 'failure', user.username, req, { reason: `refresh_${state}`, via: who.via });
+      throw unauthorized(SESSION_ENDED);
+    }
+    // Access tokens minted before sessions were recorded carry no sid: they cannot renew anything.
+    if (who.sid && (await refreshSessionLive(this.db, who.sid, isoNow(now)))) return;
+    await this.audit(action, 'event', 'failure', user.username, req, { reason: 'session_ended', via: who.via });
+    throw unauthorized(SESSION_ENDED);
+  }
+
+  /**
+   * Record new tokens before they leave: a new family after a password, a rotation after a refresh
+   * token (exactly one of concurrent presentations wins; a second presentation ends the family),
+   * an added token after an access token. The mfa_token is spent here, once.
+   */
+  private async recordTokens(
+    action: AuthAction,
+    who: VerifiedToken & { via: string },
+    user: AdminUserRow,
+    minted: MintedTokens,
+    req: IdpRequest,
+    now: Date,
+  ): Promise<void> {
+    const at = isoNow(now);
+    if (who.via === 'mfa_token') {
+      if (!(await consumeTokenId(this.db, who.jti, isoNow(new Date(who.exp * 1000)), at))) {
+        await this.audit(action, 'event', 'failure', user.username, req, { reason: 'mfa_token_used', via: who.via });
+        throw unauthorized('This sign-in was already completed with that mfa_token; sign in again.');
+      }
+      await startRefreshSession(this.db, { ...minted.refresh, username: user.username }, at);
+      return;
+    }
+    if (who.via === 'access_token') {
+      if (await addRefreshToken(this.db, minted.refresh, at)) return;
+      await this.audit(action, 'event', 'failure', user.username, req, { reason: 'session_ended', via: who.via });
+      throw unauthorized(SESSION_ENDED);
+    }
+    const outcome = await rotateRefreshToken(this.db, who.jti, minted.refresh, at);
+    if (outcome === 'rotated') return;
+    if (outcome === 'used') await this.reuseDetected(action, who, user, req, now);
+    await this.audit(action, 'event', 'failure', user.username, req, { reason: `refresh_${outcome}`, via: who.via });
+    throw unauthorized(SESSION_ENDED);
+  }
+
+  /** A spent refresh token came back: someone holds a copy. End the family for everyone (OAuth 2.1). */
+  private async reuseDetected(
+    action: AuthAction,
+    who: VerifiedToken,
+    user: AdminUserRow,
+    req: IdpRequest,
+    now: Date,
+  ): Promise<void> {
+    if (!(await revokeRefreshSession(this.db, who.sid ?? '', 'refresh_token_reused', isoNow(now)))) return;
+    this.rt.logger.warn({ username: user.username, session: who.sid }, 'refresh token reused; session revoked');
+    await this.audit(
+      action,
+      'event',
+      'denied',
+      user.username,
+      req,
+      { reason: 'refresh_token_reused', session: who.sid, session_revoked: true },
+      { throttled: false },
+    );
+  }
+
   /** The user a token speaks for, if still allowed: exists, enabled, and the same credentials. */
   private async sessionUser(action: AuthAction, who: VerifiedToken, req: IdpRequest): Promise<AdminUserRow> {
-    const user = await getAdminUser(this.rt.store.db, who.sub);
+    const user = await getAdminUser(this.db, who.sub);
     let reason: string | null = null;
     if (!user) reason = 'unknown_user';
     else if (user.disabledAt) reason = 'disabled';
@@ -217,53 +441,107 @@ export class EmbeddedIdp {
     }
   }
 
-  private lockedFor(user: AdminUserRow, now: Date): number {
-    if (!user.lockedUntil) return 0;
-    const left = Date.parse(user.lockedUntil) - now.getTime();
-    return left > 0 ? Math.ceil(left / 1000) : 0;
+  /**
+   * Reserve one attempt against the address and the account before anything is checked. A
+   * refusal here costs no hash and counts nothing.
+   */
+  private async reserve(
+    action: AuthAction,
+    address: string,
+    username: string,
+    user: AdminUserRow | undefined,
+    actor: string,
+    req: IdpRequest,
+    now: Date,
+    detail: Record<string, unknown> = {},
+  ): Promise<Attempt> {
+    const byAddress = await reserveAddressAttempt(this.db, address, PER_ADDRESS, now);
+    if (!byAddress.ok) {
+      await this.audit(action, 'denied', 'denied', 'anonymous', req, {
+        reason: 'address_rate_limited',
+        retry_after: byAddress.retryAfterSeconds,
+        ...detail,
+      });
+      throw addressLimited(byAddress.retryAfterSeconds);
+    }
+    const windowStart = byAddress.windowStart ?? '';
+    const refundAddress = () => refundAddressAttempt(this.db, address, windowStart);
+    let byAccount: Reservation | undefined;
+    let charge: Charge;
+    if (user) {
+      byAccount = await reserveAdminAttempt(this.db, user.username, LOCKOUT, now);
+      charge = {
+        fail: (at) => failAdminAttempt(this.db, user.username, LOCKOUT, at),
+        refund: (at) => refundAdminAttempt(this.db, user.username, at),
+      };
+    } else {
+      byAccount = await reserveUnknownNameAttempt(this.db, username, LOCKOUT, now);
+      charge = {
+        fail: (at) => failUnknownNameAttempt(this.db, username, LOCKOUT, at),
+        refund: () => refundUnknownNameAttempt(this.db, username),
+      };
+    }
+    if (!byAccount?.ok) {
+      await refundAddress();
+      const wait = byAccount?.retryAfterSeconds ?? 1;
+      await this.audit(action, 'denied', 'denied', actor, req, { reason: 'locked', retry_after: wait, ...detail });
+      throw accountLimited(wait);
+    }
+    return new Attempt(charge, refundAddress);
   }
 
-  private lockedError(seconds: number): AppError {
-    return rateLimited(`Too many failed sign-in attempts for this account; try again in ${minutes(seconds)}.`, seconds);
-  }
-
-  private async countFailure(
-    user: AdminUserRow,
+  /** Count a failed attempt; the one that reaches the limit locks the account, audited. */
+  private async charge(
+    attempt: Attempt,
+    user: AdminUserRow | undefined,
     factor: 'password' | 'otp',
     req: IdpRequest,
     now: Date,
   ): Promise<void> {
-    const lockUntil = isoNow(new Date(now.getTime() + LOCKOUT_SECONDS * 1000));
-    const result = await recordAdminLoginFailure(this.rt.store.db, user.username, {
-      maxAttempts: LOCKOUT_ATTEMPTS,
-      lockUntil,
-      now: isoNow(now),
-    });
-    if (result?.locked) {
-      this.rt.logger.warn(
-        { username: user.username, locked_until: lockUntil },
-        'admin account locked after repeated failures',
-      );
-      await this.audit('auth.lockout', 'event', 'denied', user.username, req, {
-        attempts: LOCKOUT_ATTEMPTS,
-        last_factor: factor,
-        locked_until: lockUntil,
-      });
-    }
+    const result = await attempt.fail(now);
+    if (!result.locked || !user) return;
+    this.rt.logger.warn(
+      { username: user.username, locked_until: result.lockedUntil },
+      'admin account locked after repeated failures',
+    );
+    await this.audit(
+      'auth.lockout',
+      'event',
+      'denied',
+      user.username,
+      req,
+      { attempts: LOCKOUT_ATTEMPTS, last_factor: factor, locked_until: result.lockedUntil },
+      { throttled: false },
+    );
   }
 
   private async assertAddressAllowed(action: AuthAction, req: IdpRequest, now: Date): Promise<void> {
-    const wait = this.perIp.blockedFor(req.clientIp ?? 'unknown', now);
+    const wait = await addressBlockedFor(this.db, req.clientIp ?? 'unknown', PER_ADDRESS, now);
     if (wait > 0) {
       await this.audit(action, 'denied', 'denied', 'anonymous', req, {
         reason: 'address_rate_limited',
         retry_after: wait,
       });
-      throw rateLimited(`Too many failed sign-in attempts from this address; try again in ${minutes(wait)}.`, wait);
+      throw addressLimited(wait);
     }
   }
 
-  /** Failures and denials: a lost audit row is logged, the caller still gets the real answer. */
+  private async prune(now: Date): Promise<void> {
+    if (now.getTime() - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now.getTime();
+    try {
+      await pruneSignInLimits(this.db, now);
+      await pruneIdpTokens(this.db, isoNow(now));
+    } catch (error) {
+      this.rt.logger.warn({ err: { message: (error as Error).message } }, 'pruning expired sign-in state failed');
+    }
+  }
+
+  /**
+   * Failures and denials: written through the per-address throttle that bounds denied API calls
+   * (one budget for both), the suppressed count riding on the next row. A lost row is logged;
+   * the caller still gets the real answer.
+   */
   private async audit(
     action: AuthAction,
     phase: AuditPhase,
@@ -271,11 +549,26 @@ export class EmbeddedIdp {
     actor: string,
     req: IdpRequest,
     detail: Record<string, unknown>,
+    opts: { throttled?: boolean } = {},
   ): Promise<void> {
+    let extra: Record<string, unknown> = {};
+    if (opts.throttled !== false) {
+      const suppressed = this.rt.denials.admit(req.clientIp, this.rt.now().getTime());
+      if (suppressed === null) return;
+      if (suppressed > 0) extra = { suppressed_since_last: suppressed };
+    }
     try {
       await appendAudit(
-        this.rt.store.db,
-        { runId: newRunId(), actor, clientIp: req.clientIp, action, phase, outcome, detail },
+        this.db,
+        {
+          runId: newRunId(),
+          actor,
+          clientIp: req.clientIp,
+          action,
+          phase,
+          outcome,
+          detail: { ...detail, ...extra },
+        },
         isoNow(this.rt.now()),
       );
     } catch (error) {
@@ -295,7 +588,7 @@ export class EmbeddedIdp {
   ): Promise<void> {
     try {
       await appendAudit(
-        this.rt.store.db,
+        this.db,
         { runId: newRunId(), actor, clientIp: req.clientIp, action, phase: 'event', outcome: 'success', detail },
         isoNow(this.rt.now()),
       );
@@ -314,7 +607,7 @@ export class EmbeddedIdp {
 
 const instances = new WeakMap<Runtime, EmbeddedIdp>();
 
-/** The runtime's embedded IdP (one per runtime, so rate-limit state is shared by tRPC and HTTP). */
+/** The runtime's embedded IdP (one per runtime, so tRPC and HTTP share one hash gate). */
 export function embeddedIdp(rt: Runtime): EmbeddedIdp {
   if (!rt.adminIssuer) {
     throw new AppError(

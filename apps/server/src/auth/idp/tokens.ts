@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { type AdminUserRow, allSigningKeys, type SigningKeyRow } from '@alphaswarm/db';
+import { createHash, randomUUID } from 'node:crypto';
+import { type AdminUserRow, allSigningKeys, isoNow, type SigningKeyRow } from '@alphaswarm/db';
 import {
   createLocalJWKSet,
   decodeJwt,
@@ -42,7 +42,18 @@ export interface VerifiedToken {
   /** Session version the token was minted under (see `sessionVersion`). */
   sv: string;
   authTime: number | null;
+  jti: string;
+  /** The sign-in (refresh-token family) an access or refresh token belongs to. */
+  sid: string | null;
+  /** Expiry, seconds since epoch. */
+  exp: number;
   claims: JWTPayload;
+}
+
+/** What `tokenSet` minted, with what the database must record about the refresh token. */
+export interface MintedTokens {
+  set: TokenSet;
+  refresh: { jti: string; sessionId: string; expiresAt: string };
 }
 
 /**
@@ -76,25 +87,38 @@ export class IdpTokens {
     return Math.floor(this.rt.now().getTime() / 1000);
   }
 
+  /** Single use: its `jti` is spent by the step-up it opens. */
   mfaToken(user: AdminUserRow, sv: string): Promise<string> {
-    return this.issuer.sign({ sub: user.username, aud: MFA_AUDIENCE, amr: AMR_PASSWORD, sv }, MFA_TOKEN_TTL);
+    return this.issuer.sign(
+      { sub: user.username, aud: MFA_AUDIENCE, amr: AMR_PASSWORD, sv, jti: randomUUID() },
+      MFA_TOKEN_TTL,
+    );
   }
 
-  /** Access + refresh tokens for a session whose last interactive authentication was `authTime`. */
-  async tokenSet(user: AdminUserRow, sv: string, authTime: number): Promise<TokenSet> {
+  /**
+   * Access + refresh tokens for sign-in `sessionId` (a new one when null) whose last interactive
+   * authentication was `authTime`. The caller records the refresh token before handing it out.
+   */
+  async tokenSet(user: AdminUserRow, sv: string, authTime: number, sessionId: string | null): Promise<MintedTokens> {
     const scope = user.scopes.split(' ').filter(Boolean).join(' ');
-    const sessionLeft = authTime + REFRESH_TOKEN_TTL - this.nowSeconds();
+    const now = this.nowSeconds();
+    const sessionLeft = authTime + REFRESH_TOKEN_TTL - now;
     if (sessionLeft <= 0) throw invalid('The session has ended; sign in again.');
+    const sid = sessionId ?? `ses_${randomUUID().replaceAll('-', '')}`;
+    const jti = randomUUID();
     const accessTtl = Math.min(ACCESS_TOKEN_TTL, sessionLeft);
     const access = await this.issuer.sign(
-      { sub: user.username, aud: ADMIN_AUDIENCE, scope, amr: AMR_MFA, auth_time: authTime, sv },
+      { sub: user.username, aud: ADMIN_AUDIENCE, scope, amr: AMR_MFA, auth_time: authTime, sv, sid },
       accessTtl,
     );
     const refresh = await this.signRefresh(
-      { sub: user.username, aud: REFRESH_AUDIENCE, amr: AMR_MFA, auth_time: authTime, sv },
+      { sub: user.username, aud: REFRESH_AUDIENCE, amr: AMR_MFA, auth_time: authTime, sv, sid, jti },
       sessionLeft,
     );
-    return { access_token: access, refresh_token: refresh, expires_in: accessTtl, token_type: 'Bearer', scope };
+    return {
+      set: { access_token: access, refresh_token: refresh, expires_in: accessTtl, token_type: 'Bearer', scope },
+      refresh: { jti, sessionId: sid, expiresAt: isoNow(new Date((now + sessionLeft) * 1000)) },
+    };
   }
 
   /**
@@ -113,7 +137,7 @@ export class IdpTokens {
         issuer: this.issuer.issuer,
         audience,
         algorithms: [this.issuer.options.alg],
-        requiredClaims: ['sub', 'exp', 'sv'],
+        requiredClaims: ['sub', 'exp', 'sv', 'jti'],
         currentDate: this.rt.now(),
         clockTolerance: 5,
       }));
@@ -129,6 +153,9 @@ export class IdpTokens {
       sub: String(payload.sub),
       sv: String(payload.sv),
       authTime: typeof payload.auth_time === 'number' ? payload.auth_time : null,
+      jti: String(payload.jti),
+      sid: typeof payload.sid === 'string' ? payload.sid : null,
+      exp: Number(payload.exp),
       claims: payload,
     };
   }
@@ -143,7 +170,7 @@ export class IdpTokens {
 
   async verifyRefresh(token: string): Promise<VerifiedToken> {
     const verified = await this.verify(token, REFRESH_AUDIENCE, await this.refreshKeys(), 'refresh_token');
-    if (verified.authTime === null) throw invalid('The refresh_token has no auth_time.');
+    if (verified.authTime === null || verified.sid === null) throw invalid('The refresh_token is not valid.');
     return verified;
   }
 

@@ -1,9 +1,16 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const refresh = vi.fn();
-vi.mock('./api', () => ({ publicApi: () => ({ auth: { refresh: { mutate: refresh } } }) }));
+const logout = vi.fn();
+const forwardedFor: (string | null)[] = [];
+vi.mock('./api', () => ({
+  publicApi: (clientIp: string | null) => {
+    forwardedFor.push(clientIp);
+    return { auth: { refresh: { mutate: refresh }, logout: { mutate: logout } } };
+  },
+}));
 
-const { accessToken, SignedOutError } = await import('./auth');
+const { accessToken, revokeTokens, SignedOutError } = await import('./auth');
 
 import type { Session } from './session';
 
@@ -31,13 +38,15 @@ const tokens = {
   scope: 'admin:cluster',
 };
 
-describe('accessToken', () => {
-  beforeEach(() => {
-    refresh.mockReset();
-  });
+beforeEach(() => {
+  refresh.mockReset();
+  logout.mockReset();
+  forwardedFor.length = 0;
+});
 
+describe('accessToken', () => {
   it('uses the current token while it has time left', async () => {
-    expect(await accessToken(session(5 * 60_000))).toBe('old-access');
+    expect(await accessToken(session(5 * 60_000), '192.0.2.1')).toBe('old-access');
     expect(refresh).not.toHaveBeenCalled();
   });
 
@@ -47,11 +56,17 @@ describe('accessToken', () => {
       return tokens;
     });
     const s = session(10_000);
-    const got = await Promise.all([accessToken(s), accessToken(s), accessToken(s)]);
+    const got = await Promise.all([
+      accessToken(s, '192.0.2.1'),
+      accessToken(s, '192.0.2.1'),
+      accessToken(s, '192.0.2.1'),
+    ]);
     expect(got).toEqual(['new-access', 'new-access', 'new-access']);
     expect(refresh).toHaveBeenCalledTimes(1);
     expect(refresh).toHaveBeenCalledWith({ refresh_token: 'old-refresh' });
     expect(s.tokens?.refresh).toBe('new-refresh');
+    // On behalf of the browser: the API limits and audits its address, not the console's.
+    expect(forwardedFor).toEqual(['192.0.2.1']);
   });
 
   it('signs the session out when the refresh is refused', async () => {
@@ -59,7 +74,27 @@ describe('accessToken', () => {
       throw new Error('invalid_token');
     });
     const s = session(0);
-    await expect(accessToken(s)).rejects.toBeInstanceOf(SignedOutError);
+    await expect(accessToken(s, null)).rejects.toBeInstanceOf(SignedOutError);
     expect(s.tokens).toBeNull();
+  });
+});
+
+describe('revokeTokens (sign-out)', () => {
+  it("revokes the session's refresh token at the API, for the browser's address", async () => {
+    logout.mockResolvedValue({ signed_out: true });
+    await revokeTokens(session(60_000), '192.0.2.7');
+    expect(logout).toHaveBeenCalledWith({ refresh_token: 'old-refresh' });
+    expect(forwardedFor).toEqual(['192.0.2.7']);
+  });
+
+  it('signs out locally even when the API refuses, and does nothing without tokens', async () => {
+    logout.mockRejectedValue(new Error('invalid_token'));
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    await expect(revokeTokens(session(60_000), null)).resolves.toBeUndefined();
+    expect(error.mock.calls[0]?.join(' ')).not.toContain('old-refresh');
+    error.mockRestore();
+    await revokeTokens({ ...session(0), tokens: null }, null);
+    await revokeTokens(null, null);
+    expect(logout).toHaveBeenCalledTimes(1);
   });
 });

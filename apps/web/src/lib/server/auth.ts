@@ -21,14 +21,16 @@ export function applyTokens(session: Session, t: TokenSet): void {
  * A valid access token for this session, refreshed server-side when close to expiry. A refresh
  * keeps the original auth_time, so it never counts as a step-up. Concurrent loads share one refresh.
  */
-export async function accessToken(session: Session): Promise<string> {
+export async function accessToken(session: Session, clientIp: string | null): Promise<string> {
   if (!session.tokens) throw new SignedOutError('not signed in');
   if (session.tokens.accessExpiresAt - Date.now() > EARLY_REFRESH_MS) return session.tokens.access;
   session.refreshing ??= (async () => {
     try {
       const refresh = session.tokens?.refresh;
       if (!refresh) throw new SignedOutError('no refresh token');
-      applyTokens(session, await publicApi().auth.refresh.mutate({ refresh_token: refresh }));
+      // Refresh tokens are single use: the new one replaces it, and this promise is shared so
+      // concurrent requests of the session never present the same token twice.
+      applyTokens(session, await publicApi(clientIp).auth.refresh.mutate({ refresh_token: refresh }));
     } catch {
       session.tokens = null;
       throw new SignedOutError('refresh failed');
@@ -39,4 +41,18 @@ export async function accessToken(session: Session): Promise<string> {
   await session.refreshing;
   if (!session.tokens) throw new SignedOutError('not signed in');
   return session.tokens.access;
+}
+
+/**
+ * Sign-out at the API: the session's refresh tokens stop working there too. Best effort: the
+ * console forgets the tokens either way, and a refusal (already ended, expired) changes nothing.
+ */
+export async function revokeTokens(session: Session | null, clientIp: string | null): Promise<void> {
+  const refresh = session?.tokens?.refresh;
+  if (!refresh) return;
+  try {
+    await publicApi(clientIp).auth.logout.mutate({ refresh_token: refresh });
+  } catch (error) {
+    console.error('sign-out: the API did not revoke the session', (error as Error)?.message);
+  }
 }

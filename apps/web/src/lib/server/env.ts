@@ -11,6 +11,12 @@ const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '
 const EnvSchema = z.object({
   /** Where the admin tRPC API listens; the console is its only browser-facing client. */
   ALPHASWARM_ADMIN_API_URL: url.default('http://127.0.0.1:8700'),
+  /**
+   * Local address the console's connections to the API leave from (e.g. 127.0.0.2 beside an API
+   * on loopback). The API trusts X-Forwarded-For only from ALPHASWARM_ADMIN_TRUSTED_PROXIES, so
+   * binding the console to an address of its own keeps other local processes from posing as it.
+   */
+  ALPHASWARM_CONSOLE_API_SOURCE_ADDRESS: z.union([z.ipv4(), z.ipv6()]).optional(),
   /** The console's public origin (adapter-node reads it too); https turns on Secure cookies. */
   ORIGIN: url.optional(),
   /** A session idle longer than this is dropped. */

@@ -20,7 +20,7 @@ export const load: PageServerLoad = ({ locals, url }) => {
 };
 
 export const actions: Actions = {
-  password: async ({ request, cookies, locals }) => {
+  password: async ({ request, cookies, locals, getClientAddress }) => {
     const form = await request.formData();
     const username = String(form.get('username') ?? '').trim();
     const password = String(form.get('password') ?? '');
@@ -28,7 +28,7 @@ export const actions: Actions = {
       return fail(400, { step: 'password', username, message: 'Enter your username and password.' });
     }
     try {
-      const r = await publicApi().auth.login.mutate({ username, password });
+      const r = await publicApi(getClientAddress()).auth.login.mutate({ username, password });
       startSession(cookies, locals.session, {
         username,
         login: { mfaToken: r.mfa_token, expiresAt: Date.now() + r.expires_in * 1000 },
@@ -40,7 +40,7 @@ export const actions: Actions = {
     return { step: 'totp', username };
   },
 
-  totp: async ({ request, cookies, locals, url }) => {
+  totp: async ({ request, cookies, locals, url, getClientAddress }) => {
     const session = readSession(cookies) ?? locals.session;
     const login = session?.login;
     if (!session || !login || login.expiresAt < Date.now()) {
@@ -59,7 +59,7 @@ export const actions: Actions = {
       });
     }
     try {
-      const tokens = await publicApi().auth.stepUp.mutate({ code, mfa_token: login.mfaToken });
+      const tokens = await publicApi(getClientAddress()).auth.stepUp.mutate({ code, mfa_token: login.mfaToken });
       // A new session id once signed in: whatever id existed before is worthless now.
       const signedIn = startSession(cookies, session, { username: session.username });
       applyTokens(signedIn, tokens);

@@ -13,13 +13,16 @@ export const load: PageServerLoad = ({ locals }) => {
 
 export const actions: Actions = {
   /** Step up with a TOTP code, then replay the pending action and go to its result. */
-  verify: async ({ request, locals, cookies }) => {
+  verify: async ({ request, locals, cookies, getClientAddress }) => {
     const session = locals.session;
     if (!session?.tokens) redirect(303, '/login');
     const code = String((await request.formData()).get('code') ?? '').replace(/\s+/g, '');
     if (!/^\d{6,8}$/.test(code)) return fail(400, { message: 'Enter the 6-digit code from your authenticator app.' });
     try {
-      applyTokens(session, await publicApi().auth.stepUp.mutate({ code, refresh_token: session.tokens.refresh }));
+      applyTokens(
+        session,
+        await publicApi(getClientAddress()).auth.stepUp.mutate({ code, refresh_token: session.tokens.refresh }),
+      );
     } catch (e) {
       const f = toFailure(e);
       if (f.code === 'invalid_token' && f.field !== 'code' && /sign in/i.test(f.message)) {
