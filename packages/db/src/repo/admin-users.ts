@@ -42,7 +42,7 @@ export async function recordAdminLoginFailure(
   opts: { maxAttempts: number; lockUntil: string; now: string },
 ): Promise<{ failedAttempts: number; lockedUntil: string | null; locked: boolean } | undefined> {
   const reaches = sql`${adminUsers.failedAttempts} + 1 >= ${opts.maxAttempts}`;
-  const row = db
+  const [row] = db
     .update(adminUsers)
     .set({
       failedAttempts: sql`CASE WHEN ${reaches} THEN 0 ELSE ${adminUsers.failedAttempts} + 1 END`,
@@ -51,7 +51,7 @@ export async function recordAdminLoginFailure(
     })
     .where(eq(adminUsers.username, username))
     .returning({ failedAttempts: adminUsers.failedAttempts, lockedUntil: adminUsers.lockedUntil })
-    .get();
+    .all();
   if (!row) return undefined;
   return { ...row, locked: row.lockedUntil === opts.lockUntil && row.failedAttempts === 0 };
 }
