@@ -18,7 +18,7 @@ export const STORE_RECORD_LIMITS = {
 } as const;
 
 /** C0 and C1 control characters (NUL, CR, LF, ESC…): never part of a name or a stored value. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL = /\p{Cc}/u;
 const noControl = (what: string) =>
   [
     (value: string) => !CONTROL.test(value),
