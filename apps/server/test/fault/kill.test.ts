@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { StoreFileRecord } from '@alphaswarm/contracts';
 import {
   type AuditRow,
   generateKey,
@@ -15,7 +16,6 @@ import {
   openSecret,
   openStore,
   type Store,
-  type StoreFileRecord,
   sealSecret,
   verifyAudit,
 } from '@alphaswarm/db';
