@@ -97,7 +97,7 @@ test('store: an export with a secret no configured key reads is refused, naming 
     );
     await capture(page, 'store-export-refused');
 
-    const allow = page.getByLabel(/Export secrets that no configured key decrypts/);
+    const allow = page.getByRole('checkbox', { name: /Export secrets that no configured key decrypts/ });
     await allow.check();
     const [download] = await Promise.all([
       page.waitForEvent('download'),
