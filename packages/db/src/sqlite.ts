@@ -54,16 +54,16 @@ export function openStore(path: string): Store {
         throw new DatabaseError(`Cannot create the database directory ${dir}: ${(error as Error).message}`);
       }
     }
-    try {
-      accessSync(dir, constants.W_OK);
-    } catch {
-      throw new DatabaseError(`The database directory ${dir} is not writable by this process.`);
-    }
     const readOnly = readOnlyReason(file);
     if (readOnly) {
       throw new DatabaseError(
         `The database ${file} is read-only (${readOnly}); this command writes to it. audit-verify, export and list-admins work on a read-only database.`,
       );
+    }
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch {
+      throw new DatabaseError(`The database directory ${dir} is not writable by this process.`);
     }
   }
   let sqlite: Database.Database;
