@@ -10,7 +10,6 @@ import {
   importStore,
   isoNow,
   openStore,
-  type ReadOnlyStore,
   readOnlyReason,
   rotateSecrets,
   validateStoreFile,
@@ -71,7 +70,8 @@ export async function exportCommand(io: CliIo, opts: { out?: string; allowUnread
   const target = resolve(opts.out ?? env.integrationsPath);
   const { keyring } = keyringFor(io, loadKeyring(env));
   const readOnly = existsSync(env.dbPath) ? readOnlyReason(env.dbPath) : null;
-  const store = readOnly ? openForReading(io, env) : openExistingStore(env);
+  const reading = readOnly ? openForReading(io, env) : null;
+  const store = reading ?? openExistingStore(env);
   try {
     const bar = progress('export');
     let count = 0;
@@ -89,10 +89,10 @@ export async function exportCommand(io: CliIo, opts: { out?: string; allowUnread
       bar.finish();
       return count;
     };
-    if (readOnly) {
+    if (reading) {
       io.err(`note: the database is read-only (${readOnly}); this export is not recorded in its audit log.`);
       await write().catch((error) => {
-        throw readFailure(store as ReadOnlyStore, error);
+        throw readFailure(reading, error);
       });
     } else {
       await audited(
