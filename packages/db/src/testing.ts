@@ -6,11 +6,23 @@ import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Why a tmpfs cannot be mounted here, or null when it can. */
+let probed: string | null | undefined;
+
+/** Why a tmpfs cannot be mounted here (tried once), or null when it can. */
 export function tmpfsUnavailable(): string | null {
-  if (process.platform !== 'linux') return `tmpfs faults need Linux (this is ${process.platform})`;
-  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root; run the tests as root to exercise a full disk';
-  return null;
+  if (probed !== undefined) return probed;
+  if (process.platform !== 'linux') probed = `tmpfs faults need Linux (this is ${process.platform})`;
+  else if (process.getuid?.() !== 0)
+    probed = 'mounting a tmpfs needs root; run the tests as root to exercise a full disk';
+  else {
+    try {
+      mountTmpfs(64 << 10).unmount();
+      probed = null;
+    } catch (error) {
+      probed = `mounting a tmpfs failed even as root (${(error as Error).message.split('\n')[0]})`;
+    }
+  }
+  return probed;
 }
 
 export interface Tmpfs {
@@ -26,7 +38,12 @@ export interface Tmpfs {
 
 export function mountTmpfs(sizeBytes: number): Tmpfs {
   const dir = mkdtempSync(join(tmpdir(), 'alphaswarm-tmpfs-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0700`, 'tmpfs', dir]);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const filler = join(dir, '.filler');
   return {
     dir,
