@@ -1,5 +1,5 @@
 import { type ErrorCode, isProviderError } from '@alphaswarm/contracts';
-import { StoreFileError } from '@alphaswarm/db';
+import { isStorageFailure, StoreFileError } from '@alphaswarm/db';
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/unstable-core-do-not-import';
 import { ZodError } from 'zod';
@@ -33,6 +33,7 @@ const STATUS: Record<ErrorCode, number> = {
   upstream_unavailable: 502,
   upstream_timeout: 504,
   audit_unavailable: 503,
+  storage_unavailable: 503,
   secret_unreadable: 409,
   precondition_failed: 412,
   rate_limited: 429,
@@ -66,6 +67,12 @@ export function wireCode(error: AppError): ErrorCode {
 /** The one boundary where anything thrown becomes an AppError. Raw SDK errors never pass. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (isStorageFailure(error)) {
+    return new AppError(
+      'storage_unavailable',
+      'The database could not store the change (disk full or read-only?); nothing was changed. Free space or fix the volume, then retry.',
+    );
+  }
   if (error instanceof StoreFileError) return new AppError('conflict', error.message);
   if (error instanceof ZodError) return new AppError('invalid_request', formatZod(error));
   if (error instanceof TRPCError) {

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { storeIsUsable } from '@alphaswarm/db';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { authRoutes } from './auth/idp';
 import { AppError, toAppError, toTrpcError, wireCode } from './errors';
 import { handleRest } from './rest/routes';
 import { appRouter } from './root';
 import type { Runtime } from './runtime';
+import { readiness } from './runtime/readiness';
 import { createContextInner, logCrash, type RequestInfo } from './trpc';
 
 /** Extra plain-HTTP routes mounted by other modules (the embedded IdP's /auth and discovery). */
@@ -103,7 +103,7 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
         return;
       }
       if (req.method === 'GET' && path === '/healthz') return send(res, 200, { status: 'ok' });
-      if (req.method === 'GET' && path === '/readyz') return send(res, ...readiness(rt));
+      if (req.method === 'GET' && path === '/readyz') return send(res, ...(await readiness(rt)));
       if (req.method === 'GET' && path === '/workload/.well-known/openid-configuration') {
         return send(res, 200, rt.workload.discovery({ claims_supported: ['sub', 'aud', 'iss', 'exp', 'iat', 'jti'] }), {
           'cache-control': 'max-age=300',
@@ -125,17 +125,6 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
       return sendError(res, app);
     }
   };
-}
-
-function readiness(rt: Runtime): [number, unknown] {
-  const checks = { database: storeIsUsable(rt.store), keyring: false };
-  try {
-    checks.keyring = rt.keyring.decrypt(rt.keyring.encrypt('ready')).toString() === 'ready';
-  } catch {
-    checks.keyring = false;
-  }
-  const ok = checks.database && checks.keyring;
-  return [ok ? 200 : 503, { status: ok ? 'ready' : 'not_ready', checks }];
 }
 
 export interface RunningServer {

@@ -8,7 +8,7 @@ import { ADMIN_TOKEN_MAX_TTL, type KeyedIssuer, signingIssuer, WORKLOAD_TOKEN_TT
 export { ADMIN_TOKEN_MAX_TTL, WORKLOAD_TOKEN_TTL };
 
 import type { Logger } from './logger';
-import { DenialThrottle } from './services/audit';
+import { DenialThrottle, OutcomeBacklog } from './services/audit';
 
 /** Our embedded admin issuer's audience: the admin API itself. */
 export const ADMIN_AUDIENCE = 'alphaswarm-admin';
@@ -29,6 +29,8 @@ export interface Runtime {
   trusted: TrustedIssuer[];
   verifier: BearerVerifier;
   denials: DenialThrottle;
+  /** Audit outcomes waiting for a database that could not take them (see runtime/recovery.ts). */
+  outcomes: OutcomeBacklog;
 }
 
 export function upstreamsFromEnv(env: Env): UpstreamConfig {
@@ -98,7 +100,18 @@ export function createRuntime(input: {
     );
   }
   const verifier = new BearerVerifier(trusted, now);
-  return { ...input, now, upstreams, http, workload, adminIssuer, trusted, verifier, denials: new DenialThrottle() };
+  return {
+    ...input,
+    now,
+    upstreams,
+    http,
+    workload,
+    adminIssuer,
+    trusted,
+    verifier,
+    denials: new DenialThrottle(),
+    outcomes: new OutcomeBacklog(),
+  };
 }
 
 export function providerContext(rt: Runtime, signal?: AbortSignal): ProviderContext {

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { deleteLink, generateKey, isoNow, Keyring, openStore, sealSecret, upsertLink } from '@alphaswarm/db';
 import { capture, connectHuggingFace, expect, open, test } from './support/helpers';
 
 test('audit timeline: filters, run ids linkable, hash chain verified', async ({ page, sandbox }) => {
@@ -60,4 +62,52 @@ test('store: keyring fingerprint, readiness list, export download, import dry ru
   await expect(report).toContainText('Nothing was imported.');
   await expect(report.getByRole('table', { name: 'Problems' })).toBeVisible();
   await capture(page, 'store-import-report');
+});
+
+test('store: an export with a secret no configured key reads is refused, naming the fingerprint, unless allowed', async ({
+  page,
+  sandbox,
+}) => {
+  // A link sealed under a key the sandbox does not have, written straight into its database.
+  const store = openStore(join(dirname(process.env.E2E_SANDBOX ?? ''), 'admin.db'));
+  const foreign = Keyring.fromEnv(generateKey());
+  try {
+    await upsertLink(
+      store.db,
+      {
+        orgId: 'unreadable-org',
+        kind: 'huggingface',
+        namespace: 'lost',
+        status: 'healthy',
+        error: null,
+        metadata: {},
+        secret: sealSecret(foreign, { token: sandbox.demo.huggingface.token }),
+        expiresAt: null,
+      },
+      isoNow(new Date()),
+    );
+    await open(page, '/store');
+    const fingerprint = (
+      await page.getByRole('region', { name: 'Keyring' }).locator('code').first().textContent()
+    )?.trim();
+    await page.getByRole('button', { name: 'Export the store' }).click();
+    const refusal = page.locator('#allow-unreadable-error');
+    await expect(refusal).toContainText(
+      `1 stored secret cannot be decrypted with the configured key (fingerprint ${fingerprint}): huggingface:org:unreadable-org; nothing was exported.`,
+    );
+    await capture(page, 'store-export-refused');
+
+    const allow = page.getByRole('checkbox', { name: /Export secrets that no configured key decrypts/ });
+    await allow.check();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export the store' }).click(),
+    ]);
+    const exported = readFileSync(await download.path(), 'utf8');
+    expect(exported).toContain('huggingface:org:unreadable-org');
+    expect(exported).not.toContain(sandbox.demo.huggingface.token);
+  } finally {
+    await deleteLink(store.db, 'unreadable-org', 'huggingface');
+    store.close();
+  }
 });

@@ -15,6 +15,7 @@ export const ErrorCode = z.enum([
   'upstream_unavailable',
   'upstream_timeout',
   'audit_unavailable',
+  'storage_unavailable',
   'secret_unreadable',
   'precondition_failed',
   'rate_limited',

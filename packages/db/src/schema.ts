@@ -48,6 +48,28 @@ export const auditEvents = sqliteTable(
   (t) => [index('audit_run').on(t.runId), index('audit_org_at').on(t.orgId, t.at), index('audit_at').on(t.at)],
 );
 
+/**
+ * Audit runs whose attempt row has no outcome row yet, and which process wrote the attempt.
+ * Kept in the same transaction as those rows, so recovery after a crash or a full disk finds
+ * them without scanning the log, and can tell a live writer's run from a dead one's.
+ */
+export const auditOpenRuns = sqliteTable(
+  'audit_open_runs',
+  {
+    runId: text('run_id').primaryKey(),
+    /** `<host>/<pid>/<random>` of the writing process; '' when unknown (runs from before this table). */
+    owner: text('owner').notNull(),
+    openedAt: text('opened_at').notNull(),
+  },
+  (t) => [index('audit_open_runs_opened').on(t.openedAt)],
+);
+
+/** One row rewritten by the readiness probe: proves the database takes a committed write. */
+export const storeProbe = sqliteTable('store_probe', {
+  id: integer('id').primaryKey(),
+  at: text('at').notNull(),
+});
+
 export const wizardSessions = sqliteTable(
   'wizard_sessions',
   {
@@ -60,6 +82,8 @@ export const wizardSessions = sqliteTable(
     expiresAt: text('expires_at').notNull(),
     /** Step results; a Cloudflare token in it is kept only as a Fernet token. */
     state: text('state', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** Bumped by every write: the optimistic lock (timestamps have one-second resolution). */
+    version: integer('version').notNull().default(0),
   },
   (t) => [index('wizard_org_kind').on(t.orgId, t.kind), index('wizard_expires').on(t.expiresAt)],
 );

@@ -15,6 +15,7 @@ import {
   ImportConflictError,
   importStore,
   StoreFileError,
+  UnreadableExportError,
   validateStoreFile,
   writeStoreFileAtomic,
 } from './store-file';
@@ -194,6 +195,35 @@ describe('export', () => {
     const original = [...sampleRecords()].sort((x, y) => (x.credential_key < y.credential_key ? -1 : 1));
     const exported = (await exportStore(b.db, { now: NOW })).integrations;
     expect(exported.map(({ secret: _s, ...rest }) => rest)).toEqual(original.map(({ secret: _s, ...rest }) => rest));
+  });
+
+  it('refuses secrets no configured key reads, naming the fingerprint, unless they are allowed', async () => {
+    const s = store();
+    await seeded(s);
+    const other = Keyring.fromEnv(generateKey());
+    const path = join(dir, 'export.json');
+    const attempt = writeStoreFileAtomic(path, exportStoreChunks(s.db, { now: NOW, secrets: { keyring: other } }));
+    await expect(attempt).rejects.toThrow(UnreadableExportError);
+    await expect(attempt).rejects.toThrow(
+      `3 stored secrets cannot be decrypted with the configured key (fingerprint ${other.fingerprints()[0]}): ` +
+        'cloud_cloudflare:org:org-acme, docker_hub:org:org-acme, huggingface:org:org-acme; nothing was exported.',
+    );
+    expect(readdirSync(dir).filter((f) => f.includes('export'))).toEqual([]);
+
+    // The right key among several passes; with the flag, unreadable ones go out as they are.
+    const both = Keyring.fromEnv(`${generateKey()},${KEY}`);
+    await writeStoreFileAtomic(path, exportStoreChunks(s.db, { now: NOW, secrets: { keyring: both } }));
+    expect(validateStoreFile(readFileSync(path), keyring).ok).toBe(true);
+    const seen: string[] = [];
+    await writeStoreFileAtomic(
+      path,
+      exportStoreChunks(s.db, {
+        now: NOW,
+        secrets: { keyring: other, allowUnreadable: true, onUnreadable: (k) => seen.push(k) },
+      }),
+    );
+    expect(seen).toHaveLength(3);
+    expect(validateStoreFile(readFileSync(path), keyring).ok).toBe(true);
   });
 
   it('writes atomically with mode 0600, replacing an older file and leaving no temp file', async () => {
@@ -393,6 +423,42 @@ describe('validateStoreFile', () => {
     expect(by(5)[0]).toMatch(/^status: status:/);
     expect(by(6)).toEqual(['namespace: namespace is missing']);
     expect(by(7)).toEqual([': a record must be a JSON object']);
+  });
+
+  it('refuses what the import could not store: deep or huge metadata, control characters in names', async () => {
+    const [, , , , aws] = sampleRecords();
+    // Too deep for JSON.stringify: spliced into the file as text.
+    const deep = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+    let deepest: unknown = 'ok';
+    for (let i = 0; i < 31; i++) deepest = { a: deepest };
+    const bad = [
+      { ...aws, metadata: 'DEEP' },
+      { ...aws, metadata: { note: 'x'.repeat(5 * 1024 * 1024) } },
+      { ...aws, namespace: 'acme\u0000' },
+      { ...aws, namespace: 'acme\r\nInjected: yes' },
+      { ...aws, metadata: { 'role\narn': 'x' } },
+      { ...aws, metadata: { list: ['fine', 'bell\u0007'] } },
+    ].map((r, i) => ({ ...r, org_id: `org-${i}`, credential_key: `cloud_aws:org:org-${i}` }));
+    const by = (problems: { index: number | null; field: string; message: string }[], i: number) =>
+      problems.filter((p) => p.index === i).map((p) => `${p.field}: ${p.message}`);
+    const problems = problemsOf(fileText(bad).replace('"DEEP"', deep));
+    expect(by(problems, 0)).toEqual(['metadata: metadata is nested deeper than 32 levels']);
+    expect(by(problems, 1)).toEqual(['metadata: metadata is larger than 256 KiB']);
+    expect(by(problems, 2)).toEqual(['namespace: namespace must not contain control characters (NUL, CR, LF, …)']);
+    expect(by(problems, 3)).toEqual(['namespace: namespace must not contain control characters (NUL, CR, LF, …)']);
+    expect(by(problems, 4)).toEqual([
+      'metadata: a key in metadata must not contain control characters (NUL, CR, LF, …)',
+    ]);
+    expect(by(problems, 5)).toEqual(['metadata: metadata.list.1 must not contain control characters (NUL, CR, LF, …)']);
+
+    // What passes validation imports, at the very limits too.
+    const edge = { ...aws, metadata: { deepest, note: 'x'.repeat(200 * 1024) } };
+    const checked = validateStoreFile(fileText([edge]), keyring);
+    expect(checked.problems).toEqual([]);
+    const s = store();
+    await expect(importStore(s.db, checked.records, { keyring, onConflict: 'fail', now: NOW })).resolves.toMatchObject({
+      inserted: 1,
+    });
   });
 
   it('reports duplicate links', () => {

@@ -39,6 +39,33 @@ export class ImportConflictError extends StoreFileError {
   }
 }
 
+/**
+ * Export met stored secrets that no configured key decrypts: the file would carry ciphertext
+ * nobody can read with these keys. Nothing was written.
+ */
+export class UnreadableExportError extends StoreFileError {
+  override readonly name = 'UnreadableExportError';
+  constructor(
+    readonly items: string[],
+    readonly fingerprints: string[],
+  ) {
+    super(
+      `${items.length} stored secret${items.length === 1 ? '' : 's'} cannot be decrypted with the configured key${fingerprints.length === 1 ? '' : 's'} ` +
+        `(fingerprint ${fingerprints.join(', ')}): ${preview(items)}; nothing was exported. ` +
+        'Set ALPHASWARM_ADMIN_INTEGRATIONS_KEY to the key they were stored with (or add it to the comma-separated list), ' +
+        'or export them unreadable as they are with --allow-unreadable.',
+    );
+  }
+}
+
+/** How an export treats secrets: each is decrypted once to prove a configured key reads it. */
+export interface ExportSecretCheck {
+  keyring: Keyring;
+  /** Export secrets no key reads as they are (default: refuse with UnreadableExportError). */
+  allowUnreadable?: boolean;
+  onUnreadable?: (credentialKey: string) => void;
+}
+
 export interface StoreFileProblem {
   /** Position in `integrations`, or null for a problem with the whole file. */
   index: number | null;
@@ -94,19 +121,40 @@ async function* recordPages(db: Db, pageSize = PAGE): AsyncGenerator<StoreFileRe
  */
 export async function* exportStoreChunks(
   db: Db,
-  opts: { now: Date; onProgress?: StoreFileProgress; pageSize?: number },
+  opts: { now: Date; onProgress?: StoreFileProgress; pageSize?: number; secrets?: ExportSecretCheck },
 ): AsyncGenerator<string, number> {
   const total = await countLinks(db);
   yield `{\n  "format": ${JSON.stringify(STORE_FILE_FORMAT)},\n  "version": ${STORE_FILE_VERSION},\n  "exported_at": ${JSON.stringify(isoNow(opts.now))},\n  "integrations": [`;
   let done = 0;
+  const unreadable: string[] = [];
   for await (const page of recordPages(db, opts.pageSize)) {
     let chunk = '';
-    for (const record of page) chunk += `${done++ === 0 ? '' : ','}\n    ${JSON.stringify(record)}`;
+    for (const record of page) {
+      if (opts.secrets && record.secret !== null && !decrypts(opts.secrets.keyring, record.secret)) {
+        unreadable.push(record.credential_key);
+        opts.secrets.onUnreadable?.(record.credential_key);
+      }
+      chunk += `${done++ === 0 ? '' : ','}\n    ${JSON.stringify(record)}`;
+    }
     yield chunk;
     opts.onProgress?.(done, Math.max(total, done));
   }
+  // Before the closing bracket: a refused export never becomes a complete file.
+  if (opts.secrets && unreadable.length > 0 && !opts.secrets.allowUnreadable) {
+    throw new UnreadableExportError(unreadable, opts.secrets.keyring.fingerprints());
+  }
   yield `${done === 0 ? '' : '\n  '}]\n}\n`;
   return done;
+}
+
+function decrypts(keyring: Keyring, token: string): boolean {
+  try {
+    keyring.decrypt(token).fill(0);
+    return true;
+  } catch (error) {
+    if (error instanceof InvalidToken) return false;
+    throw error;
+  }
 }
 
 /** The whole store file as an object (for an API response). Prefer exportStoreChunks for files. */
@@ -529,6 +577,8 @@ function checkRecord(item: unknown, index: number, problems: StoreFileProblem[])
 }
 
 function recordIssueMessage(field: string, issue: z.core.$ZodIssue, record: Record<string, unknown>): string {
+  // Our own checks (limits, control characters) already name the field.
+  if (issue.code === 'custom') return issue.message;
   // Only non-secret fields are ever quoted back.
   if (issue.path.length === 1 && !(field in record) && field !== 'last_health_status') return `${field} is missing`;
   if (field === 'kind' && typeof record.kind === 'string') {

@@ -14,6 +14,8 @@ import {
   exitCodeOf,
   loadEnv,
   openExistingStore,
+  openForReading,
+  readFailure,
   io as stdio,
 } from './context';
 
@@ -246,7 +248,10 @@ export function registerAdminUserCommands(program: Command, deps: AdminUserComma
     .action(
       action(async () => {
         const config = env();
-        const rows = await withStore(openExistingStore(config), (db) => listAdminUsers(db));
+        const store = openForReading(io, config);
+        const rows = await withStore(store, (db) =>
+          listAdminUsers(db).catch((error) => Promise.reject(readFailure(store, error))),
+        );
         if (rows.length === 0) io.out('No admins yet: create one with `alphaswarm-admin create-admin <username>`.');
         const at = now().getTime();
         for (const row of rows) {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { OnConflict } from '@alphaswarm/contracts';
 import {
@@ -10,6 +10,7 @@ import {
   importStore,
   isoNow,
   openStore,
+  readOnlyReason,
   rotateSecrets,
   validateStoreFile,
   verifyAudit,
@@ -18,8 +19,15 @@ import {
 import { ConfigError } from '../env';
 import { signingIssuer } from '../issuers/keyed-issuer';
 import { createLogger } from '../logger';
-import { bootstrap, type KeyringInfo, loadKeyring, productionProblems, productionWarnings } from '../runtime/index';
-import { audited, CliError, type CliIo, loadEnv, openExistingStore } from './context';
+import {
+  bootstrap,
+  type KeyringInfo,
+  loadKeyring,
+  productionProblems,
+  productionWarnings,
+  startAuditRecovery,
+} from '../runtime/index';
+import { audited, CliError, type CliIo, loadEnv, openExistingStore, openForReading, readFailure } from './context';
 import { progress } from './progress';
 
 function plural(n: number, word: string): string {
@@ -40,10 +48,12 @@ export async function serveCommand(): Promise<void> {
   const runtime = createRuntime({ ...boot, logger });
   const running = await listen(runtime);
   const sweeper = startHealthSweeper(runtime);
+  const recovery = startAuditRecovery(runtime);
   logger.info({ url: running.url, workload_issuer: runtime.workload.issuer }, 'listening');
   const stop = async () => {
     await sweeper.stop();
     await running.close();
+    await recovery.stop();
     await runtime.http.close();
     boot.store.close();
   };
@@ -58,32 +68,55 @@ export function generateKeyCommand(io: CliIo): void {
   );
 }
 
-export async function exportCommand(io: CliIo, opts: { out?: string }): Promise<void> {
+/**
+ * Write every link to a store file. Refuses when a stored secret is readable by no configured key
+ * (unless allowed). A database in a read-only location is exported too, without an audit record.
+ */
+export async function exportCommand(io: CliIo, opts: { out?: string; allowUnreadable?: boolean }): Promise<void> {
   const env = loadEnv();
   const target = resolve(opts.out ?? env.integrationsPath);
-  const store = openExistingStore(env);
+  const { keyring } = keyringFor(io, loadKeyring(env));
+  const readOnly = existsSync(env.dbPath) ? readOnlyReason(env.dbPath) : null;
+  const reading = readOnly ? openForReading(io, env) : null;
+  const store = reading ?? openExistingStore(env);
   try {
     const bar = progress('export');
     let count = 0;
-    await audited(
-      store.db,
-      'store.export',
-      {},
-      async () => {
-        const chunks = exportStoreChunks(store.db, {
-          now: new Date(),
-          onProgress: (done, total) => {
-            count = done;
-            bar.update(done, total);
-          },
-        });
-        await writeStoreFileAtomic(target, chunks);
-        bar.finish();
-        return count;
-      },
-      (records) => ({ records }),
-    );
+    let unreadable = 0;
+    const write = async () => {
+      const chunks = exportStoreChunks(store.db, {
+        now: new Date(),
+        onProgress: (done, total) => {
+          count = done;
+          bar.update(done, total);
+        },
+        secrets: { keyring, allowUnreadable: opts.allowUnreadable === true, onUnreadable: () => unreadable++ },
+      });
+      await writeStoreFileAtomic(target, chunks);
+      bar.finish();
+      return count;
+    };
+    if (reading) {
+      io.err(`note: the database is read-only (${readOnly}); this export is not recorded in its audit log.`);
+      await write().catch((error) => {
+        throw readFailure(reading, error);
+      });
+    } else {
+      await audited(
+        store.db,
+        'store.export',
+        opts.allowUnreadable ? { allow_unreadable: true } : {},
+        write,
+        (records) => ({ records, ...(unreadable ? { unreadable } : {}) }),
+        io,
+      );
+    }
     io.out(`exported ${plural(count, 'link')} to ${target} (mode 0600)`);
+    if (unreadable > 0) {
+      io.err(
+        `warning: ${plural(unreadable, 'secret')} that no configured key decrypts ${unreadable === 1 ? 'was' : 'were'} exported as stored (--allow-unreadable).`,
+      );
+    }
   } finally {
     store.close();
   }
@@ -268,11 +301,16 @@ export function checkProductionCommand(io: CliIo): void {
 
 export async function auditVerifyCommand(io: CliIo): Promise<void> {
   const env = loadEnv();
-  const store = openExistingStore(env);
+  const store = openForReading(io, env);
   try {
     const bar = progress('audit-verify');
-    const total = Number(store.sqlite.prepare('SELECT count(*) AS n FROM audit_events').pluck().get());
-    const verdict = await verifyAudit(store.db, (checked) => bar.update(checked, total));
+    let verdict: Awaited<ReturnType<typeof verifyAudit>>;
+    try {
+      const total = Number(store.sqlite.prepare('SELECT count(*) AS n FROM audit_events').pluck().get());
+      verdict = await verifyAudit(store.db, (checked) => bar.update(checked, total));
+    } catch (error) {
+      throw readFailure(store, error);
+    }
     bar.finish();
     if (!verdict.ok && verdict.broken) {
       const b = verdict.broken;

@@ -3,16 +3,19 @@ import { userInfo } from 'node:os';
 import {
   DatabaseError,
   type Db,
+  describeMigrationLag,
   ImportConflictError,
   InvalidKey,
   openStore,
+  openStoreReadOnly,
+  type ReadOnlyStore,
   type Store,
   StoreFileError,
   UnreadableSecretsError,
 } from '@alphaswarm/db';
 import { ConfigError, type Env, parseEnv } from '../env';
 import { AppError } from '../errors';
-import { audited as auditedCore } from '../services/audit';
+import { audited as auditedCore, OutcomeBacklog } from '../services/audit';
 
 /** A failure the CLI reports as one `error:` line, with this exit code. */
 export class CliError extends Error {
@@ -56,16 +59,52 @@ export function openExistingStore(env: Env): Store {
   return openStore(env.dbPath);
 }
 
-/** A CLI command's change, audited first exactly as an API call is (fail closed), as `cli:<os user>`. */
+/**
+ * Open the database for a command that only reads (audit-verify, export from a read-only file,
+ * list-admins): no migration, no chmod, nothing created; a schema behind this build is named.
+ */
+export function openForReading(out: CliIo, env: Env): ReadOnlyStore {
+  if (!existsSync(env.dbPath)) {
+    throw new CliError(`No database at ${env.dbPath} (set ALPHASWARM_ADMIN_DB_PATH to the right file).`);
+  }
+  const store = openStoreReadOnly(env.dbPath);
+  const lag = describeMigrationLag(store.path, store.migrations);
+  if (lag) out.err(`note: ${lag}`);
+  return store;
+}
+
+/** A read that failed on a schema this build does not know: say why instead of quoting SQL. */
+export function readFailure(store: ReadOnlyStore, error: unknown): unknown {
+  const lag = describeMigrationLag(store.path, store.migrations);
+  if (lag && /no such (table|column)/.test(String((error as Error)?.message)))
+    return new CliError(`cannot read it: ${lag}`);
+  return error;
+}
+
+/**
+ * A CLI command's change, audited first exactly as an API call is (fail closed), as `cli:<os user>`.
+ * An outcome the database refused is retried once the work is done; if it still cannot be written,
+ * the command says so, and the next start of the server records the run as interrupted.
+ */
 export async function audited<T>(
   db: Db,
   action: string,
   detail: Record<string, unknown>,
   work: () => Promise<T>,
   outcome: (result: T) => Record<string, unknown>,
+  out: CliIo = io,
 ): Promise<T> {
-  const sink = { store: { db }, now: () => new Date(), logger: { error: () => undefined } };
-  return auditedCore(sink, { actor: cliActor(), clientIp: null }, action, { detail }, () => work(), outcome);
+  const outcomes = new OutcomeBacklog();
+  const sink = { store: { db }, now: () => new Date(), logger: { error: () => undefined }, outcomes };
+  try {
+    return await auditedCore(sink, { actor: cliActor(), clientIp: null }, action, { detail }, () => work(), outcome);
+  } finally {
+    if ((await outcomes.flush(db)) > 0) {
+      out.err(
+        `warning: the audit outcome of ${action} could not be written (is the disk full?); the server records this run as interrupted (within a minute if it runs, else when it starts).`,
+      );
+    }
+  }
 }
 
 const KNOWN = [

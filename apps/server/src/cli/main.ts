@@ -57,7 +57,8 @@ export function buildProgram(): Command {
     .command('export')
     .description('Write every link to a JSON store file (secrets stay Fernet-encrypted), atomically, mode 0600.')
     .option('--out <file>', 'target file (default: ALPHASWARM_ADMIN_INTEGRATIONS_PATH)')
-    .action(action((opts: { out?: string }) => exportCommand(io, opts)));
+    .option('--allow-unreadable', 'export secrets that no configured key decrypts as they are, instead of refusing')
+    .action(action((opts: { out?: string; allowUnreadable?: boolean }) => exportCommand(io, opts)));
 
   program
     .command('import')

@@ -5,10 +5,12 @@ import {
   ImportConflictError,
   importStore,
   isoNow,
+  UnreadableExportError,
   validateStoreFile,
 } from '@alphaswarm/db';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
+import { AppError } from '../errors';
 import { productionProblems } from '../runtime/production';
 import { adminProcedure, stepUpProcedure } from '../trpc';
 
@@ -28,13 +30,43 @@ export const storeRouter = {
     links: await countLinks(ctx.rt.store.db),
   })),
 
-  /** The JSON v1 store file; secrets only as Fernet ciphertext under the current key. */
-  export: stepUpProcedure.mutation(async ({ ctx }) => {
-    let content = '';
-    for await (const chunk of exportStoreChunks(ctx.rt.store.db, { now: ctx.rt.now() })) content += chunk;
-    const stamp = isoNow(ctx.rt.now()).replace(/[:]/g, '');
-    return { filename: `alphaswarm-integrations-${stamp}.json`, content, audit_run_id: ctx.runId };
-  }),
+  /**
+   * The JSON v1 store file; secrets only as Fernet ciphertext under the current key. Refused when
+   * a stored secret is readable by no configured key, unless `allow_unreadable`.
+   */
+  export: stepUpProcedure
+    .input(z.object({ allow_unreadable: z.boolean().default(false) }).default({ allow_unreadable: false }))
+    .mutation(async ({ ctx, input }) => {
+      let content = '';
+      let unreadable = 0;
+      try {
+        const chunks = exportStoreChunks(ctx.rt.store.db, {
+          now: ctx.rt.now(),
+          secrets: {
+            keyring: ctx.rt.keyring,
+            allowUnreadable: input.allow_unreadable,
+            onUnreadable: () => unreadable++,
+          },
+        });
+        for await (const chunk of chunks) content += chunk;
+      } catch (error) {
+        if (error instanceof UnreadableExportError) {
+          throw new AppError(
+            'secret_unreadable',
+            `${error.items.length} stored secret${error.items.length === 1 ? '' : 's'} cannot be decrypted with the configured key${error.fingerprints.length === 1 ? '' : 's'} (fingerprint ${error.fingerprints.join(', ')}): ${error.items.slice(0, 10).join(', ')}${error.items.length > 10 ? ` and ${error.items.length - 10} more` : ''}; nothing was exported. Restore the key they were stored with in ALPHASWARM_ADMIN_INTEGRATIONS_KEY, or allow unreadable secrets to export them as they are.`,
+            { field: 'allow_unreadable' },
+          );
+        }
+        throw error;
+      }
+      const stamp = isoNow(ctx.rt.now()).replace(/[:]/g, '');
+      return {
+        filename: `alphaswarm-integrations-${stamp}.json`,
+        content,
+        unreadable,
+        audit_run_id: ctx.runId,
+      };
+    }),
 
   /** Validate the whole file first; then write everything in one transaction, or nothing. */
   import: stepUpProcedure

@@ -17,6 +17,7 @@ import {
 import type { Env } from '../env';
 import { loadKeyring } from './keyring';
 import { assertProductionReady } from './production';
+import { recoverAudit } from './recovery';
 
 /** What start-up needs from a logger; a pino Logger fits. */
 export interface BootLog {
@@ -37,14 +38,17 @@ export interface Bootstrapped {
   firstStartImported: number | null;
   /** Links newly marked needs_reconnect because no configured key decrypts their secret. */
   unreadable: string[];
+  /** Audit runs of processes that stopped before recording an outcome, now closed as interrupted. */
+  interrupted: string[];
 }
 
 export const FIRST_START_ACTOR = 'system:first-start';
 
 /**
  * Start-up: keyring (refusing production without a key or with any production problem),
- * the database with migrations, the old JSON store imported on first start, and links whose
- * secret no key decrypts flagged needs_reconnect.
+ * the database with migrations, an outcome for every audited run a stopped process left open,
+ * the old JSON store imported on first start, and links whose secret no key decrypts flagged
+ * needs_reconnect.
  */
 export async function bootstrap(env: Env, log: BootLog, opts: { now?: () => Date } = {}): Promise<Bootstrapped> {
   const clock = opts.now ?? (() => new Date());
@@ -53,6 +57,11 @@ export async function bootstrap(env: Env, log: BootLog, opts: { now?: () => Date
   if (env.production) assertProductionReady(env, keys);
   const store = openStore(env.dbPath);
   try {
+    const { interrupted } = await recoverAudit(
+      store,
+      { warn: (obj, msg) => log.warn(obj, msg), error: (obj, msg) => log.warn(obj, msg) },
+      { now: clock() },
+    );
     const firstStartImported = await importOnFirstStart(store, env, keys.keyring, log, clock);
     const unreadable = await markUnreadableSecrets(store.db, keys.keyring, clock());
     if (unreadable.length > 0) {
@@ -70,6 +79,7 @@ export async function bootstrap(env: Env, log: BootLog, opts: { now?: () => Date
       fingerprints: keys.fingerprints,
       firstStartImported,
       unreadable,
+      interrupted,
     };
   } catch (error) {
     store.close();

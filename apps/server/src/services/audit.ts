@@ -1,4 +1,4 @@
-import { appendAudit, type Db, isoNow, newRunId } from '@alphaswarm/db';
+import { type AuditInput, appendAudit, type Db, isoNow, newRunId } from '@alphaswarm/db';
 import { AppError, toAppError, wireCode } from '../errors';
 
 export interface Actor {
@@ -21,6 +21,43 @@ export interface AuditSink {
   logger: { error(obj: object, msg: string): void };
   /** Bounds how many denied calls one address can write, so no one fills the audit log anonymously. */
   denials?: DenialThrottle;
+  /** Where an outcome row waits when it cannot be written at the time (full disk). */
+  outcomes?: OutcomeBacklog;
+}
+
+/**
+ * Outcome rows whose write failed (the change itself was committed, or refused): kept in order
+ * and written as soon as the database takes writes again, with the time the run ended. One lost
+ * with the process leaves its run open, and start-up recovery closes it as `interrupted`.
+ */
+export class OutcomeBacklog {
+  private readonly rows: { event: AuditInput; at: string }[] = [];
+
+  constructor(private readonly max = 10_000) {}
+
+  get size(): number {
+    return this.rows.length;
+  }
+
+  add(event: AuditInput, at: string): void {
+    // Past the bound the oldest is dropped: its run stays open and recovery still closes it.
+    if (this.rows.length >= this.max) this.rows.shift();
+    this.rows.push({ event, at });
+  }
+
+  /** Write what it can, oldest first; stops at the first failure. Returns how many remain. */
+  async flush(db: Db): Promise<number> {
+    while (this.rows.length > 0) {
+      const { event, at } = this.rows[0]!;
+      try {
+        await appendAudit(db, event, at);
+      } catch {
+        break;
+      }
+      this.rows.shift();
+    }
+    return this.rows.length;
+  }
 }
 
 /**
@@ -106,12 +143,17 @@ export async function audited<T>(
   return result;
 }
 
-async function appendOutcome(rt: AuditSink, event: Parameters<typeof appendAudit>[1]): Promise<void> {
+async function appendOutcome(rt: AuditSink, event: AuditInput): Promise<void> {
+  const at = isoNow(rt.now());
   try {
-    await appendAudit(rt.store.db, event, isoNow(rt.now()));
+    await appendAudit(rt.store.db, event, at);
   } catch (error) {
-    // The action already happened; losing its outcome row is logged loudly but cannot undo it.
-    rt.logger.error({ err: { message: (error as Error).message }, runId: event.runId }, 'audit outcome write failed');
+    // The action is over either way: its verdict waits for the database instead of being lost.
+    rt.outcomes?.add(event, at);
+    rt.logger.error(
+      { err: { message: (error as Error).message }, runId: event.runId, queued: rt.outcomes !== undefined },
+      'audit outcome write failed; kept to be written when the database takes writes again',
+    );
   }
 }
 

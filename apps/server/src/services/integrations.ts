@@ -11,6 +11,7 @@ import {
   getLink,
   type IntegrationRow,
   isoNow,
+  isStorageFailure,
   listLinks,
   openSecret,
   recordHealth,
@@ -259,14 +260,27 @@ export async function rotateSecret(rt: Runtime, orgId: string, kind: Integration
   const link = await unseal(rt, row);
   const rolled = await provider.rotateSecret(providerContext(rt), link as never);
   const sealed = sealSecret(rt.keyring, rolled.secret);
-  const ok = await replaceSecret(
-    rt.store.db,
-    row.credentialKey,
-    row.secret,
-    sealed,
-    { expiresAt: rolled.expires_at },
-    isoNow(rt.now()),
-  );
+  let ok: boolean;
+  try {
+    ok = await replaceSecret(
+      rt.store.db,
+      row.credentialKey,
+      row.secret,
+      sealed,
+      { expiresAt: rolled.expires_at },
+      isoNow(rt.now()),
+    );
+  } catch (error) {
+    if (!isStorageFailure(error)) throw error;
+    rt.logger.error(
+      { credential_key: row.credentialKey },
+      'rotated secret could not be stored: the database refused the write',
+    );
+    throw new AppError(
+      'storage_unavailable',
+      `${provider.upstream} rolled the token, but the database could not store the new value (disk full or read-only?), so the stored one no longer works. Reconnect ${row.credentialKey} once the database takes writes again.`,
+    );
+  }
   if (!ok) {
     rt.logger.error(
       { credential_key: row.credentialKey },

@@ -43,11 +43,13 @@ export async function startHarness(
     now?: () => Date;
     /** Listen here (and use it in the public URL), e.g. when fakes must trust our workload issuer first. */
     port?: number;
+    /** The database file (default: admin.db in the harness's temp directory). */
+    dbPath?: string;
   } = {},
 ): Promise<Harness> {
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'alphaswarm-test-'));
-  const dbPath = join(dir, 'admin.db');
+  const dbPath = opts.dbPath ?? join(dir, 'admin.db');
   const key = generateKey();
   const keyring = Keyring.fromEnv(key);
   const oidc = await startTestOidc();

@@ -1,6 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm';
-import { auditEvents } from '../schema';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { and, asc, desc, eq, gt, gte, lt, lte, type SQL } from 'drizzle-orm';
+import { auditEvents, auditOpenRuns } from '../schema';
 import type { Db } from '../sqlite';
 
 export type AuditRow = typeof auditEvents.$inferSelect;
@@ -22,6 +23,19 @@ export interface AuditInput {
   credentialKey?: string | null;
   /** Never a secret: callers pass codes, ids and messages only. */
   detail?: Record<string, unknown>;
+  /** Who writes an attempt (default: this process), so recovery can tell a live run from a dead one. */
+  owner?: string;
+}
+
+let thisProcess: string | undefined;
+
+/**
+ * `<host>/<pid>/<random>`: the random part tells this process from an earlier one that had the
+ * same pid (a restarted container is pid 1 again).
+ */
+export function processOwner(): string {
+  thisProcess ??= `${hostname()}/${process.pid}/${randomBytes(6).toString('hex')}`;
+  return thisProcess;
 }
 
 export function newRunId(): string {
@@ -59,12 +73,29 @@ export function hashAuditRow(row: Omit<AuditRow, 'seq' | 'hash'>): string {
 
 /**
  * Append one event at the chain's tip, committed before this returns. Concurrent appenders
- * race on the unique prev_hash; the loser re-reads the tip and tries again.
+ * race on the unique prev_hash; the loser re-reads the tip and tries again. An attempt opens its
+ * run in audit_open_runs and an outcome closes it, in the same transaction as the row.
  */
 export async function appendAudit(db: Db, input: AuditInput, now: string): Promise<AuditRow> {
+  return (await append(db, input, now, false))!;
+}
+
+/**
+ * Append an outcome only while its run is still open (recovery: a run closed meanwhile by its
+ * own process or by another recovering process gets no second verdict). Null when it was closed.
+ */
+export async function appendOutcomeIfOpen(db: Db, input: AuditInput, now: string): Promise<AuditRow | null> {
+  return append(db, input, now, true);
+}
+
+async function append(db: Db, input: AuditInput, now: string, onlyIfOpen: boolean): Promise<AuditRow | null> {
   for (let attempt = 0; ; attempt++) {
     try {
       return db.transaction((tx) => {
+        if (input.phase === 'outcome') {
+          const closed = tx.delete(auditOpenRuns).where(eq(auditOpenRuns.runId, input.runId)).run();
+          if (onlyIfOpen && closed.changes === 0) return null;
+        }
         const tip = tx
           .select({ hash: auditEvents.hash })
           .from(auditEvents)
@@ -86,17 +117,46 @@ export async function appendAudit(db: Db, input: AuditInput, now: string): Promi
           detail: input.detail ?? {},
           prevHash: tip?.hash ?? GENESIS_HASH,
         };
-        return tx
+        if (input.phase === 'attempt') {
+          tx.insert(auditOpenRuns)
+            .values({ runId: input.runId, owner: input.owner ?? processOwner(), openedAt: now })
+            .run();
+        }
+        const [written] = tx
           .insert(auditEvents)
           .values({ ...row, hash: hashAuditRow(row) })
           .returning()
-          .get();
+          .all();
+        return written!;
       });
     } catch (error) {
       const unique = /UNIQUE constraint failed: audit_events\.prev_hash/.test(String((error as Error).message));
       if (!unique || attempt >= 20) throw error;
     }
   }
+}
+
+export type OpenRun = typeof auditOpenRuns.$inferSelect;
+
+/** Runs with an attempt and no outcome yet, a keyset page (by run id) at a time. */
+export async function listOpenRuns(db: Db, afterRunId: string | null, limit: number): Promise<OpenRun[]> {
+  return db
+    .select()
+    .from(auditOpenRuns)
+    .where(afterRunId === null ? undefined : gt(auditOpenRuns.runId, afterRunId))
+    .orderBy(asc(auditOpenRuns.runId))
+    .limit(limit)
+    .all();
+}
+
+/** The attempt row of a run (what an outcome written by someone else repeats). */
+export async function attemptOf(db: Db, runId: string): Promise<AuditRow | undefined> {
+  return db
+    .select()
+    .from(auditEvents)
+    .where(and(eq(auditEvents.runId, runId), eq(auditEvents.phase, 'attempt')))
+    .limit(1)
+    .get();
 }
 
 export interface AuditFilter {

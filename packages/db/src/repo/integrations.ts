@@ -150,12 +150,13 @@ export async function upsertLink(db: Db, write: LinkWrite, now: string): Promise
     updatedAt: now,
   };
   const { credentialKey: _pk, orgId: _o, kind: _k, ...update } = values;
-  return db
+  const [row] = db
     .insert(integrations)
     .values(values)
     .onConflictDoUpdate({ target: integrations.credentialKey, set: update })
     .returning()
-    .get();
+    .all();
+  return row!;
 }
 
 function prepareRecordHealth(db: Db) {
@@ -194,14 +195,14 @@ export async function recordHealth(
     statement = prepareRecordHealth(db);
     recordHealthStatements.set(db, statement);
   }
-  return statement.get({
+  return statement.all({
     key: credentialKey,
     status: result.status,
     now,
     error: result.error === null ? null : JSON.stringify(result.error),
     metadata: JSON.stringify(result.metadata),
     expiresAt: result.expiresAt,
-  });
+  })[0];
 }
 
 /** Swap the ciphertext only if it is still the one the caller read (no lost update). */
@@ -236,7 +237,7 @@ export async function deleteLink(db: Db, orgId: string, kind: IntegrationKind): 
     .delete(integrations)
     .where(and(eq(integrations.orgId, orgId), eq(integrations.kind, kind)))
     .returning()
-    .get();
+    .all()[0];
 }
 
 /** Lost-key runbook: drop every ciphertext and mark those links needs_reconnect. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, desc, eq, gt, lt } from 'drizzle-orm';
+import { and, desc, eq, gt, lt, sql } from 'drizzle-orm';
 import { wizardSessions } from '../schema';
 import type { Db } from '../sqlite';
 
@@ -10,7 +10,7 @@ export async function createWizardSession(
   input: { orgId: string; kind: string; createdBy: string; expiresAt: string },
   now: string,
 ): Promise<WizardRow> {
-  return db
+  const [row] = db
     .insert(wizardSessions)
     .values({
       id: `wiz_${randomBytes(16).toString('hex')}`,
@@ -21,9 +21,11 @@ export async function createWizardSession(
       updatedAt: now,
       expiresAt: input.expiresAt,
       state: {},
+      version: 0,
     })
     .returning()
-    .get();
+    .all();
+  return row!;
 }
 
 export async function getWizardSession(db: Db, id: string): Promise<WizardRow | undefined> {
@@ -31,8 +33,8 @@ export async function getWizardSession(db: Db, id: string): Promise<WizardRow | 
 }
 
 /**
- * Write a step's result only if the state is still the one the caller read, so two tabs
- * racing on one session cannot silently drop each other's step.
+ * Write a step's result only if the session is still the version the caller read, so two tabs
+ * racing on one session cannot silently drop each other's step (even within one second).
  */
 export async function updateWizardState(
   db: Db,
@@ -42,10 +44,10 @@ export async function updateWizardState(
 ): Promise<WizardRow | undefined> {
   return db
     .update(wizardSessions)
-    .set({ state, updatedAt: now })
-    .where(and(eq(wizardSessions.id, row.id), eq(wizardSessions.updatedAt, row.updatedAt)))
+    .set({ state, updatedAt: now, version: sql`${wizardSessions.version} + 1` })
+    .where(and(eq(wizardSessions.id, row.id), eq(wizardSessions.version, row.version)))
     .returning()
-    .get();
+    .all()[0];
 }
 
 export async function deleteWizardSession(db: Db, id: string): Promise<void> {

@@ -24,7 +24,7 @@ export type PendingAction =
       step: WizardStep;
       params?: Record<string, unknown>;
     }
-  | { type: 'store_export' }
+  | { type: 'store_export'; allow_unreadable: boolean }
   | {
       type: 'store_import';
       filename: string;
@@ -183,12 +183,17 @@ export async function execute(api: Api, a: PendingAction): Promise<Outcome> {
       break;
     }
     case 'store_export': {
-      const r = await api.store.export.mutate();
+      const r = await api.store.export.mutate({ allow_unreadable: a.allow_unreadable });
+      const unreadable =
+        r.unreadable > 0 ? ` ${r.unreadable} secret(s) no configured key decrypts are in it as stored.` : '';
       return {
         location: '/store',
         download: { filename: r.filename, content: r.content },
         flash: {
-          notice: { text: 'Export ready: download it below.', ...(r.audit_run_id ? { run_id: r.audit_run_id } : {}) },
+          notice: {
+            text: `Export ready: download it below.${unreadable}`,
+            ...(r.audit_run_id ? { run_id: r.audit_run_id } : {}),
+          },
         },
       };
     }

@@ -13,25 +13,31 @@ function attachment(filename: string, content: string): Response {
   });
 }
 
-/** Export as a download. A stale MFA goes through the step-up, after which /store offers the file once. */
-export const POST: RequestHandler = async ({ locals, cookies }) => {
+/**
+ * Export as a download. A stale MFA goes through the step-up, after which /store offers the file
+ * once. A refusal (a secret no configured key reads) is shown on /store beside the checkbox that
+ * allows it.
+ */
+export const POST: RequestHandler = async ({ locals, cookies, request }) => {
   const session = locals.session;
   if (!session?.tokens) redirect(303, '/login?next=/store');
+  const form = await request.formData().catch(() => null);
+  const action = { type: 'store_export' as const, allow_unreadable: form?.get('allow_unreadable') === 'on' };
   try {
-    const r = await locals.api.store.export.mutate();
+    const r = await locals.api.store.export.mutate({ allow_unreadable: action.allow_unreadable });
     return attachment(r.filename, r.content);
   } catch (e) {
     if (isRedirect(e)) throw e;
     const failure = toFailure(e);
     if (isStepUpNeeded(failure)) {
-      setPending(session, { type: 'store_export' });
+      setPending(session, action);
       redirect(303, '/step-up');
     }
     if (isSignedOut(failure)) {
       endSession(cookies, session);
       redirect(303, '/login?next=/store');
     }
-    addFlash(session, { failure: { failure, values: safeValues({ type: 'store_export' }) } });
+    addFlash(session, { failure: { failure, values: safeValues(action) } });
     redirect(303, '/store');
   }
 };
