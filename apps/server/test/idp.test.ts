@@ -1,12 +1,11 @@
 import { Readable } from 'node:stream';
 import { generateKey, getAdminUser, listAudit, openStore } from '@alphaswarm/db';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
-import { Command } from 'commander';
 import { decodeJwt, decodeProtectedHeader, importPKCS8, type JWTPayload, SignJWT } from 'jose';
 import { generate } from 'otplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { embeddedIdp } from '../src/auth/idp';
-import { registerAdminUserCommands } from '../src/cli/admin-users';
+import { runCli } from '../src/cli/run';
 import { createAdminClient } from '../src/client';
 import { parseEnv } from '../src/env';
 import type { AppError } from '../src/errors';
@@ -57,19 +56,16 @@ interface CliRun {
 }
 
 async function cli(h: Harness, args: string[], stdin = ''): Promise<CliRun> {
-  const run: CliRun = { out: [], err: [], exitCode: 0 };
-  const program = new Command('alphaswarm-admin').exitOverride();
-  registerAdminUserCommands(program, {
-    io: { out: (l) => run.out.push(l), err: (l) => run.err.push(l) },
-    env: () => h.rt.env,
+  let out = '';
+  let err = '';
+  const exitCode = await runCli(args, {
+    env: { HOME: h.dir, ALPHASWARM_ADMIN_DB_PATH: h.dbPath, ALPHASWARM_ADMIN_INTEGRATIONS_KEY: h.key },
     stdin: Readable.from([stdin]),
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
   });
-  const before = process.exitCode;
-  process.exitCode = 0;
-  await program.parseAsync(args, { from: 'user' });
-  run.exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = before;
-  return run;
+  const lines = (s: string) => (s === '' ? [] : s.replace(/\n$/, '').split('\n'));
+  return { out: lines(out), err: lines(err), exitCode };
 }
 
 async function enrol(h: Harness, username: string, scopes: string[] = []): Promise<string> {

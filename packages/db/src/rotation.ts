@@ -1,8 +1,8 @@
-import { and, count, eq, inArray, isNotNull, ne } from 'drizzle-orm';
+import { and, count, eq, gte, inArray, isNotNull, lt, ne, sql } from 'drizzle-orm';
 import { isoNow } from './clock';
 import { InvalidToken, type Keyring } from './crypto/fernet';
 import { forgetAllSecrets, pageSecretLinks } from './repo/integrations';
-import { adminUsers, integrations, signingKeys } from './schema';
+import { adminUsers, integrations, signingKeys, wizardSessions } from './schema';
 import type { Db } from './sqlite';
 
 /** Some stored secret is readable by no configured key; nothing was changed. */
@@ -23,15 +23,30 @@ export interface RotationResult {
   links: number;
   signingKeys: number;
   adminUsers: number;
+  /** Live onboarding sessions whose secret params were re-sealed. */
+  wizardSessions: number;
   total: number;
+}
+
+/** A secret param of an onboarding session: `{ sealed: <Fernet token> }` (see the server's wizard service). */
+function isSealed(value: unknown): value is { sealed: string } {
+  return typeof value === 'object' && value !== null && typeof (value as { sealed?: unknown }).sealed === 'string';
+}
+
+function sealedParams(state: Record<string, unknown>): [string, { sealed: string }][] {
+  const params = state.params;
+  if (typeof params !== 'object' || params === null) return [];
+  return Object.entries(params).filter((entry): entry is [string, { sealed: string }] => isSealed(entry[1]));
 }
 
 const PAGE = 1000;
 
 /**
  * Re-encrypt every stored secret under the keyring's first key, keeping each token's timestamp,
- * in one transaction. If any secret is unreadable, nothing changes and UnreadableSecretsError
- * names them (`<credential_key>`, `signing_key:<kid>`, `admin_user:<username>`).
+ * in one transaction: link secrets, signing keys, TOTP secrets and the secrets onboarding sessions
+ * hold (expired sessions are deleted instead). If any secret is unreadable, nothing changes and
+ * UnreadableSecretsError names them (`<credential_key>`, `signing_key:<kid>`, `admin_user:<username>`,
+ * `wizard_session:<id>`).
  */
 export async function rotateSecrets(
   db: Db,
@@ -40,10 +55,12 @@ export async function rotateSecrets(
 ): Promise<RotationResult> {
   const now = isoNow(opts.now);
   return db.transaction((tx) => {
+    tx.delete(wizardSessions).where(lt(wizardSessions.expiresAt, now)).run();
     const total =
       (tx.select({ n: count() }).from(integrations).where(isNotNull(integrations.secret)).get()?.n ?? 0) +
       (tx.select({ n: count() }).from(signingKeys).get()?.n ?? 0) +
-      (tx.select({ n: count() }).from(adminUsers).get()?.n ?? 0);
+      (tx.select({ n: count() }).from(adminUsers).get()?.n ?? 0) +
+      (tx.select({ n: count() }).from(wizardSessions).get()?.n ?? 0);
     const unreadable: string[] = [];
     let done = 0;
     const rotate = (token: string, label: string): string | undefined => {
@@ -105,16 +122,62 @@ export async function rotateSecrets(
       tick();
     }
 
+    let sessions = 0;
+    for (const row of tx
+      .select({ id: wizardSessions.id, state: wizardSessions.state })
+      .from(wizardSessions)
+      .where(gte(wizardSessions.expiresAt, now))
+      .all()) {
+      const sealed = sealedParams(row.state);
+      const params: Record<string, unknown> = { ...(row.state.params as Record<string, unknown>) };
+      for (const [field, value] of sealed) {
+        const next = rotate(value.sealed, `wizard_session:${row.id}`);
+        if (next !== undefined) params[field] = { sealed: next };
+      }
+      if (sealed.length > 0 && unreadable.length === 0) {
+        // The version bump makes a wizard step that read the old state retry instead of writing it back.
+        tx.update(wizardSessions)
+          .set({ state: { ...row.state, params }, version: sql`${wizardSessions.version} + 1` })
+          .where(eq(wizardSessions.id, row.id))
+          .run();
+        sessions++;
+      }
+      tick();
+    }
+
     // Throwing inside the transaction rolls back whatever was already re-encrypted.
     if (unreadable.length > 0) throw new UnreadableSecretsError(unreadable);
-    return { links, signingKeys: keys, adminUsers: users, total: links + keys + users };
+    return {
+      links,
+      signingKeys: keys,
+      adminUsers: users,
+      wizardSessions: sessions,
+      total: links + keys + users + sessions,
+    };
   });
 }
 
-/** Lost-key runbook: drop every link secret and mark those links needs_reconnect. */
-export async function forgetSecrets(db: Db, opts: { now: Date }): Promise<{ count: number; credentialKeys: string[] }> {
+/**
+ * Lost-key runbook: drop every link secret and mark those links needs_reconnect, and delete the
+ * onboarding sessions that hold a secret (their wizard starts over).
+ */
+export async function forgetSecrets(
+  db: Db,
+  opts: { now: Date },
+): Promise<{ count: number; credentialKeys: string[]; wizardSessions: number }> {
   const credentialKeys = await forgetAllSecrets(db, isoNow(opts.now));
-  return { count: credentialKeys.length, credentialKeys };
+  const holding = db
+    .select({ id: wizardSessions.id, state: wizardSessions.state })
+    .from(wizardSessions)
+    .all()
+    .filter((row) => sealedParams(row.state).length > 0)
+    .map((row) => row.id);
+  for (let i = 0; i < holding.length; i += 500) {
+    db.delete(wizardSessions)
+      .where(inArray(wizardSessions.id, holding.slice(i, i + 500)))
+      .run();
+  }
+  return { count: credentialKeys.length, credentialKeys, wizardSessions: holding.length };
 }
 
 export const SECRET_UNREADABLE_ERROR = {

@@ -16,6 +16,7 @@ import {
 import { ConfigError, type Env, parseEnv } from '../env';
 import { AppError } from '../errors';
 import { audited as auditedCore, OutcomeBacklog } from '../services/audit';
+import type { Cli } from './io';
 
 /** A failure the CLI reports as one `error:` line, with this exit code. */
 export class CliError extends Error {
@@ -28,16 +29,6 @@ export class CliError extends Error {
   }
 }
 
-export interface CliIo {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-export const io: CliIo = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
-
 /** The audited actor: the operating-system user running the command. */
 export function cliActor(): string {
   try {
@@ -47,8 +38,8 @@ export function cliActor(): string {
   }
 }
 
-export function loadEnv(): Env {
-  return parseEnv(process.env);
+export function loadEnv(cli: Cli): Env {
+  return parseEnv(cli.io.env);
 }
 
 /** Open an existing database: commands that read or rewrite data must not create an empty one. */
@@ -63,13 +54,13 @@ export function openExistingStore(env: Env): Store {
  * Open the database for a command that only reads (audit-verify, export from a read-only file,
  * list-admins): no migration, no chmod, nothing created; a schema behind this build is named.
  */
-export function openForReading(out: CliIo, env: Env): ReadOnlyStore {
+export function openForReading(cli: Cli, env: Env): ReadOnlyStore {
   if (!existsSync(env.dbPath)) {
     throw new CliError(`No database at ${env.dbPath} (set ALPHASWARM_ADMIN_DB_PATH to the right file).`);
   }
   const store = openStoreReadOnly(env.dbPath);
   const lag = describeMigrationLag(store.path, store.migrations);
-  if (lag) out.err(`note: ${lag}`);
+  if (lag) cli.err(`note: ${lag}`);
   return store;
 }
 
@@ -87,20 +78,20 @@ export function readFailure(store: ReadOnlyStore, error: unknown): unknown {
  * the command says so, and the next start of the server records the run as interrupted.
  */
 export async function audited<T>(
+  cli: Cli,
   db: Db,
   action: string,
   detail: Record<string, unknown>,
   work: () => Promise<T>,
   outcome: (result: T) => Record<string, unknown>,
-  out: CliIo = io,
 ): Promise<T> {
   const outcomes = new OutcomeBacklog();
-  const sink = { store: { db }, now: () => new Date(), logger: { error: () => undefined }, outcomes };
+  const sink = { store: { db }, now: () => cli.now(), logger: { error: () => undefined }, outcomes };
   try {
     return await auditedCore(sink, { actor: cliActor(), clientIp: null }, action, { detail }, () => work(), outcome);
   } finally {
     if ((await outcomes.flush(db)) > 0) {
-      out.err(
+      cli.err(
         `warning: the audit outcome of ${action} could not be written (is the disk full?); the server records this run as interrupted (within a minute if it runs, else when it starts).`,
       );
     }

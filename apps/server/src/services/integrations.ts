@@ -202,6 +202,8 @@ export async function probeAndRecord(rt: Runtime, row: IntegrationRow, signal?: 
   try {
     result = await provider.checkHealth(providerContext(rt, signal), link);
   } catch (error) {
+    // A probe cut short by a stopping sweep says nothing about the link: record no verdict.
+    if (signal?.aborted) throw error;
     const app = toAppError(error);
     if (isProviderError(error) && error.code === 'rate_limited')
       retryAfterSeconds = error.details.retryAfterSeconds ?? 60;
