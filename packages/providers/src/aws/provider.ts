@@ -1,4 +1,3 @@
-import { rootCertificates } from 'node:tls';
 import {
   AwsIdentityParams,
   type ErrorCode,
@@ -31,6 +30,7 @@ import {
   DEFAULT_ROLE_NAME,
   issuerHostPath,
 } from './artifacts';
+import { bounded, sdkConfig } from './client';
 import {
   AWS_ACTIONS,
   AWS_AUDIENCE,
@@ -115,23 +115,6 @@ function policySourceArn(roleArn: string, assumedRoleArn: string): string {
 
 function accountOf(roleArn: string): string {
   return /::(\d{12}):/.exec(roleArn)?.[1] ?? '';
-}
-
-function sdkConfig(ctx: ProviderContext, region: string, endpoint: string | undefined) {
-  const ca = ctx.upstreams.tlsCa;
-  return {
-    region,
-    // One retry: the SDK's own backoff handles a blip, the wizard reports anything longer.
-    maxAttempts: 2,
-    requestHandler: {
-      connectionTimeout: ctx.http.options.connectTimeoutMs,
-      requestTimeout: ctx.http.options.totalTimeoutMs,
-      // Without this the handler only logs a warning when requestTimeout passes.
-      throwOnRequestTimeout: true,
-      ...(ca ? { httpsAgent: { ca: [...rootCertificates, ca] } } : {}),
-    },
-    ...(endpoint ? { endpoint } : {}),
-  };
 }
 
 /**
@@ -316,19 +299,17 @@ async function assumeRole(
   const region = params.region ?? ctx.upstreams.aws.region;
   const token = await mintSubjectToken(ctx, AWS_UPSTREAM, { sub: subject, aud: AWS_AUDIENCE });
   const sts = new STSClient({
-    ...sdkConfig(ctx, region, ctx.upstreams.aws.stsEndpoint),
+    ...sdkConfig(ctx, 'AWS STS', region, ctx.upstreams.aws.stsEndpoint),
     credentials: refuseAmbientCredentials,
   });
   try {
-    const out = await sts.send(
-      new AssumeRoleWithWebIdentityCommand({
-        RoleArn: params.role_arn,
-        RoleSessionName: roleSessionName(orgId),
-        WebIdentityToken: token,
-        DurationSeconds: durationSeconds,
-      }),
-      { abortSignal: ctx.signal },
-    );
+    const command = new AssumeRoleWithWebIdentityCommand({
+      RoleArn: params.role_arn,
+      RoleSessionName: roleSessionName(orgId),
+      WebIdentityToken: token,
+      DurationSeconds: durationSeconds,
+    });
+    const out = await bounded(ctx, 'AWS STS', (abortSignal) => sts.send(command, { abortSignal }));
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration || !out.AssumedRoleUser?.Arn) {
       throw new ProviderError(
@@ -352,11 +333,13 @@ async function assumeRole(
 
 async function callerIdentity(ctx: ProviderContext, session: Session, roleArn: string) {
   const sts = new STSClient({
-    ...sdkConfig(ctx, session.region, ctx.upstreams.aws.stsEndpoint),
+    ...sdkConfig(ctx, 'AWS STS', session.region, ctx.upstreams.aws.stsEndpoint),
     credentials: session.credentials,
   });
   try {
-    const out = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: ctx.signal });
+    const out = await bounded(ctx, 'AWS STS', (abortSignal) =>
+      sts.send(new GetCallerIdentityCommand({}), { abortSignal }),
+    );
     if (!out.Arn || !out.Account)
       throw new ProviderError(
         'upstream_unavailable',
@@ -375,17 +358,19 @@ async function callerIdentity(ctx: ProviderContext, session: Session, roleArn: s
 async function simulate(ctx: ProviderContext, session: Session, roleArn: string): Promise<PermissionCheck[]> {
   const source = policySourceArn(roleArn, session.assumedRoleArn);
   const iam = new IAMClient({
-    ...sdkConfig(ctx, session.region, ctx.upstreams.aws.iamEndpoint),
+    ...sdkConfig(ctx, 'AWS IAM', session.region, ctx.upstreams.aws.iamEndpoint),
     credentials: session.credentials,
   });
   const decisions = new Map<string, boolean>();
   try {
     let marker: string | undefined;
     for (let page = 0; page < 20; page++) {
-      const out = await iam.send(
-        new SimulatePrincipalPolicyCommand({ PolicySourceArn: source, ActionNames: [...AWS_ACTIONS], Marker: marker }),
-        { abortSignal: ctx.signal },
-      );
+      const command = new SimulatePrincipalPolicyCommand({
+        PolicySourceArn: source,
+        ActionNames: [...AWS_ACTIONS],
+        Marker: marker,
+      });
+      const out = await bounded(ctx, 'AWS IAM', (abortSignal) => iam.send(command, { abortSignal }));
       for (const r of out.EvaluationResults ?? []) {
         if (!r.EvalActionName) continue;
         const key = r.EvalActionName.toLowerCase();
@@ -418,11 +403,13 @@ async function simulate(ctx: ProviderContext, session: Session, roleArn: string)
 
 async function accountAlias(ctx: ProviderContext, session: Session, roleArn: string): Promise<string | undefined> {
   const iam = new IAMClient({
-    ...sdkConfig(ctx, session.region, ctx.upstreams.aws.iamEndpoint),
+    ...sdkConfig(ctx, 'AWS IAM', session.region, ctx.upstreams.aws.iamEndpoint),
     credentials: session.credentials,
   });
   try {
-    const out = await iam.send(new ListAccountAliasesCommand({}), { abortSignal: ctx.signal });
+    const out = await bounded(ctx, 'AWS IAM', (abortSignal) =>
+      iam.send(new ListAccountAliasesCommand({}), { abortSignal }),
+    );
     return out.AccountAliases?.[0];
   } catch (error) {
     const mapped = callError(error, 'AWS IAM', 'iam:ListAccountAliases', roleArn);
@@ -436,12 +423,14 @@ async function accountAlias(ctx: ProviderContext, session: Session, roleArn: str
 
 async function enabledRegions(ctx: ProviderContext, session: Session, roleArn: string) {
   const ec2 = new EC2Client({
-    ...sdkConfig(ctx, session.region, ctx.upstreams.aws.ec2Endpoint),
+    ...sdkConfig(ctx, 'AWS EC2', session.region, ctx.upstreams.aws.ec2Endpoint),
     credentials: session.credentials,
   });
   try {
     // DescribeRegions is not paginated: one answer holds every region enabled for the account.
-    const out = await ec2.send(new DescribeRegionsCommand({ AllRegions: false }), { abortSignal: ctx.signal });
+    const out = await bounded(ctx, 'AWS EC2', (abortSignal) =>
+      ec2.send(new DescribeRegionsCommand({ AllRegions: false }), { abortSignal }),
+    );
     return (out.Regions ?? [])
       .filter((r): r is typeof r & { RegionName: string } => typeof r.RegionName === 'string')
       .sort((a, b) => a.RegionName.localeCompare(b.RegionName));

@@ -1,4 +1,3 @@
-import { rootCertificates } from 'node:tls';
 import {
   AzureIdentityParams,
   type IdentityParams,
@@ -7,12 +6,13 @@ import {
   ProviderError,
   type Resource,
 } from '@alphaswarm/contracts';
-import { ClientAssertionCredential } from '@azure/identity';
 import { decodeJson, type HttpResponse, retryAfterSeconds } from '../http';
 import { optionalWarnings, requireGranted, ungranted } from '../shared/permissions';
+import { transportFaults } from '../shared/sdk-transport';
 import { warningStatus } from '../shared/warnings';
 import type { CloudProvider, HealthResult, LinkDraft, ProviderContext, StoredLink } from '../types';
 import { azureArtifacts } from './artifacts';
+import { ENTRA, entraCredential } from './client';
 import { type ArmPermission, isActionAllowed, OPTIONAL_ACTIONS, REQUIRED_ACTIONS } from './permissions';
 import {
   ArmErrorBody,
@@ -22,7 +22,6 @@ import {
   SubscriptionListResponse,
 } from './schemas';
 
-const ENTRA = 'Microsoft Entra ID';
 const ARM = 'Azure Resource Manager';
 export const AZURE_AUDIENCE = 'api://AzureADTokenExchange';
 const SUBSCRIPTIONS_API = '2022-12-01';
@@ -188,21 +187,15 @@ const READER_HINT =
 
 // ───────────────────────────── Entra: federated client assertion → ARM token ─────────────────────────────
 
-/**
- * The real @azure/identity flow: MSAL fetches the tenant's OIDC metadata and posts our subject
- * token as the client assertion. Its HTTP goes through identity's own pipeline (not ctx.http),
- * so upstream TLS trust and timeouts are handed to that pipeline explicitly, per credential:
- * nothing process-wide changes.
- */
 async function armToken(ctx: ProviderContext, facts: WizardFacts): Promise<ArmToken> {
   const { tenant_id: tenantId, client_id: clientId } = facts.params;
   const authorityHost = trimSlash(ctx.upstreams.azure.authorityHost);
   const armOrigin = new URL(ctx.upstreams.azure.armEndpoint).origin;
-  const perRequestMs = ctx.http.options.totalTimeoutMs;
+  const faults = transportFaults();
   let mintFailure: unknown;
-  const credential = new ClientAssertionCredential(
-    tenantId,
-    clientId,
+  const credential = entraCredential(
+    ctx,
+    { tenantId, clientId, authorityHost },
     async () => {
       try {
         return await ctx.workload.mint({ sub: facts.subject, aud: AZURE_AUDIENCE });
@@ -211,50 +204,13 @@ async function armToken(ctx: ProviderContext, facts: WizardFacts): Promise<ArmTo
         throw error;
       }
     },
-    {
-      authorityHost,
-      disableInstanceDiscovery: true,
-      // `ca` replaces Node's bundle in https.Agent, so keep the public roots next to the extra CA.
-      ...(ctx.upstreams.tlsCa ? { tlsOptions: { ca: [...rootCertificates, ctx.upstreams.tlsCa] } } : {}),
-      retryOptions: { maxRetries: 1, retryDelayInMs: 200, maxRetryDelayInMs: 1_000 },
-      additionalPolicies: [
-        {
-          position: 'perCall',
-          policy: {
-            name: 'alphaswarmRequestTimeout',
-            sendRequest: (request, next) => {
-              request.timeout = perRequestMs;
-              return next(request);
-            },
-          },
-        },
-      ],
-      userAgentOptions: { userAgentPrefix: ctx.http.options.userAgent },
-    },
+    faults,
   );
 
-  // Metadata, token and one retry each: bound the whole exchange, since MSAL ignores abort signals.
-  const overallMs = perRequestMs * 3;
-  let timer: NodeJS.Timeout | undefined;
   let token: { token: string; expiresOnTimestamp: number };
   try {
-    token = await Promise.race([
-      credential.getToken(`${armOrigin}/.default`),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new ProviderError(
-                'upstream_timeout',
-                ENTRA,
-                `${ENTRA} did not issue a token within ${Math.round(overallMs / 1000)} s. It may be down or slow; try again later.`,
-              ),
-            ),
-          overallMs,
-        );
-      }),
-      ...(ctx.signal ? [abortPromise(ctx.signal)] : []),
-    ]);
+    // Metadata and token under one deadline, which holds although MSAL ignores abort signals.
+    token = await ctx.http.deadline(ENTRA, ENTRA, ctx.signal, () => credential.getToken(`${armOrigin}/.default`));
   } catch (error) {
     if (mintFailure !== undefined) {
       throw new ProviderError(
@@ -263,9 +219,7 @@ async function armToken(ctx: ProviderContext, facts: WizardFacts): Promise<ArmTo
         'Could not mint our workload subject token for the exchange with Microsoft Entra ID; check the workload issuer signing keys.',
       );
     }
-    throw await entraError(ctx, error, facts, authorityHost);
-  } finally {
-    clearTimeout(timer);
+    throw faults.last ?? (await entraError(ctx, error, facts, authorityHost));
   }
 
   const claims = ArmTokenClaims.safeParse(decodeJwtPayload(token.token));
@@ -277,14 +231,6 @@ async function armToken(ctx: ProviderContext, facts: WizardFacts): Promise<ArmTo
     );
   }
   return { token: token.token, expiresAt: new Date(token.expiresOnTimestamp).toISOString(), claims: claims.data };
-}
-
-function abortPromise(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fire = () => reject(new ProviderError('upstream_timeout', ENTRA, `The request to ${ENTRA} was cancelled.`));
-    if (signal.aborted) fire();
-    else signal.addEventListener('abort', fire, { once: true });
-  });
 }
 
 /** Translate what @azure/identity throws into a ProviderError that says what to fix. */

@@ -7,8 +7,6 @@ import {
   ProviderError,
   type ResourcesResult,
 } from '@alphaswarm/contracts';
-import { gaxios, IdentityPoolClient, type IdentityPoolClientOptions } from 'google-auth-library';
-import { fetch as undiciFetch } from 'undici';
 import { z } from 'zod';
 import { parseJson, retryAfterSeconds } from '../http';
 import {
@@ -18,6 +16,7 @@ import {
   permissionNames,
   requireGranted,
 } from '../shared/permissions';
+import { transportFaults } from '../shared/sdk-transport';
 import { warningStatus } from '../shared/warnings';
 import { mintSubjectToken } from '../shared/workload';
 import type { CloudProvider, HealthResult, ProviderContext, StoredLink } from '../types';
@@ -31,6 +30,7 @@ import {
   gcpTerraform,
   PROJECT_NUMBER_PLACEHOLDER,
 } from './artifacts';
+import { BoundedIdentityPoolClient, stageOf, transporter } from './client';
 import {
   GCP_OPTIONAL_PERMISSIONS,
   GCP_PERMISSIONS,
@@ -48,32 +48,6 @@ type GcpParams = IdentityParams['cloud_gcp'];
 
 export function subjectFor(orgId: string): string {
   return `org:${orgId}:cloud_gcp`;
-}
-
-/**
- * google-auth-library gives its STS exchanger a bare `new Gaxios()` (no timeout, three retries
- * with backoff) instead of the client's transporter. Hand it ours so both hops of the chain
- * share one timeout, retry policy and TLS trust.
- */
-class BoundedIdentityPoolClient extends IdentityPoolClient {
-  constructor(options: IdentityPoolClientOptions) {
-    super(options);
-    (this.stsCredential as unknown as { transporter: gaxios.Gaxios }).transporter = this.transporter;
-  }
-}
-
-function transporter(ctx: ProviderContext): gaxios.Gaxios {
-  const dispatcher = ctx.http.dispatcher;
-  const fetchImplementation = ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
-    undiciFetch(input, { ...init, dispatcher })) as unknown as typeof fetch;
-  return new gaxios.Gaxios({
-    timeout: ctx.http.options.totalTimeoutMs,
-    fetchImplementation,
-    // One quick retry of a 5xx; a 429 or a refused connection goes straight back to the wizard.
-    retryConfig: { retry: 1, noResponseRetries: 0, retryDelay: 100, statusCodesToRetry: [[500, 599]] },
-    // Gaxios merges defaults with a deep extend that copies only plain objects, so the signal survives.
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
 }
 
 interface GaxiosLikeError {
@@ -120,8 +94,7 @@ function isTimeout(e: GaxiosLikeError): boolean {
 function chainError(error: unknown, ctx: ProviderContext, subject: string, params: GcpParams): ProviderError {
   if (error instanceof ProviderError) return error;
   const e = (error ?? {}) as GaxiosLikeError;
-  const url = String(e.config?.url ?? '');
-  const stage = url.includes(':generateAccessToken') ? 'Google IAM Credentials' : 'Google STS';
+  const stage = stageOf(String(e.config?.url ?? ''));
   const status = e.response?.status ?? (typeof e.status === 'number' ? e.status : undefined);
   if (status === undefined) {
     if (isTimeout(e)) {
@@ -250,16 +223,19 @@ async function impersonate(
   lifetimeSeconds: number,
 ): Promise<AccessToken> {
   const audience = gcpAudience(params.workload_identity_provider);
-  const client = new BoundedIdentityPoolClient({
-    ...gcpExternalAccount(ctx.upstreams.gcp, { issuer: ctx.workload.issuer, subject, params }, lifetimeSeconds),
-    subject_token_supplier: {
-      getSubjectToken: () => mintSubjectToken(ctx, GCP_UPSTREAM, { sub: subject, aud: audience }),
-    },
-    transporter: transporter(ctx),
-  });
+  const faults = transportFaults();
   try {
-    const { token } = await client.getAccessToken();
-    const expiry = client.credentials.expiry_date;
+    const { token, expiry } = await ctx.http.deadline(GCP_UPSTREAM, 'Google STS', ctx.signal, async (signal) => {
+      const client = new BoundedIdentityPoolClient({
+        ...gcpExternalAccount(ctx.upstreams.gcp, { issuer: ctx.workload.issuer, subject, params }, lifetimeSeconds),
+        subject_token_supplier: {
+          getSubjectToken: () => mintSubjectToken(ctx, GCP_UPSTREAM, { sub: subject, aud: audience }),
+        },
+        transporter: transporter(ctx, signal, faults),
+      });
+      const { token } = await client.getAccessToken();
+      return { token, expiry: client.credentials.expiry_date };
+    });
     if (!token || !expiry)
       throw new ProviderError(
         'upstream_unavailable',
@@ -268,7 +244,7 @@ async function impersonate(
       );
     return { token, expiresAt: new Date(expiry) };
   } catch (error) {
-    throw chainError(error, ctx, subject, params);
+    throw faults.last ?? chainError(error, ctx, subject, params);
   }
 }
 
