@@ -69,6 +69,9 @@ export function sdkConfig(ctx: ProviderContext, service: AwsService, region: str
     // One retry: the SDK's own backoff handles a blip (5xx, throttling), the wizard reports anything longer.
     maxAttempts: 2,
     requestHandler: requestHandler(ctx, service),
+    // Endpoints come from our configuration only (the server reads AWS_ENDPOINT_URL* in env.ts, where the
+    // production gate sees them), never from the process environment or ~/.aws/config behind its back.
+    ignoreConfiguredEndpointUrls: true,
     ...(endpoint ? { endpoint } : {}),
   };
 }

@@ -384,24 +384,32 @@ describe('AWS wizard through the provider', () => {
     expect(down.message).toContain('ECONNREFUSED');
   });
 
-  it("leaves endpoint choice to the SDK's AWS_ENDPOINT_URL_* convention when none is configured", async () => {
+  it('calls only the configured endpoints, never ambient AWS_ENDPOINT_URL* or credentials', async () => {
+    const ambient = await startAwsFake();
     const saved = { ...process.env };
     Object.assign(process.env, {
-      AWS_ENDPOINT_URL_STS: fake.url,
-      AWS_ENDPOINT_URL_IAM: fake.url,
-      AWS_ENDPOINT_URL_EC2: fake.url,
+      AWS_ENDPOINT_URL: ambient.url,
+      AWS_ENDPOINT_URL_STS: ambient.url,
+      AWS_ENDPOINT_URL_IAM: ambient.url,
+      AWS_ENDPOINT_URL_EC2: ambient.url,
       // Ambient credentials must never sign the web identity call.
       AWS_ACCESS_KEY_ID: 'AKIAAMBIENTEXAMPLE00',
       AWS_SECRET_ACCESS_KEY: 'ambient-secret',
     });
+    const http = new HttpClient({ totalTimeoutMs: 500, connectTimeoutMs: 500 });
     try {
-      const envCtx = testContext({ upstreams: { aws: { region: 'us-east-1' } }, workload: issuer });
-      const identity = await awsProvider.validateIdentity(envCtx, wizard());
-      const permissions = await awsProvider.validatePermissions(envCtx, withIdentity(identity));
+      const identity = await awsProvider.validateIdentity(ctx, wizard());
+      const permissions = await awsProvider.validatePermissions(ctx, withIdentity(identity));
       expect(permissions.every((p) => p.granted)).toBe(true);
       expect(fake.requests.some((r) => String(r.headers.authorization ?? '').includes('AKIAAMBIENT'))).toBe(false);
+      // Nothing configured: AWS's own endpoint (unreachable here), still not the ambient override.
+      const unconfigured = testContext({ upstreams: { aws: { region: 'us-east-1' } }, workload: issuer, http });
+      await rejection(awsProvider.validateIdentity(unconfigured, wizard()));
+      expect(ambient.requests).toEqual([]);
     } finally {
       process.env = saved;
+      await http.close();
+      await ambient.close();
     }
   });
 
