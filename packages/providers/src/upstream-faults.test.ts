@@ -46,6 +46,8 @@ interface Row {
   upstream: string;
   /** The service its message names. */
   service: string;
+  /** A longer deadline for a call that must first get through a healthy hop (ARM needs an Entra token). */
+  minDeadlineMs?: number;
   /** Start the fake (or reuse it), point `fault` at it, and return the provider call to make. */
   arm(fault: UpstreamFault): Promise<Armed>;
 }
@@ -180,6 +182,7 @@ const rows: Row[] = [
       kind: `cloud_azure (${target === 'login' ? 'Entra token' : 'ARM'})`,
       upstream: target === 'login' ? 'Microsoft Entra ID' : 'Azure Resource Manager',
       service: target === 'login' ? 'Microsoft Entra ID' : 'Azure Resource Manager',
+      ...(target === 'arm' ? { minDeadlineMs: 2_000 } : {}),
       async arm(fault) {
         const fake = await startAzureFake({ tls });
         const org_id = org();
@@ -296,7 +299,8 @@ async function runAgainst(row: Row, fault: () => UpstreamFault, deadlineMs: numb
 describe.concurrent.each(rows)('$kind upstream', (row) => {
   it.for(cases)(
     'that $name: a typed error within the deadline, bounded reads, no secret',
-    async ({ fault, code, deadlineMs }, { expect }) => {
+    async ({ fault, code, deadlineMs: caseDeadlineMs }, { expect }) => {
+      const deadlineMs = Math.max(caseDeadlineMs, row.minDeadlineMs ?? 0);
       const { error, play, secrets, stuckMs } = await runAgainst(row, fault, deadlineMs);
       expect(play.since, 'the broken upstream got a request').not.toBeNull();
       expect({ code: error.code, upstream: error.upstream }).toEqual({ code, upstream: row.upstream });
