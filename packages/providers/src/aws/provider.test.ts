@@ -6,8 +6,9 @@ import { testContext } from '../testing/context';
 import { startTestWorkloadIssuer, type TestWorkloadIssuer } from '../testing/workload-issuer';
 import type { ProviderContext, StoredLink, WizardContext } from '../types';
 import { type awsCloudFormationTemplate, awsQuickCreateUrl, awsTerraform, issuerHostPath } from './artifacts';
+import { roleArnFromAssumedRole, roleSessionName } from './client';
 import { type AwsFake, startAwsFake } from './fake';
-import { awsProvider, roleArnFromAssumedRole, roleSessionName } from './provider';
+import { awsProvider } from './provider';
 import { AWS_OPTIONAL_ACTIONS, AWS_REQUIRED_ACTIONS } from './schemas';
 
 const ORG = 'acme-1';
