@@ -48,7 +48,9 @@ function requestHandler(ctx: ProviderContext, service: AwsService) {
     async handle(request: SdkRequest, options: { abortSignal?: unknown } = {}) {
       const res = await ctx.http.request(AWS_UPSTREAM, urlOf(request), {
         method: httpMethod(request.method, service),
-        headers: request.headers,
+        // Query-protocol services answer JSON, which the SDK cannot parse, to `Accept: application/json`
+        // (HttpClient's default); the SDK's own handler sends no Accept and gets XML.
+        headers: { accept: 'text/xml', ...request.headers },
         ...bodyOf(request.body),
         service,
         ...(options.abortSignal instanceof AbortSignal ? { signal: options.abortSignal } : {}),

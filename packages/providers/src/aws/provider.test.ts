@@ -146,6 +146,8 @@ describe('AWS wizard through the provider', () => {
 
     const assume = fake.requests.find((r) => r.body.includes('Action=AssumeRoleWithWebIdentity'))!;
     expect(assume.headers.authorization).toBeUndefined();
+    // AWS's query APIs switch to JSON bodies, which the SDK does not parse, for Accept: application/json.
+    expect(fake.requests.map((r) => r.headers.accept)).not.toContainEqual(expect.stringContaining('json'));
     const form = new URLSearchParams(assume.body);
     expect(form.get('RoleSessionName')).toBe('alphaswarm-acme-1');
     expect(form.get('DurationSeconds')).toBe('900');
