@@ -48,7 +48,7 @@ interface Row {
   service: string;
   /** A longer deadline for a call that must first get through a healthy hop (ARM needs an Entra token). */
   minDeadlineMs?: number;
-  /** Start the fake (or reuse it), point `fault` at it, and return the provider call to make. */
+  /** Start a fake playing `fault` and return the provider call to make against it. */
   arm(fault: UpstreamFault): Promise<Armed>;
 }
 
