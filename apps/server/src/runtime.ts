@@ -39,6 +39,7 @@ export function upstreamsFromEnv(env: Env): UpstreamConfig {
     dockerHubUrl: env.ALPHASWARM_ADMIN_DOCKERHUB_URL,
     aws: {
       region: env.ALPHASWARM_ADMIN_AWS_REGION,
+      ...awsEndpoints(env),
       ...(env.ALPHASWARM_ADMIN_AWS_TEMPLATE_URL ? { templateUrl: env.ALPHASWARM_ADMIN_AWS_TEMPLATE_URL } : {}),
     },
     gcp: {
@@ -57,6 +58,18 @@ export function upstreamsFromEnv(env: Env): UpstreamConfig {
     ...(env.ALPHASWARM_ADMIN_UPSTREAM_CA_FILE
       ? { tlsCa: readFileSync(env.ALPHASWARM_ADMIN_UPSTREAM_CA_FILE, 'utf8') }
       : {}),
+  };
+}
+
+/** AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL, for each service the provider calls. */
+function awsEndpoints(env: Env): Pick<UpstreamConfig['aws'], 'stsEndpoint' | 'iamEndpoint' | 'ec2Endpoint'> {
+  const sts = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
+  const iam = env.AWS_ENDPOINT_URL_IAM ?? env.AWS_ENDPOINT_URL;
+  const ec2 = env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL;
+  return {
+    ...(sts ? { stsEndpoint: sts } : {}),
+    ...(iam ? { iamEndpoint: iam } : {}),
+    ...(ec2 ? { ec2Endpoint: ec2 } : {}),
   };
 }
 

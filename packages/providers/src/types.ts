@@ -12,6 +12,7 @@ import type {
 } from '@alphaswarm/contracts';
 import type { z } from 'zod';
 import type { HttpClient } from './http';
+import type { Descriptor } from './shared/descriptor';
 
 /** Base URLs of every upstream; each one overridable by configuration so tests point at loopback fakes. */
 export interface UpstreamConfig {
@@ -89,6 +90,8 @@ interface ProviderBase<K extends IntegrationKind, S> {
   kind: K;
   /** Human name of the upstream, used in every error message. */
   upstream: string;
+  /** The kind's facts and schemas (also loadable without the SDKs, from the descriptors entry). */
+  descriptor: Descriptor<K>;
   secretSchema: z.ZodType<S> | null;
   /**
    * Re-run the kind's probe against the stored link. Throws ProviderError when it fails: the

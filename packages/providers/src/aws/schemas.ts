@@ -1,7 +1,8 @@
 import { AwsIdentityParams } from '@alphaswarm/contracts';
 import { z } from 'zod';
+import { awsFacts } from './facts';
 
-export const AWS_UPSTREAM = 'AWS';
+export const AWS_UPSTREAM = awsFacts.label;
 /** The client id AWS expects in an OIDC provider's audience list for AssumeRoleWithWebIdentity. */
 export const AWS_AUDIENCE = 'sts.amazonaws.com';
 

@@ -5,6 +5,9 @@ import { z } from 'zod';
  * so new upstream fields never break a probe; a missing or mistyped field we rely on does.
  */
 
+/** The audience Entra expects in a federated client assertion. */
+export const AZURE_AUDIENCE = 'api://AzureADTokenExchange';
+
 const Str = z.string().max(2048);
 
 /** Claims of the ARM access token we report (decoded, never verified: it is Entra's to verify). */

@@ -1,7 +1,8 @@
 import { GcpIdentityParams } from '@alphaswarm/contracts';
 import { z } from 'zod';
+import { gcpFacts } from './facts';
 
-export const GCP_UPSTREAM = 'Google Cloud';
+export const GCP_UPSTREAM = gcpFacts.label;
 
 /** Only needs to see the project it is linked to. */
 export const GCP_REQUIRED_PERMISSIONS = ['resourcemanager.projects.get'] as const;
