@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TRPC_MAX_BATCH_SIZE } from '@alphaswarm/contracts';
 import { storeIsUsable } from '@alphaswarm/db';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { authRoutes } from './auth/idp';
@@ -37,9 +38,6 @@ function clientIp(rt: Runtime, req: IncomingMessage): string | null {
   }
   return peer;
 }
-
-/** The most calls one tRPC request may carry; the typed client (client.ts) batches no more than this. */
-export const MAX_BATCH_SIZE = 16;
 
 const TRPC_PREFIX = '/trpc/';
 
@@ -155,7 +153,7 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
       endpoint: '/trpc',
       req: request,
       router: appRouter,
-      maxBatchSize: MAX_BATCH_SIZE,
+      maxBatchSize: TRPC_MAX_BATCH_SIZE,
       createContext: () => createContextInner(rt, { ...info, ...(bodyBytes !== undefined ? { bodyBytes } : {}) }),
       responseMeta({ errors }) {
         const headers: Record<string, string> = { ...SECURITY_HEADERS };

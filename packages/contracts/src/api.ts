@@ -4,6 +4,9 @@ import { PublicIntegration } from './integration';
 import { IntegrationKind } from './kinds';
 import { boundedText, secretText } from './text';
 
+/** The most calls one tRPC request may carry: the server refuses larger batches, the typed client splits them. */
+export const TRPC_MAX_BATCH_SIZE = 16;
+
 export const OrgInput = z.object({ org_id: OrgId });
 export const LinkInput = z.object({ org_id: OrgId, kind: IntegrationKind });
 

@@ -117,6 +117,8 @@ async function main(): Promise<void> {
         PORT: String(consolePort),
         ORIGIN: consoleUrl,
         ALPHASWARM_ADMIN_API_URL: apiUrl,
+        // Every console request body (form actions, the store import upload) stops here.
+        BODY_SIZE_LIMIT: '1M',
         NODE_ENV: 'production',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
