@@ -82,14 +82,12 @@ function splitTarget(target: string): { path: string; query: string } {
   return q === -1 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
 }
 
-/** Every query parameter must be valid percent-encoded UTF-8 (URLSearchParams would patch it over). */
-function assertQueryDecodes(query: string): void {
-  for (const part of query.split('&')) {
-    try {
-      decodeURIComponent(part.replaceAll('+', ' '));
-    } catch {
-      throw new AppError('invalid_request', 'The query string is not valid percent-encoded UTF-8.');
-    }
+/** Percent-encoding must decode to UTF-8 (URLSearchParams would patch bad bytes over with U+FFFD). */
+function assertDecodes(part: string, what: string): void {
+  try {
+    decodeURIComponent(part);
+  } catch {
+    throw new AppError('invalid_request', `${what} is not valid percent-encoded UTF-8.`);
   }
 }
 
@@ -119,7 +117,9 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
           headers: TRPC_METHODS,
         });
       }
-      assertQueryDecodes(splitTarget(req.url ?? '/').query);
+      assertDecodes(path, 'The procedure path');
+      for (const part of splitTarget(req.url ?? '/').query.split('&'))
+        assertDecodes(part.replaceAll('+', ' '), 'The query string');
       const headers = new Headers();
       for (const name of ['content-type', 'accept', 'trpc-accept']) {
         const value = req.headers[name];

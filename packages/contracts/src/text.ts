@@ -15,11 +15,10 @@ const TEXT_RULE = 'must not contain control characters or invalid Unicode';
 
 /** Text of at most `max` characters (at least `min`), with no control characters or lone surrogates. */
 export function boundedText(max: number, min = 0) {
-  return z
-    .string()
-    .min(min, min === 1 ? 'is required' : `must be at least ${min} characters`)
-    .max(max, `must be at most ${max} characters`)
-    .refine((value) => !FORBIDDEN_IN_TEXT.test(value), TEXT_RULE);
+  const bounded = z.string().max(max, `must be at most ${max} characters`);
+  return (
+    min > 0 ? bounded.min(min, min === 1 ? 'is required' : `must be at least ${min} characters`) : bounded
+  ).refine((value) => !FORBIDDEN_IN_TEXT.test(value), TEXT_RULE);
 }
 
 /** Like boundedText, but tab, line feed and carriage return are allowed (file contents). */
