@@ -119,15 +119,18 @@ function nearSchema(schema: JsonSchema, depth: number): fc.Arbitrary<unknown> {
       if (schema.properties) {
         const required = new Set(schema.required ?? []);
         const keys = Object.keys(schema.properties);
-        return fc.record(
-          Object.fromEntries(keys.map((k) => [k, fromSchema(schema.properties?.[k], depth + 1)])),
-          { requiredKeys: keys.filter((k) => required.has(k)) },
-        );
+        return fc.record(Object.fromEntries(keys.map((k) => [k, fromSchema(schema.properties?.[k], depth + 1)])), {
+          requiredKeys: keys.filter((k) => required.has(k)),
+        });
       }
       const values = typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
-      return fc.dictionary(schema.propertyNames ? stringFrom(schema.propertyNames) : anyString(20), fromSchema(values, depth + 1), {
-        maxKeys: 4,
-      });
+      return fc.dictionary(
+        schema.propertyNames ? stringFrom(schema.propertyNames) : anyString(20),
+        fromSchema(values, depth + 1),
+        {
+          maxKeys: 4,
+        },
+      );
     }
     default:
       return anyJson;
@@ -175,15 +178,13 @@ export function mutationsOf(sample: unknown): fc.Arbitrary<unknown> {
   }
   if (strings.length > 0) {
     options.push(
-      fc
-        .tuple(fc.constantFrom(...strings), anyString(), fc.nat())
-        .map(([path, insert, at]) =>
-          setAt(sample, path, (old) => {
-            const s = String(old);
-            const i = at % (s.length + 1);
-            return s.slice(0, i) + insert + s.slice(i);
-          }),
-        ),
+      fc.tuple(fc.constantFrom(...strings), anyString(), fc.nat()).map(([path, insert, at]) =>
+        setAt(sample, path, (old) => {
+          const s = String(old);
+          const i = at % (s.length + 1);
+          return s.slice(0, i) + insert + s.slice(i);
+        }),
+      ),
     );
   }
   return fc.oneof(...options);

@@ -24,7 +24,8 @@ const ORG = 'org-fuzz';
 const RUNS = 16;
 const CODES = new Set<string>(ErrorCode.options);
 /** A stack or a runtime's own message: never in any reply. */
-const STACK = /\n\s+at |node:internal|\.ts:\d+|\/src\/|Cannot create a string|Maximum call stack|Cannot read propert|is not a function|UND_ERR/;
+const STACK =
+  /\n\s+at |node:internal|\.ts:\d+|\/src\/|Cannot create a string|Maximum call stack|Cannot read propert|is not a function|UND_ERR/;
 /** JSON.parse's wording: never in an error (a store-import report may quote it about the uploaded file). */
 const PARSER = /in JSON at position|Unexpected token|Unexpected end of JSON/;
 
@@ -82,7 +83,8 @@ beforeAll(async () => {
     'store.status': undefined,
     'store.export': undefined,
     'store.import': {
-      content: '{"format":"alphaswarm.integrations","version":1,"exported_at":"2026-01-01T00:00:00Z","integrations":[]}',
+      content:
+        '{"format":"alphaswarm.integrations","version":1,"exported_at":"2026-01-01T00:00:00Z","integrations":[]}',
       dry_run: true,
       on_conflict: 'skip',
     },
@@ -177,7 +179,9 @@ describe(`fuzzing every tRPC procedure over HTTP (fast-check seed ${SEED})`, () 
         { weight: 1, arbitrary: fc.constant(sample) },
       );
       await fc.assert(
-        fc.asyncProperty(inputs, async (input) => expectTyped(`${path}(${JSON.stringify(input)?.slice(0, 200)})`, await callProcedure(path, input))),
+        fc.asyncProperty(inputs, async (input) =>
+          expectTyped(`${path}(${JSON.stringify(input)?.slice(0, 200)})`, await callProcedure(path, input)),
+        ),
         { seed: SEED, numRuns: path.startsWith('auth.login') ? 6 : RUNS },
       );
     }
@@ -211,7 +215,9 @@ describe(`fuzzing every tRPC procedure over HTTP (fast-check seed ${SEED})`, () 
 const segment = fc.oneof(
   fc.constantFrom(ORG, 'org-acme', 'huggingface', 'dockerhub', 'docker_hub', 'cloud_aws', 'health', '%ZZ', '..', '.'),
   anyString(70).map((s) => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16)}`).join('')),
-  fc.uint8Array({ maxLength: 12 }).map((bytes) => [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')),
+  fc
+    .uint8Array({ maxLength: 12 })
+    .map((bytes) => [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')),
   fc.string({ unit: 'grapheme-ascii', maxLength: 20 }).map((s) => s.replace(/[/?#%\s]/g, '')),
 );
 
