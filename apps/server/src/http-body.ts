@@ -23,12 +23,12 @@ export const BODY_LIMITS = {
   rest: 64 * KiB,
 } as const;
 
-function megabytes(bytes: number): string {
+function readableSize(bytes: number): string {
   return bytes >= MiB ? `${Math.round(bytes / MiB)} MiB` : `${Math.round(bytes / KiB)} KiB`;
 }
 
-export function tooLarge(limit: number): AppError {
-  return new AppError('payload_too_large', `The request body is larger than ${megabytes(limit)} (${limit} bytes).`);
+function tooLarge(limit: number): AppError {
+  return new AppError('payload_too_large', `The request body is larger than ${readableSize(limit)} (${limit} bytes).`);
 }
 
 function notUtf8(): AppError {
@@ -36,7 +36,7 @@ function notUtf8(): AppError {
 }
 
 /** Whether the request announces a body at all (a length above 0, or chunked). */
-export function hasBody(req: IncomingMessage): boolean {
+function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
@@ -139,7 +139,7 @@ function unreadable(): AppError {
 }
 
 /** The whole body as text, within `limit` bytes and strict UTF-8. */
-export async function readTextBody(req: IncomingMessage, limit: number): Promise<string> {
+async function readTextBody(req: IncomingMessage, limit: number): Promise<string> {
   assertDeclaredSize(req, limit);
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const chunks = chunksOf(req);

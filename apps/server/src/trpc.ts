@@ -20,7 +20,7 @@ export interface RequestInfo {
 }
 
 /** A denied call names its org and kind from its input only when that input is this small. */
-export const DENIAL_TARGET_MAX_BYTES = 4 * 1024;
+const DENIAL_TARGET_MAX_BYTES = 4 * 1024;
 
 /** What every procedure sees. Built without an HTTP request in tests (createCaller). */
 export function createContextInner(rt: Runtime, req: RequestInfo) {
