@@ -1,4 +1,5 @@
 // Typed tRPC client for sibling services and the console: `createAdminClient({ url, token })`.
+import { TRPC_MAX_BATCH_SIZE } from '@alphaswarm/contracts';
 import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
 import type { AppRouter } from './root';
 
@@ -19,6 +20,7 @@ export function createAdminClient(options: AdminClientOptions): TRPCClient<AppRo
     links: [
       httpBatchLink({
         url: `${options.url.replace(/\/+$/, '')}/trpc`,
+        maxItems: TRPC_MAX_BATCH_SIZE,
         ...(options.fetch ? { fetch: options.fetch } : {}),
         async headers() {
           const token = typeof options.token === 'function' ? await options.token() : options.token;

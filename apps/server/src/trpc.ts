@@ -1,9 +1,10 @@
 import { IntegrationKind, OrgId, renderCredentialKey } from '@alphaswarm/contracts';
 import { getWizardSession } from '@alphaswarm/db';
 import { initTRPC, TRPCError } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { assertRequirement, type Requirement, type ServiceBinding, serviceBinding } from './auth/requirements';
 import type { Principal } from './auth/verifier';
-import { AppError, toAppError, toTrpcError, wireCode } from './errors';
+import { AppError, toAppError, toTrpcError, trpcCode, wireCode } from './errors';
 import type { Runtime } from './runtime';
 import { type Actor, type AuditTarget, auditDenied, audited } from './services/audit';
 
@@ -11,7 +12,15 @@ export interface RequestInfo {
   requestId: string;
   clientIp: string | null;
   authorization: string | undefined;
+  /**
+   * The declared size of the request body: absent when the input is not in a body (a GET, a
+   * direct call), null when not declared (chunked).
+   */
+  bodyBytes?: number | null;
 }
+
+/** A denied call names its org and kind from its input only when that input is this small. */
+const DENIAL_TARGET_MAX_BYTES = 4 * 1024;
 
 /** What every procedure sees. Built without an HTTP request in tests (createCaller). */
 export function createContextInner(rt: Runtime, req: RequestInfo) {
@@ -35,13 +44,15 @@ const t = initTRPC
   .context<Context>()
   .meta<Meta>()
   .create({
+    // JSON-RPC code, tRPC code and HTTP status all follow the AppError, whatever raised it.
     errorFormatter({ shape, error }) {
       const app = toAppError(error);
+      const code = trpcCode(app);
       return {
-        ...shape,
         message: app.message,
+        code: TRPC_ERROR_CODES_BY_KEY[code],
         data: {
-          code: shape.data.code,
+          code,
           httpStatus: app.status,
           path: shape.data.path,
           app_code: wireCode(app),
@@ -77,6 +88,24 @@ export async function resolveTarget(rt: Runtime, raw: unknown, meta: Meta | unde
 }
 
 /**
+ * The target of a denied call, from an input small enough to read for it: nobody can make us read
+ * and parse a large body by failing to authenticate.
+ */
+async function deniedTarget(ctx: Context, getRawInput: () => Promise<unknown>, meta: Meta | undefined) {
+  const { bodyBytes } = ctx.req;
+  const small = bodyBytes === undefined || (bodyBytes !== null && bodyBytes <= DENIAL_TARGET_MAX_BYTES);
+  let raw: unknown = {};
+  if (small) {
+    try {
+      raw = await getRawInput();
+    } catch {
+      raw = {};
+    }
+  }
+  return resolveTarget(ctx.rt, raw, meta);
+}
+
+/**
  * Authenticate and authorise a caller, auditing every denial. Shared by tRPC and REST so both
  * answer the same 401/403 with the same WWW-Authenticate challenge.
  */
@@ -86,6 +115,8 @@ export async function authenticate(
   requirement: Requirement,
   action: string,
   target: () => Promise<AuditTarget>,
+  /** The org a service call acts for, read from its whole input once the caller is authenticated. */
+  serviceOrg: () => Promise<string | null | undefined> = async () => (await target()).orgId,
 ): Promise<Principal> {
   let principal: Principal | null = null;
   try {
@@ -101,19 +132,13 @@ export async function authenticate(
       maxAge: rt.env.ALPHASWARM_ADMIN_STEP_UP_MAX_AGE,
       now: rt.now(),
       ...(requirement === 'service'
-        ? { orgId: (await target()).orgId, platformServiceScope: rt.env.ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE }
+        ? { orgId: await serviceOrg(), platformServiceScope: rt.env.ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE }
         : {}),
     });
     return principal;
   } catch (error) {
     const app = toAppError(error);
-    await auditDenied(
-      rt,
-      { actor: principal?.actor ?? 'anonymous', clientIp: req.clientIp },
-      action,
-      await target(),
-      app,
-    );
+    await auditDenied(rt, { actor: principal?.actor ?? 'anonymous', clientIp: req.clientIp }, action, target, app);
     throw app;
   }
 }
@@ -121,12 +146,19 @@ export async function authenticate(
 function authed(requirement: Requirement) {
   return t.middleware(async ({ ctx, path, meta, getRawInput, next }) => {
     try {
-      let target: Promise<AuditTarget> | null = null;
+      let whole: Promise<AuditTarget> | null = null;
       const where = () => {
-        target ??= getRawInput().then((raw) => resolveTarget(ctx.rt, raw, meta));
-        return target;
+        whole ??= getRawInput().then((raw) => resolveTarget(ctx.rt, raw, meta));
+        return whole;
       };
-      const principal = await authenticate(ctx.rt, ctx.req, requirement, path, where);
+      const principal = await authenticate(
+        ctx.rt,
+        ctx.req,
+        requirement,
+        path,
+        () => deniedTarget(ctx, getRawInput, meta),
+        async () => (await where()).orgId,
+      );
       const binding =
         requirement === 'service'
           ? serviceBinding(principal, (await where()).orgId, ctx.rt.env.ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE)

@@ -2,20 +2,24 @@ import { z } from 'zod';
 import { OrgId } from './credential-key';
 import { PublicIntegration } from './integration';
 import { IntegrationKind } from './kinds';
+import { boundedText, secretText } from './text';
+
+/** The most calls one tRPC request may carry: the server refuses larger batches, the typed client splits them. */
+export const TRPC_MAX_BATCH_SIZE = 16;
 
 export const OrgInput = z.object({ org_id: OrgId });
 export const LinkInput = z.object({ org_id: OrgId, kind: IntegrationKind });
 
 export const HuggingFaceConnectInput = z.object({
-  token: z.string().min(1, 'token is required').max(4096),
-  namespace: z.string().min(1).max(96).optional(),
+  token: secretText(4096),
+  namespace: boundedText(96, 1).optional(),
 });
 export type HuggingFaceConnectInput = z.infer<typeof HuggingFaceConnectInput>;
 
 export const DockerHubConnectInput = z.object({
-  username: z.string().min(1, 'username is required').max(255),
-  pat: z.string().min(1, 'pat is required').max(4096),
-  namespace: z.string().min(1).max(255).optional(),
+  username: boundedText(255, 1),
+  pat: secretText(4096),
+  namespace: boundedText(255, 1).optional(),
 });
 export type DockerHubConnectInput = z.infer<typeof DockerHubConnectInput>;
 

@@ -4,4 +4,5 @@ export * from './errors';
 export * from './integration';
 export * from './kinds';
 export * from './store-file';
+export * from './text';
 export * from './wizard';

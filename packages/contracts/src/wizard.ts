@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { OrgId } from './credential-key';
 import { CloudKind } from './kinds';
+import { boundedText, secretText } from './text';
 
 export const WizardStartInput = z.object({ org_id: OrgId, kind: CloudKind });
-export const SessionInput = z.object({ session_id: z.string().min(1).max(64) });
+export const SessionId = boundedText(64, 1);
+export const SessionInput = z.object({ session_id: SessionId });
 
 export const AwsIdentityParams = z.object({
   role_arn: z
@@ -20,15 +22,12 @@ export const AwsIdentityParams = z.object({
     .optional(),
 });
 export const GcpIdentityParams = z.object({
-  workload_identity_provider: z
-    .string()
-    .max(512)
-    .regex(
-      /^projects\/[^/]+\/locations\/global\/workloadIdentityPools\/[^/]+\/providers\/[^/]+$/,
-      'workload_identity_provider must be the full resource name projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>',
-    ),
+  workload_identity_provider: boundedText(512).regex(
+    /^projects\/[^/]+\/locations\/global\/workloadIdentityPools\/[^/]+\/providers\/[^/]+$/,
+    'workload_identity_provider must be the full resource name projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>',
+  ),
   service_account_email: z.email().max(320),
-  project_id: z.string().min(1).max(64),
+  project_id: boundedText(64, 1),
 });
 export const AzureIdentityParams = z.object({
   tenant_id: z.uuid(),
@@ -37,7 +36,7 @@ export const AzureIdentityParams = z.object({
 });
 export const CloudflareIdentityParams = z.object({
   account_id: z.string().regex(/^[0-9a-f]{32}$/, 'account_id is the 32-character hex id from the dashboard URL'),
-  api_token: z.string().min(1).max(4096),
+  api_token: secretText(4096),
   accept_broad_token: z.boolean().optional(),
 });
 export const IdentityParamsByKind = {
@@ -53,9 +52,9 @@ export type IdentityParams = {
   cloud_cloudflare: z.infer<typeof CloudflareIdentityParams>;
 };
 
-export const ValidateIdentityInput = SessionInput.extend({
-  params: z.record(z.string(), z.unknown()),
-});
+/** A kind's identity parameters, checked against that kind's schema once the session names the kind. */
+export const IdentityParamsInput = z.record(boundedText(64), z.unknown());
+export const ValidateIdentityInput = SessionInput.extend({ params: IdentityParamsInput });
 
 export const Artifact = z.object({
   name: z.string(),

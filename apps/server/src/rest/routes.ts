@@ -8,7 +8,7 @@ import {
   renderCredentialKey,
 } from '@alphaswarm/contracts';
 import { AppError, formatZod } from '../errors';
-import { readJsonBody } from '../http-body';
+import { assertDeclaredSize, assertJsonContentType, BODY_LIMITS, readJsonBody } from '../http-body';
 import type { Runtime } from '../runtime';
 import { audited } from '../services/audit';
 import * as svc from '../services/integrations';
@@ -19,24 +19,33 @@ export interface RestReply {
   body: unknown;
 }
 
-const MAX_BODY = 64 * 1024;
-
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const parsed = await readJsonBody(req, MAX_BODY);
+  const parsed = await readJsonBody(req, BODY_LIMITS.rest);
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new AppError('invalid_request', 'The request body must be a JSON object.');
   }
   return parsed as Record<string, unknown>;
 }
 
+/** A percent-decoded path segment; malformed escapes (`%ZZ`, bytes that are not UTF-8) are the caller's error. */
+function decodeSegment(raw: string, name: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new AppError('invalid_request', `${name}: the path segment is not valid percent-encoded UTF-8.`);
+  }
+}
+
 function parseOrg(raw: string): string {
-  const org = OrgId.safeParse(decodeURIComponent(raw));
+  const org = OrgId.safeParse(decodeSegment(raw, 'org_id'));
   if (!org.success) throw new AppError('invalid_request', `org_id: ${org.error.issues[0]?.message ?? 'invalid'}`);
   return org.data;
 }
 
 function parseKind(raw: string): IntegrationKind {
-  const kind = REST_KIND_ALIASES[decodeURIComponent(raw)];
+  const name = decodeSegment(raw, 'kind');
+  // Own keys only: "constructor" or "__proto__" in a path must not find Object.prototype's members.
+  const kind = Object.hasOwn(REST_KIND_ALIASES, name) ? REST_KIND_ALIASES[name] : undefined;
   if (!kind) {
     throw new AppError(
       'invalid_request',
@@ -64,6 +73,12 @@ export async function handleRest(
   const orgId = parseOrg(m[1] ?? '');
   const kind = m[2] ? parseKind(m[2]) : null;
   const health = m[3] === 'health';
+  const allow = health ? ['POST'] : kind ? ['GET', ...(isPatKind(kind) ? ['POST'] : []), 'DELETE'] : ['GET'];
+  if (!allow.includes(method)) {
+    throw new AppError('method_not_allowed', `${method} is not accepted here; use ${allow.join(' or ')}.`, {
+      headers: { allow: allow.join(', ') },
+    });
+  }
   const target = { orgId, kind, credentialKey: kind ? renderCredentialKey({ org_id: orgId, kind }) : null };
   const who = (actor: string) => ({ actor, clientIp: info.clientIp });
 
@@ -73,8 +88,11 @@ export async function handleRest(
     return { status: 200, body: { integrations: await svc.listIntegrations(rt, orgId) } };
   }
 
-  if (method === 'POST' && kind && !health && (kind === 'huggingface' || kind === 'docker_hub')) {
+  if (method === 'POST' && kind && !health && isPatKind(kind)) {
     const action = kind === 'huggingface' ? 'integrations.connect.huggingface' : 'integrations.connect.dockerHub';
+    // What the headers alone can refuse is refused before any work: media type, then declared size.
+    assertJsonContentType(req);
+    assertDeclaredSize(req, BODY_LIMITS.rest);
     const principal = await authenticate(rt, info, 'step_up', action, async () => target);
     const body = await readJson(req);
     return audited(rt, who(principal.actor), action, target, async (runId) => {
@@ -102,5 +120,9 @@ export async function handleRest(
     }));
   }
 
-  throw new AppError('invalid_request', `${method} ${path} is not a supported route.`);
+  throw new AppError('method_not_allowed', `${method} is not accepted here.`);
+}
+
+function isPatKind(kind: IntegrationKind): kind is 'huggingface' | 'docker_hub' {
+  return kind === 'huggingface' || kind === 'docker_hub';
 }

@@ -1,4 +1,4 @@
-import { IntegrationKind, OrgId, Timestamp } from '@alphaswarm/contracts';
+import { boundedText, IntegrationKind, OrgId, Timestamp } from '@alphaswarm/contracts';
 import { listAudit, verifyAudit } from '@alphaswarm/db';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
@@ -7,9 +7,9 @@ import { adminProcedure } from '../trpc';
 export const AuditListInput = z.object({
   org_id: OrgId.optional(),
   kind: IntegrationKind.optional(),
-  action: z.string().max(128).optional(),
+  action: boundedText(128).optional(),
   outcome: z.enum(['started', 'success', 'failure', 'denied']).optional(),
-  run_id: z.string().max(64).optional(),
+  run_id: boundedText(64).optional(),
   from: Timestamp.optional(),
   to: Timestamp.optional(),
   cursor: z.number().int().positive().nullish(),

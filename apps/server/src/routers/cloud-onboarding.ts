@@ -1,12 +1,14 @@
 import {
   BootstrapArtifacts,
   CloudKind,
+  IdentityParamsInput,
   IdentityResult,
   MutationResult,
   OrgId,
   OrgInput,
   PermissionCheck,
   ResourcesResult,
+  SessionId,
   WizardStartInput,
 } from '@alphaswarm/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
@@ -16,7 +18,7 @@ import { actorOf, adminProcedure, runIdOf, stepUpProcedure } from '../trpc';
 
 /** Every step names its session; org_id/kind, when given, must match it (else NOT_FOUND). */
 const Session = z.object({
-  session_id: z.string().min(1).max(64),
+  session_id: SessionId,
   org_id: OrgId.optional(),
   kind: CloudKind.optional(),
 });
@@ -43,7 +45,7 @@ export const cloudOnboardingRouter = {
     ),
 
   validateIdentity: stepUpProcedure
-    .input(Session.extend({ params: z.record(z.string(), z.unknown()) }))
+    .input(Session.extend({ params: IdentityParamsInput }))
     .output(IdentityResult)
     .mutation(async ({ ctx, input }) =>
       wizard.validateIdentity(ctx.rt, await wizard.loadSession(ctx.rt, input.session_id, input), input.params),

@@ -1,4 +1,5 @@
 import {
+  boundedText,
   DisconnectResult,
   DockerHubConnectInput,
   HuggingFaceConnectInput,
@@ -28,8 +29,8 @@ export const integrationsRouter = {
   orgs: adminProcedure
     .input(
       z.object({
-        search: z.string().max(64).optional(),
-        cursor: z.string().max(64).nullish(),
+        search: boundedText(64).optional(),
+        cursor: boundedText(64).nullish(),
         limit: z.number().int().min(1).max(200).default(50),
       }),
     )

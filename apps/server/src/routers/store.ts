@@ -1,4 +1,4 @@
-import { OnConflict } from '@alphaswarm/contracts';
+import { documentText, OnConflict } from '@alphaswarm/contracts';
 import {
   countLinks,
   exportStoreChunks,
@@ -11,11 +11,9 @@ import {
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { MAX_IMPORT_CHARS } from '../http-body';
 import { productionProblems } from '../runtime/production';
 import { adminProcedure, stepUpProcedure } from '../trpc';
-
-/** Uploads through the console are bounded; bigger stores go through the CLI. */
-const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
 
 export const storeRouter = {
   status: adminProcedure.query(async ({ ctx }) => ({
@@ -72,9 +70,7 @@ export const storeRouter = {
   import: stepUpProcedure
     .input(
       z.object({
-        content: z
-          .string()
-          .max(MAX_IMPORT_BYTES, `files over ${MAX_IMPORT_BYTES / 1024 / 1024} MiB: use the CLI import`),
+        content: documentText(MAX_IMPORT_CHARS, `files over ${MAX_IMPORT_CHARS / 1024 / 1024} MiB: use the CLI import`),
         dry_run: z.boolean().default(true),
         on_conflict: OnConflict.default('fail'),
       }),

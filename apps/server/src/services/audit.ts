@@ -162,12 +162,14 @@ export async function auditDenied(
   rt: AuditSink,
   who: Actor,
   action: string,
-  target: AuditTarget,
+  target: AuditTarget | (() => Promise<AuditTarget>),
   error: AppError,
 ): Promise<void> {
   const suppressed = rt.denials ? rt.denials.admit(who.clientIp, rt.now().getTime()) : 0;
+  // A suppressed denial costs nothing more: its target (which may need the request body) is never worked out.
   if (suppressed === null) return;
   try {
+    const where = typeof target === 'function' ? await target() : target;
     await appendAudit(
       rt.store.db,
       {
@@ -177,7 +179,7 @@ export async function auditDenied(
         action,
         phase: 'denied',
         outcome: 'denied',
-        ...target,
+        ...where,
         detail: {
           code: wireCode(error),
           status: error.status,

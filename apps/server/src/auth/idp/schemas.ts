@@ -1,10 +1,11 @@
+import { boundedText, secretText } from '@alphaswarm/contracts';
 import { z } from 'zod';
 
-const token = z.string().min(1).max(4096);
+const token = secretText(4096);
 
 export const LoginInput = z.object({
-  username: z.string().trim().toLowerCase().min(1).max(64),
-  password: z.string().min(1).max(1024),
+  username: boundedText(256).trim().toLowerCase().min(1).max(64),
+  password: boundedText(1024, 1),
 });
 export type LoginInput = z.infer<typeof LoginInput>;
 

@@ -261,6 +261,17 @@ export class EmbeddedIdp {
    */
   async refresh(input: RefreshInput, req: IdpRequest): Promise<TokenSet> {
     const now = this.rt.now();
+    // A refresh token is a credential too: each one presented takes an attempt from the address's
+    // budget before it is checked (so a concurrent flood cannot overrun it), given back when it is good.
+    const address = req.clientIp ?? 'unknown';
+    const reserved = await reserveAddressAttempt(this.db, address, PER_ADDRESS, now);
+    if (!reserved.ok) {
+      await this.audit('auth.refresh', 'denied', 'denied', 'anonymous', req, {
+        reason: 'address_rate_limited',
+        retry_after: reserved.retryAfterSeconds,
+      });
+      throw addressLimited(reserved.retryAfterSeconds);
+    }
     let who: VerifiedToken;
     try {
       who = await this.tokens.verifyRefresh(input.refresh_token);
@@ -268,6 +279,7 @@ export class EmbeddedIdp {
       await this.audit('auth.refresh', 'event', 'failure', 'anonymous', req, { reason: 'bad_token' });
       throw error;
     }
+    await refundAddressAttempt(this.db, address, reserved.windowStart ?? '');
     const user = await this.sessionUser('auth.refresh', who, req);
     let minted: MintedTokens;
     try {
