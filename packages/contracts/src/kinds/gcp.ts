@@ -1,8 +1,9 @@
-import { cloudFacts } from '../shared/descriptor';
+import { cloudFacts } from './facts';
 
-export const gcpFacts = cloudFacts({
+export const gcp = cloudFacts({
   kind: 'cloud_gcp',
   label: 'Google Cloud',
+  summary: 'Workload identity federation and service-account impersonation. Nothing secret is stored.',
   secretBearing: false,
   secretParams: [],
   revocationGuidance:

@@ -1,8 +1,12 @@
-import { patFacts } from '../shared/descriptor';
+import { patFacts } from './facts';
 
-export const dockerHubFacts = patFacts({
+export const dockerHub = patFacts({
   kind: 'docker_hub',
   label: 'Docker Hub',
+  summary: 'Push and pull images with a personal access token.',
+  connectProcedure: 'dockerHub',
+  // The REST route existing callers use: POST /admin/accounts/{org}/integrations/dockerhub.
+  restAliases: ['dockerhub'],
   secretParams: ['pat'],
   revocationGuidance:
     'Delete the personal access token on Docker Hub: Account settings → Personal access tokens → select it → Delete.',

@@ -1,8 +1,9 @@
-import { cloudFacts } from '../shared/descriptor';
+import { cloudFacts } from './facts';
 
-export const azureFacts = cloudFacts({
+export const azure = cloudFacts({
   kind: 'cloud_azure',
   label: 'Azure',
+  summary: 'An app registration with a federated credential trusting our issuer. Nothing secret is stored.',
   secretBearing: false,
   secretParams: [],
   revocationGuidance:

@@ -1,8 +1,9 @@
-import { cloudFacts } from '../shared/descriptor';
+import { cloudFacts } from './facts';
 
-export const awsFacts = cloudFacts({
+export const aws = cloudFacts({
   kind: 'cloud_aws',
   label: 'AWS',
+  summary: 'Assume an IAM role that trusts our OIDC issuer. Nothing secret is stored.',
   secretBearing: false,
   secretParams: [],
   revocationGuidance:

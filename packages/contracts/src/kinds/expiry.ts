@@ -1,4 +1,4 @@
-/** A credential expiring within this many days needs attention (design §3: the health sweep flags it). */
+/** The one expiry policy: a credential expiring within this many days needs attention (design §3). */
 export const EXPIRY_WARNING_DAYS = 14;
 const DAY_MS = 86_400_000;
 
@@ -9,9 +9,8 @@ export type ExpiryState =
   | { state: 'expired' };
 
 /**
- * The one expiry rule every kind applies: past its expiry a credential is expired; within
- * EXPIRY_WARNING_DAYS it is expiring, `daysLeft` whole days (0 = within a day); no (or an
- * unreadable) expiry is `none`.
+ * Past its expiry a credential is expired; within EXPIRY_WARNING_DAYS it is expiring, `daysLeft`
+ * whole days (0 = within a day); no (or an unreadable) expiry is `none`.
  */
 export function expiryState(expiresAt: string | null | undefined, now: Date): ExpiryState {
   const ms = expiresAt ? Date.parse(expiresAt) : Number.NaN;
@@ -25,9 +24,4 @@ export function expiryState(expiresAt: string | null | undefined, now: Date): Ex
 /** "in 3 days", "in 1 day", "within a day". */
 export function inDays(daysLeft: number): string {
   return daysLeft < 1 ? 'within a day' : `in ${daysLeft} day${daysLeft === 1 ? '' : 's'}`;
-}
-
-/** RFC 3339 UTC with a Z and second precision, the form every stored timestamp takes. */
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
