@@ -1,5 +1,5 @@
 import { AppError } from '../errors';
-import type { Principal } from './verifier';
+import type { Principal } from './bearer';
 
 export type Requirement = 'read' | 'step_up' | 'service';
 

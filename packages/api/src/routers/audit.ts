@@ -1,4 +1,4 @@
-import { boundedText, IntegrationKind, OrgId, Timestamp } from '@alphaswarm/contracts';
+import { AuditAction, boundedText, IntegrationKind, OrgId, Timestamp } from '@alphaswarm/contracts';
 import { listAudit, verifyAudit } from '@alphaswarm/db';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
@@ -7,7 +7,7 @@ import { adminProcedure } from '../trpc';
 export const AuditListInput = z.object({
   org_id: OrgId.optional(),
   kind: IntegrationKind.optional(),
-  action: boundedText(128).optional(),
+  action: AuditAction.optional(),
   outcome: z.enum(['started', 'success', 'failure', 'denied']).optional(),
   run_id: boundedText(64).optional(),
   from: Timestamp.optional(),
@@ -19,7 +19,7 @@ export const AuditListInput = z.object({
 export const auditRouter = {
   list: adminProcedure.input(AuditListInput).query(async ({ ctx, input }) => {
     const rows = await listAudit(
-      ctx.rt.store.db,
+      ctx.db,
       {
         orgId: input.org_id,
         kind: input.kind,
@@ -51,5 +51,5 @@ export const auditRouter = {
       next_cursor: rows.length === input.limit ? (rows.at(-1)?.seq ?? null) : null,
     };
   }),
-  verify: adminProcedure.query(async ({ ctx }) => verifyAudit(ctx.rt.store.db)),
+  verify: adminProcedure.query(async ({ ctx }) => verifyAudit(ctx.db)),
 } satisfies TRPCRouterRecord;

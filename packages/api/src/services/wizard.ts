@@ -1,8 +1,8 @@
 import {
   type BootstrapArtifacts,
   type CloudKind,
-  type IdentityParams,
   type IdentityResult,
+  kinds,
   type PermissionCheck,
   type PublicIntegration,
   type ResourcesResult,
@@ -18,16 +18,15 @@ import {
   updateWizardState,
   type WizardRow,
 } from '@alphaswarm/db';
-import { cloudProvider, type WizardContext } from '@alphaswarm/providers';
+import { cloudProvider, type IdentityParams, type WizardContext } from '@alphaswarm/providers';
+import type { ApiDeps } from '../deps';
 import { AppError, toAppError, wireCode } from '../errors';
-import { providerContext, type Runtime } from '../runtime';
-import { storeDraft } from './integrations';
+import { storeDraft } from './links';
+import { providerContext } from './provider-context';
 
 export const SESSION_TTL_MS = 24 * 3600 * 1000;
 /** connect needs identity and permissions proven this recently, in the same session. */
 export const PROOF_MAX_AGE_MS = 3600 * 1000;
-/** Params that are secrets: kept only as Fernet tokens in the session, never returned. */
-const SECRET_PARAMS = ['api_token'] as const;
 
 interface StepRecord<T> {
   at: string;
@@ -53,10 +52,10 @@ function stateOf(row: WizardRow): WizardState {
   return { ...s, steps: { ...(s.steps ?? {}) } };
 }
 
-export async function startSession(rt: Runtime, orgId: string, kind: CloudKind, actor: string) {
-  const now = rt.now();
+export async function startSession(deps: ApiDeps, orgId: string, kind: CloudKind, actor: string) {
+  const now = deps.now();
   const row = await createWizardSession(
-    rt.store.db,
+    deps.db,
     { orgId, kind, createdBy: actor, expiresAt: isoNow(new Date(now.getTime() + SESSION_TTL_MS)) },
     isoNow(now),
   );
@@ -65,35 +64,40 @@ export async function startSession(rt: Runtime, orgId: string, kind: CloudKind, 
 
 /** Load a live session; one of another org or kind is indistinguishable from a missing one. */
 export async function loadSession(
-  rt: Runtime,
+  deps: ApiDeps,
   sessionId: string,
   expect: { org_id?: string | undefined; kind?: string | undefined } = {},
 ): Promise<WizardRow> {
-  const row = await getWizardSession(rt.store.db, sessionId);
+  const row = await getWizardSession(deps.db, sessionId);
   if (!row || (expect.org_id && row.orgId !== expect.org_id) || (expect.kind && row.kind !== expect.kind)) {
     throw new AppError('not_found', 'No such onboarding session.');
   }
-  if (row.expiresAt <= isoNow(rt.now())) {
+  if (row.expiresAt <= isoNow(deps.now())) {
     throw new AppError('precondition_failed', `This onboarding session expired at ${row.expiresAt}; start a new one.`);
   }
   return row;
 }
 
-function sealParams(rt: Runtime, params: Record<string, unknown>): Record<string, unknown> {
+/** The kind's secret params are kept only as Fernet tokens in the session, never returned. */
+function secretParams(row: WizardRow): readonly string[] {
+  return kinds[row.kind as CloudKind].secretParams;
+}
+
+function sealParams(deps: ApiDeps, row: WizardRow, params: Record<string, unknown>): Record<string, unknown> {
   const out = { ...params };
-  for (const field of SECRET_PARAMS) {
-    if (typeof out[field] === 'string') out[field] = { sealed: sealSecret(rt.keyring, out[field]) };
+  for (const field of secretParams(row)) {
+    if (typeof out[field] === 'string') out[field] = { sealed: sealSecret(deps.keyring, out[field]) };
   }
   return out;
 }
 
-function openParams(rt: Runtime, params: Record<string, unknown>): Record<string, unknown> {
+function openParams(deps: ApiDeps, row: WizardRow, params: Record<string, unknown>): Record<string, unknown> {
   const out = { ...params };
-  for (const field of SECRET_PARAMS) {
+  for (const field of secretParams(row)) {
     const v = out[field] as { sealed?: string } | undefined;
     if (v && typeof v === 'object' && typeof v.sealed === 'string') {
       try {
-        out[field] = openSecret(rt.keyring, v.sealed);
+        out[field] = openSecret(deps.keyring, v.sealed);
       } catch {
         throw new AppError(
           'secret_unreadable',
@@ -105,10 +109,10 @@ function openParams(rt: Runtime, params: Record<string, unknown>): Record<string
   return out;
 }
 
-function redactParams(params: Record<string, unknown> | undefined): Record<string, unknown> | null {
+function redactParams(row: WizardRow, params: Record<string, unknown> | undefined): Record<string, unknown> | null {
   if (!params) return null;
   const out = { ...params };
-  for (const field of SECRET_PARAMS) if (field in out) out[field] = '••••••••';
+  for (const field of secretParams(row)) if (field in out) out[field] = '••••••••';
   return out;
 }
 
@@ -122,17 +126,17 @@ export function sessionView(row: WizardRow) {
     created_by: row.createdBy,
     created_at: row.createdAt,
     expires_at: row.expiresAt,
-    params: redactParams(state.params),
+    params: redactParams(row, state.params),
     steps: state.steps,
   };
 }
 
-export async function listSessions(rt: Runtime, orgId: string) {
-  return (await listWizardSessions(rt.store.db, orgId, isoNow(rt.now()))).map(sessionView);
+export async function listSessions(deps: ApiDeps, orgId: string) {
+  return (await listWizardSessions(deps.db, orgId, isoNow(deps.now()))).map(sessionView);
 }
 
-async function save(rt: Runtime, row: WizardRow, state: WizardState): Promise<WizardRow> {
-  const next = await updateWizardState(rt.store.db, row, state as unknown as Record<string, unknown>, isoNow(rt.now()));
+async function save(deps: ApiDeps, row: WizardRow, state: WizardState): Promise<WizardRow> {
+  const next = await updateWizardState(deps.db, row, state as unknown as Record<string, unknown>, isoNow(deps.now()));
   if (!next)
     throw new AppError(
       'conflict',
@@ -141,13 +145,13 @@ async function save(rt: Runtime, row: WizardRow, state: WizardState): Promise<Wi
   return next;
 }
 
-function wizardContext(rt: Runtime, row: WizardRow, state: WizardState): WizardContext<CloudKind> {
+function wizardContext(deps: ApiDeps, row: WizardRow, state: WizardState): WizardContext<CloudKind> {
   const kind = row.kind as CloudKind;
   return {
     org_id: row.orgId,
     kind,
-    subject: `org:${row.orgId}:${kind}`,
-    params: state.params ? (openParams(rt, state.params) as IdentityParams[CloudKind]) : null,
+    subject: kinds[kind].subject(row.orgId),
+    params: state.params ? (openParams(deps, row, state.params) as IdentityParams) : null,
     identity: state.steps.validate_identity?.ok ? (state.steps.validate_identity.result ?? null) : null,
   };
 }
@@ -159,7 +163,7 @@ type StepName = keyof WizardState['steps'];
  * adjusts the state around the record (new params, derived flags) and returns extra fields for it.
  */
 async function runStep<T>(
-  rt: Runtime,
+  deps: ApiDeps,
   row: WizardRow,
   step: StepName,
   act: (state: WizardState) => Promise<T>,
@@ -170,15 +174,15 @@ async function runStep<T>(
   try {
     const result = await act(state);
     const extra = amend?.(state, { ok: true, result });
-    steps[step] = { at: isoNow(rt.now()), ok: true, result, ...extra };
-    await save(rt, row, state);
+    steps[step] = { at: isoNow(deps.now()), ok: true, result, ...extra };
+    await save(deps, row, state);
     return result;
   } catch (error) {
     const app = toAppError(error);
     if (app.code !== 'conflict' && app.code !== 'internal') {
       const extra = amend?.(state, { ok: false });
-      steps[step] = { at: isoNow(rt.now()), ok: false, error: failure(app), ...extra };
-      await save(rt, row, state).catch(() => undefined);
+      steps[step] = { at: isoNow(deps.now()), ok: false, error: failure(app), ...extra };
+      await save(deps, row, state).catch(() => undefined);
     }
     throw error;
   }
@@ -188,13 +192,13 @@ function failure(error: AppError) {
   return { code: wireCode(error), message: error.message };
 }
 
-export async function bootstrapArtifacts(rt: Runtime, row: WizardRow): Promise<BootstrapArtifacts> {
+export async function bootstrapArtifacts(deps: ApiDeps, row: WizardRow): Promise<BootstrapArtifacts> {
   const provider = cloudProvider(row.kind as CloudKind);
-  return runStep(rt, row, 'bootstrap_artifacts', async (state) => {
-    const wizard = wizardContext(rt, row, state);
-    const out = await provider.bootstrapArtifacts(providerContext(rt), wizard);
+  return runStep(deps, row, 'bootstrap_artifacts', async (state) => {
+    const wizard = wizardContext(deps, row, state);
+    const out = await provider.bootstrapArtifacts(providerContext(deps), wizard);
     return {
-      issuer: rt.workload.issuer,
+      issuer: deps.subjectTokens.issuer,
       audience: out.audience,
       subject: wizard.subject,
       artifacts: out.artifacts,
@@ -203,34 +207,20 @@ export async function bootstrapArtifacts(rt: Runtime, row: WizardRow): Promise<B
   });
 }
 
-export async function validateIdentity(
-  rt: Runtime,
-  row: WizardRow,
-  rawParams: Record<string, unknown>,
-): Promise<IdentityResult> {
+/** Step 2 with the params the router checked against the session kind's schema. */
+export async function validateIdentity(deps: ApiDeps, row: WizardRow, params: IdentityParams): Promise<IdentityResult> {
   const provider = cloudProvider(row.kind as CloudKind);
-  const parsed = provider.paramsSchema.safeParse(rawParams);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new AppError(
-      'invalid_request',
-      parsed.error.issues.map((i) => `params.${i.path.join('.')}: ${i.message}`).join('; '),
-      {
-        ...(issue ? { field: String(issue.path[0] ?? '') } : {}),
-      },
-    );
-  }
   return runStep(
-    rt,
+    deps,
     row,
     'validate_identity',
     async (state) => {
-      const wizard = { ...wizardContext(rt, row, state), params: parsed.data };
-      return provider.validateIdentity(providerContext(rt), wizard);
+      const wizard = { ...wizardContext(deps, row, state), params };
+      return provider.validateIdentity(providerContext(deps), wizard);
     },
     (state) => {
       // New params invalidate whatever was proven with the old ones.
-      state.params = sealParams(rt, parsed.data as Record<string, unknown>);
+      state.params = sealParams(deps, row, params);
       delete state.steps.validate_permissions;
       delete state.steps.enumerate_resources;
       return undefined;
@@ -238,36 +228,36 @@ export async function validateIdentity(
   );
 }
 
-function requireIdentity(rt: Runtime, row: WizardRow, state: WizardState) {
-  const wizard = wizardContext(rt, row, state);
+function requireIdentity(deps: ApiDeps, row: WizardRow, state: WizardState) {
+  const wizard = wizardContext(deps, row, state);
   if (!wizard.params || !wizard.identity) {
     throw new AppError('precondition_failed', 'Validate the identity (step 2) in this session first.');
   }
   return { ...wizard, params: wizard.params, identity: wizard.identity };
 }
 
-export async function validatePermissions(rt: Runtime, row: WizardRow): Promise<{ checks: PermissionCheck[] }> {
+export async function validatePermissions(deps: ApiDeps, row: WizardRow): Promise<{ checks: PermissionCheck[] }> {
   const provider = cloudProvider(row.kind as CloudKind);
   return runStep(
-    rt,
+    deps,
     row,
     'validate_permissions',
     async (state) => ({
-      checks: await provider.validatePermissions(providerContext(rt), requireIdentity(rt, row, state)),
+      checks: await provider.validatePermissions(providerContext(deps), requireIdentity(deps, row, state)),
     }),
     (_state, o) => ({ passed: o.ok && o.result.checks.every((c) => !c.required || c.granted) }),
   );
 }
 
-export async function enumerateResources(rt: Runtime, row: WizardRow): Promise<ResourcesResult> {
+export async function enumerateResources(deps: ApiDeps, row: WizardRow): Promise<ResourcesResult> {
   const provider = cloudProvider(row.kind as CloudKind);
-  return runStep(rt, row, 'enumerate_resources', async (state) =>
-    provider.enumerateResources(providerContext(rt), requireIdentity(rt, row, state)),
+  return runStep(deps, row, 'enumerate_resources', async (state) =>
+    provider.enumerateResources(providerContext(deps), requireIdentity(deps, row, state)),
   );
 }
 
-function assertFresh(rt: Runtime, step: { at: string } | undefined, what: string): void {
-  if (!step || rt.now().getTime() - Date.parse(step.at) > PROOF_MAX_AGE_MS) {
+function assertFresh(deps: ApiDeps, step: { at: string } | undefined, what: string): void {
+  if (!step || deps.now().getTime() - Date.parse(step.at) > PROOF_MAX_AGE_MS) {
     throw new AppError(
       'precondition_failed',
       `${what} must have passed in this session within the last hour; run it again, then connect.`,
@@ -276,7 +266,7 @@ function assertFresh(rt: Runtime, step: { at: string } | undefined, what: string
 }
 
 export async function connect(
-  rt: Runtime,
+  deps: ApiDeps,
   row: WizardRow,
   runId: string,
 ): Promise<{ integration: PublicIntegration; audit_run_id: string }> {
@@ -287,11 +277,11 @@ export async function connect(
   const permissions = state.steps.validate_permissions;
   if (!identity?.ok)
     throw new AppError('precondition_failed', 'Validate the identity (step 2) in this session before connecting.');
-  assertFresh(rt, identity, 'Identity validation (step 2)');
+  assertFresh(deps, identity, 'Identity validation (step 2)');
   if (!permissions?.ok || !permissions.result) {
     throw new AppError('precondition_failed', 'Validate the permissions (step 3) in this session before connecting.');
   }
-  assertFresh(rt, permissions, 'Permission validation (step 3)');
+  assertFresh(deps, permissions, 'Permission validation (step 3)');
   const missing = permissions.result.checks.filter((c) => c.required && !c.granted);
   if (missing.length > 0) {
     throw new AppError(
@@ -299,17 +289,17 @@ export async function connect(
       `Required permissions are missing: ${missing.map((c) => c.permission + (c.scope ? ` on ${c.scope}` : '')).join(', ')}. Grant them, re-run step 3, then connect.`,
     );
   }
-  const wizard = requireIdentity(rt, row, state);
+  const wizard = requireIdentity(deps, row, state);
   const draft = await provider.toLink(
-    providerContext(rt),
+    providerContext(deps),
     wizard,
     permissions.result.checks,
     state.steps.enumerate_resources?.ok ? (state.steps.enumerate_resources.result ?? null) : null,
   );
-  const integration = await storeDraft(rt, row.orgId, kind, draft, provider.upstream);
-  state.steps.connect = { at: isoNow(rt.now()), ok: true, result: { integration, audit_run_id: runId } };
-  await save(rt, row, state).catch((error) =>
-    rt.logger.warn(
+  const integration = await storeDraft(deps, row.orgId, kind, draft);
+  state.steps.connect = { at: isoNow(deps.now()), ok: true, result: { integration, audit_run_id: runId } };
+  await save(deps, row, state).catch((error) =>
+    deps.logger.warn(
       {
         session: row.id,
         error_name: (error as Error).name,

@@ -125,7 +125,11 @@ export function toAppError(error: unknown): AppError {
     );
   }
   if (error instanceof StoreFileError) return new AppError('conflict', error.message);
-  if (error instanceof ZodError) return new AppError('invalid_request', formatZod(error));
+  if (error instanceof ZodError) {
+    // The field an input error concerns, for forms that show it beside the input.
+    const field = error.issues[0]?.path[0];
+    return new AppError('invalid_request', formatZod(error), field === undefined ? {} : { field: String(field) });
+  }
   if (error instanceof TRPCError) {
     if (error.cause) {
       const inner = toAppError(error.cause);
