@@ -59,7 +59,13 @@ function parseKind(raw: string): IntegrationKind {
  */
 function whenAsked<T>(read: () => Promise<T>): T {
   let reading: Promise<T> | null = null;
-  const input: PromiseLike<T> = { then: (resolve, reject) => (reading ??= read()).then(resolve, reject) };
+  const input: PromiseLike<T> = {
+    // biome-ignore lint/suspicious/noThenProperty: a deliberate thenable; createCaller awaits it when a procedure asks for its input.
+    then: (resolve, reject) => {
+      reading ??= read();
+      return reading.then(resolve, reject);
+    },
+  };
   return input as unknown as T;
 }
 

@@ -47,7 +47,7 @@ export async function disconnect(deps: Pick<ApiDeps, 'db'>, orgId: string, kind:
 }
 
 /**
- * Roll the upstream secret (Cloudflare). The old value dies upstream at once, so the new one is
+ * Roll the upstream secret of a kind whose facts say it is rotatable. The old value dies upstream at once, so the new one is
  * stored before this returns; a concurrent change to the row is reported, never overwritten.
  */
 export async function rotateSecret(deps: ApiDeps, orgId: string, kind: IntegrationKind): Promise<PublicIntegration> {

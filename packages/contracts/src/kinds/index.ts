@@ -39,7 +39,7 @@ export function isPatKind(kind: IntegrationKind): kind is PatKind {
   return kinds[kind].family === 'pat';
 }
 
-export function isCloudKind(kind: IntegrationKind): kind is CloudKind {
+function isCloudKind(kind: IntegrationKind): kind is CloudKind {
   return kinds[kind].family === 'cloud';
 }
 

@@ -35,6 +35,7 @@ export const load: PageServerLoad = async (event) => {
     org_id,
     kind,
     label: kinds[kind].label,
+    secretBearing: kinds[kind].secretBearing,
     fields: IDENTITY_FIELDS[kind],
     replayed: flash.failure ?? null,
   };
