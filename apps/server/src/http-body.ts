@@ -1,12 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { TextDecoder } from 'node:util';
-import { AppError } from './errors';
+import { AppError, MAX_IMPORT_CHARS } from '@alphaswarm/api';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-/** The largest store file `store.import` accepts over the API; bigger stores go through the CLI. */
-export const MAX_IMPORT_CHARS = 32 * MiB;
 
 /**
  * Request body limits in bytes (the README's security section lists them). A body over its limit

@@ -1,16 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  AppError,
+  appRouter,
+  createContextInner,
+  logCrash,
+  type RequestInfo,
+  toAppError,
+  trpcErrorBody,
+  wireCode,
+} from '@alphaswarm/api';
 import { TRPC_MAX_BATCH_SIZE } from '@alphaswarm/contracts';
+import { TRPCError } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { authRoutes } from './auth/idp';
-import { AppError, toAppError, trpcErrorBody, wireCode } from './errors';
 import { assertJsonContentType, BODY_LIMITS, bodyFullyRead, limitedBody } from './http-body';
 import { handleRest } from './rest/routes';
-import { appRouter } from './root';
 import type { Runtime } from './runtime';
 import { readiness } from './runtime/readiness';
-import { createContextInner, logCrash, type RequestInfo } from './trpc';
 
 /** Extra plain-HTTP routes mounted by other modules (the embedded IdP's /auth and discovery). */
 export type RouteHandler = (
@@ -229,7 +237,9 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
       });
     } catch (error) {
       const app = toAppError(error);
-      if (app.code === 'internal') logCrash({ rt, req: info }, `${req.method} ${path.slice(0, 256)}`, error);
+      // A procedure's own failure (REST calls them) was logged where it happened.
+      if (app.code === 'internal' && !(error instanceof TRPCError))
+        logCrash({ logger: rt.logger, req: info }, `${req.method} ${path.slice(0, 256)}`, error);
       return sendError(req, res, app);
     }
   };

@@ -1,4 +1,6 @@
 import { Readable } from 'node:stream';
+import type { AppError } from '@alphaswarm/api';
+import { createAdminClient } from '@alphaswarm/api/client';
 import { generateKey, getAdminUser, listAudit, openStore } from '@alphaswarm/db';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
 import { Command } from 'commander';
@@ -7,9 +9,7 @@ import { generate } from 'otplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { embeddedIdp } from '../src/auth/idp';
 import { registerAdminUserCommands } from '../src/cli/admin-users';
-import { createAdminClient } from '../src/client';
 import { parseEnv } from '../src/env';
-import type { AppError } from '../src/errors';
 import { createLogger } from '../src/logger';
 import { createRuntime } from '../src/runtime';
 import { loadKeyring, productionProblems } from '../src/runtime/index';

@@ -1,4 +1,6 @@
 export * from './api';
+export * from './audit';
+export * from './auth';
 export * from './credential-key';
 export * from './errors';
 export * from './integration';

@@ -1,18 +1,15 @@
 import type { IncomingMessage } from 'node:http';
+import { AppError, createCaller, createContextInner, type RequestInfo } from '@alphaswarm/api';
 import {
-  DockerHubConnectInput,
-  HuggingFaceConnectInput,
+  INTEGRATION_KINDS,
   type IntegrationKind,
+  isPatKind,
+  kindOfRestSegment,
+  kinds,
   OrgId,
-  REST_KIND_ALIASES,
-  renderCredentialKey,
 } from '@alphaswarm/contracts';
-import { AppError, formatZod } from '../errors';
 import { assertDeclaredSize, assertJsonContentType, BODY_LIMITS, readJsonBody } from '../http-body';
 import type { Runtime } from '../runtime';
-import { audited } from '../services/audit';
-import * as svc from '../services/integrations';
-import { authenticate, type RequestInfo } from '../trpc';
 
 export interface RestReply {
   status: number;
@@ -42,24 +39,42 @@ function parseOrg(raw: string): string {
   return org.data;
 }
 
+/** Every name the routes accept for a kind, in the order the error message lists them. */
+const SEGMENTS = INTEGRATION_KINDS.flatMap((kind) => [...kinds[kind].restAliases, kind]);
+
 function parseKind(raw: string): IntegrationKind {
-  const name = decodeSegment(raw, 'kind');
-  // Own keys only: "constructor" or "__proto__" in a path must not find Object.prototype's members.
-  const kind = Object.hasOwn(REST_KIND_ALIASES, name) ? REST_KIND_ALIASES[name] : undefined;
+  const kind = kindOfRestSegment(decodeSegment(raw, 'kind'));
   if (!kind) {
     throw new AppError(
       'invalid_request',
-      `Unknown integration kind "${raw.slice(0, 40)}"; expected one of ${Object.keys(REST_KIND_ALIASES).join(', ')}.`,
+      `Unknown integration kind "${raw.slice(0, 40)}"; expected one of ${SEGMENTS.join(', ')}.`,
     );
   }
   return kind;
 }
 
+/**
+ * The input a procedure reads when it asks for it: the body is read (and its size counted, its
+ * JSON parsed) only then, after the caller is authenticated, exactly as over /trpc.
+ */
+function whenAsked<T>(read: () => Promise<T>): T {
+  let reading: Promise<T> | null = null;
+  const input: PromiseLike<T> = {
+    // biome-ignore lint/suspicious/noThenProperty: a deliberate thenable; createCaller awaits it when a procedure asks for its input.
+    then: (resolve, reject) => {
+      reading ??= read();
+      return reading.then(resolve, reject);
+    },
+  };
+  return input as unknown as T;
+}
+
 const ROUTE = /^\/admin\/accounts\/([^/]+)\/integrations(?:\/([^/]+))?(?:\/(health))?\/?$/;
 
 /**
- * The REST compatibility surface for existing callers: the documented wire format, backed by
- * the same services, authentication and audit as tRPC. Returns null when the path is not ours.
+ * The REST compatibility surface for existing callers: the documented wire format, answered by
+ * the tRPC procedures through `createCaller`, so authentication, audit and errors are theirs.
+ * Returns null when the path is not ours.
  */
 export async function handleRest(
   rt: Runtime,
@@ -79,50 +94,29 @@ export async function handleRest(
       headers: { allow: allow.join(', ') },
     });
   }
-  const target = { orgId, kind, credentialKey: kind ? renderCredentialKey({ org_id: orgId, kind }) : null };
-  const who = (actor: string) => ({ actor, clientIp: info.clientIp });
+  const ok = (body: unknown): RestReply => ({ status: 200, body });
+  const api = createCaller(createContextInner(rt, info));
 
   if (method === 'GET' && !health) {
-    await authenticate(rt, info, 'read', kind ? 'integrations.get' : 'integrations.list', async () => target);
-    if (kind) return { status: 200, body: { integration: await svc.getIntegration(rt, orgId, kind) } };
-    return { status: 200, body: { integrations: await svc.listIntegrations(rt, orgId) } };
+    if (kind) return ok(await api.integrations.get({ org_id: orgId, kind }));
+    return ok(await api.integrations.list({ org_id: orgId }));
   }
 
   if (method === 'POST' && kind && !health && isPatKind(kind)) {
-    const action = kind === 'huggingface' ? 'integrations.connect.huggingface' : 'integrations.connect.dockerHub';
     // What the headers alone can refuse is refused before any work: media type, then declared size.
     assertJsonContentType(req);
     assertDeclaredSize(req, BODY_LIMITS.rest);
-    const principal = await authenticate(rt, info, 'step_up', action, async () => target);
-    const body = await readJson(req);
-    return audited(rt, who(principal.actor), action, target, async (runId) => {
-      const schema = kind === 'huggingface' ? HuggingFaceConnectInput : DockerHubConnectInput;
-      const input = schema.safeParse(body);
-      if (!input.success) throw new AppError('invalid_request', formatZod(input.error));
-      const integration = await svc.connectPat(rt, kind, orgId, input.data);
-      return { status: 200, body: { integration, audit_run_id: runId } };
-    });
+    // A denied call is named from the path: its body is never read for it.
+    const caller = createCaller(createContextInner(rt, { ...info, bodyBytes: null, pathInput: { org_id: orgId } }));
+    const connect = caller.integrations.connect[kinds[kind].connectProcedure] as (
+      input: Record<string, unknown>,
+    ) => Promise<unknown>;
+    return ok(await connect(whenAsked(async () => ({ ...(await readJson(req)), org_id: orgId }))));
   }
 
-  if (method === 'DELETE' && kind && !health) {
-    const principal = await authenticate(rt, info, 'step_up', 'integrations.disconnect', async () => target);
-    return audited(rt, who(principal.actor), 'integrations.disconnect', target, async (runId) => {
-      const gone = await svc.disconnect(rt, orgId, kind);
-      return { status: 200, body: { disconnected: true, org_id: orgId, kind, ...gone, audit_run_id: runId } };
-    });
-  }
+  if (method === 'DELETE' && kind && !health) return ok(await api.integrations.disconnect({ org_id: orgId, kind }));
 
-  if (method === 'POST' && kind && health) {
-    const principal = await authenticate(rt, info, 'step_up', 'integrations.checkHealth', async () => target);
-    return audited(rt, who(principal.actor), 'integrations.checkHealth', target, async (runId) => ({
-      status: 200,
-      body: { integration: await svc.checkHealth(rt, orgId, kind), audit_run_id: runId },
-    }));
-  }
+  if (method === 'POST' && kind && health) return ok(await api.integrations.checkHealth({ org_id: orgId, kind }));
 
   throw new AppError('method_not_allowed', `${method} is not accepted here.`);
-}
-
-function isPatKind(kind: IntegrationKind): kind is 'huggingface' | 'docker_hub' {
-  return kind === 'huggingface' || kind === 'docker_hub';
 }

@@ -1,11 +1,11 @@
+import { appRouter } from '@alphaswarm/api';
+import { createAdminClient } from '@alphaswarm/api/client';
 import { ErrorCode } from '@alphaswarm/contracts';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { getStatusCodeFromKey, type TRPC_ERROR_CODE_KEY } from '@trpc/server/unstable-core-do-not-import';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createAdminClient } from '../../src/client';
-import { appRouter } from '../../src/root';
 import { type DemoUpstreams, startDemoUpstreams } from '../../src/sandbox/upstreams';
 import { upstreamRequests } from '../support/fakes';
 import { freePort, type Harness, startHarness } from '../support/harness';

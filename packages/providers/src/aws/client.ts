@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { type IdentityParams, type PermissionCheck, ProviderError } from '@alphaswarm/contracts';
+import { type PermissionCheck, ProviderError } from '@alphaswarm/contracts';
 import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient, ListAccountAliasesCommand, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -7,7 +7,7 @@ import { httpMethod, requestBody } from '../shared/sdk-transport';
 import { mintSubjectToken } from '../shared/workload';
 import type { ProviderContext } from '../types';
 import { callError, identityError } from './errors';
-import { AWS_ACTIONS, AWS_AUDIENCE, AWS_OPTIONAL_ACTIONS, AWS_UPSTREAM } from './schemas';
+import { AWS_ACTIONS, AWS_AUDIENCE, AWS_OPTIONAL_ACTIONS, AWS_UPSTREAM, type AwsIdentityParams } from './schemas';
 
 /** The AWS services the provider calls, as error messages name them. */
 export type AwsService = 'AWS STS' | 'AWS IAM' | 'AWS EC2';
@@ -89,7 +89,7 @@ export function bounded<T>(ctx: ProviderContext, service: AwsService, send: (abo
   return ctx.http.deadline(AWS_UPSTREAM, service, ctx.signal, send);
 }
 
-export type AwsParams = IdentityParams['cloud_aws'];
+export type AwsParams = AwsIdentityParams;
 
 export interface Session {
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string };

@@ -1,9 +1,10 @@
-import { AwsIdentityParams } from '@alphaswarm/contracts';
-import type { Descriptor } from '../shared/descriptor';
-import { awsFacts } from './facts';
+import { kinds } from '@alphaswarm/contracts/kinds';
+import type { CloudDescriptor } from '../shared/descriptor';
+import { AwsIdentityParams, AwsIssued } from './schemas';
 
 export const awsDescriptor = {
-  ...awsFacts,
-  secretSchema: null,
+  ...kinds.cloud_aws,
   inputSchema: AwsIdentityParams,
-} satisfies Descriptor<'cloud_aws'>;
+  secretSchema: null,
+  issuedSchema: AwsIssued,
+} satisfies CloudDescriptor;

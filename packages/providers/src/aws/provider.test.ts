@@ -1,10 +1,10 @@
-import type { IdentityParams, IdentityResult } from '@alphaswarm/contracts';
+import type { IdentityResult } from '@alphaswarm/contracts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpClient } from '../http';
 import { rejection } from '../testing/assertions';
 import { testContext } from '../testing/context';
 import { startTestWorkloadIssuer, type TestWorkloadIssuer } from '../testing/workload-issuer';
-import type { ProviderContext, StoredLink, WizardContext } from '../types';
+import type { IdentityParams, ProviderContext, StoredLink, WizardContext } from '../types';
 import { type awsCloudFormationTemplate, awsQuickCreateUrl, awsTerraform, issuerHostPath } from './artifacts';
 import { roleArnFromAssumedRole, roleSessionName } from './client';
 import { type AwsFake, startAwsFake } from './fake';
@@ -41,14 +41,14 @@ afterEach(async () => {
 });
 
 function wizard(
-  params: IdentityParams['cloud_aws'] = { role_arn: ROLE, region: 'eu-west-1' },
+  params: IdentityParams<'cloud_aws'> = { role_arn: ROLE, region: 'eu-west-1' },
 ): WizardContext<'cloud_aws'> & {
-  params: IdentityParams['cloud_aws'];
+  params: IdentityParams<'cloud_aws'>;
 } {
   return { org_id: ORG, kind: 'cloud_aws', subject: SUBJECT, params, identity: null };
 }
 
-function withIdentity(identity: IdentityResult, params?: IdentityParams['cloud_aws']) {
+function withIdentity(identity: IdentityResult, params?: IdentityParams<'cloud_aws'>) {
   return { ...wizard(params), identity };
 }
 

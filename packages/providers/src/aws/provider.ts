@@ -56,8 +56,6 @@ export const awsProvider: CloudProvider<'cloud_aws', null> = {
   family: 'cloud',
   upstream: AWS_UPSTREAM,
   descriptor,
-  secretSchema: descriptor.secretSchema,
-  paramsSchema: descriptor.inputSchema,
 
   audience: () => AWS_AUDIENCE,
 

@@ -1,4 +1,4 @@
-import { type IdentityParams, ProviderError } from '@alphaswarm/contracts';
+import { ProviderError } from '@alphaswarm/contracts';
 import { createHttpHeaders, type HttpClient, type PipelineRequest } from '@azure/core-rest-pipeline';
 import { ClientAssertionCredential } from '@azure/identity';
 import { decodeJson, type HttpResponse } from '../http';
@@ -7,7 +7,13 @@ import { trimSlash } from '../shared/text';
 import type { ProviderContext } from '../types';
 import { ARM, armErrorFor, ENTRA, entraError } from './errors';
 import type { ArmPermission } from './permissions';
-import { ArmTokenClaims, AZURE_AUDIENCE, PermissionListResponse, SubscriptionListResponse } from './schemas';
+import {
+  ArmTokenClaims,
+  AZURE_AUDIENCE,
+  type AzureIdentityParams,
+  PermissionListResponse,
+  SubscriptionListResponse,
+} from './schemas';
 
 const SUBSCRIPTIONS_API = '2022-12-01';
 const PERMISSIONS_API = '2022-04-01';
@@ -62,7 +68,7 @@ function entraCredential(
 export interface WizardFacts {
   org_id: string;
   subject: string;
-  params: IdentityParams['cloud_azure'];
+  params: AzureIdentityParams;
 }
 
 export interface ArmToken {

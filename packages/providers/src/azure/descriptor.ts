@@ -1,9 +1,10 @@
-import { AzureIdentityParams } from '@alphaswarm/contracts';
-import type { Descriptor } from '../shared/descriptor';
-import { azureFacts } from './facts';
+import { kinds } from '@alphaswarm/contracts/kinds';
+import type { CloudDescriptor } from '../shared/descriptor';
+import { AzureIdentityParams, AzureIssued } from './schemas';
 
 export const azureDescriptor = {
-  ...azureFacts,
-  secretSchema: null,
+  ...kinds.cloud_azure,
   inputSchema: AzureIdentityParams,
-} satisfies Descriptor<'cloud_azure'>;
+  secretSchema: null,
+  issuedSchema: AzureIssued,
+} satisfies CloudDescriptor;

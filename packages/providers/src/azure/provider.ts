@@ -18,8 +18,6 @@ export const azureProvider: CloudProvider<'cloud_azure', null> = {
   family: 'cloud',
   upstream: ENTRA,
   descriptor,
-  paramsSchema: descriptor.inputSchema,
-  secretSchema: descriptor.secretSchema,
 
   audience: () => AZURE_AUDIENCE,
 

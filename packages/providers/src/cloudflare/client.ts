@@ -1,15 +1,20 @@
-import type { IdentityParams } from '@alphaswarm/contracts';
 import type { z } from 'zod';
 import { decodeJson, type HttpRequest, type HttpResponse } from '../http';
 import { trimSlash } from '../shared/text';
 import type { ProviderContext } from '../types';
 import { errorCodes, errorFor, UPSTREAM } from './errors';
-import { type TokenDetails, TokenDetailsEnvelope, VerifyEnvelope, type VerifyResult } from './schemas';
+import {
+  type CloudflareIdentityParams,
+  type TokenDetails,
+  TokenDetailsEnvelope,
+  VerifyEnvelope,
+  type VerifyResult,
+} from './schemas';
 
 const PER_PAGE = 50;
 const MAX_PAGES = 20;
 
-export type Params = IdentityParams['cloud_cloudflare'];
+export type Params = CloudflareIdentityParams;
 
 export type TokenOwner = 'account' | 'user';
 

@@ -1,9 +1,11 @@
-import { CloudflareIdentityParams, CloudflareSecret } from '@alphaswarm/contracts';
-import type { Descriptor } from '../shared/descriptor';
-import { cloudflareFacts } from './facts';
+import { CloudflareSecret } from '@alphaswarm/contracts';
+import { kinds } from '@alphaswarm/contracts/kinds';
+import type { CloudDescriptor } from '../shared/descriptor';
+import { CloudflareIdentityParams, CloudflareIssued } from './schemas';
 
 export const cloudflareDescriptor = {
-  ...cloudflareFacts,
-  secretSchema: CloudflareSecret,
+  ...kinds.cloud_cloudflare,
   inputSchema: CloudflareIdentityParams,
-} satisfies Descriptor<'cloud_cloudflare'>;
+  secretSchema: CloudflareSecret,
+  issuedSchema: CloudflareIssued,
+} satisfies CloudDescriptor;

@@ -1,11 +1,11 @@
 import { ProviderError } from '@alphaswarm/contracts';
+import { kinds } from '@alphaswarm/contracts/kinds';
 import type { HttpResponse } from '../http';
 import { errorBody, passingFault, unexpectedAnswer } from '../shared/errors';
-import { cloudflareFacts } from './facts';
 import { PERMISSION_GROUPS } from './policies';
 import { CfErrorEnvelope } from './schemas';
 
-export const UPSTREAM = cloudflareFacts.label;
+export const UPSTREAM = kinds.cloud_cloudflare.label;
 export const NEW_TOKEN_HINT = 'Create a new account API token in the Cloudflare dashboard and reconnect with it.';
 
 export function requiredList(): string {

@@ -1,4 +1,4 @@
-import { expiryState, inDays } from '../shared/expiry';
+import { expiryState, inDays } from '@alphaswarm/contracts/kinds';
 import type { Warning } from '../types';
 import { templateExpiry } from './artifacts';
 import { NEW_TOKEN_HINT } from './errors';

@@ -7,11 +7,11 @@ import {
 } from '@alphaswarm/contracts';
 import { decodeJson } from '../http';
 import { optionalWarnings, requireGranted } from '../shared/permissions';
-import { guardSecrets, readStoredSecret } from '../shared/secrets';
+import { guardSecrets, missingSecret } from '../shared/secrets';
 import { warningStatus } from '../shared/warnings';
 import type { CloudProvider, HealthResult, LinkDraft, StoredLink, Warning } from '../types';
 import { cloudflareArtifacts, dashboardTokenUrl } from './artifacts';
-import { cf, ok, type Params, paged, type TokenOwner, tokenDetails, verify } from './client';
+import { cf, ok, paged, type TokenOwner, tokenDetails, verify } from './client';
 import { cloudflareDescriptor as descriptor } from './descriptor';
 import { cfDetail, errorFor, NEW_TOKEN_HINT, requiredList, UPSTREAM } from './errors';
 import { expiryProblem, expiryWarning } from './lifetime';
@@ -29,8 +29,6 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
   family: 'cloud',
   upstream: UPSTREAM,
   descriptor,
-  paramsSchema: descriptor.inputSchema,
-  secretSchema: descriptor.secretSchema,
 
   audience: () => CLOUDFLARE_AUDIENCE,
 
@@ -55,7 +53,7 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
   },
 
   async validateIdentity(ctx, wizard): Promise<IdentityResult> {
-    const params = readParams(wizard.params);
+    const { params } = wizard;
     return guard(params.api_token, async () => {
       const { result, owner } = await verify(ctx, params.account_id, params.api_token);
       const problem = expiryProblem(result, ctx.now(), ctx.upstreams.cloudflare.maxTtlDays);
@@ -73,7 +71,7 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
   },
 
   async validatePermissions(ctx, wizard): Promise<PermissionCheck[]> {
-    const params = readParams(wizard.params);
+    const { params } = wizard;
     return guard(params.api_token, async () => {
       const details = await tokenDetails(
         ctx,
@@ -106,7 +104,7 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
   },
 
   async enumerateResources(ctx, wizard) {
-    const params = readParams(wizard.params);
+    const { params } = wizard;
     return guard(params.api_token, async () => {
       const accounts = await paged(
         ctx,
@@ -140,7 +138,7 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
   },
 
   async toLink(ctx, wizard, permissions): Promise<LinkDraft<CloudflareSecret>> {
-    const params = readParams(wizard.params);
+    const { params } = wizard;
     return guard(params.api_token, async () => {
       requireGranted(
         permissions,
@@ -324,37 +322,11 @@ function selfReadMessage(accountId: string): string {
   return `Cloudflare would not let the token read its own policies. Add "${SELF_READ_GROUP.name}" for account ${accountId} to the token so the platform can check it is scoped to what it needs, then check again.`;
 }
 
-// ───────────────────────────── input, secret, metadata ─────────────────────────────
-
-function readParams(raw: unknown): Params {
-  const parsed = descriptor.inputSchema.safeParse(raw);
-  if (!parsed.success) {
-    const field = parsed.error.issues[0]?.path.join('.') || undefined;
-    throw new ProviderError(
-      'invalid_request',
-      UPSTREAM,
-      `Invalid Cloudflare parameters${field ? ` (${field}: ${parsed.error.issues[0]?.message})` : ''}.`,
-      field ? { field } : {},
-    );
-  }
-  assertHeaderSafe(parsed.data.api_token);
-  return parsed.data;
-}
-
-function assertHeaderSafe(token: string): void {
-  // The token goes into a header: refuse rather than silently trim a paste that picked up a line break.
-  if (/[^\x21-\x7e]/.test(token)) {
-    throw new ProviderError(
-      'invalid_request',
-      UPSTREAM,
-      'The Cloudflare API token contains spaces, line breaks or non-ASCII characters; paste it again exactly as shown.',
-      { field: 'api_token' },
-    );
-  }
-}
+// ───────────────────────────── secret, metadata ─────────────────────────────
 
 function readSecret(link: StoredLink<CloudflareSecret>): CloudflareSecret {
-  return readStoredSecret(descriptor.secretSchema, link.secret, UPSTREAM, NEW_TOKEN_HINT);
+  if (link.secret === null) throw missingSecret(UPSTREAM, NEW_TOKEN_HINT);
+  return link.secret;
 }
 
 function readMetadata(link: StoredLink<CloudflareSecret>): CloudflareLinkMetadata {
@@ -372,8 +344,6 @@ function readMetadata(link: StoredLink<CloudflareSecret>): CloudflareLinkMetadat
 function ownerOf(value: string | undefined): TokenOwner {
   return value === 'user' ? 'user' : 'account';
 }
-
-// ───────────────────────────── expiry policy ─────────────────────────────
 
 // ───────────────────────────── HTTP ─────────────────────────────
 

@@ -1,9 +1,11 @@
-import { DockerHubConnectInput, DockerHubSecret } from '@alphaswarm/contracts';
-import type { Descriptor } from '../shared/descriptor';
-import { dockerHubFacts } from './facts';
+import { DockerHubSecret } from '@alphaswarm/contracts';
+import { kinds } from '@alphaswarm/contracts/kinds';
+import type { PatDescriptor } from '../shared/descriptor';
+import { DockerHubConnectInput, DockerHubIssued } from './schemas';
 
 export const dockerHubDescriptor = {
-  ...dockerHubFacts,
-  secretSchema: DockerHubSecret,
+  ...kinds.docker_hub,
   inputSchema: DockerHubConnectInput,
-} satisfies Descriptor<'docker_hub'>;
+  secretSchema: DockerHubSecret,
+  issuedSchema: DockerHubIssued,
+} satisfies PatDescriptor;

@@ -1,12 +1,12 @@
 import { ProviderError } from '@alphaswarm/contracts';
+import { kinds } from '@alphaswarm/contracts/kinds';
 import type { z } from 'zod';
 import { type HttpResponse, retryAfterSeconds } from '../http';
 import { errorBody, httpDetail, passingFault, unexpectedAnswer } from '../shared/errors';
 import { clip } from '../shared/text';
-import { dockerHubFacts } from './facts';
 import { DockerErrorBody, TWO_FACTOR_DETAIL } from './schemas';
 
-export const UPSTREAM = dockerHubFacts.label;
+export const UPSTREAM = kinds.docker_hub.label;
 export const PAT_PLACE = 'Docker Hub (Account settings → Personal access tokens)';
 
 export function loginError(res: HttpResponse, now: Date): ProviderError {

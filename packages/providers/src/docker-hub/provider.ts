@@ -1,27 +1,20 @@
-import { type DockerHubConnectInput, type DockerHubSecret, ProviderError } from '@alphaswarm/contracts';
-import { parseConnectInput } from '../shared/input';
-import { guardSecrets, readStoredSecret } from '../shared/secrets';
-import { clip, trimSlash } from '../shared/text';
+import type { DockerHubSecret } from '@alphaswarm/contracts';
+import { guardSecrets, missingSecret } from '../shared/secrets';
+import { trimSlash } from '../shared/text';
 import type { HealthResult, LinkDraft, PatProvider, ProviderContext, StoredLink } from '../types';
 import { login, lookup, requireMembership } from './client';
 import { dockerHubDescriptor as descriptor } from './descriptor';
 import { denied, PAT_PLACE, UPSTREAM } from './errors';
 import { type DockerHubLinkMetadata, OrgProfile, UserProfile } from './schemas';
 
-// Starts with a letter or digit, so "." and ".." can never become path segments of a lookup URL.
-const NAMESPACE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
-
 /** The steps of a Docker Hub link: validate, health, issue; the probe is login then a namespace lookup. */
-export const dockerHubProvider: PatProvider<'docker_hub', DockerHubConnectInput, DockerHubSecret> = {
+export const dockerHubProvider: PatProvider<'docker_hub', DockerHubSecret> = {
   kind: descriptor.kind,
   family: 'pat',
   upstream: UPSTREAM,
   descriptor,
-  connectInputSchema: descriptor.inputSchema,
-  secretSchema: descriptor.secretSchema,
 
-  async validate(ctx, rawInput): Promise<LinkDraft<DockerHubSecret>> {
-    const input = parseInput(rawInput);
+  async validate(ctx, input): Promise<LinkDraft<DockerHubSecret>> {
     const secrets = [input.pat];
     return guardSecrets(secrets, async () => {
       const found = await probe(ctx, input.username, input.pat, input.namespace ?? input.username, secrets);
@@ -52,27 +45,10 @@ export const dockerHubProvider: PatProvider<'docker_hub', DockerHubConnectInput,
   },
 };
 
-function parseInput(raw: unknown): DockerHubConnectInput {
-  const input = parseConnectInput(descriptor.inputSchema, raw, UPSTREAM);
-  const namespace = input.namespace ?? input.username;
-  if (!NAMESPACE_RE.test(namespace)) {
-    throw new ProviderError(
-      'invalid_request',
-      UPSTREAM,
-      `"${clip(namespace)}" is not a valid Docker Hub namespace: use the user or organization name (letters, digits, ".", "_", "-").`,
-      { field: input.namespace === undefined ? 'username' : 'namespace' },
-    );
-  }
-  return input;
-}
-
 function readSecret(link: StoredLink<DockerHubSecret>): DockerHubSecret {
-  return readStoredSecret(
-    descriptor.secretSchema,
-    link.secret,
-    UPSTREAM,
-    `Create a personal access token on ${PAT_PLACE} and connect again.`,
-  );
+  if (link.secret === null)
+    throw missingSecret(UPSTREAM, `Create a personal access token on ${PAT_PLACE} and connect again.`);
+  return link.secret;
 }
 
 interface Found {

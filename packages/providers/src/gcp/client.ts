@@ -1,4 +1,4 @@
-import { type IdentityParams, type PermissionCheck, ProviderError } from '@alphaswarm/contracts';
+import { type PermissionCheck, ProviderError } from '@alphaswarm/contracts';
 import { gaxios, IdentityPoolClient, type IdentityPoolClientOptions } from 'google-auth-library';
 import { z } from 'zod';
 import { parseJson } from '../http';
@@ -12,6 +12,7 @@ import {
   GCP_OPTIONAL_PERMISSIONS,
   GCP_PERMISSIONS,
   GCP_UPSTREAM,
+  type GcpIdentityParams,
   gcpAudience,
   PROJECT_CAP,
   PROJECT_PAGE_CAP,
@@ -73,7 +74,7 @@ class BoundedIdentityPoolClient extends IdentityPoolClient {
   }
 }
 
-export type GcpParams = IdentityParams['cloud_gcp'];
+export type GcpParams = GcpIdentityParams;
 
 export interface AccessToken {
   token: string;

@@ -1,9 +1,10 @@
-import { GcpIdentityParams } from '@alphaswarm/contracts';
-import type { Descriptor } from '../shared/descriptor';
-import { gcpFacts } from './facts';
+import { kinds } from '@alphaswarm/contracts/kinds';
+import type { CloudDescriptor } from '../shared/descriptor';
+import { GcpIdentityParams, GcpIssued } from './schemas';
 
 export const gcpDescriptor = {
-  ...gcpFacts,
-  secretSchema: null,
+  ...kinds.cloud_gcp,
   inputSchema: GcpIdentityParams,
-} satisfies Descriptor<'cloud_gcp'>;
+  secretSchema: null,
+  issuedSchema: GcpIssued,
+} satisfies CloudDescriptor;

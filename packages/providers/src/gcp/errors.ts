@@ -1,12 +1,12 @@
-import { type ErrorCode, type IdentityParams, ProviderError } from '@alphaswarm/contracts';
+import { type ErrorCode, ProviderError } from '@alphaswarm/contracts';
 import { z } from 'zod';
 import { type HttpResponse, retryAfterSeconds } from '../http';
 import { errorBody, passingFault, rateLimited, unavailable } from '../shared/errors';
 import type { ProviderContext } from '../types';
 import { attributeCondition, federatedPrincipal } from './artifacts';
-import { GCP_UPSTREAM, gcpAudience } from './schemas';
+import { GCP_UPSTREAM, type GcpIdentityParams, gcpAudience } from './schemas';
 
-type GcpParams = IdentityParams['cloud_gcp'];
+type GcpParams = GcpIdentityParams;
 
 /** Which hop of the chain a URL belongs to, as error messages name it. */
 export function stageOf(url: string): 'Google IAM Credentials' | 'Google STS' {

@@ -44,8 +44,6 @@ export const gcpProvider: CloudProvider<'cloud_gcp', null> = {
   family: 'cloud',
   upstream: GCP_UPSTREAM,
   descriptor,
-  secretSchema: descriptor.secretSchema,
-  paramsSchema: descriptor.inputSchema,
 
   audience: (params) =>
     gcpAudience(

@@ -1,9 +1,11 @@
-import { HuggingFaceConnectInput, HuggingFaceSecret } from '@alphaswarm/contracts';
-import type { Descriptor } from '../shared/descriptor';
-import { huggingfaceFacts } from './facts';
+import { HuggingFaceSecret } from '@alphaswarm/contracts';
+import { kinds } from '@alphaswarm/contracts/kinds';
+import type { PatDescriptor } from '../shared/descriptor';
+import { HuggingFaceConnectInput, HuggingFaceIssued } from './schemas';
 
 export const huggingfaceDescriptor = {
-  ...huggingfaceFacts,
-  secretSchema: HuggingFaceSecret,
+  ...kinds.huggingface,
   inputSchema: HuggingFaceConnectInput,
-} satisfies Descriptor<'huggingface'>;
+  secretSchema: HuggingFaceSecret,
+  issuedSchema: HuggingFaceIssued,
+} satisfies PatDescriptor;

@@ -1,11 +1,11 @@
 import { ProviderError } from '@alphaswarm/contracts';
+import { kinds } from '@alphaswarm/contracts/kinds';
 import type { HttpResponse } from '../http';
 import { errorBody, httpDetail, passingFault, unexpectedAnswer } from '../shared/errors';
 import { clip } from '../shared/text';
-import { huggingfaceFacts } from './facts';
 import { HfErrorBody } from './schemas';
 
-export const UPSTREAM = huggingfaceFacts.label;
+export const UPSTREAM = kinds.huggingface.label;
 export const NEW_TOKEN_HINT =
   'Create a new fine-grained read token on Hugging Face (Settings → Access Tokens) and connect again with it.';
 

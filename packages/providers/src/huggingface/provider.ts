@@ -1,7 +1,6 @@
-import { type HuggingFaceConnectInput, type HuggingFaceSecret, ProviderError } from '@alphaswarm/contracts';
-import { expiryState, inDays, rfc3339 } from '../shared/expiry';
-import { parseConnectInput } from '../shared/input';
-import { guardSecrets, readStoredSecret } from '../shared/secrets';
+import { type HuggingFaceSecret, ProviderError } from '@alphaswarm/contracts';
+import { expiryState, inDays, rfc3339 } from '@alphaswarm/contracts/kinds';
+import { guardSecrets, missingSecret } from '../shared/secrets';
 import { clip } from '../shared/text';
 import { warningStatus } from '../shared/warnings';
 import type { HealthResult, LinkDraft, PatProvider, StoredLink, Warning } from '../types';
@@ -11,16 +10,13 @@ import { NEW_TOKEN_HINT, UPSTREAM } from './errors';
 import type { HuggingFaceLinkMetadata, WhoAmIV2Response } from './schemas';
 
 /** The steps of a Hugging Face link: validate, health, issue; the probe is whoami-v2. */
-export const huggingfaceProvider: PatProvider<'huggingface', HuggingFaceConnectInput, HuggingFaceSecret> = {
+export const huggingfaceProvider: PatProvider<'huggingface', HuggingFaceSecret> = {
   kind: descriptor.kind,
   family: 'pat',
   upstream: UPSTREAM,
   descriptor,
-  connectInputSchema: descriptor.inputSchema,
-  secretSchema: descriptor.secretSchema,
 
-  async validate(ctx, rawInput): Promise<LinkDraft<HuggingFaceSecret>> {
-    const input = parseInput(rawInput);
+  async validate(ctx, input): Promise<LinkDraft<HuggingFaceSecret>> {
     return guardSecrets([input.token], async () => {
       const who = await whoami(ctx, input.token);
       const a = assess(who, input.namespace, ctx.now());
@@ -54,22 +50,9 @@ export const huggingfaceProvider: PatProvider<'huggingface', HuggingFaceConnectI
   },
 };
 
-function parseInput(raw: unknown): HuggingFaceConnectInput {
-  const input = parseConnectInput(descriptor.inputSchema, raw, UPSTREAM);
-  // The token goes into a header: refuse rather than silently trim a paste that picked up a line break.
-  if (/[\s\p{Cc}]/u.test(input.token)) {
-    throw new ProviderError(
-      'invalid_request',
-      UPSTREAM,
-      'The Hugging Face token contains spaces, line breaks or control characters; paste it again exactly as shown.',
-      { field: 'token' },
-    );
-  }
-  return input;
-}
-
 function readSecret(link: StoredLink<HuggingFaceSecret>): HuggingFaceSecret {
-  return readStoredSecret(descriptor.secretSchema, link.secret, UPSTREAM, NEW_TOKEN_HINT);
+  if (link.secret === null) throw missingSecret(UPSTREAM, NEW_TOKEN_HINT);
+  return link.secret;
 }
 
 interface Assessment {

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
+import { AppError, formatZod } from '@alphaswarm/api';
+import { LoginInput, LogoutInput, RefreshInput, StepUpInput } from '@alphaswarm/contracts';
 import type { z } from 'zod';
-import { AppError, formatZod } from '../../errors';
 import { BODY_LIMITS, readJsonBody } from '../../http-body';
 import type { RouteHandler } from '../../http-server';
 import type { Runtime } from '../../runtime';
-import { LoginInput, LogoutInput, RefreshInput, StepUpInput } from './schemas';
 import { embeddedIdp } from './service';
 import { AMR_MFA, AMR_PASSWORD } from './tokens';
 
