@@ -15,7 +15,13 @@ export const DIST = join(SERVER, 'dist');
 export const STAMP = join(DIST, 'cli.js');
 
 /** What the build is made of, besides node_modules: bin/alphaswarm-admin checks the same places. */
-const SOURCES = ['apps/server/src', 'packages/contracts/src', 'packages/db/src', 'packages/providers/src'];
+const SOURCES = [
+  'apps/server/src',
+  'packages/api/src',
+  'packages/contracts/src',
+  'packages/db/src',
+  'packages/providers/src',
+];
 const SOURCE_FILE = /\.(ts|json)$/;
 const TEST_FILE = /\.test\.ts$/;
 

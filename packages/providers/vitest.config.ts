@@ -11,5 +11,7 @@ export default defineConfig({
     isolate: false,
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    // The fault suite runs its cases side by side, each mostly waiting on a deadline.
+    maxConcurrency: 32,
   },
 });

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createAdminClient } from '@alphaswarm/api/client';
 import { countLinks, exportStoreChunks, listAudit, verifyAudit } from '@alphaswarm/db';
 import {
   type DockerHubFake,
@@ -9,7 +10,6 @@ import {
   startHuggingFaceFake,
 } from '@alphaswarm/providers/fakes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminClient } from '../src/client';
 import { call, type Harness, startHarness } from './support/harness';
 
 const ORG = '/admin/accounts/org-acme/integrations';

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createAdminClient } from '@alphaswarm/api/client';
 import type { CloudKind } from '@alphaswarm/contracts';
 import { listAudit } from '@alphaswarm/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminClient } from '../src/client';
 import { type DemoUpstreams, startDemoUpstreams } from '../src/sandbox/upstreams';
 import { call, freePort, type Harness, startHarness } from './support/harness';
 

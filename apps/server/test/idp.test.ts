@@ -1,4 +1,6 @@
 import { Readable } from 'node:stream';
+import type { AppError } from '@alphaswarm/api';
+import { createAdminClient } from '@alphaswarm/api/client';
 import { generateKey, getAdminUser, listAudit, openStore } from '@alphaswarm/db';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
 import { decodeJwt, decodeProtectedHeader, importPKCS8, type JWTPayload, SignJWT } from 'jose';
@@ -6,9 +8,7 @@ import { generate } from 'otplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { embeddedIdp } from '../src/auth/idp';
 import { runCli } from '../src/cli/run';
-import { createAdminClient } from '../src/client';
 import { parseEnv } from '../src/env';
-import type { AppError } from '../src/errors';
 import { createLogger } from '../src/logger';
 import { createRuntime } from '../src/runtime';
 import { loadKeyring, productionProblems } from '../src/runtime/index';
@@ -852,7 +852,8 @@ describe('embedded IdP: attempts are reserved before the hash, in the database',
   });
 
   it('IdP failures share the denied-call audit budget: 30 rows per address per minute, the rest counted', async () => {
-    const bad = (address: string) => from(address, '/auth/refresh', { refresh_token: 'junk' });
+    // Step-ups with a token that is no token: refused before any code is tried, so never rate-limited.
+    const bad = (address: string) => from(address, '/auth/step-up', { mfa_token: 'junk', code: '000000' });
     const denied = (address: string) =>
       fetch(`${h.url}/admin/accounts/org-x/integrations`, {
         headers: { authorization: 'Bearer junk', 'x-forwarded-for': address },
@@ -864,12 +865,12 @@ describe('embedded IdP: attempts are reserved before the hash, in the database',
     expect(await rows()).toHaveLength(30);
     // Another address has its own budget.
     expect((await bad('203.0.113.100')).status).toBe(401);
-    expect((await listAudit(h.store.db, { action: 'auth.refresh' }, { limit: 1 }))[0]?.clientIp).toBe('203.0.113.100');
+    expect((await listAudit(h.store.db, { action: 'auth.step_up' }, { limit: 1 }))[0]?.clientIp).toBe('203.0.113.100');
     clock.advance(61);
     await bad('203.0.113.99');
     const [latest] = await rows();
     expect(latest).toMatchObject({
-      action: 'auth.refresh',
+      action: 'auth.step_up',
       detail: { reason: 'bad_token', suppressed_since_last: 70 },
     });
   });

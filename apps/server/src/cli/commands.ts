@@ -1,16 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { checkStoreFile, exportStoreFile, importRecords, rotateKey } from '@alphaswarm/api';
 import type { OnConflict } from '@alphaswarm/contracts';
 import {
-  exportStoreChunks,
   forgetSecrets,
   formatStoreFileProblem,
   type IssuerName,
-  importStore,
   isoNow,
   openStore,
   readOnlyReason,
-  rotateSecrets,
-  validateStoreFile,
   verifyAudit,
   writeStoreFileAtomic,
 } from '@alphaswarm/db';
@@ -46,15 +43,18 @@ export async function exportCommand(cli: Cli, opts: { out?: string; allowUnreada
     let count = 0;
     let unreadable = 0;
     const write = async () => {
-      const chunks = exportStoreChunks(store.db, {
-        now: cli.now(),
-        onProgress: (done, total) => {
-          count = done;
-          bar.update(done, total);
+      const file = exportStoreFile(
+        { db: store.db, keyring, now: () => cli.now() },
+        {
+          allowUnreadable: opts.allowUnreadable === true,
+          onProgress: (done, total) => {
+            count = done;
+            bar.update(done, total);
+          },
         },
-        secrets: { keyring, allowUnreadable: opts.allowUnreadable === true, onUnreadable: () => unreadable++ },
-      });
-      await writeStoreFileAtomic(target, chunks);
+      );
+      await writeStoreFileAtomic(target, file.chunks);
+      unreadable = file.unreadable;
       bar.finish();
       return count;
     };
@@ -102,7 +102,7 @@ export async function importCommand(
   }
   const { keyring } = keyringFor(cli, loadKeyring(env));
   const checkBar = progress('validate', cli);
-  const checked = validateStoreFile(content, keyring, { onProgress: checkBar.update });
+  const checked = checkStoreFile(keyring, content, checkBar.update);
   checkBar.finish();
   content = Buffer.alloc(0);
   if (!checked.ok) {
@@ -115,11 +115,9 @@ export async function importCommand(
   try {
     const run = async () => {
       const bar = progress('import', cli);
-      const result = await importStore(store.db, checked.records, {
-        keyring,
+      const result = await importRecords({ db: store.db, keyring, now: () => cli.now() }, checked.records, {
         onConflict: opts.onConflict,
         dryRun: opts.dryRun === true,
-        now: cli.now(),
         onProgress: bar.update,
       });
       bar.finish();
@@ -171,7 +169,10 @@ export async function rotateKeyCommand(cli: Cli): Promise<void> {
       'store.rotate_key',
       { key: info.fingerprints[0], keys: info.fingerprints.length },
       async () => {
-        const r = await rotateSecrets(store.db, info.keyring, { now: cli.now(), onProgress: bar.update });
+        const r = await rotateKey(
+          { db: store.db, keyring: info.keyring, now: () => cli.now() },
+          { onProgress: bar.update },
+        );
         bar.finish();
         return r;
       },

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { AppError, audited as auditedCore, OutcomeBacklog } from '@alphaswarm/api';
+import type { AuditAction } from '@alphaswarm/contracts';
 import {
   DatabaseError,
   type Db,
@@ -14,8 +16,6 @@ import {
   UnreadableSecretsError,
 } from '@alphaswarm/db';
 import { ConfigError, type Env, parseEnv } from '../env';
-import { AppError } from '../errors';
-import { audited as auditedCore, OutcomeBacklog } from '../services/audit';
 import type { Cli } from './io';
 
 /** A failure the CLI reports as one `error:` line, with this exit code. */
@@ -80,13 +80,14 @@ export function readFailure(store: ReadOnlyStore, error: unknown): unknown {
 export async function audited<T>(
   cli: Cli,
   db: Db,
-  action: string,
+  action: AuditAction,
   detail: Record<string, unknown>,
   work: () => Promise<T>,
   outcome: (result: T) => Record<string, unknown>,
 ): Promise<T> {
   const outcomes = new OutcomeBacklog();
-  const sink = { store: { db }, now: () => cli.now(), logger: { error: () => undefined }, outcomes };
+  // The writer's log lines are not printed: the command's one error line (or the warning below) says it.
+  const sink = { db, now: () => cli.now(), logger: { warn: () => undefined, error: () => undefined }, outcomes };
   try {
     return await auditedCore(sink, { actor: cliActor(), clientIp: null }, action, { detail }, () => work(), outcome);
   } finally {

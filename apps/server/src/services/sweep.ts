@@ -1,10 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
+import { probeAndRecord } from '@alphaswarm/api';
 import type { IntegrationKind } from '@alphaswarm/contracts';
 import { type IntegrationRow, isoNow, pageLinks, purgeExpiredWizardSessions } from '@alphaswarm/db';
 import { providerFor } from '@alphaswarm/providers';
 import type { Runtime } from '../runtime';
-import { probeAndRecord } from './integrations';
 
 export interface SweepReport {
   checked: number;
