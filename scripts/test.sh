@@ -5,8 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 timings=()
-lap() { timings+=("$1 $((SECONDS - lap_start))s"); lap_start=$SECONDS; }
+# Wall time and CPU time (user + system of every process it ran) per phase: on a shared machine
+# the CPU time says what a phase costs, the wall time what it took.
+cpu() { times | awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'; }
+lap() {
+  local now_cpu
+  now_cpu=$(cpu)
+  timings+=("$1 $((SECONDS - lap_start))s (cpu $((now_cpu - lap_cpu))s)")
+  lap_start=$SECONDS
+  lap_cpu=$now_cpu
+}
 lap_start=$SECONDS
+lap_cpu=$(cpu)
 
 bash scripts/setup.sh --browser
 export TURBO_TELEMETRY_DISABLED=1 npm_config_nodedir="${npm_config_nodedir:-/usr}"
@@ -44,18 +54,23 @@ fi
 lap typecheck
 
 echo "» tests"
-pnpm exec turbo run test --concurrency=1 --output-logs=full 2>&1 | tee "$log/tests"
+# --continue: one failing package does not hide the others' results.
+status=0
+pnpm exec turbo run test --concurrency=1 --continue --output-logs=full 2>&1 | tee "$log/tests" || status=1
 lap tests
 
 echo "» browser tests"
-(cd apps/web && pnpm exec playwright test) 2>&1 | tee "$log/e2e"
+(cd apps/web && pnpm exec playwright test) 2>&1 | tee "$log/e2e" || status=1
 lap browser
 
 # One closing line over every runner: vitest's "Tests  N passed" and Playwright's "N passed".
 sed -E 's/\x1b\[[0-9;]*m//g' "$log/tests" "$log/e2e" | awk '
-  /Tests +[0-9]+ passed/ { for (i = 1; i < NF; i++) if ($(i + 1) == "passed") p += $i }
+  /Tests +.*[0-9]+ passed/ { for (i = 1; i < NF; i++) if ($(i + 1) == "passed") p += $i }
   /Tests +.*[0-9]+ failed/ { for (i = 1; i < NF; i++) if ($(i + 1) == "failed") f += $i }
   /^ +[0-9]+ passed \(/ { p += $1 }
   /^ +[0-9]+ failed$/ { f += $1 }
   END { printf "tests: %d passed, %d failed\n", p, f }'
 echo "time: ${timings[*]} — total $((SECONDS - start))s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+# Each vitest run's own wall time.
+sed -E 's/\x1b\[[0-9;]*m//g' "$log/tests" | awk '/:test: +Duration/ { split($1, p, ":"); printf "  %s %s\n", p[1], $3 }'
+exit "$status"

@@ -1,6 +1,5 @@
 // create-admin, reset-mfa, disable-admin, enable-admin, list-admins: the embedded IdP's users.
 // Every change is audited as `cli:<os user>`; passwords and TOTP secrets never reach the audit.
-import { AppError } from '@alphaswarm/api';
 import { type Db, listAdminUsers, openStore, type Store } from '@alphaswarm/db';
 import QRCode from 'qrcode';
 import { createAdminUser, type Enrolment, resetAdminMfa, setAdminDisabled } from '../auth/idp/users';
