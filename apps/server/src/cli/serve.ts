@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createLogger } from '../logger';
+import { createLogger, type Logger } from '../logger';
 import { bootstrap, startAuditRecovery } from '../runtime/index';
 import { loadEnv } from './context';
 import type { Cli } from './io';
@@ -18,6 +18,7 @@ export async function serveCommand(cli: Cli): Promise<void> {
     const sweeper = startHealthSweeper(runtime);
     const recovery = startAuditRecovery(runtime);
     logger.info({ url: running.url, workload_issuer: runtime.workload.issuer }, 'listening');
+    warmCloudSdks(logger);
     if (!stopped.aborted) await once(stopped, 'abort');
     await sweeper.stop();
     await running.close();
@@ -26,4 +27,14 @@ export async function serveCommand(cli: Cli): Promise<void> {
     await runtime.http.close();
     boot.store.close();
   }
+}
+
+/** The cloud SDKs load once the server is ready, so that a start never waits for them. */
+export function warmCloudSdks(logger: Logger): void {
+  import('@alphaswarm/providers')
+    .then(({ loadCloudSdks }) => loadCloudSdks())
+    .catch((error: unknown) =>
+      // A provider's first call loads its SDK again and reports what fails.
+      logger.warn({ error_name: (error as Error).name }, 'cloud SDKs did not load ahead of use'),
+    );
 }

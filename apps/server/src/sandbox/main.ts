@@ -11,6 +11,7 @@ import { generateKey, Keyring, openStore } from '@alphaswarm/db';
 import pino from 'pino';
 import QRCode from 'qrcode';
 import { createAdminUser } from '../auth/idp';
+import { warmCloudSdks } from '../cli/serve';
 import { parseEnv } from '../env';
 import { listen } from '../http-server';
 import { createLogger } from '../logger';
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
   const rt = createRuntime({ env, store, keyring, ephemeralKey: false, logger, upstreams: up.upstreams });
   const server = await listen(rt);
   const sweeper = startHealthSweeper(rt);
+  warmCloudSdks(logger);
 
   const admins: SandboxAdmin[] = [];
   for (let i = 1; i <= Math.max(1, Math.min(16, Number(values.admins) || 1)); i++) {
