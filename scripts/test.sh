@@ -7,16 +7,22 @@ start=$SECONDS
 timings=()
 # Wall time and CPU time (user + system of every process it ran) per phase: on a shared machine
 # the CPU time says what a phase costs, the wall time what it took.
-cpu() { times | awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'; }
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+# `times` must run in this shell (a command substitution would report its own subshell).
+cpu() {
+  times >"$log/times"
+  now_cpu=$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$log/times")
+}
 lap() {
-  local now_cpu
-  now_cpu=$(cpu)
+  cpu
   timings+=("$1 $((SECONDS - lap_start))s (cpu $((now_cpu - lap_cpu))s)")
   lap_start=$SECONDS
   lap_cpu=$now_cpu
 }
 lap_start=$SECONDS
-lap_cpu=$(cpu)
+cpu
+lap_cpu=$now_cpu
 
 bash scripts/setup.sh --browser
 export TURBO_TELEMETRY_DISABLED=1 npm_config_nodedir="${npm_config_nodedir:-/usr}"
@@ -25,8 +31,6 @@ export TURBO_TELEMETRY_DISABLED=1 npm_config_nodedir="${npm_config_nodedir:-/usr
 if python=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null); then
   export PATH="$(dirname "$python"):$PATH"
 fi
-log=$(mktemp -d)
-trap 'rm -rf "$log"' EXIT
 lap setup
 
 echo "» lint"
