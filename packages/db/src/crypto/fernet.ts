@@ -259,6 +259,20 @@ export class Keyring {
     throw new InvalidToken(reason);
   }
 
+  /**
+   * The token under the first key: unchanged when the first key already reads it (its signature
+   * and padding checked, its plaintext decrypted and wiped), otherwise as `rotate` gives it.
+   * Importing a file written under the current key then skips a pointless re-encryption.
+   */
+  underPrimary(token: string): string {
+    const data = parseToken(token);
+    const plaintext = this.#primary[open](data, undefined);
+    if (typeof plaintext === 'string') return this.rotate(token);
+    plaintext.fill(0);
+    // A spelling only Python's lenient decoder reads is stored in the canonical one.
+    return (token.length & 3) === 0 && CANONICAL.test(token) ? token : encodeUrlsafe(data);
+  }
+
   extractTimestamp(token: string | Uint8Array): number {
     const data = parseToken(token);
     for (const fernet of this.#fernets) {
