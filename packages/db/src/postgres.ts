@@ -3,7 +3,7 @@
 // "the database cannot take writes".
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { type SQL, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import {
@@ -124,9 +124,11 @@ export async function openPostgresStore(url: string, opts: PostgresOptions = {})
     application_name: 'alphaswarm-admin',
     ...(opts.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
   });
-  // A pooled connection that dies while idle must not take the process with it: the next query
-  // gets a fresh connection, or reports the failure.
+  // A connection that dies (server restart, failover, terminated backend) must not take the
+  // process with it, idle in the pool or checked out between two queries of a transaction: the
+  // query that needs it fails and says why, the pool replaces it.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const store = new PostgresStoreImpl(pool, connection.location, opts.readOnly === true);
   try {
     await pool.query('SELECT 1');
@@ -183,19 +185,51 @@ class PostgresStoreImpl implements PostgresStore {
 
   write<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     const open = openTransaction(this);
-    if (open) return fn(open);
-    return this.#q.transaction(async (pgTx) => {
+    return open ? fn(open) : this.#transaction(fn);
+  }
+
+  /**
+   * BEGIN … COMMIT on one pooled connection. A connection that cannot even roll back (it died
+   * mid-transaction) is destroyed rather than returned to the pool.
+   */
+  async #transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
       const tx: Database = {
         dialect: 'postgres',
-        q: pgTx as unknown as Db,
+        q: this.#queriesOn(client),
         t: tables,
         write: (inner) => this.write(inner),
         lock: async (name) => {
-          await pgTx.execute(sql`SELECT pg_advisory_xact_lock(${lockKey(name)}::bigint)`);
+          await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(name)]);
         },
       };
-      return inTransaction(this, tx, fn);
-    });
+      const result = await inTransaction(this, tx, fn);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollback: Error) => {
+        broken = rollback;
+      });
+      // drizzle's wrapper quotes the query's parameters (ciphertexts, password hashes): callers
+      // get the driver's own error, whose message is the server's.
+      throw driverError(error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** One query builder per pooled connection, so statements prepared on it are reused. */
+  readonly #sessions = new WeakMap<pg.PoolClient, Db>();
+  #queriesOn(client: pg.PoolClient): Db {
+    let q = this.#sessions.get(client);
+    if (!q) {
+      q = drizzle(client) as unknown as Db;
+      this.#sessions.set(client, q);
+    }
+    return q;
   }
 
   async ping(): Promise<boolean> {
@@ -218,6 +252,7 @@ class PostgresStoreImpl implements PostgresStore {
    */
   async migrate(): Promise<number> {
     const client = await this.pool.connect();
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
@@ -238,10 +273,12 @@ class PostgresStoreImpl implements PostgresStore {
       await client.query('COMMIT');
       return pending.length;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((rollback: Error) => {
+        broken = rollback;
+      });
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 

@@ -16,6 +16,13 @@ declare module 'vitest' {
 
 export const dialect: Dialect = inject('dialect');
 
+/** The PostgreSQL project's cluster (only there). */
+export function cluster(): { host: string; port: number; template: string } {
+  const provided = inject('postgres');
+  if (!provided) throw new Error('no PostgreSQL cluster in this project');
+  return provided;
+}
+
 export interface TestDatabase {
   config: StoreConfig;
   /** A temporary directory of its own (the SQLite file lives there). */

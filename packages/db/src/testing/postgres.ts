@@ -120,12 +120,17 @@ async function admin<T>(cluster: Pick<PostgresCluster, 'host' | 'port'>, fn: (c:
   }
 }
 
-/** A fresh, migrated database copied from the cluster's template; its URL and how to drop it. */
+/**
+ * A fresh database copied from the cluster's migrated template (or an empty one, never migrated);
+ * its URL and how to drop it.
+ */
 export async function createTestDatabase(
   cluster: Pick<PostgresCluster, 'host' | 'port' | 'template'>,
+  opts: { empty?: boolean } = {},
 ): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const name = `t_${randomBytes(8).toString('hex')}`;
-  await admin(cluster, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${cluster.template}`));
+  const template = opts.empty ? 'template0' : cluster.template;
+  await admin(cluster, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
   return {
     url: databaseUrl(cluster, name),
     name,
