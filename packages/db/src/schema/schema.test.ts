@@ -29,12 +29,12 @@ describe('the generated schemas', () => {
       columns: config.columns.map((c) => [c.name, c.notNull, c.primary, c.isUnique]),
       indexes: config.indexes.map((i) => [i.config.name, i.config.unique]),
     });
-    const tables = Object.keys(pg);
-    expect(Object.keys(sqlite)).toEqual(tables);
-    for (const name of tables) {
-      const a = shape(pgConfig(pg[name as keyof typeof pg]) as never);
-      const b = shape(sqliteConfig(sqlite[name as keyof typeof sqlite]) as never);
-      expect(b, name).toEqual(a);
+    const pgTables = Object.entries({ ...pg });
+    const sqliteTables = new Map(Object.entries({ ...sqlite }));
+    expect([...sqliteTables.keys()]).toEqual(pgTables.map(([name]) => name));
+    for (const [name, table] of pgTables) {
+      const b = shape(sqliteConfig(sqliteTables.get(name)!) as never);
+      expect(b, name).toEqual(shape(pgConfig(table) as never));
     }
   });
 
