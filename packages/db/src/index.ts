@@ -1,3 +1,5 @@
+// Drizzle's SQL template, for raw statements through `store.exec` (tests, maintenance).
+export { sql } from 'drizzle-orm';
 export * from './audit-recovery';
 export * from './clock';
 export * from './crypto';

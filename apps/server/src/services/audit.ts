@@ -1,4 +1,4 @@
-import { type AuditInput, appendAudit, type Db, isoNow, newRunId } from '@alphaswarm/db';
+import { type AuditInput, appendAudit, type Database, isoNow, newRunId } from '@alphaswarm/db';
 import { AppError, toAppError, wireCode } from '../errors';
 
 export interface Actor {
@@ -16,7 +16,7 @@ export interface AuditTarget {
 
 /** Where audit rows go: the server's runtime, or a CLI command's database. */
 export interface AuditSink {
-  store: { db: Db };
+  store: { db: Database };
   now: () => Date;
   logger: { error(obj: object, msg: string): void };
   /** Bounds how many denied calls one address can write, so no one fills the audit log anonymously. */
@@ -46,7 +46,7 @@ export class OutcomeBacklog {
   }
 
   /** Write what it can, oldest first; stops at the first failure. Returns how many remain. */
-  async flush(db: Db): Promise<number> {
+  async flush(db: Database): Promise<number> {
     while (this.rows.length > 0) {
       const { event, at } = this.rows[0]!;
       try {
