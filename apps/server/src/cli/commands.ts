@@ -13,6 +13,7 @@ import {
   isoNow,
   openDatabase,
   openDatabaseReadOnly,
+  parsePostgresUrl,
   readOnlyReason,
   rotateSecrets,
   validateStoreFile,
@@ -325,7 +326,8 @@ export function checkProductionCommand(io: CliIo): void {
   const problems = productionProblems(env, keyring, keyError);
   const warnings = productionWarnings(env).map((w) => `! warning: ${w}`);
   if (problems.length === 0) {
-    io.out(`production-ready (encryption key ${keyring?.fingerprints[0]}, database ${env.dbPath})`);
+    const database = env.database.databaseUrl ? parsePostgresUrl(env.database.databaseUrl).location : env.dbPath;
+    io.out(`production-ready (encryption key ${keyring?.fingerprints[0]}, database ${database})`);
     for (const warning of warnings) io.out(warning);
     return;
   }

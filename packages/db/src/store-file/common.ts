@@ -64,3 +64,9 @@ export function shortJson(value: unknown): string {
 export function preview(items: string[], max = 10): string {
   return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
 }
+
+/**
+ * Secrets validateStoreFile found readable by a keyring's first key, by record: an import with that
+ * keyring stores them as they are without opening them a second time (it opens any other).
+ */
+export const verifiedUnderPrimary = new WeakMap<object, { keyring: Keyring; token: string }>();

@@ -4,7 +4,7 @@ import { isoNow } from '../clock';
 import type { Keyring } from '../crypto/fernet';
 import { type Database, preparedFor } from '../database';
 import { isUniqueViolation } from '../store';
-import { ImportConflictError, PAGE, StoreFileError, type StoreFileProgress } from './common';
+import { ImportConflictError, PAGE, StoreFileError, type StoreFileProgress, verifiedUnderPrimary } from './common';
 
 export interface ImportResult {
   dryRun: boolean;
@@ -109,30 +109,26 @@ type RowParams = Record<(typeof COLUMNS)[number], string | null>;
 async function insertAll(tx: Database, rows: readonly StoreFileRecord[], opts: ImportOptions, now: string) {
   const full = rows.length - (rows.length % BATCH);
   const batch = full > 0 ? preparedInsert(tx, opts.onConflict, BATCH) : undefined;
-  let values: Record<string, string | null> = {};
+  // One parameter object refilled for every batch, its keys made once: no garbage per row.
+  const values: Record<string, string | null> = {};
   for (let i = 0; i < rows.length; i++) {
     const params = toParams(rows[i]!, opts.keyring, now);
-    if (i < full) {
-      const slot = i % BATCH;
-      for (const column of COLUMNS) values[`${slot}.${column}`] = params[column];
-      if (slot === BATCH - 1) {
-        await batch!.execute(values);
-        values = {};
-      }
-    } else {
-      const one = preparedInsert(tx, opts.onConflict, 1);
-      for (const column of COLUMNS) values[`0.${column}`] = params[column];
-      await one.execute(values);
-    }
+    const names = PLACEHOLDERS[i < full ? i % BATCH : 0]!;
+    for (let c = 0; c < COLUMNS.length; c++) values[names[c]!] = params[COLUMNS[c]!];
+    if (i >= full) await preparedInsert(tx, opts.onConflict, 1).execute(values);
+    else if (i % BATCH === BATCH - 1) await batch!.execute(values);
     if ((i + 1) % PAGE === 0 || i + 1 === rows.length) opts.onProgress?.(i + 1, rows.length);
   }
 }
+
+/** `PLACEHOLDERS[slot][column]`: the parameter name of a column of the slot-th row of a batch. */
+const PLACEHOLDERS = Array.from({ length: BATCH }, (_, slot) => COLUMNS.map((column) => `${slot}.${column}`));
 
 function preparedInsert(tx: Database, onConflict: OnConflict, size: number) {
   return preparedFor(tx, `import_${onConflict}_${size}`, (q, name) => {
     const { integrations } = tx.t;
     const rows = Array.from({ length: size }, (_, i) => {
-      const p = (column: keyof RowParams) => sql.placeholder(`${i}.${column}`);
+      const p = (column: keyof RowParams) => sql.placeholder(PLACEHOLDERS[i]![COLUMNS.indexOf(column)]!);
       return {
         credentialKey: p('credentialKey'),
         orgId: p('orgId'),
@@ -189,12 +185,21 @@ function toParams(r: StoreFileRecord, keyring: Keyring, now: string): RowParams 
     lastHealthStatus: r.last_health_status ?? null,
     error: r.error === null ? null : JSON.stringify(r.error),
     metadata: JSON.stringify(r.metadata),
-    // Under the current primary key from now on (a token already under it is kept as it is, once
-    // proven to decrypt); re-encryption keeps the token's original timestamp.
-    secret: r.secret === null ? null : keyring.underPrimary(r.secret),
+    secret: r.secret === null ? null : underPrimary(r, r.secret, keyring),
     expiresAt: expiryFromMetadata(r.metadata),
     updatedAt: now,
   };
+}
+
+/**
+ * The secret under the current primary key from now on: a token already under it is kept as it
+ * is once proven to decrypt (by validateStoreFile with this keyring, or here), any other is
+ * re-encrypted keeping its original timestamp.
+ */
+function underPrimary(record: StoreFileRecord, token: string, keyring: Keyring): string {
+  const verified = verifiedUnderPrimary.get(record);
+  if (verified?.keyring === keyring && verified.token === token) return token;
+  return keyring.underPrimary(token);
 }
 
 /** The file has no expiry column: the providers record it in metadata under one of these names. */

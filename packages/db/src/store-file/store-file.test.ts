@@ -10,7 +10,7 @@ import { testStore } from '../../test/stores';
 import { generateKey, Keyring } from '../crypto/fernet';
 import type { Store } from '../database';
 import { appendAudit, newRunId } from '../repo/audit';
-import { pageLinks, toPublic } from '../repo/integrations';
+import { countLinks, pageLinks, toPublic } from '../repo/integrations';
 import { openSecret, sealSecret } from '../secrets';
 import {
   exportStore,
@@ -281,6 +281,22 @@ describe('importStore', () => {
       expect(newOnly.extractTimestamp(row.secret!)).toBe(oldRing.extractTimestamp(original));
       expect(() => oldRing.decrypt(row.secret!)).toThrow();
     }
+  });
+
+  it('stores secrets already under the first key as they are, and still refuses one that does not open', async () => {
+    const records = sampleRecords();
+    const checked = validateStoreFile(fileText(records), keyring);
+    const s = await store();
+    await importStore(s.db, checked.records, { keyring, onConflict: 'fail', now: NOW });
+    const stored = new Map((await pageLinks(s.db, null, 100)).map((r) => [r.credentialKey, r.secret]));
+    for (const r of records) expect(stored.get(r.credential_key)).toBe(r.secret);
+    // Records that did not come through validation are opened by the import itself.
+    const [hf] = sampleRecords();
+    const token = hf!.secret!;
+    const forged = `${token.slice(0, 20)}${token[20] === 'A' ? 'B' : 'A'}${token.slice(21)}`;
+    const bad = { ...hf!, credential_key: 'huggingface:org:org-forged', org_id: 'org-forged', secret: forged };
+    await expect(importStore(s.db, [bad], { keyring, onConflict: 'fail', now: NOW })).rejects.toThrow(/signature/);
+    expect(await countLinks(s.db)).toBe(records.length);
   });
 
   it('is all or nothing: a failure in a late batch undoes the earlier ones', async () => {

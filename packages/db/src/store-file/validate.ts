@@ -12,8 +12,15 @@ import {
   Timestamp,
 } from '@alphaswarm/contracts';
 import type { z } from 'zod';
-import { InvalidToken, type Keyring } from '../crypto/fernet';
-import { PAGE, preview, type StoreFileProblem, type StoreFileProgress, shortJson } from './common';
+import { InvalidToken, isCanonicalToken, type Keyring } from '../crypto/fernet';
+import {
+  PAGE,
+  preview,
+  type StoreFileProblem,
+  type StoreFileProgress,
+  shortJson,
+  verifiedUnderPrimary,
+} from './common';
 import { describeJsonError, locateRecords } from './json-scan';
 
 const SECRET_SCHEMAS: Partial<Record<IntegrationKind, z.ZodType>> = {
@@ -260,7 +267,11 @@ function checkSecret(
   }
   let plaintext: Buffer;
   try {
-    plaintext = keyring.decrypt(record.secret);
+    const opened = keyring.decryptNoting(record.secret);
+    plaintext = opened.plaintext;
+    if (opened.primary && isCanonicalToken(record.secret)) {
+      verifiedUnderPrimary.set(record, { keyring, token: record.secret });
+    }
   } catch (error) {
     if (!(error instanceof InvalidToken)) throw error;
     if (error.reason === 'malformed') {

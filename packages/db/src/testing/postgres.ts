@@ -4,7 +4,7 @@
 // One cluster per test run holds a migrated template; each test database is a cheap copy of it.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,24 +40,65 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+// Memory-backed when there is one: creating and dropping databases is then a matter of milliseconds.
+const PARENT = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+const PREFIX = 'alphaswarm-pg-';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Stop and remove clusters whose test run died without its teardown (killed, crashed). */
+function removeAbandoned(run: (program: string, args: string[]) => unknown): void {
+  for (const name of readdirSync(PARENT).filter((n) => n.startsWith(PREFIX))) {
+    const dir = join(PARENT, name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(dir, 'owner.pid'), 'utf8'));
+    } catch {
+      continue;
+    }
+    if (!Number.isInteger(owner) || alive(owner)) continue;
+    try {
+      run('pg_ctl', ['-D', join(dir, 'data'), '-m', 'immediate', '-w', 'stop']);
+    } catch {
+      // Not running any more.
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface ClusterOptions {
+  /**
+   * Keep PostgreSQL's durability (fsync, synchronous commit, full-page writes) and put the data in
+   * the temporary directory rather than in memory: for benchmarks that compare it with a SQLite file.
+   */
+  durable?: boolean;
+}
+
 /** Start a cluster with a migrated template database. Throws, saying why, when it cannot. */
-export async function startPostgresCluster(): Promise<PostgresCluster> {
+export async function startPostgresCluster(opts: ClusterOptions = {}): Promise<PostgresCluster> {
   const bin = postgresBinaries();
   if (!bin) {
     throw new Error('PostgreSQL is not installed (no initdb): run scripts/setup.sh, or apt-get install postgresql');
   }
-  const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'alphaswarm-pg-'));
-  const data = join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
   // initdb refuses to run as root: the cluster belongs to the postgres user then.
   const run = (program: string, args: string[]) =>
     execFileSync(
       asRoot ? 'runuser' : join(bin, program),
       asRoot ? ['-u', 'postgres', '--', join(bin, program), ...args] : args,
-      {
-        stdio: 'pipe',
-      },
+      { stdio: 'pipe' },
     );
+  removeAbandoned(run);
+  const dir = mkdtempSync(join(opts.durable ? tmpdir() : PARENT, PREFIX));
+  writeFileSync(join(dir, 'owner.pid'), String(process.pid));
+  const data = join(dir, 'data');
   if (asRoot)
     chownSync(
       dir,
@@ -71,10 +112,8 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
       `-p ${port}`,
       "-c listen_addresses='127.0.0.1'",
       `-k ${dir}`,
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
       '-c max_connections=300',
+      ...(opts.durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
     ].join(' ');
     run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start']);
   } catch (error) {
