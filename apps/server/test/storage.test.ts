@@ -3,6 +3,8 @@
 import { sql } from '@alphaswarm/db';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrateCommand } from '../src/cli/commands';
+import { ConfigError, parseEnv } from '../src/env';
+import { productionWarnings } from '../src/runtime/index';
 import { forgetNewestMigration, testDatabase } from './support/database';
 import { call, type Harness, startHarness } from './support/harness';
 
@@ -71,5 +73,39 @@ describe('alphaswarm-admin migrate', () => {
     } finally {
       await database.dispose();
     }
+  });
+});
+
+describe('ALPHASWARM_ADMIN_DATABASE_URL', () => {
+  const env = (url: string) => parseEnv({ HOME: '/nonexistent', ALPHASWARM_ADMIN_DATABASE_URL: url });
+
+  it('selects PostgreSQL with its pool size; a bad one stops start-up naming the variable, never the password', () => {
+    expect(env('postgres://app:s3cr3t@db.internal/alphaswarm').database).toMatchObject({
+      databaseUrl: 'postgres://app:s3cr3t@db.internal/alphaswarm',
+      pool: 10,
+    });
+    expect(parseEnv({ HOME: '/nonexistent' }).database.databaseUrl).toBeUndefined();
+    for (const bad of ['postgres://app:s3cr3t@db/x?sslmode=prefer', 'mysql://app:s3cr3t@db/x']) {
+      let error: unknown;
+      try {
+        env(bad);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(/^Invalid configuration: ALPHASWARM_ADMIN_DATABASE_URL: /);
+      expect((error as Error).message).not.toContain('s3cr3t');
+    }
+    expect(() => parseEnv({ HOME: '/nonexistent', ALPHASWARM_ADMIN_DATABASE_POOL: '0' })).toThrow(
+      /ALPHASWARM_ADMIN_DATABASE_POOL/,
+    );
+  });
+
+  it('warns in check-production when a remote server is not verified', () => {
+    expect(productionWarnings(env('postgres://app:x@db.internal/a?sslmode=require')).join(' ')).toMatch(
+      /reaches db\.internal with sslmode=require: .* use sslmode=verify-full/,
+    );
+    expect(productionWarnings(env('postgres://app:x@db.internal/a?sslmode=verify-full'))).toEqual([]);
+    expect(productionWarnings(env('postgres://app:x@127.0.0.1:5432/a'))).toEqual([]);
   });
 });
