@@ -21,11 +21,7 @@ const NOW_DEFAULT: Record<SchemaDialect, string> = {
   pg: `to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`,
 };
 
-/**
- * PostgreSQL text in the C collation: compared and ordered byte-wise, exactly as SQLite does, so
- * keyset pages, exports and lists come out in the same order on both dialects whatever locale the
- * database was created with.
- */
+/** Opens pg.ts: every text column of PostgreSQL is this type. */
 const PG_TEXT = `/**
  * Text in the C collation: compared and ordered byte-wise, as in SQLite, whatever locale the
  * database was created with (so exports and lists come out in the same order on both dialects).
