@@ -207,7 +207,12 @@ class SqliteStoreImpl implements SqliteStore {
         return result;
       } catch (error) {
         // A failed COMMIT (full disk) may leave the transaction open, or SQLite may have ended it.
-        if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
+        // The error to report is the one that stopped the transaction, not a failed rollback.
+        if (this.sqlite.inTransaction) {
+          try {
+            this.sqlite.exec('ROLLBACK');
+          } catch {}
+        }
         throw error;
       }
     });
