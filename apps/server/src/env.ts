@@ -47,6 +47,14 @@ const EnvSchema = z.object({
   ALPHASWARM_ADMIN_HF_ENDPOINT: url.default('https://huggingface.co'),
   ALPHASWARM_ADMIN_DOCKERHUB_URL: url.default('https://hub.docker.com'),
   ALPHASWARM_ADMIN_AWS_REGION: z.string().min(1).default('us-east-1'),
+  /**
+   * The AWS SDK's own endpoint overrides, same names and precedence (per service over global). Read
+   * here, not by the SDK, so the production gate sees them; the SDK is told to ignore ambient ones.
+   */
+  AWS_ENDPOINT_URL: url.optional(),
+  AWS_ENDPOINT_URL_STS: url.optional(),
+  AWS_ENDPOINT_URL_IAM: url.optional(),
+  AWS_ENDPOINT_URL_EC2: url.optional(),
   /** HTTPS URL where the operator hosts alphaswarm-aws-role.json once, for complete quick-create links. */
   ALPHASWARM_ADMIN_AWS_TEMPLATE_URL: z.url({ protocol: /^https$/ }).optional(),
   ALPHASWARM_ADMIN_GCP_STS_ENDPOINT: url.default('https://sts.googleapis.com'),

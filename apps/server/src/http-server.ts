@@ -1,14 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import {
+  AppError,
+  appRouter,
+  createContextInner,
+  logCrash,
+  type RequestInfo,
+  toAppError,
+  trpcErrorBody,
+  wireCode,
+} from '@alphaswarm/api';
+import { TRPC_MAX_BATCH_SIZE } from '@alphaswarm/contracts';
+import { TRPCError } from '@trpc/server';
+import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { authRoutes } from './auth/idp';
-import { AppError, toAppError, toTrpcError, wireCode } from './errors';
+import { assertJsonContentType, BODY_LIMITS, bodyFullyRead, limitedBody } from './http-body';
 import { handleRest } from './rest/routes';
-import { appRouter } from './root';
 import type { Runtime } from './runtime';
 import { readiness } from './runtime/readiness';
-import { createContextInner, logCrash, type RequestInfo } from './trpc';
 
 /** Extra plain-HTTP routes mounted by other modules (the embedded IdP's /auth and discovery). */
 export type RouteHandler = (
@@ -37,59 +47,160 @@ function clientIp(rt: Runtime, req: IncomingMessage): string | null {
   return peer;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+const TRPC_PREFIX = '/trpc/';
+
+/**
+ * A response to `req`: a body the request still has unread (an early 401, 405 or 413) would be
+ * read as the next request, so the connection closes after such a response.
+ */
+function writeHead(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>): void {
+  res.writeHead(status, bodyFullyRead(req) ? headers : { ...headers, connection: 'close' });
+}
+
+function send(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', ...headers });
+  writeHead(req, res, status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(text);
 }
 
-function sendError(res: ServerResponse, error: AppError): void {
-  send(res, error.status, { error: { code: wireCode(error), message: error.message } }, error.extra.headers ?? {});
+function sendError(req: IncomingMessage, res: ServerResponse, error: AppError): void {
+  send(req, res, error.status, { error: { code: wireCode(error), message: error.message } }, error.extra.headers ?? {});
 }
 
+/** Our own id when the caller's is not a plain token (it is echoed in a header and every log line). */
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:@-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+/**
+ * Path and query of the request target, without resolving it against any base: `//host/x` or
+ * an absolute-form target must not be read as another host's path.
+ */
+function splitTarget(target: string): { path: string; query: string } {
+  if (!target.startsWith('/')) throw new AppError('invalid_request', 'The request target must be a path.');
+  const q = target.indexOf('?');
+  return q === -1 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
+}
+
+/** Percent-encoding must decode to UTF-8 (URLSearchParams would patch bad bytes over with U+FFFD). */
+function assertDecodes(part: string, what: string): void {
+  try {
+    decodeURIComponent(part);
+  } catch {
+    throw new AppError('invalid_request', `${what} is not valid percent-encoded UTF-8.`);
+  }
+}
+
+/** The body limit of a tRPC request, from the procedures its path names. */
+function trpcBodyLimit(procedures: string[]): number {
+  if (procedures.includes('store.import')) return BODY_LIMITS.storeImport;
+  if (procedures.every((p) => p.startsWith('auth.'))) return BODY_LIMITS.auth;
+  return BODY_LIMITS.api;
+}
+
+const TRPC_METHODS = { allow: 'GET, POST' };
+
 export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] = []) {
-  const trpc = createHTTPHandler({
-    router: appRouter,
-    basePath: '/trpc/',
-    createContext: ({ req, info }) => {
-      // One request must not carry many sign-in attempts: each is its own request, so the
-      // per-request limits and the hash gate see every one of them. (A batch of one, as the typed
-      // client's batch link sends, is a single request.)
-      if (info.isBatchCall && info.calls.length > 1 && info.calls.some((c) => c.path.startsWith('auth.'))) {
-        throw toTrpcError(
-          new AppError(
-            'invalid_request',
-            'Sign-in procedures (auth.*) cannot be batched; send each as its own request.',
-          ),
-        );
+  /**
+   * tRPC through its fetch adapter, fed a body we control: nothing is read until a procedure
+   * needs its input (so a refused caller's body is never parsed), the count stops at the limit,
+   * and the bytes must be UTF-8. Wrong methods and media types are refused before tRPC runs.
+   */
+  async function serveTrpc(req: IncomingMessage, res: ServerResponse, path: string, info: RequestInfo) {
+    const procedures = path.slice(TRPC_PREFIX.length).split(',');
+    const method = req.method ?? 'GET';
+    // One request must not carry many sign-in attempts: each is its own request, so the
+    // per-request limits and the hash gate see every one of them. (A batch of one, as the typed
+    // client's batch link sends, is a single request.)
+    if (procedures.length > 1 && procedures.some((p) => p.startsWith('auth.'))) {
+      const app = new AppError(
+        'invalid_request',
+        'Sign-in procedures (auth.*) cannot be batched; send each as its own request.',
+      );
+      send(req, res, app.status, trpcErrorBody(app, procedures.join(',')), app.extra.headers ?? {});
+      return;
+    }
+    let request: Request;
+    let bodyBytes: number | null | undefined;
+    try {
+      if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') {
+        throw new AppError('method_not_allowed', `${method} is not accepted: tRPC queries use GET, mutations POST.`, {
+          headers: TRPC_METHODS,
+        });
       }
-      return createContextInner(rt, {
-        requestId: String(req.headers['x-request-id'] ?? randomUUID()),
-        clientIp: clientIp(rt, req),
-        authorization: req.headers.authorization,
+      assertDecodes(path, 'The procedure path');
+      for (const part of splitTarget(req.url ?? '/').query.split('&'))
+        assertDecodes(part.replaceAll('+', ' '), 'The query string');
+      const headers = new Headers();
+      for (const name of ['content-type', 'accept', 'trpc-accept']) {
+        const value = req.headers[name];
+        if (typeof value === 'string') headers.set(name, value);
+      }
+      let body: ReadableStream<Uint8Array> | undefined;
+      if (method === 'POST') {
+        assertJsonContentType(req);
+        // Bodiless POSTs (a mutation without input) still reach tRPC's JSON handling.
+        headers.set('content-type', 'application/json');
+        body = limitedBody(req, trpcBodyLimit(procedures));
+        const declared = req.headers['content-length'];
+        bodyBytes = declared === undefined ? null : Number(declared);
+      }
+      const aborted = new AbortController();
+      res.once('close', () => {
+        if (!res.writableEnded) aborted.abort();
       });
-    },
-    responseMeta({ errors }) {
-      const headers: Record<string, string> = { ...SECURITY_HEADERS };
-      for (const error of errors) Object.assign(headers, toAppError(error).extra.headers ?? {});
-      return { headers };
-    },
-  });
+      request = new Request(`http://localhost${req.url}`, {
+        method,
+        headers,
+        signal: aborted.signal,
+        ...(body ? { body, duplex: 'half' } : {}),
+      } as RequestInit);
+    } catch (error) {
+      const app = toAppError(error);
+      send(req, res, app.status, trpcErrorBody(app, procedures.join(',')), app.extra.headers ?? {});
+      return;
+    }
+    const response = await fetchRequestHandler({
+      endpoint: '/trpc',
+      req: request,
+      router: appRouter,
+      maxBatchSize: TRPC_MAX_BATCH_SIZE,
+      createContext: () => createContextInner(rt, { ...info, ...(bodyBytes !== undefined ? { bodyBytes } : {}) }),
+      responseMeta({ errors }) {
+        const headers: Record<string, string> = { ...SECURITY_HEADERS };
+        for (const error of errors) {
+          const app = toAppError(error);
+          Object.assign(headers, app.extra.headers ?? {}, app.code === 'method_not_allowed' ? TRPC_METHODS : {});
+        }
+        return { headers };
+      },
+    });
+    const payload = Buffer.from(await response.arrayBuffer());
+    if (res.headersSent || res.destroyed) return;
+    writeHead(req, res, response.status, Object.fromEntries(response.headers));
+    res.end(payload);
+  }
 
   return async (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
-    const requestId = String(req.headers['x-request-id'] ?? randomUUID()).slice(0, 128);
+    const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname;
+    let path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     const info: RequestInfo = { requestId, clientIp: clientIp(rt, req), authorization: req.headers.authorization };
     res.on('finish', () => {
       rt.logger.info(
         {
           request_id: requestId,
           method: req.method,
-          path,
+          path: path.slice(0, 256),
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
         },
@@ -97,32 +208,39 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
       );
     });
     try {
-      if (path.startsWith('/trpc/')) {
-        req.headers['x-request-id'] = requestId;
-        trpc(req, res);
-        return;
-      }
-      if (req.method === 'GET' && path === '/healthz') return send(res, 200, { status: 'ok' });
-      if (req.method === 'GET' && path === '/readyz') return send(res, ...(await readiness(rt)));
+      path = splitTarget(req.url ?? '/').path;
+      if (path.startsWith(TRPC_PREFIX)) return await serveTrpc(req, res, path, info);
+      if (req.method === 'GET' && path === '/healthz') return send(req, res, 200, { status: 'ok' });
+      if (req.method === 'GET' && path === '/readyz') return send(req, res, ...(await readiness(rt)));
       if (req.method === 'GET' && path === '/workload/.well-known/openid-configuration') {
-        return send(res, 200, rt.workload.discovery({ claims_supported: ['sub', 'aud', 'iss', 'exp', 'iat', 'jti'] }), {
-          'cache-control': 'max-age=300',
-        });
+        return send(
+          req,
+          res,
+          200,
+          rt.workload.discovery({ claims_supported: ['sub', 'aud', 'iss', 'exp', 'iat', 'jti'] }),
+          {
+            'cache-control': 'max-age=300',
+          },
+        );
       }
       if (req.method === 'GET' && path === '/workload/.well-known/jwks.json') {
-        return send(res, 200, await rt.workload.jwks(), { 'cache-control': 'max-age=60' });
+        return send(req, res, 200, await rt.workload.jwks(), { 'cache-control': 'max-age=60' });
       }
       for (const route of extraRoutes) {
         const reply = await route(req, path, info);
-        if (reply) return send(res, reply.status, reply.body, reply.headers);
+        if (reply) return send(req, res, reply.status, reply.body, reply.headers);
       }
       const rest = await handleRest(rt, req, path, info);
-      if (rest) return send(res, rest.status, rest.body);
-      return send(res, 404, { error: { code: 'not_found', message: `No route for ${req.method} ${path}.` } });
+      if (rest) return send(req, res, rest.status, rest.body);
+      return send(req, res, 404, {
+        error: { code: 'not_found', message: `No route for ${req.method} ${path.slice(0, 200)}.` },
+      });
     } catch (error) {
       const app = toAppError(error);
-      if (app.code === 'internal') logCrash({ rt, req: info }, `${req.method} ${path}`, error);
-      return sendError(res, app);
+      // A procedure's own failure (REST calls them) was logged where it happened.
+      if (app.code === 'internal' && !(error instanceof TRPCError))
+        logCrash({ logger: rt.logger, req: info }, `${req.method} ${path.slice(0, 256)}`, error);
+      return sendError(req, res, app);
     }
   };
 }

@@ -1,36 +1,42 @@
 import { readFileSync } from 'node:fs';
+import {
+  type ApiDeps,
+  BearerVerifier,
+  DenialThrottle,
+  localIssuer,
+  OutcomeBacklog,
+  remoteIssuer,
+  type TrustedIssuer,
+} from '@alphaswarm/api';
 import type { Keyring, Store } from '@alphaswarm/db';
-import { HttpClient, type ProviderContext, type UpstreamConfig } from '@alphaswarm/providers';
-import { BearerVerifier, localIssuer, remoteIssuer, type TrustedIssuer } from './auth/verifier';
+import { HttpClient, type UpstreamConfig } from '@alphaswarm/providers';
+import { EmbeddedIdp } from './auth/idp/service';
 import type { Env } from './env';
 import { ADMIN_TOKEN_MAX_TTL, type KeyedIssuer, signingIssuer, WORKLOAD_TOKEN_TTL } from './issuers/keyed-issuer';
 
 export { ADMIN_TOKEN_MAX_TTL, WORKLOAD_TOKEN_TTL };
 
 import type { Logger } from './logger';
-import { DenialThrottle, OutcomeBacklog } from './services/audit';
+import { productionProblems } from './runtime/production';
 
 /** Our embedded admin issuer's audience: the admin API itself. */
 export const ADMIN_AUDIENCE = 'alphaswarm-admin';
-/** Long-lived dependencies of every handler, built once at start; never module globals. */
-export interface Runtime {
+/**
+ * Long-lived dependencies of every handler, built once at start; never module globals. The API's
+ * (`ApiDeps`) plus what only the host uses: its configuration, the store handle, the issuers.
+ */
+export interface Runtime extends ApiDeps {
   env: Env;
   store: Store;
-  keyring: Keyring;
-  ephemeralKey: boolean;
   logger: Logger;
-  http: HttpClient;
-  upstreams: UpstreamConfig;
-  now: () => Date;
   /** `<public url>/workload`: signs subject tokens for cloud federation. Never trusted for admin calls. */
   workload: KeyedIssuer;
-  /** `<public url>`: the embedded admin IdP, when enabled. */
+  /** `<public url>`: the embedded admin IdP's signing keys, when enabled. */
   adminIssuer: KeyedIssuer | null;
   trusted: TrustedIssuer[];
   verifier: BearerVerifier;
-  denials: DenialThrottle;
-  /** Audit outcomes waiting for a database that could not take them (see runtime/recovery.ts). */
-  outcomes: OutcomeBacklog;
+  /** The embedded IdP (one per runtime, so tRPC and /auth/* share one hash gate), when enabled. */
+  idp: EmbeddedIdp | null;
 }
 
 export function upstreamsFromEnv(env: Env): UpstreamConfig {
@@ -39,6 +45,7 @@ export function upstreamsFromEnv(env: Env): UpstreamConfig {
     dockerHubUrl: env.ALPHASWARM_ADMIN_DOCKERHUB_URL,
     aws: {
       region: env.ALPHASWARM_ADMIN_AWS_REGION,
+      ...awsEndpoints(env),
       ...(env.ALPHASWARM_ADMIN_AWS_TEMPLATE_URL ? { templateUrl: env.ALPHASWARM_ADMIN_AWS_TEMPLATE_URL } : {}),
     },
     gcp: {
@@ -57,6 +64,18 @@ export function upstreamsFromEnv(env: Env): UpstreamConfig {
     ...(env.ALPHASWARM_ADMIN_UPSTREAM_CA_FILE
       ? { tlsCa: readFileSync(env.ALPHASWARM_ADMIN_UPSTREAM_CA_FILE, 'utf8') }
       : {}),
+  };
+}
+
+/** AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL, for each service the provider calls. */
+function awsEndpoints(env: Env): Pick<UpstreamConfig['aws'], 'stsEndpoint' | 'iamEndpoint' | 'ec2Endpoint'> {
+  const sts = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
+  const iam = env.AWS_ENDPOINT_URL_IAM ?? env.AWS_ENDPOINT_URL;
+  const ec2 = env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL;
+  return {
+    ...(sts ? { stsEndpoint: sts } : {}),
+    ...(iam ? { iamEndpoint: iam } : {}),
+    ...(ec2 ? { ec2Endpoint: ec2 } : {}),
   };
 }
 
@@ -100,29 +119,39 @@ export function createRuntime(input: {
     );
   }
   const verifier = new BearerVerifier(trusted, now);
-  return {
+  const { env } = input;
+  const rt: Runtime = {
     ...input,
+    db: input.store.db,
     now,
     upstreams,
     http,
     workload,
+    subjectTokens: {
+      issuer: workload.issuer,
+      mint: ({ sub, aud }) => workload.sign({ sub, aud }, WORKLOAD_TOKEN_TTL),
+    },
     adminIssuer,
     trusted,
     verifier,
+    idp: null,
     denials: new DenialThrottle(),
     outcomes: new OutcomeBacklog(),
-  };
-}
-
-export function providerContext(rt: Runtime, signal?: AbortSignal): ProviderContext {
-  return {
-    http: rt.http,
-    upstreams: rt.upstreams,
-    now: rt.now,
-    workload: {
-      issuer: rt.workload.issuer,
-      mint: ({ sub, aud }) => rt.workload.sign({ sub, aud }, WORKLOAD_TOKEN_TTL),
+    config: {
+      environment: env.ALPHASWARM_ENV,
+      publicUrl: env.publicUrl,
+      stepUpMaxAge: env.ALPHASWARM_ADMIN_STEP_UP_MAX_AGE,
+      platformServiceScope: env.ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE,
     },
-    ...(signal ? { signal } : {}),
+    productionProblems: () =>
+      productionProblems(env, {
+        keyring: input.keyring,
+        ephemeral: input.ephemeralKey,
+        fingerprints: input.keyring.fingerprints(),
+        warning: null,
+      }),
   };
+  // The IdP audits and limits through the runtime it belongs to.
+  rt.idp = adminIssuer ? new EmbeddedIdp(rt, adminIssuer) : null;
+  return rt;
 }

@@ -1,3 +1,4 @@
+import { createAdminClient } from '@alphaswarm/api/client';
 import { countLinks, exportStoreChunks, listAudit, listLinks, sql, verifyAudit } from '@alphaswarm/db';
 import {
   type DockerHubFake,
@@ -7,7 +8,6 @@ import {
   startHuggingFaceFake,
 } from '@alphaswarm/providers/fakes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminClient } from '../src/client';
 import { allowAuditUpdates, breakAuditWrites, storedText } from './support/database';
 import { call, type Harness, startHarness } from './support/harness';
 

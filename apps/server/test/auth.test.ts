@@ -1,14 +1,13 @@
 import { createHmac } from 'node:crypto';
+import type { AppError } from '@alphaswarm/api';
+import { assertRequirement, BearerVerifier, remoteIssuer } from '@alphaswarm/api';
+import { createAdminClient } from '@alphaswarm/api/client';
 import { countLinks, listAudit } from '@alphaswarm/db';
 import { type HuggingFaceFake, hfProfile, startFakeServer, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
 import { TRPCClientError } from '@trpc/client';
 import { exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertRequirement } from '../src/auth/requirements';
-import { BearerVerifier, remoteIssuer } from '../src/auth/verifier';
-import { createAdminClient } from '../src/client';
 import { parseEnv } from '../src/env';
-import type { AppError } from '../src/errors';
 import { productionWarnings } from '../src/runtime/index';
 import { call, type Harness, startHarness } from './support/harness';
 

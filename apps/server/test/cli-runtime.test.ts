@@ -18,6 +18,7 @@ import {
 } from '@alphaswarm/db';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, parseEnv } from '../src/env';
+import { upstreamsFromEnv } from '../src/runtime';
 import { type Bootstrapped, bootstrap, loadKeyring, productionProblems } from '../src/runtime/index';
 import { type TestDatabase, testDatabase } from './support/database';
 
@@ -166,6 +167,37 @@ describe('productionProblems', () => {
       expect.stringMatching(/^ALPHASWARM_ENV is "development"/),
       expect.stringMatching(/^ALPHASWARM_ADMIN_INTEGRATIONS_KEY is not set/),
     ]);
+  });
+
+  it("refuses the AWS SDK's endpoint overrides when plain http or loopback, however the address is spelled", () => {
+    const e = env({
+      ...PRODUCTION,
+      AWS_ENDPOINT_URL: 'http://aws-proxy.internal.example',
+      AWS_ENDPOINT_URL_STS: 'https://127.0.0.1:4566',
+      AWS_ENDPOINT_URL_IAM: 'https://[::ffff:127.0.0.1]:4566',
+      AWS_ENDPOINT_URL_EC2: 'https://0.0.0.0:4566',
+      ALPHASWARM_ADMIN_CLOUDFLARE_API_URL: 'https://[::1]:8443/client/v4',
+    });
+    expect(productionProblems(e, loadKeyring(e))).toEqual([
+      'AWS_ENDPOINT_URL is http://aws-proxy.internal.example: upstream credentials must not travel over plain http.',
+      expect.stringMatching(/^AWS_ENDPOINT_URL_STS points at a loopback address \(https:\/\/127\.0\.0\.1:4566\)/),
+      expect.stringMatching(/^AWS_ENDPOINT_URL_IAM points at a loopback address/),
+      expect.stringMatching(/^AWS_ENDPOINT_URL_EC2 points at a loopback address/),
+      expect.stringMatching(/^ALPHASWARM_ADMIN_CLOUDFLARE_API_URL points at a loopback address/),
+    ]);
+    const real = env({ ...PRODUCTION, AWS_ENDPOINT_URL_STS: 'https://sts.eu-west-1.amazonaws.com' });
+    expect(productionProblems(real, loadKeyring(real))).toEqual([]);
+  });
+
+  it('hands AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL, to the AWS provider', () => {
+    const e = env({ AWS_ENDPOINT_URL: 'https://aws.example.com/', AWS_ENDPOINT_URL_IAM: 'https://iam.example.com' });
+    expect(upstreamsFromEnv(e).aws).toEqual({
+      region: 'us-east-1',
+      stsEndpoint: 'https://aws.example.com',
+      iamEndpoint: 'https://iam.example.com',
+      ec2Endpoint: 'https://aws.example.com',
+    });
+    expect(upstreamsFromEnv(env()).aws).toEqual({ region: 'us-east-1' });
   });
 });
 

@@ -606,8 +606,9 @@ describe('check-production', () => {
     const run = cli(['check-production'], {
       ALPHASWARM_ADMIN_INTEGRATIONS_KEY: undefined,
       ALPHASWARM_ADMIN_HF_ENDPOINT: 'http://127.0.0.1:9999',
+      AWS_ENDPOINT_URL_STS: 'https://localhost:4566',
     });
-    expectError(run, /not production-ready: 5 problems \(listed on stdout\)/);
+    expectError(run, /not production-ready: 6 problems \(listed on stdout\)/);
     const lines = run.stdout.trim().split('\n');
     expect(lines).toEqual([
       expect.stringMatching(/^- ALPHASWARM_ENV is "development"/),
@@ -617,6 +618,7 @@ describe('check-production', () => {
       expect.stringMatching(
         /^- ALPHASWARM_ADMIN_HF_ENDPOINT is http:\/\/127\.0\.0\.1:9999: upstream credentials must not travel over plain http/,
       ),
+      expect.stringMatching(/^- AWS_ENDPOINT_URL_STS points at a loopback address \(https:\/\/localhost:4566\)/),
     ]);
   });
 

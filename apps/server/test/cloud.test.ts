@@ -1,7 +1,7 @@
+import { createAdminClient } from '@alphaswarm/api/client';
 import type { CloudKind } from '@alphaswarm/contracts';
 import { listAudit } from '@alphaswarm/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminClient } from '../src/client';
 import { type DemoUpstreams, startDemoUpstreams } from '../src/sandbox/upstreams';
 import { storedText } from './support/database';
 import { call, freePort, type Harness, startHarness } from './support/harness';

@@ -1,4 +1,6 @@
 import { Readable } from 'node:stream';
+import type { AppError } from '@alphaswarm/api';
+import { createAdminClient } from '@alphaswarm/api/client';
 import { allSigningKeys, generateKey, getAdminUser, listAudit, sql } from '@alphaswarm/db';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
 import { Command } from 'commander';
@@ -7,9 +9,7 @@ import { generate } from 'otplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { embeddedIdp } from '../src/auth/idp';
 import { registerAdminUserCommands } from '../src/cli/admin-users';
-import { createAdminClient } from '../src/client';
 import { parseEnv } from '../src/env';
-import type { AppError } from '../src/errors';
 import { createLogger } from '../src/logger';
 import { createRuntime } from '../src/runtime';
 import { loadKeyring, productionProblems } from '../src/runtime/index';
@@ -858,7 +858,8 @@ describe('embedded IdP: attempts are reserved before the hash, in the database',
   });
 
   it('IdP failures share the denied-call audit budget: 30 rows per address per minute, the rest counted', async () => {
-    const bad = (address: string) => from(address, '/auth/refresh', { refresh_token: 'junk' });
+    // Step-ups with a token that is no token: refused before any code is tried, so never rate-limited.
+    const bad = (address: string) => from(address, '/auth/step-up', { mfa_token: 'junk', code: '000000' });
     const denied = (address: string) =>
       fetch(`${h.url}/admin/accounts/org-x/integrations`, {
         headers: { authorization: 'Bearer junk', 'x-forwarded-for': address },
@@ -870,12 +871,12 @@ describe('embedded IdP: attempts are reserved before the hash, in the database',
     expect(await rows()).toHaveLength(30);
     // Another address has its own budget.
     expect((await bad('203.0.113.100')).status).toBe(401);
-    expect((await listAudit(h.store.db, { action: 'auth.refresh' }, { limit: 1 }))[0]?.clientIp).toBe('203.0.113.100');
+    expect((await listAudit(h.store.db, { action: 'auth.step_up' }, { limit: 1 }))[0]?.clientIp).toBe('203.0.113.100');
     clock.advance(61);
     await bad('203.0.113.99');
     const [latest] = await rows();
     expect(latest).toMatchObject({
-      action: 'auth.refresh',
+      action: 'auth.step_up',
       detail: { reason: 'bad_token', suppressed_since_last: 70 },
     });
   });

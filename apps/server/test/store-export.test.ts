@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createAdminClient } from '@alphaswarm/api/client';
 import { generateKey, Keyring, listAudit, sealSecret, upsertLink } from '@alphaswarm/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminClient } from '../src/client';
 import { type Harness, startHarness } from './support/harness';
 
 const BIN = resolve(fileURLToPath(import.meta.url), '../../../../bin/alphaswarm-admin');

@@ -111,3 +111,15 @@ test('store: an export with a secret no configured key reads is refused, naming 
     store.close();
   }
 });
+
+test('store: an upload over the console body limit is refused, naming the limit and the CLI', async ({ page }) => {
+  await open(page, '/store');
+  await expect(page.getByText('Uploads up to 1 MiB here')).toBeVisible();
+  const big = Buffer.from(JSON.stringify({ format: 'alphaswarm.integrations', padding: 'x'.repeat(1_200_000) }));
+  await page.getByLabel('Export file').setInputFiles({ name: 'big.json', mimeType: 'application/json', buffer: big });
+  await page.getByRole('button', { name: 'Import' }).click();
+  const error = page.locator('#file-error');
+  await expect(error).toContainText("The upload is over the console's limit of 1 MiB (BODY_SIZE_LIMIT)");
+  await expect(error).toContainText('alphaswarm-admin import FILE');
+  await expect(page.getByTestId('import-report')).toHaveCount(0);
+});

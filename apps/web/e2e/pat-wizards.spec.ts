@@ -50,7 +50,7 @@ test('Docker Hub: the wizard connects with username + PAT and shows only masked 
   page,
   sandbox,
 }) => {
-  await open(page, `/orgs/${ORG}/connect/docker-hub`);
+  await open(page, `/orgs/${ORG}/connect/docker_hub`);
   await expect(page.getByLabel('Personal access token')).toHaveAttribute('type', 'password');
   await expect(page.getByLabel('Personal access token')).toHaveAttribute('autocomplete', 'off');
   await capture(page, 'wizard-docker-hub');
@@ -72,7 +72,7 @@ test('Docker Hub: the wizard connects with username + PAT and shows only masked 
   expect(await page.content()).not.toContain(sandbox.demo.docker_hub.pat);
 
   // Reconnect shows what is connected now, masked.
-  await open(page, `/orgs/${ORG}/connect/docker-hub`);
+  await open(page, `/orgs/${ORG}/connect/docker_hub`);
   await expect(page.getByRole('region', { name: 'Currently connected' })).toContainText(
     sandbox.demo.docker_hub.namespace,
   );

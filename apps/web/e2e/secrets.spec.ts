@@ -8,7 +8,7 @@ test('after connecting, no secret is in any page, response or browser storage', 
   responses,
 }) => {
   await connectHuggingFace(page, sandbox, ORG);
-  await open(page, `/orgs/${ORG}/connect/docker-hub`);
+  await open(page, `/orgs/${ORG}/connect/docker_hub`);
   await page.getByLabel('Docker Hub username').fill(sandbox.demo.docker_hub.username);
   await page.getByLabel('Personal access token').fill(sandbox.demo.docker_hub.pat);
   await page.getByRole('button', { name: 'Validate and connect' }).click();
@@ -18,7 +18,7 @@ test('after connecting, no secret is in any page, response or browser storage', 
     '/',
     `/orgs/${ORG}`,
     `/orgs/${ORG}/connect/huggingface`,
-    `/orgs/${ORG}/connect/docker-hub`,
+    `/orgs/${ORG}/connect/docker_hub`,
     `/orgs/${ORG}/disconnect/huggingface`,
     `/orgs/${sandbox.demo.org_id}`,
     `/orgs/${sandbox.demo.org_id}/cloud/cloud_cloudflare`,
@@ -42,5 +42,5 @@ test('after connecting, no secret is in any page, response or browser storage', 
   expect(state.cookies.map((c) => c.name)).toEqual(['as_session']);
 
   // And the responses of this test (the fixture checks every test's) were really looked at.
-  expect(responses.some((r) => r.url.includes('/connect/docker-hub'))).toBe(true);
+  expect(responses.some((r) => r.url.includes('/connect/docker_hub'))).toBe(true);
 });

@@ -3,6 +3,9 @@ import { z } from 'zod';
 /** Stable error codes shared by tRPC, REST and the CLI. */
 export const ErrorCode = z.enum([
   'invalid_request',
+  'method_not_allowed',
+  'payload_too_large',
+  'unsupported_media_type',
   'invalid_token',
   'insufficient_user_authentication',
   'insufficient_scope',

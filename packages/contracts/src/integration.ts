@@ -31,7 +31,11 @@ export const PublicIntegration = z.object({
 });
 export type PublicIntegration = z.infer<typeof PublicIntegration>;
 
-/** Plaintext JSON inside each kind's Fernet token. */
+/**
+ * Plaintext JSON inside each secret-bearing kind's Fernet token, the `secretSchema` of its
+ * descriptor. Kept here, not in the provider folders, while packages/db's store file imports them
+ * by name; once it reads descriptors they move to their folders.
+ */
 export const HuggingFaceSecret = z.object({ token: z.string().min(1).max(4096) });
 export const DockerHubSecret = z.object({
   username: z.string().min(1).max(255),
@@ -44,19 +48,3 @@ export const CloudflareSecret = z.object({
 export type HuggingFaceSecret = z.infer<typeof HuggingFaceSecret>;
 export type DockerHubSecret = z.infer<typeof DockerHubSecret>;
 export type CloudflareSecret = z.infer<typeof CloudflareSecret>;
-
-/** Shown on every disconnect: the local record is gone, the upstream credential is not. */
-export const REVOCATION_GUIDANCE: Record<IntegrationKind, string> = {
-  huggingface:
-    'Revoke the token on Hugging Face: Settings → Access Tokens → find the token → Revoke (or Invalidate and refresh).',
-  docker_hub:
-    'Delete the personal access token on Docker Hub: Account settings → Personal access tokens → select it → Delete.',
-  cloud_aws:
-    'In the AWS account, delete the IAM role created for this link (and the IAM OIDC provider for our issuer if nothing else uses it), e.g. delete the CloudFormation stack.',
-  cloud_azure:
-    'In Microsoft Entra ID, delete the federated identity credential on the app registration (or the whole app registration) and remove its role assignments.',
-  cloud_gcp:
-    'In the GCP project, delete the workload identity pool provider (or the pool) and remove the roles/iam.workloadIdentityUser binding on the service account.',
-  cloud_cloudflare:
-    'Delete the API token in the Cloudflare dashboard: Manage Account → Account API Tokens (or My Profile → API Tokens) → Delete.',
-};

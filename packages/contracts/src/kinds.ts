@@ -1,50 +1,16 @@
 import { z } from 'zod';
+import {
+  CLOUD_KINDS,
+  type CloudKind as CloudKindName,
+  INTEGRATION_KINDS,
+  type IntegrationKind as Kind,
+} from './kinds/index';
 
-export const INTEGRATION_KINDS = [
-  'huggingface',
-  'docker_hub',
-  'cloud_aws',
-  'cloud_azure',
-  'cloud_gcp',
-  'cloud_cloudflare',
-] as const;
-export const IntegrationKind = z.enum(INTEGRATION_KINDS);
-export type IntegrationKind = z.infer<typeof IntegrationKind>;
+// The zod-free registry, re-exported for code that loads zod anyway; its kind names become enums here.
+export * from './kinds/index';
 
-export const PAT_KINDS = ['huggingface', 'docker_hub'] as const satisfies readonly IntegrationKind[];
-export type PatKind = (typeof PAT_KINDS)[number];
+export const IntegrationKind = z.enum(INTEGRATION_KINDS as readonly [Kind, ...Kind[]]);
+export type IntegrationKind = Kind;
 
-export const CLOUD_KINDS = [
-  'cloud_aws',
-  'cloud_azure',
-  'cloud_gcp',
-  'cloud_cloudflare',
-] as const satisfies readonly IntegrationKind[];
-export const CloudKind = z.enum(CLOUD_KINDS);
-export type CloudKind = z.infer<typeof CloudKind>;
-
-/** Kinds whose link carries an encrypted secret (the rest are federated: nothing secret stored). */
-export const SECRET_BEARING_KINDS = [
-  'huggingface',
-  'docker_hub',
-  'cloud_cloudflare',
-] as const satisfies readonly IntegrationKind[];
-
-export function isSecretBearing(kind: IntegrationKind): boolean {
-  return (SECRET_BEARING_KINDS as readonly IntegrationKind[]).includes(kind);
-}
-
-export function isCloudKind(kind: IntegrationKind): kind is CloudKind {
-  return (CLOUD_KINDS as readonly IntegrationKind[]).includes(kind);
-}
-
-/** Path segments accepted by the REST compatibility routes, mapped to a kind. */
-export const REST_KIND_ALIASES: Record<string, IntegrationKind> = {
-  huggingface: 'huggingface',
-  dockerhub: 'docker_hub',
-  docker_hub: 'docker_hub',
-  cloud_aws: 'cloud_aws',
-  cloud_azure: 'cloud_azure',
-  cloud_gcp: 'cloud_gcp',
-  cloud_cloudflare: 'cloud_cloudflare',
-};
+export const CloudKind = z.enum(CLOUD_KINDS as readonly [CloudKindName, ...CloudKindName[]]);
+export type CloudKind = CloudKindName;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { OrgId } from './credential-key';
 import { IntegrationError, IntegrationStatus, Timestamp } from './integration';
 import { IntegrationKind } from './kinds';
+import { boundedText, secretText } from './text';
 
 export const STORE_FILE_FORMAT = 'alphaswarm.integrations';
 export const STORE_FILE_VERSION = 1;
@@ -19,11 +20,6 @@ export const STORE_RECORD_LIMITS = {
 
 /** C0 and C1 control characters (NUL, CR, LF, ESC…): never part of a name or a stored value. */
 const CONTROL = /\p{Cc}/u;
-const noControl = (what: string) =>
-  [
-    (value: string) => !CONTROL.test(value),
-    { message: `${what} must not contain control characters (NUL, CR, LF, …)` },
-  ] as const;
 
 /**
  * Walk metadata without recursion (so no input can exhaust the stack), failing on the first
@@ -64,23 +60,17 @@ export const StoreFileMetadata = z.record(z.string(), z.unknown()).superRefine((
 });
 
 export const StoreFileRecord = z.object({
-  credential_key: z
-    .string()
-    .max(128)
-    .refine(...noControl('credential_key')),
+  credential_key: boundedText(128),
   org_id: OrgId,
   kind: IntegrationKind,
-  namespace: z
-    .string()
-    .max(256)
-    .refine(...noControl('namespace')),
+  namespace: boundedText(256),
   status: IntegrationStatus,
   connected_at: Timestamp,
   last_health_at: Timestamp.nullable(),
   last_health_status: IntegrationStatus.nullable().optional().default(null),
   error: IntegrationError.nullable(),
   metadata: StoreFileMetadata,
-  secret: z.string().max(65536).nullable(),
+  secret: secretText(65536).nullable(),
 });
 export type StoreFileRecord = z.infer<typeof StoreFileRecord>;
 

@@ -12,14 +12,19 @@ export interface HttpClientOptions {
   userAgent?: string;
 }
 
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
 export interface HttpRequest {
-  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  method?: HttpMethod;
   headers?: Record<string, string>;
   /** Raw body; or `json` to send JSON. */
-  body?: string;
+  body?: string | Uint8Array;
   json?: unknown;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** The service named in error messages ("AWS STS"), when more precise than the upstream. */
+  service?: string;
 }
 
 export interface HttpResponse {
@@ -33,7 +38,8 @@ export interface HttpResponse {
 const DEFAULTS = { connectTimeoutMs: 5_000, totalTimeoutMs: 15_000, maxBodyBytes: 1024 * 1024 };
 
 /**
- * The one way providers speak plain HTTP: undici with connect and total timeouts, a bounded
+ * The one way providers speak HTTP, their own calls and the cloud SDKs' alike (each SDK's
+ * transport is an adapter over `request`): undici with connect and total timeouts, a bounded
  * response size, and no redirects followed (a 3xx comes back as-is, so a token is never
  * replayed to another host). Network failures become ProviderErrors naming the upstream.
  */
@@ -59,6 +65,7 @@ export class HttpClient {
   }
 
   async request(upstream: string, url: string, req: HttpRequest = {}): Promise<HttpResponse> {
+    const service = req.service ?? upstream;
     const timeoutMs = req.timeoutMs ?? this.options.totalTimeoutMs;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TimeoutSignal()), timeoutMs);
@@ -83,19 +90,21 @@ export class HttpClient {
         body: body ?? null,
         signal: controller.signal,
       });
+      const tooLarge = () => {
+        res.body.destroy();
+        return new ProviderError(
+          'upstream_unavailable',
+          upstream,
+          `${service} answered with a response larger than ${this.options.maxBodyBytes} bytes; refusing to read it.`,
+          { status: res.statusCode },
+        );
+      };
+      if (Number(res.headers['content-length'] ?? 0) > this.options.maxBodyBytes) throw tooLarge();
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body) {
         size += (chunk as Buffer).length;
-        if (size > this.options.maxBodyBytes) {
-          res.body.destroy();
-          throw new ProviderError(
-            'upstream_unavailable',
-            upstream,
-            `${upstream} answered with a response larger than ${this.options.maxBodyBytes} bytes; refusing to read it.`,
-            { status: res.statusCode },
-          );
-        }
+        if (size > this.options.maxBodyBytes) throw tooLarge();
         chunks.push(chunk as Buffer);
       }
       const flat: Record<string, string> = {};
@@ -104,10 +113,46 @@ export class HttpClient {
       }
       return { status: res.statusCode, headers: flat, body: Buffer.concat(chunks).toString('utf8'), url };
     } catch (error) {
-      throw toProviderError(error, upstream, controller.signal, timeoutMs);
+      throw toProviderError(error, upstream, service, controller.signal, timeoutMs);
     } finally {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onOuterAbort);
+    }
+  }
+
+  /**
+   * Run one SDK call (retries, several hops and all) under a single total deadline, the same
+   * `totalTimeoutMs` a plain request gets. `fn` receives a signal to hand to the SDK; the
+   * deadline holds even when the SDK ignores it (MSAL does): the call is abandoned and an
+   * upstream_timeout naming `service` is thrown. `outer` (the caller's cancellation) ends it too.
+   */
+  async deadline<T>(
+    upstream: string,
+    service: string,
+    outer: AbortSignal | undefined,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const timeoutMs = this.options.totalTimeoutMs;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    let onOuterAbort: (() => void) | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(timeoutError(upstream, service, timeoutMs));
+        controller.abort(new TimeoutSignal());
+      }, timeoutMs);
+      onOuterAbort = () => {
+        reject(new ProviderError('upstream_timeout', upstream, `The request to ${service} was cancelled.`));
+        controller.abort(outer?.reason);
+      };
+      if (outer?.aborted) onOuterAbort();
+      else outer?.addEventListener('abort', onOuterAbort, { once: true });
+    });
+    try {
+      return await Promise.race([fn(controller.signal), expired]);
+    } finally {
+      clearTimeout(timer);
+      if (onOuterAbort) outer?.removeEventListener('abort', onOuterAbort);
     }
   }
 
@@ -118,25 +163,33 @@ export class HttpClient {
 
 class TimeoutSignal extends Error {}
 
-function toProviderError(error: unknown, upstream: string, signal: AbortSignal, timeoutMs: number): ProviderError {
+function timeoutError(upstream: string, service: string, timeoutMs: number): ProviderError {
+  return new ProviderError(
+    'upstream_timeout',
+    upstream,
+    `${service} did not answer within ${Math.round(timeoutMs / 100) / 10} s. It may be down or slow; try again later.`,
+  );
+}
+
+function toProviderError(
+  error: unknown,
+  upstream: string,
+  service: string,
+  signal: AbortSignal,
+  timeoutMs: number,
+): ProviderError {
   if (error instanceof ProviderError) return error;
   const timedOut =
     signal.reason instanceof TimeoutSignal ||
     error instanceof undiciErrors.HeadersTimeoutError ||
     error instanceof undiciErrors.BodyTimeoutError ||
     error instanceof undiciErrors.ConnectTimeoutError;
-  if (timedOut) {
-    return new ProviderError(
-      'upstream_timeout',
-      upstream,
-      `${upstream} did not answer within ${Math.round(timeoutMs / 100) / 10} s. It may be down or slow; try again later.`,
-    );
-  }
+  if (timedOut) return timeoutError(upstream, service, timeoutMs);
   const code = (error as { code?: string } | null)?.code;
   return new ProviderError(
     'upstream_unavailable',
     upstream,
-    `Could not reach ${upstream}${code ? ` (${code})` : ''}. Check the endpoint configuration and network, then try again.`,
+    `Could not reach ${service}${code ? ` (${code})` : ''}. Check the endpoint configuration and network, then try again.`,
   );
 }
 

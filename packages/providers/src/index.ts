@@ -1,3 +1,4 @@
+export * from './descriptors';
 export * from './http';
 export * from './registry';
 export * from './types';

@@ -7,7 +7,7 @@ import { gcpProvider } from './gcp';
 import { huggingfaceProvider } from './huggingface';
 import type { CloudProvider, PatProvider, Provider } from './types';
 
-/** The one place a kind is wired in: adding a kind is its folder plus one line here. */
+/** The one place a kind's steps are wired in: adding a kind is its folder plus one line here. */
 export const providers = {
   huggingface: huggingfaceProvider,
   docker_hub: dockerHubProvider,
@@ -21,10 +21,10 @@ export function providerFor(kind: IntegrationKind): Provider {
   return providers[kind] as Provider;
 }
 
-export function patProvider(kind: PatKind): PatProvider {
-  return providers[kind] as PatProvider;
+export function patProvider<K extends PatKind>(kind: K): PatProvider<K> {
+  return providers[kind] as unknown as PatProvider<K>;
 }
 
-export function cloudProvider(kind: CloudKind): CloudProvider {
-  return providers[kind] as unknown as CloudProvider;
+export function cloudProvider<K extends CloudKind>(kind: K): CloudProvider<K> {
+  return providers[kind] as unknown as CloudProvider<K>;
 }

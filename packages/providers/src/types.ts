@@ -1,16 +1,14 @@
 import type {
   Artifact,
   CloudKind,
-  IdentityParams,
   IdentityResult,
   IntegrationError,
   IntegrationKind,
-  IssuedCredentials,
   PatKind,
   PermissionCheck,
   ResourcesResult,
 } from '@alphaswarm/contracts';
-import type { z } from 'zod';
+import type { descriptors, InputOf, IssuedCredentials } from './descriptors';
 import type { HttpClient } from './http';
 
 /** Base URLs of every upstream; each one overridable by configuration so tests point at loopback fakes. */
@@ -68,7 +66,7 @@ export interface LinkDraft<S = unknown> {
   expires_at: string | null;
 }
 
-/** A stored link as a provider sees it, secret already decrypted. */
+/** A stored link as a provider sees it: its secret decrypted and parsed by the descriptor's secret schema. */
 export interface StoredLink<S = unknown> {
   org_id: string;
   kind: IntegrationKind;
@@ -85,11 +83,15 @@ export interface HealthResult {
   expires_at: string | null;
 }
 
+/** A cloud kind's identity params, typed by its descriptor's input schema. */
+export type IdentityParams<K extends CloudKind = CloudKind> = InputOf<K>;
+
 interface ProviderBase<K extends IntegrationKind, S> {
   kind: K;
   /** Human name of the upstream, used in every error message. */
   upstream: string;
-  secretSchema: z.ZodType<S> | null;
+  /** The kind's facts and schemas (also loadable without the SDKs, from the descriptors entry). */
+  descriptor: (typeof descriptors)[K];
   /**
    * Re-run the kind's probe against the stored link. Throws ProviderError when it fails: the
    * caller marks the link unhealthy for a verdict on the credential (rejected, trust or permission
@@ -97,7 +99,7 @@ interface ProviderBase<K extends IntegrationKind, S> {
    */
   checkHealth(ctx: ProviderContext, link: StoredLink<S>): Promise<HealthResult>;
   /** What a service principal gets to act for the org (minted on the spot for clouds). */
-  issueCredentials(ctx: ProviderContext, link: StoredLink<S>): Promise<IssuedCredentials>;
+  issueCredentials(ctx: ProviderContext, link: StoredLink<S>): Promise<IssuedCredentials<K>>;
   /**
    * Roll the stored secret upstream (Cloudflare). The old value dies upstream immediately,
    * so the caller must persist the returned secret before answering.
@@ -105,11 +107,13 @@ interface ProviderBase<K extends IntegrationKind, S> {
   rotateSecret?(ctx: ProviderContext, link: StoredLink<S>): Promise<{ secret: S; expires_at: string | null }>;
 }
 
-export interface PatProvider<K extends PatKind = PatKind, I = unknown, S = unknown> extends ProviderBase<K, S> {
+export interface PatProvider<K extends PatKind = PatKind, S = unknown> extends ProviderBase<K, S> {
   family: 'pat';
-  connectInputSchema: z.ZodType<I>;
-  /** Validate upstream; only a validated credential becomes a draft. Throws ProviderError. */
-  validate(ctx: ProviderContext, input: I): Promise<LinkDraft<S>>;
+  /**
+   * Validate upstream; only a validated credential becomes a draft. The input was checked against
+   * the descriptor's input schema where it arrived. Throws ProviderError.
+   */
+  validate(ctx: ProviderContext, input: InputOf<K>): Promise<LinkDraft<S>>;
 }
 
 /** Per-session facts a cloud wizard step sees. */
@@ -118,35 +122,34 @@ export interface WizardContext<K extends CloudKind> {
   kind: K;
   /** `org:<org_id>:<kind>` */
   subject: string;
-  params: IdentityParams[K] | null;
+  params: IdentityParams<K> | null;
   identity: IdentityResult | null;
 }
 
 export interface CloudProvider<K extends CloudKind = CloudKind, S = unknown> extends ProviderBase<K, S> {
   family: 'cloud';
-  paramsSchema: z.ZodType<IdentityParams[K]>;
   /** The JWT audience of our subject token for this kind (GCP needs the params). */
-  audience(params: IdentityParams[K] | null): string;
+  audience(params: IdentityParams<K> | null): string;
   bootstrapArtifacts(
     ctx: ProviderContext,
     wizard: WizardContext<K>,
   ): Promise<{ audience: string; artifacts: Artifact[]; links: { label: string; url: string }[] }>;
   validateIdentity(
     ctx: ProviderContext,
-    wizard: WizardContext<K> & { params: IdentityParams[K] },
+    wizard: WizardContext<K> & { params: IdentityParams<K> },
   ): Promise<IdentityResult>;
   validatePermissions(
     ctx: ProviderContext,
-    wizard: WizardContext<K> & { params: IdentityParams[K]; identity: IdentityResult },
+    wizard: WizardContext<K> & { params: IdentityParams<K>; identity: IdentityResult },
   ): Promise<PermissionCheck[]>;
   enumerateResources(
     ctx: ProviderContext,
-    wizard: WizardContext<K> & { params: IdentityParams[K]; identity: IdentityResult },
+    wizard: WizardContext<K> & { params: IdentityParams<K>; identity: IdentityResult },
   ): Promise<ResourcesResult>;
   /** The link to persist once identity and permissions passed: identifiers only (+ the Cloudflare token). */
   toLink(
     ctx: ProviderContext,
-    wizard: WizardContext<K> & { params: IdentityParams[K]; identity: IdentityResult },
+    wizard: WizardContext<K> & { params: IdentityParams<K>; identity: IdentityResult },
     permissions: PermissionCheck[],
     resources: ResourcesResult | null,
   ): Promise<LinkDraft<S>>;

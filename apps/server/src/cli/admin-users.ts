@@ -1,10 +1,10 @@
+import { AppError } from '@alphaswarm/api';
 import { type Database, listAdminUsers, openDatabase, type Store } from '@alphaswarm/db';
 import { type Command, Option } from 'commander';
 import QRCode from 'qrcode';
 import { ADMIN_SCOPES } from '../auth/idp/schemas';
 import { createAdminUser, type Enrolment, resetAdminMfa, setAdminDisabled } from '../auth/idp/users';
 import type { Env } from '../env';
-import { AppError } from '../errors';
 import { loadKeyring } from '../runtime/keyring';
 import {
   audited,

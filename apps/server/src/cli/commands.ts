@@ -1,22 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { checkStoreFile, exportStoreFile, importRecords, rotateKey } from '@alphaswarm/api';
 import type { OnConflict } from '@alphaswarm/contracts';
 import {
   countAudit,
   describeMigrationLag,
-  exportStoreChunks,
   forgetSecrets,
   formatStoreFileProblem,
   generateKey,
   type IssuerName,
-  importStore,
   isoNow,
   openDatabase,
   openDatabaseReadOnly,
   parsePostgresUrl,
   readOnlyReason,
-  rotateSecrets,
-  validateStoreFile,
   verifyAudit,
   writeStoreFileAtomic,
 } from '@alphaswarm/db';
@@ -89,15 +86,18 @@ export async function exportCommand(io: CliIo, opts: { out?: string; allowUnread
     let count = 0;
     let unreadable = 0;
     const write = async () => {
-      const chunks = exportStoreChunks(store.db, {
-        now: new Date(),
-        onProgress: (done, total) => {
-          count = done;
-          bar.update(done, total);
+      const file = exportStoreFile(
+        { db: store.db, keyring, now: () => new Date() },
+        {
+          allowUnreadable: opts.allowUnreadable === true,
+          onProgress: (done, total) => {
+            count = done;
+            bar.update(done, total);
+          },
         },
-        secrets: { keyring, allowUnreadable: opts.allowUnreadable === true, onUnreadable: () => unreadable++ },
-      });
-      await writeStoreFileAtomic(target, chunks);
+      );
+      await writeStoreFileAtomic(target, file.chunks);
+      unreadable = file.unreadable;
       bar.finish();
       return count;
     };
@@ -145,7 +145,7 @@ export async function importCommand(
   }
   const { keyring } = keyringFor(io, loadKeyring(env));
   const checkBar = progress('validate');
-  const checked = validateStoreFile(content, keyring, { onProgress: checkBar.update });
+  const checked = checkStoreFile(keyring, content, checkBar.update);
   checkBar.finish();
   content = Buffer.alloc(0);
   if (!checked.ok) {
@@ -158,11 +158,9 @@ export async function importCommand(
   try {
     const run = async () => {
       const bar = progress('import');
-      const result = await importStore(store.db, checked.records, {
-        keyring,
+      const result = await importRecords({ db: store.db, keyring, now: () => new Date() }, checked.records, {
         onConflict: opts.onConflict,
         dryRun: opts.dryRun === true,
-        now: new Date(),
         onProgress: bar.update,
       });
       bar.finish();
@@ -212,7 +210,10 @@ export async function rotateKeyCommand(io: CliIo): Promise<void> {
       'store.rotate_key',
       { key: info.fingerprints[0], keys: info.fingerprints.length },
       async () => {
-        const r = await rotateSecrets(store.db, info.keyring, { now: new Date(), onProgress: bar.update });
+        const r = await rotateKey(
+          { db: store.db, keyring: info.keyring, now: () => new Date() },
+          { onProgress: bar.update },
+        );
         bar.finish();
         return r;
       },

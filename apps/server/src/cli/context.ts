@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { AppError, audited as auditedCore, OutcomeBacklog } from '@alphaswarm/api';
+import type { AuditAction } from '@alphaswarm/contracts';
 import {
   type Database,
   DatabaseError,
@@ -13,8 +15,6 @@ import {
   UnreadableSecretsError,
 } from '@alphaswarm/db';
 import { ConfigError, type Env, parseEnv } from '../env';
-import { AppError } from '../errors';
-import { audited as auditedCore, OutcomeBacklog } from '../services/audit';
 
 /** A failure the CLI reports as one `error:` line, with this exit code. */
 export class CliError extends Error {
@@ -93,14 +93,15 @@ export function readFailure(store: ReadingStore, error: unknown): unknown {
  */
 export async function audited<T>(
   db: Database,
-  action: string,
+  action: AuditAction,
   detail: Record<string, unknown>,
   work: () => Promise<T>,
   outcome: (result: T) => Record<string, unknown>,
   out: CliIo = io,
 ): Promise<T> {
   const outcomes = new OutcomeBacklog();
-  const sink = { store: { db }, now: () => new Date(), logger: { error: () => undefined }, outcomes };
+  // The writer's log lines are not printed: the command's one error line (or the warning below) says it.
+  const sink = { db, now: () => new Date(), logger: { warn: () => undefined, error: () => undefined }, outcomes };
   try {
     return await auditedCore(sink, { actor: cliActor(), clientIp: null }, action, { detail }, () => work(), outcome);
   } finally {

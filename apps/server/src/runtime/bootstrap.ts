@@ -1,23 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { audited, checkStoreFile, importRecords, recoverAudit } from '@alphaswarm/api';
 import {
-  appendAudit,
   countLinks,
   formatStoreFileProblem,
   hasLinkHistory,
-  importStore,
-  isoNow,
   type Keyring,
   markUnreadableSecrets,
-  newRunId,
   openDatabase,
   type Store,
   StoreFileError,
-  validateStoreFile,
 } from '@alphaswarm/db';
 import type { Env } from '../env';
 import { loadKeyring } from './keyring';
 import { assertProductionReady } from './production';
-import { recoverAudit } from './recovery';
 
 /** What start-up needs from a logger; a pino Logger fits. */
 export interface BootLog {
@@ -115,48 +110,30 @@ export async function importOnFirstStart(
       `Cannot read the old store ${path} (ALPHASWARM_ADMIN_INTEGRATIONS_PATH): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
     );
   }
-  const checked = validateStoreFile(content, keyring);
+  const checked = checkStoreFile(keyring, content);
   if (!checked.ok) {
     const shown = checked.problems.slice(0, 5).map(formatStoreFileProblem).join('; ');
     throw new StoreFileError(
       `The old store ${path} (ALPHASWARM_ADMIN_INTEGRATIONS_PATH) cannot be imported on first start, ${checked.problems.length} problem(s): ${shown}${checked.problems.length > 5 ? '; ...' : ''}. Fix it (check with \`alphaswarm-admin import --dry-run\`) or move it away, then start again.`,
     );
   }
-  const runId = newRunId();
-  const base = { runId, actor: FIRST_START_ACTOR, action: 'store.import' };
-  await appendAudit(
-    store.db,
-    {
-      ...base,
-      phase: 'attempt',
-      outcome: 'started',
-      detail: { source: 'first_start', records: checked.records.length },
+  // Audited like any import, by the system: attempt first (fail closed), then its outcome.
+  const sink = { db: store.db, keyring, now: clock, logger: { warn: log.warn.bind(log), error: log.warn.bind(log) } };
+  let runId = '';
+  const { inserted } = await audited(
+    sink,
+    { actor: FIRST_START_ACTOR, clientIp: null },
+    'store.import',
+    { detail: { source: 'first_start', records: checked.records.length } },
+    (run) => {
+      runId = run;
+      return importRecords(sink, checked.records, { dryRun: false, onConflict: 'fail' });
     },
-    isoNow(clock()),
+    (result) => ({ inserted: result.inserted }),
   );
-  try {
-    const result = await importStore(store.db, checked.records, { keyring, onConflict: 'fail', now: clock() });
-    await appendAudit(
-      store.db,
-      { ...base, phase: 'outcome', outcome: 'success', detail: { source: 'first_start', inserted: result.inserted } },
-      isoNow(clock()),
-    );
-    log.info(
-      { path, count: result.inserted, audit_run_id: runId },
-      `imported ${result.inserted} link(s) from the old store ${path} on first start`,
-    );
-    return result.inserted;
-  } catch (error) {
-    await appendAudit(
-      store.db,
-      {
-        ...base,
-        phase: 'outcome',
-        outcome: 'failure',
-        detail: { source: 'first_start', error: (error as Error).name },
-      },
-      isoNow(clock()),
-    );
-    throw error;
-  }
+  log.info(
+    { path, count: inserted, audit_run_id: runId },
+    `imported ${inserted} link(s) from the old store ${path} on first start`,
+  );
+  return inserted;
 }

@@ -1,9 +1,15 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { ConfigError, type Env } from '../env';
 import type { KeyringInfo } from './keyring';
 
+/** Every variable that points us at an upstream: each kind's base URLs and the AWS SDK's endpoint overrides. */
 const UPSTREAM_VARS = [
   'ALPHASWARM_ADMIN_HF_ENDPOINT',
   'ALPHASWARM_ADMIN_DOCKERHUB_URL',
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_STS',
+  'AWS_ENDPOINT_URL_IAM',
+  'AWS_ENDPOINT_URL_EC2',
   'ALPHASWARM_ADMIN_GCP_STS_ENDPOINT',
   'ALPHASWARM_ADMIN_GCP_IAMCREDENTIALS_ENDPOINT',
   'ALPHASWARM_ADMIN_GCP_CRM_ENDPOINT',
@@ -12,9 +18,16 @@ const UPSTREAM_VARS = [
   'ALPHASWARM_ADMIN_CLOUDFLARE_API_URL',
 ] as const satisfies readonly (keyof Env)[];
 
+/** This machine, however spelled: localhost names, 127/8, ::1, the unspecified address, IPv4-mapped forms. */
 function isLoopback(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\./.test(host);
+  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (isIPv4(host)) return host.startsWith('127.') || host === '0.0.0.0';
+  if (!isIPv6(host)) return false;
+  if (host === '::1' || host === '::') return true;
+  // The URL parser writes ::ffff:127.0.0.1 as ::ffff:7f00:1.
+  const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(host);
+  return mapped !== null && (mapped[1]!.padStart(4, '0').startsWith('7f') || mapped[1] === '0');
 }
 
 /**
@@ -80,6 +93,7 @@ export function productionProblems(env: Env, keyring: KeyringInfo | null, keyErr
 
   for (const name of UPSTREAM_VARS) {
     const value = env[name];
+    if (value === undefined) continue;
     if (!value.startsWith('https://')) {
       problems.push(`${name} is ${value}: upstream credentials must not travel over plain http.`);
     } else if (isLoopback(value)) {

@@ -122,6 +122,8 @@ async function main(): Promise<void> {
         ORIGIN: consoleUrl,
         ALPHASWARM_ADMIN_API_URL: apiUrl,
         ALPHASWARM_CONSOLE_API_SOURCE_ADDRESS: CONSOLE_SOURCE_ADDRESS,
+        // Every console request body (form actions, the store import upload) stops here.
+        BODY_SIZE_LIMIT: '1M',
         NODE_ENV: 'production',
       },
       stdio: ['ignore', 'ignore', 'inherit'],

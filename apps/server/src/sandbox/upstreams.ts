@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { kinds } from '@alphaswarm/contracts/kinds';
 import type { UpstreamConfig } from '@alphaswarm/providers';
 import {
   AWS_OPTIONAL_ACTIONS,
@@ -105,17 +106,16 @@ export async function startDemoUpstreams(opts: { workloadIssuer: string; orgId?:
   hub.addUser({ username: demo.docker_hub.username, pats: [demo.docker_hub.pat], fullName: 'Demo User' });
   hub.addOrg({ orgname: demo.docker_hub.namespace, members: [demo.docker_hub.username] });
 
-  const subject = (kind: string) => `org:${org}:${kind}`;
   aws.addRole({
     arn: demo.cloud_aws.role_arn,
-    trust: { issuer: opts.workloadIssuer, subject: subject('cloud_aws'), audience: 'sts.amazonaws.com' },
+    trust: { issuer: opts.workloadIssuer, subject: kinds.cloud_aws.subject(org), audience: 'sts.amazonaws.com' },
     allowedActions: [...AWS_REQUIRED_ACTIONS, ...AWS_OPTIONAL_ACTIONS],
   });
   aws.setAccountAlias('111122223333', 'demo-account');
 
   gcp.addProvider({
     name: demo.cloud_gcp.workload_identity_provider,
-    trust: { issuer: opts.workloadIssuer, subject: subject('cloud_gcp') },
+    trust: { issuer: opts.workloadIssuer, subject: kinds.cloud_gcp.subject(org) },
     serviceAccounts: {
       [demo.cloud_gcp.service_account_email]: {
         permissions: ['resourcemanager.projects.get', 'storage.buckets.list', 'artifactregistry.repositories.list'],
@@ -129,7 +129,11 @@ export async function startDemoUpstreams(opts: { workloadIssuer: string; orgId?:
     tenant_id: demo.cloud_azure.tenant_id,
     client_id: demo.cloud_azure.client_id,
     object_id: objectId,
-    federated: { issuer: opts.workloadIssuer, subject: subject('cloud_azure'), audience: 'api://AzureADTokenExchange' },
+    federated: {
+      issuer: opts.workloadIssuer,
+      subject: kinds.cloud_azure.subject(org),
+      audience: 'api://AzureADTokenExchange',
+    },
   });
   for (const [i, name] of ['Demo production', 'Demo research'].entries()) {
     azure.addSubscription({

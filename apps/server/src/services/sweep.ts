@@ -1,8 +1,8 @@
+import { probeAndRecord } from '@alphaswarm/api';
 import type { IntegrationKind } from '@alphaswarm/contracts';
 import { type IntegrationRow, pageLinks } from '@alphaswarm/db';
 import { providerFor } from '@alphaswarm/providers';
 import type { Runtime } from '../runtime';
-import { probeAndRecord } from './integrations';
 
 export interface SweepReport {
   checked: number;

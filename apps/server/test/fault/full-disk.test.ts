@@ -2,10 +2,10 @@
 // after a restart, or answers 503 and changed nothing; every audit attempt gets its outcome;
 // /readyz says not ready while the database cannot write.
 import { join } from 'node:path';
+import { createAdminClient } from '@alphaswarm/api/client';
 import { type AuditRow, listAudit, openSecret, type SqliteStore, sealSecret, verifyAudit } from '@alphaswarm/db';
 import { mountTmpfs, type Tmpfs, tmpfsUnavailable } from '@alphaswarm/db/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminClient } from '../../src/client';
 import { bootstrap, recoverAudit } from '../../src/runtime/index';
 import { type DemoUpstreams, startDemoUpstreams } from '../../src/sandbox/upstreams';
 import { call, freePort, type Harness, startHarness } from '../support/harness';

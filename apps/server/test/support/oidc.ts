@@ -21,8 +21,11 @@ export interface TestOidc {
   close(): Promise<void>;
 }
 
-/** An external OIDC issuer on loopback, as a company IdP would be: discovery + JWKS over HTTP. */
-export async function startTestOidc(audience = 'alphaswarm-admin-api'): Promise<TestOidc> {
+/** An external OIDC issuer on loopback, as a company IdP would be: discovery + JWKS over HTTP (or HTTPS with `tls`). */
+export async function startTestOidc(
+  audience = 'alphaswarm-admin-api',
+  tls?: { key: string; cert: string },
+): Promise<TestOidc> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const kid = `test-${randomUUID()}`;
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
@@ -32,7 +35,7 @@ export async function startTestOidc(audience = 'alphaswarm-admin-api'): Promise<
       return { status: 200, body: { issuer, jwks_uri: `${issuer}/jwks` } };
     if (req.path === '/jwks') return { status: 200, body: { keys: [publicJwk] } };
     return { status: 404, body: {} };
-  });
+  }, tls);
   issuer = server.url;
   return {
     issuer,

@@ -156,8 +156,8 @@ describe('validateStoreFile', () => {
     const problems = problemsOf(fileText(bad).replace('"DEEP"', deep));
     expect(by(problems, 0)).toEqual(['metadata: metadata is nested deeper than 32 levels']);
     expect(by(problems, 1)).toEqual(['metadata: metadata is larger than 256 KiB']);
-    expect(by(problems, 2)).toEqual(['namespace: namespace must not contain control characters (NUL, CR, LF, …)']);
-    expect(by(problems, 3)).toEqual(['namespace: namespace must not contain control characters (NUL, CR, LF, …)']);
+    expect(by(problems, 2)).toEqual(['namespace: must not contain control characters or invalid Unicode']);
+    expect(by(problems, 3)).toEqual(['namespace: must not contain control characters or invalid Unicode']);
     expect(by(problems, 4)).toEqual([
       'metadata: a key in metadata must not contain control characters (NUL, CR, LF, …)',
     ]);

@@ -1,5 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type FakeReply, type FakeRequest, type RunningFake, startFakeServer } from '../testing/fake-server';
+import {
+  type FakeReply,
+  type FakeRequest,
+  type RunningFake,
+  startFakeServer,
+  type UpstreamFault,
+} from '../testing/fake-server';
 import { type Trust, verifySubjectToken } from '../testing/subject-token';
 import { issuerHostPath } from './artifacts';
 
@@ -46,6 +52,8 @@ export interface AwsFakeKnobs {
   untrustedIssuer: boolean;
   /** Results per SimulatePrincipalPolicy page (also bounded by the request's MaxItems). */
   simulatePageSize: number;
+  /** Misbehave on every request instead of answering: hang, trickle or flood (the fault suite). */
+  fault: UpstreamFault | null;
 }
 
 export interface AwsFakeSession {
@@ -170,6 +178,7 @@ export async function startAwsFake(options: { regions?: AwsFakeRegion[] } = {}):
     delayMs: 0,
     untrustedIssuer: false,
     simulatePageSize: 2,
+    fault: null,
   };
 
   const assumeRoleWithWebIdentity = async (form: URLSearchParams, rid: string): Promise<FakeReply> => {
@@ -491,7 +500,11 @@ export async function startAwsFake(options: { regions?: AwsFakeRegion[] } = {}):
           return queryError(service, 400, 'InvalidAction', `Could not find operation ${action}`, rid);
       }
     })();
-    return knobs.delayMs > 0 ? { ...reply, delayMs: knobs.delayMs } : reply;
+    return {
+      ...reply,
+      ...(knobs.delayMs > 0 ? { delayMs: knobs.delayMs } : {}),
+      ...(knobs.fault ? { fault: knobs.fault } : {}),
+    };
   };
 
   const server = await startFakeServer(handler);

@@ -6,5 +6,7 @@ export {
   awsTerraform,
   issuerHostPath,
 } from './artifacts';
-export { awsProvider, roleArnFromAssumedRole, roleSessionName } from './provider';
+export { roleArnFromAssumedRole, roleSessionName } from './client';
+export { awsDescriptor } from './descriptor';
+export { awsProvider } from './provider';
 export { AWS_AUDIENCE, AWS_OPTIONAL_ACTIONS, AWS_REQUIRED_ACTIONS, AwsLinkMetadata } from './schemas';

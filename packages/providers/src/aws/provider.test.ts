@@ -1,13 +1,14 @@
-import type { IdentityParams, IdentityResult } from '@alphaswarm/contracts';
+import type { IdentityResult } from '@alphaswarm/contracts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpClient } from '../http';
 import { rejection } from '../testing/assertions';
 import { testContext } from '../testing/context';
 import { startTestWorkloadIssuer, type TestWorkloadIssuer } from '../testing/workload-issuer';
-import type { ProviderContext, StoredLink, WizardContext } from '../types';
+import type { IdentityParams, ProviderContext, StoredLink, WizardContext } from '../types';
 import { type awsCloudFormationTemplate, awsQuickCreateUrl, awsTerraform, issuerHostPath } from './artifacts';
+import { roleArnFromAssumedRole, roleSessionName } from './client';
 import { type AwsFake, startAwsFake } from './fake';
-import { awsProvider, roleArnFromAssumedRole, roleSessionName } from './provider';
+import { awsProvider } from './provider';
 import { AWS_OPTIONAL_ACTIONS, AWS_REQUIRED_ACTIONS } from './schemas';
 
 const ORG = 'acme-1';
@@ -40,14 +41,14 @@ afterEach(async () => {
 });
 
 function wizard(
-  params: IdentityParams['cloud_aws'] = { role_arn: ROLE, region: 'eu-west-1' },
+  params: IdentityParams<'cloud_aws'> = { role_arn: ROLE, region: 'eu-west-1' },
 ): WizardContext<'cloud_aws'> & {
-  params: IdentityParams['cloud_aws'];
+  params: IdentityParams<'cloud_aws'>;
 } {
   return { org_id: ORG, kind: 'cloud_aws', subject: SUBJECT, params, identity: null };
 }
 
-function withIdentity(identity: IdentityResult, params?: IdentityParams['cloud_aws']) {
+function withIdentity(identity: IdentityResult, params?: IdentityParams<'cloud_aws'>) {
   return { ...wizard(params), identity };
 }
 
@@ -145,6 +146,8 @@ describe('AWS wizard through the provider', () => {
 
     const assume = fake.requests.find((r) => r.body.includes('Action=AssumeRoleWithWebIdentity'))!;
     expect(assume.headers.authorization).toBeUndefined();
+    // AWS's query APIs switch to JSON bodies, which the SDK does not parse, for Accept: application/json.
+    expect(fake.requests.map((r) => r.headers.accept)).not.toContainEqual(expect.stringContaining('json'));
     const form = new URLSearchParams(assume.body);
     expect(form.get('RoleSessionName')).toBe('alphaswarm-acme-1');
     expect(form.get('DurationSeconds')).toBe('900');
@@ -384,24 +387,32 @@ describe('AWS wizard through the provider', () => {
     expect(down.message).toContain('ECONNREFUSED');
   });
 
-  it("leaves endpoint choice to the SDK's AWS_ENDPOINT_URL_* convention when none is configured", async () => {
+  it('calls only the configured endpoints, never ambient AWS_ENDPOINT_URL* or credentials', async () => {
+    const ambient = await startAwsFake();
     const saved = { ...process.env };
     Object.assign(process.env, {
-      AWS_ENDPOINT_URL_STS: fake.url,
-      AWS_ENDPOINT_URL_IAM: fake.url,
-      AWS_ENDPOINT_URL_EC2: fake.url,
+      AWS_ENDPOINT_URL: ambient.url,
+      AWS_ENDPOINT_URL_STS: ambient.url,
+      AWS_ENDPOINT_URL_IAM: ambient.url,
+      AWS_ENDPOINT_URL_EC2: ambient.url,
       // Ambient credentials must never sign the web identity call.
       AWS_ACCESS_KEY_ID: 'AKIAAMBIENTEXAMPLE00',
       AWS_SECRET_ACCESS_KEY: 'ambient-secret',
     });
+    const http = new HttpClient({ totalTimeoutMs: 500, connectTimeoutMs: 500 });
     try {
-      const envCtx = testContext({ upstreams: { aws: { region: 'us-east-1' } }, workload: issuer });
-      const identity = await awsProvider.validateIdentity(envCtx, wizard());
-      const permissions = await awsProvider.validatePermissions(envCtx, withIdentity(identity));
+      const identity = await awsProvider.validateIdentity(ctx, wizard());
+      const permissions = await awsProvider.validatePermissions(ctx, withIdentity(identity));
       expect(permissions.every((p) => p.granted)).toBe(true);
       expect(fake.requests.some((r) => String(r.headers.authorization ?? '').includes('AKIAAMBIENT'))).toBe(false);
+      // Nothing configured: AWS's own endpoint (unreachable here), still not the ambient override.
+      const unconfigured = testContext({ upstreams: { aws: { region: 'us-east-1' } }, workload: issuer, http });
+      await rejection(awsProvider.validateIdentity(unconfigured, wizard()));
+      expect(ambient.requests).toEqual([]);
     } finally {
       process.env = saved;
+      await http.close();
+      await ambient.close();
     }
   });
 

@@ -1,7 +1,35 @@
-import { AwsIdentityParams } from '@alphaswarm/contracts';
+import { kinds } from '@alphaswarm/contracts/kinds';
 import { z } from 'zod';
 
-export const AWS_UPSTREAM = 'AWS';
+export const AWS_UPSTREAM = kinds.cloud_aws.label;
+/** What the operator hands back in step 2: the role we assume. */
+export const AwsIdentityParams = z.object({
+  role_arn: z
+    .string()
+    .max(2048)
+    .regex(
+      /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+      'role_arn must be an IAM role ARN like arn:aws:iam::123456789012:role/Name',
+    ),
+  region: z
+    .string()
+    .max(32)
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
+    .optional(),
+});
+export type AwsIdentityParams = z.infer<typeof AwsIdentityParams>;
+
+/** Short-lived credentials credentials.issue mints for an AWS link. */
+export const AwsIssued = z.object({
+  kind: z.literal('cloud_aws'),
+  access_key_id: z.string(),
+  secret_access_key: z.string(),
+  session_token: z.string(),
+  expires_at: z.string(),
+  role_arn: z.string(),
+  region: z.string(),
+});
+
 /** The client id AWS expects in an OIDC provider's audience list for AssumeRoleWithWebIdentity. */
 export const AWS_AUDIENCE = 'sts.amazonaws.com';
 

@@ -5,6 +5,7 @@ import {
   type FakeRequest,
   type RunningFake,
   startFakeServer,
+  type UpstreamFault,
 } from '../testing/fake-server';
 import { type Trust, type TrustVerdict, verifySubjectToken } from '../testing/subject-token';
 import type { ArmPermission } from './permissions';
@@ -53,6 +54,8 @@ export interface AzureFakeKnobs {
   federatedErrors: 'specific' | 'generic';
   /** `expires_in` of issued access tokens. */
   tokenLifetimeSeconds: number;
+  /** Misbehave on every request to one server instead of answering: hang, trickle or flood (the fault suite). */
+  fault: { target: AzureFakeTarget; play: UpstreamFault } | null;
 }
 
 interface IssuedToken {
@@ -96,6 +99,7 @@ export async function startAzureFake(options: { tls: { key: string; cert: string
     nextLinkOrigin: null,
     federatedErrors: 'specific',
     tokenLifetimeSeconds: 3599,
+    fault: null,
   };
   let loginBase = '';
   let armBase = '';
@@ -127,7 +131,11 @@ export async function startAzureFake(options: { tls: { key: string; cert: string
       } else {
         reply = await handler(req);
       }
-      return knobs.delayMs ? { ...reply, delayMs: knobs.delayMs } : reply;
+      return {
+        ...reply,
+        ...(knobs.delayMs ? { delayMs: knobs.delayMs } : {}),
+        ...(knobs.fault?.target === target ? { fault: knobs.fault.play } : {}),
+      };
     };
 
   const login = await startFakeServer(

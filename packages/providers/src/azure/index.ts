@@ -1,6 +1,5 @@
-export type { AzureFake, AzureFakeApp, AzureFakeKnobs, AzureFakeSubscription, AzureFakeTarget } from './fake';
-export { startAzureFake } from './fake';
+export { azureDescriptor } from './descriptor';
 export type { ArmPermission } from './permissions';
 export { actionMatches, isActionAllowed, OPTIONAL_ACTIONS, REQUIRED_ACTIONS } from './permissions';
-export { AZURE_AUDIENCE, azureProvider } from './provider';
-export { AzureLinkMetadata } from './schemas';
+export { azureProvider } from './provider';
+export { AZURE_AUDIENCE, AzureLinkMetadata } from './schemas';

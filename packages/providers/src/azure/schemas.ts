@@ -1,9 +1,29 @@
 import { z } from 'zod';
 
+/** What the operator hands back in step 2: the tenant, the app registration, optionally subscriptions. */
+export const AzureIdentityParams = z.object({
+  tenant_id: z.uuid(),
+  client_id: z.uuid(),
+  subscription_ids: z.array(z.uuid()).max(100).optional(),
+});
+export type AzureIdentityParams = z.infer<typeof AzureIdentityParams>;
+
+/** A short-lived ARM access token credentials.issue mints for an Azure link. */
+export const AzureIssued = z.object({
+  kind: z.literal('cloud_azure'),
+  access_token: z.string(),
+  expires_at: z.string(),
+  tenant_id: z.string(),
+  client_id: z.string(),
+});
+
 /*
  * The parts of the Entra and ARM answers we read (upstreams.md §4). Unknown keys are stripped,
  * so new upstream fields never break a probe; a missing or mistyped field we rely on does.
  */
+
+/** The audience Entra expects in a federated client assertion. */
+export const AZURE_AUDIENCE = 'api://AzureADTokenExchange';
 
 const Str = z.string().max(2048);
 

@@ -432,7 +432,7 @@ describe('cloudflare rotation', () => {
 });
 
 describe('cloudflare upstream errors', () => {
-  it('unknown token → credential_rejected; malformed header → invalid_request; whitespace refused locally', async () => {
+  it('unknown token → credential_rejected; malformed header → invalid_request', async () => {
     const s = setup();
     const unknown = await rejection(cloudflareProvider.validateIdentity(ctx, wizard(s, { api_token: 'x'.repeat(40) })));
     expect(unknown.code).toBe('credential_rejected');
@@ -440,10 +440,6 @@ describe('cloudflare upstream errors', () => {
     const malformed = await rejection(cloudflareProvider.validateIdentity(ctx, wizard(s, { api_token: 'abc.def!' })));
     expect(malformed).toMatchObject({ code: 'invalid_request', details: { field: 'api_token' } });
     expect(malformed.message).toContain('6003');
-    const before = fake.server.requests.length;
-    const spaced = await rejection(cloudflareProvider.validateIdentity(ctx, wizard(s, { api_token: `${s.value}\n` })));
-    expect(spaced.code).toBe('invalid_request');
-    expect(fake.server.requests.length).toBe(before);
   });
 
   it('429 → rate_limited with Retry-After; 5xx → upstream_unavailable; health rethrows transient faults', async () => {

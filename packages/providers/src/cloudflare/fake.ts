@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { type FakeReply, type FakeRequest, type RunningFake, startFakeServer } from '../testing/fake-server';
+import {
+  type FakeReply,
+  type FakeRequest,
+  type RunningFake,
+  startFakeServer,
+  type UpstreamFault,
+} from '../testing/fake-server';
 import type { AccountsBody, PolicyResources, RollBody, TokenDetailsBody, VerifyBody, ZonesBody } from './schemas';
 
 /**
@@ -39,6 +45,8 @@ export interface CloudflareFakeKnobs {
   maxPerPage: number;
   /** Play a careless upstream that echoes the presented Authorization header in error messages. */
   echoAuthorizationInErrors: boolean;
+  /** Misbehave on every request instead of answering: hang, trickle or flood (the fault suite). */
+  fault: UpstreamFault | null;
 }
 
 export interface CloudflareFake {
@@ -83,6 +91,7 @@ export async function startCloudflareFake(
     retryAfterSeconds: 30,
     maxPerPage: 50,
     echoAuthorizationInErrors: false,
+    fault: null,
   };
 
   const byValue = (value: string) => [...tokens.values()].find((t) => t.value === value);
@@ -269,7 +278,11 @@ export async function startCloudflareFake(
 
   const server = await startFakeServer(async (req) => {
     const reply = handle(req);
-    return knobs.delayMs ? { ...reply, delayMs: knobs.delayMs } : reply;
+    return {
+      ...reply,
+      ...(knobs.delayMs ? { delayMs: knobs.delayMs } : {}),
+      ...(knobs.fault ? { fault: knobs.fault } : {}),
+    };
   }, options.tls);
 
   return {

@@ -1,5 +1,4 @@
-export type { CloudflareFake, CloudflareFakeKnobs, CloudflareFakePolicy, CloudflareFakeToken } from './fake';
-export { CF_GROUPS, startCloudflareFake } from './fake';
+export { cloudflareDescriptor } from './descriptor';
 export type { PermissionGroupSpec } from './policies';
 export { broadness, isGranted, PERMISSION_GROUPS } from './policies';
 export { CLOUDFLARE_AUDIENCE, cloudflareProvider } from './provider';

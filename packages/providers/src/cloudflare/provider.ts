@@ -1,51 +1,34 @@
 import {
-  CloudflareIdentityParams,
-  CloudflareSecret,
-  type IdentityParams,
+  type CloudflareSecret,
   type IdentityResult,
   type PermissionCheck,
   ProviderError,
   type Resource,
 } from '@alphaswarm/contracts';
-import type { z } from 'zod';
-import { decodeJson, type HttpRequest, type HttpResponse, retryAfterSeconds } from '../http';
+import { decodeJson } from '../http';
 import { optionalWarnings, requireGranted } from '../shared/permissions';
-import { guardSecrets, readStoredSecret } from '../shared/secrets';
+import { guardSecrets, missingSecret } from '../shared/secrets';
 import { warningStatus } from '../shared/warnings';
-import type { CloudProvider, HealthResult, LinkDraft, ProviderContext, StoredLink, Warning } from '../types';
-import { cloudflareArtifacts, dashboardTokenUrl, templateExpiry } from './artifacts';
+import type { CloudProvider, HealthResult, LinkDraft, StoredLink, Warning } from '../types';
+import { cloudflareArtifacts, dashboardTokenUrl } from './artifacts';
+import { cf, ok, paged, type TokenOwner, tokenDetails, verify } from './client';
+import { cloudflareDescriptor as descriptor } from './descriptor';
+import { cfDetail, errorFor, NEW_TOKEN_HINT, requiredList, UPSTREAM } from './errors';
+import { expiryProblem, expiryWarning } from './lifetime';
 import { broadness, grantedGroupNames, isGranted, PERMISSION_GROUPS, SELF_READ_GROUP } from './policies';
-import {
-  AccountsEnvelope,
-  CfErrorEnvelope,
-  CloudflareLinkMetadata,
-  RollEnvelope,
-  type TokenDetails,
-  TokenDetailsEnvelope,
-  VerifyEnvelope,
-  type VerifyResult,
-  ZonesEnvelope,
-} from './schemas';
+import { AccountsEnvelope, CloudflareLinkMetadata, RollEnvelope, ZonesEnvelope } from './schemas';
 
-const UPSTREAM = 'Cloudflare';
 /** Cloudflare has no federation: the "audience" of this kind is the stored API token itself. */
 export const CLOUDFLARE_AUDIENCE = 'cloudflare-api-token';
-const EXPIRY_WARNING_DAYS = 14;
-const DAY_MS = 86_400_000;
-const PER_PAGE = 50;
-const MAX_PAGES = 20;
 const MAX_ACCOUNTS = 200;
 const MAX_ZONES = 500;
 
-type Params = IdentityParams['cloud_cloudflare'];
-type TokenOwner = 'account' | 'user';
-
+/** The wizard steps, health, issue and rotate of a Cloudflare link (a stored, scoped, expiring API token). */
 export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSecret> = {
-  kind: 'cloud_cloudflare',
+  kind: descriptor.kind,
   family: 'cloud',
   upstream: UPSTREAM,
-  paramsSchema: CloudflareIdentityParams,
-  secretSchema: CloudflareSecret,
+  descriptor,
 
   audience: () => CLOUDFLARE_AUDIENCE,
 
@@ -70,7 +53,7 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
   },
 
   async validateIdentity(ctx, wizard): Promise<IdentityResult> {
-    const params = readParams(wizard.params);
+    const { params } = wizard;
     return guard(params.api_token, async () => {
       const { result, owner } = await verify(ctx, params.account_id, params.api_token);
       const problem = expiryProblem(result, ctx.now(), ctx.upstreams.cloudflare.maxTtlDays);
@@ -88,7 +71,7 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
   },
 
   async validatePermissions(ctx, wizard): Promise<PermissionCheck[]> {
-    const params = readParams(wizard.params);
+    const { params } = wizard;
     return guard(params.api_token, async () => {
       const details = await tokenDetails(
         ctx,
@@ -121,7 +104,7 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
   },
 
   async enumerateResources(ctx, wizard) {
-    const params = readParams(wizard.params);
+    const { params } = wizard;
     return guard(params.api_token, async () => {
       const accounts = await paged(
         ctx,
@@ -155,7 +138,7 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
   },
 
   async toLink(ctx, wizard, permissions): Promise<LinkDraft<CloudflareSecret>> {
-    const params = readParams(wizard.params);
+    const { params } = wizard;
     return guard(params.api_token, async () => {
       requireGranted(
         permissions,
@@ -304,7 +287,7 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
         throw new ProviderError(
           'permission_missing',
           UPSTREAM,
-          `Cloudflare refused to roll the token${codesOf(res)}: rolling in place needs "Account API Tokens Write" on the token. Either add it, or roll the token in the dashboard (${dashboardTokenUrl(meta.account_id)}) and reconnect with the new value.`,
+          `Cloudflare refused to roll the token (${cfDetail(res)}): rolling in place needs "Account API Tokens Write" on the token. Either add it, or roll the token in the dashboard (${dashboardTokenUrl(meta.account_id)}) and reconnect with the new value.`,
           { status: 403 },
         );
       }
@@ -331,14 +314,6 @@ export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSec
   },
 };
 
-const NEW_TOKEN_HINT = 'Create a new account API token in the Cloudflare dashboard and reconnect with it.';
-
-function requiredList(): string {
-  return PERMISSION_GROUPS.filter((g) => g.required)
-    .map((g) => `"${g.name}"`)
-    .join(', ');
-}
-
 function quoted(checks: readonly PermissionCheck[]): string {
   return checks.map((c) => `"${c.permission}"`).join(', ');
 }
@@ -347,37 +322,11 @@ function selfReadMessage(accountId: string): string {
   return `Cloudflare would not let the token read its own policies. Add "${SELF_READ_GROUP.name}" for account ${accountId} to the token so the platform can check it is scoped to what it needs, then check again.`;
 }
 
-// ───────────────────────────── input, secret, metadata ─────────────────────────────
-
-function readParams(raw: unknown): Params {
-  const parsed = CloudflareIdentityParams.safeParse(raw);
-  if (!parsed.success) {
-    const field = parsed.error.issues[0]?.path.join('.') || undefined;
-    throw new ProviderError(
-      'invalid_request',
-      UPSTREAM,
-      `Invalid Cloudflare parameters${field ? ` (${field}: ${parsed.error.issues[0]?.message})` : ''}.`,
-      field ? { field } : {},
-    );
-  }
-  assertHeaderSafe(parsed.data.api_token);
-  return parsed.data;
-}
-
-function assertHeaderSafe(token: string): void {
-  // The token goes into a header: refuse rather than silently trim a paste that picked up a line break.
-  if (/[^\x21-\x7e]/.test(token)) {
-    throw new ProviderError(
-      'invalid_request',
-      UPSTREAM,
-      'The Cloudflare API token contains spaces, line breaks or non-ASCII characters; paste it again exactly as shown.',
-      { field: 'api_token' },
-    );
-  }
-}
+// ───────────────────────────── secret, metadata ─────────────────────────────
 
 function readSecret(link: StoredLink<CloudflareSecret>): CloudflareSecret {
-  return readStoredSecret(CloudflareSecret, link.secret, UPSTREAM, NEW_TOKEN_HINT);
+  if (link.secret === null) throw missingSecret(UPSTREAM, NEW_TOKEN_HINT);
+  return link.secret;
 }
 
 function readMetadata(link: StoredLink<CloudflareSecret>): CloudflareLinkMetadata {
@@ -396,213 +345,7 @@ function ownerOf(value: string | undefined): TokenOwner {
   return value === 'user' ? 'user' : 'account';
 }
 
-// ───────────────────────────── expiry policy ─────────────────────────────
-
-function day(iso: string): string {
-  return iso.slice(0, 10);
-}
-
-/**
- * Our rules for a token we store: active, not yet expired, and expiring no later than
- * now + maxTtlDays. Returns what to change, or null when the token is acceptable.
- */
-function expiryProblem(
-  token: Pick<VerifyResult, 'status' | 'expires_on'> & { not_before?: string | null },
-  now: Date,
-  maxTtlDays: number,
-): { code: 'credential_rejected' | 'invalid_request'; message: string } | null {
-  if (token.status !== 'active') {
-    return {
-      code: 'credential_rejected',
-      message: `The Cloudflare API token is ${token.status}. ${token.status === 'disabled' ? 'Re-enable it in the dashboard, or create' : 'Create'} a new account API token and connect with it.`,
-    };
-  }
-  const latest = templateExpiry(now, maxTtlDays);
-  if (!token.expires_on) {
-    return {
-      code: 'invalid_request',
-      message: `The Cloudflare API token has no expiry. Set its TTL end date to ${day(latest)} or earlier (at most ${maxTtlDays} days ahead), or create a new token with one, then check again.`,
-    };
-  }
-  const expires = Date.parse(token.expires_on);
-  if (expires <= now.getTime()) {
-    return {
-      code: 'credential_rejected',
-      message: `The Cloudflare API token expired on ${token.expires_on}. ${NEW_TOKEN_HINT}`,
-    };
-  }
-  if (expires > now.getTime() + maxTtlDays * DAY_MS) {
-    return {
-      code: 'invalid_request',
-      message: `The Cloudflare API token expires on ${day(token.expires_on)}, more than ${maxTtlDays} days ahead. Set its TTL end date to ${day(latest)} or earlier, then check again.`,
-    };
-  }
-  if (token.not_before && Date.parse(token.not_before) > now.getTime()) {
-    return {
-      code: 'credential_rejected',
-      message: `The Cloudflare API token is not valid before ${token.not_before}. Remove the start date or wait until then.`,
-    };
-  }
-  return null;
-}
-
-function expiryWarning(expiresOn: string | null, now: Date): Warning | null {
-  if (!expiresOn) return null;
-  const left = Date.parse(expiresOn) - now.getTime();
-  if (left > EXPIRY_WARNING_DAYS * DAY_MS) return null;
-  const days = Math.max(0, Math.floor(left / DAY_MS));
-  return {
-    code: 'credential_expiring',
-    message: `The Cloudflare API token expires on ${day(expiresOn)} (in ${days} day${days === 1 ? '' : 's'}). Rotate it, or create a new token and reconnect before then.`,
-  };
-}
-
 // ───────────────────────────── HTTP ─────────────────────────────
-
-async function cf(ctx: ProviderContext, token: string, path: string, req: HttpRequest = {}): Promise<HttpResponse> {
-  const base = ctx.upstreams.cloudflare.apiUrl.replace(/\/+$/, '');
-  return ctx.http.request(UPSTREAM, `${base}${path}`, {
-    ...req,
-    headers: { ...req.headers, authorization: `Bearer ${token}` },
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
-}
-
-function ok(res: HttpResponse): boolean {
-  return res.status >= 200 && res.status < 300;
-}
-
-function errorCodes(res: HttpResponse): number[] {
-  try {
-    const parsed = CfErrorEnvelope.safeParse(JSON.parse(res.body));
-    if (!parsed.success) return [];
-    return parsed.data.errors.flatMap((e) => [e.code, ...(e.error_chain ?? []).map((c) => c.code)]);
-  } catch {
-    return [];
-  }
-}
-
-function codesOf(res: HttpResponse): string {
-  const codes = errorCodes(res);
-  return codes.length > 0 ? ` (HTTP ${res.status}, code ${codes.join('/')})` : ` (HTTP ${res.status})`;
-}
-
-function errorFor(res: HttpResponse, now: Date, what: string): ProviderError {
-  const codes = errorCodes(res);
-  const status = res.status;
-  const detail = codesOf(res);
-  if (codes.includes(6003) || codes.includes(6111)) {
-    return new ProviderError(
-      'invalid_request',
-      UPSTREAM,
-      `Cloudflare could not read the API token from the Authorization header${detail}. Paste the token value exactly as the dashboard showed it.`,
-      { status, field: 'api_token' },
-    );
-  }
-  if (codes.includes(1000) || status === 401) {
-    return new ProviderError(
-      'credential_rejected',
-      UPSTREAM,
-      `Cloudflare does not accept the API token${detail}. Check it was copied whole and has not been deleted or rolled; otherwise ${NEW_TOKEN_HINT.charAt(0).toLowerCase()}${NEW_TOKEN_HINT.slice(1)}`,
-      { status },
-    );
-  }
-  if (status === 403) {
-    return new ProviderError(
-      'permission_missing',
-      UPSTREAM,
-      `Cloudflare denied ${what}${detail}. Give the token ${requiredList()} on this account.`,
-      { status },
-    );
-  }
-  if (status === 429) {
-    const retry = retryAfterSeconds(res.headers, now);
-    return new ProviderError(
-      'rate_limited',
-      UPSTREAM,
-      `Cloudflare is rate-limiting requests${detail}. Try again ${retry !== undefined ? `in ${retry} s` : 'in a minute'}.`,
-      { status, ...(retry !== undefined ? { retryAfterSeconds: retry } : {}) },
-    );
-  }
-  if (status >= 500)
-    return new ProviderError('upstream_unavailable', UPSTREAM, `Cloudflare is unavailable${detail}. Try again later.`, {
-      status,
-    });
-  return new ProviderError(
-    'upstream_unavailable',
-    UPSTREAM,
-    `Cloudflare answered unexpectedly while ${what}${detail}. Check the Cloudflare API URL configuration.`,
-    { status },
-  );
-}
-
-/**
- * Verify on the account route (account-owned tokens); a user-owned token answers 1000 or 404
- * there, so fall back to the user route.
- */
-async function verify(
-  ctx: ProviderContext,
-  accountId: string,
-  token: string,
-): Promise<{ result: VerifyResult; owner: TokenOwner }> {
-  const res = await cf(ctx, token, `/accounts/${encodeURIComponent(accountId)}/tokens/verify`);
-  if (ok(res))
-    return { result: decodeJson(UPSTREAM, res, VerifyEnvelope, { what: 'token verify' }).result, owner: 'account' };
-  if (res.status === 404 || errorCodes(res).includes(1000)) {
-    const user = await cf(ctx, token, '/user/tokens/verify');
-    if (ok(user))
-      return { result: decodeJson(UPSTREAM, user, VerifyEnvelope, { what: 'token verify' }).result, owner: 'user' };
-    throw errorFor(user, ctx.now(), 'verifying the token');
-  }
-  throw errorFor(res, ctx.now(), 'verifying the token');
-}
-
-/** The token's own record with its policies; null when the token may not read it. */
-async function tokenDetails(
-  ctx: ProviderContext,
-  params: Params,
-  tokenId: string,
-  owner: TokenOwner,
-): Promise<TokenDetails | null> {
-  const path =
-    owner === 'user'
-      ? `/user/tokens/${encodeURIComponent(tokenId)}`
-      : `/accounts/${encodeURIComponent(params.account_id)}/tokens/${encodeURIComponent(tokenId)}`;
-  const res = await cf(ctx, params.api_token, path);
-  if (res.status === 403) return null;
-  if (!ok(res)) throw errorFor(res, ctx.now(), "reading the token's policies");
-  return decodeJson(UPSTREAM, res, TokenDetailsEnvelope, { what: 'the token details' }).result;
-}
-
-/** Page through a list until `page * per_page >= total_count`, an empty page, or the cap. */
-async function paged<T>(
-  ctx: ProviderContext,
-  token: string,
-  path: string,
-  query: Record<string, string>,
-  schema: z.ZodType<{
-    result: T[];
-    result_info?: { page: number; per_page: number; total_count?: number | undefined } | undefined;
-  }>,
-  cap: number,
-  what: string,
-): Promise<{ items: T[]; truncated: boolean }> {
-  const items: T[] = [];
-  for (let page = 1; page <= MAX_PAGES; page++) {
-    const qs = new URLSearchParams({ ...query, page: String(page), per_page: String(PER_PAGE) });
-    const res = await cf(ctx, token, `${path}?${qs}`);
-    if (!ok(res)) throw errorFor(res, ctx.now(), what);
-    const body = decodeJson(UPSTREAM, res, schema, { what });
-    for (const item of body.result) {
-      if (items.length >= cap) return { items, truncated: true };
-      items.push(item);
-    }
-    const info = body.result_info;
-    if (!info || info.total_count === undefined || body.result.length === 0) return { items, truncated: false };
-    if (info.page * info.per_page >= info.total_count) return { items, truncated: false };
-  }
-  return { items, truncated: true };
-}
 
 /** A value under 4 characters is no Cloudflare token; redacting it would only mangle the message. */
 function guard<T>(token: string, fn: () => Promise<T>): Promise<T> {

@@ -1,4 +1,21 @@
+import { secretText } from '@alphaswarm/contracts';
 import { z } from 'zod';
+
+/** What the operator hands back in step 2: the account and the API token made from the template. */
+export const CloudflareIdentityParams = z.object({
+  account_id: z.string().regex(/^[0-9a-f]{32}$/, 'account_id is the 32-character hex id from the dashboard URL'),
+  api_token: secretText(4096),
+  accept_broad_token: z.boolean().optional(),
+});
+export type CloudflareIdentityParams = z.infer<typeof CloudflareIdentityParams>;
+
+/** The stored API token credentials.issue hands out for a Cloudflare link. */
+export const CloudflareIssued = z.object({
+  kind: z.literal('cloud_cloudflare'),
+  api_token: z.string(),
+  account_id: z.string(),
+  expires_at: z.string().nullable(),
+});
 
 /*
  * The parts of Cloudflare API v4 answers we read (upstreams.md §6). Unknown keys are stripped,

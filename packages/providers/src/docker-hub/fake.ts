@@ -7,6 +7,7 @@ import {
   type FakeRequest,
   type RunningFake,
   startFakeServer,
+  type UpstreamFault,
 } from '../testing/fake-server';
 import {
   type AuthTokenResponse,
@@ -49,7 +50,9 @@ export interface DockerHubFakeKnobs {
   malformedBody: boolean;
   /** 200 with a valid JSON body larger than the client's 1 MiB limit. */
   oversizedBody: boolean;
-  /** Which routes `rateLimit`, `status`, `delayMs`, `malformedBody` and `oversizedBody` hit. */
+  /** Misbehave on every request instead of answering: hang, trickle or flood (the fault suite). */
+  fault: UpstreamFault | null;
+  /** Which routes `rateLimit`, `status`, `delayMs`, `malformedBody`, `oversizedBody` and `fault` hit. */
   faultOn: 'all' | 'login' | 'lookups';
   /** `POST /v2/auth/token` present, or answering 404/405 like a Hub without the newer route. */
   authTokenRoute: 'available' | 404 | 405;
@@ -90,6 +93,7 @@ const DEFAULT_KNOBS: DockerHubFakeKnobs = {
   delayMs: 0,
   malformedBody: false,
   oversizedBody: false,
+  fault: null,
   faultOn: 'all',
   authTokenRoute: 'available',
   defaultPageSize: 10,
@@ -309,6 +313,7 @@ export async function startDockerHubFake(opts: DockerHubFakeOptions = {}): Promi
       ...reply,
       headers: { ...reply.headers, ...rate },
       ...(faulty && knobs.delayMs > 0 ? { delayMs: knobs.delayMs } : {}),
+      ...(faulty && knobs.fault ? { fault: knobs.fault } : {}),
     };
   };
 

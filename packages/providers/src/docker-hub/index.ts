@@ -1,10 +1,3 @@
-export type {
-  DockerHubFake,
-  DockerHubFakeKnobs,
-  DockerHubFakeOptions,
-  DockerHubFakeOrg,
-  DockerHubFakeUser,
-} from './fake';
-export { startDockerHubFake } from './fake';
+export { dockerHubDescriptor } from './descriptor';
 export { dockerHubProvider } from './provider';
 export { DockerHubLinkMetadata } from './schemas';

@@ -1,4 +1,37 @@
+import { boundedText, secretText } from '@alphaswarm/contracts';
 import { z } from 'zod';
+
+// Starts with a letter or digit, so "." and ".." can never become path segments of a lookup URL.
+export const NAMESPACE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+
+/**
+ * What the operator enters to connect a Docker Hub link. The namespace defaults to the username,
+ * so whichever names it must be a user or organization name.
+ */
+export const DockerHubConnectInput = z
+  .object({
+    username: boundedText(255, 1),
+    pat: secretText(4096),
+    namespace: boundedText(255, 1).optional(),
+  })
+  .superRefine((input, ctx) => {
+    const namespace = input.namespace ?? input.username;
+    if (NAMESPACE_RE.test(namespace)) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: [input.namespace === undefined ? 'username' : 'namespace'],
+      message: `"${namespace.slice(0, 80)}" is not a valid Docker Hub namespace: use the user or organization name (letters, digits, ".", "_", "-").`,
+    });
+  });
+export type DockerHubConnectInput = z.infer<typeof DockerHubConnectInput>;
+
+/** What credentials.issue hands out for a Docker Hub link. */
+export const DockerHubIssued = z.object({
+  kind: z.literal('docker_hub'),
+  username: z.string(),
+  pat: z.string(),
+  namespace: z.string(),
+});
 
 /* The parts of Docker Hub's API bodies we read (upstreams.md §2). Unknown keys are stripped. */
 

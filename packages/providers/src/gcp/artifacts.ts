@@ -1,9 +1,15 @@
-import type { IdentityParams } from '@alphaswarm/contracts';
 import { hcl, shellQuote } from '../shared/text';
 import type { UpstreamConfig } from '../types';
-import { CLOUD_PLATFORM_SCOPE, GCP_PERMISSIONS, gcpAudience, ISSUED_TOKEN_SECONDS, JWT_TOKEN_TYPE } from './schemas';
+import {
+  CLOUD_PLATFORM_SCOPE,
+  GCP_PERMISSIONS,
+  type GcpIdentityParams,
+  gcpAudience,
+  ISSUED_TOKEN_SECONDS,
+  JWT_TOKEN_TYPE,
+} from './schemas';
 
-type GcpParams = IdentityParams['cloud_gcp'];
+type GcpParams = GcpIdentityParams;
 
 export const DEFAULT_POOL_ID = 'alphaswarm';
 export const DEFAULT_PROVIDER_ID = 'alphaswarm-oidc';

@@ -5,6 +5,7 @@ import {
   type FakeRequest,
   type RunningFake,
   startFakeServer,
+  type UpstreamFault,
 } from '../testing/fake-server';
 import { type Trust, verifySubjectToken } from '../testing/subject-token';
 import { CLOUD_PLATFORM_SCOPE, gcpAudience, JWT_TOKEN_TYPE } from './schemas';
@@ -50,6 +51,8 @@ export interface GcpFakeKnobs {
   delayMs: number;
   /** Projects per projects:search page (also bounded by the request's pageSize). */
   pageSize: number;
+  /** Misbehave on every request instead of answering: hang, trickle or flood (the fault suite). */
+  fault: UpstreamFault | null;
 }
 
 interface StsSession {
@@ -105,7 +108,7 @@ export async function startGcpFake(): Promise<GcpFake> {
   const projects: (Required<Omit<GcpFakeProject, 'parent'>> & { parent?: string })[] = [];
   const stsTokens = new Map<string, StsSession>();
   const accessTokens = new Map<string, SaSession>();
-  const knobs: GcpFakeKnobs = { throttle: false, serverError: false, delayMs: 0, pageSize: 2 };
+  const knobs: GcpFakeKnobs = { throttle: false, serverError: false, delayMs: 0, pageSize: 2, fault: null };
 
   const sts = async (req: FakeRequest): Promise<FakeReply> => {
     if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
@@ -304,7 +307,11 @@ export async function startGcpFake(): Promise<GcpFake> {
 
   const server = await startFakeServer(async (req) => {
     const reply = await route(req);
-    return knobs.delayMs > 0 ? { ...reply, delayMs: knobs.delayMs } : reply;
+    return {
+      ...reply,
+      ...(knobs.delayMs > 0 ? { delayMs: knobs.delayMs } : {}),
+      ...(knobs.fault ? { fault: knobs.fault } : {}),
+    };
   });
   let nextNumber = 100000000001;
   return {

@@ -6,5 +6,6 @@ export {
   gcpTerraform,
   parseProviderName,
 } from './artifacts';
+export { gcpDescriptor } from './descriptor';
 export { gcpProvider } from './provider';
 export { GCP_OPTIONAL_PERMISSIONS, GCP_REQUIRED_PERMISSIONS, GcpLinkMetadata, gcpAudience } from './schemas';

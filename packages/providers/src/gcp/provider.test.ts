@@ -1,10 +1,10 @@
-import type { IdentityParams, IdentityResult } from '@alphaswarm/contracts';
+import type { IdentityResult } from '@alphaswarm/contracts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpClient } from '../http';
 import { rejection } from '../testing/assertions';
 import { testContext } from '../testing/context';
 import { startTestWorkloadIssuer, type TestWorkloadIssuer } from '../testing/workload-issuer';
-import type { ProviderContext, StoredLink, WizardContext } from '../types';
+import type { IdentityParams, ProviderContext, StoredLink, WizardContext } from '../types';
 import { gcpExternalAccount, parseProviderName } from './artifacts';
 import { type GcpFake, startGcpFake } from './fake';
 import { gcpProvider } from './provider';
@@ -15,7 +15,7 @@ const SUBJECT = `org:${ORG}:cloud_gcp`;
 const PROVIDER = 'projects/415104041262/locations/global/workloadIdentityPools/alphaswarm/providers/alphaswarm-oidc';
 const SA = 'alphaswarm-reader@tokyo-rain-123.iam.gserviceaccount.com';
 const PROJECT = 'tokyo-rain-123';
-const PARAMS: IdentityParams['cloud_gcp'] = {
+const PARAMS: IdentityParams<'cloud_gcp'> = {
   workload_identity_provider: PROVIDER,
   service_account_email: SA,
   project_id: PROJECT,
@@ -51,8 +51,8 @@ afterEach(async () => {
 });
 
 function wizard(
-  params: IdentityParams['cloud_gcp'] = PARAMS,
-): WizardContext<'cloud_gcp'> & { params: IdentityParams['cloud_gcp'] } {
+  params: IdentityParams<'cloud_gcp'> = PARAMS,
+): WizardContext<'cloud_gcp'> & { params: IdentityParams<'cloud_gcp'> } {
   return { org_id: ORG, kind: 'cloud_gcp', subject: SUBJECT, params, identity: null };
 }
 

@@ -1,7 +1,28 @@
-import { GcpIdentityParams } from '@alphaswarm/contracts';
+import { boundedText } from '@alphaswarm/contracts';
+import { kinds } from '@alphaswarm/contracts/kinds';
 import { z } from 'zod';
 
-export const GCP_UPSTREAM = 'Google Cloud';
+export const GCP_UPSTREAM = kinds.cloud_gcp.label;
+
+/** What the operator hands back in step 2: the pool provider, the service account and the project. */
+export const GcpIdentityParams = z.object({
+  workload_identity_provider: boundedText(512).regex(
+    /^projects\/[^/]+\/locations\/global\/workloadIdentityPools\/[^/]+\/providers\/[^/]+$/,
+    'workload_identity_provider must be the full resource name projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>',
+  ),
+  service_account_email: z.email().max(320),
+  project_id: boundedText(64, 1),
+});
+export type GcpIdentityParams = z.infer<typeof GcpIdentityParams>;
+
+/** A short-lived access token credentials.issue mints for a GCP link. */
+export const GcpIssued = z.object({
+  kind: z.literal('cloud_gcp'),
+  access_token: z.string(),
+  expires_at: z.string(),
+  service_account_email: z.string(),
+  project_id: z.string(),
+});
 
 /** Only needs to see the project it is linked to. */
 export const GCP_REQUIRED_PERMISSIONS = ['resourcemanager.projects.get'] as const;

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import { type FakeReply, type FakeRequest, type RunningFake, startFakeServer } from '../testing/fake-server';
+import {
+  type FakeReply,
+  type FakeRequest,
+  type RunningFake,
+  startFakeServer,
+  type UpstreamFault,
+} from '../testing/fake-server';
 import type { TokenRole, WhoAmIV2Body } from './schemas';
 
 /** A whoami-v2 body as served: what the provider parses, plus the fields it ignores. */
@@ -96,6 +102,8 @@ export interface HuggingFaceFakeKnobs {
   oversizedBody: boolean;
   /** When set, error answers also carry `X-Error-Message` with this text. */
   errorMessageHeader: string | null;
+  /** Misbehave on every request instead of answering: hang, trickle or flood (the fault suite). */
+  fault: UpstreamFault | null;
 }
 
 export interface HuggingFaceFakeOptions {
@@ -124,6 +132,7 @@ const DEFAULT_KNOBS: HuggingFaceFakeKnobs = {
   malformedBody: false,
   oversizedBody: false,
   errorMessageHeader: null,
+  fault: null,
 };
 
 const OVERSIZED_BYTES = 1024 * 1024 + 512 * 1024;
@@ -178,7 +187,11 @@ export async function startHuggingFaceFake(opts: HuggingFaceFakeOptions = {}): P
 
   const server: RunningFake = await startFakeServer((req) => {
     const reply = handle(req);
-    return knobs.delayMs > 0 ? { ...reply, delayMs: knobs.delayMs } : reply;
+    return {
+      ...reply,
+      ...(knobs.delayMs > 0 ? { delayMs: knobs.delayMs } : {}),
+      ...(knobs.fault ? { fault: knobs.fault } : {}),
+    };
   });
   return {
     url: server.url,

@@ -1,10 +1,3 @@
-export type {
-  HfProfileOptions,
-  HfWhoAmIBody,
-  HuggingFaceFake,
-  HuggingFaceFakeKnobs,
-  HuggingFaceFakeOptions,
-} from './fake';
-export { HF_UNAUTHORIZED_BODIES, hfProfile, startHuggingFaceFake } from './fake';
+export { huggingfaceDescriptor } from './descriptor';
 export { huggingfaceProvider } from './provider';
 export { HuggingFaceLinkMetadata, WhoAmIV2Response } from './schemas';

@@ -1,27 +1,22 @@
-import { HuggingFaceConnectInput, HuggingFaceSecret, ProviderError } from '@alphaswarm/contracts';
-import { decodeJson, type HttpResponse, retryAfterSeconds } from '../http';
-import { parseConnectInput } from '../shared/input';
-import { guardSecrets, readStoredSecret } from '../shared/secrets';
+import { type HuggingFaceSecret, ProviderError } from '@alphaswarm/contracts';
+import { expiryState, inDays, rfc3339 } from '@alphaswarm/contracts/kinds';
+import { guardSecrets, missingSecret } from '../shared/secrets';
 import { clip } from '../shared/text';
 import { warningStatus } from '../shared/warnings';
-import type { HealthResult, LinkDraft, PatProvider, ProviderContext, StoredLink, Warning } from '../types';
-import { HfErrorBody, type HuggingFaceLinkMetadata, WhoAmIV2Response } from './schemas';
+import type { HealthResult, LinkDraft, PatProvider, StoredLink, Warning } from '../types';
+import { whoami } from './client';
+import { huggingfaceDescriptor as descriptor } from './descriptor';
+import { NEW_TOKEN_HINT, UPSTREAM } from './errors';
+import type { HuggingFaceLinkMetadata, WhoAmIV2Response } from './schemas';
 
-const UPSTREAM = 'Hugging Face';
-const EXPIRY_WARNING_DAYS = 14;
-const DAY_MS = 86_400_000;
-const NEW_TOKEN_HINT =
-  'Create a new fine-grained read token on Hugging Face (Settings → Access Tokens) and connect again with it.';
-
-export const huggingfaceProvider: PatProvider<'huggingface', HuggingFaceConnectInput, HuggingFaceSecret> = {
-  kind: 'huggingface',
+/** The steps of a Hugging Face link: validate, health, issue; the probe is whoami-v2. */
+export const huggingfaceProvider: PatProvider<'huggingface', HuggingFaceSecret> = {
+  kind: descriptor.kind,
   family: 'pat',
   upstream: UPSTREAM,
-  connectInputSchema: HuggingFaceConnectInput,
-  secretSchema: HuggingFaceSecret,
+  descriptor,
 
-  async validate(ctx, rawInput): Promise<LinkDraft<HuggingFaceSecret>> {
-    const input = parseInput(rawInput);
+  async validate(ctx, input): Promise<LinkDraft<HuggingFaceSecret>> {
     return guardSecrets([input.token], async () => {
       const who = await whoami(ctx, input.token);
       const a = assess(who, input.namespace, ctx.now());
@@ -55,98 +50,9 @@ export const huggingfaceProvider: PatProvider<'huggingface', HuggingFaceConnectI
   },
 };
 
-function parseInput(raw: unknown): HuggingFaceConnectInput {
-  const input = parseConnectInput(HuggingFaceConnectInput, raw, UPSTREAM);
-  // The token goes into a header: refuse rather than silently trim a paste that picked up a line break.
-  if (/[\s\p{Cc}]/u.test(input.token)) {
-    throw new ProviderError(
-      'invalid_request',
-      UPSTREAM,
-      'The Hugging Face token contains spaces, line breaks or control characters; paste it again exactly as shown.',
-      { field: 'token' },
-    );
-  }
-  return input;
-}
-
 function readSecret(link: StoredLink<HuggingFaceSecret>): HuggingFaceSecret {
-  return readStoredSecret(HuggingFaceSecret, link.secret, UPSTREAM, NEW_TOKEN_HINT);
-}
-
-async function whoami(ctx: ProviderContext, token: string): Promise<WhoAmIV2Response> {
-  const base = ctx.upstreams.huggingfaceEndpoint.replace(/\/+$/, '');
-  const res = await ctx.http.request(UPSTREAM, `${base}/api/whoami-v2`, {
-    method: 'GET',
-    headers: { authorization: `Bearer ${token}` },
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
-  if (res.status < 200 || res.status >= 300) throw errorFor(res, ctx.now());
-  return decodeJson(UPSTREAM, res, WhoAmIV2Response, {
-    what: 'whoami-v2',
-    hint: 'Check the Hugging Face endpoint configuration, or try again later.',
-  });
-}
-
-function errorFor(res: HttpResponse, now: Date): ProviderError {
-  const text = upstreamText(res);
-  const detail = `HTTP ${res.status}${text ? `: ${text}` : ''}`;
-  const status = res.status;
-  if (status === 401 || status === 403) {
-    return new ProviderError(
-      'credential_rejected',
-      UPSTREAM,
-      `Hugging Face rejected the token (${detail}). ${NEW_TOKEN_HINT}`,
-      { status, field: 'token' },
-    );
-  }
-  if (status === 429) {
-    const retry = retryAfterSeconds(res.headers, now);
-    return new ProviderError(
-      'rate_limited',
-      UPSTREAM,
-      `Hugging Face is rate-limiting whoami-v2 (${detail}). Try again ${retry !== undefined ? `in ${retry} s` : 'in a minute'}.`,
-      { status, ...(retry !== undefined ? { retryAfterSeconds: retry } : {}) },
-    );
-  }
-  if (status >= 500) {
-    return new ProviderError(
-      'upstream_unavailable',
-      UPSTREAM,
-      `Hugging Face is unavailable (${detail}). Try again later.`,
-      { status },
-    );
-  }
-  return new ProviderError(
-    'upstream_unavailable',
-    UPSTREAM,
-    `Hugging Face answered whoami-v2 unexpectedly (${detail}). Check the Hugging Face endpoint configuration.`,
-    { status },
-  );
-}
-
-/** The upstream's own words, as huggingface_hub reads them: `X-Error-Message`, then the body. */
-function upstreamText(res: HttpResponse): string {
-  const header = res.headers['x-error-message'];
-  if (header) return clip(header);
-  let body: unknown;
-  try {
-    body = JSON.parse(res.body);
-  } catch {
-    return '';
-  }
-  const parsed = HfErrorBody.safeParse(body);
-  if (!parsed.success) return '';
-  const { error, error_description, errors } = parsed.data;
-  const first = Array.isArray(error) ? error.join('; ') : error;
-  return clip(
-    first ||
-      error_description ||
-      errors
-        ?.map((e) => e.message)
-        .filter(Boolean)
-        .join('; ') ||
-      '',
-  );
+  if (link.secret === null) throw missingSecret(UPSTREAM, NEW_TOKEN_HINT);
+  return link.secret;
 }
 
 interface Assessment {
@@ -180,6 +86,7 @@ function assess(who: WhoAmIV2Response, requested: string | undefined, now: Date)
 
   const expiresMs = at.expiration !== undefined ? Date.parse(at.expiration) : Number.NaN;
   const expiresAt = Number.isNaN(expiresMs) ? null : rfc3339(expiresMs);
+  const expiry = expiryState(expiresAt, now);
   const fg = at.role === 'fineGrained' ? (at.fineGrained ?? { global: [], scoped: [] }) : undefined;
 
   const warnings: Warning[] = [];
@@ -193,19 +100,16 @@ function assess(who: WhoAmIV2Response, requested: string | undefined, now: Date)
       });
     }
   }
-  if (expiresAt !== null) {
-    const daysLeft = Math.floor((expiresMs - now.getTime()) / DAY_MS);
-    if (expiresMs <= now.getTime()) {
-      warnings.push({
-        code: 'token_expired',
-        message: `The Hugging Face token "${at.displayName}" expired on ${expiresAt.slice(0, 10)}. ${NEW_TOKEN_HINT}`,
-      });
-    } else if (expiresMs - now.getTime() <= EXPIRY_WARNING_DAYS * DAY_MS) {
-      warnings.push({
-        code: 'token_expiring',
-        message: `The Hugging Face token "${at.displayName}" expires on ${expiresAt.slice(0, 10)} (${daysLeft < 1 ? 'within a day' : `in ${daysLeft} day${daysLeft === 1 ? '' : 's'}`}). Create a new fine-grained read token before then and reconnect this link.`,
-      });
-    }
+  if (expiry.state === 'expired') {
+    warnings.push({
+      code: 'token_expired',
+      message: `The Hugging Face token "${at.displayName}" expired on ${expiresAt?.slice(0, 10)}. ${NEW_TOKEN_HINT}`,
+    });
+  } else if (expiry.state === 'expiring') {
+    warnings.push({
+      code: 'token_expiring',
+      message: `The Hugging Face token "${at.displayName}" expires on ${expiresAt?.slice(0, 10)} (${inDays(expiry.daysLeft)}). Create a new fine-grained read token before then and reconnect this link.`,
+    });
   }
   if (at.role === 'write') {
     warnings.push({
@@ -248,8 +152,4 @@ function assess(who: WhoAmIV2Response, requested: string | undefined, now: Date)
 
 function isWriteish(permission: string): boolean {
   return permission === 'repo.write' || permission.endsWith('.write');
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
 }

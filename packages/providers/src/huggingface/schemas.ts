@@ -1,4 +1,15 @@
+import { boundedText, secretText } from '@alphaswarm/contracts';
 import { z } from 'zod';
+
+/** What the operator enters to connect a Hugging Face link. */
+export const HuggingFaceConnectInput = z.object({
+  token: secretText(4096),
+  namespace: boundedText(96, 1).optional(),
+});
+export type HuggingFaceConnectInput = z.infer<typeof HuggingFaceConnectInput>;
+
+/** What credentials.issue hands out for a Hugging Face link. */
+export const HuggingFaceIssued = z.object({ kind: z.literal('huggingface'), token: z.string(), namespace: z.string() });
 
 /*
  * The parts of `GET /api/whoami-v2` we read (upstreams.md §1). Unknown keys are stripped, so the

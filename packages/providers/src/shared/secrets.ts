@@ -1,5 +1,4 @@
 import { ProviderError } from '@alphaswarm/contracts';
-import type { z } from 'zod';
 
 /**
  * Last line of the secret boundary: whatever an upstream echoes back (or a user pasted into
@@ -23,15 +22,14 @@ export async function guardSecrets<T>(
   }
 }
 
-/** The decrypted secret of a stored link, or secret_unreadable saying how to replace it. */
-export function readStoredSecret<S>(schema: z.ZodType<S>, secret: unknown, upstream: string, hint: string): S {
-  const parsed = schema.safeParse(secret);
-  if (!parsed.success) {
-    throw new ProviderError(
-      'secret_unreadable',
-      upstream,
-      `The stored ${upstream} secret for this link is missing or malformed. ${hint}`,
-    );
-  }
-  return parsed.data;
+/**
+ * A stored link handed over without its secret (its schema was checked when it was unsealed, so
+ * only absence is left to refuse): secret_unreadable saying how to replace it.
+ */
+export function missingSecret(upstream: string, hint: string): ProviderError {
+  return new ProviderError(
+    'secret_unreadable',
+    upstream,
+    `The stored ${upstream} secret for this link is missing. ${hint}`,
+  );
 }

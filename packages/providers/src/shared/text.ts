@@ -18,3 +18,8 @@ export function hcl(value: string): string {
 export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
+
+/** A configured base URL without its trailing slashes, ready for `${base}/path`. */
+export function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}

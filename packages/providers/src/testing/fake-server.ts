@@ -16,7 +16,32 @@ export interface FakeReply {
   body?: string | object;
   /** Delay before answering, to play a slow upstream. */
   delayMs?: number;
+  /** Misbehave instead of answering (status, headers and body are then ignored). */
+  fault?: UpstreamFault;
 }
+
+/**
+ * How a broken upstream answers, for the fault suite: `hang` reads the request and never
+ * answers; `trickle` sends a 200 and its headers at once, then one body byte per interval, for
+ * ever (no idle timeout ever fires); `flood` sends a 200 whose JSON body runs to `bytes` bytes,
+ * chunked, without a Content-Length. The fake adds to `sent` every body byte it wrote, so a test
+ * can tell how much of a flood the client pulled before it hung up.
+ */
+export type UpstreamFault = (
+  | { mode: 'hang' }
+  | { mode: 'trickle'; intervalMs: number }
+  | { mode: 'flood'; bytes: number }
+) & {
+  sent: number;
+  /** `performance.now()` when the fault first met a request, null until then. */
+  since: number | null;
+};
+
+export const faults = {
+  hang: (): UpstreamFault => ({ mode: 'hang', sent: 0, since: null }),
+  trickle: (intervalMs = 20): UpstreamFault => ({ mode: 'trickle', intervalMs, sent: 0, since: null }),
+  flood: (bytes = 50 * 1024 * 1024): UpstreamFault => ({ mode: 'flood', bytes, sent: 0, since: null }),
+};
 
 export type FakeHandler = (req: FakeRequest) => FakeReply | Promise<FakeReply>;
 
@@ -58,6 +83,7 @@ export async function startFakeServer(
     }
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
     if (res.destroyed) return;
+    if (reply.fault) return play(reply.fault, res);
     const body =
       typeof reply.body === 'string' || reply.body === undefined ? (reply.body ?? '') : JSON.stringify(reply.body);
     const headers: Record<string, string> = { ...reply.headers };
@@ -85,6 +111,40 @@ export async function startFakeServer(
         server.close(() => resolve());
       }),
   };
+}
+
+const FLOOD_CHUNK = Buffer.alloc(64 * 1024, 'x');
+
+async function play(fault: UpstreamFault, res: ServerResponse): Promise<void> {
+  fault.since ??= performance.now();
+  const closed = new Promise<void>((resolve) => res.once('close', resolve));
+  if (fault.mode === 'hang') return closed;
+  res.writeHead(200, { 'content-type': 'application/json' });
+  if (fault.mode === 'trickle') {
+    const timer = setInterval(() => {
+      res.write(' ');
+      fault.sent++;
+    }, fault.intervalMs);
+    await closed;
+    clearInterval(timer);
+    return;
+  }
+  const write = async (chunk: Buffer | string): Promise<boolean> => {
+    if (res.destroyed) return false;
+    fault.sent += chunk.length;
+    // Respect backpressure: what a client refuses to read stays unsent.
+    if (!res.write(chunk)) await Promise.race([new Promise((r) => res.once('drain', r)), closed]);
+    return !res.destroyed;
+  };
+  const head = '{"padding":"';
+  if (!(await write(head))) return;
+  let left = fault.bytes - head.length - 2;
+  while (left > 0) {
+    const chunk = left >= FLOOD_CHUNK.length ? FLOOD_CHUNK : FLOOD_CHUNK.subarray(0, left);
+    if (!(await write(chunk))) return;
+    left -= chunk.length;
+  }
+  res.end('"}');
 }
 
 export function bearerToken(req: FakeRequest): string | undefined {

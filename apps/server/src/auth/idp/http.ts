@@ -1,18 +1,17 @@
 import type { IncomingMessage } from 'node:http';
+import { AppError, formatZod } from '@alphaswarm/api';
+import { LoginInput, LogoutInput, RefreshInput, StepUpInput } from '@alphaswarm/contracts';
 import type { z } from 'zod';
-import { AppError, formatZod } from '../../errors';
-import { readJsonBody } from '../../http-body';
+import { BODY_LIMITS, readJsonBody } from '../../http-body';
 import type { RouteHandler } from '../../http-server';
 import type { Runtime } from '../../runtime';
-import { LoginInput, LogoutInput, RefreshInput, StepUpInput } from './schemas';
 import { embeddedIdp } from './service';
 import { AMR_MFA, AMR_PASSWORD } from './tokens';
 
-const MAX_BODY = 16 * 1024;
 const AUTH_PATHS = new Set(['/auth/login', '/auth/step-up', '/auth/refresh', '/auth/logout']);
 
 async function readJson<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.infer<S>> {
-  const parsed = schema.safeParse(await readJsonBody(req, MAX_BODY));
+  const parsed = schema.safeParse(await readJsonBody(req, BODY_LIMITS.auth));
   if (!parsed.success) throw new AppError('invalid_request', formatZod(parsed.error));
   return parsed.data;
 }
@@ -55,7 +54,7 @@ export function authRoutes(rt: Runtime): RouteHandler {
       if (req.method !== 'POST') {
         return {
           status: 405,
-          body: { error: { code: 'invalid_request', message: `Use POST for ${path}.` } },
+          body: { error: { code: 'method_not_allowed', message: `Use POST for ${path}.` } },
           headers: { allow: 'POST' },
         };
       }

@@ -1,10 +1,24 @@
 import {
+  AppError,
+  type AuditEvent,
+  auditEvent,
+  auditedEvent,
+  type IdentityProvider,
+  type IdpRequest,
+} from '@alphaswarm/api';
+import type {
+  AuditAction,
+  LoginInput,
+  LoginResult,
+  LogoutInput,
+  LogoutResult,
+  RefreshInput,
+  StepUpInput,
+} from '@alphaswarm/contracts';
+import {
   type AdminUserRow,
-  type AuditOutcome,
-  type AuditPhase,
   addRefreshToken,
   addressBlockedFor,
-  appendAudit,
   clearAdminLoginFailures,
   consumeAdminTotpStep,
   consumeTokenId,
@@ -13,7 +27,6 @@ import {
   failUnknownNameAttempt,
   getAdminUser,
   isoNow,
-  newRunId,
   pruneIdpTokens,
   pruneSignInLimits,
   type Reservation,
@@ -30,12 +43,10 @@ import {
   startRefreshSession,
   tokenIdUsed,
 } from '@alphaswarm/db';
-import { AppError } from '../../errors';
 import type { KeyedIssuer } from '../../issuers/keyed-issuer';
 import type { Runtime } from '../../runtime';
 import { HashGate } from './hash-gate';
 import { dummyPasswordHash, verifyPassword } from './password';
-import type { LoginInput, LoginResult, LogoutInput, LogoutResult, RefreshInput, StepUpInput } from './schemas';
 import {
   IdpTokens,
   MFA_TOKEN_TTL,
@@ -61,13 +72,9 @@ const PRUNE_EVERY_MS = 60_000;
 
 export const BAD_CREDENTIALS = 'Invalid username or password.';
 
-export interface IdpRequest {
-  clientIp: string | null;
-  /** The raw Authorization header, read by step-up when no token is in the body. */
-  authorization?: string | undefined;
-}
+export type { IdpRequest };
 
-type AuthAction = 'auth.login' | 'auth.step_up' | 'auth.refresh' | 'auth.logout' | 'auth.lockout';
+type AuthAction = Extract<AuditAction, `auth.${string}`>;
 
 function unauthorized(message: string): AppError {
   return new AppError('invalid_token', message, {
@@ -134,7 +141,7 @@ class Attempt {
  * before its password hash or code check runs; hashes wait at a bounded gate. Failures are
  * audited through the same per-address throttle as denied API calls; successes always are.
  */
-export class EmbeddedIdp {
+export class EmbeddedIdp implements IdentityProvider {
   readonly tokens: IdpTokens;
   readonly hashes: HashGate;
   private lastPrune = 0;
@@ -261,6 +268,17 @@ export class EmbeddedIdp {
    */
   async refresh(input: RefreshInput, req: IdpRequest): Promise<TokenSet> {
     const now = this.rt.now();
+    // A refresh token is a credential too: each one presented takes an attempt from the address's
+    // budget before it is checked (so a concurrent flood cannot overrun it), given back when it is good.
+    const address = req.clientIp ?? 'unknown';
+    const reserved = await reserveAddressAttempt(this.db, address, PER_ADDRESS, now);
+    if (!reserved.ok) {
+      await this.audit('auth.refresh', 'denied', 'denied', 'anonymous', req, {
+        reason: 'address_rate_limited',
+        retry_after: reserved.retryAfterSeconds,
+      });
+      throw addressLimited(reserved.retryAfterSeconds);
+    }
     let who: VerifiedToken;
     try {
       who = await this.tokens.verifyRefresh(input.refresh_token);
@@ -268,6 +286,7 @@ export class EmbeddedIdp {
       await this.audit('auth.refresh', 'event', 'failure', 'anonymous', req, { reason: 'bad_token' });
       throw error;
     }
+    await refundAddressAttempt(this.db, address, reserved.windowStart ?? '');
     const user = await this.sessionUser('auth.refresh', who, req);
     let minted: MintedTokens;
     try {
@@ -538,87 +557,35 @@ export class EmbeddedIdp {
   }
 
   /**
-   * Failures and denials: written through the per-address throttle that bounds denied API calls
-   * (one budget for both), the suppressed count riding on the next row. A lost row is logged;
-   * the caller still gets the real answer.
+   * Failures and denials: through the audit writer's per-address throttle that bounds denied API
+   * calls (one budget for both), the suppressed count riding on the next row. A lost row is
+   * logged; the caller still gets the real answer.
    */
-  private async audit(
+  private audit(
     action: AuthAction,
-    phase: AuditPhase,
-    outcome: AuditOutcome,
+    phase: AuditEvent['phase'],
+    outcome: AuditEvent['outcome'],
     actor: string,
     req: IdpRequest,
     detail: Record<string, unknown>,
     opts: { throttled?: boolean } = {},
   ): Promise<void> {
-    let extra: Record<string, unknown> = {};
-    if (opts.throttled !== false) {
-      const suppressed = this.rt.denials.admit(req.clientIp, this.rt.now().getTime());
-      if (suppressed === null) return;
-      if (suppressed > 0) extra = { suppressed_since_last: suppressed };
-    }
-    try {
-      await appendAudit(
-        this.db,
-        {
-          runId: newRunId(),
-          actor,
-          clientIp: req.clientIp,
-          action,
-          phase,
-          outcome,
-          detail: { ...detail, ...extra },
-        },
-        isoNow(this.rt.now()),
-      );
-    } catch (error) {
-      this.rt.logger.error(
-        { err: { message: (error as Error).message }, action },
-        'audit write for an auth event failed',
-      );
-    }
+    return auditEvent(this.rt, { actor, clientIp: req.clientIp }, action, { phase, outcome, detail }, opts);
   }
 
   /** Successes: no token leaves without its audit row (fail closed). */
-  private async auditOrRefuse(
-    action: AuthAction,
-    actor: string,
-    req: IdpRequest,
-    detail: Record<string, unknown>,
-  ): Promise<void> {
-    try {
-      await appendAudit(
-        this.db,
-        { runId: newRunId(), actor, clientIp: req.clientIp, action, phase: 'event', outcome: 'success', detail },
-        isoNow(this.rt.now()),
-      );
-    } catch (error) {
-      this.rt.logger.error(
-        { err: { message: (error as Error).message }, action },
-        'audit write failed; sign-in refused',
-      );
-      throw new AppError(
-        'audit_unavailable',
-        'The audit log could not be written, so no token was issued. Check the database, then retry.',
-      );
-    }
+  private auditOrRefuse(action: AuthAction, actor: string, req: IdpRequest, detail: Record<string, unknown>) {
+    return auditedEvent(this.rt, { actor, clientIp: req.clientIp }, action, detail, 'no token was issued');
   }
 }
 
-const instances = new WeakMap<Runtime, EmbeddedIdp>();
-
-/** The runtime's embedded IdP (one per runtime, so tRPC and HTTP share one hash gate). */
+/** The runtime's embedded IdP, or not_found when it is off. */
 export function embeddedIdp(rt: Runtime): EmbeddedIdp {
-  if (!rt.adminIssuer) {
+  if (!rt.idp) {
     throw new AppError(
       'not_found',
       'The embedded identity provider is off (ALPHASWARM_ADMIN_EMBEDDED_IDP); sign in through the configured OIDC issuer.',
     );
   }
-  let idp = instances.get(rt);
-  if (!idp) {
-    idp = new EmbeddedIdp(rt, rt.adminIssuer);
-    instances.set(rt, idp);
-  }
-  return idp;
+  return rt.idp;
 }

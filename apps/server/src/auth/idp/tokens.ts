@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { AppError } from '@alphaswarm/api';
+import type { TokenResult } from '@alphaswarm/contracts';
 import { type AdminUserRow, allSigningKeys, isoNow, type SigningKeyRow } from '@alphaswarm/db';
 import {
   createLocalJWKSet,
@@ -9,7 +11,6 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
-import { AppError } from '../../errors';
 import type { KeyedIssuer } from '../../issuers/keyed-issuer';
 import type { Runtime } from '../../runtime';
 import { ADMIN_AUDIENCE } from '../../runtime';
@@ -29,13 +30,8 @@ export const REFRESH_TOKEN_TTL = 12 * 3600;
 export const AMR_PASSWORD = ['pwd'];
 export const AMR_MFA = ['pwd', 'otp', 'mfa'];
 
-export interface TokenSet {
-  access_token: string;
-  refresh_token: string;
-  expires_in: number;
-  token_type: 'Bearer';
-  scope: string;
-}
+/** What a step-up or refresh hands back (the sign-in contract's TokenResult). */
+export type TokenSet = TokenResult;
 
 export interface VerifiedToken {
   sub: string;

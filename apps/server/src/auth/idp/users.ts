@@ -1,3 +1,4 @@
+import { AppError } from '@alphaswarm/api';
 import {
   type Database,
   getAdminUser,
@@ -7,7 +8,6 @@ import {
   type SecretCipher,
   setAdminUserDisabled,
 } from '@alphaswarm/db';
-import { AppError } from '../../errors';
 import { hashPassword, passwordProblem } from './password';
 import { ADMIN_SCOPES, Username } from './schemas';
 import { newTotpSecret, otpauthUri } from './totp';

@@ -1,4 +1,5 @@
-import { type AppRouter, createAdminClient, type RouterOutputs } from '@alphaswarm/server/client';
+import type { AppRouter, RouterOutputs } from '@alphaswarm/api';
+import { createAdminClient } from '@alphaswarm/api/client';
 import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { type ConsoleEnv, consoleEnv } from './env';
@@ -7,6 +8,7 @@ export type Api = TRPCClient<AppRouter>;
 export type TokenSet = RouterOutputs['auth']['stepUp'];
 export type WizardSession = RouterOutputs['cloudOnboarding']['get'];
 export type ImportReport = RouterOutputs['store']['import'];
+export type MutationResult = RouterOutputs['integrations']['checkHealth'];
 
 type ApiEnv = Pick<ConsoleEnv, 'ALPHASWARM_ADMIN_API_URL' | 'ALPHASWARM_CONSOLE_API_SOURCE_ADDRESS'>;
 

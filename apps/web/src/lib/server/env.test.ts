@@ -14,6 +14,15 @@ describe('console configuration', () => {
     expect(env.ALPHASWARM_ADMIN_API_URL).toBe('http://api:8700');
   });
 
+  it('reads the body size limit as adapter-node does, and refuses an unbounded one', () => {
+    expect(parseConsoleEnv({}).bodySizeLimit).toBe(512 * 1024);
+    expect(parseConsoleEnv({ BODY_SIZE_LIMIT: '1M' }).bodySizeLimit).toBe(1024 * 1024);
+    expect(parseConsoleEnv({ BODY_SIZE_LIMIT: '2048' }).bodySizeLimit).toBe(2048);
+    for (const value of ['Infinity', '0', '-1', '1T', 'lots']) {
+      expect(() => parseConsoleEnv({ BODY_SIZE_LIMIT: value }), value).toThrow(/BODY_SIZE_LIMIT/);
+    }
+  });
+
   it('names the variable that is wrong', () => {
     expect(() => parseConsoleEnv({ ALPHASWARM_ADMIN_API_URL: 'ftp://x' })).toThrow(/ALPHASWARM_ADMIN_API_URL/);
     expect(() => parseConsoleEnv({ ALPHASWARM_CONSOLE_SESSION_IDLE: '5' })).toThrow(/ALPHASWARM_CONSOLE_SESSION_IDLE/);

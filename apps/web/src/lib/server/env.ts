@@ -25,10 +25,22 @@ const EnvSchema = z.object({
   ALPHASWARM_CONSOLE_SESSION_MAX: seconds.default(12 * 3600),
   /** A step-up's pending action (which may hold a PAT) is forgotten after this. */
   ALPHASWARM_CONSOLE_PENDING_TTL: seconds.default(300),
+  /**
+   * adapter-node's cap on every request body (form actions, the store import upload), read here too
+   * so the console can name it. Same syntax and default as adapter-node; unbounded values are refused.
+   */
+  BODY_SIZE_LIMIT: z
+    .string()
+    .regex(/^[1-9]\d{0,12}[KMG]?$/i, 'a number of bytes with an optional K, M or G suffix, e.g. 1M (never unbounded)')
+    .default('512K'),
 });
+
+const UNITS: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
 
 export interface ConsoleEnv extends z.infer<typeof EnvSchema> {
   secureCookies: boolean;
+  /** BODY_SIZE_LIMIT in bytes. */
+  bodySizeLimit: number;
 }
 
 /** The message names the offending variable. */
@@ -39,7 +51,13 @@ export function parseConsoleEnv(source: Record<string, string | undefined>): Con
     const lines = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid console configuration: ${lines.join('; ')}`);
   }
-  return { ...result.data, secureCookies: result.data.ORIGIN?.startsWith('https:') ?? false };
+  const limit = result.data.BODY_SIZE_LIMIT;
+  const unit = UNITS[limit.slice(-1).toUpperCase()];
+  return {
+    ...result.data,
+    secureCookies: result.data.ORIGIN?.startsWith('https:') ?? false,
+    bodySizeLimit: unit ? Number(limit.slice(0, -1)) * unit : Number(limit),
+  };
 }
 
 let parsed: ConsoleEnv | null = null;

@@ -12,14 +12,20 @@ const failure = (code: string, field: string | null = null): Failure => ({
 
 describe('pending actions', () => {
   it('never echo a secret back into a form', () => {
-    expect(safeValues({ type: 'connect_huggingface', org_id: 'acme', token: 'hf_x', namespace: 'ns' })).toEqual({
+    const hf = {
+      type: 'connect',
       org_id: 'acme',
-      namespace: 'ns',
-    });
-    expect(safeValues({ type: 'connect_docker_hub', org_id: 'acme', username: 'u', pat: 'dckr_pat_x' })).toEqual({
+      kind: 'huggingface',
+      input: { token: 'hf_x', namespace: 'ns' },
+    } as const;
+    expect(safeValues(hf)).toEqual({ org_id: 'acme', kind: 'huggingface', namespace: 'ns' });
+    const hub = {
+      type: 'connect',
       org_id: 'acme',
-      username: 'u',
-    });
+      kind: 'docker_hub',
+      input: { username: 'u', pat: 'dckr_pat_x' },
+    } as const;
+    expect(safeValues(hub)).toEqual({ org_id: 'acme', kind: 'docker_hub', username: 'u' });
     const cf = safeValues({
       type: 'cloud_step',
       org_id: 'acme',
@@ -44,19 +50,35 @@ describe('pending actions', () => {
   });
 
   it('put an upstream verdict next to the field it concerns', () => {
-    const hf = { type: 'connect_huggingface', org_id: 'acme', token: 't' } as const;
+    const hf = { type: 'connect', org_id: 'acme', kind: 'huggingface', input: { token: 't' } } as const;
     expect(attribute(hf, failure('credential_rejected')).field).toBe('token');
     expect(attribute(hf, failure('namespace_denied')).field).toBe('namespace');
     expect(attribute(hf, failure('upstream_unavailable')).field).toBeNull();
     expect(attribute(hf, failure('credential_rejected', 'namespace')).field).toBe('namespace');
-    const hub = { type: 'connect_docker_hub', org_id: 'acme', username: 'u', pat: 'p' } as const;
+    const hub = { type: 'connect', org_id: 'acme', kind: 'docker_hub', input: { username: 'u', pat: 'p' } } as const;
     expect(attribute(hub, failure('credential_rejected')).field).toBe('pat');
+    const cf = {
+      type: 'cloud_step',
+      org_id: 'acme',
+      kind: 'cloud_cloudflare',
+      session_id: 'w',
+      step: 'connect',
+    } as const;
+    expect(attribute(cf, failure('credential_rejected')).field).toBe('api_token');
+    const aws = { ...cf, kind: 'cloud_aws' } as const;
+    expect(attribute(aws, failure('credential_rejected')).field).toBeNull();
   });
 
   it('describe themselves and know where they came from', () => {
     const d = { type: 'disconnect', org_id: 'acme', kind: 'docker_hub' } as const;
     expect(describeAction(d)).toBe('Disconnect Docker Hub from acme');
     expect(origin(d)).toBe('/orgs/acme/disconnect/docker_hub');
+    expect(origin({ type: 'connect', org_id: 'acme', kind: 'docker_hub', input: {} })).toBe(
+      '/orgs/acme/connect/docker_hub',
+    );
+    expect(describeAction({ type: 'connect', org_id: 'acme', kind: 'huggingface', input: {} })).toBe(
+      'Connect Hugging Face for acme',
+    );
     expect(origin({ type: 'cloud_step', org_id: 'a b', kind: 'cloud_aws', session_id: 'wiz_1', step: 'connect' })).toBe(
       '/orgs/a%20b/cloud/cloud_aws?session=wiz_1',
     );

@@ -1,7 +1,7 @@
-import type { CloudKind, IntegrationKind, WizardStep } from '@alphaswarm/contracts';
+import type { CloudKind, IntegrationKind, PatKind, WizardStep } from '@alphaswarm/contracts';
+import { kinds, SECRET_PARAMS } from '@alphaswarm/contracts/kinds';
 import { error, fail, isRedirect, type RequestEvent, redirect } from '@sveltejs/kit';
-import { KIND_LABELS } from '$lib/kinds';
-import type { Api, ImportReport } from './api';
+import type { Api, ImportReport, MutationResult } from './api';
 import { type Failure, isSignedOut, isStepUpNeeded, toFailure } from './errors';
 import { addFlash, endSession, type Flash, type Session, setPending } from './session';
 
@@ -10,8 +10,8 @@ import { addFlash, endSession, type Flash, type Session, setPending } from './se
  * the server-side session (see session.ts) and is forgotten after a few minutes.
  */
 export type PendingAction =
-  | { type: 'connect_huggingface'; org_id: string; token: string; namespace?: string }
-  | { type: 'connect_docker_hub'; org_id: string; username: string; pat: string; namespace?: string }
+  /** A PAT kind's connect form, as entered (the API checks it against the kind's schema). */
+  | { type: 'connect'; org_id: string; kind: PatKind; input: Record<string, string> }
   | { type: 'check_health'; org_id: string; kind: IntegrationKind }
   | { type: 'rotate'; org_id: string; kind: IntegrationKind }
   | { type: 'disconnect'; org_id: string; kind: IntegrationKind }
@@ -52,6 +52,7 @@ export function applyOutcome(session: Session, outcome: Outcome): void {
 }
 
 const enc = encodeURIComponent;
+const label = (kind: IntegrationKind) => kinds[kind].label;
 const orgPath = (org: string) => `/orgs/${enc(org)}`;
 const cloudPath = (org: string, kind: CloudKind, session?: string) =>
   `${orgPath(org)}/cloud/${kind}${session ? `?session=${enc(session)}` : ''}`;
@@ -67,20 +68,18 @@ const STEP_LABELS: Record<WizardStep, string> = {
 /** What the step-up dialog says it is about to do. */
 export function describe(a: PendingAction): string {
   switch (a.type) {
-    case 'connect_huggingface':
-      return `Connect Hugging Face for ${a.org_id}`;
-    case 'connect_docker_hub':
-      return `Connect Docker Hub for ${a.org_id}`;
+    case 'connect':
+      return `Connect ${label(a.kind)} for ${a.org_id}`;
     case 'check_health':
-      return `Re-check ${KIND_LABELS[a.kind]} for ${a.org_id}`;
+      return `Re-check ${label(a.kind)} for ${a.org_id}`;
     case 'rotate':
-      return `Rotate the ${KIND_LABELS[a.kind]} token for ${a.org_id}`;
+      return `Rotate the ${label(a.kind)} token for ${a.org_id}`;
     case 'disconnect':
-      return `Disconnect ${KIND_LABELS[a.kind]} from ${a.org_id}`;
+      return `Disconnect ${label(a.kind)} from ${a.org_id}`;
     case 'cloud_start':
-      return `Start ${KIND_LABELS[a.kind]} onboarding for ${a.org_id}`;
+      return `Start ${label(a.kind)} onboarding for ${a.org_id}`;
     case 'cloud_step':
-      return `${KIND_LABELS[a.kind]} onboarding for ${a.org_id}: ${STEP_LABELS[a.step]}`;
+      return `${label(a.kind)} onboarding for ${a.org_id}: ${STEP_LABELS[a.step]}`;
     case 'store_export':
       return 'Export the integrations store';
     case 'store_import':
@@ -91,10 +90,8 @@ export function describe(a: PendingAction): string {
 /** The page whose form started the action: where a failure of its replay is shown. */
 export function origin(a: PendingAction): string {
   switch (a.type) {
-    case 'connect_huggingface':
-      return `${orgPath(a.org_id)}/connect/huggingface`;
-    case 'connect_docker_hub':
-      return `${orgPath(a.org_id)}/connect/docker-hub`;
+    case 'connect':
+      return `${orgPath(a.org_id)}/connect/${a.kind}`;
     case 'check_health':
     case 'rotate':
       return orgPath(a.org_id);
@@ -112,33 +109,22 @@ export function origin(a: PendingAction): string {
 
 export async function execute(api: Api, a: PendingAction): Promise<Outcome> {
   switch (a.type) {
-    case 'connect_huggingface': {
-      const { org_id, token, namespace } = a;
-      const r = await api.integrations.connect.huggingface.mutate({
-        org_id,
-        token,
-        ...(namespace ? { namespace } : {}),
-      });
-      return connected(r.integration.org_id, 'huggingface', r.integration.namespace, r.audit_run_id);
-    }
-    case 'connect_docker_hub': {
-      const { org_id, username, pat, namespace } = a;
-      const r = await api.integrations.connect.dockerHub.mutate({
-        org_id,
-        username,
-        pat,
-        ...(namespace ? { namespace } : {}),
-      });
-      return connected(r.integration.org_id, 'docker_hub', r.integration.namespace, r.audit_run_id);
+    case 'connect': {
+      // Each PAT kind's procedure takes that kind's input; the form's fields are that input.
+      const procedure = api.integrations.connect[kinds[a.kind].connectProcedure] as {
+        mutate(input: Record<string, unknown>): Promise<MutationResult>;
+      };
+      const r = await procedure.mutate({ ...a.input, org_id: a.org_id });
+      return connected(r.integration.org_id, a.kind, r.integration.namespace, r.audit_run_id);
     }
     case 'check_health': {
       const r = await api.integrations.checkHealth.mutate({ org_id: a.org_id, kind: a.kind });
-      const text = `Re-checked ${KIND_LABELS[a.kind]}: ${r.integration.status.replace('_', ' ')}.`;
+      const text = `Re-checked ${label(a.kind)}: ${r.integration.status.replace('_', ' ')}.`;
       return { location: `${orgPath(a.org_id)}#${a.kind}`, flash: { notice: { text, run_id: r.audit_run_id } } };
     }
     case 'rotate': {
       const r = await api.integrations.rotate.mutate({ org_id: a.org_id, kind: a.kind });
-      const text = `Rotated the ${KIND_LABELS[a.kind]} token.`;
+      const text = `Rotated the ${label(a.kind)} token.`;
       return { location: `${orgPath(a.org_id)}#${a.kind}`, flash: { notice: { text, run_id: r.audit_run_id } } };
     }
     case 'disconnect': {
@@ -210,7 +196,7 @@ export async function execute(api: Api, a: PendingAction): Promise<Outcome> {
 }
 
 function connected(org: string, kind: IntegrationKind, namespace: string, run: string): Outcome {
-  const text = `Connected ${KIND_LABELS[kind]}${namespace ? ` (${namespace})` : ''}.`;
+  const text = `Connected ${label(kind)}${namespace ? ` (${namespace})` : ''}.`;
   return { location: `${orgPath(org)}#${kind}`, flash: { notice: { text, run_id: run } } };
 }
 
@@ -248,32 +234,33 @@ export async function perform(event: RequestEvent, action: PendingAction) {
 
 /**
  * The input an upstream's verdict concerns when the API did not name one, so the wizard can show
- * the message next to it (a rejected credential is about the secret field, a refused namespace about
- * the namespace).
+ * the message next to it: a rejected credential is about the kind's secret field, a refused
+ * namespace about the namespace.
  */
-const FIELD_BY_CODE: Partial<Record<PendingAction['type'], Record<string, string>>> = {
-  connect_huggingface: { credential_rejected: 'token', namespace_denied: 'namespace' },
-  connect_docker_hub: { credential_rejected: 'pat', namespace_denied: 'namespace' },
-};
-
 export function attribute(a: PendingAction, failure: Failure): Failure {
-  if (failure.field) return failure;
+  if (failure.field || (a.type !== 'connect' && a.type !== 'cloud_step')) return failure;
   const field =
-    FIELD_BY_CODE[a.type]?.[failure.code] ??
-    (a.type === 'cloud_step' && a.kind === 'cloud_cloudflare' && failure.code === 'credential_rejected'
-      ? 'api_token'
-      : undefined);
+    failure.code === 'credential_rejected'
+      ? kinds[a.kind].secretParams[0]
+      : failure.code === 'namespace_denied' && a.type === 'connect'
+        ? 'namespace'
+        : undefined;
   return field ? { ...failure, field } : failure;
 }
 
-const SECRET_FIELDS = new Set(['token', 'pat', 'api_token', 'content']);
+/** Never echoed into a form: every kind's secret params, and an uploaded file. */
+const SECRET_FIELDS = new Set([...SECRET_PARAMS, 'content']);
 
 /** The inputs of an action that may be echoed back into its form: everything but secrets. */
 export function safeValues(a: PendingAction): Record<string, string> {
-  const flat: Record<string, unknown> = { ...a, ...('params' in a ? a.params : {}) };
+  const flat: Record<string, unknown> = {
+    ...a,
+    ...('params' in a ? a.params : {}),
+    ...('input' in a ? a.input : {}),
+  };
   const values: Record<string, string> = {};
   for (const [k, v] of Object.entries(flat)) {
-    if (SECRET_FIELDS.has(k) || k === 'params' || k === 'type') continue;
+    if (SECRET_FIELDS.has(k) || k === 'params' || k === 'input' || k === 'type') continue;
     if (typeof v === 'string') values[k] = v;
     else if (typeof v === 'boolean') values[k] = v ? 'on' : '';
     else if (Array.isArray(v)) values[k] = v.join(', ');

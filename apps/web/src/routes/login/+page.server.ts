@@ -2,18 +2,12 @@ import { fail, redirect } from '@sveltejs/kit';
 import { publicApi } from '$lib/server/api';
 import { applyTokens } from '$lib/server/auth';
 import { toFailure } from '$lib/server/errors';
+import { safeNext } from '$lib/server/next';
 import { endSession, readSession, startSession } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
 
-/** Only same-site paths: `next` must never send the admin elsewhere. */
-function safeNext(raw: string | null): string {
-  return raw?.startsWith('/') && !raw.startsWith('//') && !raw.startsWith('/\\') && !raw.startsWith('/login')
-    ? raw
-    : '/';
-}
-
 export const load: PageServerLoad = ({ locals, url }) => {
-  if (locals.session?.tokens) redirect(303, safeNext(url.searchParams.get('next')));
+  if (locals.session?.tokens) redirect(303, safeNext(url.searchParams.get('next'), url.origin));
   const login = locals.session?.login;
   const step = login && login.expiresAt > Date.now() ? 'totp' : 'password';
   return { step, username: step === 'totp' ? (locals.session?.username ?? '') : '' };
@@ -68,7 +62,7 @@ export const actions: Actions = {
       if (f.code === 'invalid_token' && /sign in|expired/i.test(f.message)) endSession(cookies, session);
       return fail(f.status === 429 ? 429 : 400, { step: 'totp', username: session.username ?? '', message: f.message });
     }
-    redirect(303, safeNext(url.searchParams.get('next')));
+    redirect(303, safeNext(url.searchParams.get('next'), url.origin));
   },
 
   restart: async ({ cookies, locals }) => {

@@ -1,4 +1,4 @@
-import { IntegrationKind, OrgId } from '@alphaswarm/contracts';
+import { AUDIT_ACTIONS, type AuditAction, IntegrationKind, isAuditAction, OrgId } from '@alphaswarm/contracts';
 import { toFailure } from '$lib/server/errors';
 import { loadFailed } from '$lib/server/pending';
 import type { Actions, PageServerLoad } from './$types';
@@ -30,7 +30,7 @@ export const load: PageServerLoad = async (event) => {
   const input: {
     org_id?: string;
     kind?: IntegrationKind;
-    action?: string;
+    action?: AuditAction;
     outcome?: Outcome;
     run_id?: string;
     from?: string;
@@ -48,7 +48,10 @@ export const load: PageServerLoad = async (event) => {
     if (kind.success) input.kind = kind.data;
     else problems.kind = 'Unknown kind.';
   }
-  if (filters.action) input.action = filters.action;
+  if (filters.action) {
+    if (isAuditAction(filters.action)) input.action = filters.action;
+    else problems.action = 'Unknown action.';
+  }
   if (filters.outcome) {
     if ((OUTCOMES as readonly string[]).includes(filters.outcome)) input.outcome = filters.outcome as Outcome;
     else problems.outcome = 'Unknown outcome.';
@@ -65,7 +68,14 @@ export const load: PageServerLoad = async (event) => {
 
   try {
     const r = await event.locals.api.audit.list.query(input);
-    return { filters, problems, events: r.events, next_cursor: r.next_cursor, paged: input.cursor !== undefined };
+    return {
+      filters,
+      problems,
+      actions: AUDIT_ACTIONS,
+      events: r.events,
+      next_cursor: r.next_cursor,
+      paged: input.cursor !== undefined,
+    };
   } catch (e) {
     loadFailed(event, e);
   }

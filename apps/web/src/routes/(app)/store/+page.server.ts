@@ -1,11 +1,16 @@
 import { fail } from '@sveltejs/kit';
+import { consoleEnv } from '$lib/server/env';
 import { loadFailed, perform } from '$lib/server/pending';
 import { takeFlash } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
 
 const ON_CONFLICT = ['fail', 'skip', 'replace'] as const;
-/** adapter-node's default request body limit (BODY_SIZE_LIMIT); bigger stores go through the CLI. */
-const MAX_UPLOAD = 512 * 1024;
+
+function bytes(n: number): string {
+  if (n >= 1024 ** 2 && n % 1024 ** 2 === 0) return `${n / 1024 ** 2} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}
 
 export const load: PageServerLoad = async (event) => {
   const flash = takeFlash(event.locals.session);
@@ -13,6 +18,7 @@ export const load: PageServerLoad = async (event) => {
     const status = await event.locals.api.store.status.query();
     return {
       status,
+      uploadLimit: bytes(consoleEnv().bodySizeLimit),
       notice: flash.notice ?? null,
       failure: flash.failure?.failure ?? null,
       report: flash.importReport ?? null,
@@ -23,13 +29,32 @@ export const load: PageServerLoad = async (event) => {
   }
 };
 
-function failed(field: string, message: string) {
-  return { failure: { code: 'invalid_request', message, field, upstream: null, status: 400 }, values: {} };
+function failed(field: string, message: string, status = 400) {
+  const code = status === 413 ? 'payload_too_large' : 'invalid_request';
+  return { failure: { code, message, field, upstream: null, status }, values: {} };
 }
 
 export const actions: Actions = {
   import: async (event) => {
-    const form = await event.request.formData();
+    // The upload is cut off at BODY_SIZE_LIMIT while it is read; the admin learns the limit and the way around it.
+    let form: FormData;
+    try {
+      form = await event.request.formData();
+    } catch (e) {
+      const limit = consoleEnv().bodySizeLimit;
+      const declared = Number(event.request.headers.get('content-length') ?? 0);
+      if ((e as { status?: number }).status === 413 || declared > limit) {
+        return fail(
+          413,
+          failed(
+            'file',
+            `The upload is over the console's limit of ${bytes(limit)} (BODY_SIZE_LIMIT): import the file with the CLI (alphaswarm-admin import FILE).`,
+            413,
+          ),
+        );
+      }
+      return fail(400, failed('file', 'The upload could not be read; choose the export file (JSON) again.'));
+    }
     const file = form.get('file');
     const dry_run = form.get('dry_run') === 'on';
     const rawConflict = String(form.get('on_conflict') ?? 'fail');
@@ -38,9 +63,6 @@ export const actions: Actions = {
       : 'fail';
     if (!(file instanceof File) || file.size === 0) {
       return fail(400, failed('file', 'Choose an export file (JSON) to import.'));
-    }
-    if (file.size > MAX_UPLOAD) {
-      return fail(413, failed('file', 'The file is over 512 KiB: import it with the CLI (alphaswarm-admin import).'));
     }
     const content = await file.text();
     const filename = file.name.replace(/[^\w. -]/g, '_').slice(0, 128) || 'upload.json';

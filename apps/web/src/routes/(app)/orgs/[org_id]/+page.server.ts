@@ -1,6 +1,6 @@
 import { IntegrationKind, OrgId } from '@alphaswarm/contracts';
+import { INTEGRATION_KINDS, kinds } from '@alphaswarm/contracts/kinds';
 import { error, fail } from '@sveltejs/kit';
-import { isCloud, KIND_BLURBS, KIND_LABELS, KINDS, PAT_WIZARDS } from '$lib/kinds';
 import { loadFailed, perform } from '$lib/server/pending';
 import { presentMetadata } from '$lib/server/present';
 import { takeFlash } from '$lib/server/session';
@@ -17,15 +17,16 @@ export const load: PageServerLoad = async (event) => {
     loadFailed(event, e);
   }
   const base = `/orgs/${encodeURIComponent(org.data)}`;
-  const kinds = KINDS.map((kind) => {
+  const cards = INTEGRATION_KINDS.map((kind) => {
     const link = list.integrations.find((i) => i.kind === kind) ?? null;
+    const facts = kinds[kind];
     return {
       kind,
-      label: KIND_LABELS[kind],
-      blurb: KIND_BLURBS[kind],
-      connect: isCloud(kind) ? `${base}/cloud/${kind}` : `${base}/connect/${PAT_WIZARDS[kind]}`,
+      label: facts.label,
+      blurb: facts.summary,
+      connect: `${base}/${facts.family === 'cloud' ? 'cloud' : 'connect'}/${kind}`,
       disconnect: `${base}/disconnect/${kind}`,
-      rotatable: kind === 'cloud_cloudflare',
+      rotatable: facts.rotatable,
       link: link && {
         status: link.status,
         namespace: link.namespace,
@@ -38,7 +39,7 @@ export const load: PageServerLoad = async (event) => {
       },
     };
   });
-  return { org_id: org.data, kinds, notice: flash.notice ?? null, failure: flash.failure ?? null };
+  return { org_id: org.data, kinds: cards, notice: flash.notice ?? null, failure: flash.failure ?? null };
 };
 
 function linkFrom(params: { org_id: string }, form: FormData) {

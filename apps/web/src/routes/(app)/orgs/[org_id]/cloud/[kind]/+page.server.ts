@@ -1,6 +1,6 @@
 import { CloudKind, type WizardStep } from '@alphaswarm/contracts';
+import { kinds } from '@alphaswarm/contracts/kinds';
 import { error, redirect } from '@sveltejs/kit';
-import { KIND_LABELS } from '$lib/kinds';
 import type { WizardSession } from '$lib/server/api';
 import { type Failure, toFailure } from '$lib/server/errors';
 import { loadFailed, perform } from '$lib/server/pending';
@@ -34,7 +34,8 @@ export const load: PageServerLoad = async (event) => {
   const common = {
     org_id,
     kind,
-    label: KIND_LABELS[kind],
+    label: kinds[kind].label,
+    secretBearing: kinds[kind].secretBearing,
     fields: IDENTITY_FIELDS[kind],
     replayed: flash.failure ?? null,
   };

@@ -1,6 +1,6 @@
-import { IntegrationKind, REVOCATION_GUIDANCE } from '@alphaswarm/contracts';
+import { IntegrationKind } from '@alphaswarm/contracts';
+import { kinds } from '@alphaswarm/contracts/kinds';
 import { error } from '@sveltejs/kit';
-import { KIND_LABELS } from '$lib/kinds';
 import { toFailure } from '$lib/server/errors';
 import { loadFailed, perform } from '$lib/server/pending';
 import { takeFlash } from '$lib/server/session';
@@ -24,9 +24,9 @@ export const load: PageServerLoad = async (event) => {
     return {
       org_id,
       kind,
-      label: KIND_LABELS[kind],
+      label: kinds[kind].label,
       phase: 'done' as const,
-      guidance: result?.revocation_guidance ?? REVOCATION_GUIDANCE[kind],
+      guidance: result?.revocation_guidance ?? kinds[kind].revocationGuidance,
       credential_key: result?.credential_key ?? null,
       audit_run_id: result?.audit_run_id ?? done.slice(0, 64),
       link: null,
@@ -43,9 +43,9 @@ export const load: PageServerLoad = async (event) => {
   return {
     org_id,
     kind,
-    label: KIND_LABELS[kind],
+    label: kinds[kind].label,
     phase: 'confirm' as const,
-    guidance: REVOCATION_GUIDANCE[kind],
+    guidance: kinds[kind].revocationGuidance,
     credential_key: link?.credential_key ?? null,
     audit_run_id: null,
     link,

@@ -1,0 +1,80 @@
+import type {
+  LoginInput,
+  LoginResult,
+  LogoutInput,
+  LogoutResult,
+  RefreshInput,
+  StepUpInput,
+  TokenResult,
+} from '@alphaswarm/contracts';
+import type { Database, Keyring } from '@alphaswarm/db';
+import type { HttpClient, UpstreamConfig, WorkloadTokenSource } from '@alphaswarm/providers';
+import type { DenialThrottle, OutcomeBacklog } from './audit/writer';
+import type { Principal } from './auth/bearer';
+
+/*
+ * What the API needs from its host (apps/server builds it once at start): every handler gets
+ * these from its context, never from a module global, so a test builds them without a request.
+ */
+
+export interface ApiConfig {
+  /** ALPHASWARM_ENV: development, test, sandbox or production. */
+  environment: string;
+  /** The admin issuer's URL (ALPHASWARM_ADMIN_PUBLIC_URL). */
+  publicUrl: string;
+  /** Seconds an MFA stays fresh for mutations. */
+  stepUpMaxAge: number;
+  /** Whether a plain `integrations:use` scope (every org) is honoured. */
+  platformServiceScope: boolean;
+}
+
+export interface ApiLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Turns a bearer token into a principal (or throws invalid_token). */
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
+
+/** The request a sign-in step comes from. */
+export interface IdpRequest {
+  clientIp: string | null;
+  /** The raw Authorization header, read by step-up when no token is in the body. */
+  authorization?: string | undefined;
+}
+
+/** The embedded identity provider, implemented by the host; the `auth` router reaches it through here. */
+export interface IdentityProvider {
+  login(input: LoginInput, req: IdpRequest): Promise<LoginResult>;
+  stepUp(input: StepUpInput, req: IdpRequest): Promise<TokenResult>;
+  refresh(input: RefreshInput, req: IdpRequest): Promise<TokenResult>;
+  logout(input: LogoutInput, req: IdpRequest): Promise<LogoutResult>;
+}
+
+export interface ApiDeps {
+  /** The database every repository takes. */
+  db: Database;
+  /** Seals and opens stored secrets (the first key encrypts). */
+  keyring: Keyring;
+  /** The clock. */
+  now: () => Date;
+  /** The one bounded HTTP client (its dispatcher, TLS trust and deadlines) every upstream call goes through. */
+  http: HttpClient;
+  upstreams: UpstreamConfig;
+  /** Our workload issuer: mints the subject tokens clouds exchange. */
+  subjectTokens: WorkloadTokenSource;
+  config: ApiConfig;
+  logger: ApiLogger;
+  verifier: TokenVerifier;
+  /** The embedded IdP, or null when it is off. */
+  idp: IdentityProvider | null;
+  denials: DenialThrottle;
+  outcomes: OutcomeBacklog;
+  /** A throwaway key encrypts (never in production): secrets stored now die with the process. */
+  ephemeralKey: boolean;
+  /** Everything that makes this deployment unfit for production, each a sentence (store.status). */
+  productionProblems(): string[];
+}

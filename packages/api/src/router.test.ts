@@ -1,0 +1,169 @@
+import { AUDIT_ACTIONS, isAuditAction } from '@alphaswarm/contracts';
+import { generateKey, Keyring, listAudit, type Store } from '@alphaswarm/db';
+import { HttpClient } from '@alphaswarm/providers';
+import {
+  DEFAULT_UPSTREAMS,
+  type DockerHubFake,
+  type HuggingFaceFake,
+  hfProfile,
+  startDockerHubFake,
+  startHuggingFaceFake,
+} from '@alphaswarm/providers/fakes';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { testStore } from '../test/database';
+import { DenialThrottle, OutcomeBacklog } from './audit/writer';
+import { BearerVerifier, localIssuer } from './auth/bearer';
+import type { ApiDeps } from './deps';
+import { type AppError, toAppError } from './errors';
+import { appRouter, createCaller } from './root';
+import { createContextInner } from './trpc';
+
+/*
+ * The API without HTTP: a context built from dependencies (a real database of the project's dialect, the real HTTP
+ * client against loopback fakes, a real JWT verifier), procedures called through createCaller.
+ */
+
+const ISSUER = 'https://idp.test';
+const AUDIENCE = 'alphaswarm-admin';
+const HF_TOKEN = 'hf_router_test_token_0001';
+
+let hf: HuggingFaceFake;
+let hub: DockerHubFake;
+let sign: (claims: Record<string, unknown>) => Promise<string>;
+let verifier: BearerVerifier;
+
+beforeAll(async () => {
+  hf = await startHuggingFaceFake();
+  hf.addToken(HF_TOKEN, hfProfile({ name: 'alice', role: 'read' }));
+  hub = await startDockerHubFake();
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
+  verifier = new BearerVerifier(
+    [localIssuer({ issuer: ISSUER, audience: AUDIENCE, jwks: async () => ({ keys: [jwk] }), maxTokenLifetime: 900 })],
+    () => new Date(),
+  );
+  sign = (claims) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('alice')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+});
+afterAll(async () => {
+  await hf.close();
+  await hub.close();
+});
+
+let store: Store;
+let disposeStore: () => Promise<void>;
+let deps: ApiDeps;
+beforeEach(async () => {
+  ({ store, dispose: disposeStore } = await testStore());
+  const keyring = Keyring.fromEnv(generateKey());
+  deps = {
+    db: store.db,
+    keyring,
+    now: () => new Date(),
+    http: new HttpClient({ totalTimeoutMs: 2_000 }),
+    upstreams: { ...DEFAULT_UPSTREAMS, huggingfaceEndpoint: hf.url, dockerHubUrl: hub.url },
+    subjectTokens: { issuer: 'https://admin.test/workload', mint: () => Promise.reject(new Error('not here')) },
+    config: { environment: 'test', publicUrl: 'https://admin.test', stepUpMaxAge: 600, platformServiceScope: true },
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    verifier,
+    idp: null,
+    denials: new DenialThrottle(),
+    outcomes: new OutcomeBacklog(),
+    ephemeralKey: false,
+    productionProblems: () => [],
+  };
+});
+afterEach(async () => {
+  await deps.http.close();
+  await disposeStore();
+});
+
+async function caller(claims: Record<string, unknown> | null) {
+  const authorization = claims ? `Bearer ${await sign(claims)}` : undefined;
+  return createCaller(createContextInner(deps, { requestId: 'test', clientIp: '192.0.2.1', authorization }));
+}
+
+const admin = { scope: 'admin:cluster', amr: ['pwd', 'otp', 'mfa'], auth_time: () => Math.floor(Date.now() / 1000) };
+const fresh = () => ({ ...admin, auth_time: admin.auth_time() });
+
+async function failure(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    return toAppError(error);
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('procedures through createCaller', () => {
+  it('every procedure has a typed audit action named by its path (public ones: the IdP names its events)', () => {
+    const procedures = (appRouter as unknown as { _def: { procedures: Record<string, unknown> } })._def.procedures;
+    const unaudited = Object.keys(procedures).filter((path) => !isAuditAction(path));
+    // Public: sign-in steps are audited by the IdP (step-up as auth.step_up); system.info reveals nothing.
+    expect(unaudited.sort()).toEqual(['auth.stepUp', 'system.info']);
+    expect(AUDIT_ACTIONS).toContain('integrations.connect.dockerHub');
+  });
+
+  it('denies a caller without a token, auditing the denial with its org', async () => {
+    const error = await failure((await caller(null)).integrations.list({ org_id: 'org-a' }));
+    expect(error.code).toBe('invalid_token');
+    const [row] = await listAudit(store.db, {}, { limit: 5 });
+    expect(row).toMatchObject({ action: 'integrations.list', phase: 'denied', orgId: 'org-a', clientIp: '192.0.2.1' });
+  });
+
+  it('refuses a stale MFA on a mutation with the RFC 9470 challenge, and writes nothing but the denial', async () => {
+    const stale = { ...admin, auth_time: Math.floor(Date.now() / 1000) - 3600 };
+    const error = await failure(
+      (await caller(stale)).integrations.connect.huggingface({ org_id: 'org-a', token: HF_TOKEN }),
+    );
+    expect(error.code).toBe('insufficient_user_authentication');
+    expect(error.extra.headers?.['www-authenticate']).toMatch(/max_age=600$/);
+    expect((await listAudit(store.db, {}, { limit: 5 })).map((r) => r.phase)).toEqual(['denied']);
+    expect(hf.requests).toHaveLength(0);
+  });
+
+  it('validates a connect input once, at the router: a bad one never reaches the upstream, and is audited', async () => {
+    const api = await caller(fresh());
+    const before = hub.requests.length;
+    const error = await failure(
+      api.integrations.connect.dockerHub({ org_id: 'org-a', username: 'demo', pat: 'dckr_pat_x', namespace: '..' }),
+    );
+    expect(error).toMatchObject({ code: 'invalid_request', extra: { field: 'namespace' } });
+    expect(error.message).toContain('not a valid Docker Hub namespace');
+    expect(hub.requests.length).toBe(before);
+    const rows = await listAudit(store.db, {}, { limit: 5 });
+    expect(rows.map((r) => [r.action, r.phase, r.outcome])).toEqual([
+      ['integrations.connect.dockerHub', 'outcome', 'failure'],
+      ['integrations.connect.dockerHub', 'attempt', 'started'],
+    ]);
+    expect(rows[0]).toMatchObject({ kind: 'docker_hub', orgId: 'org-a', credentialKey: 'docker_hub:org:org-a' });
+  });
+
+  it('connects, reads and disconnects with the kind’s revocation guidance from its facts', async () => {
+    const api = await caller(fresh());
+    const { integration, audit_run_id } = await api.integrations.connect.huggingface({
+      org_id: 'org-a',
+      token: HF_TOKEN,
+    });
+    expect(integration).toMatchObject({ kind: 'huggingface', namespace: 'alice', status: 'healthy' });
+    expect(audit_run_id).toMatch(/^run_/);
+    expect(JSON.stringify(await api.integrations.list({ org_id: 'org-a' }))).not.toContain(HF_TOKEN);
+    const gone = await api.integrations.disconnect({ org_id: 'org-a', kind: 'huggingface' });
+    expect(gone.revocation_guidance).toContain('Hugging Face: Settings → Access Tokens');
+    expect(JSON.stringify(await listAudit(store.db, {}, { limit: 50 }))).not.toContain(HF_TOKEN);
+  });
+
+  it('answers the auth router with not_found while the host runs no embedded IdP', async () => {
+    const error = await failure((await caller(null)).auth.login({ username: 'alice', password: 'x' }));
+    expect(error.code).toBe('not_found');
+    expect(error.message).toContain('ALPHASWARM_ADMIN_EMBEDDED_IDP');
+  });
+});

@@ -1,0 +1,63 @@
+import {
+  BootstrapArtifacts,
+  IdentityResult,
+  MutationResult,
+  OrgInput,
+  PermissionCheck,
+  ResourcesResult,
+  WizardStartInput,
+} from '@alphaswarm/contracts';
+import type { TRPCRouterRecord } from '@trpc/server';
+import { z } from 'zod';
+import * as wizard from '../../services/wizard';
+import { adminProcedure, stepUpProcedure } from '../../trpc';
+import { SessionStep, ValidateIdentityInput } from './cloud-onboarding.schema';
+import { validateIdentityHandler } from './validate-identity.handler';
+
+export const cloudOnboardingRouter = {
+  start: stepUpProcedure.input(WizardStartInput).mutation(async ({ ctx, input }) => ({
+    ...(await wizard.startSession(ctx, input.org_id, input.kind, ctx.principal.actor)),
+    audit_run_id: ctx.runId,
+  })),
+
+  get: adminProcedure
+    .input(SessionStep)
+    .query(async ({ ctx, input }) => wizard.sessionView(await wizard.loadSession(ctx, input.session_id, input))),
+
+  list: adminProcedure
+    .input(OrgInput)
+    .query(async ({ ctx, input }) => ({ sessions: await wizard.listSessions(ctx, input.org_id) })),
+
+  bootstrapArtifacts: stepUpProcedure
+    .input(SessionStep)
+    .output(BootstrapArtifacts)
+    .mutation(async ({ ctx, input }) =>
+      wizard.bootstrapArtifacts(ctx, await wizard.loadSession(ctx, input.session_id, input)),
+    ),
+
+  validateIdentity: stepUpProcedure
+    .input(ValidateIdentityInput)
+    .output(IdentityResult)
+    .mutation(({ ctx, input }) => validateIdentityHandler(ctx, input)),
+
+  validatePermissions: stepUpProcedure
+    .input(SessionStep)
+    .output(z.object({ checks: z.array(PermissionCheck) }))
+    .mutation(async ({ ctx, input }) =>
+      wizard.validatePermissions(ctx, await wizard.loadSession(ctx, input.session_id, input)),
+    ),
+
+  enumerateResources: stepUpProcedure
+    .input(SessionStep)
+    .output(ResourcesResult)
+    .mutation(async ({ ctx, input }) =>
+      wizard.enumerateResources(ctx, await wizard.loadSession(ctx, input.session_id, input)),
+    ),
+
+  connect: stepUpProcedure
+    .input(SessionStep)
+    .output(MutationResult)
+    .mutation(async ({ ctx, input }) =>
+      wizard.connect(ctx, await wizard.loadSession(ctx, input.session_id, input), ctx.runId),
+    ),
+} satisfies TRPCRouterRecord;

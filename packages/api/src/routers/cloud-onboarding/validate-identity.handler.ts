@@ -1,0 +1,24 @@
+import type { CloudKind, IdentityResult } from '@alphaswarm/contracts';
+import { descriptors, type IdentityParams } from '@alphaswarm/providers';
+import { AppError } from '../../errors';
+import * as wizard from '../../services/wizard';
+import type { Context } from '../../trpc';
+import type { ValidateIdentityInput } from './cloud-onboarding.schema';
+
+/**
+ * Step 2. Which schema the params must meet is known only once the session names its kind: they
+ * are checked here, once, against that kind's descriptor, and typed from here on.
+ */
+export async function validateIdentityHandler(ctx: Context, input: ValidateIdentityInput): Promise<IdentityResult> {
+  const session = await wizard.loadSession(ctx, input.session_id, input);
+  const parsed = descriptors[session.kind as CloudKind].inputSchema.safeParse(input.params);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AppError(
+      'invalid_request',
+      parsed.error.issues.map((i) => `params.${i.path.join('.')}: ${i.message}`).join('; '),
+      issue ? { field: String(issue.path[0] ?? '') } : {},
+    );
+  }
+  return wizard.validateIdentity(ctx, session, parsed.data as IdentityParams);
+}

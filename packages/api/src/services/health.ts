@@ -1,0 +1,92 @@
+import { type IntegrationKind, isProviderError, type PublicIntegration } from '@alphaswarm/contracts';
+import { getLink, type IntegrationRow, isoNow, recordHealth, toPublic } from '@alphaswarm/db';
+import { descriptorFor, type HealthResult, providerFor, type StoredLink } from '@alphaswarm/providers';
+import type { ApiDeps } from '../deps';
+import { AppError, toAppError, wireCode } from '../errors';
+import { applyExpiryRule } from './expiry';
+import { notFound, unseal } from './links';
+import { providerContext } from './provider-context';
+
+/** Upstream faults that say nothing about the credential itself. */
+const TRANSIENT_CODES: string[] = ['upstream_unavailable', 'upstream_timeout', 'rate_limited'];
+
+/** What a health probe needs: the API's dependencies (the sweeper passes the server's runtime). */
+export type ProbeDeps = Pick<ApiDeps, 'db' | 'keyring' | 'now' | 'http' | 'upstreams' | 'subjectTokens' | 'logger'>;
+
+/** Re-run the kind's probe for one link and record the verdict. */
+export async function checkHealth(
+  deps: ProbeDeps,
+  orgId: string,
+  kind: IntegrationKind,
+  signal?: AbortSignal,
+): Promise<PublicIntegration> {
+  const row = await getLink(deps.db, orgId, kind);
+  if (!row) throw notFound(orgId, kind);
+  return toPublic((await probeAndRecord(deps, row, signal)).row);
+}
+
+export interface ProbeOutcome {
+  row: IntegrationRow;
+  /** Set when the upstream asked us to slow down (429 Retry-After), in seconds. */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * Probe a link and record the verdict. A transient upstream fault (timeout, 5xx, rate limit)
+ * degrades the link instead of condemning it; a rejected credential is unhealthy; expiry follows
+ * the one expiry policy.
+ */
+export async function probeAndRecord(
+  deps: ProbeDeps,
+  row: IntegrationRow,
+  signal?: AbortSignal,
+): Promise<ProbeOutcome> {
+  const kind = row.kind as IntegrationKind;
+  const provider = providerFor(kind);
+  let link: StoredLink;
+  try {
+    link = await unseal(deps, row);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'secret_unreadable') {
+      return { row: (await getLink(deps.db, row.orgId, kind)) ?? row };
+    }
+    throw error;
+  }
+  let result: HealthResult;
+  let retryAfterSeconds: number | undefined;
+  try {
+    result = await provider.checkHealth(providerContext(deps, signal), link);
+  } catch (error) {
+    // A probe cut short by a stopping sweep says nothing about the link: record no verdict.
+    if (signal?.aborted) throw error;
+    const app = toAppError(error);
+    if (isProviderError(error) && error.code === 'rate_limited')
+      retryAfterSeconds = error.details.retryAfterSeconds ?? 60;
+    // The upstream's verdict on the credential condemns the link; a passing fault only degrades it.
+    const rejected = isProviderError(error) && !TRANSIENT_CODES.includes(error.code);
+    if (!isProviderError(error)) {
+      deps.logger.error(
+        { error_name: (error as Error).name, credential_key: row.credentialKey },
+        'health probe crashed',
+      );
+    }
+    result = {
+      status: rejected ? 'unhealthy' : 'degraded',
+      error: { code: wireCode(app), message: app.message.slice(0, 2000) },
+      expires_at: row.expiresAt,
+    };
+  }
+  const checked = applyExpiryRule(result, result.expires_at, descriptorFor(kind).label, deps.now());
+  const updated = await recordHealth(
+    deps.db,
+    row.credentialKey,
+    {
+      status: checked.status,
+      error: checked.error,
+      metadata: result.metadata ? { ...row.metadata, ...result.metadata } : row.metadata,
+      expiresAt: result.expires_at,
+    },
+    isoNow(deps.now()),
+  );
+  return { row: updated ?? row, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) };
+}

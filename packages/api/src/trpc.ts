@@ -1,0 +1,227 @@
+import {
+  type AuditAction,
+  type IntegrationKind,
+  IntegrationKind as IntegrationKindSchema,
+  isAuditAction,
+  OrgId,
+  renderCredentialKey,
+  SessionId,
+} from '@alphaswarm/contracts';
+import { getWizardSession } from '@alphaswarm/db';
+import { initTRPC, TRPCError } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+import { type Actor, type AuditTarget, auditDenied, audited } from './audit/writer';
+import type { Principal } from './auth/bearer';
+import { assertRequirement, type Requirement, type ServiceBinding, serviceBinding } from './auth/requirements';
+import type { ApiDeps } from './deps';
+import { AppError, toAppError, toTrpcError, trpcCode, wireCode } from './errors';
+
+// ───────────────────────────── context ─────────────────────────────
+
+export interface RequestInfo {
+  requestId: string;
+  clientIp: string | null;
+  authorization: string | undefined;
+  /**
+   * The declared size of the request body: absent when the input is not in a body (a GET, a
+   * direct call), null when not declared (chunked) or not to be read for a denial.
+   */
+  bodyBytes?: number | null;
+  /**
+   * Input the request names outside its body (a REST route's path): a denied call is audited
+   * with it without its body being read.
+   */
+  pathInput?: Record<string, unknown>;
+}
+
+/** A denied call names its org and kind from its input only when that input is this small. */
+const DENIAL_TARGET_MAX_BYTES = 4 * 1024;
+
+/** What every procedure sees: the host's dependencies and the request. Built without HTTP in tests. */
+export function createContextInner(deps: ApiDeps, req: RequestInfo) {
+  return {
+    ...deps,
+    req,
+    principal: null as Principal | null,
+    /** For service calls: the scope that allowed acting for this org. */
+    binding: null as ServiceBinding | null,
+    runId: null as string | null,
+  };
+}
+export type Context = ReturnType<typeof createContextInner>;
+
+export interface Meta {
+  /** The kind a procedure acts on when its input does not name one. */
+  kind?: IntegrationKind;
+}
+
+// ───────────────────────────── init ─────────────────────────────
+
+const t = initTRPC
+  .context<Context>()
+  .meta<Meta>()
+  .create({
+    // JSON-RPC code, tRPC code and HTTP status all follow the AppError, whatever raised it.
+    errorFormatter({ shape, error }) {
+      const app = toAppError(error);
+      const code = trpcCode(app);
+      return {
+        message: app.message,
+        code: TRPC_ERROR_CODES_BY_KEY[code],
+        data: {
+          code,
+          httpStatus: app.status,
+          path: shape.data.path,
+          app_code: wireCode(app),
+          upstream: app.extra.upstream ?? null,
+          field: app.extra.field ?? null,
+        },
+      };
+    },
+  });
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+// ───────────────────────────── auth, audit, errors ─────────────────────────────
+
+/** The audit action of a procedure is its path; a path with none is a programming error, caught by tests. */
+function actionOf(path: string): AuditAction {
+  if (!isAuditAction(path)) throw new AppError('internal', `No audit action for the procedure ${path}.`);
+  return path;
+}
+
+function actorOf(ctx: Context): Actor {
+  return { actor: ctx.principal?.actor ?? 'anonymous', clientIp: ctx.req.clientIp };
+}
+
+/** Best-effort audit target from the raw input: org, kind, or the wizard session they live in. */
+async function resolveTarget(ctx: Context, raw: unknown, meta: Meta | undefined): Promise<AuditTarget> {
+  const input = { ...(raw && typeof raw === 'object' ? raw : {}), ...ctx.req.pathInput } as Record<string, unknown>;
+  let orgId = OrgId.safeParse(input.org_id).data ?? null;
+  let kind = IntegrationKindSchema.safeParse(input.kind).data ?? meta?.kind ?? null;
+  // Only a well-formed id is looked up: PostgreSQL refuses a NUL in text, which would turn the
+  // caller's bad input into our failure.
+  const sessionId = SessionId.safeParse(input.session_id).data;
+  if (sessionId) {
+    const session = await getWizardSession(ctx.db, sessionId);
+    if (session) {
+      orgId = session.orgId;
+      kind = session.kind as IntegrationKind;
+    }
+  }
+  const credentialKey = orgId && kind ? renderCredentialKey({ org_id: orgId, kind }) : null;
+  return { orgId, kind, credentialKey };
+}
+
+/**
+ * The target of a denied call, from an input small enough to read for it: nobody can make us read
+ * and parse a large body by failing to authenticate.
+ */
+async function deniedTarget(ctx: Context, getRawInput: () => Promise<unknown>, meta: Meta | undefined) {
+  const { bodyBytes } = ctx.req;
+  const small = bodyBytes === undefined || (bodyBytes !== null && bodyBytes <= DENIAL_TARGET_MAX_BYTES);
+  let raw: unknown = {};
+  if (small) {
+    try {
+      raw = await getRawInput();
+    } catch {
+      raw = {};
+    }
+  }
+  return resolveTarget(ctx, raw, meta);
+}
+
+/** Authenticate and authorise the caller, auditing every denial with the same 401/403 and challenge. */
+function authed(requirement: Requirement) {
+  return t.middleware(async ({ ctx, path, meta, getRawInput, next }) => {
+    let whole: Promise<AuditTarget> | null = null;
+    const where = () => {
+      whole ??= getRawInput().then((raw) => resolveTarget(ctx, raw, meta));
+      return whole;
+    };
+    let seen: Principal | null = null;
+    const check = async (): Promise<{ principal: Principal; binding: ServiceBinding | null }> => {
+      const match = ctx.req.authorization ? /^Bearer\s+(\S+)$/i.exec(ctx.req.authorization) : null;
+      if (!match?.[1]) {
+        throw new AppError('invalid_token', 'A bearer token is required.', {
+          headers: {
+            'www-authenticate': 'Bearer error="invalid_token", error_description="A bearer token is required"',
+          },
+        });
+      }
+      const principal = await ctx.verifier.verify(match[1]);
+      seen = principal;
+      // The org a service call acts for is read from its whole input, once the caller is authenticated.
+      const orgId = requirement === 'service' ? (await where()).orgId : undefined;
+      assertRequirement(principal, requirement, {
+        maxAge: ctx.config.stepUpMaxAge,
+        now: ctx.now(),
+        ...(requirement === 'service' ? { orgId, platformServiceScope: ctx.config.platformServiceScope } : {}),
+      });
+      const binding =
+        requirement === 'service' ? serviceBinding(principal, orgId, ctx.config.platformServiceScope) : null;
+      return { principal, binding };
+    };
+    let caller: Awaited<ReturnType<typeof check>>;
+    try {
+      caller = await check();
+    } catch (error) {
+      const app = toAppError(error);
+      await auditDenied(
+        ctx,
+        { actor: (seen as Principal | null)?.actor ?? 'anonymous', clientIp: ctx.req.clientIp },
+        actionOf(path),
+        () => deniedTarget(ctx, getRawInput, meta),
+        app,
+      );
+      throw toTrpcError(app);
+    }
+    return next({ ctx: caller });
+  });
+}
+
+/** Audit-first around the whole procedure; the run id reaches the handler as ctx.runId. */
+const audit = t.middleware(async ({ ctx, path, meta, getRawInput, next }) => {
+  try {
+    const target = await resolveTarget(ctx, await getRawInput(), meta);
+    if (ctx.binding) target.detail = { ...target.detail, binding: ctx.binding };
+    return await audited(ctx, actorOf(ctx), actionOf(path), target, async (runId) => {
+      const result = await next({ ctx: { runId } });
+      if (!result.ok) throw result.error;
+      return result;
+    });
+  } catch (error) {
+    if (error instanceof TRPCError) throw error;
+    throw toTrpcError(toAppError(error));
+  }
+});
+
+/** Convert anything a handler throws into our typed error at one boundary. */
+const errors = t.middleware(async ({ ctx, path, next }) => {
+  const result = await next();
+  if (!result.ok && !(result.error.cause instanceof AppError)) {
+    const app = toAppError(result.error);
+    if (app.code === 'internal') logCrash(ctx, path, result.error.cause ?? result.error);
+    throw toTrpcError(app);
+  }
+  return result;
+});
+
+/** Unexpected failures: logged with the request id, without the message (it might quote input). */
+export function logCrash(ctx: Pick<Context, 'logger' | 'req'>, where: string, error: unknown): void {
+  const err = error as Error;
+  const frames = (err?.stack ?? '').split('\n').slice(1, 8).join('\n');
+  ctx.logger.error({ request_id: ctx.req.requestId, where, error_name: err?.name, frames }, 'unexpected error');
+}
+
+// ───────────────────────────── base procedures ─────────────────────────────
+
+/** Anyone: how a caller gets a token (sign-in) and what the service is. */
+export const publicProcedure = t.procedure.use(errors);
+/** Reads: `admin:cluster` or `admin:read`, no fresh MFA. */
+export const adminProcedure = t.procedure.use(authed('read')).use(errors);
+/** Mutations: `admin:cluster` + fresh MFA (RFC 9470), audited before they act. */
+export const stepUpProcedure = t.procedure.use(authed('step_up')).use(audit).use(errors);
+/** Service-to-service: `integrations:use` (every org) or one org's scope, audited (it reveals secrets). */
+export const serviceProcedure = t.procedure.use(authed('service')).use(audit).use(errors);

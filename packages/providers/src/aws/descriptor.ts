@@ -1,0 +1,10 @@
+import { kinds } from '@alphaswarm/contracts/kinds';
+import type { CloudDescriptor } from '../shared/descriptor';
+import { AwsIdentityParams, AwsIssued } from './schemas';
+
+export const awsDescriptor = {
+  ...kinds.cloud_aws,
+  inputSchema: AwsIdentityParams,
+  secretSchema: null,
+  issuedSchema: AwsIssued,
+} satisfies CloudDescriptor;

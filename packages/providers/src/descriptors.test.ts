@@ -1,0 +1,81 @@
+import { INTEGRATION_KINDS, kinds } from '@alphaswarm/contracts/kinds';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { descriptorFor, descriptors } from './descriptors';
+import { providers } from './registry';
+
+const BAD = ['\u0000', '\u0007', '\n', '\u001b', '\u007f', '\u0085', '\ud800', 'a\udc00b'];
+
+/** A valid input of each kind, as the operator would enter it. */
+const VALID: { [K in keyof typeof descriptors]: z.input<(typeof descriptors)[K]['inputSchema']> } = {
+  huggingface: { token: 'hf_x', namespace: 'acme' },
+  docker_hub: { username: 'demo', pat: 'dckr_pat_x', namespace: 'demo' },
+  cloud_aws: { role_arn: 'arn:aws:iam::123456789012:role/alphaswarm', region: 'eu-west-1' },
+  cloud_azure: {
+    tenant_id: '11111111-2222-4333-8444-555555555555',
+    client_id: '66666666-7777-4888-9999-000000000000',
+  },
+  cloud_gcp: {
+    workload_identity_provider: 'projects/1/locations/global/workloadIdentityPools/p/providers/q',
+    service_account_email: 'sa@p.iam.gserviceaccount.com',
+    project_id: 'p',
+  },
+  cloud_cloudflare: { account_id: 'a'.repeat(32), api_token: 'cf_x' },
+};
+
+describe('descriptors', () => {
+  it.each(INTEGRATION_KINDS)('%s: its contracts facts plus its schemas, shared by its provider', (kind) => {
+    const descriptor = descriptors[kind];
+    expect(providers[kind].descriptor).toBe(descriptor);
+    expect(providers[kind].family).toBe(descriptor.family);
+    const { secretSchema: _s, inputSchema: _i, issuedSchema: _c, ...facts } = descriptor;
+    expect(facts).toEqual(kinds[kind]);
+  });
+
+  it.each(INTEGRATION_KINDS)(
+    '%s: secret-bearing exactly when it has a secret schema; its secret params are string inputs',
+    (kind) => {
+      const d = descriptorFor(kind);
+      expect(d.secretBearing).toBe(d.secretSchema !== null);
+      for (const param of d.secretParams) expect(d.inputSchema.shape[param]).toBeInstanceOf(z.ZodString);
+      expect((d.issuedSchema.shape.kind as z.ZodLiteral).value).toBe(kind);
+    },
+  );
+
+  it.each(INTEGRATION_KINDS)(
+    '%s: every string its operator enters follows the one text rule (no control characters, lone surrogates)',
+    (kind) => {
+      const schema = descriptorFor(kind).inputSchema;
+      const valid = VALID[kind] as Record<string, unknown>;
+      expect(schema.safeParse(valid).success).toBe(true);
+      for (const [field, value] of Object.entries(valid)) {
+        if (typeof value !== 'string') continue;
+        for (const bad of BAD) {
+          const broken = { ...valid, [field]: `${value.slice(0, 20)}${bad}${value.slice(20)}` };
+          const result = schema.safeParse(broken);
+          expect(result.success, `${field} with ${JSON.stringify(bad)}`).toBe(false);
+          expect(result.error?.issues[0]?.path[0]).toBe(field);
+        }
+      }
+    },
+  );
+
+  it('refuses a secret param with whitespace where the operator enters it, naming the field', () => {
+    for (const kind of INTEGRATION_KINDS) {
+      const valid = VALID[kind] as Record<string, unknown>;
+      for (const param of descriptorFor(kind).secretParams) {
+        const result = descriptorFor(kind).inputSchema.safeParse({ ...valid, [param]: `${valid[param]} \n` });
+        expect(result.error?.issues[0]?.path, `${kind}.${param}`).toEqual([param]);
+      }
+    }
+  });
+
+  it('refuses a Docker Hub namespace (or username standing in for it) that could not name an account', () => {
+    const input = descriptors.docker_hub.inputSchema;
+    expect(input.safeParse({ username: 'alice', pat: 'p', namespace: '..' }).error?.issues[0]?.path).toEqual([
+      'namespace',
+    ]);
+    expect(input.safeParse({ username: '.alice', pat: 'p' }).error?.issues[0]?.path).toEqual(['username']);
+    expect(input.safeParse({ username: 'alice@example.com', pat: 'p', namespace: 'alice' }).success).toBe(true);
+  });
+});

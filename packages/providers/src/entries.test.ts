@@ -1,0 +1,98 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+/*
+ * What each entry of the package loads at run time, read from the source the way the runtime
+ * will see it (verbatimModuleSyntax: only `import type` / `export type` declarations vanish; an
+ * import whose names are all inline `type` still loads its module).
+ */
+
+const SRC = dirname(fileURLToPath(import.meta.url));
+
+interface Graph {
+  /** Our source files, relative to src/. */
+  files: Set<string>;
+  /** Packages loaded (node: builtins left out). */
+  packages: Set<string>;
+}
+
+function runtimeSpecifiers(file: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false);
+  const out: string[] = [];
+  for (const node of source.statements) {
+    if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly) {
+      out.push((node.moduleSpecifier as ts.StringLiteral).text);
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && !node.isTypeOnly) {
+      out.push((node.moduleSpecifier as ts.StringLiteral).text);
+    }
+  }
+  return out;
+}
+
+function resolveLocal(from: string, specifier: string): string {
+  const base = resolve(dirname(from), specifier);
+  for (const candidate of [`${base}.ts`, join(base, 'index.ts')]) if (existsSync(candidate)) return candidate;
+  throw new Error(`cannot resolve ${specifier} from ${from}`);
+}
+
+function graphOf(entry: string): Graph {
+  const graph: Graph = { files: new Set(), packages: new Set() };
+  const pending = [join(SRC, entry)];
+  while (pending.length > 0) {
+    const file = pending.pop() as string;
+    const name = relative(SRC, file);
+    if (graph.files.has(name)) continue;
+    graph.files.add(name);
+    for (const specifier of runtimeSpecifiers(file)) {
+      if (specifier.startsWith('.')) pending.push(resolveLocal(file, specifier));
+      else if (!specifier.startsWith('node:')) {
+        graph.packages.add(
+          specifier
+            .split('/')
+            .slice(0, specifier.startsWith('@') ? 2 : 1)
+            .join('/'),
+        );
+      }
+    }
+  }
+  return graph;
+}
+
+const SDKS = [
+  '@aws-sdk/client-sts',
+  '@aws-sdk/client-iam',
+  '@aws-sdk/client-ec2',
+  '@azure/identity',
+  'google-auth-library',
+];
+
+describe('package entries', () => {
+  it("'.' (production) loads every provider and SDK but no fake and nothing from testing/", () => {
+    const graph = graphOf('index.ts');
+    expect(graph.files).toContain('registry.ts');
+    for (const sdk of SDKS) expect(graph.packages).toContain(sdk);
+    const fakes = [...graph.files].filter((f) => /(^|\/)fakes?\.ts$/.test(f) || f.startsWith('testing/'));
+    expect(fakes).toEqual([]);
+  });
+
+  it("'./fakes' reaches every kind's fake", () => {
+    const fakes = [...graphOf('fakes.ts').files].filter((f) => f.endsWith('/fake.ts')).sort();
+    expect(fakes).toEqual([
+      'aws/fake.ts',
+      'azure/fake.ts',
+      'cloudflare/fake.ts',
+      'docker-hub/fake.ts',
+      'gcp/fake.ts',
+      'huggingface/fake.ts',
+    ]);
+  });
+
+  it("'./descriptors' loads no SDK, no HTTP client and no fake: only contracts (and its zod)", () => {
+    const graph = graphOf('descriptors.ts');
+    expect([...graph.packages].sort()).toEqual(['@alphaswarm/contracts', 'zod']);
+    expect([...graph.files].filter((f) => /(client|provider|fake|http)\.ts$/.test(f))).toEqual([]);
+  });
+});
