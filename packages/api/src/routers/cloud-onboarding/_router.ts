@@ -11,7 +11,7 @@ import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import * as wizard from '../../services/wizard';
 import { adminProcedure, stepUpProcedure } from '../../trpc';
-import { SessionStep, ValidateIdentityInput } from './cloud-onboarding.schema';
+import { BootstrapArtifactsInput, SessionStep, ValidateIdentityInput } from './cloud-onboarding.schema';
 import { validateIdentityHandler } from './validate-identity.handler';
 
 export const cloudOnboardingRouter = {
@@ -29,10 +29,12 @@ export const cloudOnboardingRouter = {
     .query(async ({ ctx, input }) => ({ sessions: await wizard.listSessions(ctx, input.org_id) })),
 
   bootstrapArtifacts: stepUpProcedure
-    .input(SessionStep)
+    .input(BootstrapArtifactsInput)
     .output(BootstrapArtifacts)
     .mutation(async ({ ctx, input }) =>
-      wizard.bootstrapArtifacts(ctx, await wizard.loadSession(ctx, input.session_id, input)),
+      wizard.bootstrapArtifacts(ctx, await wizard.loadSession(ctx, input.session_id, input), {
+        project_id: input.project_id,
+      }),
     ),
 
   validateIdentity: stepUpProcedure

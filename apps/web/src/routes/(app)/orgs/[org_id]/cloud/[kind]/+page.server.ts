@@ -47,7 +47,9 @@ export const load: PageServerLoad = async (event) => {
         org_id,
         kind,
       });
-      return { ...common, session, open: [], values: prefill(kind, session.params) };
+      const values = prefill(kind, session.params);
+      if (!values.project_id && session.setup?.project_id) values.project_id = session.setup.project_id;
+      return { ...common, session, open: [], values };
     } catch (e) {
       // An expired or unknown session: say so above the list of open ones, where a new one starts.
       const f = toFailure(e);
@@ -97,7 +99,11 @@ async function step(event: RequestEvent, name: WizardStep, params?: (form: FormD
 export const actions: Actions = {
   start: async (event) =>
     perform(event, { type: 'cloud_start', org_id: orgParam(event.params.org_id), kind: kindParam(event.params.kind) }),
-  artifacts: (event) => step(event, 'bootstrap_artifacts'),
+  artifacts: (event) =>
+    step(event, 'bootstrap_artifacts', (form) => {
+      const project = String(form.get('project_id') ?? '').trim();
+      return project ? { project_id: project } : {};
+    }),
   identity: async (event) => {
     const kind = kindParam(event.params.kind);
     return step(event, 'validate_identity', (form) => paramsFrom(kind, form));
