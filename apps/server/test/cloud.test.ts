@@ -118,14 +118,14 @@ describe('cloud onboarding: the five-step wizard for every cloud kind, over tRPC
     });
   });
 
-  it('bad identity params get the schema’s human sentence and their field, no params.x: path', async () => {
+  it('bad identity params get the schema’s human sentence and their field, no params. path', async () => {
     const { session_id } = await admin.cloudOnboarding.start.mutate({ org_id: ORG, kind: 'cloud_azure' });
     const error = await admin.cloudOnboarding.validateIdentity
       .mutate({ session_id, params: { tenant_id: up.demo.cloud_azure.tenant_id, client_id: 'not-a-guid' } })
       .catch((e) => e);
     expect(error.data).toMatchObject({ app_code: 'invalid_request', field: 'client_id' });
     expect(error.message).toBe(
-      "The client id is a GUID like 00000000-0000-0000-0000-000000000000, shown on the app registration's Overview page.",
+      "client_id: The client id is a GUID like 00000000-0000-0000-0000-000000000000, shown on the app registration's Overview page.",
     );
     const gcp = await admin.cloudOnboarding.start.mutate({ org_id: ORG, kind: 'cloud_gcp' });
     const artifacts = await admin.cloudOnboarding.bootstrapArtifacts.mutate({

@@ -74,8 +74,18 @@ describe('publish-issuer: the workload issuer served from a static copy, the adm
   };
 
   it('AWS, GCP and Azure verify subject tokens from the static copy alone, never asking the admin server', async () => {
-    // Nothing published yet: the clouds find no issuer, so trust fails.
+    // Nothing published yet: the clouds find no issuer, so trust fails, and Verify trust says why.
     await expect(identity('cloud_aws')).rejects.toMatchObject({ data: { app_code: 'trust_misconfigured' } });
+    const { session_id } = await admin.cloudOnboarding.start.mutate({ org_id: ORG, kind: 'cloud_gcp' });
+    const before = await admin.cloudOnboarding.verifyTrust.mutate({ session_id });
+    expect(before.ok).toBe(false);
+    expect(before.checks).toEqual([
+      {
+        check: 'discovery',
+        ok: false,
+        message: expect.stringMatching(/openid-configuration answered HTTP 404; publish the issuer there/),
+      },
+    ]);
 
     const io = capture();
     await publishIssuerCommand(io, { out: siteDir }, { env });
@@ -89,6 +99,14 @@ describe('publish-issuer: the workload issuer served from a static copy, the adm
     }
     expect(site.requests).toEqual(expect.arrayContaining(['/.well-known/openid-configuration', '/jwks.json']));
     expect(h.logs.filter((l) => l.includes('"path":"/workload'))).toEqual([]);
+    const after = await admin.cloudOnboarding.verifyTrust.mutate({ session_id });
+    expect(after.checks.map((c) => [c.check, c.ok])).toEqual([
+      ['discovery', true],
+      ['issuer', true],
+      ['keys', true],
+      ['signature', true],
+    ]);
+    expect(after).toMatchObject({ ok: true, issuer: site.url });
   });
 
   it('rotation publishes the new key before it signs, keeps the old through the overlap, then only the new', async () => {

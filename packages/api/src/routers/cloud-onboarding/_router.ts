@@ -1,14 +1,19 @@
 import {
   BootstrapArtifacts,
+  type CloudKind,
   IdentityResult,
+  kinds,
   MutationResult,
   OrgInput,
   PermissionCheck,
   ResourcesResult,
+  VerifyTrustResult,
   WizardStartInput,
 } from '@alphaswarm/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
+import { AppError } from '../../errors';
+import { verifyTrust } from '../../services/verify-trust';
 import * as wizard from '../../services/wizard';
 import { adminProcedure, stepUpProcedure } from '../../trpc';
 import { BootstrapArtifactsInput, SessionStep, ValidateIdentityInput } from './cloud-onboarding.schema';
@@ -36,6 +41,22 @@ export const cloudOnboardingRouter = {
         project_id: input.project_id,
       }),
     ),
+
+  /** Read the workload issuer as a cloud would and compare it with our keys; changes nothing. */
+  verifyTrust: adminProcedure
+    .input(SessionStep)
+    .output(VerifyTrustResult)
+    .mutation(async ({ ctx, input }) => {
+      const row = await wizard.loadSession(ctx, input.session_id, input);
+      const facts = kinds[row.kind as CloudKind];
+      if (facts.secretBearing) {
+        throw new AppError(
+          'precondition_failed',
+          `${facts.label} has no OIDC federation: there is no issuer to verify.`,
+        );
+      }
+      return verifyTrust(ctx, facts.subject(row.orgId));
+    }),
 
   validateIdentity: stepUpProcedure
     .input(ValidateIdentityInput)

@@ -16,8 +16,9 @@ export async function validateIdentityHandler(ctx: Context, input: ValidateIdent
     const issue = parsed.error.issues[0];
     throw new AppError(
       'invalid_request',
-      // The field travels apart (`field`), so the message is the schema's human sentence alone.
-      [...new Set(parsed.error.issues.map((i) => fieldMessage(i.path, i.message)))].join(' '),
+      // `field` travels apart for forms (the console shows the sentence alone beside it); API
+      // callers still read which param it was, without the internal `params.` path.
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${sentence(i.path, i.message)}`).join('; '),
       issue ? { field: String(issue.path[0] ?? '') } : {},
     );
   }
@@ -25,7 +26,7 @@ export async function validateIdentityHandler(ctx: Context, input: ValidateIdent
 }
 
 /** zod's own wording for a missing field names no field; say which one. */
-function fieldMessage(path: PropertyKey[], message: string): string {
+function sentence(path: PropertyKey[], message: string): string {
   const name = String(path[0] ?? 'params').replace(/_/g, ' ');
   if (/^Invalid input: expected \w+, received undefined$/.test(message)) return `Enter the ${name}.`;
   return /[.!?]$/.test(message) ? message : `${message}.`;

@@ -1,6 +1,6 @@
 import { CloudKind, type WizardStep } from '@alphaswarm/contracts';
 import { kinds } from '@alphaswarm/contracts/kinds';
-import { error, redirect } from '@sveltejs/kit';
+import { error, fail, redirect } from '@sveltejs/kit';
 import type { WizardSession } from '$lib/server/api';
 import { type Failure, toFailure } from '$lib/server/errors';
 import { loadFailed, perform } from '$lib/server/pending';
@@ -111,4 +111,17 @@ export const actions: Actions = {
   permissions: (event) => step(event, 'validate_permissions'),
   resources: (event) => step(event, 'enumerate_resources'),
   connect: (event) => step(event, 'connect'),
+  /** Read-only: fetch the published issuer as a cloud would; no step-up, nothing recorded. */
+  verify: async (event) => {
+    const org_id = orgParam(event.params.org_id);
+    const kind = kindParam(event.params.kind);
+    const session_id = sessionFrom(event, await event.request.formData());
+    try {
+      return { trust: await event.locals.api.cloudOnboarding.verifyTrust.mutate({ session_id, org_id, kind }) };
+    } catch (e) {
+      const failure = toFailure(e);
+      if (failure.code === 'invalid_token') loadFailed(event, e);
+      return fail(failure.status, { failure, values: {} });
+    }
+  },
 };
