@@ -127,7 +127,8 @@ describe('wizard artifacts parse as what they claim to be', () => {
     // Entra shows GUIDs whose version digit is not an RFC 4122 one; they are real ids.
     const ok = AzureIdentityParams.safeParse({
       tenant_id: '72f988bf-86f1-41af-91ab-2d7cd011db47',
-      client_id: '04b07795-8ddb-461a-bbee-02f9e1bf7b46',
+      // Version digit 0, variant digit 1: refused by an RFC 4122 check (the old "Invalid UUID").
+      client_id: '3f2504e0-4f89-01d3-1a0c-0305e82c3301',
       subscription_ids: ['00000000-0000-0000-0000-000000000000'],
     });
     expect(ok.success).toBe(true);
