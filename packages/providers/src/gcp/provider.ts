@@ -64,9 +64,6 @@ export const gcpProvider: CloudProvider<'cloud_gcp', null> = {
     return {
       audience: externalAccount.audience,
       artifacts: [
-        ...(jwks
-          ? [{ name: GCP_JWKS_FILE, media_type: 'application/json', content: `${JSON.stringify(jwks, null, 2)}\n` }]
-          : []),
         { name: 'alphaswarm-gcp.tf', media_type: 'text/x-hcl', content: gcpTerraform(facts) },
         { name: 'alphaswarm-gcp.sh', media_type: 'text/x-shellscript', content: gcpGcloudScript(facts) },
         {
@@ -74,6 +71,10 @@ export const gcpProvider: CloudProvider<'cloud_gcp', null> = {
           media_type: 'application/json',
           content: `${JSON.stringify(externalAccount, null, 2)}\n`,
         },
+        // Last: only the JWKS-upload variant needs it.
+        ...(jwks
+          ? [{ name: GCP_JWKS_FILE, media_type: 'application/json', content: `${JSON.stringify(jwks, null, 2)}\n` }]
+          : []),
       ],
       links: [],
     };
