@@ -30,6 +30,12 @@ const EnvSchema = z.object({
   ALPHASWARM_ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   ALPHASWARM_ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(8700),
   ALPHASWARM_ADMIN_PUBLIC_URL: url.optional(),
+  /**
+   * The `iss` of workload tokens: where clouds fetch its discovery and JWKS. Default
+   * `<PUBLIC_URL>/workload`; set it to a static host that `publish-issuer` uploads to, so the
+   * admin server itself stays internal.
+   */
+  ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL: url.optional(),
   ALPHASWARM_ADMIN_OIDC_ISSUER: url.optional(),
   ALPHASWARM_ADMIN_OIDC_AUDIENCE: z.string().min(1).optional(),
   ALPHASWARM_ADMIN_OIDC_JWKS_URL: url.optional(),
@@ -55,6 +61,15 @@ const EnvSchema = z.object({
   AWS_ENDPOINT_URL_STS: url.optional(),
   AWS_ENDPOINT_URL_IAM: url.optional(),
   AWS_ENDPOINT_URL_EC2: url.optional(),
+  /** Where `publish-issuer --to s3://…` uploads (an S3-compatible store); AWS's otherwise. */
+  AWS_ENDPOINT_URL_S3: url.optional(),
+  /**
+   * Static AWS credentials for `publish-issuer --to s3://…`; when unset the SDK's own chain
+   * (profile, SSO, instance role) applies.
+   */
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
   /** HTTPS URL where the operator hosts alphaswarm-aws-role.json once, for complete quick-create links. */
   ALPHASWARM_ADMIN_AWS_TEMPLATE_URL: z.url({ protocol: /^https$/ }).optional(),
   ALPHASWARM_ADMIN_GCP_STS_ENDPOINT: url.default('https://sts.googleapis.com'),
@@ -92,6 +107,8 @@ export interface Env extends RawEnv {
   database: StoreConfig;
   integrationsPath: string;
   publicUrl: string;
+  /** `iss` of workload tokens (ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL, default `<publicUrl>/workload`). */
+  workloadIssuerUrl: string;
   embeddedIdp: boolean;
 }
 
@@ -124,6 +141,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     },
     integrationsPath: raw.ALPHASWARM_ADMIN_INTEGRATIONS_PATH ?? join(base, 'integrations.json'),
     publicUrl,
+    workloadIssuerUrl: raw.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL ?? `${publicUrl}/workload`,
     embeddedIdp: raw.ALPHASWARM_ADMIN_EMBEDDED_IDP ?? !production,
   };
 }

@@ -130,6 +130,7 @@ export function createRuntime(input: {
     subjectTokens: {
       issuer: workload.issuer,
       mint: ({ sub, aud }) => workload.sign({ sub, aud }, WORKLOAD_TOKEN_TTL),
+      jwks: () => workload.jwks(),
     },
     adminIssuer,
     trusted,

@@ -117,6 +117,28 @@ describe('cloud onboarding: the five-step wizard for every cloud kind, over tRPC
     });
   });
 
+  it('bad identity params get the schema’s human sentence and their field, no params. path', async () => {
+    const { session_id } = await admin.cloudOnboarding.start.mutate({ org_id: ORG, kind: 'cloud_azure' });
+    const error = await admin.cloudOnboarding.validateIdentity
+      .mutate({ session_id, params: { tenant_id: up.demo.cloud_azure.tenant_id, client_id: 'not-a-guid' } })
+      .catch((e) => e);
+    expect(error.data).toMatchObject({ app_code: 'invalid_request', field: 'client_id' });
+    expect(error.message).toBe(
+      "client_id: The client id is a GUID like 00000000-0000-0000-0000-000000000000, shown on the app registration's Overview page.",
+    );
+    const gcp = await admin.cloudOnboarding.start.mutate({ org_id: ORG, kind: 'cloud_gcp' });
+    const artifacts = await admin.cloudOnboarding.bootstrapArtifacts.mutate({
+      session_id: gcp.session_id,
+      project_id: 'tokyo-rain-123',
+    });
+    expect(artifacts.artifacts.find((a) => a.name === 'alphaswarm-gcp.sh')?.content).toContain(
+      "PROJECT_ID='tokyo-rain-123'",
+    );
+    expect((await admin.cloudOnboarding.get.query({ session_id: gcp.session_id })).setup).toEqual({
+      project_id: 'tokyo-rain-123',
+    });
+  });
+
   it('a missing required permission blocks connect; a missing optional one connects degraded', async () => {
     const arn = up.demo.cloud_aws.role_arn;
     up.fakes.aws.setAllowedActions(arn, [

@@ -10,7 +10,7 @@ describe('signing keys sealed by a key we no longer have', () => {
     const database = await testDatabase();
     const store = await database.open();
     try {
-      const env = { publicUrl: 'http://127.0.0.1:8700' };
+      const env = { publicUrl: 'http://127.0.0.1:8700', workloadIssuerUrl: 'http://127.0.0.1:8700/workload' };
       const before = signingIssuer('workload', env, store.db, Keyring.fromEnv(generateKey()), () => new Date());
       const oldKid = kidOf(await before.sign({ sub: 'org:a:cloud_aws', aud: 'x' }, 300));
       // A restart with another (e.g. ephemeral) encryption key.

@@ -26,6 +26,7 @@ const FIXED = [
   'cloudOnboarding.validatePermissions',
   'cloudOnboarding.enumerateResources',
   'cloudOnboarding.connect',
+  'cloudOnboarding.verifyTrust',
   'audit.list',
   'audit.verify',
   'store.status',

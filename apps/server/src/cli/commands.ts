@@ -13,12 +13,23 @@ import {
   openDatabase,
   openDatabaseReadOnly,
   parsePostgresUrl,
+  publishedSigningKeys,
   readOnlyReason,
   verifyAudit,
   writeStoreFileAtomic,
 } from '@alphaswarm/db';
-import { ConfigError } from '../env';
-import { signingIssuer } from '../issuers/keyed-issuer';
+import { ConfigError, type Env } from '../env';
+import { type KeyedIssuer, signingIssuer } from '../issuers/keyed-issuer';
+import {
+  type IssuerFile,
+  issuerFiles,
+  PublishError,
+  type PublishTarget,
+  publicReadGuidance,
+  publishedCopyWarnings,
+  publishFiles,
+  publishTarget,
+} from '../issuers/publish';
 import { createLogger } from '../logger';
 import {
   bootstrap,
@@ -233,26 +244,124 @@ export async function rotateKeyCommand(io: CliIo): Promise<void> {
  * Start signing with a fresh key for one of our issuers. The previous key stays in the JWKS until
  * its last token expired, so clouds (workload) and sessions (admin) keep verifying meanwhile.
  */
-export async function rotateSigningKeyCommand(io: CliIo, opts: { issuer: IssuerName }): Promise<void> {
-  const env = loadEnv();
+/** Where a command publishes the workload issuer, and the clock it reads (injectable for tests). */
+export interface PublishDeps {
+  env?: Env;
+  now?: () => Date;
+}
+
+function targetOf(opts: { out?: string | undefined; to?: string | undefined }): PublishTarget {
+  try {
+    return publishTarget(opts);
+  } catch (error) {
+    throw error instanceof PublishError ? new CliError(error.message) : error;
+  }
+}
+
+async function publish(env: Env, target: PublishTarget, files: IssuerFile[]): Promise<string[]> {
+  try {
+    return await publishFiles(target, files, {
+      region: env.ALPHASWARM_ADMIN_AWS_REGION,
+      endpoint: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL,
+      credentials:
+        env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+          ? {
+              accessKeyId: env.AWS_ACCESS_KEY_ID,
+              secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+              sessionToken: env.AWS_SESSION_TOKEN,
+            }
+          : undefined,
+    });
+  } catch (error) {
+    throw error instanceof PublishError ? new CliError(error.message) : error;
+  }
+}
+
+async function workloadIssuerFor(
+  env: Env,
+  now: () => Date,
+): Promise<{ issuer: KeyedIssuer; close(): Promise<void> }> {
+  if (!env.ALPHASWARM_ADMIN_INTEGRATIONS_KEY) {
+    throw new CliError(
+      'This command needs ALPHASWARM_ADMIN_INTEGRATIONS_KEY: private signing keys are stored encrypted with it.',
+    );
+  }
+  const info = loadKeyring(env);
+  const store = await openExistingStore(env);
+  return { issuer: signingIssuer('workload', env, store.db, info.keyring, now), close: () => store.close() };
+}
+
+/**
+ * Write the workload issuer's discovery document and JWKS (every key still published) for a
+ * static host, so the admin server itself never has to face the internet.
+ */
+export async function publishIssuerCommand(
+  io: CliIo,
+  opts: { out?: string; to?: string },
+  deps: PublishDeps = {},
+): Promise<void> {
+  const env = deps.env ?? loadEnv();
+  const target = targetOf(opts);
+  const { issuer, close } = await workloadIssuerFor(env, deps.now ?? (() => new Date()));
+  try {
+    const jwks = await issuer.jwks();
+    const written = await publish(env, target, issuerFiles(issuer, jwks));
+    for (const w of written) io.out(`wrote ${w}`);
+    io.out(
+      `issuer ${issuer.issuer} with ${plural(jwks.keys.length, 'key')}: ${jwks.keys.map((k) => k.kid).join(', ')}`,
+    );
+    io.out(publicReadGuidance(target, issuer.issuer));
+    if (!env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL) {
+      io.err(
+        `note: ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL is not set, so tokens still name ${issuer.issuer} as their issuer; set it to the URL these files are served under.`,
+      );
+    }
+  } finally {
+    await close();
+  }
+}
+
+export async function rotateSigningKeyCommand(
+  io: CliIo,
+  opts: { issuer: IssuerName; out?: string; to?: string },
+  deps: PublishDeps = {},
+): Promise<void> {
+  const env = deps.env ?? loadEnv();
   if (!env.ALPHASWARM_ADMIN_INTEGRATIONS_KEY) {
     throw new CliError(
       'rotate-signing-key needs ALPHASWARM_ADMIN_INTEGRATIONS_KEY: private signing keys are stored encrypted with it.',
     );
   }
+  const publishing = Boolean(opts.out || opts.to);
+  if (publishing && opts.issuer !== 'workload') {
+    throw new CliError('--out and --to publish the workload issuer; the admin issuer is served by the server itself.');
+  }
+  if (opts.issuer === 'workload' && env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL && !publishing) {
+    throw new CliError(
+      `The workload issuer is served from ${env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL}: pass --out DIR or --to s3://bucket/prefix so the new key is published before it signs anything.`,
+    );
+  }
+  const target = publishing ? targetOf(opts) : null;
   const info = loadKeyring(env);
   const store = await openExistingStore(env);
   try {
-    const issuer = signingIssuer(opts.issuer, env, store.db, info.keyring, () => new Date());
+    const issuer = signingIssuer(opts.issuer, env, store.db, info.keyring, deps.now ?? (() => new Date()));
     const kid = await audited(
       store.db,
       'signing_keys.rotate',
       { issuer: opts.issuer },
-      () => issuer.rotate(),
+      () =>
+        issuer.rotate(
+          target
+            ? async (jwks) => {
+                for (const w of await publish(env, target, issuerFiles(issuer, jwks))) io.out(`wrote ${w}`);
+              }
+            : undefined,
+        ),
       (k) => ({ kid: k }),
     );
     io.out(
-      `${issuer.issuer} now signs with key ${kid}; the previous key stays published for ${issuer.options.maxTokenTtlSeconds + 60} s. Running servers pick it up within 30 s.`,
+      `${issuer.issuer} now signs with key ${kid}; the previous key stays published for ${issuer.options.maxTokenTtlSeconds + 60} s${target ? ' (run publish-issuer after that to drop it from the published copy)' : ''}. Running servers pick it up within 30 s.`,
     );
   } finally {
     await store.close();
@@ -314,8 +423,8 @@ export async function migrateCommand(io: CliIo): Promise<void> {
   }
 }
 
-export function checkProductionCommand(io: CliIo): void {
-  const env = loadEnv();
+export async function checkProductionCommand(io: CliIo, deps: PublishDeps = {}): Promise<void> {
+  const env = deps.env ?? loadEnv();
   let keyring: KeyringInfo | null = null;
   let keyError: string | undefined;
   try {
@@ -325,7 +434,9 @@ export function checkProductionCommand(io: CliIo): void {
     keyError = error.message;
   }
   const problems = productionProblems(env, keyring, keyError);
-  const warnings = productionWarnings(env).map((w) => `! warning: ${w}`);
+  const warnings = [...productionWarnings(env), ...(await publishedIssuerWarnings(env, deps.now))].map(
+    (w) => `! warning: ${w}`,
+  );
   if (problems.length === 0) {
     const database = env.database.databaseUrl ? parsePostgresUrl(env.database.databaseUrl).location : env.dbPath;
     io.out(`production-ready (encryption key ${keyring?.fingerprints[0]}, database ${database})`);
@@ -335,6 +446,23 @@ export function checkProductionCommand(io: CliIo): void {
   for (const problem of problems) io.out(`- ${problem}`);
   for (const warning of warnings) io.out(warning);
   throw new CliError(`not production-ready: ${plural(problems.length, 'problem')} (listed on stdout).`);
+}
+
+/** A workload issuer served from a static copy: does that copy hold exactly the keys it should? */
+async function publishedIssuerWarnings(env: Env, now: (() => Date) | undefined): Promise<string[]> {
+  if (!env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL) return [];
+  if (!env.database.databaseUrl && !existsSync(env.dbPath)) return [];
+  const store = await openDatabaseReadOnly(env.database);
+  let kids: string[];
+  try {
+    const at = isoNow((now ?? (() => new Date()))());
+    kids = (await publishedSigningKeys(store.db, 'workload', at)).map((k) => k.kid);
+  } catch {
+    return [];
+  } finally {
+    await store.close();
+  }
+  return publishedCopyWarnings(env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL, kids);
 }
 
 export async function auditVerifyCommand(io: CliIo): Promise<void> {

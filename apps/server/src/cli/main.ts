@@ -14,6 +14,7 @@ import {
   generateKeyCommand,
   importCommand,
   migrateCommand,
+  publishIssuerCommand,
   rotateKeyCommand,
   rotateSigningKeyCommand,
   serveCommand,
@@ -54,7 +55,20 @@ export function buildProgram(): Command {
       'Sign with a fresh JWT key (workload issuer for clouds, or the embedded admin IdP); the old one stays published.',
     )
     .addOption(new Option('--issuer <issuer>', 'which issuer').choices(['workload', 'admin']).default('workload'))
-    .action(action((opts: { issuer: 'workload' | 'admin' }) => rotateSigningKeyCommand(io, opts)));
+    .option('--out <dir>', 'workload issuer: publish the JWKS with the new key to this directory before it signs')
+    .option('--to <url>', 'workload issuer: upload it to s3://bucket/prefix before the new key signs')
+    .action(
+      action((opts: { issuer: 'workload' | 'admin'; out?: string; to?: string }) => rotateSigningKeyCommand(io, opts)),
+    );
+
+  program
+    .command('publish-issuer')
+    .description(
+      'Write the workload issuer (.well-known/openid-configuration and jwks.json with every published key) for a static host, so clouds never reach this server.',
+    )
+    .option('--out <dir>', 'write the files under this directory')
+    .option('--to <url>', 'upload them to s3://bucket/prefix (AWS_ENDPOINT_URL_S3 for S3-compatible stores)')
+    .action(action((opts: { out?: string; to?: string }) => publishIssuerCommand(io, opts)));
 
   program
     .command('generate-key')

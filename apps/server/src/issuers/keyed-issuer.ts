@@ -9,6 +9,7 @@ import {
   publishedSigningKeys,
   retireSigningKeys,
   type SecretCipher,
+  type SigningKeyRow,
 } from '@alphaswarm/db';
 import { exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type JWK, type JWTPayload, SignJWT } from 'jose';
 
@@ -94,13 +95,39 @@ export class KeyedIssuer {
     };
   }
 
-  /** Start signing with a fresh key; the old one stays published for the overlap. */
-  async rotate(): Promise<string> {
+  /**
+   * Start signing with a fresh key; the old one stays published for the overlap. `beforeSigning`
+   * gets the JWKS that includes the new key before it signs anything (to publish a static copy
+   * first); if it throws, nothing changes.
+   */
+  async rotate(beforeSigning?: (jwks: { keys: JWK[] }) => Promise<void>): Promise<string> {
+    const fresh = await this.newKey();
+    if (beforeSigning) {
+      const published = await publishedSigningKeys(this.options.db, this.options.name, isoNow(this.options.now()));
+      await beforeSigning({ keys: [...published.map((r) => r.publicJwk as JWK), fresh.publicJwk as JWK] });
+    }
     const now = this.options.now();
     const publishUntil = new Date(now.getTime() + (this.options.maxTokenTtlSeconds + 60) * 1000);
     await retireSigningKeys(this.options.db, this.options.name, isoNow(now), isoNow(publishUntil));
+    await insertSigningKey(this.options.db, { ...fresh, createdAt: new Date(now).toISOString() });
     this.current = null;
     return (await this.activeKey()).kid;
+  }
+
+  private async newKey(): Promise<SigningKeyRow> {
+    const { privateKey, publicKey } = await generateKeyPair(this.options.alg, { extractable: true });
+    const kid = `${this.options.name}-${randomUUID()}`;
+    const pem = await exportPKCS8(privateKey);
+    return {
+      kid,
+      issuer: this.options.name,
+      alg: this.options.alg,
+      privateKey: this.options.cipher.encrypt(pem),
+      publicJwk: { ...(await exportJWK(publicKey)), kid, alg: this.options.alg, use: 'sig' },
+      createdAt: new Date(this.options.now()).toISOString(),
+      retiredAt: null,
+      publishUntil: null,
+    };
   }
 
   /**
@@ -116,20 +143,7 @@ export class KeyedIssuer {
       return this.current;
     }
     if (!row) {
-      const { privateKey, publicKey } = await generateKeyPair(this.options.alg, { extractable: true });
-      const kid = `${this.options.name}-${randomUUID()}`;
-      const pem = await exportPKCS8(privateKey);
-      const jwk = { ...(await exportJWK(publicKey)), kid, alg: this.options.alg, use: 'sig' };
-      row = {
-        kid,
-        issuer: this.options.name,
-        alg: this.options.alg,
-        privateKey: this.options.cipher.encrypt(pem),
-        publicJwk: jwk,
-        createdAt: new Date(this.options.now()).toISOString(),
-        retiredAt: null,
-        publishUntil: null,
-      };
+      row = await this.newKey();
       await insertSigningKey(this.options.db, row);
     }
     let pem: string;
@@ -151,7 +165,7 @@ export class KeyedIssuer {
 /** Our two JWT issuers: `<public url>/workload` (subject tokens for clouds) and `<public url>` (admin logins). */
 export function signingIssuer(
   name: IssuerName,
-  env: { publicUrl: string },
+  env: { publicUrl: string; workloadIssuerUrl: string },
   db: Database,
   cipher: SecretCipher,
   now: () => Date,
@@ -162,7 +176,7 @@ export function signingIssuer(
           db,
           cipher,
           name,
-          issuerUrl: `${env.publicUrl}/workload`,
+          issuerUrl: env.workloadIssuerUrl,
           alg: 'RS256',
           maxTokenTtlSeconds: WORKLOAD_TOKEN_TTL,
           now,

@@ -15,8 +15,9 @@ import {
 import { warningStatus } from '../shared/warnings';
 import type { CloudProvider, HealthResult, StoredLink } from '../types';
 import {
-  AWS_TEMPLATE_URL_PLACEHOLDER,
+  AWS_TEMPLATE_FILE,
   awsCloudFormationTemplate,
+  awsDeployScript,
   awsQuickCreateUrl,
   awsStackName,
   awsTerraform,
@@ -67,29 +68,37 @@ export const awsProvider: CloudProvider<'cloud_aws', null> = {
       roleName: DEFAULT_ROLE_NAME,
     };
     const region = wizard.params?.region ?? ctx.upstreams.aws.region;
+    const stackName = awsStackName(wizard.org_id);
+    const templateUrl = ctx.upstreams.aws.templateUrl;
     return {
       audience: AWS_AUDIENCE,
       artifacts: [
         {
-          name: 'alphaswarm-aws-role.json',
+          name: AWS_TEMPLATE_FILE,
           media_type: 'application/json',
           content: `${JSON.stringify(awsCloudFormationTemplate(facts), null, 2)}\n`,
         },
+        {
+          name: 'alphaswarm-aws-deploy.sh',
+          media_type: 'text/x-shellscript',
+          content: awsDeployScript({ region, stackName, subject: wizard.subject, roleName: DEFAULT_ROLE_NAME }),
+        },
         { name: 'alphaswarm-aws-role.tf', media_type: 'text/x-hcl', content: awsTerraform(facts) },
       ],
-      links: [
-        {
-          label: ctx.upstreams.aws.templateUrl
-            ? 'CloudFormation quick-create'
-            : 'CloudFormation quick-create (upload alphaswarm-aws-role.json to your own S3 bucket and put its URL in templateURL first)',
-          url: awsQuickCreateUrl({
-            templateUrl: ctx.upstreams.aws.templateUrl ?? AWS_TEMPLATE_URL_PLACEHOLDER,
-            region,
-            stackName: awsStackName(wizard.org_id),
-            params: { Subject: wizard.subject, RoleName: DEFAULT_ROLE_NAME },
-          }),
-        },
-      ],
+      // The console loads quick-create templates only from a URL; without one hosted there is no working link.
+      links: templateUrl
+        ? [
+            {
+              label: 'CloudFormation quick-create',
+              url: awsQuickCreateUrl({
+                templateUrl,
+                region,
+                stackName,
+                params: { Subject: wizard.subject, RoleName: DEFAULT_ROLE_NAME },
+              }),
+            },
+          ]
+        : [],
     };
   },
 

@@ -12,6 +12,7 @@ import {
   DEFAULT_POOL_ID,
   DEFAULT_PROVIDER_ID,
   federatedPrincipal,
+  GCP_JWKS_FILE,
   gcpExternalAccount,
   gcpGcloudScript,
   gcpTerraform,
@@ -52,8 +53,14 @@ export const gcpProvider: CloudProvider<'cloud_gcp', null> = {
     ),
 
   async bootstrapArtifacts(ctx, wizard) {
-    const facts = { issuer: ctx.workload.issuer, subject: wizard.subject, params: wizard.params };
+    const facts = {
+      issuer: ctx.workload.issuer,
+      subject: wizard.subject,
+      params: wizard.params,
+      projectId: wizard.setup?.project_id ?? null,
+    };
     const externalAccount = gcpExternalAccount(ctx.upstreams.gcp, facts);
+    const jwks = ctx.workload.jwks ? await ctx.workload.jwks() : null;
     return {
       audience: externalAccount.audience,
       artifacts: [
@@ -64,6 +71,10 @@ export const gcpProvider: CloudProvider<'cloud_gcp', null> = {
           media_type: 'application/json',
           content: `${JSON.stringify(externalAccount, null, 2)}\n`,
         },
+        // Last: only the JWKS-upload variant needs it.
+        ...(jwks
+          ? [{ name: GCP_JWKS_FILE, media_type: 'application/json', content: `${JSON.stringify(jwks, null, 2)}\n` }]
+          : []),
       ],
       links: [],
     };
