@@ -1,5 +1,6 @@
 import { appRouter } from '@alphaswarm/api';
 import { ErrorBody, INTEGRATION_KINDS, kinds, OrgId, PAT_KINDS } from '@alphaswarm/contracts';
+import { descriptors } from '@alphaswarm/providers/descriptors';
 import { z } from 'zod';
 
 /**
@@ -15,7 +16,7 @@ interface ProcedureDef {
 }
 
 function procedure(path: string): ProcedureDef {
-  const found = (appRouter._def.procedures as Record<string, { _def: ProcedureDef } | undefined>)[path];
+  const found = (appRouter._def.procedures as unknown as Record<string, { _def: ProcedureDef } | undefined>)[path];
   if (!found) throw new Error(`OpenAPI: no procedure ${path}`);
   return found._def;
 }
@@ -139,7 +140,10 @@ function buildDocument(): Record<string, unknown> {
         operationId: `connect_${kind}`,
         summary: `Connect ${facts.label}: validated upstream, stored encrypted (audited; needs a fresh MFA)`,
         security,
-        requestBody: { required: true, content: json(bodyOf(path)) },
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: bodyOf(path), example: descriptors[kind].example } },
+        },
         responses: {
           '200': ok('Connected', outputOf(path)),
           ...errorResponses({ ...ERRORS, ...BODY_ERRORS }),
