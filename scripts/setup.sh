@@ -30,3 +30,7 @@ fi
 
 echo "» installing workspace dependencies"
 pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -v -E 'install: |^\s*$' | tail -n 5
+
+# The client package's tarball (its test installs it with npm outside the workspace); turbo skips it when unchanged.
+echo "» building the admin client package"
+pnpm exec turbo run build --filter=@alphaswarm/admin-client --output-logs=errors-only >/dev/null

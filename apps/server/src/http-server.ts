@@ -16,6 +16,7 @@ import { TRPCError } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { authRoutes } from './auth/idp';
 import { assertJsonContentType, BODY_LIMITS, bodyFullyRead, limitedBody } from './http-body';
+import { openApiDocument } from './rest/openapi';
 import { handleRest } from './rest/routes';
 import type { Runtime } from './runtime';
 import { readiness } from './runtime/readiness';
@@ -222,6 +223,9 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
             'cache-control': 'max-age=300',
           },
         );
+      }
+      if (req.method === 'GET' && path === '/openapi.json') {
+        return send(req, res, 200, openApiDocument(rt.env.publicUrl), { 'cache-control': 'max-age=300' });
       }
       if (req.method === 'GET' && path === '/workload/.well-known/jwks.json') {
         return send(req, res, 200, await rt.workload.jwks(), { 'cache-control': 'max-age=60' });

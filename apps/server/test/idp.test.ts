@@ -559,6 +559,12 @@ describe('embedded IdP: abuse resistance', () => {
     });
     expect(await auditText(h)).not.toContain(`"${wrong}"`);
     expect((await getAdminUser(h.store.db, 'alice'))?.failedAttempts).toBe(1);
+
+    // The console tells a wrong code (stay, retry) from an ended session (sign in again) by data.field.
+    const again = await trpc(h, 'auth.stepUp', { mfa_token: (await login()).body.mfa_token, code: wrong });
+    expect(again.error?.data).toMatchObject({ app_code: 'invalid_token', field: 'code' });
+    const spent = await trpc(h, 'auth.stepUp', { mfa_token: 'not.a.token', code: right });
+    expect(spent.error?.data).toMatchObject({ app_code: 'invalid_token', field: null });
   });
 
   it('brute force on the password: the 5th failure locks the account for 15 minutes, audited; then it works again', async () => {

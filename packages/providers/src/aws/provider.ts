@@ -8,11 +8,11 @@ import {
 import {
   missingOptional,
   optionalWarnings,
-  permissionHealth,
+  permissionHealthResult,
   permissionNames,
   requireGranted,
 } from '../shared/permissions';
-import { warningStatus } from '../shared/warnings';
+import { federatedDraft } from '../shared/warnings';
 import type { CloudProvider, HealthResult, StoredLink } from '../types';
 import {
   AWS_TEMPLATE_FILE,
@@ -153,14 +153,7 @@ export const awsProvider: CloudProvider<'cloud_aws', null> = {
       permissions: { missing_optional: missingOptional(permissions) },
     });
     const warnings = optionalWarnings(permissions, optionalWording);
-    return {
-      namespace: account,
-      metadata,
-      secret: null,
-      ...warningStatus(warnings),
-      warnings,
-      expires_at: null,
-    };
+    return federatedDraft(account, metadata, warnings);
   },
 
   async checkHealth(ctx, link): Promise<HealthResult> {
@@ -168,16 +161,11 @@ export const awsProvider: CloudProvider<'cloud_aws', null> = {
     const session = await assumeRole(ctx, link.org_id, descriptor.subject(link.org_id), params, PROBE_SESSION_SECONDS);
     await callerIdentity(ctx, session, params.role_arn);
     const permissions = await simulate(ctx, session, params.role_arn);
-    const verdict = permissionHealth(permissions, {
+    return permissionHealthResult(permissions, metadata, {
       lost: (missing) =>
         `The role ${params.role_arn} lost required permission(s): ${permissionNames(missing).join(', ')}.`,
       optional: optionalWording,
     });
-    return {
-      ...verdict,
-      metadata: { ...metadata, permissions: { missing_optional: missingOptional(permissions) } },
-      expires_at: null,
-    };
   },
 
   async issueCredentials(ctx, link) {

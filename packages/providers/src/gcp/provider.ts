@@ -2,11 +2,11 @@ import { type IdentityResult, type PermissionCheck, ProviderError, type Resource
 import {
   missingOptional,
   optionalWarnings,
-  permissionHealth,
+  permissionHealthResult,
   permissionNames,
   requireGranted,
 } from '../shared/permissions';
-import { warningStatus } from '../shared/warnings';
+import { federatedDraft } from '../shared/warnings';
 import type { CloudProvider, HealthResult, StoredLink } from '../types';
 import {
   DEFAULT_POOL_ID,
@@ -127,30 +127,18 @@ export const gcpProvider: CloudProvider<'cloud_gcp', null> = {
       permissions: { missing_optional: missingOptional(permissions) },
     });
     const warnings = optionalWarnings(permissions, optionalWording);
-    return {
-      namespace: wizard.params.project_id,
-      metadata,
-      secret: null,
-      ...warningStatus(warnings),
-      warnings,
-      expires_at: null,
-    };
+    return federatedDraft(wizard.params.project_id, metadata, warnings);
   },
 
   async checkHealth(ctx, link): Promise<HealthResult> {
     const { params, metadata } = storedParams(link);
     const token = await impersonate(ctx, descriptor.subject(link.org_id), params, PROBE_TOKEN_SECONDS);
     const permissions = await testPermissions(ctx, token, params);
-    const verdict = permissionHealth(permissions, {
+    return permissionHealthResult(permissions, metadata, {
       lost: (missing) =>
         `The service account ${params.service_account_email} lost required permission(s) on project ${params.project_id}: ${permissionNames(missing).join(', ')}.`,
       optional: optionalWording,
     });
-    return {
-      ...verdict,
-      metadata: { ...metadata, permissions: { missing_optional: missingOptional(permissions) } },
-      expires_at: null,
-    };
   },
 
   async issueCredentials(ctx, link) {
