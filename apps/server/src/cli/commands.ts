@@ -277,10 +277,7 @@ async function publish(env: Env, target: PublishTarget, files: IssuerFile[]): Pr
   }
 }
 
-async function workloadIssuerFor(
-  env: Env,
-  now: () => Date,
-): Promise<{ issuer: KeyedIssuer; close(): Promise<void> }> {
+async function workloadIssuerFor(env: Env, now: () => Date): Promise<{ issuer: KeyedIssuer; close(): Promise<void> }> {
   if (!env.ALPHASWARM_ADMIN_INTEGRATIONS_KEY) {
     throw new CliError(
       'This command needs ALPHASWARM_ADMIN_INTEGRATIONS_KEY: private signing keys are stored encrypted with it.',
