@@ -210,7 +210,9 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
     try {
       path = splitTarget(req.url ?? '/').path;
       if (path.startsWith(TRPC_PREFIX)) return await serveTrpc(req, res, path, info);
-      if (req.method === 'GET' && path === '/healthz') return send(req, res, 200, { status: 'ok' });
+      // Liveness checks nothing outside the process: a database outage must not get replicas restarted.
+      if (req.method === 'GET' && (path === '/livez' || path === '/healthz'))
+        return send(req, res, 200, { status: 'ok' });
       if (req.method === 'GET' && path === '/readyz') return send(req, res, ...(await readiness(rt)));
       if (req.method === 'GET' && path === '/workload/.well-known/openid-configuration') {
         return send(
