@@ -48,6 +48,8 @@ const EnvSchema = z.object({
   ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE: bool.default(true),
   ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: seconds.default(600),
   ALPHASWARM_ADMIN_EMBEDDED_IDP: bool.optional(),
+  /** On SIGTERM, how long requests in flight get to finish before they are cut. */
+  ALPHASWARM_ADMIN_SHUTDOWN_GRACE: seconds.default(10),
   ALPHASWARM_ADMIN_HEALTH_INTERVAL: seconds.default(3600),
   ALPHASWARM_ADMIN_HEALTH_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
   ALPHASWARM_ADMIN_HF_ENDPOINT: url.default('https://huggingface.co'),

@@ -1,5 +1,5 @@
-// The database as operators meet it: /readyz saying whether the schema is this build's, and the
-// `migrate` command, on both dialects.
+// The database as operators meet it: /readyz saying whether the schema is this build's (while
+// /livez does not look), and the `migrate` command, on both dialects.
 import { sql } from '@alphaswarm/db';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrateCommand } from '../src/cli/commands';
@@ -32,6 +32,11 @@ describe('/readyz', () => {
       status: 'not_ready',
       checks: { database: true, writable: true, migrations: false, keyring: true },
     });
+    // Liveness checks no dependency: the replica is alive, only not ready; /healthz is its alias.
+    for (const path of ['/livez', '/healthz']) {
+      const live = await call(h, 'GET', path, { token: null });
+      expect([path, live.status, live.body]).toEqual([path, 200, { status: 'ok' }]);
+    }
   });
 });
 

@@ -8,6 +8,7 @@ export { describeMigrationLag } from './migrations';
 export { openPostgresStore, type PostgresConnection, type PostgresStore, parsePostgresUrl } from './postgres';
 export * from './repo/admin-users';
 export * from './repo/audit';
+export * from './repo/denials';
 export * from './repo/idp-tokens';
 export * from './repo/integrations';
 export * from './repo/probe';

@@ -31,14 +31,7 @@ import {
   publishTarget,
 } from '../issuers/publish';
 import { createLogger } from '../logger';
-import {
-  bootstrap,
-  type KeyringInfo,
-  loadKeyring,
-  productionProblems,
-  productionWarnings,
-  startAuditRecovery,
-} from '../runtime/index';
+import { bootstrap, type KeyringInfo, loadKeyring, productionProblems, productionWarnings } from '../runtime/index';
 import { audited, CliError, type CliIo, loadEnv, openExistingStore, openForReading, readFailure } from './context';
 import { progress } from './progress';
 
@@ -56,21 +49,10 @@ export async function serveCommand(): Promise<void> {
   const logger = createLogger(env.ALPHASWARM_ADMIN_LOG_LEVEL);
   const boot = await bootstrap(env, logger);
   // Loaded here only: the other commands must not pay for the whole HTTP stack.
-  const { createRuntime, listen, startHealthSweeper } = await import('../index');
-  const runtime = createRuntime({ ...boot, logger });
-  const running = await listen(runtime);
-  const sweeper = startHealthSweeper(runtime);
-  const recovery = startAuditRecovery(runtime);
-  logger.info({ url: running.url, workload_issuer: runtime.workload.issuer }, 'listening');
-  const stop = async () => {
-    await sweeper.stop();
-    await running.close();
-    await recovery.stop();
-    await runtime.http.close();
-    await boot.store.close();
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  const { serve } = await import('../serve');
+  const serving = await serve(boot, logger);
+  process.once('SIGINT', () => void serving.stop());
+  process.once('SIGTERM', () => void serving.stop());
 }
 
 export function generateKeyCommand(io: CliIo): void {

@@ -3,11 +3,13 @@ import {
   type AuditInput,
   type AuditOutcome,
   type AuditPhase,
+  admitDenial,
   appendAudit,
   closeInterruptedRuns,
   type Database,
   isoNow,
   newRunId,
+  pruneDenialWindows,
 } from '@alphaswarm/db';
 import { AppError, toAppError, wireCode } from '../errors';
 
@@ -89,33 +91,20 @@ export class OutcomeBacklog {
  * At most `perMinute` throttled rows per client address per minute; the rest are counted and the
  * count rides on that address's next written row (`suppressed_since_last`), so nothing is
  * silently lost and an unauthenticated flood cannot grow the append-only table without bound.
+ * The windows live in the database, so every replica draws on one budget per address.
  */
 export class DenialThrottle {
-  private readonly windows = new Map<string, { start: number; written: number; suppressed: number }>();
+  private prunedAt = 0;
 
-  constructor(
-    private readonly perMinute = 30,
-    private readonly maxAddresses = 10_000,
-  ) {}
+  constructor(private readonly perMinute = 30) {}
 
   /** null: do not write; otherwise how many were suppressed since the last written row. */
-  admit(address: string | null, now: number): number | null {
-    const key = address ?? 'unknown';
-    let w = this.windows.get(key);
-    if (!w || now - w.start >= 60_000) {
-      const suppressed = w?.suppressed ?? 0;
-      if (!w && this.windows.size >= this.maxAddresses) this.windows.delete(this.windows.keys().next().value as string);
-      w = { start: now, written: 0, suppressed };
-      this.windows.set(key, w);
+  async admit(db: Database, address: string | null, now: Date): Promise<number | null> {
+    if (now.getTime() - this.prunedAt >= 60_000) {
+      this.prunedAt = now.getTime();
+      await pruneDenialWindows(db, now);
     }
-    if (w.written >= this.perMinute) {
-      w.suppressed++;
-      return null;
-    }
-    w.written++;
-    const suppressed = w.suppressed;
-    w.suppressed = 0;
-    return suppressed;
+    return admitDenial(db, address ?? 'unknown', this.perMinute, now);
   }
 }
 
@@ -206,7 +195,13 @@ export async function auditEvent(
 ): Promise<void> {
   let suppressed = 0;
   if (opts.throttled !== false && sink.denials) {
-    const admitted = sink.denials.admit(who.clientIp, sink.now().getTime());
+    let admitted: number | null = 0;
+    try {
+      admitted = await sink.denials.admit(sink.db, who.clientIp, sink.now());
+    } catch (error) {
+      // The database refused the count too (full disk): the row below is tried, and its failure logged.
+      sink.logger.error({ err: { message: (error as Error).message }, action }, 'denial bound not updated');
+    }
     // A suppressed row costs nothing more: its target (which may need the request body) is never worked out.
     if (admitted === null) return;
     suppressed = admitted;

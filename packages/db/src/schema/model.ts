@@ -227,6 +227,27 @@ export const model: Record<string, Table> = {
     indexes: [{ name: 'sign_in_unknown_users_expires', columns: ['expiresAt'] }],
   },
 
+  auditDenialWindows: {
+    name: 'audit_denial_windows',
+    doc:
+      'The denied-call audit bound per client address, shared by every process: in each minute at\n' +
+      'most a few denial rows are written, the rest counted (`suppressed`) and carried onto the next\n' +
+      'written row. One conditional upsert decides and counts, so replicas share one budget.',
+    columns: {
+      address: text('address', pk),
+      windowStart: text('window_start', req),
+      written: int('written', req),
+      suppressed: int('suppressed', req),
+      admitted: int('admitted', { notNull: true, doc: 'Whether the last call was let through (1) or counted (0).' }),
+      carried: int('carried', {
+        notNull: true,
+        doc: 'The suppressed count the last admitted call carries onto its row.',
+      }),
+      expiresAt: text('expires_at', req),
+    },
+    indexes: [{ name: 'audit_denial_windows_expires', columns: ['expiresAt'] }],
+  },
+
   usedTokenIds: {
     name: 'used_token_ids',
     doc: "Single-use tokens already spent (the embedded IdP's mfa_token), kept until they would have expired.",

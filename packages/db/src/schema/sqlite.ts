@@ -154,6 +154,27 @@ export const signInUnknownUsers = sqliteTable(
   (t) => [index('sign_in_unknown_users_expires').on(t.expiresAt)],
 );
 
+/**
+ * The denied-call audit bound per client address, shared by every process: in each minute at
+ * most a few denial rows are written, the rest counted (`suppressed`) and carried onto the next
+ * written row. One conditional upsert decides and counts, so replicas share one budget.
+ */
+export const auditDenialWindows = sqliteTable(
+  'audit_denial_windows',
+  {
+    address: text('address').primaryKey(),
+    windowStart: text('window_start').notNull(),
+    written: integer('written').notNull(),
+    suppressed: integer('suppressed').notNull(),
+    /** Whether the last call was let through (1) or counted (0). */
+    admitted: integer('admitted').notNull(),
+    /** The suppressed count the last admitted call carries onto its row. */
+    carried: integer('carried').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [index('audit_denial_windows_expires').on(t.expiresAt)],
+);
+
 /** Single-use tokens already spent (the embedded IdP's mfa_token), kept until they would have expired. */
 export const usedTokenIds = sqliteTable(
   'used_token_ids',
