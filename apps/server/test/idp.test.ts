@@ -498,6 +498,37 @@ describe('embedded IdP: abuse resistance', () => {
 
   const login = async (username = 'alice', password = PASSWORD) => post(h, '/auth/login', { username, password });
 
+  it('fails closed: no token of any kind leaves while its success cannot be audited', async () => {
+    const refuse = (action: string) =>
+      h.store.sqlite.exec(
+        `CREATE TRIGGER audit_refuses BEFORE INSERT ON audit_events WHEN NEW.action = '${action}' AND NEW.outcome = 'success' BEGIN SELECT RAISE(ABORT, 'disk full'); END;`,
+      );
+    const restore = () => h.store.sqlite.exec('DROP TRIGGER audit_refuses');
+    const expectRefused = (res: { status: number; body: any }, token: string) => {
+      expect(res.status).toBe(503);
+      expect(res.body.error).toEqual({
+        code: 'audit_unavailable',
+        message: 'The audit log could not be written, so no token was issued. Check the database, then retry.',
+      });
+      expect(JSON.stringify(res.body)).not.toContain(token);
+    };
+
+    refuse('auth.login');
+    expectRefused(await login(), 'mfa_token');
+    restore();
+    const mfa = (await login()).body.mfa_token;
+
+    refuse('auth.step_up');
+    expectRefused(await post(h, '/auth/step-up', { mfa_token: mfa, code: await totp(secret) }), 'access_token');
+    restore();
+    clock.nextStep();
+    const tokens = await signIn(h, 'alice', secret);
+
+    refuse('auth.refresh');
+    expectRefused(await post(h, '/auth/refresh', { refresh_token: tokens.refresh_token }), 'access_token');
+    restore();
+  });
+
   it('a TOTP code can be used once: replay refused, also with a new mfa token and under concurrency', async () => {
     const code = await totp(secret);
     const first = await post(h, '/auth/step-up', { mfa_token: (await login()).body.mfa_token, code });

@@ -20,7 +20,9 @@ const AUDIENCE = 'alphaswarm-admin';
 const NOW = new Date('2031-01-01T12:00:00Z');
 const NOW_S = NOW.getTime() / 1000;
 
-let privateKey: CryptoKey;
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
+let privateKey: PrivateKey;
 let jwk: JWK;
 let issuer: TrustedIssuer;
 
@@ -43,7 +45,7 @@ interface Claims {
 /** A token as our IdP would sign it; `omit` leaves registered claims out, `claims` adds or overrides. */
 function token(
   claims: Claims = {},
-  opts: { omit?: string[]; kid?: string; key?: CryptoKey | Uint8Array; alg?: string } = {},
+  opts: { omit?: string[]; kid?: string; key?: PrivateKey | Uint8Array; alg?: string } = {},
 ) {
   const base: Claims = { iss: ISSUER, aud: AUDIENCE, sub: 'alice', iat: NOW_S - 10, exp: NOW_S + 300, ...claims };
   for (const name of opts.omit ?? []) delete base[name];
