@@ -13,6 +13,9 @@ for name in "$@"; do
   dir=${dirs[$name]:-}
   [ -n "$dir" ] || { echo "unknown module: $name (see stryker/modules.mjs)" >&2; exit 2; }
   echo "» mutation: $name ($dir)"
-  (cd "$dir" && STRYKER_MODULE=$name pnpm exec stryker run "$root/stryker/stryker.config.mjs")
+  config="$root/reports/mutation/$name.config.mjs"
+  mkdir -p "$root/reports/mutation"
+  echo "import { strykerConfig } from '$root/stryker/config.mjs'; export default strykerConfig('$name', ${STRYKER_CONCURRENCY:-1});" >"$config"
+  (cd "$dir" && pnpm exec stryker run "$config")
 done
 node stryker/score.mjs "$@"
