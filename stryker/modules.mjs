@@ -8,7 +8,12 @@ export const MODULES = {
   fernet: { dir: 'packages/db', mutate: ['src/crypto/fernet.ts'] },
   'console-guards': {
     dir: 'apps/web',
-    mutate: ['src/hooks.server.ts', 'src/lib/server/session.ts', 'src/lib/server/next.ts'],
+    mutate: [
+      'src/hooks.server.ts',
+      'src/lib/server/session.ts',
+      'src/lib/server/next.ts',
+      'src/routes/(app)/step-up/+page.server.ts',
+    ],
   },
   redaction: { dir: 'packages/providers', mutate: ['src/shared/secrets.ts'] },
   tokens: { dir: 'packages/api', mutate: ['src/auth/bearer.ts', 'src/auth/requirements.ts'] },
