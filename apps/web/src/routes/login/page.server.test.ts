@@ -40,8 +40,7 @@ beforeAll(async () => {
   vi.doMock('$lib/server/env', () => ({ consoleEnv: () => env }));
   session = await import('$lib/server/session');
   page = await import('./+page.server');
-  // Importing the route loads the console's API client and kinds: seconds on a busy machine.
-}, 30_000);
+});
 afterAll(async () => {
   vi.doUnmock('$lib/server/env');
   await new Promise((r) => api.close(r));

@@ -40,8 +40,7 @@ beforeAll(async () => {
   session = await import('$lib/server/session');
   client = await import('$lib/server/api');
   page = await import('./+page.server');
-  // Importing the route loads the console's API client and kinds: seconds on a busy machine.
-}, 30_000);
+});
 afterAll(async () => {
   vi.doUnmock('$lib/server/env');
   await new Promise((r) => api.close(r));
