@@ -12,7 +12,7 @@ import {
   newRunId,
   verifyAudit,
 } from './repo/audit';
-import { openStore, type Store } from './sqlite';
+import { openStore, type SqliteStore as Store } from './sqlite';
 
 /*
  * The audit chain as an attacker with write access to the file sees it: the append-only triggers

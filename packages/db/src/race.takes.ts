@@ -1,6 +1,6 @@
+import type { Database as Db } from './database';
 import { consumeAdminTotpStep } from './repo/admin-users';
 import { reserveAddressAttempt, reserveAdminAttempt } from './repo/sign-in';
-import type { Db } from './sqlite';
 
 export type Race = 'totp' | 'account' | 'address';
 
