@@ -23,5 +23,5 @@ export const MODULES = {
   // Rewritten for SQLite and PostgreSQL on p-db: run after that lands.
   audit: { dir: 'packages/db', mutate: ['src/repo/audit.ts'] },
   'admin-users': { dir: 'packages/db', mutate: ['src/repo/admin-users.ts'] },
-  'store-file': { dir: 'packages/db', mutate: ['src/store-file.ts'] },
+  'store-file': { dir: 'packages/db', mutate: ['src/store-file/*.ts', '!src/store-file/*.test.ts'] },
 };
