@@ -13,6 +13,7 @@ import { parseEnv } from '../src/env';
 import { createLogger } from '../src/logger';
 import { createRuntime } from '../src/runtime';
 import { loadKeyring, productionProblems } from '../src/runtime/index';
+import { breakAuditWrites } from './support/database';
 import { call, type Harness, startHarness } from './support/harness';
 
 /**
@@ -497,11 +498,6 @@ describe('embedded IdP: abuse resistance', () => {
   const login = async (username = 'alice', password = PASSWORD) => post(h, '/auth/login', { username, password });
 
   it('fails closed: no token of any kind leaves while its success cannot be audited', async () => {
-    const refuse = (action: string) =>
-      h.store.sqlite.exec(
-        `CREATE TRIGGER audit_refuses BEFORE INSERT ON audit_events WHEN NEW.action = '${action}' AND NEW.outcome = 'success' BEGIN SELECT RAISE(ABORT, 'disk full'); END;`,
-      );
-    const restore = () => h.store.sqlite.exec('DROP TRIGGER audit_refuses');
     const expectRefused = (res: { status: number; body: any }, token: string) => {
       expect(res.status).toBe(503);
       expect(res.body.error).toEqual({
@@ -511,20 +507,20 @@ describe('embedded IdP: abuse resistance', () => {
       expect(JSON.stringify(res.body)).not.toContain(token);
     };
 
-    refuse('auth.login');
+    let repair = await breakAuditWrites(h.store);
     expectRefused(await login(), 'mfa_token');
-    restore();
+    await repair();
     const mfa = (await login()).body.mfa_token;
 
-    refuse('auth.step_up');
+    repair = await breakAuditWrites(h.store);
     expectRefused(await post(h, '/auth/step-up', { mfa_token: mfa, code: await totp(secret) }), 'access_token');
-    restore();
+    await repair();
     clock.nextStep();
     const tokens = await signIn(h, 'alice', secret);
 
-    refuse('auth.refresh');
+    repair = await breakAuditWrites(h.store);
     expectRefused(await post(h, '/auth/refresh', { refresh_token: tokens.refresh_token }), 'access_token');
-    restore();
+    await repair();
   });
 
   it('a TOTP code can be used once: replay refused, also with a new mfa token and under concurrency', async () => {
