@@ -13,6 +13,7 @@ import { parseEnv } from '../src/env';
 import { createLogger } from '../src/logger';
 import { createRuntime } from '../src/runtime';
 import { loadKeyring, productionProblems } from '../src/runtime/index';
+import { breakAuditWrites } from './support/database';
 import { call, type Harness, startHarness } from './support/harness';
 
 /**
@@ -495,6 +496,32 @@ describe('embedded IdP: abuse resistance', () => {
   });
 
   const login = async (username = 'alice', password = PASSWORD) => post(h, '/auth/login', { username, password });
+
+  it('fails closed: no token of any kind leaves while its success cannot be audited', async () => {
+    const expectRefused = (res: { status: number; body: any }, token: string) => {
+      expect(res.status).toBe(503);
+      expect(res.body.error).toEqual({
+        code: 'audit_unavailable',
+        message: 'The audit log could not be written, so no token was issued. Check the database, then retry.',
+      });
+      expect(JSON.stringify(res.body)).not.toContain(token);
+    };
+
+    let repair = await breakAuditWrites(h.store);
+    expectRefused(await login(), 'mfa_token');
+    await repair();
+    const mfa = (await login()).body.mfa_token;
+
+    repair = await breakAuditWrites(h.store);
+    expectRefused(await post(h, '/auth/step-up', { mfa_token: mfa, code: await totp(secret) }), 'access_token');
+    await repair();
+    clock.nextStep();
+    const tokens = await signIn(h, 'alice', secret);
+
+    repair = await breakAuditWrites(h.store);
+    expectRefused(await post(h, '/auth/refresh', { refresh_token: tokens.refresh_token }), 'access_token');
+    await repair();
+  });
 
   it('a TOTP code can be used once: replay refused, also with a new mfa token and under concurrency', async () => {
     const code = await totp(secret);
