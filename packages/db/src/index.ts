@@ -14,3 +14,5 @@ export * as schema from './schema';
 export * from './secrets';
 export * from './sqlite';
 export * from './store-file';
+export * from './audit/chain';
+export * from './audit/key-ring';
