@@ -1,6 +1,16 @@
 // @alphaswarm/api: the tRPC API (routers, base procedures, domain services, the audit writer).
 // apps/server hosts it; callers import its types (`AppRouter`, `RouterInputs`, `RouterOutputs`)
 // and the typed client from `@alphaswarm/api/client`.
+
+export {
+  CHECKPOINT_ALG,
+  CheckpointError,
+  type PublicKey,
+  readCheckpoints,
+  readPublicKeys,
+  signCheckpoint,
+  verifyCheckpoint,
+} from './audit/checkpoint';
 export {
   type Actor,
   type AuditEvent,
