@@ -16,3 +16,4 @@ export * from './sqlite';
 export * from './store-file';
 export * from './audit/chain';
 export * from './audit/key-ring';
+export * from './audit/export-format';
