@@ -1,3 +1,6 @@
+export * from './audit/chain';
+export * from './audit/export-format';
+export * from './audit/key-ring';
 export * from './audit-recovery';
 export * from './clock';
 export * from './crypto';
@@ -14,6 +17,3 @@ export * as schema from './schema';
 export * from './secrets';
 export * from './sqlite';
 export * from './store-file';
-export * from './audit/chain';
-export * from './audit/key-ring';
-export * from './audit/export-format';

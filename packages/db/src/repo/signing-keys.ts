@@ -3,7 +3,7 @@ import { signingKeys } from '../schema';
 import type { Db } from '../sqlite';
 
 export type SigningKeyRow = typeof signingKeys.$inferSelect;
-export type IssuerName = 'admin' | 'workload';
+export type IssuerName = 'admin' | 'workload' | 'audit';
 
 export async function insertSigningKey(db: Db, row: SigningKeyRow): Promise<void> {
   db.insert(signingKeys).values(row).run();
