@@ -3,6 +3,7 @@
 // and the typed client from `@alphaswarm/api/client`.
 
 export {
+  CHECKPOINT_ACTION,
   CHECKPOINT_ALG,
   CheckpointError,
   type PublicKey,

@@ -42,3 +42,17 @@ describe('signed audit checkpoints', () => {
     await expect(readPublicKeys('not a key')).rejects.toThrow(/neither a PEM/);
   });
 });
+
+describe('checkpoints inside an audit stream', () => {
+  it('are picked out of the records a sink or an export holds', async () => {
+    const pair = await generateKeyPair('EdDSA', { extractable: true });
+    const keys = await readPublicKeys(JSON.stringify(await exportJWK(pair.publicKey)));
+    const jws = await signCheckpoint({ kid: 'k', key: pair.privateKey }, cp);
+    const stream = [
+      JSON.stringify({ seq: 42, action: 'integrations.list', detail: {} }),
+      JSON.stringify({ seq: 43, action: 'audit.checkpoint', detail: { ...cp, jws } }),
+    ].join('\n');
+    expect(await readCheckpoints(stream, keys)).toEqual([cp]);
+    await expect(readCheckpoints('{"hello":1}', keys)).rejects.toThrow(/line 1 carries no checkpoint/);
+  });
+});

@@ -113,10 +113,13 @@ export async function readPublicKeys(text: string): Promise<PublicKey[]> {
   );
 }
 
+/** The audit row a checkpoint is also written as (so every sink receives it in the stream). */
+export const CHECKPOINT_ACTION = 'audit.checkpoint';
+
 /**
- * A checkpoints file as kept by a SIEM or written by `audit-export`: one per line, either the
- * compact JWS itself or a JSON object carrying it in `jws` (blank lines are skipped). Every
- * signature is checked; the first bad line is named.
+ * A checkpoints file: one per line, the compact JWS itself, a JSON object carrying it in `jws`, or
+ * a whole audit stream or export (the `audit.checkpoint` records among the others are taken; blank
+ * lines are skipped). Every signature is checked; the first bad line is named.
  */
 export async function readCheckpoints(text: string, keys: readonly PublicKey[]): Promise<Checkpoint[]> {
   const out: Checkpoint[] = [];
@@ -126,11 +129,17 @@ export async function readCheckpoints(text: string, keys: readonly PublicKey[]):
     if (line === '') continue;
     let jws = line;
     if (line.startsWith('{')) {
+      let value: { jws?: unknown; action?: unknown; detail?: { jws?: unknown } };
       try {
-        jws = String((JSON.parse(line) as { jws?: unknown }).jws ?? '');
+        value = JSON.parse(line);
       } catch {
         throw new CheckpointError(`checkpoints line ${index + 1} is not valid JSON`);
       }
+      if (value.action === CHECKPOINT_ACTION) jws = String(value.detail?.jws ?? '');
+      else if (value.jws !== undefined) jws = String(value.jws);
+      // Other audit records of a stream kept by a SIEM: the checkpoints ride among them.
+      else if (value.action !== undefined) continue;
+      else throw new CheckpointError(`checkpoints line ${index + 1} carries no checkpoint`);
     }
     try {
       out.push(await verifyCheckpoint(jws, keys));

@@ -133,6 +133,11 @@ export interface ChainVerifierOptions {
    * or its upgrade anchor): a history rewritten entirely as a plain chain fails.
    */
   requireKeyed?: boolean;
+  /**
+   * Rows may start anywhere (a `--since` export): the first row's previous link is taken as given.
+   * A database or a full export must start at genesis or at a cut an archive row accounts for.
+   */
+  partial?: boolean;
 }
 
 /**
@@ -216,7 +221,7 @@ export class ChainVerifier {
       this.started = true;
       if (row.prevHash !== GENESIS_LINK) {
         // The head was cut (retention) or deleted: an archive row further on must account for it.
-        this.headCut = { seq: row.seq - 1, link: row.prevHash };
+        if (!this.opts.partial) this.headCut = { seq: row.seq - 1, link: row.prevHash };
         this.prev = row.prevHash;
         this.prevSeq = row.seq - 1;
       }
@@ -293,11 +298,10 @@ export class ChainVerifier {
     const detail = (row.detail ?? {}) as Record<string, unknown>;
     if (this.prevKey === null && !this.keyed) {
       // First keyed row: genesis of a keyed chain, or the anchor of an upgraded plain one.
-      if (this.checked === 0 && !this.headCut) return undefined;
+      if (this.checked === 0 && (this.headCut || this.opts.partial || row.prevHash === GENESIS_LINK)) return undefined;
       if (row.action === CHAIN_UPGRADED && detail.anchor_seq === this.prevSeq && detail.anchor_link === this.prev) {
         return undefined;
       }
-      if (this.headCut) return undefined;
     } else if (row.action === KEY_ROTATED && detail.from === this.prevKey && detail.to === row.keyId) {
       return undefined;
     }
