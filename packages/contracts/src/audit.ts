@@ -28,6 +28,11 @@ const FIXED = [
   'cloudOnboarding.connect',
   'audit.list',
   'audit.verify',
+  // The audit chain's own rows: key upgrade and rotation, signed checkpoints, retention cuts
+  'audit.chain_upgraded',
+  'audit.key_rotated',
+  'audit.checkpoint',
+  'audit.archived',
   'store.status',
   'store.export',
   'store.import',

@@ -84,8 +84,11 @@ export interface Delivery {
   /** Wake the idle loops now (after an append), instead of at their next poll. */
   notify(): void;
   lag(): Promise<SinkLag[]>;
-  /** Stop every loop: abandon sends in flight (they are resent), give the leases up. */
-  stop(): Promise<void>;
+  /**
+   * Stop every loop: abandon sends in flight (they are resent). The leases are given up unless
+   * `release` is false (a process going down hard: another one takes over when they expire).
+   */
+  stop(opts?: { release?: boolean }): Promise<void>;
 }
 
 export function backoffMs(attempts: number, base: number, max: number): number {
@@ -160,10 +163,12 @@ export function startDelivery(opts: DeliveryOptions): Delivery {
       previous.abort();
     },
     lag: () => Promise.all(opts.sinks.map((s) => opts.outbox.lag(s.name, clock.now()))),
-    async stop() {
+    async stop({ release = true } = {}) {
       stopping.abort();
       await Promise.all(loops);
-      await Promise.all(opts.sinks.map((s) => opts.outbox.release(s.name, opts.owner).catch(() => undefined)));
+      if (release) {
+        await Promise.all(opts.sinks.map((s) => opts.outbox.release(s.name, opts.owner).catch(() => undefined)));
+      }
       await Promise.all(opts.sinks.map((s) => s.close()));
     },
   };
