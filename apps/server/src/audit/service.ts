@@ -185,3 +185,33 @@ export async function archiveExpired(
   });
   return { file, rows, throughSeq: tip.seq };
 }
+
+/** Retention runs at start and then hourly; an archive is a no-op when nothing is old enough. */
+export const RETENTION_INTERVAL_MS = 3_600_000;
+
+export function startRetention(
+  deps: AuditHousekeeping & {
+    retention: RetentionOptions;
+    clock: Clock;
+    log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  },
+): { stop(): Promise<void> } {
+  const stopping = new AbortController();
+  const loop = (async () => {
+    while (!stopping.signal.aborted) {
+      try {
+        const done = await archiveExpired(deps, deps.retention);
+        if (done) deps.log.info({ file: done.file, rows: done.rows, through_seq: done.throughSeq }, 'audit events archived');
+      } catch (error) {
+        deps.log.warn({ err: { message: (error as Error).message } }, 'audit retention failed; retrying later');
+      }
+      await deps.clock.sleep(RETENTION_INTERVAL_MS, stopping.signal);
+    }
+  })();
+  return {
+    async stop() {
+      stopping.abort();
+      await loop;
+    },
+  };
+}
