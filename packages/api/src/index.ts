@@ -9,6 +9,7 @@ export {
   type PublicKey,
   readCheckpoints,
   readPublicKeys,
+  type SigningKey,
   signCheckpoint,
   verifyCheckpoint,
 } from './audit/checkpoint';

@@ -6,13 +6,16 @@
 import { OnConflict } from '@alphaswarm/contracts';
 import { Command, Option } from 'commander';
 import { registerAdminUserCommands } from './admin-users';
+import { registerAuditCommands } from './audit';
 import {
+  auditExportCommand,
   auditVerifyCommand,
   checkProductionCommand,
   exportCommand,
   forgetSecretsCommand,
   generateKeyCommand,
   importCommand,
+  migrateCommand,
   rotateKeyCommand,
   rotateSigningKeyCommand,
   serveCommand,
@@ -39,6 +42,13 @@ export function buildProgram(): Command {
     .command('serve')
     .description('Start the admin server (opens the database, imports the old JSON store on first start).')
     .action(action(() => serveCommand()));
+
+  program
+    .command('migrate')
+    .description(
+      'Bring the database schema to this build (PostgreSQL: under the lock serve takes at start), then exit.',
+    )
+    .action(action(() => migrateCommand(io)));
 
   program
     .command('rotate-signing-key')
@@ -90,10 +100,11 @@ export function buildProgram(): Command {
     .description('List every reason this configuration is not fit for production; exit 1 if there is any.')
     .action(action(() => checkProductionCommand(io)));
 
-  program
-    .command('audit-verify')
-    .description('Walk the hash-chained audit log; exit 1 naming the first tampered row.')
-    .action(action(() => auditVerifyCommand(io)));
+  registerAuditCommands(
+    program,
+    { verify: (opts) => auditVerifyCommand(io, opts), export: (opts) => auditExportCommand(io, opts) },
+    action,
+  );
 
   registerAdminUserCommands(program);
   return program;
