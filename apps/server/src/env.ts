@@ -97,6 +97,61 @@ const EnvSchema = z.object({
         .map((s) => s.trim())
         .filter(Boolean),
     ),
+  /**
+   * The audit chain's HMAC keys: one key or a comma-separated list whose first links new rows (the
+   * rest verify older ones). Separate from the integrations key. Required in production.
+   */
+  ALPHASWARM_ADMIN_AUDIT_KEY: z.string().min(1).optional(),
+  /** Sign a checkpoint every N events or T minutes, whichever comes first: `1000,15m`, `500`, `5m`. */
+  ALPHASWARM_ADMIN_AUDIT_CHECKPOINT_EVERY: z
+    .string()
+    .default('1000,15m')
+    .transform((v, ctx) => {
+      const every: { events: number | null; ms: number | null } = { events: null, ms: null };
+      for (const part of v.split(',').map((p) => p.trim())) {
+        const m = /^(\d{1,9})(s|m|h)?$/.exec(part);
+        const n = Number(m?.[1]);
+        if (!m || n < 1) {
+          ctx.addIssue({ code: 'custom', message: 'expected N events and/or a time like 15m (e.g. `1000,15m`)' });
+          return z.NEVER;
+        }
+        if (m[2]) every.ms = n * { s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
+        else every.events = n;
+      }
+      return every;
+    }),
+  /** Archive (signed JSONL) and delete audit events older than this many days; unset keeps them all. */
+  ALPHASWARM_ADMIN_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
+  /** Where retention writes its archives (default: `audit-archive/` beside the database). */
+  ALPHASWARM_ADMIN_AUDIT_ARCHIVE_DIR: z.string().min(1).optional(),
+  /** Stream audit records as JSON batches to this HTTPS endpoint. */
+  ALPHASWARM_ADMIN_AUDIT_SINK_HTTPS_URL: z.url({ protocol: /^https$/ }).optional(),
+  /** Bearer token for the HTTPS sink. */
+  ALPHASWARM_ADMIN_AUDIT_SINK_HTTPS_TOKEN: z.string().min(1).optional(),
+  /** Or: HMAC-SHA256 key signing each batch (`X-AlphaSwarm-Signature: sha256=…` over `<timestamp>.<body>`). */
+  ALPHASWARM_ADMIN_AUDIT_SINK_HTTPS_HMAC_KEY: z.string().min(16).optional(),
+  /** Stream RFC 5424 syslog to `tcp://host:port` or `tls://host:port`. */
+  ALPHASWARM_ADMIN_AUDIT_SINK_SYSLOG_URL: z.url({ protocol: /^(tcp|tls)$/ }).optional(),
+  /** Stream OpenTelemetry logs (OTLP/HTTP, JSON) to this collector base URL (`/v1/logs` is appended). */
+  ALPHASWARM_ADMIN_AUDIT_SINK_OTLP_URL: url.optional(),
+  /** Extra headers for the OTLP sink: `name=value,name=value`. */
+  ALPHASWARM_ADMIN_AUDIT_SINK_OTLP_HEADERS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const headers: Record<string, string> = {};
+      for (const pair of v.split(',').filter((p) => p.trim())) {
+        const at = pair.indexOf('=');
+        if (at < 1) {
+          ctx.addIssue({ code: 'custom', message: 'expected name=value pairs separated by commas' });
+          return z.NEVER;
+        }
+        headers[pair.slice(0, at).trim().toLowerCase()] = pair.slice(at + 1).trim();
+      }
+      return headers;
+    }),
+  /** PEM file of extra CAs to trust for the audit sinks' TLS. */
+  ALPHASWARM_ADMIN_AUDIT_SINK_CA_FILE: z.string().min(1).optional(),
   HOME: z.string().optional(),
 });
 

@@ -1,5 +1,6 @@
 import { startAuditRecovery } from '@alphaswarm/api';
 import type { UpstreamConfig } from '@alphaswarm/providers';
+import { startAuditServices } from './audit/stream';
 import { listen } from './http-server';
 import type { Logger } from './logger';
 import { createRuntime, type Runtime } from './runtime';
@@ -17,7 +18,10 @@ export interface Serving {
   stop(): Promise<void>;
 }
 
-/** What `alphaswarm-admin serve` runs once the database is open: HTTP, the health sweep, audit recovery. */
+/**
+ * What `alphaswarm-admin serve` runs once the database is open: HTTP, the health sweep, audit
+ * recovery, and the audit checkpointer, retention and sink streaming.
+ */
 export async function serve(
   boot: Bootstrapped,
   logger: Logger,
@@ -30,6 +34,7 @@ export async function serve(
   });
   const sweeper = startHealthSweeper(runtime);
   const recovery = startAuditRecovery(runtime);
+  const audit = startAuditServices(runtime);
   logger.info({ url: running.url, workload_issuer: runtime.workload.issuer }, 'listening');
   let stopping: Promise<void> | null = null;
   const stop = async () => {
@@ -38,6 +43,7 @@ export async function serve(
     const { cut } = await running.close(boot.env.ALPHASWARM_ADMIN_SHUTDOWN_GRACE * 1000);
     if (cut > 0) logger.warn({ cut }, `${cut} request(s) still running after the shutdown grace were cut`);
     await recovery.stop();
+    await audit.stop();
     await runtime.http.close();
     await boot.store.close();
     logger.info({}, 'stopped');

@@ -407,10 +407,14 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
       jwks_uri: `${h.rt.env.publicUrl}/.well-known/jwks.json`,
       id_token_signing_alg_values_supported: ['ES256'],
     });
-    const before = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys as Record<
+    // Beside the admin keys: the audit checkpoint key (Ed25519), published for pinning.
+    const published = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys as Record<
       string,
       unknown
     >[];
+    expect(published.filter((k) => k.crv === 'Ed25519')).toMatchObject([{ kty: 'OKP', alg: 'EdDSA', use: 'sig' }]);
+    const adminKeys = (keys: { kid: string; alg: string }[]) => keys.filter((k) => k.alg === 'ES256').map((k) => k.kid);
+    const before = published.filter((k) => k.alg === 'ES256');
     expect(before).toHaveLength(1);
     expect(before[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
     expect(before[0]?.d).toBeUndefined();
@@ -434,9 +438,7 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
     const rotatedAt = clock.ms;
     const newKid = await h.rt.adminIssuer!.rotate();
     expect(newKid).not.toBe(oldKid);
-    const during = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys.map(
-      (k: { kid: string }) => k.kid,
-    );
+    const during = adminKeys((await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys);
     expect(during).toEqual([oldKid, newKid]);
     expect((await call(h, 'POST', CONNECT, { token: old.access_token, body: { token: HF_TOKEN } })).status).toBe(200);
     clock.nextStep();
@@ -448,9 +450,7 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
 
     // Past the overlap (longest admin token 900 s + 60 s): the old key is gone and refused.
     clock.set(rotatedAt + 961_000);
-    const after = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys.map(
-      (k: { kid: string }) => k.kid,
-    );
+    const after = adminKeys((await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys);
     expect(after).toEqual([newKid]);
     const late = await call(h, 'GET', READ, { token: await forge() });
     expect(late.status).toBe(401);

@@ -1,5 +1,5 @@
 import { AUDIT_ACTIONS, isAuditAction } from '@alphaswarm/contracts';
-import { countLinks, generateKey, Keyring, listAudit, type Store } from '@alphaswarm/db';
+import { AuditKeyRing, countLinks, generateKey, Keyring, listAudit, type Store } from '@alphaswarm/db';
 import { HttpClient } from '@alphaswarm/providers';
 import {
   DEFAULT_UPSTREAMS,
@@ -77,6 +77,7 @@ beforeEach(async () => {
     idp: null,
     denials: new DenialThrottle(),
     outcomes: new OutcomeBacklog(),
+    auditKeys: AuditKeyRing.fromEnv(generateKey()),
     ephemeralKey: false,
     productionProblems: () => [],
   };

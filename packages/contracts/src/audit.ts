@@ -29,6 +29,11 @@ const FIXED = [
   'cloudOnboarding.verifyTrust',
   'audit.list',
   'audit.verify',
+  // The audit chain's own rows: key upgrade and rotation, signed checkpoints, retention cuts
+  'audit.chain_upgraded',
+  'audit.key_rotated',
+  'audit.checkpoint',
+  'audit.archived',
   'store.status',
   'store.export',
   'store.import',

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { AuditKeyRing } from './audit/key-ring';
 import { isoNow } from './clock';
 import type { Database } from './database';
 import { appendOutcomeIfOpen, attemptOf, dropOpenRun, listOpenRuns, type OpenRun, processOwner } from './repo/audit';
@@ -19,6 +20,8 @@ export interface RecoveryOptions {
   maxAgeMs?: number;
   /** Whether the process that opened a run still runs (default: asks the OS, for this host). */
   isAlive?: (owner: string) => boolean;
+  /** The audit key ring the outcomes are linked under (null: the plain chain). */
+  keys?: AuditKeyRing | null;
 }
 
 /**
@@ -58,14 +61,22 @@ export async function closeInterruptedRuns(db: Database, opts: RecoveryOptions):
     const page: OpenRun[] = await listOpenRuns(db, after, 500);
     if (page.length === 0) return closed;
     after = page.at(-1)!.runId;
-    for (const run of page) if (await closeIfGone(db, run, { self, alive, oldest, at })) closed.push(run.runId);
+    for (const run of page) {
+      if (await closeIfGone(db, run, { self, alive, oldest, at, keys: opts.keys ?? null })) closed.push(run.runId);
+    }
   }
 }
 
 async function closeIfGone(
   db: Database,
   run: OpenRun,
-  { self, alive, oldest, at }: { self: string; alive: (owner: string) => boolean; oldest: number; at: string },
+  {
+    self,
+    alive,
+    oldest,
+    at,
+    keys,
+  }: { self: string; alive: (owner: string) => boolean; oldest: number; at: string; keys: AuditKeyRing | null },
 ): Promise<boolean> {
   if (run.owner === self) return false;
   if (Date.parse(run.openedAt) > oldest && alive(run.owner)) return false;
@@ -89,6 +100,7 @@ async function closeIfGone(
       detail: { ...INTERRUPTED, recorded_by: 'recovery', opened_at: run.openedAt },
     },
     at,
+    keys,
   );
   return row !== null;
 }

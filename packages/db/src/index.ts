@@ -1,5 +1,8 @@
 // Drizzle's SQL template, for raw statements through `store.exec` (tests, maintenance).
 export { sql } from 'drizzle-orm';
+export * from './audit/chain';
+export * from './audit/export-format';
+export * from './audit/key-ring';
 export * from './audit-recovery';
 export * from './clock';
 export * from './crypto';
@@ -9,6 +12,7 @@ export { openPostgresStore, type PostgresConnection, type PostgresStore, parsePo
 export * from './repo/admin-users';
 export * from './repo/audit';
 export * from './repo/denials';
+export * from './repo/audit-stream';
 export * from './repo/idp-tokens';
 export * from './repo/integrations';
 export * from './repo/probe';

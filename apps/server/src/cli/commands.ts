@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import { checkStoreFile, exportStoreFile, importRecords, rotateKey } from '@alphaswarm/api';
 import type { OnConflict } from '@alphaswarm/contracts';
 import {
-  countAudit,
   describeMigrationLag,
   forgetSecrets,
   formatStoreFileProblem,
@@ -15,7 +14,6 @@ import {
   parsePostgresUrl,
   publishedSigningKeys,
   readOnlyReason,
-  verifyAudit,
   writeStoreFileAtomic,
 } from '@alphaswarm/db';
 import { ConfigError, type Env } from '../env';
@@ -32,6 +30,7 @@ import {
 } from '../issuers/publish';
 import { createLogger } from '../logger';
 import { bootstrap, type KeyringInfo, loadKeyring, productionProblems, productionWarnings } from '../runtime/index';
+import { type AuditExportOptions, type AuditVerifyOptions, auditExport, auditVerify } from './audit';
 import { audited, CliError, type CliIo, loadEnv, openExistingStore, openForReading, readFailure } from './context';
 import { progress } from './progress';
 
@@ -444,29 +443,20 @@ async function publishedIssuerWarnings(env: Env, now: (() => Date) | undefined):
   return publishedCopyWarnings(env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL, kids);
 }
 
-export async function auditVerifyCommand(io: CliIo): Promise<void> {
+export async function auditVerifyCommand(io: CliIo, opts: AuditVerifyOptions): Promise<void> {
   const env = loadEnv();
-  const store = await openForReading(io, env);
+  let reading: Awaited<ReturnType<typeof openForReading>> | null = null;
   try {
-    const bar = progress('audit-verify');
-    let verdict: Awaited<ReturnType<typeof verifyAudit>>;
-    try {
-      const total = await countAudit(store.db);
-      verdict = await verifyAudit(store.db, (checked) => bar.update(checked, total));
-    } catch (error) {
-      throw readFailure(store, error);
-    }
-    bar.finish();
-    if (!verdict.ok && verdict.broken) {
-      const b = verdict.broken;
-      throw new CliError(
-        `audit chain broken at seq ${b.seq} (id ${b.id}): ${b.reason}. ${plural(verdict.checked, 'event')} before it verified.`,
-      );
-    }
-    io.out(
-      `audit chain intact: ${plural(verdict.checked, 'event')} verified, tip ${verdict.tip} (at ${isoNow(new Date())})`,
-    );
-  } finally {
-    await store.close();
+    await auditVerify(io, env, opts, async () => {
+      reading = await openForReading(io, env);
+      return reading;
+    });
+  } catch (error) {
+    throw reading ? readFailure(reading, error) : error;
   }
+}
+
+export async function auditExportCommand(io: CliIo, opts: AuditExportOptions): Promise<void> {
+  const env = loadEnv();
+  await auditExport(io, opts, () => openForReading(io, env));
 }

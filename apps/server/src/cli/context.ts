@@ -15,6 +15,7 @@ import {
   UnreadableSecretsError,
 } from '@alphaswarm/db';
 import { ConfigError, type Env, parseEnv } from '../env';
+import { loadAuditKeys } from '../runtime/audit-keys';
 
 /** A failure the CLI reports as one `error:` line, with this exit code. */
 export class CliError extends Error {
@@ -101,11 +102,18 @@ export async function audited<T>(
 ): Promise<T> {
   const outcomes = new OutcomeBacklog();
   // The writer's log lines are not printed: the command's one error line (or the warning below) says it.
-  const sink = { db, now: () => new Date(), logger: { warn: () => undefined, error: () => undefined }, outcomes };
+  const auditKeys = loadAuditKeys(loadEnv(), []).ring;
+  const sink = {
+    db,
+    now: () => new Date(),
+    logger: { warn: () => undefined, error: () => undefined },
+    outcomes,
+    auditKeys,
+  };
   try {
     return await auditedCore(sink, { actor: cliActor(), clientIp: null }, action, { detail }, () => work(), outcome);
   } finally {
-    if ((await outcomes.flush(db)) > 0) {
+    if ((await outcomes.flush(db, auditKeys)) > 0) {
       out.err(
         `warning: the audit outcome of ${action} could not be written (is the disk full?); the server records this run as interrupted (within a minute if it runs, else when it starts).`,
       );

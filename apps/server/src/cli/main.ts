@@ -6,7 +6,9 @@
 import { OnConflict } from '@alphaswarm/contracts';
 import { Command, Option } from 'commander';
 import { registerAdminUserCommands } from './admin-users';
+import { registerAuditCommands } from './audit';
 import {
+  auditExportCommand,
   auditVerifyCommand,
   checkProductionCommand,
   exportCommand,
@@ -112,10 +114,11 @@ export function buildProgram(): Command {
     .description('List every reason this configuration is not fit for production; exit 1 if there is any.')
     .action(action(() => checkProductionCommand(io)));
 
-  program
-    .command('audit-verify')
-    .description('Walk the hash-chained audit log; exit 1 naming the first tampered row.')
-    .action(action(() => auditVerifyCommand(io)));
+  registerAuditCommands(
+    program,
+    { verify: (opts) => auditVerifyCommand(io, opts), export: (opts) => auditExportCommand(io, opts) },
+    action,
+  );
 
   registerAdminUserCommands(program);
   return program;

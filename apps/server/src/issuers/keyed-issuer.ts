@@ -24,7 +24,7 @@ export interface KeyedIssuerOptions {
   name: IssuerName;
   /** The `iss` of every token and the base of the discovery document. */
   issuerUrl: string;
-  alg: 'RS256' | 'ES256';
+  alg: 'RS256' | 'ES256' | 'EdDSA';
   /** Longest lifetime of a token this issuer signs; retired keys stay published this long. */
   maxTokenTtlSeconds: number;
   now: () => Date;
@@ -76,6 +76,12 @@ export class KeyedIssuer {
       .setExpirationTime(now + ttl)
       .setJti(claims.jti ?? randomUUID())
       .sign(key.key);
+  }
+
+  /** The active private key and its kid, for signatures that are not JWTs (audit checkpoints). */
+  async signingKey(): Promise<{ kid: string; key: LoadedKey['key'] }> {
+    const { kid, key } = await this.activeKey();
+    return { kid, key };
   }
 
   async jwks(): Promise<{ keys: JWK[] }> {
@@ -162,7 +168,13 @@ export class KeyedIssuer {
   }
 }
 
-/** Our two JWT issuers: `<public url>/workload` (subject tokens for clouds) and `<public url>` (admin logins). */
+/** Checkpoint keys stay published long after they stop signing: old checkpoints must still verify. */
+const AUDIT_KEY_PUBLISHED_SECONDS = 10 * 365 * 86_400;
+
+/**
+ * Our signing keys: `<public url>/workload` (subject tokens for clouds), `<public url>` (admin
+ * logins) and `audit` (Ed25519, signs audit checkpoints; published in the admin issuer's JWKS).
+ */
 export function signingIssuer(
   name: IssuerName,
   env: { publicUrl: string; workloadIssuerUrl: string },
@@ -170,6 +182,17 @@ export function signingIssuer(
   cipher: SecretCipher,
   now: () => Date,
 ): KeyedIssuer {
+  if (name === 'audit') {
+    return new KeyedIssuer({
+      db,
+      cipher,
+      name,
+      issuerUrl: `${env.publicUrl}/audit`,
+      alg: 'EdDSA',
+      maxTokenTtlSeconds: AUDIT_KEY_PUBLISHED_SECONDS,
+      now,
+    });
+  }
   return new KeyedIssuer(
     name === 'workload'
       ? {

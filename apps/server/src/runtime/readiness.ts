@@ -1,4 +1,5 @@
 import { isoNow, probeWrite } from '@alphaswarm/db';
+import { SINK_LAG_DEGRADED_SECONDS } from '../audit/stream';
 import type { Runtime } from '../runtime';
 
 /**
@@ -30,15 +31,27 @@ async function databaseChecks(rt: Runtime): Promise<{ writable: boolean; migrati
   return result;
 }
 
+export interface ReadinessBody {
+  status: 'ready' | 'degraded' | 'not_ready';
+  checks: Record<string, boolean>;
+  /** Per configured audit sink: records not yet delivered, the oldest one's age, failures in a row. */
+  audit_sinks?: { sink: string; pending: number; oldest_pending_seconds: number; attempts: number }[];
+}
+
 /**
  * Ready when the database answers, takes a committed write (a full disk or a read-only volume
  * makes every mutation fail), has exactly this build's migrations (a replica of an older or newer
- * build must not serve), and the keyring round-trips a secret.
+ * build must not serve), and the keyring round-trips a secret. An audit sink that lags or fails
+ * makes it `degraded`, still 200: our own log keeps the write-before-act guarantee, so a SIEM
+ * being down must not take the service out of a load balancer.
  */
-export async function readiness(
-  rt: Runtime,
-): Promise<[number, { status: 'ready' | 'not_ready'; checks: Record<string, boolean> }]> {
-  const checks = { database: await rt.store.ping(), writable: false, migrations: false, keyring: false };
+export async function readiness(rt: Runtime): Promise<[number, ReadinessBody]> {
+  const checks: Record<string, boolean> = {
+    database: await rt.store.ping(),
+    writable: false,
+    migrations: false,
+    keyring: false,
+  };
   if (checks.database) {
     const { writable, migrations } = await databaseChecks(rt);
     Object.assign(checks, { writable, migrations });
@@ -49,5 +62,26 @@ export async function readiness(
     checks.keyring = false;
   }
   const ok = checks.database && checks.writable && checks.migrations && checks.keyring;
-  return [ok ? 200 : 503, { status: ok ? 'ready' : 'not_ready', checks }];
+  const sinks = checks.database ? await sinkLag(rt) : null;
+  if (sinks) checks.audit_sinks = sinks.every((s) => !sinkDegraded(s));
+  const status = !ok ? 'not_ready' : checks.audit_sinks === false ? 'degraded' : 'ready';
+  return [ok ? 200 : 503, { status, checks, ...(sinks ? { audit_sinks: sinks } : {}) }];
+}
+
+async function sinkLag(rt: Runtime): Promise<ReadinessBody['audit_sinks'] | null> {
+  if (!rt.auditStream) return null;
+  try {
+    return (await rt.auditStream.lag()).map((l) => ({
+      sink: l.sink,
+      pending: l.pending,
+      oldest_pending_seconds: l.oldestPendingSeconds,
+      attempts: l.attempts,
+    }));
+  } catch {
+    return null;
+  }
+}
+
+function sinkDegraded(s: { oldest_pending_seconds: number; attempts: number }): boolean {
+  return s.attempts > 0 || s.oldest_pending_seconds > SINK_LAG_DEGRADED_SECONDS;
 }

@@ -227,7 +227,7 @@ describe.skipIf(unavailable !== null)('fault: the database on a full file system
 
     // Space comes back; the server's periodic pass writes the outcomes it kept, then it restarts.
     fs.free();
-    await recoverAudit(h.rt.store, h.rt.logger, { now: now(), outcomes: h.rt.outcomes });
+    await recoverAudit(h.rt, h.rt.logger, { now: now(), outcomes: h.rt.outcomes });
     expect(h.rt.outcomes.size).toBe(0);
     const store = await restart();
     const link = (org: string, kind = 'huggingface') =>

@@ -1,6 +1,7 @@
 import type { AuditAction } from '@alphaswarm/contracts';
 import {
   type AuditInput,
+  type AuditKeyRing,
   type AuditOutcome,
   type AuditPhase,
   admitDenial,
@@ -50,6 +51,8 @@ export interface AuditSink {
   denials?: DenialThrottle;
   /** Where an outcome row waits when it cannot be written at the time (full disk). */
   outcomes?: OutcomeBacklog;
+  /** The keys the chain is linked under (ALPHASWARM_ADMIN_AUDIT_KEY). */
+  auditKeys: AuditKeyRing | null;
 }
 
 /**
@@ -73,11 +76,11 @@ export class OutcomeBacklog {
   }
 
   /** Write what it can, oldest first; stops at the first failure. Returns how many remain. */
-  async flush(db: Database): Promise<number> {
+  async flush(db: Database, keys: AuditKeyRing | null): Promise<number> {
     while (this.rows.length > 0) {
       const { event, at } = this.rows[0]!;
       try {
-        await appendAudit(db, event, at);
+        await appendAudit(db, event, at, keys);
       } catch {
         break;
       }
@@ -131,7 +134,12 @@ export async function audited<T>(
   const { detail = {}, ...where } = target;
   const base = { runId, actor: who.actor, clientIp: who.clientIp, action, ...where };
   try {
-    await appendAudit(sink.db, { ...base, phase: 'attempt', outcome: 'started', detail }, isoNow(sink.now()));
+    await appendAudit(
+      sink.db,
+      { ...base, phase: 'attempt', outcome: 'started', detail },
+      isoNow(sink.now()),
+      sink.auditKeys,
+    );
   } catch (error) {
     sink.logger.error(
       { err: { message: (error as Error).message }, action, runId },
@@ -164,7 +172,7 @@ export async function audited<T>(
 async function appendOutcome(sink: AuditSink, event: AuditInput): Promise<void> {
   const at = isoNow(sink.now());
   try {
-    await appendAudit(sink.db, event, at);
+    await appendAudit(sink.db, event, at, sink.auditKeys);
   } catch (error) {
     // The action is over either way: its verdict waits for the database instead of being lost.
     sink.outcomes?.add(event, at);
@@ -222,6 +230,7 @@ export async function auditEvent(
         detail: { ...event.detail, ...(suppressed ? { suppressed_since_last: suppressed } : {}) },
       },
       isoNow(sink.now()),
+      sink.auditKeys,
     );
   } catch (error) {
     sink.logger.error({ err: { message: (error as Error).message }, action }, `audit write for ${action} failed`);
@@ -269,6 +278,7 @@ export async function auditedEvent(
         detail,
       },
       isoNow(sink.now()),
+      sink.auditKeys,
     );
   } catch (error) {
     sink.logger.error({ err: { message: (error as Error).message }, action }, `audit write failed; ${refused}`);
@@ -285,15 +295,15 @@ export const RECOVERY_INTERVAL_MS = 60_000;
  * A database that still cannot write is logged and left for the next pass.
  */
 export async function recoverAudit(
-  store: { db: Database },
+  store: { db: Database; auditKeys: AuditKeyRing | null },
   log: AuditLog,
   opts: { now: Date; outcomes?: OutcomeBacklog },
 ): Promise<{ waiting: number; interrupted: string[] }> {
   let waiting = 0;
   let interrupted: string[] = [];
   try {
-    waiting = (await opts.outcomes?.flush(store.db)) ?? 0;
-    interrupted = await closeInterruptedRuns(store.db, { now: opts.now });
+    waiting = (await opts.outcomes?.flush(store.db, store.auditKeys)) ?? 0;
+    interrupted = await closeInterruptedRuns(store.db, { now: opts.now, keys: store.auditKeys });
   } catch (error) {
     log.error({ err: { message: (error as Error).message } }, 'audit recovery could not write; retrying later');
     waiting = opts.outcomes?.size ?? 0;
@@ -310,7 +320,7 @@ export async function recoverAudit(
 
 /** Run recoverAudit every `intervalMs`, never overlapping; `stop` makes a last attempt. */
 export function startAuditRecovery(
-  rt: { db: Database; logger: AuditLog; now: () => Date; outcomes: OutcomeBacklog },
+  rt: { db: Database; auditKeys: AuditKeyRing | null; logger: AuditLog; now: () => Date; outcomes: OutcomeBacklog },
   intervalMs = RECOVERY_INTERVAL_MS,
 ): { stop(): Promise<void> } {
   let running: Promise<unknown> | null = null;

@@ -1,12 +1,23 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { and, asc, count, desc, eq, gt, gte, lt, lte, type SQL } from 'drizzle-orm';
+import {
+  CHAIN_UPGRADED,
+  type ChainVerdict,
+  ChainVerifier,
+  type ChainVerifierOptions,
+  GENESIS_LINK,
+  KEY_ROTATED,
+  linkRow,
+  plainLink,
+} from '../audit/chain';
+import type { AuditKey, AuditKeyRing } from '../audit/key-ring';
 import type { Database, Tables } from '../database';
 import { isUniqueViolation } from '../store';
 
 export type AuditRow = Tables['auditEvents']['$inferSelect'];
 
-export const GENESIS_HASH = '0'.repeat(64);
+export const GENESIS_HASH = GENESIS_LINK;
 
 export type AuditPhase = 'attempt' | 'outcome' | 'denied' | 'event';
 export type AuditOutcome = 'started' | 'success' | 'failure' | 'denied';
@@ -42,39 +53,15 @@ export function newRunId(): string {
   return `run_${randomUUID().replaceAll('-', '')}`;
 }
 
-function canonical(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-}
-
 /** Rows in the chain: the total the CLI's progress shows. */
 export async function countAudit(db: Database): Promise<number> {
   const [row] = await db.q.select({ n: count() }).from(db.t.auditEvents);
   return row?.n ?? 0;
 }
 
-/** SHA-256 over the row's canonical form, which includes the previous row's hash. */
+/** The plain SHA-256 link of the chain before it was keyed (what `audit-verify` used to trust). */
 export function hashAuditRow(row: Omit<AuditRow, 'seq' | 'hash'>): string {
-  const body = canonical({
-    id: row.id,
-    run_id: row.runId,
-    at: row.at,
-    actor: row.actor,
-    client_ip: row.clientIp,
-    action: row.action,
-    phase: row.phase,
-    outcome: row.outcome,
-    org_id: row.orgId,
-    kind: row.kind,
-    credential_key: row.credentialKey,
-    detail: row.detail,
-    prev_hash: row.prevHash,
-  });
-  return createHash('sha256').update(body).digest('hex');
+  return plainLink(row);
 }
 
 /**
@@ -84,19 +71,116 @@ export function hashAuditRow(row: Omit<AuditRow, 'seq' | 'hash'>): string {
  * attempt opens its run in audit_open_runs and an outcome closes it, in the same transaction as
  * the row.
  */
-export async function appendAudit(db: Database, input: AuditInput, now: string): Promise<AuditRow> {
-  return (await append(db, input, now, false))!;
+export async function appendAudit(
+  db: Database,
+  input: AuditInput,
+  now: string,
+  keys?: AuditKeyRing | null,
+): Promise<AuditRow> {
+  return (await append(db, input, now, false, keys ?? null))!;
 }
 
 /**
  * Append an outcome only while its run is still open (recovery: a run closed meanwhile by its
  * own process or by another recovering process gets no second verdict). Null when it was closed.
  */
-export async function appendOutcomeIfOpen(db: Database, input: AuditInput, now: string): Promise<AuditRow | null> {
-  return append(db, input, now, true);
+export async function appendOutcomeIfOpen(
+  db: Database,
+  input: AuditInput,
+  now: string,
+  keys?: AuditKeyRing | null,
+): Promise<AuditRow | null> {
+  return append(db, input, now, true, keys ?? null);
 }
 
-async function append(db: Database, input: AuditInput, now: string, onlyIfOpen: boolean): Promise<AuditRow | null> {
+type Tip = { seq: number; hash: string; keyId: string | null };
+
+async function readTip(tx: Database): Promise<Tip | undefined> {
+  const { auditEvents } = tx.t;
+  const [tip] = await tx.q
+    .select({ seq: auditEvents.seq, hash: auditEvents.hash, keyId: auditEvents.keyId })
+    .from(auditEvents)
+    .orderBy(desc(auditEvents.seq))
+    .limit(1);
+  return tip;
+}
+
+type NewRow = Omit<AuditRow, 'seq' | 'hash'>;
+
+async function insertLinked(tx: Database, row: NewRow, key: AuditKey | null): Promise<AuditRow> {
+  const [written] = await tx.q
+    .insert(tx.t.auditEvents)
+    .values({ ...row, hash: linkRow(row, key) })
+    .returning();
+  return written!;
+}
+
+function systemRow(
+  now: string,
+  prevHash: string,
+  key: AuditKey,
+  action: string,
+  detail: Record<string, unknown>,
+): NewRow {
+  return {
+    id: randomUUID(),
+    runId: newRunId(),
+    at: now,
+    actor: 'system:audit',
+    clientIp: null,
+    action,
+    phase: 'event',
+    outcome: 'success',
+    orgId: null,
+    kind: null,
+    credentialKey: null,
+    detail,
+    prevHash,
+    keyId: key.id,
+  };
+}
+
+/**
+ * Keep the chain's key in step with the ring, in the append's transaction: a plain chain gets its
+ * upgrade anchor (the old tip's seq and link, linked under the key), a tip under another key gets
+ * the rotation row, before anything else is linked under the new key.
+ */
+async function bridgeKey(
+  tx: Database,
+  tip: Tip | undefined,
+  keys: AuditKeyRing,
+  now: string,
+): Promise<Tip | undefined> {
+  const key = keys.primary;
+  if (!tip || tip.keyId === key.id) return tip;
+  const detail = tip.keyId === null ? { anchor_seq: tip.seq, anchor_link: tip.hash } : { from: tip.keyId, to: key.id };
+  const written = await insertLinked(
+    tx,
+    systemRow(now, tip.hash, key, tip.keyId === null ? CHAIN_UPGRADED : KEY_ROTATED, detail),
+    key,
+  );
+  return { seq: written.seq, hash: written.hash, keyId: key.id };
+}
+
+/**
+ * Record the ring's key in the chain now (at start), so an upgrade or a rotation is in the log
+ * before the first action is. Returns the row written, if one was needed.
+ */
+export async function anchorAuditKey(db: Database, keys: AuditKeyRing, now: string): Promise<boolean> {
+  return db.write(async (tx) => {
+    await tx.lock('audit_chain');
+    const tip = await readTip(tx);
+    return (await bridgeKey(tx, tip, keys, now)) !== tip;
+  });
+}
+
+async function append(
+  db: Database,
+  input: AuditInput,
+  now: string,
+  onlyIfOpen: boolean,
+  keys: AuditKeyRing | null,
+): Promise<AuditRow | null> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await db.write(async (tx) => {
@@ -109,12 +193,9 @@ async function append(db: Database, input: AuditInput, now: string, onlyIfOpen: 
             .returning({ runId: t.auditOpenRuns.runId });
           if (onlyIfOpen && closed.length === 0) return null;
         }
-        const [tip] = await q
-          .select({ hash: t.auditEvents.hash })
-          .from(t.auditEvents)
-          .orderBy(desc(t.auditEvents.seq))
-          .limit(1);
-        const row = {
+        let tip = await readTip(tx);
+        if (keys) tip = await bridgeKey(tx, tip, keys, now);
+        const row: NewRow = {
           id: randomUUID(),
           runId: input.runId,
           at: now,
@@ -128,17 +209,14 @@ async function append(db: Database, input: AuditInput, now: string, onlyIfOpen: 
           credentialKey: input.credentialKey ?? null,
           detail: input.detail ?? {},
           prevHash: tip?.hash ?? GENESIS_HASH,
+          keyId: keys?.primary.id ?? null,
         };
         if (input.phase === 'attempt') {
           await q
             .insert(t.auditOpenRuns)
             .values({ runId: input.runId, owner: input.owner ?? processOwner(), openedAt: now });
         }
-        const [written] = await q
-          .insert(t.auditEvents)
-          .values({ ...row, hash: hashAuditRow(row) })
-          .returning();
-        return written!;
+        return insertLinked(tx, row, keys?.primary ?? null);
       });
     } catch (error) {
       if (!isUniqueViolation(error, 'audit_events', 'prev_hash') || attempt >= 20) throw error;
@@ -209,57 +287,51 @@ export async function listAudit(
     .limit(page.limit);
 }
 
-export interface AuditVerdict {
-  ok: boolean;
-  checked: number;
-  tip: string;
+export interface AuditVerdict extends ChainVerdict {
+  /** The first divergence in the shape the console shows. */
   broken?: { seq: number; id: string; reason: string };
 }
 
 /**
- * Walk the chain oldest first. An edited row fails its own hash; a deleted or reordered row
- * breaks the next row's link to its predecessor.
+ * Walk the chain oldest first, a batch at a time: every link recomputed (keyed ones under `ring`),
+ * every checkpoint given matched; the first divergence is named.
  */
-export async function verifyAudit(db: Database, onProgress?: (checked: number) => void): Promise<AuditVerdict> {
-  const { auditEvents } = db.t;
-  let prev = GENESIS_HASH;
+export async function verifyAudit(
+  db: Database,
+  opts: ChainVerifierOptions & { onProgress?: (checked: number) => void } = {},
+): Promise<AuditVerdict> {
+  const { onProgress, ...verifierOptions } = opts;
+  const verifier = new ChainVerifier(verifierOptions);
+  let after = 0;
   let checked = 0;
-  let lastSeq = 0;
   for (;;) {
-    const batch = await db.q
-      .select()
-      .from(auditEvents)
-      .where(lastSeq ? gte(auditEvents.seq, lastSeq + 1) : undefined)
-      .orderBy(asc(auditEvents.seq))
-      .limit(1000);
+    const batch = await auditRowsBetween(db, after, 1000, {});
     if (batch.length === 0) break;
-    for (const row of batch) {
-      if (row.prevHash !== prev) {
-        return {
-          ok: false,
-          checked,
-          tip: prev,
-          broken: {
-            seq: row.seq,
-            id: row.id,
-            reason: 'its prev_hash does not match the previous row: a row before it was deleted, inserted or reordered',
-          },
-        };
-      }
-      const { seq: _s, hash, ...rest } = row;
-      if (hashAuditRow(rest) !== hash) {
-        return {
-          ok: false,
-          checked,
-          tip: prev,
-          broken: { seq: row.seq, id: row.id, reason: 'its content does not match its hash: the row was edited' },
-        };
-      }
-      prev = hash;
-      checked++;
-      lastSeq = row.seq;
-    }
+    if (!batch.every((row) => verifier.push(row))) break;
+    checked += batch.length;
+    after = batch.at(-1)!.seq;
     onProgress?.(checked);
   }
-  return { ok: true, checked, tip: prev };
+  const verdict = verifier.finish();
+  const d = verdict.divergence;
+  return d ? { ...verdict, broken: { seq: d.seq, id: d.id ?? '', reason: d.message } } : verdict;
+}
+
+/** Rows after `afterSeq` in seq order, optionally within `[since, until)` by time. */
+export async function auditRowsBetween(
+  db: Database,
+  afterSeq: number,
+  limit: number,
+  range: { since?: string | undefined; until?: string | undefined },
+): Promise<AuditRow[]> {
+  const { auditEvents } = db.t;
+  const where: SQL[] = [gt(auditEvents.seq, afterSeq)];
+  if (range.since) where.push(gte(auditEvents.at, range.since));
+  if (range.until) where.push(lt(auditEvents.at, range.until));
+  return db.q
+    .select()
+    .from(auditEvents)
+    .where(and(...where))
+    .orderBy(asc(auditEvents.seq))
+    .limit(limit);
 }

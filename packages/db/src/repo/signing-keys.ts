@@ -2,7 +2,7 @@ import { and, asc, eq, gt, isNull, or } from 'drizzle-orm';
 import type { Database, Tables } from '../database';
 
 export type SigningKeyRow = Tables['signingKeys']['$inferSelect'];
-export type IssuerName = 'admin' | 'workload';
+export type IssuerName = 'admin' | 'workload' | 'audit';
 
 export async function insertSigningKey(db: Database, row: SigningKeyRow): Promise<void> {
   await db.write(({ q, t }) => q.insert(t.signingKeys).values(row));

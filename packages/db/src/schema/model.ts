@@ -99,6 +99,9 @@ export const model: Record<string, Table> = {
       detail: json('detail', 'Record<string, unknown>', req),
       prevHash: text('prev_hash', { notNull: true, unique: true }),
       hash: text('hash', req),
+      keyId: text('key_id', {
+        doc: 'The audit key whose HMAC `hash` is; null for rows of the plain SHA-256 chain before the upgrade anchor.',
+      }),
     },
     indexes: [
       { name: 'audit_run', columns: ['runId'] },
@@ -122,6 +125,48 @@ export const model: Record<string, Table> = {
       openedAt: text('opened_at', req),
     },
     indexes: [{ name: 'audit_open_runs_opened', columns: ['openedAt'] }],
+  },
+
+  auditOutbox: {
+    name: 'audit_outbox',
+    doc:
+      'Streaming outbox: the audit table is the log, and each sink has one row here: the last seq it\n' +
+      'took, the lease of the one process streaming it, and its backoff.',
+    columns: {
+      sink: text('sink', pk),
+      deliveredSeq: int('delivered_seq', { notNull: true, default: 0 }),
+      leaseOwner: text('lease_owner'),
+      leaseUntil: text('lease_until'),
+      attempts: int('attempts', { notNull: true, default: 0, doc: 'Failed attempts in a row.' }),
+      nextAttemptAt: text('next_attempt_at'),
+      lastError: text('last_error', { doc: 'Never a credential: the sink names host and status only.' }),
+      updatedAt: text('updated_at', req),
+    },
+  },
+
+  auditCheckpoints: {
+    name: 'audit_checkpoints',
+    doc: 'Signed checkpoints of the chain ({last_seq, last_link, time} as an Ed25519 JWS), also written as audit rows.',
+    columns: {
+      lastSeq: int('last_seq', pk),
+      lastLink: text('last_link', req),
+      time: text('time', req),
+      kid: text('kid', req),
+      jws: text('jws', req),
+    },
+  },
+
+  auditArchives: {
+    name: 'audit_archives',
+    doc:
+      'Retention cuts: rows up to `through_seq` were archived to `file` and deleted. The append-only\n' +
+      'trigger lets a DELETE through only for rows a cut covers.',
+    columns: {
+      throughSeq: int('through_seq', pk),
+      throughLink: text('through_link', req),
+      file: text('file', req),
+      archivedAt: text('archived_at', req),
+    },
   },
 
   storeProbe: {

@@ -46,6 +46,8 @@ export const auditEvents = sqliteTable(
     detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     prevHash: text('prev_hash').notNull().unique(),
     hash: text('hash').notNull(),
+    /** The audit key whose HMAC `hash` is; null for rows of the plain SHA-256 chain before the upgrade anchor. */
+    keyId: text('key_id'),
   },
   (t) => [index('audit_run').on(t.runId), index('audit_org_at').on(t.orgId, t.at), index('audit_at').on(t.at)],
 );
@@ -65,6 +67,43 @@ export const auditOpenRuns = sqliteTable(
   },
   (t) => [index('audit_open_runs_opened').on(t.openedAt)],
 );
+
+/**
+ * Streaming outbox: the audit table is the log, and each sink has one row here: the last seq it
+ * took, the lease of the one process streaming it, and its backoff.
+ */
+export const auditOutbox = sqliteTable('audit_outbox', {
+  sink: text('sink').primaryKey(),
+  deliveredSeq: integer('delivered_seq').notNull().default(0),
+  leaseOwner: text('lease_owner'),
+  leaseUntil: text('lease_until'),
+  /** Failed attempts in a row. */
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: text('next_attempt_at'),
+  /** Never a credential: the sink names host and status only. */
+  lastError: text('last_error'),
+  updatedAt: text('updated_at').notNull(),
+});
+
+/** Signed checkpoints of the chain ({last_seq, last_link, time} as an Ed25519 JWS), also written as audit rows. */
+export const auditCheckpoints = sqliteTable('audit_checkpoints', {
+  lastSeq: integer('last_seq').primaryKey(),
+  lastLink: text('last_link').notNull(),
+  time: text('time').notNull(),
+  kid: text('kid').notNull(),
+  jws: text('jws').notNull(),
+});
+
+/**
+ * Retention cuts: rows up to `through_seq` were archived to `file` and deleted. The append-only
+ * trigger lets a DELETE through only for rows a cut covers.
+ */
+export const auditArchives = sqliteTable('audit_archives', {
+  throughSeq: integer('through_seq').primaryKey(),
+  throughLink: text('through_link').notNull(),
+  file: text('file').notNull(),
+  archivedAt: text('archived_at').notNull(),
+});
 
 /** One row rewritten by the readiness probe: proves the database takes a committed write. */
 export const storeProbe = sqliteTable('store_probe', {
