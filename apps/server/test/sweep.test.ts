@@ -1,4 +1,13 @@
-import { createWizardSession, getWizardSession, isoNow, sealSecret, upsertLink } from '@alphaswarm/db';
+import {
+  createWizardSession,
+  getLink,
+  getWizardSession,
+  isoNow,
+  sealSecret,
+  sql,
+  updateWizardState,
+  upsertLink,
+} from '@alphaswarm/db';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHealthSweep, startHealthSweeper } from '../src/services/sweep';
@@ -35,8 +44,7 @@ describe('health sweep', () => {
     );
   }
 
-  const links = () =>
-    h.store.sqlite.prepare('select org_id, status, error, updated_at from integrations order by org_id').all();
+  const links = () => h.store.exec(sql`select org_id, status, error, updated_at from integrations order by org_id`);
 
   it('re-checks every link with bounded concurrency and records each verdict', async () => {
     const soon = new Date(Date.now() + 5 * 86_400_000).toISOString();
@@ -51,18 +59,12 @@ describe('health sweep', () => {
     expect(hf.requests.length - seen).toBe(30);
     expect(progress.at(-1)).toBe(30);
     expect(report.by_status).toEqual({ healthy: 28, degraded: 1, unhealthy: 1 });
-    const expiring = h.store.sqlite.prepare("select status, error from integrations where org_id = 'org-s0'").get() as {
-      status: string;
-      error: string;
-    };
+    const expiring = (await getLink(h.store.db, 'org-s0', 'huggingface'))!;
     expect(expiring.status).toBe('degraded');
-    expect(JSON.parse(expiring.error).message).toMatch(/expires/);
-    const revoked = h.store.sqlite.prepare("select status, error from integrations where org_id = 'org-s1'").get() as {
-      status: string;
-      error: string;
-    };
+    expect(expiring.error?.message).toMatch(/expires/);
+    const revoked = (await getLink(h.store.db, 'org-s1', 'huggingface'))!;
     expect(revoked.status).toBe('unhealthy');
-    expect(JSON.parse(revoked.error).code).toBe('credential_rejected');
+    expect(revoked.error?.code).toBe('credential_rejected');
   });
 
   it('honours 429 Retry-After: pauses that upstream, then retries the throttled link once', async () => {
@@ -105,7 +107,7 @@ describe('health sweep', () => {
   });
 
   it('stopping the sweeper mid-probe ends it at once and records no verdict for the cut-off probes', async () => {
-    const before = links();
+    const before = await links();
     hf.knobs.delayMs = 60_000;
     const seen = hf.requests.length;
     const sweeper = startHealthSweeper(
@@ -117,7 +119,7 @@ describe('health sweep', () => {
       const started = Date.now();
       await sweeper.stop();
       expect(Date.now() - started).toBeLessThan(1_000);
-      expect(links()).toEqual(before);
+      expect(await links()).toEqual(before);
     } finally {
       hf.knobs.delayMs = 0;
     }
@@ -130,12 +132,9 @@ describe('health sweep', () => {
     } finally {
       hf.knobs.status = null;
     }
-    const row = h.store.sqlite.prepare("select status, error from integrations where org_id = 'org-s5'").get() as {
-      status: string;
-      error: string;
-    };
+    const row = (await getLink(h.store.db, 'org-s5', 'huggingface'))!;
     expect(row.status).toBe('degraded');
-    expect(JSON.parse(row.error)).toMatchObject({ code: 'upstream_unavailable' });
+    expect(row.error).toMatchObject({ code: 'upstream_unavailable' });
   });
 
   it('deletes expired onboarding sessions and the secrets they sealed, also when link checks are off', async () => {
@@ -147,9 +146,12 @@ describe('health sweep', () => {
         isoNow(new Date(now - 86_400_000)),
       );
     const expired = await session('org-w1', -1_000);
-    h.store.sqlite
-      .prepare('update wizard_sessions set state = ? where id = ?')
-      .run(JSON.stringify({ params: { api_token: { sealed: sealSecret(h.keyring, 'cf_token') } } }), expired.id);
+    await updateWizardState(
+      h.store.db,
+      expired,
+      { params: { api_token: { sealed: sealSecret(h.keyring, 'cf_token') } } },
+      isoNow(new Date(now - 86_400_000)),
+    );
     const live = await session('org-w2', 3_600_000);
     expect(h.rt.env.ALPHASWARM_ADMIN_HEALTH_INTERVAL).toBe(0);
     const seen = hf.requests.length;

@@ -1,8 +1,18 @@
+// Drizzle's SQL template, for raw statements through `store.exec` (tests, maintenance).
+export { sql } from 'drizzle-orm';
+export * from './audit/chain';
+export * from './audit/export-format';
+export * from './audit/key-ring';
 export * from './audit-recovery';
 export * from './clock';
 export * from './crypto';
+export * from './database';
+export { describeMigrationLag } from './migrations';
+export { openPostgresStore, type PostgresConnection, type PostgresStore, parsePostgresUrl } from './postgres';
 export * from './repo/admin-users';
 export * from './repo/audit';
+export * from './repo/audit-stream';
+export * from './repo/denials';
 export * from './repo/idp-tokens';
 export * from './repo/integrations';
 export * from './repo/probe';
@@ -10,7 +20,7 @@ export * from './repo/sign-in';
 export * from './repo/signing-keys';
 export * from './repo/wizard';
 export * from './rotation';
-export * as schema from './schema';
 export * from './secrets';
-export * from './sqlite';
+export { openStore, openStoreReadOnly, type ReadOnlyStore, readOnlyReason, type SqliteStore } from './sqlite';
+export * from './store';
 export * from './store-file';

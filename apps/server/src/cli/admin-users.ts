@@ -1,6 +1,6 @@
 // create-admin, reset-mfa, disable-admin, enable-admin, list-admins: the embedded IdP's users.
 // Every change is audited as `cli:<os user>`; passwords and TOTP secrets never reach the audit.
-import { type Db, listAdminUsers, openStore, type Store } from '@alphaswarm/db';
+import { type Database, listAdminUsers, openDatabase, type Store } from '@alphaswarm/db';
 import QRCode from 'qrcode';
 import { createAdminUser, type Enrolment, resetAdminMfa, setAdminDisabled } from '../auth/idp/users';
 import type { Env } from '../env';
@@ -95,11 +95,12 @@ function keyringOf(cli: Cli, env: Env) {
   return info.keyring;
 }
 
-async function withStore<T>(store: Store, work: (db: Db) => Promise<T>): Promise<T> {
+async function withStore<T>(opening: Promise<Store>, work: (db: Database) => Promise<T>): Promise<T> {
+  const store = await opening;
   try {
     return await work(store.db);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -111,7 +112,7 @@ export async function createAdminCommand(
   const config = loadEnv(cli);
   const keyring = keyringOf(cli, config);
   const password = await askPassword(cli, Boolean(opts.passwordStdin));
-  const enrolment = await withStore(openStore(config.dbPath), (db) =>
+  const enrolment = await withStore(openDatabase(config.database), (db) =>
     audited(
       cli,
       db,
@@ -165,8 +166,8 @@ export async function setDisabledCommand(cli: Cli, username: string, disabled: b
 
 export async function listAdminsCommand(cli: Cli): Promise<void> {
   const config = loadEnv(cli);
-  const store = openForReading(cli, config);
-  const rows = await withStore(store, (db) =>
+  const store = await openForReading(cli, config);
+  const rows = await withStore(Promise.resolve(store), (db) =>
     listAdminUsers(db).catch((error) => Promise.reject(readFailure(store, error))),
   );
   if (rows.length === 0) cli.out('No admins yet: create one with `alphaswarm-admin create-admin <username>`.');

@@ -2,18 +2,32 @@ import { existsSync, readFileSync } from 'node:fs';
 import { checkStoreFile, exportStoreFile, importRecords, rotateKey } from '@alphaswarm/api';
 import type { OnConflict } from '@alphaswarm/contracts';
 import {
+  describeMigrationLag,
   forgetSecrets,
   formatStoreFileProblem,
   type IssuerName,
   isoNow,
-  openStore,
+  openDatabase,
+  openDatabaseReadOnly,
+  parsePostgresUrl,
+  publishedSigningKeys,
   readOnlyReason,
-  verifyAudit,
   writeStoreFileAtomic,
 } from '@alphaswarm/db';
-import { ConfigError } from '../env';
-import { signingIssuer } from '../issuers/keyed-issuer';
+import { ConfigError, type Env } from '../env';
+import { type KeyedIssuer, signingIssuer } from '../issuers/keyed-issuer';
+import {
+  type IssuerFile,
+  issuerFiles,
+  PublishError,
+  type PublishTarget,
+  publicReadGuidance,
+  publishedCopyWarnings,
+  publishFiles,
+  publishTarget,
+} from '../issuers/publish';
 import { type KeyringInfo, loadKeyring, productionProblems, productionWarnings } from '../runtime/index';
+import { type AuditExportOptions, type AuditVerifyOptions, auditExport, auditVerify } from './audit';
 import { audited, CliError, loadEnv, openExistingStore, openForReading, readFailure } from './context';
 import type { Cli } from './io';
 import { progress } from './progress';
@@ -35,9 +49,10 @@ export async function exportCommand(cli: Cli, opts: { out?: string; allowUnreada
   const env = loadEnv(cli);
   const target = cli.path(opts.out ?? env.integrationsPath);
   const { keyring } = keyringFor(cli, loadKeyring(env));
-  const readOnly = existsSync(env.dbPath) ? readOnlyReason(env.dbPath) : null;
-  const reading = readOnly ? openForReading(cli, env) : null;
-  const store = reading ?? openExistingStore(env);
+  // A SQLite file in a place the operator made read-only is still exported (PostgreSQL: no such place).
+  const readOnly = !env.database.databaseUrl && existsSync(env.dbPath) ? readOnlyReason(env.dbPath) : null;
+  const reading = readOnly ? await openForReading(cli, env) : null;
+  const store = reading ?? (await openExistingStore(env));
   try {
     const bar = progress('export', cli);
     let count = 0;
@@ -80,7 +95,7 @@ export async function exportCommand(cli: Cli, opts: { out?: string; allowUnreada
       );
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -111,7 +126,7 @@ export async function importCommand(
       `${path} cannot be imported (${plural(checked.problems.length, 'problem')}, listed on stdout; nothing was imported): ${formatStoreFileProblem(checked.problems[0]!)}`,
     );
   }
-  const store = openStore(env.dbPath);
+  const store = await openDatabase(env.database);
   try {
     const run = async () => {
       const bar = progress('import', cli);
@@ -148,7 +163,7 @@ export async function importCommand(
       );
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -160,7 +175,7 @@ export async function rotateKeyCommand(cli: Cli): Promise<void> {
     );
   }
   const info = loadKeyring(env);
-  const store = openExistingStore(env);
+  const store = await openExistingStore(env);
   try {
     const bar = progress('rotate-key', cli);
     const result = await audited(
@@ -189,7 +204,7 @@ export async function rotateKeyCommand(cli: Cli): Promise<void> {
     if (info.fingerprints.length > 1)
       cli.out('The old key(s) can now be removed from ALPHASWARM_ADMIN_INTEGRATIONS_KEY.');
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -197,15 +212,92 @@ export async function rotateKeyCommand(cli: Cli): Promise<void> {
  * Start signing with a fresh key for one of our issuers. The previous key stays in the JWKS until
  * its last token expired, so clouds (workload) and sessions (admin) keep verifying meanwhile.
  */
-export async function rotateSigningKeyCommand(cli: Cli, opts: { issuer: IssuerName }): Promise<void> {
+function targetOf(opts: { out?: string | undefined; to?: string | undefined }): PublishTarget {
+  try {
+    return publishTarget(opts);
+  } catch (error) {
+    throw error instanceof PublishError ? new CliError(error.message) : error;
+  }
+}
+
+async function publish(env: Env, target: PublishTarget, files: IssuerFile[]): Promise<string[]> {
+  try {
+    return await publishFiles(target, files, {
+      region: env.ALPHASWARM_ADMIN_AWS_REGION,
+      endpoint: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL,
+      credentials:
+        env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+          ? {
+              accessKeyId: env.AWS_ACCESS_KEY_ID,
+              secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+              sessionToken: env.AWS_SESSION_TOKEN,
+            }
+          : undefined,
+    });
+  } catch (error) {
+    throw error instanceof PublishError ? new CliError(error.message) : error;
+  }
+}
+
+async function workloadIssuerFor(env: Env, now: () => Date): Promise<{ issuer: KeyedIssuer; close(): Promise<void> }> {
+  if (!env.ALPHASWARM_ADMIN_INTEGRATIONS_KEY) {
+    throw new CliError(
+      'This command needs ALPHASWARM_ADMIN_INTEGRATIONS_KEY: private signing keys are stored encrypted with it.',
+    );
+  }
+  const info = loadKeyring(env);
+  const store = await openExistingStore(env);
+  return { issuer: signingIssuer('workload', env, store.db, info.keyring, now), close: () => store.close() };
+}
+
+/**
+ * Write the workload issuer's discovery document and JWKS (every key still published) for a
+ * static host, so the admin server itself never has to face the internet.
+ */
+export async function publishIssuerCommand(cli: Cli, opts: { out?: string; to?: string }): Promise<void> {
+  const env = loadEnv(cli);
+  const target = targetOf(opts);
+  const { issuer, close } = await workloadIssuerFor(env, () => cli.now());
+  try {
+    const jwks = await issuer.jwks();
+    const written = await publish(env, target, issuerFiles(issuer, jwks));
+    for (const w of written) cli.out(`wrote ${w}`);
+    cli.out(
+      `issuer ${issuer.issuer} with ${plural(jwks.keys.length, 'key')}: ${jwks.keys.map((k) => k.kid).join(', ')}`,
+    );
+    cli.out(publicReadGuidance(target, issuer.issuer));
+    if (!env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL) {
+      cli.err(
+        `note: ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL is not set, so tokens still name ${issuer.issuer} as their issuer; set it to the URL these files are served under.`,
+      );
+    }
+  } finally {
+    await close();
+  }
+}
+
+export async function rotateSigningKeyCommand(
+  cli: Cli,
+  opts: { issuer: IssuerName; out?: string; to?: string },
+): Promise<void> {
   const env = loadEnv(cli);
   if (!env.ALPHASWARM_ADMIN_INTEGRATIONS_KEY) {
     throw new CliError(
       'rotate-signing-key needs ALPHASWARM_ADMIN_INTEGRATIONS_KEY: private signing keys are stored encrypted with it.',
     );
   }
+  const publishing = Boolean(opts.out || opts.to);
+  if (publishing && opts.issuer !== 'workload') {
+    throw new CliError('--out and --to publish the workload issuer; the admin issuer is served by the server itself.');
+  }
+  if (opts.issuer === 'workload' && env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL && !publishing) {
+    throw new CliError(
+      `The workload issuer is served from ${env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL}: pass --out DIR or --to s3://bucket/prefix so the new key is published before it signs anything.`,
+    );
+  }
+  const target = publishing ? targetOf(opts) : null;
   const info = loadKeyring(env);
-  const store = openExistingStore(env);
+  const store = await openExistingStore(env);
   try {
     const issuer = signingIssuer(opts.issuer, env, store.db, info.keyring, () => cli.now());
     const kid = await audited(
@@ -213,14 +305,21 @@ export async function rotateSigningKeyCommand(cli: Cli, opts: { issuer: IssuerNa
       store.db,
       'signing_keys.rotate',
       { issuer: opts.issuer },
-      () => issuer.rotate(),
+      () =>
+        issuer.rotate(
+          target
+            ? async (jwks) => {
+                for (const w of await publish(env, target, issuerFiles(issuer, jwks))) cli.out(`wrote ${w}`);
+              }
+            : undefined,
+        ),
       (k) => ({ kid: k }),
     );
     cli.out(
-      `${issuer.issuer} now signs with key ${kid}; the previous key stays published for ${issuer.options.maxTokenTtlSeconds + 60} s. Running servers pick it up within 30 s.`,
+      `${issuer.issuer} now signs with key ${kid}; the previous key stays published for ${issuer.options.maxTokenTtlSeconds + 60} s${target ? ' (run publish-issuer after that to drop it from the published copy)' : ''}. Running servers pick it up within 30 s.`,
     );
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -231,7 +330,7 @@ export async function forgetSecretsCommand(cli: Cli, opts: { yes?: boolean }): P
     );
   }
   const env = loadEnv(cli);
-  const store = openExistingStore(env);
+  const store = await openExistingStore(env);
   try {
     const result = await audited(
       cli,
@@ -250,11 +349,42 @@ export async function forgetSecretsCommand(cli: Cli, opts: { yes?: boolean }): P
       );
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-export function checkProductionCommand(cli: Cli): void {
+/**
+ * Bring the database's schema to this build's migrations and exit (both dialects). On PostgreSQL
+ * under the advisory lock `serve` takes too, so it is safe while replicas start.
+ */
+export async function migrateCommand(cli: Cli): Promise<void> {
+  const env = loadEnv(cli);
+  let before = 0;
+  if (env.database.databaseUrl || existsSync(env.dbPath)) {
+    const reading = await openDatabaseReadOnly(env.database);
+    try {
+      const state = await reading.migrations();
+      if (state.ahead) throw new CliError(describeMigrationLag(reading, state)!);
+      before = state.applied;
+    } finally {
+      await reading.close();
+    }
+  }
+  const store = await openDatabase(env.database);
+  try {
+    const after = await store.migrations();
+    const applied = after.applied - before;
+    cli.out(
+      applied > 0
+        ? `migrated ${store.location} (${store.dialect}): applied ${plural(applied, 'migration')}, ${after.applied} of ${after.expected} now.`
+        : `${store.location} (${store.dialect}) is current: ${plural(after.applied, 'migration')}, nothing to apply.`,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+export async function checkProductionCommand(cli: Cli): Promise<void> {
   const env = loadEnv(cli);
   let keyring: KeyringInfo | null = null;
   let keyError: string | undefined;
@@ -265,9 +395,12 @@ export function checkProductionCommand(cli: Cli): void {
     keyError = error.message;
   }
   const problems = productionProblems(env, keyring, keyError);
-  const warnings = productionWarnings(env).map((w) => `! warning: ${w}`);
+  const warnings = [...productionWarnings(env), ...(await publishedIssuerWarnings(env, () => cli.now()))].map(
+    (w) => `! warning: ${w}`,
+  );
   if (problems.length === 0) {
-    cli.out(`production-ready (encryption key ${keyring?.fingerprints[0]}, database ${env.dbPath})`);
+    const database = env.database.databaseUrl ? parsePostgresUrl(env.database.databaseUrl).location : env.dbPath;
+    cli.out(`production-ready (encryption key ${keyring?.fingerprints[0]}, database ${database})`);
     for (const warning of warnings) cli.out(warning);
     return;
   }
@@ -276,29 +409,37 @@ export function checkProductionCommand(cli: Cli): void {
   throw new CliError(`not production-ready: ${plural(problems.length, 'problem')} (listed on stdout).`);
 }
 
-export async function auditVerifyCommand(cli: Cli): Promise<void> {
-  const env = loadEnv(cli);
-  const store = openForReading(cli, env);
+/** A workload issuer served from a static copy: does that copy hold exactly the keys it should? */
+async function publishedIssuerWarnings(env: Env, now: () => Date): Promise<string[]> {
+  if (!env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL) return [];
+  if (!env.database.databaseUrl && !existsSync(env.dbPath)) return [];
+  const store = await openDatabaseReadOnly(env.database);
+  let kids: string[];
   try {
-    const bar = progress('audit-verify', cli);
-    let verdict: Awaited<ReturnType<typeof verifyAudit>>;
-    try {
-      const total = Number(store.sqlite.prepare('SELECT count(*) AS n FROM audit_events').pluck().get());
-      verdict = await verifyAudit(store.db, (checked) => bar.update(checked, total));
-    } catch (error) {
-      throw readFailure(store, error);
-    }
-    bar.finish();
-    if (!verdict.ok && verdict.broken) {
-      const b = verdict.broken;
-      throw new CliError(
-        `audit chain broken at seq ${b.seq} (id ${b.id}): ${b.reason}. ${plural(verdict.checked, 'event')} before it verified.`,
-      );
-    }
-    cli.out(
-      `audit chain intact: ${plural(verdict.checked, 'event')} verified, tip ${verdict.tip} (at ${isoNow(cli.now())})`,
-    );
+    const at = isoNow(now());
+    kids = (await publishedSigningKeys(store.db, 'workload', at)).map((k) => k.kid);
+  } catch {
+    return [];
   } finally {
-    store.close();
+    await store.close();
   }
+  return publishedCopyWarnings(env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL, kids);
+}
+
+export async function auditVerifyCommand(cli: Cli, opts: AuditVerifyOptions): Promise<void> {
+  const env = loadEnv(cli);
+  let reading: Awaited<ReturnType<typeof openForReading>> | null = null;
+  try {
+    await auditVerify(cli, env, opts, async () => {
+      reading = await openForReading(cli, env);
+      return reading;
+    });
+  } catch (error) {
+    throw reading ? readFailure(reading, error) : error;
+  }
+}
+
+export async function auditExportCommand(cli: Cli, opts: AuditExportOptions): Promise<void> {
+  const env = loadEnv(cli);
+  await auditExport(cli, opts, () => openForReading(cli, env));
 }

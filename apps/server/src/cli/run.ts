@@ -9,6 +9,7 @@
 import type { OnConflict } from '@alphaswarm/contracts';
 import { Command, CommanderError, Option } from 'commander';
 import type { ADMIN_SCOPES } from '../auth/idp/schemas';
+import type { AuditExportOptions, AuditVerifyOptions } from './audit';
 import { Cli, type CliIo } from './io';
 
 // The choices are spelled here so that declaring them loads no schema; the compiler keeps them in step.
@@ -74,14 +75,36 @@ function buildProgram(cli: Cli, action: Action): Command {
     .action(action(async () => (await import('./serve')).serveCommand(cli)));
 
   program
+    .command('migrate')
+    .description(
+      'Bring the database schema to this build (PostgreSQL: under the lock serve takes at start), then exit.',
+    )
+    .action(action(async () => (await import('./commands')).migrateCommand(cli)));
+
+  program
     .command('rotate-signing-key')
     .description(
       'Sign with a fresh JWT key (workload issuer for clouds, or the embedded admin IdP); the old one stays published.',
     )
     .addOption(new Option('--issuer <issuer>', 'which issuer').choices(['workload', 'admin']).default('workload'))
+    .option('--out <dir>', 'workload issuer: publish the JWKS with the new key to this directory before it signs')
+    .option('--to <url>', 'workload issuer: upload it to s3://bucket/prefix before the new key signs')
     .action(
-      action(async (opts: { issuer: 'workload' | 'admin' }) =>
+      action(async (opts: { issuer: 'workload' | 'admin'; out?: string; to?: string }) =>
         (await import('./commands')).rotateSigningKeyCommand(cli, opts),
+      ),
+    );
+
+  program
+    .command('publish-issuer')
+    .description(
+      'Write the workload issuer (.well-known/openid-configuration and jwks.json with every published key) for a static host, so clouds never reach this server.',
+    )
+    .option('--out <dir>', 'write the files under this directory')
+    .option('--to <url>', 'upload them to s3://bucket/prefix (AWS_ENDPOINT_URL_S3 for S3-compatible stores)')
+    .action(
+      action(async (opts: { out?: string; to?: string }) =>
+        (await import('./commands')).publishIssuerCommand(cli, opts),
       ),
     );
 
@@ -143,8 +166,22 @@ function buildProgram(cli: Cli, action: Action): Command {
 
   program
     .command('audit-verify')
-    .description('Walk the hash-chained audit log; exit 1 naming the first tampered row.')
-    .action(action(async () => (await import('./commands')).auditVerifyCommand(cli)));
+    .description(
+      'Verify the keyed audit chain (the database, or an exported JSONL with --file), optionally against checkpoints kept elsewhere; exit 1 naming the first divergence.',
+    )
+    .option('--checkpoints <file>', 'signed checkpoints kept outside the database (JWS lines, or an audit stream)')
+    .option('--public-key <file>', 'the pinned checkpoint public key: PEM, JWK, or the JWKS of the admin issuer')
+    .option('--file <file>', 'verify this exported audit JSONL instead of the database')
+    .action(action(async (opts: AuditVerifyOptions) => (await import('./commands')).auditVerifyCommand(cli, opts)));
+
+  program
+    .command('audit-export')
+    .description('Write audit events in seq order, one per line with its link (verifiable offline).')
+    .option('--since <time>', 'events at or after this RFC 3339 time')
+    .option('--until <time>', 'events before this RFC 3339 time')
+    .addOption(new Option('--format <format>', 'jsonl or csv').choices(['jsonl', 'csv']).makeOptionMandatory())
+    .option('--out <file>', 'write to this file (atomically, mode 0600) instead of stdout')
+    .action(action(async (opts: AuditExportOptions) => (await import('./commands')).auditExportCommand(cli, opts)));
 
   program
     .command('create-admin')

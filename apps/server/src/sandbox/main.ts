@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     await server.close();
     await up.close();
     await rt.http.close();
-    store.close();
+    await store.close();
     logger.flush();
     process.exit(0);
   };
