@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { parseRoleMap, RoleMapError } from '@alphaswarm/api';
 import { z } from 'zod';
 
 const bool = z.enum(['on', 'off', 'true', 'false', '1', '0']).transform((v) => v === 'on' || v === 'true' || v === '1');
@@ -25,6 +26,25 @@ const EnvSchema = z.object({
    */
   ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE: bool.default(true),
   ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: seconds.default(600),
+  /** Dotted path of the external issuer's claim holding groups or roles (`groups`, `realm_access.roles`). */
+  ALPHASWARM_ADMIN_ROLE_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z0-9_:/-]{1,64}(\.[A-Za-z0-9_:/-]{1,64}){0,3}$/, 'a claim name or dotted path (realm_access.roles)')
+    .default('groups'),
+  /** `<group or role>=<scope>` pairs, comma-separated: scopes admin:cluster, admin:read, admin:org:<org_id>. */
+  ALPHASWARM_ADMIN_ROLE_MAP: z
+    .string()
+    .max(16_384)
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return parseRoleMap(v);
+      } catch (error) {
+        if (!(error instanceof RoleMapError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+        return z.NEVER;
+      }
+    }),
   ALPHASWARM_ADMIN_EMBEDDED_IDP: bool.optional(),
   ALPHASWARM_ADMIN_HEALTH_INTERVAL: seconds.default(3600),
   ALPHASWARM_ADMIN_HEALTH_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),

@@ -104,6 +104,10 @@ export function createRuntime(input: {
         audience: input.env.ALPHASWARM_ADMIN_OIDC_AUDIENCE,
         ...(input.env.ALPHASWARM_ADMIN_OIDC_JWKS_URL ? { jwksUrl: input.env.ALPHASWARM_ADMIN_OIDC_JWKS_URL } : {}),
         maxTokenLifetime: input.env.ALPHASWARM_ADMIN_OIDC_MAX_TOKEN_LIFETIME,
+        roles:
+          input.env.ALPHASWARM_ADMIN_ROLE_MAP.size > 0
+            ? { claim: input.env.ALPHASWARM_ADMIN_ROLE_CLAIM, map: input.env.ALPHASWARM_ADMIN_ROLE_MAP }
+            : null,
         now,
       }),
     );

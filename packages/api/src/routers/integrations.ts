@@ -51,7 +51,9 @@ export const integrationsRouter = {
     .output(z.object({ integration: PublicIntegration }))
     .query(async ({ ctx, input }) => ({ integration: await svc.getIntegration(ctx, input.org_id, input.kind) })),
 
+  /** An `admin:org:<org_id>` caller sees only its orgs. */
   orgs: adminProcedure
+    .meta({ reach: 'filtered' })
     .input(
       z.object({
         search: boundedText(64).optional(),
@@ -60,7 +62,12 @@ export const integrationsRouter = {
       }),
     )
     .query(async ({ ctx, input }) => {
-      const orgs = await listOrgs(ctx.db, { search: input.search, afterOrg: input.cursor ?? null, limit: input.limit });
+      const orgs = await listOrgs(ctx.db, {
+        search: input.search,
+        afterOrg: input.cursor ?? null,
+        limit: input.limit,
+        ...(ctx.access?.orgs ? { orgIds: ctx.access.orgs } : {}),
+      });
       return { orgs, next_cursor: orgs.length === input.limit ? (orgs.at(-1)?.org_id ?? null) : null };
     }),
 

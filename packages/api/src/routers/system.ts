@@ -11,7 +11,7 @@ export const systemRouter = {
     workload_issuer: ctx.subjectTokens.issuer,
     step_up_max_age: ctx.config.stepUpMaxAge,
   })),
-  whoami: adminProcedure.query(({ ctx }) => ({
+  whoami: adminProcedure.meta({ reach: 'none' }).query(({ ctx }) => ({
     sub: ctx.principal.sub,
     scopes: ctx.principal.scopes,
     amr: ctx.principal.amr,

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { and, asc, desc, eq, gt, gte, lt, lte, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, type SQL } from 'drizzle-orm';
 import { auditEvents, auditOpenRuns } from '../schema';
 import type { Db } from '../sqlite';
 
@@ -161,6 +161,8 @@ export async function attemptOf(db: Db, runId: string): Promise<AuditRow | undef
 
 export interface AuditFilter {
   orgId?: string;
+  /** Only events of these orgs (an org-scoped admin's view). */
+  orgIds?: string[];
   kind?: string;
   action?: string;
   outcome?: AuditOutcome;
@@ -177,6 +179,7 @@ export async function listAudit(
 ): Promise<AuditRow[]> {
   const where: SQL[] = [];
   if (filter.orgId) where.push(eq(auditEvents.orgId, filter.orgId));
+  if (filter.orgIds) where.push(inArray(auditEvents.orgId, filter.orgIds));
   if (filter.kind) where.push(eq(auditEvents.kind, filter.kind));
   if (filter.action) where.push(eq(auditEvents.action, filter.action));
   if (filter.outcome) where.push(eq(auditEvents.outcome, filter.outcome));

@@ -4,7 +4,7 @@ import {
   type PublicIntegration,
   renderCredentialKey,
 } from '@alphaswarm/contracts';
-import { and, asc, count, eq, gt, isNotNull, like, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNotNull, like, sql } from 'drizzle-orm';
 import { integrations } from '../schema';
 import type { Db } from '../sqlite';
 
@@ -86,9 +86,10 @@ export interface OrgSummary {
 /** Orgs that have at least one link, with counts by status. */
 export async function listOrgs(
   db: Db,
-  opts: { search?: string; afterOrg?: string | null; limit: number },
+  opts: { search?: string; afterOrg?: string | null; limit: number; orgIds?: string[] },
 ): Promise<OrgSummary[]> {
   const conditions = [];
+  if (opts.orgIds) conditions.push(inArray(integrations.orgId, opts.orgIds));
   if (opts.search) conditions.push(like(integrations.orgId, `%${opts.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`));
   if (opts.afterOrg) conditions.push(gt(integrations.orgId, opts.afterOrg));
   const orgs = await db
