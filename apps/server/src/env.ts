@@ -26,6 +26,13 @@ const EnvSchema = z.object({
    */
   ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE: bool.default(true),
   ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: seconds.default(600),
+  /** `acr` values (space-separated, any of them) a mutation's token must carry; the RFC 9470 challenge names them. */
+  ALPHASWARM_ADMIN_STEP_UP_ACR: z
+    .string()
+    .regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,128}( [\x21\x23-\x5B\x5D-\x7E]{1,128}){0,7}$/, 'space-separated acr values')
+    .optional(),
+  /** Mutations need a phishing-resistant step-up (`acr` `phr`: a passkey), never a TOTP code alone. */
+  ALPHASWARM_ADMIN_STEP_UP_REQUIRE_PHR: bool.default(false),
   /** Dotted path of the external issuer's claim holding groups or roles (`groups`, `realm_access.roles`). */
   ALPHASWARM_ADMIN_ROLE_CLAIM: z
     .string()

@@ -145,6 +145,9 @@ export function createRuntime(input: {
       environment: env.ALPHASWARM_ENV,
       publicUrl: env.publicUrl,
       stepUpMaxAge: env.ALPHASWARM_ADMIN_STEP_UP_MAX_AGE,
+      stepUpAcr: env.ALPHASWARM_ADMIN_STEP_UP_REQUIRE_PHR
+        ? ['phr']
+        : (env.ALPHASWARM_ADMIN_STEP_UP_ACR?.split(' ') ?? []),
       platformServiceScope: env.ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE,
     },
     productionProblems: () =>

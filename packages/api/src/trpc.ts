@@ -177,6 +177,7 @@ function authed(requirement: Requirement) {
       const access = assertRequirement(principal, requirement, {
         maxAge: ctx.config.stepUpMaxAge,
         now: ctx.now(),
+        acr: ctx.config.stepUpAcr ?? [],
         orgId,
         reach,
         ...(requirement === 'service' ? { platformServiceScope: ctx.config.platformServiceScope } : {}),

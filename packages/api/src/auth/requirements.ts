@@ -37,6 +37,8 @@ export interface RequirementOptions {
   /** The org the call acts for (from its input). */
   orgId?: string | null;
   reach?: OrgReach;
+  /** `acr` values a step-up must carry (any of them); empty or absent: any MFA will do. */
+  acr?: string[];
   /** Whether plain `integrations:use` is honoured (ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE). */
   platformServiceScope?: boolean;
 }
@@ -80,13 +82,19 @@ export function assertRequirement(
   if (requirement === 'read') return access;
   const mfa = principal.amr.some((m) => MFA_METHODS.includes(m));
   const age = principal.authTime === null ? Number.POSITIVE_INFINITY : opts.now.getTime() / 1000 - principal.authTime;
-  if (!mfa || age > opts.maxAge) {
+  const acr = opts.acr ?? [];
+  const acrMet = acr.length === 0 || (typeof principal.claims.acr === 'string' && acr.includes(principal.claims.acr));
+  if (!mfa || age > opts.maxAge || !acrMet) {
     const description = !mfa
       ? 'This action needs multi-factor authentication'
-      : `This action needs an authentication less than ${opts.maxAge} seconds old`;
+      : !acrMet
+        ? `This action needs a sign-in at level ${acr.join(' or ')} (acr)`
+        : `This action needs an authentication less than ${opts.maxAge} seconds old`;
+    // RFC 9470: acr_values tells the client which level to ask its IdP for.
+    const acrValues = acr.length > 0 ? `, acr_values="${acr.join(' ')}"` : '';
     throw new AppError('insufficient_user_authentication', `${description}; step up and retry.`, {
       headers: {
-        'www-authenticate': `Bearer error="insufficient_user_authentication", error_description="${description}", max_age=${opts.maxAge}`,
+        'www-authenticate': `Bearer error="insufficient_user_authentication", error_description="${description}"${acrValues}, max_age=${opts.maxAge}`,
       },
     });
   }
