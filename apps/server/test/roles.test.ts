@@ -31,7 +31,7 @@ describe('roles from the IdP groups claim', () => {
       upstreams: { huggingfaceEndpoint: hf.url },
       env: {
         ALPHASWARM_ADMIN_ROLE_MAP:
-          'platform-admins=admin:cluster,platform-viewers=admin:read,acme-admins=admin:org:org-a',
+          'platform-admins=admin:cluster,platform-viewers=admin:read,acme-admins=admin:org:org-a,zeta-admins=admin:org:org-z',
       },
     });
     const cluster = await h.oidc.mint({ scope: '', groups: ['platform-admins'] });
@@ -63,6 +63,10 @@ describe('roles from the IdP groups claim', () => {
   it('an admin:org:org-a admin cannot read, connect or see org-b through tRPC, and acts on org-a with the role audited', async () => {
     const api = client(['acme-admins']);
     expect((await api.integrations.orgs.query({})).orgs.map((o) => o.org_id)).toEqual(['org-a']);
+    expect((await client(['acme-admins', 'zeta-admins']).integrations.orgs.query({})).orgs).toEqual([
+      expect.objectContaining({ org_id: 'org-a', total: 1 }),
+      { org_id: 'org-z', total: 0, by_status: {} },
+    ]);
     expect((await api.integrations.list.query({ org_id: 'org-a' })).integrations).toHaveLength(1);
     const before = hf.requests.length;
     expect(await code(api.integrations.list.query({ org_id: 'org-b' }))).toBe('not_found');

@@ -8,8 +8,9 @@ import type { RequestHandler } from './$types';
 /** `<ORIGIN>/login/sso/callback`: the IdP sends the browser back here with a code (or an error). */
 export const GET: RequestHandler = async ({ url, locals, cookies }) => {
   const client = ssoClient();
-  const session = locals.session;
-  if (!client || !session) redirect(303, '/login');
+  if (!client) redirect(303, '/login');
+  // No session at all (a callback replayed elsewhere): one to carry the refusal to the sign-in page.
+  const session = locals.session ?? startSession(cookies, null);
   // Used once, whatever happens next: a replayed callback finds nothing to complete.
   const attempt = session.sso;
   session.sso = null;
