@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseRoleMap, RoleMapError } from '@alphaswarm/api';
+import { DatabaseError, parsePostgresUrl, type StoreConfig } from '@alphaswarm/db';
 import { z } from 'zod';
 
 const bool = z.enum(['on', 'off', 'true', 'false', '1', '0']).transform((v) => v === 'on' || v === 'true' || v === '1');
@@ -10,6 +11,21 @@ const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '
 const EnvSchema = z.object({
   ALPHASWARM_ENV: z.enum(['development', 'test', 'production', 'sandbox']).default('development'),
   ALPHASWARM_ADMIN_DB_PATH: z.string().min(1).optional(),
+  /** postgres://… selects PostgreSQL (several replicas); unset, the SQLite file at ALPHASWARM_ADMIN_DB_PATH. */
+  ALPHASWARM_ADMIN_DATABASE_URL: z
+    .string()
+    .optional()
+    .superRefine((url, ctx) => {
+      if (url === undefined) return;
+      try {
+        parsePostgresUrl(url);
+      } catch (error) {
+        if (!(error instanceof DatabaseError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+      }
+    }),
+  /** Connections each process keeps to PostgreSQL at most. */
+  ALPHASWARM_ADMIN_DATABASE_POOL: z.coerce.number().int().min(1).max(1000).default(10),
   ALPHASWARM_ADMIN_INTEGRATIONS_KEY: z.string().min(1).optional(),
   ALPHASWARM_ADMIN_INTEGRATIONS_PATH: z.string().min(1).optional(),
   ALPHASWARM_ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
@@ -99,6 +115,8 @@ export type RawEnv = z.infer<typeof EnvSchema>;
 export interface Env extends RawEnv {
   production: boolean;
   dbPath: string;
+  /** Where the data lives: PostgreSQL when ALPHASWARM_ADMIN_DATABASE_URL is set, else the SQLite file. */
+  database: StoreConfig;
   integrationsPath: string;
   publicUrl: string;
   embeddedIdp: boolean;
@@ -121,10 +139,16 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   const production = raw.ALPHASWARM_ENV === 'production';
   const publicUrl =
     raw.ALPHASWARM_ADMIN_PUBLIC_URL ?? `http://${raw.ALPHASWARM_ADMIN_HOST}:${raw.ALPHASWARM_ADMIN_PORT}`;
+  const dbPath = raw.ALPHASWARM_ADMIN_DB_PATH ?? join(base, 'admin.db');
   return {
     ...raw,
     production,
-    dbPath: raw.ALPHASWARM_ADMIN_DB_PATH ?? join(base, 'admin.db'),
+    dbPath,
+    database: {
+      databaseUrl: raw.ALPHASWARM_ADMIN_DATABASE_URL,
+      dbPath,
+      pool: raw.ALPHASWARM_ADMIN_DATABASE_POOL,
+    },
     integrationsPath: raw.ALPHASWARM_ADMIN_INTEGRATIONS_PATH ?? join(base, 'integrations.json'),
     publicUrl,
     embeddedIdp: raw.ALPHASWARM_ADMIN_EMBEDDED_IDP ?? !production,

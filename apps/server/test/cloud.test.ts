@@ -1,10 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createAdminClient } from '@alphaswarm/api/client';
 import type { CloudKind } from '@alphaswarm/contracts';
 import { listAudit } from '@alphaswarm/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoUpstreams, startDemoUpstreams } from '../src/sandbox/upstreams';
+import { storedText } from './support/database';
 import { call, freePort, type Harness, startHarness } from './support/harness';
 
 const ORG = 'org-demo';
@@ -244,11 +243,7 @@ describe('cloud onboarding: the five-step wizard for every cloud kind, over tRPC
       rotated,
       health,
     ]);
-    h.store.sqlite.pragma('wal_checkpoint(FULL)');
-    const db = readdirSync(h.dir)
-      .filter((f) => f.startsWith('admin.db'))
-      .map((f) => readFileSync(join(h.dir, f)).toString('latin1'))
-      .join('');
+    const db = await storedText(h.store, h.database.config);
     const audit = JSON.stringify(await listAudit(h.store.db, {}, { limit: 100_000 }));
     const exported = (await admin.store.export.mutate()).content;
     expect(exported).toContain('cloud_cloudflare:org:org-rotate');

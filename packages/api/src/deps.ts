@@ -7,7 +7,7 @@ import type {
   StepUpInput,
   TokenResult,
 } from '@alphaswarm/contracts';
-import type { Keyring, Store } from '@alphaswarm/db';
+import type { Database, Keyring } from '@alphaswarm/db';
 import type { HttpClient, UpstreamConfig, WorkloadTokenSource } from '@alphaswarm/providers';
 import type { DenialThrottle, OutcomeBacklog } from './audit/writer';
 import type { Principal } from './auth/bearer';
@@ -61,7 +61,7 @@ export interface IdentityProvider {
 
 export interface ApiDeps {
   /** The database every repository takes. */
-  db: Store['db'];
+  db: Database;
   /** Seals and opens stored secrets (the first key encrypts). */
   keyring: Keyring;
   /** The clock. */

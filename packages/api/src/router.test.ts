@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AUDIT_ACTIONS, isAuditAction } from '@alphaswarm/contracts';
-import { generateKey, Keyring, listAudit, openStore, type Store } from '@alphaswarm/db';
+import { generateKey, Keyring, listAudit, type Store } from '@alphaswarm/db';
 import { HttpClient } from '@alphaswarm/providers';
 import {
   DEFAULT_UPSTREAMS,
@@ -14,6 +11,7 @@ import {
 } from '@alphaswarm/providers/fakes';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { testStore } from '../test/database';
 import { DenialThrottle, OutcomeBacklog } from './audit/writer';
 import { BearerVerifier, localIssuer } from './auth/bearer';
 import type { ApiDeps } from './deps';
@@ -22,7 +20,7 @@ import { appRouter, createCaller } from './root';
 import { createContextInner } from './trpc';
 
 /*
- * The API without HTTP: a context built from dependencies (a real SQLite file, the real HTTP
+ * The API without HTTP: a context built from dependencies (a real database of the project's dialect, the real HTTP
  * client against loopback fakes, a real JWT verifier), procedures called through createCaller.
  */
 
@@ -60,12 +58,11 @@ afterAll(async () => {
   await hub.close();
 });
 
-let dir: string;
 let store: Store;
+let disposeStore: () => Promise<void>;
 let deps: ApiDeps;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'api-router-'));
-  store = openStore(join(dir, 'admin.db'));
+beforeEach(async () => {
+  ({ store, dispose: disposeStore } = await testStore());
   const keyring = Keyring.fromEnv(generateKey());
   deps = {
     db: store.db,
@@ -86,8 +83,7 @@ beforeEach(() => {
 });
 afterEach(async () => {
   await deps.http.close();
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await disposeStore();
 });
 
 async function caller(claims: Record<string, unknown> | null) {

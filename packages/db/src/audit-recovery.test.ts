@@ -1,25 +1,25 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dialect, type TestDatabase, testDatabase } from '../test/stores';
 import { closeInterruptedRuns, ownerIsAlive } from './audit-recovery';
+import type { Store } from './database';
 import { appendAudit, listAudit, listOpenRuns, newRunId, processOwner, verifyAudit } from './repo/audit';
-import { openStore, type Store } from './sqlite';
 
 const NOW = new Date('2026-05-27T20:00:00Z');
 const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 /** Above Linux's pid_max: never a live process. */
 const DEAD_PID = 2 ** 22 + 7;
 
-let dir: string;
+let database: TestDatabase;
 let store: Store;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'recovery-'));
-  store = openStore(join(dir, 'admin.db'));
+beforeEach(async () => {
+  database = await testDatabase();
+  store = await database.open();
 });
-afterEach(() => {
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
+afterEach(async () => {
+  await store.close();
+  await database.dispose();
 });
 
 async function attempt(owner: string, openedAt = at(0)): Promise<string> {
@@ -107,18 +107,19 @@ describe('ownerIsAlive', () => {
   });
 });
 
-describe('migration', () => {
+// PostgreSQL databases never existed without audit_open_runs: there is nothing to backfill.
+describe.runIf(dialect === 'sqlite')('migration', () => {
   it('registers attempts written before audit_open_runs existed', async () => {
     const orphan = await attempt('');
     const done = await attempt('');
     await appendAudit(store.db, { runId: done, actor: 'a', action: 'x', phase: 'outcome', outcome: 'success' }, at(1));
     // Forget the open runs and the migration that backfills them, as a database from before it.
-    store.sqlite.exec('DELETE FROM audit_open_runs');
-    store.sqlite.exec(
-      'DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)',
+    await store.exec(sql`DELETE FROM audit_open_runs`);
+    await store.exec(
+      sql`DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)`,
     );
-    store.close();
-    store = openStore(join(dir, 'admin.db'));
+    await store.close();
+    store = await database.open();
     expect(await listOpenRuns(store.db, null, 10)).toEqual([{ runId: orphan, owner: '', openedAt: at(0) }]);
   });
 });

@@ -1,9 +1,7 @@
 import { hostname } from 'node:os';
-import { eq } from 'drizzle-orm';
 import { isoNow } from './clock';
-import { appendOutcomeIfOpen, attemptOf, listOpenRuns, type OpenRun, processOwner } from './repo/audit';
-import { auditOpenRuns } from './schema';
-import type { Db } from './sqlite';
+import type { Database } from './database';
+import { appendOutcomeIfOpen, attemptOf, dropOpenRun, listOpenRuns, type OpenRun, processOwner } from './repo/audit';
 
 /** A run is never in flight this long; past it, its owner is presumed gone wherever it ran. */
 export const OPEN_RUN_MAX_AGE_MS = 3600 * 1000;
@@ -49,7 +47,7 @@ export function ownerIsAlive(owner: string, self = processOwner()): boolean {
  * the chain like any row, so the log stays verifiable and no attempt stays without a verdict.
  * Run at start-up and periodically. Returns the run ids it closed.
  */
-export async function closeInterruptedRuns(db: Db, opts: RecoveryOptions): Promise<string[]> {
+export async function closeInterruptedRuns(db: Database, opts: RecoveryOptions): Promise<string[]> {
   const self = opts.owner ?? processOwner();
   const alive = opts.isAlive ?? ((owner: string) => ownerIsAlive(owner, self));
   const oldest = opts.now.getTime() - (opts.maxAgeMs ?? OPEN_RUN_MAX_AGE_MS);
@@ -65,7 +63,7 @@ export async function closeInterruptedRuns(db: Db, opts: RecoveryOptions): Promi
 }
 
 async function closeIfGone(
-  db: Db,
+  db: Database,
   run: OpenRun,
   { self, alive, oldest, at }: { self: string; alive: (owner: string) => boolean; oldest: number; at: string },
 ): Promise<boolean> {
@@ -73,7 +71,7 @@ async function closeIfGone(
   if (Date.parse(run.openedAt) > oldest && alive(run.owner)) return false;
   const attempt = await attemptOf(db, run.runId);
   if (!attempt) {
-    db.delete(auditOpenRuns).where(eq(auditOpenRuns.runId, run.runId)).run();
+    await dropOpenRun(db, run.runId);
     return false;
   }
   const row = await appendOutcomeIfOpen(

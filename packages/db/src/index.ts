@@ -1,6 +1,11 @@
+// Drizzle's SQL template, for raw statements through `store.exec` (tests, maintenance).
+export { sql } from 'drizzle-orm';
 export * from './audit-recovery';
 export * from './clock';
 export * from './crypto';
+export * from './database';
+export { describeMigrationLag } from './migrations';
+export { openPostgresStore, type PostgresConnection, type PostgresStore, parsePostgresUrl } from './postgres';
 export * from './repo/admin-users';
 export * from './repo/audit';
 export * from './repo/idp-tokens';
@@ -10,7 +15,7 @@ export * from './repo/sign-in';
 export * from './repo/signing-keys';
 export * from './repo/wizard';
 export * from './rotation';
-export * as schema from './schema';
 export * from './secrets';
-export * from './sqlite';
+export { openStore, openStoreReadOnly, type ReadOnlyStore, readOnlyReason, type SqliteStore } from './sqlite';
+export * from './store';
 export * from './store-file';

@@ -3,12 +3,16 @@ import { resolve } from 'node:path';
 import { checkStoreFile, exportStoreFile, importRecords, rotateKey } from '@alphaswarm/api';
 import type { OnConflict } from '@alphaswarm/contracts';
 import {
+  countAudit,
+  describeMigrationLag,
   forgetSecrets,
   formatStoreFileProblem,
   generateKey,
   type IssuerName,
   isoNow,
-  openStore,
+  openDatabase,
+  openDatabaseReadOnly,
+  parsePostgresUrl,
   readOnlyReason,
   verifyAudit,
   writeStoreFileAtomic,
@@ -52,7 +56,7 @@ export async function serveCommand(): Promise<void> {
     await running.close();
     await recovery.stop();
     await runtime.http.close();
-    boot.store.close();
+    await boot.store.close();
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
@@ -73,9 +77,10 @@ export async function exportCommand(io: CliIo, opts: { out?: string; allowUnread
   const env = loadEnv();
   const target = resolve(opts.out ?? env.integrationsPath);
   const { keyring } = keyringFor(io, loadKeyring(env));
-  const readOnly = existsSync(env.dbPath) ? readOnlyReason(env.dbPath) : null;
-  const reading = readOnly ? openForReading(io, env) : null;
-  const store = reading ?? openExistingStore(env);
+  // A SQLite file in a place the operator made read-only is still exported (PostgreSQL: no such place).
+  const readOnly = !env.database.databaseUrl && existsSync(env.dbPath) ? readOnlyReason(env.dbPath) : null;
+  const reading = readOnly ? await openForReading(io, env) : null;
+  const store = reading ?? (await openExistingStore(env));
   try {
     const bar = progress('export');
     let count = 0;
@@ -118,7 +123,7 @@ export async function exportCommand(io: CliIo, opts: { out?: string; allowUnread
       );
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -149,7 +154,7 @@ export async function importCommand(
       `${path} cannot be imported (${plural(checked.problems.length, 'problem')}, listed on stdout; nothing was imported): ${formatStoreFileProblem(checked.problems[0]!)}`,
     );
   }
-  const store = openStore(env.dbPath);
+  const store = await openDatabase(env.database);
   try {
     const run = async () => {
       const bar = progress('import');
@@ -185,7 +190,7 @@ export async function importCommand(
       );
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -197,7 +202,7 @@ export async function rotateKeyCommand(io: CliIo): Promise<void> {
     );
   }
   const info = loadKeyring(env);
-  const store = openExistingStore(env);
+  const store = await openExistingStore(env);
   try {
     const bar = progress('rotate-key');
     const result = await audited(
@@ -220,7 +225,7 @@ export async function rotateKeyCommand(io: CliIo): Promise<void> {
     if (info.fingerprints.length > 1)
       io.out('The old key(s) can now be removed from ALPHASWARM_ADMIN_INTEGRATIONS_KEY.');
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -236,7 +241,7 @@ export async function rotateSigningKeyCommand(io: CliIo, opts: { issuer: IssuerN
     );
   }
   const info = loadKeyring(env);
-  const store = openExistingStore(env);
+  const store = await openExistingStore(env);
   try {
     const issuer = signingIssuer(opts.issuer, env, store.db, info.keyring, () => new Date());
     const kid = await audited(
@@ -250,7 +255,7 @@ export async function rotateSigningKeyCommand(io: CliIo, opts: { issuer: IssuerN
       `${issuer.issuer} now signs with key ${kid}; the previous key stays published for ${issuer.options.maxTokenTtlSeconds + 60} s. Running servers pick it up within 30 s.`,
     );
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -261,7 +266,7 @@ export async function forgetSecretsCommand(io: CliIo, opts: { yes?: boolean }): 
     );
   }
   const env = loadEnv();
-  const store = openExistingStore(env);
+  const store = await openExistingStore(env);
   try {
     const result = await audited(
       store.db,
@@ -274,7 +279,38 @@ export async function forgetSecretsCommand(io: CliIo, opts: { yes?: boolean }): 
       `forgot ${plural(result.count, 'secret')}; those links are now needs_reconnect: re-run their connect wizards.`,
     );
   } finally {
-    store.close();
+    await store.close();
+  }
+}
+
+/**
+ * Bring the database's schema to this build's migrations and exit (both dialects). On PostgreSQL
+ * under the advisory lock `serve` takes too, so it is safe while replicas start.
+ */
+export async function migrateCommand(io: CliIo): Promise<void> {
+  const env = loadEnv();
+  let before = 0;
+  if (env.database.databaseUrl || existsSync(env.dbPath)) {
+    const reading = await openDatabaseReadOnly(env.database);
+    try {
+      const state = await reading.migrations();
+      if (state.ahead) throw new CliError(describeMigrationLag(reading, state)!);
+      before = state.applied;
+    } finally {
+      await reading.close();
+    }
+  }
+  const store = await openDatabase(env.database);
+  try {
+    const after = await store.migrations();
+    const applied = after.applied - before;
+    io.out(
+      applied > 0
+        ? `migrated ${store.location} (${store.dialect}): applied ${plural(applied, 'migration')}, ${after.applied} of ${after.expected} now.`
+        : `${store.location} (${store.dialect}) is current: ${plural(after.applied, 'migration')}, nothing to apply.`,
+    );
+  } finally {
+    await store.close();
   }
 }
 
@@ -291,7 +327,8 @@ export function checkProductionCommand(io: CliIo): void {
   const problems = productionProblems(env, keyring, keyError);
   const warnings = productionWarnings(env).map((w) => `! warning: ${w}`);
   if (problems.length === 0) {
-    io.out(`production-ready (encryption key ${keyring?.fingerprints[0]}, database ${env.dbPath})`);
+    const database = env.database.databaseUrl ? parsePostgresUrl(env.database.databaseUrl).location : env.dbPath;
+    io.out(`production-ready (encryption key ${keyring?.fingerprints[0]}, database ${database})`);
     for (const warning of warnings) io.out(warning);
     return;
   }
@@ -302,12 +339,12 @@ export function checkProductionCommand(io: CliIo): void {
 
 export async function auditVerifyCommand(io: CliIo): Promise<void> {
   const env = loadEnv();
-  const store = openForReading(io, env);
+  const store = await openForReading(io, env);
   try {
     const bar = progress('audit-verify');
     let verdict: Awaited<ReturnType<typeof verifyAudit>>;
     try {
-      const total = Number(store.sqlite.prepare('SELECT count(*) AS n FROM audit_events').pluck().get());
+      const total = await countAudit(store.db);
       verdict = await verifyAudit(store.db, (checked) => bar.update(checked, total));
     } catch (error) {
       throw readFailure(store, error);
@@ -323,6 +360,6 @@ export async function auditVerifyCommand(io: CliIo): Promise<void> {
       `audit chain intact: ${plural(verdict.checked, 'event')} verified, tip ${verdict.tip} (at ${isoNow(new Date())})`,
     );
   } finally {
-    store.close();
+    await store.close();
   }
 }

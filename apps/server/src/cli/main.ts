@@ -13,6 +13,7 @@ import {
   forgetSecretsCommand,
   generateKeyCommand,
   importCommand,
+  migrateCommand,
   rotateKeyCommand,
   rotateSigningKeyCommand,
   serveCommand,
@@ -39,6 +40,13 @@ export function buildProgram(): Command {
     .command('serve')
     .description('Start the admin server (opens the database, imports the old JSON store on first start).')
     .action(action(() => serveCommand()));
+
+  program
+    .command('migrate')
+    .description(
+      'Bring the database schema to this build (PostgreSQL: under the lock serve takes at start), then exit.',
+    )
+    .action(action(() => migrateCommand(io)));
 
   program
     .command('rotate-signing-key')

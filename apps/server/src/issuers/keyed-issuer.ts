@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   activeSigningKey,
-  type Db,
+  type Database,
   InvalidToken,
   type IssuerName,
   insertSigningKey,
@@ -18,7 +18,7 @@ export const WORKLOAD_TOKEN_TTL = 300;
 export const ADMIN_TOKEN_MAX_TTL = 900;
 
 export interface KeyedIssuerOptions {
-  db: Db;
+  db: Database;
   cipher: SecretCipher;
   name: IssuerName;
   /** The `iss` of every token and the base of the discovery document. */
@@ -152,7 +152,7 @@ export class KeyedIssuer {
 export function signingIssuer(
   name: IssuerName,
   env: { publicUrl: string },
-  db: Db,
+  db: Database,
   cipher: SecretCipher,
   now: () => Date,
 ): KeyedIssuer {

@@ -6,7 +6,7 @@ import {
   hasLinkHistory,
   type Keyring,
   markUnreadableSecrets,
-  openStore,
+  openDatabase,
   type Store,
   StoreFileError,
 } from '@alphaswarm/db';
@@ -41,7 +41,8 @@ export const FIRST_START_ACTOR = 'system:first-start';
 
 /**
  * Start-up: keyring (refusing production without a key or with any production problem),
- * the database with migrations, an outcome for every audited run a stopped process left open,
+ * the database with migrations (on PostgreSQL under an advisory lock, so replicas starting
+ * together apply each once), an outcome for every audited run a stopped process left open,
  * the old JSON store imported on first start, and links whose secret no key decrypts flagged
  * needs_reconnect.
  */
@@ -50,7 +51,7 @@ export async function bootstrap(env: Env, log: BootLog, opts: { now?: () => Date
   const keys = loadKeyring(env);
   if (keys.warning) log.warn({ fingerprint: keys.fingerprints[0] }, keys.warning);
   if (env.production) assertProductionReady(env, keys);
-  const store = openStore(env.dbPath);
+  const store = await openDatabase(env.database);
   try {
     const { interrupted } = await recoverAudit(
       store,
@@ -65,7 +66,7 @@ export async function bootstrap(env: Env, log: BootLog, opts: { now?: () => Date
         `${unreadable.length} link(s) have a secret no configured key decrypts; marked needs_reconnect (restore the key in ALPHASWARM_ADMIN_INTEGRATIONS_KEY, or reconnect them).`,
       );
     }
-    log.info({ db: store.path, fingerprints: keys.fingerprints }, 'store ready');
+    log.info({ db: store.location, dialect: store.dialect, fingerprints: keys.fingerprints }, 'store ready');
     return {
       env,
       store,
@@ -77,7 +78,7 @@ export async function bootstrap(env: Env, log: BootLog, opts: { now?: () => Date
       interrupted,
     };
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
 }

@@ -213,7 +213,7 @@ async function main(): Promise<void> {
     await up.close();
     await idp.close();
     await rt.http.close();
-    store.close();
+    await store.close();
     logger.flush();
     process.exit(0);
   };

@@ -5,9 +5,9 @@ import {
   type AuditPhase,
   appendAudit,
   closeInterruptedRuns,
+  type Database,
   isoNow,
   newRunId,
-  type Store,
 } from '@alphaswarm/db';
 import { AppError, toAppError, wireCode } from '../errors';
 
@@ -20,8 +20,6 @@ import { AppError, toAppError, wireCode } from '../errors';
  *  - tolerant: `auditEvent` / `auditDenied` for failures and denials, through the per-address
  *    throttle; a row that cannot be written is logged and the caller still gets its answer.
  */
-
-type Db = Store['db'];
 
 export interface Actor {
   actor: string;
@@ -43,7 +41,7 @@ export interface AuditLog {
 
 /** Where audit rows go: the API's context, the server's runtime, or a CLI command's database. */
 export interface AuditSink {
-  db: Db;
+  db: Database;
   now: () => Date;
   logger: AuditLog;
   /** Bounds how many denied calls one address can write, so no one fills the audit log anonymously. */
@@ -73,7 +71,7 @@ export class OutcomeBacklog {
   }
 
   /** Write what it can, oldest first; stops at the first failure. Returns how many remain. */
-  async flush(db: Db): Promise<number> {
+  async flush(db: Database): Promise<number> {
     while (this.rows.length > 0) {
       const { event, at } = this.rows[0]!;
       try {
@@ -292,7 +290,7 @@ export const RECOVERY_INTERVAL_MS = 60_000;
  * A database that still cannot write is logged and left for the next pass.
  */
 export async function recoverAudit(
-  store: { db: Db },
+  store: { db: Database },
   log: AuditLog,
   opts: { now: Date; outcomes?: OutcomeBacklog },
 ): Promise<{ waiting: number; interrupted: string[] }> {
@@ -317,7 +315,7 @@ export async function recoverAudit(
 
 /** Run recoverAudit every `intervalMs`, never overlapping; `stop` makes a last attempt. */
 export function startAuditRecovery(
-  rt: { db: Db; logger: AuditLog; now: () => Date; outcomes: OutcomeBacklog },
+  rt: { db: Database; logger: AuditLog; now: () => Date; outcomes: OutcomeBacklog },
   intervalMs = RECOVERY_INTERVAL_MS,
 ): { stop(): Promise<void> } {
   let running: Promise<unknown> | null = null;

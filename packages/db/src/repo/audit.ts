@@ -1,10 +1,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte, type SQL } from 'drizzle-orm';
-import { auditEvents, auditOpenRuns } from '../schema';
-import type { Db } from '../sqlite';
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, type SQL } from 'drizzle-orm';
+import type { Database, Tables } from '../database';
+import { isUniqueViolation } from '../store';
 
-export type AuditRow = typeof auditEvents.$inferSelect;
+export type AuditRow = Tables['auditEvents']['$inferSelect'];
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -51,6 +51,12 @@ function canonical(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
 }
 
+/** Rows in the chain: the total the CLI's progress shows. */
+export async function countAudit(db: Database): Promise<number> {
+  const [row] = await db.q.select({ n: count() }).from(db.t.auditEvents);
+  return row?.n ?? 0;
+}
+
 /** SHA-256 over the row's canonical form, which includes the previous row's hash. */
 export function hashAuditRow(row: Omit<AuditRow, 'seq' | 'hash'>): string {
   const body = canonical({
@@ -72,11 +78,13 @@ export function hashAuditRow(row: Omit<AuditRow, 'seq' | 'hash'>): string {
 }
 
 /**
- * Append one event at the chain's tip, committed before this returns. Concurrent appenders
- * race on the unique prev_hash; the loser re-reads the tip and tries again. An attempt opens its
- * run in audit_open_runs and an outcome closes it, in the same transaction as the row.
+ * Append one event at the chain's tip, committed before this returns. Appenders are serialised
+ * (the `audit_chain` lock: every process and replica), so each reads the tip the previous one
+ * wrote; the unique prev_hash is a second guard (the loser re-reads the tip and tries again). An
+ * attempt opens its run in audit_open_runs and an outcome closes it, in the same transaction as
+ * the row.
  */
-export async function appendAudit(db: Db, input: AuditInput, now: string): Promise<AuditRow> {
+export async function appendAudit(db: Database, input: AuditInput, now: string): Promise<AuditRow> {
   return (await append(db, input, now, false))!;
 }
 
@@ -84,24 +92,28 @@ export async function appendAudit(db: Db, input: AuditInput, now: string): Promi
  * Append an outcome only while its run is still open (recovery: a run closed meanwhile by its
  * own process or by another recovering process gets no second verdict). Null when it was closed.
  */
-export async function appendOutcomeIfOpen(db: Db, input: AuditInput, now: string): Promise<AuditRow | null> {
+export async function appendOutcomeIfOpen(db: Database, input: AuditInput, now: string): Promise<AuditRow | null> {
   return append(db, input, now, true);
 }
 
-async function append(db: Db, input: AuditInput, now: string, onlyIfOpen: boolean): Promise<AuditRow | null> {
+async function append(db: Database, input: AuditInput, now: string, onlyIfOpen: boolean): Promise<AuditRow | null> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return db.transaction((tx) => {
+      return await db.write(async (tx) => {
+        const { q, t } = tx;
+        await tx.lock('audit_chain');
         if (input.phase === 'outcome') {
-          const closed = tx.delete(auditOpenRuns).where(eq(auditOpenRuns.runId, input.runId)).run();
-          if (onlyIfOpen && closed.changes === 0) return null;
+          const closed = await q
+            .delete(t.auditOpenRuns)
+            .where(eq(t.auditOpenRuns.runId, input.runId))
+            .returning({ runId: t.auditOpenRuns.runId });
+          if (onlyIfOpen && closed.length === 0) return null;
         }
-        const tip = tx
-          .select({ hash: auditEvents.hash })
-          .from(auditEvents)
-          .orderBy(desc(auditEvents.seq))
-          .limit(1)
-          .get();
+        const [tip] = await q
+          .select({ hash: t.auditEvents.hash })
+          .from(t.auditEvents)
+          .orderBy(desc(t.auditEvents.seq))
+          .limit(1);
         const row = {
           id: randomUUID(),
           runId: input.runId,
@@ -118,45 +130,49 @@ async function append(db: Db, input: AuditInput, now: string, onlyIfOpen: boolea
           prevHash: tip?.hash ?? GENESIS_HASH,
         };
         if (input.phase === 'attempt') {
-          tx.insert(auditOpenRuns)
-            .values({ runId: input.runId, owner: input.owner ?? processOwner(), openedAt: now })
-            .run();
+          await q
+            .insert(t.auditOpenRuns)
+            .values({ runId: input.runId, owner: input.owner ?? processOwner(), openedAt: now });
         }
-        const [written] = tx
-          .insert(auditEvents)
+        const [written] = await q
+          .insert(t.auditEvents)
           .values({ ...row, hash: hashAuditRow(row) })
-          .returning()
-          .all();
+          .returning();
         return written!;
       });
     } catch (error) {
-      const unique = /UNIQUE constraint failed: audit_events\.prev_hash/.test(String((error as Error).message));
-      if (!unique || attempt >= 20) throw error;
+      if (!isUniqueViolation(error, 'audit_events', 'prev_hash') || attempt >= 20) throw error;
     }
   }
 }
 
-export type OpenRun = typeof auditOpenRuns.$inferSelect;
+export type OpenRun = Tables['auditOpenRuns']['$inferSelect'];
 
 /** Runs with an attempt and no outcome yet, a keyset page (by run id) at a time. */
-export async function listOpenRuns(db: Db, afterRunId: string | null, limit: number): Promise<OpenRun[]> {
-  return db
+export async function listOpenRuns(db: Database, afterRunId: string | null, limit: number): Promise<OpenRun[]> {
+  const { auditOpenRuns } = db.t;
+  return db.q
     .select()
     .from(auditOpenRuns)
     .where(afterRunId === null ? undefined : gt(auditOpenRuns.runId, afterRunId))
     .orderBy(asc(auditOpenRuns.runId))
-    .limit(limit)
-    .all();
+    .limit(limit);
+}
+
+/** Forget an open run whose attempt row does not exist (nothing to give an outcome to). */
+export async function dropOpenRun(db: Database, runId: string): Promise<void> {
+  await db.write(({ q, t }) => q.delete(t.auditOpenRuns).where(eq(t.auditOpenRuns.runId, runId)));
 }
 
 /** The attempt row of a run (what an outcome written by someone else repeats). */
-export async function attemptOf(db: Db, runId: string): Promise<AuditRow | undefined> {
-  return db
+export async function attemptOf(db: Database, runId: string): Promise<AuditRow | undefined> {
+  const { auditEvents } = db.t;
+  const [row] = await db.q
     .select()
     .from(auditEvents)
     .where(and(eq(auditEvents.runId, runId), eq(auditEvents.phase, 'attempt')))
-    .limit(1)
-    .get();
+    .limit(1);
+  return row;
 }
 
 export interface AuditFilter {
@@ -173,10 +189,11 @@ export interface AuditFilter {
 
 /** Newest first, keyset-paginated by seq. */
 export async function listAudit(
-  db: Db,
+  db: Database,
   filter: AuditFilter,
   page: { beforeSeq?: number; limit: number },
 ): Promise<AuditRow[]> {
+  const { auditEvents } = db.t;
   const where: SQL[] = [];
   if (filter.orgId) where.push(eq(auditEvents.orgId, filter.orgId));
   if (filter.orgIds) where.push(inArray(auditEvents.orgId, filter.orgIds));
@@ -187,13 +204,12 @@ export async function listAudit(
   if (filter.from) where.push(gte(auditEvents.at, filter.from));
   if (filter.to) where.push(lte(auditEvents.at, filter.to));
   if (page.beforeSeq !== undefined) where.push(lt(auditEvents.seq, page.beforeSeq));
-  return db
+  return db.q
     .select()
     .from(auditEvents)
     .where(where.length ? and(...where) : undefined)
     .orderBy(desc(auditEvents.seq))
-    .limit(page.limit)
-    .all();
+    .limit(page.limit);
 }
 
 export interface AuditVerdict {
@@ -207,18 +223,18 @@ export interface AuditVerdict {
  * Walk the chain oldest first. An edited row fails its own hash; a deleted or reordered row
  * breaks the next row's link to its predecessor.
  */
-export async function verifyAudit(db: Db, onProgress?: (checked: number) => void): Promise<AuditVerdict> {
+export async function verifyAudit(db: Database, onProgress?: (checked: number) => void): Promise<AuditVerdict> {
+  const { auditEvents } = db.t;
   let prev = GENESIS_HASH;
   let checked = 0;
   let lastSeq = 0;
   for (;;) {
-    const batch = db
+    const batch = await db.q
       .select()
       .from(auditEvents)
       .where(lastSeq ? gte(auditEvents.seq, lastSeq + 1) : undefined)
       .orderBy(asc(auditEvents.seq))
-      .limit(1000)
-      .all();
+      .limit(1000);
     if (batch.length === 0) break;
     for (const row of batch) {
       if (row.prevHash !== prev) {
