@@ -189,7 +189,12 @@ function buildProgram(cli: Cli, action: Action): Command {
       'Create an embedded-IdP admin: asks for a password, prints the TOTP secret, otpauth:// URI and a QR code.',
     )
     .argument('<username>', 'login name (a-z, 0-9, ".", "_", "@", "-")')
-    .addOption(new Option('--scopes <scopes...>', 'scopes the admin gets').choices(SCOPES).default(['admin:cluster']))
+    .addOption(
+      new Option(
+        '--scopes <scopes...>',
+        `scopes the admin gets: ${SCOPES.join(', ')} or admin:org:<org_id> (that org only)`,
+      ).default(['admin:cluster']),
+    )
     .option('--password-stdin', 'read the password from stdin instead of asking')
     .action(
       action(async (username: string, opts: { scopes: string[]; passwordStdin?: boolean }) =>

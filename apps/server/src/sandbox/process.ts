@@ -26,6 +26,11 @@ export interface SandboxManifest {
   /** Each with a TOTP secret of its own, so sign-ins in parallel never wait for another's code to expire. */
   admins: SandboxAdmin[];
   demo: DemoCredentials;
+  /** The demo company IdP the console signs in with (SSO), and its users. */
+  sso: {
+    issuer: string;
+    users: { username: string; password: string; groups: string[]; mfa: boolean; role: string }[];
+  };
 }
 
 /** Debian's Chromium (never a downloaded browser), with the flags this closed network needs. */
