@@ -754,7 +754,12 @@ describe('audit-verify', () => {
     const id = (store.sqlite.prepare('SELECT id FROM audit_events WHERE seq = 3').get() as { id: string }).id;
     store.close();
     const broken = await cli(['audit-verify'], keyed);
-    expectError(broken, /audit chain diverges \(\w+\) at seq 3: .*\. 2 events before it verified/);
+    expectError(
+      broken,
+      new RegExp(
+        `audit chain diverges \\(rewritten\\) at seq 3: seq 3 \\(id ${id}\\) does not match its link: the row was rewritten\\. 2 events before it verified`,
+      ),
+    );
   });
 });
 
