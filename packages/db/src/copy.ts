@@ -66,14 +66,16 @@ async function rowCount(db: Database, table: PgTable): Promise<number> {
 export async function copyDatabase(source: Store, target: Store, opts: CopyOptions = {}): Promise<CopyResult> {
   const tables = Object.entries(model);
   const known = new Set(tables.map(([, t]) => t.name));
-  return source.db.write((src) =>
-    target.db.write(async (dst) => {
-      const unknown = (await tableNames(source)).filter((name) => !known.has(name));
-      if (unknown.length > 0) {
-        throw new CopyError(
-          `the source database has ${unknown.length === 1 ? 'a table' : 'tables'} this build does not know (${unknown.join(', ')}): copy it with the build that created ${unknown.length === 1 ? 'it' : 'them'}. Nothing was copied.`,
-        );
-      }
+  return source.db.write(async (src) => {
+    // Raw statements of the source before the target's transaction opens: inside it, only that
+    // transaction is the open one of this async context.
+    const unknown = (await tableNames(source)).filter((name) => !known.has(name));
+    if (unknown.length > 0) {
+      throw new CopyError(
+        `the source database has ${unknown.length === 1 ? 'a table' : 'tables'} this build does not know (${unknown.join(', ')}): copy it with the build that created ${unknown.length === 1 ? 'it' : 'them'}. Nothing was copied.`,
+      );
+    }
+    return target.db.write(async (dst) => {
       const present = new Set(await tableNames(target));
       const missing = tables.filter(([, t]) => !present.has(t.name)).map(([, t]) => t.name);
       if (missing.length > 0) {
@@ -144,6 +146,6 @@ export async function copyDatabase(source: Store, target: Store, opts: CopyOptio
         );
       }
       return { tables: copied, rows: total, audit };
-    }),
-  );
+    });
+  });
 }
