@@ -198,6 +198,7 @@ const COMMANDS = [
   'check-production',
   'audit-verify',
   'audit-export',
+  'copy-db',
   'create-admin',
   'reset-mfa',
   'disable-admin',

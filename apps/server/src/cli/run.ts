@@ -184,6 +184,14 @@ function buildProgram(cli: Cli, action: Action): Command {
     .action(action(async (opts: AuditExportOptions) => (await import('./commands')).auditExportCommand(cli, opts)));
 
   program
+    .command('copy-db')
+    .description(
+      'Copy every table of this database (links with their ciphertexts, audit chain, admin users, signing keys, wizard sessions, ...) into an empty PostgreSQL database, migrated first, in one verified transaction.',
+    )
+    .requiredOption('--to <postgres-url>', 'the PostgreSQL database to fill: postgres://user:password@host:5432/db')
+    .action(action(async (opts: { to: string }) => (await import('./copy-db')).copyDbCommand(cli, opts)));
+
+  program
     .command('create-admin')
     .description(
       'Create an embedded-IdP admin: asks for a password, prints the TOTP secret, otpauth:// URI and a QR code.',
