@@ -6,4 +6,4 @@ bash scripts/setup.sh
 export TURBO_TELEMETRY_DISABLED=1
 echo "» building the console"
 pnpm --filter @alphaswarm/web build >/dev/null
-exec node --import tsx apps/server/src/sandbox/main.ts "$@"
+exec node apps/server/dist/sandbox.js "$@"

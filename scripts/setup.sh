@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install everything the workspace needs on a machine with Node 20, npm, python3 and apt.
+# Install everything the workspace needs on a machine with Node 20, npm, python3 and apt, and
+# compile the server, CLI and sandbox (apps/server/dist, what bin/alphaswarm-admin runs).
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,9 @@ fi
 
 echo "» installing workspace dependencies"
 pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -v -E 'install: |^\s*$' | tail -n 5
+
+echo "» building the server"
+node apps/server/build.mjs --if-stale
 
 # The client package's tarball (its test installs it with npm outside the workspace); turbo skips it when unchanged.
 echo "» building the admin client package"

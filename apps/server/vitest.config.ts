@@ -1,9 +1,16 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // The suite runs on both dialects: one project each, sharing the files, the dialect given to the
 // harness (test/support/database.ts). The PostgreSQL project starts one throwaway cluster for the run.
 export default defineConfig({
   test: {
+    globalSetup: ['test/global-setup.ts'],
+    // The files wait on loopback servers, SQLite and subprocesses more than they compute: two at a
+    // time even on two cores; and one module graph per worker, since importing it again for every
+    // file cost more than most files' tests.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
+    isolate: false,
     testTimeout: 20_000,
     hookTimeout: 30_000,
     projects: [

@@ -1,16 +1,17 @@
 import { CHROMIUM_LAUNCH } from '@alphaswarm/server/sandbox-process';
 import { defineConfig } from '@playwright/test';
-import { STORAGE_STATE } from './e2e/support/paths';
 
 /**
- * Against the built console: global-setup starts the sandbox (fakes + API + `node build`) and
- * sets E2E_BASE_URL, which these workers read when they load this file.
+ * Against the built console: global-setup starts the sandbox (fakes + compiled API + `node build`)
+ * and sets E2E_BASE_URL, which these workers read when they load this file. Two workers share
+ * that sandbox, one spec file each at a time (specs use orgs of their own), each signed in as an
+ * admin of its own (support/helpers.ts); the step-up spec starts a sandbox of its own.
  */
 export default defineConfig({
   testDir: 'e2e',
   outputDir: 'test-results/artifacts',
   globalSetup: './e2e/global-setup.ts',
-  workers: 1,
+  workers: 2,
   fullyParallel: false,
   forbidOnly: Boolean(process.env.CI),
   retries: 0,
@@ -26,15 +27,10 @@ export default defineConfig({
     acceptDownloads: true,
   },
   projects: [
-    { name: 'sign-in', testMatch: /sign-in\.setup\.ts/ },
-    {
-      name: 'console',
-      testMatch: /\.spec\.ts/,
-      testIgnore: /step-up\.spec\.ts/,
-      dependencies: ['sign-in'],
-      use: { storageState: STORAGE_STATE },
-    },
-    // Its own sandbox with a short MFA max age; runs after the rest so its waits come last.
-    { name: 'step-up', testMatch: /step-up\.spec\.ts/, dependencies: ['console'] },
+    // Its own sandbox with a short MFA max age and waits for it: first, so they overlap the rest.
+    { name: 'step-up', testMatch: /step-up\.spec\.ts/ },
+    { name: 'console', testMatch: /\.spec\.ts/, testIgnore: /(step-up|audit-store)\.spec\.ts/ },
+    // Exports the whole store and dry-runs its import: alone, once no other test connects or disconnects.
+    { name: 'store', testMatch: /audit-store\.spec\.ts/, dependencies: ['console'] },
   ],
 });

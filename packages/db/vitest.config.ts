@@ -1,9 +1,15 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Every test that touches a database runs on both dialects: one project each, sharing the files.
 // The PostgreSQL project starts one throwaway cluster for the run (test/postgres-setup.ts).
 export default defineConfig({
   test: {
+    // Files wait on loopback fakes, SQLite and Python more than they compute: two at a time even
+    // on two cores; and one module graph per worker, since importing it again for every file cost
+    // more than most files' tests.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
+    isolate: false,
     testTimeout: 20_000,
     hookTimeout: 30_000,
     projects: [

@@ -25,9 +25,14 @@ export interface Serving {
 export async function serve(
   boot: Bootstrapped,
   logger: Logger,
-  opts: { host?: string; port?: number; upstreams?: UpstreamConfig } = {},
+  opts: { host?: string; port?: number; upstreams?: UpstreamConfig; now?: () => Date } = {},
 ): Promise<Serving> {
-  const runtime = createRuntime({ ...boot, logger, ...(opts.upstreams ? { upstreams: opts.upstreams } : {}) });
+  const runtime = createRuntime({
+    ...boot,
+    logger,
+    ...(opts.upstreams ? { upstreams: opts.upstreams } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   const running = await listen(runtime, {
     ...(opts.host ? { host: opts.host } : {}),
     ...(opts.port !== undefined ? { port: opts.port } : {}),

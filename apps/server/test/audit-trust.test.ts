@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import {
   type AuditInput,
   AuditKey,
@@ -18,6 +19,7 @@ import { archiveExpired, writeCheckpoint } from '../src/audit/service';
 import { authRoutes } from '../src/auth/idp/http';
 import { auditExport, auditVerify } from '../src/cli/audit';
 import { CliError } from '../src/cli/context';
+import { Cli } from '../src/cli/io';
 import { allowAuditUpdates } from './support/database';
 import { call, type Harness, startHarness } from './support/harness';
 
@@ -39,23 +41,27 @@ async function appendN(harness: Harness, n: number, ring = harness.rt.auditKeys,
   for (let i = 0; i < n; i++) await appendAudit(harness.store.db, event(i), isoNow(at), ring);
 }
 
+/** A CLI io capturing stdout (lines and raw chunks) and stderr lines. */
 function io() {
-  const out: string[] = [];
-  const err: string[] = [];
   let written = '';
+  let errors = '';
+  const lines = (text: string) => text.split('\n').filter((l) => l !== '');
   return {
-    out,
-    err,
+    get out() {
+      return lines(written);
+    },
+    get err() {
+      return lines(errors);
+    },
     get written() {
       return written;
     },
-    io: {
-      out: (l: string) => out.push(l),
-      err: (l: string) => err.push(l),
-      write: (c: string) => {
-        written += c;
-      },
-    },
+    io: new Cli({
+      env: {},
+      stdin: Readable.from([]),
+      stdout: { write: (c: string) => (written += c) },
+      stderr: { write: (c: string) => (errors += c) },
+    }),
   };
 }
 

@@ -1,15 +1,17 @@
-// The real CLI, run as a child process through bin/alphaswarm-admin, against SQLite files in a
-// temp directory, with Python's cryptography.fernet as the reference for the file format.
+// The CLI in-process (runCli with captured streams) against SQLite files in a temp directory, with
+// Python's cryptography.fernet as the reference for the file format; a few runs of the compiled bin
+// where the process itself is the point (exit codes, the one-line error, a terminal).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { generateKey, openStore } from '@alphaswarm/db';
+import { join } from 'node:path';
+import { generateKey, Keyring, openStore } from '@alphaswarm/db';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BIN, type CliRun, cliInProcess, cliProcess } from './run-cli';
 
-const BIN = resolve(fileURLToPath(import.meta.url), '../../../../bin/alphaswarm-admin');
 const KEY = generateKey();
+/** The interpreter itself: a version manager's `python3` shim costs a second per start. */
+const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
 
 let dir: string;
 let db: string;
@@ -19,29 +21,16 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
+function envOf(extra: Record<string, string | undefined>): Record<string, string | undefined> {
+  return { HOME: dir, ALPHASWARM_ADMIN_DB_PATH: db, ALPHASWARM_ADMIN_INTEGRATIONS_KEY: KEY, ...extra };
 }
 
-function cli(args: string[], env: Record<string, string | undefined> = {}): Run {
-  const result = spawnSync(BIN, args, {
-    cwd: dir,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      HOME: dir,
-      ALPHASWARM_ADMIN_DB_PATH: db,
-      ALPHASWARM_ADMIN_INTEGRATIONS_KEY: KEY,
-      ...env,
-    } as NodeJS.ProcessEnv,
-  });
-  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+  return cliInProcess(args, { env: envOf(env), cwd: dir });
 }
 
 /** A failure: exit 1 and exactly one `error:` line on stderr, no stack trace. */
-function expectError(run: Run, pattern: RegExp): void {
+function expectError(run: CliRun, pattern: RegExp): void {
   expect(run.code, run.stderr).toBe(1);
   const lines = run.stderr.trimEnd().split('\n');
   expect(lines, run.stderr).toHaveLength(1);
@@ -127,7 +116,7 @@ for r in req["records"]:
     recs.append(r)
 doc = {"format": "alphaswarm.integrations", "version": 1, "exported_at": "2026-05-27T20:00:00Z", "integrations": recs}
 doc.update(req.get("header", {}))
-json.dump(doc, open(req["path"], "w"), indent=2)
+json.dump(doc, sys.stdout, indent=2)
 `;
 
 const PY_READ = `
@@ -144,23 +133,28 @@ for r in json.load(open(req["path"]))["integrations"]:
 print(json.dumps(out))
 `;
 
+/** Python writes each distinct file once per run; tests that want the same one get a copy. */
+const written = new Map<string, string>();
+
 /** A store file written by Python's cryptography.fernet. */
 function pythonFile(
   name: string,
   recs = records(),
   opts: { key?: string; header?: Record<string, unknown> } = {},
 ): string {
+  const input = JSON.stringify({ key: opts.key ?? KEY, records: recs, header: opts.header ?? {} });
+  let text = written.get(input);
+  if (text === undefined) {
+    text = execFileSync(PYTHON, ['-c', PY_WRITE], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+    written.set(input, text);
+  }
   const path = join(dir, name);
-  execFileSync('python3', ['-c', PY_WRITE], {
-    input: JSON.stringify({ key: opts.key ?? KEY, records: recs, path, header: opts.header ?? {} }),
-  });
+  writeFileSync(path, text);
   return path;
 }
 
 function pythonRead(path: string, key: string): Record<string, unknown> {
-  return JSON.parse(
-    execFileSync('python3', ['-c', PY_READ], { input: JSON.stringify({ key, path }), encoding: 'utf8' }),
-  );
+  return JSON.parse(execFileSync(PYTHON, ['-c', PY_READ], { input: JSON.stringify({ key, path }), encoding: 'utf8' }));
 }
 
 function query<T = Record<string, unknown>>(sql: string): T[] {
@@ -186,70 +180,85 @@ function auditOf(action: string) {
   ).map((r) => ({ ...r, detail: JSON.parse(r.detail) }));
 }
 
-function seed(): void {
-  const run = cli(['import', pythonFile('seed.json')]);
+async function seed(): Promise<void> {
+  const run = await cli(['import', pythonFile('seed.json')]);
   expect(run.code, run.stderr).toBe(0);
 }
 
-describe('help and keys', () => {
-  it.each([
-    'serve',
-    'generate-key',
-    'export',
-    'import',
-    'rotate-key',
-    'forget-secrets',
-    'check-production',
-    'audit-verify',
-  ])('%s --help', (command) => {
-    const run = cli([command, '--help']);
-    expect(run.code).toBe(0);
-    expect(run.stdout).toContain(`Usage: alphaswarm-admin ${command}`);
-  });
+const COMMANDS = [
+  'serve',
+  'migrate',
+  'rotate-signing-key',
+  'publish-issuer',
+  'generate-key',
+  'export',
+  'import',
+  'rotate-key',
+  'forget-secrets',
+  'check-production',
+  'audit-verify',
+  'audit-export',
+  'copy-db',
+  'create-admin',
+  'reset-mfa',
+  'disable-admin',
+  'enable-admin',
+  'list-admins',
+];
 
-  it('lists every command', () => {
-    const run = cli(['--help']);
-    expect(run.code).toBe(0);
-    for (const c of [
-      'serve',
-      'generate-key',
-      'export',
-      'import',
-      'rotate-key',
-      'forget-secrets',
-      'check-production',
-      'audit-verify',
-      'copy-db',
-    ]) {
-      expect(run.stdout).toContain(c);
+describe('help and keys', () => {
+  it('every command has its help', async () => {
+    for (const command of COMMANDS) {
+      const run = await cli([command, '--help']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`Usage: alphaswarm-admin ${command}`);
     }
   });
 
-  it('generate-key prints a key Python accepts', () => {
-    const run = cli(['generate-key']);
+  it('generate-key prints a key Python accepts', async () => {
+    const run = await cli(['generate-key']);
     expect(run.code).toBe(0);
     const key = run.stdout.trim();
     expect(key).toMatch(/^[A-Za-z0-9_-]{43}=$/);
     const check = `from cryptography.fernet import Fernet; import sys; f = Fernet(sys.argv[1].encode()); print(f.decrypt(f.encrypt(b"ok")).decode())`;
-    expect(execFileSync('python3', ['-c', check, key], { encoding: 'utf8' }).trim()).toBe('ok');
+    expect(execFileSync(PYTHON, ['-c', check, key], { encoding: 'utf8' }).trim()).toBe('ok');
     expect(run.stderr).toContain('ALPHASWARM_ADMIN_INTEGRATIONS_KEY');
   });
 
-  it('reports usage errors on one line', () => {
-    expectError(cli(['import']), /missing required argument 'file'/);
-    expectError(cli(['import', 'x.json', '--on-conflict', 'merge']), /Allowed choices are fail, skip, replace/);
-    expectError(cli(['frobnicate']), /unknown command 'frobnicate'/);
+  it('reports usage errors on one line', async () => {
+    expectError(await cli(['import']), /missing required argument 'file'/);
+    expectError(await cli(['import', 'x.json', '--on-conflict', 'merge']), /Allowed choices are fail, skip, replace/);
+    expectError(await cli(['frobnicate']), /unknown command 'frobnicate'/);
+  });
+});
+
+describe('the compiled bin', () => {
+  const bin = (args: string[]) => cliProcess(args, { env: envOf({}), cwd: dir });
+
+  it('lists every command with exit 0, and a usage error is one line with exit 1', () => {
+    const help = bin(['--help']);
+    expect(help.code, help.stderr).toBe(0);
+    for (const command of COMMANDS) expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    expectError(bin(['frobnicate']), /^error: unknown command 'frobnicate'/);
+  });
+
+  it("a command's failure is its one error line and exit 1; success is exit 0", () => {
+    expectError(bin(['forget-secrets']), /^error: forget-secrets discards every stored link secret/);
+    expectError(bin(['export', '--out', 'x.json']), /^error: No database at /);
+    const key = bin(['generate-key']);
+    expect(key.code, key.stderr).toBe(0);
+    expect(key.stdout).toMatch(/^[A-Za-z0-9_-]{43}=\n$/);
   });
 });
 
 describe('export and import', () => {
-  it('imports a file written by Python, and exports a file Python decrypts', () => {
-    const run = cli(['import', pythonFile('python.json')]);
+  it('imports a file written by Python, and exports a file Python decrypts', async () => {
+    const run = await cli(['import', pythonFile('python.json')]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/imported .*python\.json: 5 inserted, 0 replaced, 0 skipped/);
     expect(run.stdout + run.stderr).not.toContain('PLAINTEXTSECRET');
 
-    const out = cli(['export', '--out', 'exported.json']);
+    const out = await cli(['export', '--out', 'exported.json']);
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toMatch(/exported 5 links to .*exported\.json \(mode 0600\)/);
     expect(pythonRead(join(dir, 'exported.json'), KEY)).toEqual({
@@ -275,13 +284,13 @@ describe('export and import', () => {
     expect(auditOf('store.export').map((e) => e.outcome)).toEqual(['started', 'success']);
   });
 
-  it('round-trips every field through export and import into a fresh database', () => {
-    seed();
-    expect(cli(['export', '--out', 'a.json']).code).toBe(0);
+  it('round-trips every field through export and import into a fresh database', async () => {
+    await seed();
+    expect((await cli(['export', '--out', 'a.json'])).code).toBe(0);
     const fresh = join(dir, 'fresh.db');
-    const imported = cli(['import', 'a.json'], { ALPHASWARM_ADMIN_DB_PATH: fresh });
+    const imported = await cli(['import', 'a.json'], { ALPHASWARM_ADMIN_DB_PATH: fresh });
     expect(imported.code, imported.stderr).toBe(0);
-    expect(cli(['export', '--out', 'b.json'], { ALPHASWARM_ADMIN_DB_PATH: fresh }).code).toBe(0);
+    expect((await cli(['export', '--out', 'b.json'], { ALPHASWARM_ADMIN_DB_PATH: fresh })).code).toBe(0);
     const a = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'));
     const b = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));
     const strip = (doc: { integrations: Record<string, unknown>[] }) =>
@@ -294,26 +303,26 @@ describe('export and import', () => {
     expect(pythonRead(join(dir, 'b.json'), KEY)).toEqual(pythonRead(join(dir, 'a.json'), KEY));
   });
 
-  it('writes the export atomically, mode 0600, to ALPHASWARM_ADMIN_INTEGRATIONS_PATH by default', () => {
-    seed();
+  it('writes the export atomically, mode 0600, to ALPHASWARM_ADMIN_INTEGRATIONS_PATH by default', async () => {
+    await seed();
     const target = join(dir, 'store', 'integrations.json');
     execFileSync('mkdir', ['-p', join(dir, 'store')]);
     writeFileSync(target, '{"old": true}', { mode: 0o644 });
-    const run = cli(['export'], { ALPHASWARM_ADMIN_INTEGRATIONS_PATH: target });
+    const run = await cli(['export'], { ALPHASWARM_ADMIN_INTEGRATIONS_PATH: target });
     expect(run.code, run.stderr).toBe(0);
     expect(statSync(target).mode & 0o777).toBe(0o600);
     expect(readdirSync(join(dir, 'store'))).toEqual(['integrations.json']);
     expect(JSON.parse(readFileSync(target, 'utf8')).integrations).toHaveLength(5);
   });
 
-  it('shows plain progress counts without a terminal, and a bar on one', () => {
+  it('shows plain progress counts without a terminal, and a bar on one', async () => {
     const many = Array.from({ length: 10_000 }, (_, i) => ({
       ...records()[3]!,
       org_id: `org-${i}`,
       credential_key: `cloud_aws:org:org-${i}`,
     }));
     const path = pythonFile('many.json', many);
-    const plain = cli(['import', path]);
+    const plain = await cli(['import', path]);
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stderr).toMatch(/^validate: 1000\/10000$/m);
     expect(plain.stderr).toMatch(/^import: 10000\/10000$/m);
@@ -328,9 +337,9 @@ describe('export and import', () => {
     expect(tty.stdout).toMatch(/\rexport \[#{30}\] 100% 10000\/10000/);
   });
 
-  it('stays quiet about progress for small jobs without a terminal', () => {
-    seed();
-    const run = cli(['export', '--out', 'x.json']);
+  it('stays quiet about progress for small jobs without a terminal', async () => {
+    await seed();
+    const run = await cli(['export', '--out', 'x.json']);
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
   });
@@ -389,11 +398,11 @@ describe('import refuses bad input and changes nothing', () => {
     ],
   ];
 
-  it.each(cases)('%s', (_name, make, errorPattern, stdoutPattern) => {
-    seed();
+  it.each(cases)('%s', async (_name, make, errorPattern, stdoutPattern) => {
+    await seed();
     const before = state();
     const path = make();
-    const run = cli(['import', path, '--on-conflict', 'replace']);
+    const run = await cli(['import', path, '--on-conflict', 'replace']);
     expectError(run, errorPattern);
     expect(run.stderr).toMatch(/nothing was imported/);
     if (stdoutPattern) expect(run.stdout).toMatch(stdoutPattern);
@@ -402,19 +411,19 @@ describe('import refuses bad input and changes nothing', () => {
     expect(state()).toEqual(before);
   });
 
-  it('a database file that is not SQLite', () => {
+  it('a database file that is not SQLite', async () => {
     writeFileSync(db, 'this is not a database, just text '.repeat(200));
     const before = readFileSync(db);
-    const run = cli(['import', pythonFile('ok.json')]);
+    const run = await cli(['import', pythonFile('ok.json')]);
     expectError(run, /admin\.db is not a SQLite database \(is ALPHASWARM_ADMIN_DB_PATH pointing at the right file\?\)/);
     expect(readFileSync(db).equals(before)).toBe(true);
   });
 
-  it('a key that is not 32 bytes of url-safe base64, named by position and never echoed', () => {
-    seed();
+  it('a key that is not 32 bytes of url-safe base64, named by position and never echoed', async () => {
+    await seed();
     const before = state();
     const bad = 'dGhpcyBpcyBub3QgYSBrZXk=';
-    const run = cli(['import', pythonFile('ok.json')], { ALPHASWARM_ADMIN_INTEGRATIONS_KEY: `${KEY},${bad}` });
+    const run = await cli(['import', pythonFile('ok.json')], { ALPHASWARM_ADMIN_INTEGRATIONS_KEY: `${KEY},${bad}` });
     expectError(
       run,
       /ALPHASWARM_ADMIN_INTEGRATIONS_KEY: key 2 of 2 is not valid: a Fernet key is 32 bytes of url-safe base64/,
@@ -424,8 +433,8 @@ describe('import refuses bad input and changes nothing', () => {
     expect(state()).toEqual(before);
   });
 
-  it('a file that does not exist', () => {
-    expectError(cli(['import', 'missing.json']), /Cannot read .*missing\.json: no such file/);
+  it('a file that does not exist', async () => {
+    expectError(await cli(['import', 'missing.json']), /Cannot read .*missing\.json: no such file/);
     expect(existsSync(db)).toBe(false);
   });
 });
@@ -439,10 +448,10 @@ describe('on-conflict policies', () => {
     );
   }
 
-  it('fail: refuses, names the existing links, changes no link and audits the failure', () => {
-    seed();
+  it('fail: refuses, names the existing links, changes no link and audits the failure', async () => {
+    await seed();
     const before = state();
-    const run = cli(['import', changed()]);
+    const run = await cli(['import', changed()]);
     expectError(
       run,
       /5 links in the file already exist \(huggingface:org:org-acme, docker_hub:org:org-acme, .*\); nothing was imported\. Choose --on-conflict skip or replace/,
@@ -458,9 +467,9 @@ describe('on-conflict policies', () => {
     ]);
   });
 
-  it('skip: keeps existing links and adds the new one', () => {
-    seed();
-    const run = cli(['import', changed(), '--on-conflict', 'skip']);
+  it('skip: keeps existing links and adds the new one', async () => {
+    await seed();
+    const run = await cli(['import', changed(), '--on-conflict', 'skip']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/1 inserted, 0 replaced, 5 skipped/);
     const links = query<{ credential_key: string; namespace: string }>(
@@ -472,9 +481,9 @@ describe('on-conflict policies', () => {
     ]);
   });
 
-  it('replace: overwrites existing links', () => {
-    seed();
-    const run = cli(['import', changed(), '--on-conflict', 'replace']);
+  it('replace: overwrites existing links', async () => {
+    await seed();
+    const run = await cli(['import', changed(), '--on-conflict', 'replace']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/1 inserted, 5 replaced, 0 skipped/);
     const links = query<{ namespace: string }>('SELECT namespace FROM integrations');
@@ -483,26 +492,26 @@ describe('on-conflict policies', () => {
     expect(auditOf('store.import').at(-1)!.detail).toMatchObject({ inserted: 1, replaced: 5, skipped: 0 });
   });
 
-  it('dry run: reports what would happen and writes nothing, not even audit', () => {
-    seed();
+  it('dry run: reports what would happen and writes nothing, not even audit', async () => {
+    await seed();
     const before = state();
-    const run = cli(['import', changed(), '--dry-run', '--on-conflict', 'replace']);
+    const run = await cli(['import', changed(), '--dry-run', '--on-conflict', 'replace']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(
       /dry run: .* is valid \(6 links\); importing would give 1 inserted, 5 replaced, 0 skipped\. Nothing was written\./,
     );
     expect(state()).toEqual(before);
-    const failing = cli(['import', changed(), '--dry-run']);
+    const failing = await cli(['import', changed(), '--dry-run']);
     expectError(failing, /5 links in the file already exist/);
     expect(state()).toEqual(before);
   });
 });
 
 describe('export failures', () => {
-  it('refuses a target whose directory refuses new files (/sys, as root ignores permission bits)', () => {
-    seed();
+  it('refuses a target whose directory refuses new files (/sys, as root ignores permission bits)', async () => {
+    await seed();
     const before = state().links;
-    const run = cli(['export', '--out', '/sys/alphaswarm-integrations.json']);
+    const run = await cli(['export', '--out', '/sys/alphaswarm-integrations.json']);
     expectError(run, /Cannot write into \/sys: (permission denied|the file system is read-only)/);
     expect(existsSync('/sys/alphaswarm-integrations.json')).toBe(false);
     expect(state().links).toEqual(before);
@@ -510,35 +519,72 @@ describe('export failures', () => {
     expect(auditOf('store.export').map((e) => e.outcome)).toEqual(['started', 'failure']);
   });
 
-  it('refuses a target under a regular file and a missing directory', () => {
-    seed();
+  it('refuses a target under a regular file and a missing directory', async () => {
+    await seed();
     writeFileSync(join(dir, 'plain'), 'x');
     expectError(
-      cli(['export', '--out', 'plain/integrations.json']),
+      await cli(['export', '--out', 'plain/integrations.json']),
       /Cannot write into .*plain: it is not a directory/,
     );
     expectError(
-      cli(['export', '--out', 'missing/integrations.json']),
+      await cli(['export', '--out', 'missing/integrations.json']),
       /Cannot write into .*missing: the directory does not exist/,
     );
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
-  it('refuses to export from a database that does not exist', () => {
-    expectError(cli(['export', '--out', 'x.json']), /No database at .*admin\.db \(set ALPHASWARM_ADMIN_DB_PATH/);
+  it('refuses to export from a database that does not exist', async () => {
+    expectError(await cli(['export', '--out', 'x.json']), /No database at .*admin\.db \(set ALPHASWARM_ADMIN_DB_PATH/);
     expect(existsSync(db)).toBe(false);
   });
 });
 
+/** A Cloudflare onboarding session holding its API token as the wizard seals it. */
+function wizardSession(id: string, opts: { key?: string; expiresInMs?: number } = {}): void {
+  const store = openStore(db);
+  try {
+    const at = new Date();
+    store.sqlite
+      .prepare(
+        'INSERT INTO wizard_sessions (id, org_id, kind, created_by, created_at, updated_at, expires_at, state, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)',
+      )
+      .run(
+        id,
+        'org-beta',
+        'cloud_cloudflare',
+        'alice',
+        at.toISOString(),
+        at.toISOString(),
+        new Date(at.getTime() + (opts.expiresInMs ?? 3_600_000)).toISOString(),
+        JSON.stringify({
+          params: {
+            account_id: 'acc-1',
+            api_token: { sealed: Keyring.fromEnv(opts.key ?? KEY).encrypt(JSON.stringify('cf_WIZARDSECRET')) },
+          },
+          steps: {},
+        }),
+      );
+  } finally {
+    store.close();
+  }
+}
+
+const sessions = () =>
+  query<{ id: string; state: string; version: number }>(
+    'SELECT id, state, version FROM wizard_sessions ORDER BY id',
+  ).map((r) => ({ ...r, state: JSON.parse(r.state) }));
+
 describe('rotate-key', () => {
-  it('re-encrypts under the new key: Python then decrypts with the new key only', () => {
-    seed();
+  it('re-encrypts under the new key: Python then decrypts with the new key only', async () => {
+    await seed();
     const next = generateKey();
-    const run = cli(['rotate-key'], { ALPHASWARM_ADMIN_INTEGRATIONS_KEY: `${next},${KEY}` });
+    const run = await cli(['rotate-key'], { ALPHASWARM_ADMIN_INTEGRATIONS_KEY: `${next},${KEY}` });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/re-encrypted 3 secrets under key fp_\w{12} \(links 3, signing keys 0, admin users 0\)/);
+    expect(run.stdout).toMatch(
+      /re-encrypted 3 secrets under key fp_\w{12} \(links 3, signing keys 0, admin users 0, onboarding sessions 0\)/,
+    );
     expect(run.stdout).toContain('The old key(s) can now be removed');
-    expect(cli(['export', '--out', 'rotated.json'], { ALPHASWARM_ADMIN_INTEGRATIONS_KEY: next }).code).toBe(0);
+    expect((await cli(['export', '--out', 'rotated.json'], { ALPHASWARM_ADMIN_INTEGRATIONS_KEY: next })).code).toBe(0);
     const path = join(dir, 'rotated.json');
     expect(pythonRead(path, next)).toMatchObject({
       'huggingface:org:org-acme': HF,
@@ -558,10 +604,38 @@ describe('rotate-key', () => {
     });
   });
 
-  it('changes nothing when the old key is not in the list', () => {
-    seed();
+  it('re-seals the API token an onboarding session holds, and deletes expired sessions', async () => {
+    await seed();
+    wizardSession('wiz_live');
+    wizardSession('wiz_old', { expiresInMs: -60_000 });
+    const next = generateKey();
+    const run = await cli(['rotate-key'], { ALPHASWARM_ADMIN_INTEGRATIONS_KEY: `${next},${KEY}` });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /re-encrypted 4 secrets .*\(links 3, signing keys 0, admin users 0, onboarding sessions 1\)/,
+    );
+    const [live, ...rest] = sessions();
+    expect(rest).toEqual([]);
+    expect(live).toMatchObject({ id: 'wiz_live', version: 1, state: { params: { account_id: 'acc-1' } } });
+    const sealed = live!.state.params.api_token.sealed as string;
+    expect(JSON.parse(Keyring.fromEnv(next).decrypt(sealed).toString())).toBe('cf_WIZARDSECRET');
+    expect(() => Keyring.fromEnv(KEY).decrypt(sealed)).toThrow();
+    expect(auditOf('store.rotate_key')[1]!.detail).toMatchObject({ wizard_sessions: 1 });
+  });
+
+  it('names an onboarding session whose secret no configured key reads, and changes nothing', async () => {
+    await seed();
+    wizardSession('wiz_lost', { key: generateKey() });
+    const before = { links: state().links, sessions: sessions() };
+    const run = await cli(['rotate-key'], { ALPHASWARM_ADMIN_INTEGRATIONS_KEY: `${generateKey()},${KEY}` });
+    expectError(run, /1 stored secret cannot be decrypted with any configured key \(wizard_session:wiz_lost\)/);
+    expect({ links: state().links, sessions: sessions() }).toEqual(before);
+  });
+
+  it('changes nothing when the old key is not in the list', async () => {
+    await seed();
     const before = state().links;
-    const run = cli(['rotate-key'], { ALPHASWARM_ADMIN_INTEGRATIONS_KEY: generateKey() });
+    const run = await cli(['rotate-key'], { ALPHASWARM_ADMIN_INTEGRATIONS_KEY: generateKey() });
     expectError(
       run,
       /3 stored secrets cannot be decrypted with any configured key \(.*huggingface:org:org-acme.*\); nothing was re-encrypted/,
@@ -572,16 +646,16 @@ describe('rotate-key', () => {
 });
 
 describe('forget-secrets', () => {
-  it('refuses without --yes and changes nothing', () => {
-    seed();
+  it('refuses without --yes and changes nothing', async () => {
+    await seed();
     const before = state();
-    expectError(cli(['forget-secrets']), /Run it again with --yes to confirm/);
+    expectError(await cli(['forget-secrets']), /Run it again with --yes to confirm/);
     expect(state()).toEqual(before);
   });
 
-  it('drops every secret, marks those links needs_reconnect and audits it', () => {
-    seed();
-    const run = cli(['forget-secrets', '--yes']);
+  it('drops every secret, marks those links needs_reconnect and audits it', async () => {
+    await seed();
+    const run = await cli(['forget-secrets', '--yes']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/forgot 3 secrets/);
     const links = query<{ kind: string; status: string; secret: string | null; error: string | null }>(
@@ -600,11 +674,21 @@ describe('forget-secrets', () => {
       ['outcome', 'success', { links: 3 }],
     ]);
   });
+
+  it('deletes the onboarding sessions holding a secret', async () => {
+    await seed();
+    wizardSession('wiz_lost', { key: generateKey() });
+    const run = await cli(['forget-secrets', '--yes']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^deleted 1 onboarding session holding a secret; those wizards start over\.$/m);
+    expect(sessions()).toEqual([]);
+    expect(auditOf('store.forget_secrets')[1]!.detail).toEqual({ links: 3, wizard_sessions: 1 });
+  });
 });
 
 describe('check-production', () => {
-  it('lists every problem of a development configuration and exits 1', () => {
-    const run = cli(['check-production'], {
+  it('lists every problem of a development configuration and exits 1', async () => {
+    const run = await cli(['check-production'], {
       ALPHASWARM_ADMIN_INTEGRATIONS_KEY: undefined,
       ALPHASWARM_ADMIN_HF_ENDPOINT: 'http://127.0.0.1:9999',
       AWS_ENDPOINT_URL_STS: 'https://localhost:4566',
@@ -623,8 +707,8 @@ describe('check-production', () => {
     ]);
   });
 
-  it('flags a sandbox, an http public URL, a missing OIDC issuer and a bad key', () => {
-    const run = cli(['check-production'], {
+  it('flags a sandbox, an http public URL, a missing OIDC issuer and a bad key', async () => {
+    const run = await cli(['check-production'], {
       ALPHASWARM_ENV: 'sandbox',
       ALPHASWARM_ADMIN_PUBLIC_URL: 'http://admin.example.com',
       ALPHASWARM_ADMIN_EMBEDDED_IDP: 'off',
@@ -638,8 +722,8 @@ describe('check-production', () => {
     expect(run.stdout).not.toContain('short');
   });
 
-  it('passes a production configuration', () => {
-    const run = cli(['check-production'], {
+  it('passes a production configuration', async () => {
+    const run = await cli(['check-production'], {
       ALPHASWARM_ENV: 'production',
       ALPHASWARM_ADMIN_PUBLIC_URL: 'https://admin.example.com',
       ALPHASWARM_ADMIN_OIDC_ISSUER: 'https://login.example.com',
@@ -655,12 +739,14 @@ describe('check-production', () => {
 });
 
 describe('audit-verify', () => {
-  it('passes an intact chain and names the first tampered row', () => {
-    seed();
-    cli(['export', '--out', 'x.json']);
-    const ok = cli(['audit-verify']);
+  it('passes an intact chain and names the first tampered row', async () => {
+    // A real audit key: without one the CLI warns that the chain is keyed with the development key.
+    const keyed = { ALPHASWARM_ADMIN_AUDIT_KEY: generateKey() };
+    expect((await cli(['import', pythonFile('seed.json')], keyed)).code).toBe(0);
+    await cli(['export', '--out', 'x.json'], keyed);
+    const ok = await cli(['audit-verify'], keyed);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/audit chain intact: 4 events verified, tip [0-9a-f]{64}/);
+    expect(ok.stdout).toMatch(/audit chain intact: 4 events verified, tip seq 4 link [0-9a-f]{64}/);
 
     // An attacker with file access gets past the append-only trigger; the hash chain still tells.
     const store = openStore(db);
@@ -668,19 +754,19 @@ describe('audit-verify', () => {
     store.sqlite.prepare(`UPDATE audit_events SET detail = '{"records":0}' WHERE seq = 3`).run();
     const id = (store.sqlite.prepare('SELECT id FROM audit_events WHERE seq = 3').get() as { id: string }).id;
     store.close();
-    const broken = cli(['audit-verify']);
+    const broken = await cli(['audit-verify'], keyed);
     expectError(
       broken,
       new RegExp(
-        `audit chain broken at seq 3 \\(id ${id}\\): its content does not match its hash: the row was edited\\. 2 events before it verified`,
+        `audit chain diverges \\(rewritten\\) at seq 3: seq 3 \\(id ${id}\\) does not match its link: the row was rewritten\\. 2 events before it verified`,
       ),
     );
   });
 });
 
 describe('keys and environments', () => {
-  it('production without a key refuses, naming the variable and generate-key', () => {
-    const run = cli(['import', pythonFile('ok.json')], {
+  it('production without a key refuses, naming the variable and generate-key', async () => {
+    const run = await cli(['import', pythonFile('ok.json')], {
       ALPHASWARM_ENV: 'production',
       ALPHASWARM_ADMIN_INTEGRATIONS_KEY: undefined,
     });
@@ -691,9 +777,11 @@ describe('keys and environments', () => {
     expect(existsSync(db)).toBe(false);
   });
 
-  it('outside production, no key means an ephemeral key and a loud warning', () => {
+  it('outside production, no key means an ephemeral key and a loud warning', async () => {
     const federated = records().filter((r) => r.plain === null);
-    const run = cli(['import', pythonFile('fed.json', federated)], { ALPHASWARM_ADMIN_INTEGRATIONS_KEY: undefined });
+    const run = await cli(['import', pythonFile('fed.json', federated)], {
+      ALPHASWARM_ADMIN_INTEGRATIONS_KEY: undefined,
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(
       /^WARNING: ALPHASWARM_ADMIN_INTEGRATIONS_KEY is not set, so an EPHEMERAL encryption key \(fp_\w+\) is in use/m,
@@ -718,7 +806,7 @@ describe('rotate-signing-key', () => {
     const kidOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()).kid as string;
     try {
       const before = kidOf(await running.sign({ sub: 'org:acme:cloud_aws', aud: 'sts.amazonaws.com' }, 300));
-      const run = cli(['rotate-signing-key', '--issuer', 'workload']);
+      const run = await cli(['rotate-signing-key', '--issuer', 'workload']);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/now signs with key workload-/);
       const published = (await publishedSigningKeys(store.db, 'workload', new Date().toISOString())).map((k) => k.kid);
@@ -735,10 +823,10 @@ describe('rotate-signing-key', () => {
     }
   });
 
-  it('refuses without a configured key', () => {
+  it('refuses without a configured key', async () => {
     openStore(db).close();
     expectError(
-      cli(['rotate-signing-key'], { ALPHASWARM_ADMIN_INTEGRATIONS_KEY: undefined }),
+      await cli(['rotate-signing-key'], { ALPHASWARM_ADMIN_INTEGRATIONS_KEY: undefined }),
       /ALPHASWARM_ADMIN_INTEGRATIONS_KEY/,
     );
   });

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { INTEGRATION_KINDS } from '@alphaswarm/contracts';
 import {
   AuditKeyRing,
@@ -29,6 +30,7 @@ import {
 import { createTestDatabase } from '@alphaswarm/db/testing';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { copyDbCommand } from '../src/cli/copy-db';
+import { Cli } from '../src/cli/io';
 import './support/database';
 
 const NOW = '2026-05-27T20:00:00Z';
@@ -113,7 +115,18 @@ describe.runIf(cluster)('alphaswarm-admin copy-db', () => {
   let source: Store;
   let out: string[];
   let err: string[];
-  const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+  const lines = (text: string, into: () => string[]) => {
+    into().push(...text.split('\n').filter((l) => l !== ''));
+  };
+  // The environment each test sets in process.env, read when a command runs.
+  const io = new Cli({
+    get env() {
+      return process.env;
+    },
+    stdin: Readable.from([]),
+    stdout: { write: (c: string) => lines(c, () => out) },
+    stderr: { write: (c: string) => lines(c, () => err) },
+  });
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'alphaswarm-copy-db-'));

@@ -3,12 +3,11 @@ import type { AppError } from '@alphaswarm/api';
 import { createAdminClient } from '@alphaswarm/api/client';
 import { allSigningKeys, generateKey, getAdminUser, listAudit, sql } from '@alphaswarm/db';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
-import { Command } from 'commander';
 import { decodeJwt, decodeProtectedHeader, importPKCS8, type JWTPayload, SignJWT } from 'jose';
 import { generate } from 'otplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { embeddedIdp } from '../src/auth/idp';
-import { registerAdminUserCommands } from '../src/cli/admin-users';
+import { runCli } from '../src/cli/run';
 import { parseEnv } from '../src/env';
 import { createLogger } from '../src/logger';
 import { createRuntime } from '../src/runtime';
@@ -58,19 +57,17 @@ interface CliRun {
 }
 
 async function cli(h: Harness, args: string[], stdin = ''): Promise<CliRun> {
-  const run: CliRun = { out: [], err: [], exitCode: 0 };
-  const program = new Command('alphaswarm-admin').exitOverride();
-  registerAdminUserCommands(program, {
-    io: { out: (l) => run.out.push(l), err: (l) => run.err.push(l) },
-    env: () => h.rt.env,
+  let out = '';
+  let err = '';
+  const exitCode = await runCli(args, {
+    // The harness's database, on the test project's dialect.
+    env: { ALPHASWARM_ENV: 'test', HOME: h.dir, ...h.database.env, ALPHASWARM_ADMIN_INTEGRATIONS_KEY: h.key },
     stdin: Readable.from([stdin]),
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
   });
-  const before = process.exitCode;
-  process.exitCode = 0;
-  await program.parseAsync(args, { from: 'user' });
-  run.exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = before;
-  return run;
+  const lines = (s: string) => (s === '' ? [] : s.replace(/\n$/, '').split('\n'));
+  return { out: lines(out), err: lines(err), exitCode };
 }
 
 async function enrol(h: Harness, username: string, scopes: string[] = []): Promise<string> {

@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { createAdminClient } from '@alphaswarm/api/client';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkProductionCommand, publishIssuerCommand, rotateSigningKeyCommand } from '../src/cli/commands';
-import type { CliIo } from '../src/cli/context';
-import { type Env, parseEnv } from '../src/env';
+import { Cli } from '../src/cli/io';
 import { type DemoUpstreams, startDemoUpstreams } from '../src/sandbox/upstreams';
 import { type Harness, startHarness } from './support/harness';
 import { type S3Fake, startS3Fake } from './support/s3-fake';
@@ -14,10 +14,24 @@ import { type StaticServer, startStaticServer } from './support/static-server';
 
 const ORG = 'org-static';
 
-function capture(): CliIo & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l) };
+type RawEnv = Record<string, string | undefined>;
+
+/** The commands' io: this environment and clock, stdout and stderr captured by line. */
+function capture(opts: { env: RawEnv; now?: () => Date }): Cli & { lines: string[]; errors: string[] } {
+  let out = '';
+  let err = '';
+  const split = (text: string) => text.split('\n').filter((l) => l !== '');
+  const cli = new Cli({
+    env: opts.env,
+    stdin: Readable.from([]),
+    stdout: { write: (c: string) => (out += c) },
+    stderr: { write: (c: string) => (err += c) },
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  return Object.defineProperties(cli, {
+    lines: { get: () => split(out) },
+    errors: { get: () => split(err) },
+  }) as Cli & { lines: string[]; errors: string[] };
 }
 
 describe('publish-issuer: the workload issuer served from a static copy, the admin server out of reach', () => {
@@ -25,7 +39,7 @@ describe('publish-issuer: the workload issuer served from a static copy, the adm
   let siteDir: string;
   let up: DemoUpstreams;
   let h: Harness;
-  let env: Env;
+  let env: RawEnv;
   // Behind real time, so tokens minted after the 30 s key re-read below are never "not yet valid" to the fakes.
   let clock = Date.now() - 60_000;
   let admin: ReturnType<typeof createAdminClient>;
@@ -39,13 +53,13 @@ describe('publish-issuer: the workload issuer served from a static copy, the adm
       env: { ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL: site.url },
       now: () => new Date(clock),
     });
-    env = parseEnv({
+    env = {
       ALPHASWARM_ENV: 'test',
       ...h.database.env,
       ALPHASWARM_ADMIN_INTEGRATIONS_KEY: h.key,
       ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL: site.url,
       HOME: h.dir,
-    });
+    };
     const at = () => Math.floor(clock / 1000);
     admin = createAdminClient({ url: h.url, token: () => h.oidc.mint({}, { now: at() }) });
   });
@@ -87,8 +101,8 @@ describe('publish-issuer: the workload issuer served from a static copy, the adm
       },
     ]);
 
-    const io = capture();
-    await publishIssuerCommand(io, { out: siteDir }, { env });
+    const io = capture({ env });
+    await publishIssuerCommand(io, { out: siteDir });
     const discovery = JSON.parse(readFileSync(join(siteDir, '.well-known/openid-configuration'), 'utf8'));
     expect(discovery).toMatchObject({ issuer: site.url, jwks_uri: `${site.url}/jwks.json` });
     expect(publishedKids()).toHaveLength(1);
@@ -114,11 +128,11 @@ describe('publish-issuer: the workload issuer served from a static copy, the adm
     const oldToken = await h.rt.workload.sign({ sub: `org:${ORG}:cloud_aws`, aud: 'sts.amazonaws.com' }, 300);
 
     // Without a place to publish, the rotation is refused (the new key would sign unpublished).
-    await expect(rotateSigningKeyCommand(capture(), { issuer: 'workload' }, { env })).rejects.toThrow(
+    await expect(rotateSigningKeyCommand(capture({ env }), { issuer: 'workload' })).rejects.toThrow(
       /pass --out DIR or --to s3/,
     );
-    const io = capture();
-    await rotateSigningKeyCommand(io, { issuer: 'workload', out: siteDir }, { env, now: () => new Date(clock) });
+    const io = capture({ env, now: () => new Date(clock) });
+    await rotateSigningKeyCommand(io, { issuer: 'workload', out: siteDir });
     const kids = publishedKids();
     expect(kids).toHaveLength(2);
     const newKid = kids.find((k) => k !== oldKid)!;
@@ -134,28 +148,28 @@ describe('publish-issuer: the workload issuer served from a static copy, the adm
     }
 
     // The copy as it is now is current: check-production has nothing to say about it.
-    const fresh = capture();
-    await checkProductionCommand(fresh, { env, now: () => new Date(clock) }).catch(() => undefined);
+    const fresh = capture({ env, now: () => new Date(clock) });
+    await checkProductionCommand(fresh).catch(() => undefined);
     expect(fresh.lines.join('\n')).not.toContain('published workload JWKS');
 
     // Past the overlap, a re-publish drops the old key: its tokens no longer verify, the new ones do.
     const later = () => new Date(clock + 10 * 60_000);
-    const stale = capture();
-    await checkProductionCommand(stale, { env, now: later }).catch(() => undefined);
+    const stale = capture({ env, now: later });
+    await checkProductionCommand(stale).catch(() => undefined);
     expect(stale.lines.join('\n')).toContain(`still lists key ${oldKid}`);
-    await publishIssuerCommand(capture(), { out: siteDir }, { env, now: later });
+    await publishIssuerCommand(capture({ env, now: later }), { out: siteDir });
     expect(publishedKids()).toEqual([newKid]);
     expect(await verifiesAgainstCopy(oldToken)).toBe(false);
     expect(await verifiesAgainstCopy(newToken)).toBe(true);
 
     // A copy that lacks the signing key is stale: clouds would refuse every new token.
     writeFileSync(join(siteDir, 'jwks.json'), JSON.stringify({ keys: [] }));
-    const missing = capture();
-    await checkProductionCommand(missing, { env, now: later }).catch(() => undefined);
+    const missing = capture({ env, now: later });
+    await checkProductionCommand(missing).catch(() => undefined);
     expect(missing.lines.join('\n')).toContain(
       `! warning: The published workload JWKS at ${site.url}/jwks.json is stale`,
     );
-    await publishIssuerCommand(capture(), { out: siteDir }, { env, now: later });
+    await publishIssuerCommand(capture({ env, now: later }), { out: siteDir });
   });
 
   describe('--to s3://', () => {
@@ -166,7 +180,7 @@ describe('publish-issuer: the workload issuer served from a static copy, the adm
     afterAll(async () => s3?.close());
 
     it('uploads both files through @aws-sdk/client-s3 with JSON content types and a short cache', async () => {
-      const s3env = parseEnv({
+      const s3env: RawEnv = {
         ALPHASWARM_ENV: 'test',
         ...h.database.env,
         ALPHASWARM_ADMIN_INTEGRATIONS_KEY: h.key,
@@ -175,9 +189,9 @@ describe('publish-issuer: the workload issuer served from a static copy, the adm
         AWS_ACCESS_KEY_ID: 'AKIDPUBLISH',
         AWS_SECRET_ACCESS_KEY: 'publish-secret-canary',
         HOME: h.dir,
-      });
-      const io = capture();
-      await publishIssuerCommand(io, { to: 's3://issuer-bucket/alphaswarm/workload' }, { env: s3env });
+      };
+      const io = capture({ env: s3env });
+      await publishIssuerCommand(io, { to: 's3://issuer-bucket/alphaswarm/workload' });
       expect([...s3.objects.keys()].sort()).toEqual([
         'issuer-bucket/alphaswarm/workload/.well-known/openid-configuration',
         'issuer-bucket/alphaswarm/workload/jwks.json',
@@ -196,7 +210,7 @@ describe('publish-issuer: the workload issuer served from a static copy, the adm
       ).toBeGreaterThan(0);
       expect(io.lines.join('\n')).toContain('s3:GetObject on arn:aws:s3:::issuer-bucket/alphaswarm/workload/*');
 
-      const error = await publishIssuerCommand(capture(), { to: 's3://no-such-bucket/x' }, { env: s3env }).catch(
+      const error = await publishIssuerCommand(capture({ env: s3env }), { to: 's3://no-such-bucket/x' }).catch(
         (e: Error) => e,
       );
       expect(String((error as Error).message)).toMatch(/NoSuchBucket, HTTP 404/);
@@ -204,10 +218,10 @@ describe('publish-issuer: the workload issuer served from a static copy, the adm
       // A rotation whose publication fails changes nothing: the new key never signs.
       const keysBefore = (await h.rt.workload.jwks()).keys.map((k) => k.kid);
       await expect(
-        rotateSigningKeyCommand(capture(), { issuer: 'workload', to: 's3://no-such-bucket/x' }, { env: s3env }),
+        rotateSigningKeyCommand(capture({ env: s3env }), { issuer: 'workload', to: 's3://no-such-bucket/x' }),
       ).rejects.toThrow(/NoSuchBucket/);
       expect((await h.rt.workload.jwks()).keys.map((k) => k.kid)).toEqual(keysBefore);
-      await expect(publishIssuerCommand(capture(), { to: 'ftp://x' }, { env: s3env })).rejects.toThrow(
+      await expect(publishIssuerCommand(capture({ env: s3env }), { to: 'ftp://x' })).rejects.toThrow(
         /not an s3:\/\/bucket\/prefix URL/,
       );
     });

@@ -2,9 +2,9 @@
 // /livez does not look), and the `migrate` command, on both dialects.
 import { sql } from '@alphaswarm/db';
 import { afterEach, describe, expect, it } from 'vitest';
-import { migrateCommand } from '../src/cli/commands';
 import { ConfigError, parseEnv } from '../src/env';
 import { productionWarnings } from '../src/runtime/index';
+import { cliInProcess } from './run-cli';
 import { forgetNewestMigration, testDatabase } from './support/database';
 import { call, type Harness, startHarness } from './support/harness';
 
@@ -41,19 +41,14 @@ describe('/readyz', () => {
 });
 
 describe('alphaswarm-admin migrate', () => {
-  const saved = { ...process.env };
-  afterEach(() => {
-    process.env = { ...saved };
-  });
-
   /** Run the command with the environment a shell would give it; its stdout lines, or its error. */
   async function migrate(env: Record<string, string>): Promise<string[] | Error> {
-    process.env = { PATH: saved.PATH, HOME: saved.HOME, ...env };
-    const out: string[] = [];
-    return migrateCommand({ out: (line) => out.push(line), err: () => undefined }).then(
-      () => out,
-      (error: Error) => error,
-    );
+    const run = await cliInProcess(['migrate'], {
+      env: { HOME: process.env.HOME, ...env },
+      cwd: process.cwd(),
+    });
+    if (run.code !== 0) return new Error(run.stderr.replace(/^error: /, '').trim());
+    return run.stdout.split('\n').filter((l) => l !== '');
   }
 
   it('brings a new database to this build, then finds nothing to do; refuses a newer schema', async () => {

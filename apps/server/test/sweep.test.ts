@@ -1,15 +1,26 @@
-import { getLink, isoNow, sealSecret, upsertLink } from '@alphaswarm/db';
+import {
+  createWizardSession,
+  getLink,
+  getWizardSession,
+  isoNow,
+  sealSecret,
+  sql,
+  updateWizardState,
+  upsertLink,
+} from '@alphaswarm/db';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runHealthSweep } from '../src/services/sweep';
+import { runHealthSweep, startHealthSweeper } from '../src/services/sweep';
 import { type Harness, startHarness } from './support/harness';
 
 describe('health sweep', () => {
   let h: Harness;
   let hf: HuggingFaceFake;
+  /** The runtime's clock: real time plus whatever the injected sleeps have "waited". */
+  let skipped = 0;
   beforeAll(async () => {
     hf = await startHuggingFaceFake();
-    h = await startHarness({ upstreams: { huggingfaceEndpoint: hf.url } });
+    h = await startHarness({ upstreams: { huggingfaceEndpoint: hf.url }, now: () => new Date(Date.now() + skipped) });
   });
   afterAll(async () => {
     await h.close();
@@ -33,6 +44,8 @@ describe('health sweep', () => {
     );
   }
 
+  const links = () => h.store.exec(sql`select org_id, status, error, updated_at from integrations order by org_id`);
+
   it('re-checks every link with bounded concurrency and records each verdict', async () => {
     const soon = new Date(Date.now() + 5 * 86_400_000).toISOString();
     hf.addToken('hf_good', hfProfile({ name: 'alice', role: 'read' }));
@@ -55,16 +68,61 @@ describe('health sweep', () => {
   });
 
   it('honours 429 Retry-After: pauses that upstream, then retries the throttled link once', async () => {
-    hf.knobs.rateLimit = { retryAfterSeconds: 1 };
-    setTimeout(() => {
-      hf.knobs.rateLimit = null;
-    }, 300);
-    const started = Date.now();
-    const report = await runHealthSweep(h.rt, { concurrency: 2 });
+    hf.knobs.rateLimit = { retryAfterSeconds: 7 };
+    const slept: number[] = [];
+    const report = await runHealthSweep(h.rt, {
+      concurrency: 2,
+      sleep: async (ms) => {
+        slept.push(ms);
+        skipped += ms;
+        hf.knobs.rateLimit = null;
+      },
+    });
     expect(report.deferred).toBeGreaterThan(0);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    // Every later probe of Hugging Face waited out the 7 s it asked for, on the runtime's clock.
+    expect(slept.length).toBeGreaterThan(0);
+    expect(Math.max(...slept)).toBeGreaterThan(6_000);
+    expect(Math.max(...slept)).toBeLessThanOrEqual(7_000);
     expect(report.checked).toBe(30);
     expect(report.by_status.healthy).toBe(28);
+  });
+
+  it('an abort ends a sweep waiting out a Retry-After at once', async () => {
+    hf.knobs.rateLimit = { retryAfterSeconds: 3600 };
+    const controller = new AbortController();
+    const seen = hf.requests.length;
+    try {
+      const sweep = runHealthSweep(h.rt, { concurrency: 1, signal: controller.signal });
+      while (hf.requests.length === seen) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 50));
+      const started = Date.now();
+      controller.abort();
+      const report = await sweep;
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(report.deferred).toBe(1);
+      expect(report.checked).toBe(0);
+    } finally {
+      hf.knobs.rateLimit = null;
+    }
+  });
+
+  it('stopping the sweeper mid-probe ends it at once and records no verdict for the cut-off probes', async () => {
+    const before = await links();
+    hf.knobs.delayMs = 60_000;
+    const seen = hf.requests.length;
+    const sweeper = startHealthSweeper(
+      { ...h.rt, env: { ...h.rt.env, ALPHASWARM_ADMIN_HEALTH_INTERVAL: 3600 } },
+      { intervalMs: 10 },
+    );
+    try {
+      while (hf.requests.length === seen) await new Promise((r) => setTimeout(r, 5));
+      const started = Date.now();
+      await sweeper.stop();
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(await links()).toEqual(before);
+    } finally {
+      hf.knobs.delayMs = 0;
+    }
   });
 
   it('a transient upstream failure degrades, it does not condemn', async () => {
@@ -77,5 +135,34 @@ describe('health sweep', () => {
     const row = (await getLink(h.store.db, 'org-s5', 'huggingface'))!;
     expect(row.status).toBe('degraded');
     expect(row.error).toMatchObject({ code: 'upstream_unavailable' });
+  });
+
+  it('deletes expired onboarding sessions and the secrets they sealed, also when link checks are off', async () => {
+    const now = h.rt.now().getTime();
+    const session = (orgId: string, expiresInMs: number) =>
+      createWizardSession(
+        h.store.db,
+        { orgId, kind: 'cloud_cloudflare', createdBy: 'alice', expiresAt: isoNow(new Date(now + expiresInMs)) },
+        isoNow(new Date(now - 86_400_000)),
+      );
+    const expired = await session('org-w1', -1_000);
+    await updateWizardState(
+      h.store.db,
+      expired,
+      { params: { api_token: { sealed: sealSecret(h.keyring, 'cf_token') } } },
+      isoNow(new Date(now - 86_400_000)),
+    );
+    const live = await session('org-w2', 3_600_000);
+    expect(h.rt.env.ALPHASWARM_ADMIN_HEALTH_INTERVAL).toBe(0);
+    const seen = hf.requests.length;
+    const sweeper = startHealthSweeper(h.rt, { intervalMs: 10 });
+    try {
+      while (await getWizardSession(h.store.db, expired.id)) await new Promise((r) => setTimeout(r, 5));
+    } finally {
+      await sweeper.stop();
+    }
+    expect(await getWizardSession(h.store.db, live.id)).toBeDefined();
+    expect(hf.requests.length).toBe(seen);
+    expect(h.logs.some((l) => /"purged":1\b.*expired onboarding sessions deleted/.test(l))).toBe(true);
   });
 });

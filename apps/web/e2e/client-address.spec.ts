@@ -8,9 +8,10 @@ import { auditOf } from './support/sandbox';
  */
 test("the API audits the browser's address through the console, and no one else's X-Forwarded-For", async ({
   sandbox,
+  signedIn: _,
 }) => {
   const manifest = process.env.E2E_SANDBOX ?? '';
-  // The sign-in of the setup project went through the console (connecting from 127.0.0.2).
+  // This worker's sign-in (the `signedIn` fixture) went through the console (connecting from 127.0.0.2).
   const [signedIn] = (await auditOf(manifest, 'auth.step_up')).filter((e) => e.outcome === 'success');
   expect(signedIn?.clientIp).toBe('127.0.0.1');
 

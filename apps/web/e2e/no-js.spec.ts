@@ -1,8 +1,7 @@
 import { card, expect, test } from './support/helpers';
-import { STORAGE_STATE } from './support/paths';
 
 // Progressive enhancement: the core forms work as plain HTML posts.
-test.use({ javaScriptEnabled: false, storageState: STORAGE_STATE });
+test.use({ javaScriptEnabled: false });
 
 const ORG = 'plain-html';
 

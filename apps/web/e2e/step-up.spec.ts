@@ -1,9 +1,11 @@
 import { type BrowserContext, test as base, type Page } from '@playwright/test';
-import { capture, card, expect, open, secretsOf, signIn } from './support/helpers';
+import { capture, card, expect, open, secretsOf, signIn, withAxe } from './support/helpers';
 import { auditOf, type RunningSandbox, startSandbox } from './support/sandbox';
 import { freshCode } from './support/totp';
 
-// A sandbox of its own whose MFA goes stale after 5 s, so a step-up is certain and quick.
+// A sandbox of its own whose MFA goes stale after 5 s, so a step-up is certain and quick. Two
+// admins, both signed in first: their MFA goes stale during one wait, and neither has to wait for
+// a TOTP step the other used.
 const MAX_AGE = 5;
 const test = base;
 test.describe.configure({ mode: 'serial' });
@@ -11,13 +13,12 @@ test.describe.configure({ mode: 'serial' });
 let sandbox: RunningSandbox;
 let context: BrowserContext;
 let page: Page;
+/** The second admin's signed-in browser state, for the test without JavaScript. */
+let second: Awaited<ReturnType<BrowserContext['storageState']>>;
+let signedInAt = 0;
 const bodies: string[] = [];
-
-test.beforeAll(async ({ browser }) => {
-  sandbox = await startSandbox({ stepUpMaxAge: MAX_AGE });
-  context = await browser.newContext({ baseURL: sandbox.manifest.console_url });
-  page = await context.newPage();
-  page.on(
+const record = (p: Page) =>
+  p.on(
     'response',
     (r) =>
       void r.text().then(
@@ -25,7 +26,21 @@ test.beforeAll(async ({ browser }) => {
         () => undefined,
       ),
   );
-  await signIn(page, sandbox.manifest);
+
+test.beforeAll(async ({ browser }) => {
+  sandbox = await startSandbox({ stepUpMaxAge: MAX_AGE, admins: 2 });
+  const m = sandbox.manifest;
+  context = await browser.newContext({ baseURL: m.console_url });
+  await withAxe(context);
+  page = await context.newPage();
+  record(page);
+  const other = await browser.newContext({ baseURL: m.console_url });
+  const otherPage = await other.newPage();
+  record(otherPage);
+  await Promise.all([signIn(page, m), signIn(otherPage, m, m.admins[1])]);
+  signedInAt = Date.now();
+  second = await other.storageState();
+  await other.close();
 });
 
 test.afterAll(async () => {
@@ -33,7 +48,8 @@ test.afterAll(async () => {
   await sandbox?.stop();
 });
 
-const stale = () => new Promise((r) => setTimeout(r, (MAX_AGE + 1) * 1000));
+/** Until both sign-ins are older than the MFA max age. */
+const stale = () => new Promise((r) => setTimeout(r, Math.max(0, signedInAt + (MAX_AGE + 1) * 1000 - Date.now())));
 
 test('stale MFA: the step-up dialog appears, and after the code the connect is retried and succeeds', async () => {
   const m = sandbox.manifest;
@@ -65,20 +81,9 @@ test('stale MFA without JavaScript: the /step-up page takes the code and replays
   browser,
 }) => {
   const m = sandbox.manifest;
-  const plain = await browser.newContext({
-    baseURL: m.console_url,
-    javaScriptEnabled: false,
-    storageState: await context.storageState(),
-  });
+  const plain = await browser.newContext({ baseURL: m.console_url, javaScriptEnabled: false, storageState: second });
   const p = await plain.newPage();
-  p.on(
-    'response',
-    (r) =>
-      void r.text().then(
-        (b) => bodies.push(b),
-        () => undefined,
-      ),
-  );
+  record(p);
   await stale();
   await p.goto('/orgs/stale-org/disconnect/huggingface');
   await p.getByRole('button', { name: 'Disconnect Hugging Face' }).click();
@@ -87,7 +92,7 @@ test('stale MFA without JavaScript: the /step-up page takes the code and replays
   await expect(p.locator('main')).toContainText('Disconnect Hugging Face from stale-org');
   await capture(p, 'step-up-page-no-js', { axe: false });
 
-  await p.getByRole('textbox', { name: 'Authentication code' }).fill(await freshCode(m.admin.totp_secret));
+  await p.getByRole('textbox', { name: 'Authentication code' }).fill(await freshCode(m.admins[1]!.totp_secret));
   await p.getByRole('button', { name: 'Verify and continue' }).click();
   await expect(p).toHaveURL(/\/orgs\/stale-org\/disconnect\/huggingface\?done=run_/);
   await expect(p.getByTestId('revocation-guidance')).toContainText('Access Tokens');

@@ -96,7 +96,7 @@ describe('rotateSecrets', () => {
     await seed(oldRing);
     const progress: [number, number][] = [];
     const result = await rotateSecrets(store.db, both, { now: NOW, onProgress: (d, t) => progress.push([d, t]) });
-    expect(result).toEqual({ links: 3, signingKeys: 1, adminUsers: 1, total: 5 });
+    expect(result).toEqual({ links: 3, signingKeys: 1, adminUsers: 1, wizardSessions: 0, total: 5 });
     expect(progress.at(-1)).toEqual([5, 5]);
 
     const link = await getLink(store.db, 'org-1', 'huggingface');
@@ -155,6 +155,7 @@ describe('forgetSecrets', () => {
     expect(result).toEqual({
       count: 2,
       credentialKeys: expect.arrayContaining(['huggingface:org:org-0', 'huggingface:org:org-1']),
+      wizardSessions: 0,
     });
     const link = await getLink(store.db, 'org-0', 'huggingface');
     expect(link).toMatchObject({ secret: null, status: 'needs_reconnect', error: { code: 'secret_unreadable' } });

@@ -1,4 +1,4 @@
-import { and, count, eq, inArray, isNotNull, ne } from 'drizzle-orm';
+import { and, count, eq, gte, inArray, isNotNull, lt, ne, sql } from 'drizzle-orm';
 import { isoNow } from './clock';
 import { InvalidToken, type Keyring } from './crypto/fernet';
 import type { Database } from './database';
@@ -22,15 +22,30 @@ export interface RotationResult {
   links: number;
   signingKeys: number;
   adminUsers: number;
+  /** Live onboarding sessions whose secret params were re-sealed. */
+  wizardSessions: number;
   total: number;
+}
+
+/** A secret param of an onboarding session: `{ sealed: <Fernet token> }` (see the server's wizard service). */
+function isSealed(value: unknown): value is { sealed: string } {
+  return typeof value === 'object' && value !== null && typeof (value as { sealed?: unknown }).sealed === 'string';
+}
+
+function sealedParams(state: Record<string, unknown>): [string, { sealed: string }][] {
+  const params = state.params;
+  if (typeof params !== 'object' || params === null) return [];
+  return Object.entries(params).filter((entry): entry is [string, { sealed: string }] => isSealed(entry[1]));
 }
 
 const PAGE = 1000;
 
 /**
  * Re-encrypt every stored secret under the keyring's first key, keeping each token's timestamp,
- * in one transaction. If any secret is unreadable, nothing changes and UnreadableSecretsError
- * names them (`<credential_key>`, `signing_key:<kid>`, `admin_user:<username>`).
+ * in one transaction: link secrets, signing keys, TOTP secrets and the secrets onboarding sessions
+ * hold (expired sessions are deleted instead). If any secret is unreadable, nothing changes and
+ * UnreadableSecretsError names them (`<credential_key>`, `signing_key:<kid>`, `admin_user:<username>`,
+ * `wizard_session:<id>`).
  */
 export async function rotateSecrets(
   db: Database,
@@ -40,11 +55,13 @@ export async function rotateSecrets(
   const now = isoNow(opts.now);
   return db.write(async (tx) => {
     const { q, t } = tx;
+    await q.delete(t.wizardSessions).where(lt(t.wizardSessions.expiresAt, now));
     const counted = async (n: Promise<{ n: number }[]>) => (await n)[0]?.n ?? 0;
     const total =
       (await counted(q.select({ n: count() }).from(t.integrations).where(isNotNull(t.integrations.secret)))) +
       (await counted(q.select({ n: count() }).from(t.signingKeys))) +
-      (await counted(q.select({ n: count() }).from(t.adminUsers)));
+      (await counted(q.select({ n: count() }).from(t.adminUsers))) +
+      (await counted(q.select({ n: count() }).from(t.wizardSessions)));
     const unreadable: string[] = [];
     let done = 0;
     const rotate = (token: string, label: string): string | undefined => {
@@ -115,19 +132,61 @@ export async function rotateSecrets(
       tick();
     }
 
+    let sessions = 0;
+    for (const row of await q
+      .select({ id: t.wizardSessions.id, state: t.wizardSessions.state, version: t.wizardSessions.version })
+      .from(t.wizardSessions)
+      .where(gte(t.wizardSessions.expiresAt, now))) {
+      const sealed = sealedParams(row.state);
+      const params: Record<string, unknown> = { ...(row.state.params as Record<string, unknown>) };
+      for (const [field, value] of sealed) {
+        const next = rotate(value.sealed, `wizard_session:${row.id}`);
+        if (next !== undefined) params[field] = { sealed: next };
+      }
+      if (sealed.length > 0 && unreadable.length === 0) {
+        // The version bump makes a wizard step that read the old state retry instead of writing it
+        // back; the version check leaves a session a step rewrote meanwhile (under the current key).
+        const changed = await q
+          .update(t.wizardSessions)
+          .set({ state: { ...row.state, params }, version: sql`${t.wizardSessions.version} + 1` })
+          .where(and(eq(t.wizardSessions.id, row.id), eq(t.wizardSessions.version, row.version)))
+          .returning({ id: t.wizardSessions.id });
+        sessions += changed.length;
+      }
+      tick();
+    }
+
     // Throwing inside the transaction rolls back whatever was already re-encrypted.
     if (unreadable.length > 0) throw new UnreadableSecretsError(unreadable);
-    return { links, signingKeys: keys, adminUsers: users, total: links + keys + users };
+    return {
+      links,
+      signingKeys: keys,
+      adminUsers: users,
+      wizardSessions: sessions,
+      total: links + keys + users + sessions,
+    };
   });
 }
 
-/** Lost-key runbook: drop every link secret and mark those links needs_reconnect. */
+/**
+ * Lost-key runbook: drop every link secret and mark those links needs_reconnect, and delete the
+ * onboarding sessions that hold a secret (their wizard starts over).
+ */
 export async function forgetSecrets(
   db: Database,
   opts: { now: Date },
-): Promise<{ count: number; credentialKeys: string[] }> {
+): Promise<{ count: number; credentialKeys: string[]; wizardSessions: number }> {
   const credentialKeys = await forgetAllSecrets(db, isoNow(opts.now));
-  return { count: credentialKeys.length, credentialKeys };
+  const sessions = await db.write(async ({ q, t }) => {
+    const holding = (await q.select({ id: t.wizardSessions.id, state: t.wizardSessions.state }).from(t.wizardSessions))
+      .filter((row) => sealedParams(row.state).length > 0)
+      .map((row) => row.id);
+    for (let i = 0; i < holding.length; i += 500) {
+      await q.delete(t.wizardSessions).where(inArray(t.wizardSessions.id, holding.slice(i, i + 500)));
+    }
+    return holding.length;
+  });
+  return { count: credentialKeys.length, credentialKeys, wizardSessions: sessions };
 }
 
 export const SECRET_UNREADABLE_ERROR = {

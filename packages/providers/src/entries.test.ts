@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 /*
  * What each entry of the package loads at run time, read from the source the way the runtime
  * will see it (verbatimModuleSyntax: only `import type` / `export type` declarations vanish; an
- * import whose names are all inline `type` still loads its module).
+ * import whose names are all inline `type` still loads its module). `import('…')` calls load
+ * their module later, on first use: the static graph leaves them out, the full graph follows them.
  */
 
 const SRC = dirname(fileURLToPath(import.meta.url));
@@ -19,7 +20,7 @@ interface Graph {
   packages: Set<string>;
 }
 
-function runtimeSpecifiers(file: string): string[] {
+function runtimeSpecifiers(file: string, lazy: boolean): string[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false);
   const out: string[] = [];
   for (const node of source.statements) {
@@ -29,6 +30,13 @@ function runtimeSpecifiers(file: string): string[] {
       out.push((node.moduleSpecifier as ts.StringLiteral).text);
     }
   }
+  const visit = (node: ts.Node): void => {
+    const [specifier] =
+      ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword ? node.arguments : [];
+    if (specifier && ts.isStringLiteral(specifier)) out.push(specifier.text);
+    ts.forEachChild(node, visit);
+  };
+  if (lazy) visit(source);
   return out;
 }
 
@@ -38,7 +46,7 @@ function resolveLocal(from: string, specifier: string): string {
   throw new Error(`cannot resolve ${specifier} from ${from}`);
 }
 
-function graphOf(entry: string): Graph {
+function graphOf(entry: string, opts: { lazy: boolean } = { lazy: true }): Graph {
   const graph: Graph = { files: new Set(), packages: new Set() };
   const pending = [join(SRC, entry)];
   while (pending.length > 0) {
@@ -46,7 +54,7 @@ function graphOf(entry: string): Graph {
     const name = relative(SRC, file);
     if (graph.files.has(name)) continue;
     graph.files.add(name);
-    for (const specifier of runtimeSpecifiers(file)) {
+    for (const specifier of runtimeSpecifiers(file, opts.lazy)) {
       if (specifier.startsWith('.')) pending.push(resolveLocal(file, specifier));
       else if (!specifier.startsWith('node:')) {
         graph.packages.add(
@@ -76,6 +84,12 @@ describe('package entries', () => {
     for (const sdk of SDKS) expect(graph.packages).toContain(sdk);
     const fakes = [...graph.files].filter((f) => /(^|\/)fakes?\.ts$/.test(f) || f.startsWith('testing/'));
     expect(fakes).toEqual([]);
+  });
+
+  it("'.' loads the cloud SDKs on first use only: a server or CLI start does not pay for them", () => {
+    const atStart = graphOf('index.ts', { lazy: false });
+    expect(atStart.files).toContain('registry.ts');
+    expect(SDKS.filter((sdk) => atStart.packages.has(sdk))).toEqual([]);
   });
 
   it("'./fakes' reaches every kind's fake", () => {

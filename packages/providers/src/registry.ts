@@ -28,3 +28,12 @@ export function patProvider<K extends PatKind>(kind: K): PatProvider<K> {
 export function cloudProvider<K extends CloudKind>(kind: K): CloudProvider<K> {
   return providers[kind] as unknown as CloudProvider<K>;
 }
+
+/**
+ * Load the cloud SDKs now rather than on their provider's first upstream call (each cloud provider
+ * imports its client lazily so that a start does not pay for them): a server calls this once it
+ * listens, so that a first cloud request seldom waits for them.
+ */
+export async function loadCloudSdks(): Promise<void> {
+  await Promise.all([import('./aws/client'), import('./azure/client'), import('./gcp/client')]);
+}

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { CheckpointError, readCheckpoints, readPublicKeys } from '@alphaswarm/api';
 import {
   type AuditRecord,
@@ -13,12 +12,11 @@ import {
   toAuditRecord,
   writeStoreFileAtomic,
 } from '@alphaswarm/db';
-import type { Command } from 'commander';
-import { Option } from 'commander';
 import { RecordsFileError, verifyRecordsFile } from '../audit/files';
 import type { Env } from '../env';
 import { loadAuditKeys } from '../runtime/audit-keys';
-import { CliError, type CliIo } from './context';
+import { CliError } from './context';
+import type { Cli } from './io';
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -95,31 +93,31 @@ export interface AuditVerifyOptions {
  * first divergence.
  */
 export async function auditVerify(
-  io: CliIo,
+  cli: Cli,
   env: Env,
   opts: AuditVerifyOptions,
   openDb: () => Promise<{ db: Database; close(): Promise<void> | void }>,
 ): Promise<void> {
   const checkpoints = await loadCheckpoints(opts);
   const { ring, warning } = loadAuditKeys(env, []);
-  if (warning) io.err(warning);
+  if (warning) cli.err(warning);
   if (opts.file) {
     let verdict: Awaited<ReturnType<typeof verifyRecordsFile>>;
     try {
-      verdict = await verifyRecordsFile(resolve(opts.file), { ring, checkpoints, requireKeyed: true });
+      verdict = await verifyRecordsFile(cli.path(opts.file), { ring, checkpoints, requireKeyed: true });
     } catch (error) {
       if (error instanceof RecordsFileError) throw new CliError(error.message);
       throw error;
     }
     if (!verdict.ok) throw new CliError(describeVerdict(verdict, checkpoints.length));
-    io.out(describeVerdict(verdict, checkpoints.length, verdict.firstSeq));
+    cli.out(describeVerdict(verdict, checkpoints.length, verdict.firstSeq));
     return;
   }
   const store = await openDb();
   try {
     const verdict = await verifyDatabaseChain(store.db, new ChainVerifier({ ring, checkpoints, requireKeyed: true }));
     if (!verdict.ok) throw new CliError(describeVerdict(verdict, checkpoints.length));
-    io.out(describeVerdict(verdict, checkpoints.length));
+    cli.out(describeVerdict(verdict, checkpoints.length));
   } finally {
     await store.close();
   }
@@ -149,7 +147,7 @@ export interface AuditExportOptions {
  * is written atomically, mode 0600.
  */
 export async function auditExport(
-  io: CliIo & { write?(chunk: string): void },
+  cli: Cli,
   opts: AuditExportOptions,
   openDb: () => Promise<{ db: Database; close(): Promise<void> | void }>,
 ): Promise<void> {
@@ -172,42 +170,13 @@ export async function auditExport(
   }
   try {
     if (opts.out) {
-      const target = resolve(opts.out);
+      const target = cli.path(opts.out);
       await writeStoreFileAtomic(target, lines());
-      io.err(`exported ${plural(count, 'audit event')} to ${target}`);
+      cli.err(`exported ${plural(count, 'audit event')} to ${target}`);
     } else {
-      const write = io.write ?? ((chunk: string) => process.stdout.write(chunk));
-      for await (const chunk of lines()) write(chunk);
+      for await (const chunk of lines()) cli.io.stdout.write(chunk);
     }
   } finally {
     await store.close();
   }
-}
-
-export function registerAuditCommands(
-  program: Command,
-  run: {
-    verify(opts: AuditVerifyOptions): Promise<void>;
-    export(opts: AuditExportOptions): Promise<void>;
-  },
-  action: <A extends unknown[]>(fn: (...args: A) => unknown) => (...args: A) => Promise<void>,
-): void {
-  program
-    .command('audit-verify')
-    .description(
-      'Verify the keyed audit chain (the database, or an exported JSONL with --file), optionally against checkpoints kept elsewhere; exit 1 naming the first divergence.',
-    )
-    .option('--checkpoints <file>', 'signed checkpoints kept outside the database (JWS lines, or an audit stream)')
-    .option('--public-key <file>', 'the pinned checkpoint public key: PEM, JWK, or the JWKS of the admin issuer')
-    .option('--file <file>', 'verify this exported audit JSONL instead of the database')
-    .action(action((opts: AuditVerifyOptions) => run.verify(opts)));
-
-  program
-    .command('audit-export')
-    .description('Write audit events in seq order, one per line with its link (verifiable offline).')
-    .option('--since <time>', 'events at or after this RFC 3339 time')
-    .option('--until <time>', 'events before this RFC 3339 time')
-    .addOption(new Option('--format <format>', 'jsonl or csv').choices(['jsonl', 'csv']).makeOptionMandatory())
-    .option('--out <file>', 'write to this file (atomically, mode 0600) instead of stdout')
-    .action(action((opts: AuditExportOptions) => run.export(opts)));
 }

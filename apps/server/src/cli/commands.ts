@@ -1,12 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { checkStoreFile, exportStoreFile, importRecords, rotateKey } from '@alphaswarm/api';
 import type { OnConflict } from '@alphaswarm/contracts';
 import {
   describeMigrationLag,
   forgetSecrets,
   formatStoreFileProblem,
-  generateKey,
   type IssuerName,
   isoNow,
   openDatabase,
@@ -28,58 +26,40 @@ import {
   publishFiles,
   publishTarget,
 } from '../issuers/publish';
-import { createLogger } from '../logger';
-import { bootstrap, type KeyringInfo, loadKeyring, productionProblems, productionWarnings } from '../runtime/index';
+import { type KeyringInfo, loadKeyring, productionProblems, productionWarnings } from '../runtime/index';
 import { type AuditExportOptions, type AuditVerifyOptions, auditExport, auditVerify } from './audit';
-import { audited, CliError, type CliIo, loadEnv, openExistingStore, openForReading, readFailure } from './context';
+import { audited, CliError, loadEnv, openExistingStore, openForReading, readFailure } from './context';
+import type { Cli } from './io';
 import { progress } from './progress';
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function keyringFor(io: CliIo, info: KeyringInfo): KeyringInfo {
-  if (info.warning) io.err(info.warning);
+function keyringFor(cli: Cli, info: KeyringInfo): KeyringInfo {
+  if (info.warning) cli.err(info.warning);
   return info;
-}
-
-export async function serveCommand(): Promise<void> {
-  const env = loadEnv();
-  const logger = createLogger(env.ALPHASWARM_ADMIN_LOG_LEVEL);
-  const boot = await bootstrap(env, logger);
-  // Loaded here only: the other commands must not pay for the whole HTTP stack.
-  const { serve } = await import('../serve');
-  const serving = await serve(boot, logger);
-  process.once('SIGINT', () => void serving.stop());
-  process.once('SIGTERM', () => void serving.stop());
-}
-
-export function generateKeyCommand(io: CliIo): void {
-  io.out(generateKey());
-  io.err(
-    'Set it as ALPHASWARM_ADMIN_INTEGRATIONS_KEY and keep a copy somewhere safe: without it the stored secrets cannot be decrypted. To rotate, put the new key first in the comma-separated list and run `alphaswarm-admin rotate-key`.',
-  );
 }
 
 /**
  * Write every link to a store file. Refuses when a stored secret is readable by no configured key
  * (unless allowed). A database in a read-only location is exported too, without an audit record.
  */
-export async function exportCommand(io: CliIo, opts: { out?: string; allowUnreadable?: boolean }): Promise<void> {
-  const env = loadEnv();
-  const target = resolve(opts.out ?? env.integrationsPath);
-  const { keyring } = keyringFor(io, loadKeyring(env));
+export async function exportCommand(cli: Cli, opts: { out?: string; allowUnreadable?: boolean }): Promise<void> {
+  const env = loadEnv(cli);
+  const target = cli.path(opts.out ?? env.integrationsPath);
+  const { keyring } = keyringFor(cli, loadKeyring(env));
   // A SQLite file in a place the operator made read-only is still exported (PostgreSQL: no such place).
   const readOnly = !env.database.databaseUrl && existsSync(env.dbPath) ? readOnlyReason(env.dbPath) : null;
-  const reading = readOnly ? await openForReading(io, env) : null;
+  const reading = readOnly ? await openForReading(cli, env) : null;
   const store = reading ?? (await openExistingStore(env));
   try {
-    const bar = progress('export');
+    const bar = progress('export', cli);
     let count = 0;
     let unreadable = 0;
     const write = async () => {
       const file = exportStoreFile(
-        { db: store.db, keyring, now: () => new Date() },
+        { db: store.db, keyring, now: () => cli.now() },
         {
           allowUnreadable: opts.allowUnreadable === true,
           onProgress: (done, total) => {
@@ -94,23 +74,23 @@ export async function exportCommand(io: CliIo, opts: { out?: string; allowUnread
       return count;
     };
     if (reading) {
-      io.err(`note: the database is read-only (${readOnly}); this export is not recorded in its audit log.`);
+      cli.err(`note: the database is read-only (${readOnly}); this export is not recorded in its audit log.`);
       await write().catch((error) => {
         throw readFailure(reading, error);
       });
     } else {
       await audited(
+        cli,
         store.db,
         'store.export',
         opts.allowUnreadable ? { allow_unreadable: true } : {},
         write,
         (records) => ({ records, ...(unreadable ? { unreadable } : {}) }),
-        io,
       );
     }
-    io.out(`exported ${plural(count, 'link')} to ${target} (mode 0600)`);
+    cli.out(`exported ${plural(count, 'link')} to ${target} (mode 0600)`);
     if (unreadable > 0) {
-      io.err(
+      cli.err(
         `warning: ${plural(unreadable, 'secret')} that no configured key decrypts ${unreadable === 1 ? 'was' : 'were'} exported as stored (--allow-unreadable).`,
       );
     }
@@ -120,12 +100,12 @@ export async function exportCommand(io: CliIo, opts: { out?: string; allowUnread
 }
 
 export async function importCommand(
-  io: CliIo,
+  cli: Cli,
   file: string,
   opts: { dryRun?: boolean; onConflict: OnConflict },
 ): Promise<void> {
-  const env = loadEnv();
-  const path = resolve(file);
+  const env = loadEnv(cli);
+  const path = cli.path(file);
   let content: Buffer;
   try {
     content = readFileSync(path);
@@ -135,13 +115,13 @@ export async function importCommand(
       `Cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? (error as Error).message)}.`,
     );
   }
-  const { keyring } = keyringFor(io, loadKeyring(env));
-  const checkBar = progress('validate');
+  const { keyring } = keyringFor(cli, loadKeyring(env));
+  const checkBar = progress('validate', cli);
   const checked = checkStoreFile(keyring, content, checkBar.update);
   checkBar.finish();
   content = Buffer.alloc(0);
   if (!checked.ok) {
-    for (const problem of checked.problems) io.out(formatStoreFileProblem(problem));
+    for (const problem of checked.problems) cli.out(formatStoreFileProblem(problem));
     throw new CliError(
       `${path} cannot be imported (${plural(checked.problems.length, 'problem')}, listed on stdout; nothing was imported): ${formatStoreFileProblem(checked.problems[0]!)}`,
     );
@@ -149,8 +129,8 @@ export async function importCommand(
   const store = await openDatabase(env.database);
   try {
     const run = async () => {
-      const bar = progress('import');
-      const result = await importRecords({ db: store.db, keyring, now: () => new Date() }, checked.records, {
+      const bar = progress('import', cli);
+      const result = await importRecords({ db: store.db, keyring, now: () => cli.now() }, checked.records, {
         onConflict: opts.onConflict,
         dryRun: opts.dryRun === true,
         onProgress: bar.update,
@@ -162,6 +142,7 @@ export async function importCommand(
     const result = opts.dryRun
       ? await run()
       : await audited(
+          cli,
           store.db,
           'store.import',
           { records: checked.records.length, on_conflict: opts.onConflict },
@@ -170,14 +151,14 @@ export async function importCommand(
         );
     const counts = `${result.inserted} inserted, ${result.replaced} replaced, ${result.skipped} skipped`;
     if (opts.dryRun) {
-      io.out(
+      cli.out(
         `dry run: ${path} is valid (${plural(checked.records.length, 'link')}); importing would give ${counts}. Nothing was written.`,
       );
     } else {
-      io.out(`imported ${path}: ${counts}`);
+      cli.out(`imported ${path}: ${counts}`);
     }
     if (result.conflicts.length > 0) {
-      io.out(
+      cli.out(
         `already present (${opts.onConflict === 'skip' ? 'skipped' : 'replaced'}): ${result.conflicts.join(', ')}`,
       );
     }
@@ -186,8 +167,8 @@ export async function importCommand(
   }
 }
 
-export async function rotateKeyCommand(io: CliIo): Promise<void> {
-  const env = loadEnv();
+export async function rotateKeyCommand(cli: Cli): Promise<void> {
+  const env = loadEnv(cli);
   if (!env.ALPHASWARM_ADMIN_INTEGRATIONS_KEY) {
     throw new CliError(
       'rotate-key needs ALPHASWARM_ADMIN_INTEGRATIONS_KEY: the new key first, then the old one(s), comma-separated (generate a key with `alphaswarm-admin generate-key`).',
@@ -196,26 +177,32 @@ export async function rotateKeyCommand(io: CliIo): Promise<void> {
   const info = loadKeyring(env);
   const store = await openExistingStore(env);
   try {
-    const bar = progress('rotate-key');
+    const bar = progress('rotate-key', cli);
     const result = await audited(
+      cli,
       store.db,
       'store.rotate_key',
       { key: info.fingerprints[0], keys: info.fingerprints.length },
       async () => {
         const r = await rotateKey(
-          { db: store.db, keyring: info.keyring, now: () => new Date() },
+          { db: store.db, keyring: info.keyring, now: () => cli.now() },
           { onProgress: bar.update },
         );
         bar.finish();
         return r;
       },
-      (r) => ({ links: r.links, signing_keys: r.signingKeys, admin_users: r.adminUsers }),
+      (r) => ({
+        links: r.links,
+        signing_keys: r.signingKeys,
+        admin_users: r.adminUsers,
+        wizard_sessions: r.wizardSessions,
+      }),
     );
-    io.out(
-      `re-encrypted ${plural(result.total, 'secret')} under key ${info.fingerprints[0]} (links ${result.links}, signing keys ${result.signingKeys}, admin users ${result.adminUsers}).`,
+    cli.out(
+      `re-encrypted ${plural(result.total, 'secret')} under key ${info.fingerprints[0]} (links ${result.links}, signing keys ${result.signingKeys}, admin users ${result.adminUsers}, onboarding sessions ${result.wizardSessions}).`,
     );
     if (info.fingerprints.length > 1)
-      io.out('The old key(s) can now be removed from ALPHASWARM_ADMIN_INTEGRATIONS_KEY.');
+      cli.out('The old key(s) can now be removed from ALPHASWARM_ADMIN_INTEGRATIONS_KEY.');
   } finally {
     await store.close();
   }
@@ -225,12 +212,6 @@ export async function rotateKeyCommand(io: CliIo): Promise<void> {
  * Start signing with a fresh key for one of our issuers. The previous key stays in the JWKS until
  * its last token expired, so clouds (workload) and sessions (admin) keep verifying meanwhile.
  */
-/** Where a command publishes the workload issuer, and the clock it reads (injectable for tests). */
-export interface PublishDeps {
-  env?: Env;
-  now?: () => Date;
-}
-
 function targetOf(opts: { out?: string | undefined; to?: string | undefined }): PublishTarget {
   try {
     return publishTarget(opts);
@@ -273,24 +254,20 @@ async function workloadIssuerFor(env: Env, now: () => Date): Promise<{ issuer: K
  * Write the workload issuer's discovery document and JWKS (every key still published) for a
  * static host, so the admin server itself never has to face the internet.
  */
-export async function publishIssuerCommand(
-  io: CliIo,
-  opts: { out?: string; to?: string },
-  deps: PublishDeps = {},
-): Promise<void> {
-  const env = deps.env ?? loadEnv();
+export async function publishIssuerCommand(cli: Cli, opts: { out?: string; to?: string }): Promise<void> {
+  const env = loadEnv(cli);
   const target = targetOf(opts);
-  const { issuer, close } = await workloadIssuerFor(env, deps.now ?? (() => new Date()));
+  const { issuer, close } = await workloadIssuerFor(env, () => cli.now());
   try {
     const jwks = await issuer.jwks();
     const written = await publish(env, target, issuerFiles(issuer, jwks));
-    for (const w of written) io.out(`wrote ${w}`);
-    io.out(
+    for (const w of written) cli.out(`wrote ${w}`);
+    cli.out(
       `issuer ${issuer.issuer} with ${plural(jwks.keys.length, 'key')}: ${jwks.keys.map((k) => k.kid).join(', ')}`,
     );
-    io.out(publicReadGuidance(target, issuer.issuer));
+    cli.out(publicReadGuidance(target, issuer.issuer));
     if (!env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL) {
-      io.err(
+      cli.err(
         `note: ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL is not set, so tokens still name ${issuer.issuer} as their issuer; set it to the URL these files are served under.`,
       );
     }
@@ -300,11 +277,10 @@ export async function publishIssuerCommand(
 }
 
 export async function rotateSigningKeyCommand(
-  io: CliIo,
+  cli: Cli,
   opts: { issuer: IssuerName; out?: string; to?: string },
-  deps: PublishDeps = {},
 ): Promise<void> {
-  const env = deps.env ?? loadEnv();
+  const env = loadEnv(cli);
   if (!env.ALPHASWARM_ADMIN_INTEGRATIONS_KEY) {
     throw new CliError(
       'rotate-signing-key needs ALPHASWARM_ADMIN_INTEGRATIONS_KEY: private signing keys are stored encrypted with it.',
@@ -323,8 +299,9 @@ export async function rotateSigningKeyCommand(
   const info = loadKeyring(env);
   const store = await openExistingStore(env);
   try {
-    const issuer = signingIssuer(opts.issuer, env, store.db, info.keyring, deps.now ?? (() => new Date()));
+    const issuer = signingIssuer(opts.issuer, env, store.db, info.keyring, () => cli.now());
     const kid = await audited(
+      cli,
       store.db,
       'signing_keys.rotate',
       { issuer: opts.issuer },
@@ -332,13 +309,13 @@ export async function rotateSigningKeyCommand(
         issuer.rotate(
           target
             ? async (jwks) => {
-                for (const w of await publish(env, target, issuerFiles(issuer, jwks))) io.out(`wrote ${w}`);
+                for (const w of await publish(env, target, issuerFiles(issuer, jwks))) cli.out(`wrote ${w}`);
               }
             : undefined,
         ),
       (k) => ({ kid: k }),
     );
-    io.out(
+    cli.out(
       `${issuer.issuer} now signs with key ${kid}; the previous key stays published for ${issuer.options.maxTokenTtlSeconds + 60} s${target ? ' (run publish-issuer after that to drop it from the published copy)' : ''}. Running servers pick it up within 30 s.`,
     );
   } finally {
@@ -346,25 +323,31 @@ export async function rotateSigningKeyCommand(
   }
 }
 
-export async function forgetSecretsCommand(io: CliIo, opts: { yes?: boolean }): Promise<void> {
+export async function forgetSecretsCommand(cli: Cli, opts: { yes?: boolean }): Promise<void> {
   if (!opts.yes) {
     throw new CliError(
       'forget-secrets discards every stored link secret and marks those links needs_reconnect; this cannot be undone. Run it again with --yes to confirm.',
     );
   }
-  const env = loadEnv();
+  const env = loadEnv(cli);
   const store = await openExistingStore(env);
   try {
     const result = await audited(
+      cli,
       store.db,
       'store.forget_secrets',
       {},
-      () => forgetSecrets(store.db, { now: new Date() }),
-      (r) => ({ links: r.count }),
+      () => forgetSecrets(store.db, { now: cli.now() }),
+      (r) => ({ links: r.count, ...(r.wizardSessions ? { wizard_sessions: r.wizardSessions } : {}) }),
     );
-    io.out(
+    cli.out(
       `forgot ${plural(result.count, 'secret')}; those links are now needs_reconnect: re-run their connect wizards.`,
     );
+    if (result.wizardSessions > 0) {
+      cli.out(
+        `deleted ${plural(result.wizardSessions, 'onboarding session')} holding a secret; those wizards start over.`,
+      );
+    }
   } finally {
     await store.close();
   }
@@ -374,8 +357,8 @@ export async function forgetSecretsCommand(io: CliIo, opts: { yes?: boolean }): 
  * Bring the database's schema to this build's migrations and exit (both dialects). On PostgreSQL
  * under the advisory lock `serve` takes too, so it is safe while replicas start.
  */
-export async function migrateCommand(io: CliIo): Promise<void> {
-  const env = loadEnv();
+export async function migrateCommand(cli: Cli): Promise<void> {
+  const env = loadEnv(cli);
   let before = 0;
   if (env.database.databaseUrl || existsSync(env.dbPath)) {
     const reading = await openDatabaseReadOnly(env.database);
@@ -391,7 +374,7 @@ export async function migrateCommand(io: CliIo): Promise<void> {
   try {
     const after = await store.migrations();
     const applied = after.applied - before;
-    io.out(
+    cli.out(
       applied > 0
         ? `migrated ${store.location} (${store.dialect}): applied ${plural(applied, 'migration')}, ${after.applied} of ${after.expected} now.`
         : `${store.location} (${store.dialect}) is current: ${plural(after.applied, 'migration')}, nothing to apply.`,
@@ -401,8 +384,8 @@ export async function migrateCommand(io: CliIo): Promise<void> {
   }
 }
 
-export async function checkProductionCommand(io: CliIo, deps: PublishDeps = {}): Promise<void> {
-  const env = deps.env ?? loadEnv();
+export async function checkProductionCommand(cli: Cli): Promise<void> {
+  const env = loadEnv(cli);
   let keyring: KeyringInfo | null = null;
   let keyError: string | undefined;
   try {
@@ -412,28 +395,28 @@ export async function checkProductionCommand(io: CliIo, deps: PublishDeps = {}):
     keyError = error.message;
   }
   const problems = productionProblems(env, keyring, keyError);
-  const warnings = [...productionWarnings(env), ...(await publishedIssuerWarnings(env, deps.now))].map(
+  const warnings = [...productionWarnings(env), ...(await publishedIssuerWarnings(env, () => cli.now()))].map(
     (w) => `! warning: ${w}`,
   );
   if (problems.length === 0) {
     const database = env.database.databaseUrl ? parsePostgresUrl(env.database.databaseUrl).location : env.dbPath;
-    io.out(`production-ready (encryption key ${keyring?.fingerprints[0]}, database ${database})`);
-    for (const warning of warnings) io.out(warning);
+    cli.out(`production-ready (encryption key ${keyring?.fingerprints[0]}, database ${database})`);
+    for (const warning of warnings) cli.out(warning);
     return;
   }
-  for (const problem of problems) io.out(`- ${problem}`);
-  for (const warning of warnings) io.out(warning);
+  for (const problem of problems) cli.out(`- ${problem}`);
+  for (const warning of warnings) cli.out(warning);
   throw new CliError(`not production-ready: ${plural(problems.length, 'problem')} (listed on stdout).`);
 }
 
 /** A workload issuer served from a static copy: does that copy hold exactly the keys it should? */
-async function publishedIssuerWarnings(env: Env, now: (() => Date) | undefined): Promise<string[]> {
+async function publishedIssuerWarnings(env: Env, now: () => Date): Promise<string[]> {
   if (!env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL) return [];
   if (!env.database.databaseUrl && !existsSync(env.dbPath)) return [];
   const store = await openDatabaseReadOnly(env.database);
   let kids: string[];
   try {
-    const at = isoNow((now ?? (() => new Date()))());
+    const at = isoNow(now());
     kids = (await publishedSigningKeys(store.db, 'workload', at)).map((k) => k.kid);
   } catch {
     return [];
@@ -443,12 +426,12 @@ async function publishedIssuerWarnings(env: Env, now: (() => Date) | undefined):
   return publishedCopyWarnings(env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL, kids);
 }
 
-export async function auditVerifyCommand(io: CliIo, opts: AuditVerifyOptions): Promise<void> {
-  const env = loadEnv();
+export async function auditVerifyCommand(cli: Cli, opts: AuditVerifyOptions): Promise<void> {
+  const env = loadEnv(cli);
   let reading: Awaited<ReturnType<typeof openForReading>> | null = null;
   try {
-    await auditVerify(io, env, opts, async () => {
-      reading = await openForReading(io, env);
+    await auditVerify(cli, env, opts, async () => {
+      reading = await openForReading(cli, env);
       return reading;
     });
   } catch (error) {
@@ -456,7 +439,7 @@ export async function auditVerifyCommand(io: CliIo, opts: AuditVerifyOptions): P
   }
 }
 
-export async function auditExportCommand(io: CliIo, opts: AuditExportOptions): Promise<void> {
-  const env = loadEnv();
-  await auditExport(io, opts, () => openForReading(io, env));
+export async function auditExportCommand(cli: Cli, opts: AuditExportOptions): Promise<void> {
+  const env = loadEnv(cli);
+  await auditExport(cli, opts, () => openForReading(cli, env));
 }

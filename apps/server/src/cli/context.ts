@@ -16,6 +16,7 @@ import {
 } from '@alphaswarm/db';
 import { ConfigError, type Env, parseEnv } from '../env';
 import { loadAuditKeys } from '../runtime/audit-keys';
+import type { Cli } from './io';
 
 /** A failure the CLI reports as one `error:` line, with this exit code. */
 export class CliError extends Error {
@@ -28,16 +29,6 @@ export class CliError extends Error {
   }
 }
 
-export interface CliIo {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-export const io: CliIo = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
-
 /** The audited actor: the operating-system user running the command. */
 export function cliActor(): string {
   try {
@@ -47,8 +38,8 @@ export function cliActor(): string {
   }
 }
 
-export function loadEnv(): Env {
-  return parseEnv(process.env);
+export function loadEnv(cli: Cli): Env {
+  return parseEnv(cli.io.env);
 }
 
 function noSqliteFile(env: Env): void {
@@ -71,11 +62,11 @@ export type ReadingStore = Store & { lag: string | null };
  * list-admins): no migration, nothing created (SQLite: no chmod; PostgreSQL: a read-only
  * session); a schema behind this build is named.
  */
-export async function openForReading(out: CliIo, env: Env): Promise<ReadingStore> {
+export async function openForReading(cli: Cli, env: Env): Promise<ReadingStore> {
   noSqliteFile(env);
   const store = await openDatabaseReadOnly(env.database);
   const lag = describeMigrationLag(store, await store.migrations());
-  if (lag) out.err(`note: ${lag}`);
+  if (lag) cli.err(`note: ${lag}`);
   return Object.assign(store, { lag });
 }
 
@@ -93,19 +84,19 @@ export function readFailure(store: ReadingStore, error: unknown): unknown {
  * the command says so, and the next start of the server records the run as interrupted.
  */
 export async function audited<T>(
+  cli: Cli,
   db: Database,
   action: AuditAction,
   detail: Record<string, unknown>,
   work: () => Promise<T>,
   outcome: (result: T) => Record<string, unknown>,
-  out: CliIo = io,
 ): Promise<T> {
   const outcomes = new OutcomeBacklog();
   // The writer's log lines are not printed: the command's one error line (or the warning below) says it.
-  const auditKeys = loadAuditKeys(loadEnv(), []).ring;
+  const auditKeys = loadAuditKeys(loadEnv(cli), []).ring;
   const sink = {
     db,
-    now: () => new Date(),
+    now: () => cli.now(),
     logger: { warn: () => undefined, error: () => undefined },
     outcomes,
     auditKeys,
@@ -114,7 +105,7 @@ export async function audited<T>(
     return await auditedCore(sink, { actor: cliActor(), clientIp: null }, action, { detail }, () => work(), outcome);
   } finally {
     if ((await outcomes.flush(db, auditKeys)) > 0) {
-      out.err(
+      cli.err(
         `warning: the audit outcome of ${action} could not be written (is the disk full?); the server records this run as interrupted (within a minute if it runs, else when it starts).`,
       );
     }

@@ -1,3 +1,5 @@
+import type { Cli } from './io';
+
 /** Progress of long work on stderr: a redrawn bar on a terminal, a few plain count lines otherwise. */
 export interface Progress {
   update(done: number, total: number): void;
@@ -10,7 +12,8 @@ export interface Progress {
  */
 export const PLAIN_PROGRESS_MIN = 10_000;
 
-export function progress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
+export function progress(label: string, cli: Cli): Progress {
+  const stream = cli.io.stderr;
   const tty = stream.isTTY === true;
   let drawn = false;
   let lastDraw = 0;
@@ -19,7 +22,7 @@ export function progress(label: string, stream: NodeJS.WriteStream = process.std
     update(done, total) {
       const fraction = total > 0 ? Math.min(1, done / total) : 1;
       if (tty) {
-        const now = Date.now();
+        const now = cli.now().getTime();
         if (done < total && now - lastDraw < 80) return;
         lastDraw = now;
         const width = 30;

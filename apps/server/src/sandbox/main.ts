@@ -11,12 +11,13 @@ import { generateKey, Keyring, openStore } from '@alphaswarm/db';
 import pino from 'pino';
 import QRCode from 'qrcode';
 import { createAdminUser } from '../auth/idp';
+import { warmCloudSdks } from '../cli/serve';
 import { parseEnv } from '../env';
 import { listen } from '../http-server';
 import { createLogger } from '../logger';
 import { createRuntime } from '../runtime';
 import { startHealthSweeper } from '../services/sweep';
-import type { SandboxManifest } from './process';
+import type { SandboxAdmin, SandboxManifest } from './process';
 import { startDemoUpstreams } from './upstreams';
 
 /** The console's client at the demo IdP; the sandbox is its only user, so the secret is minted per run. */
@@ -56,14 +57,16 @@ async function main(): Promise<void> {
       'api-port': { type: 'string', default: '8700' },
       'console-port': { type: 'string', default: '3000' },
       'step-up-max-age': { type: 'string', default: '600' },
+      admins: { type: 'string', default: '1' },
       'no-console': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'usage: sandbox [--dir DIR] [--api-port N] [--console-port N] [--step-up-max-age S] [--no-console]\n' +
-        'Starts fakes of all six upstreams, the API server and the console, seeds an admin, writes DIR/sandbox.json.\n' +
+      'usage: sandbox [--dir DIR] [--api-port N] [--console-port N] [--step-up-max-age S] [--admins N] [--no-console]\n' +
+        'Starts fakes of all six upstreams, the API server and the console, seeds N admins (admin, admin-2, …; 1 by\n' +
+        'default), writes DIR/sandbox.json.\n' +
         'Ports 0 pick free ones. The directory is wiped at start: it only ever holds sandbox data.\n',
     );
     return;
@@ -121,14 +124,20 @@ async function main(): Promise<void> {
   const rt = createRuntime({ env, store, keyring, ephemeralKey: false, logger, upstreams: up.upstreams });
   const server = await listen(rt);
   const sweeper = startHealthSweeper(rt);
+  warmCloudSdks(logger);
 
-  const password = randomBytes(12).toString('base64url');
-  const enrolment = await createAdminUser(store.db, keyring, {
-    username: 'admin',
-    password,
-    scopes: ['admin:cluster'],
-    now: new Date(),
-  });
+  const admins: SandboxAdmin[] = [];
+  for (let i = 1; i <= Math.max(1, Math.min(16, Number(values.admins) || 1)); i++) {
+    const password = randomBytes(12).toString('base64url');
+    const enrolment = await createAdminUser(store.db, keyring, {
+      username: i === 1 ? 'admin' : `admin-${i}`,
+      password,
+      scopes: ['admin:cluster'],
+      now: new Date(),
+    });
+    admins.push({ username: enrolment.username, password, totp_secret: enrolment.secret, otpauth_uri: enrolment.uri });
+  }
+  const [admin] = admins as [SandboxAdmin, ...SandboxAdmin[]];
 
   let consoleProcess: ChildProcess | null = null;
   const consoleEntry = join(REPO, 'apps/web/build/index.js');
@@ -163,7 +172,8 @@ async function main(): Promise<void> {
   const manifest: SandboxManifest = {
     console_url: values['no-console'] ? null : consoleUrl,
     api_url: apiUrl,
-    admin: { username: enrolment.username, password, totp_secret: enrolment.secret, otpauth_uri: enrolment.uri },
+    admin,
+    admins,
     demo: up.demo,
     sso: {
       issuer: idp.issuer,
@@ -172,16 +182,17 @@ async function main(): Promise<void> {
   };
   writeFileSync(join(dir, 'sandbox.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
 
-  const qr = await QRCode.toString(enrolment.uri, { type: 'terminal', small: true });
+  const qr = await QRCode.toString(admin.otpauth_uri, { type: 'terminal', small: true });
   const d = up.demo;
   const out = [
     '',
     '  ╭─ alphaswarm-admin SANDBOX ── everything below is fake and local; nothing leaves this machine ─',
     `  │ Console    ${manifest.console_url ?? '(not started: --no-console)'}`,
     `  │ API        ${apiUrl}   (tRPC ${apiUrl}/trpc · REST ${apiUrl}/admin/accounts/<org>/integrations)`,
-    `  │ Sign in    username: admin   password: ${password}`,
-    `  │ TOTP       secret: ${enrolment.secret}   (enrol the QR below, or: bash scripts/totp.sh ${enrolment.secret})`,
-    `  │            ${enrolment.uri}`,
+    `  │ Sign in    username: admin   password: ${admin.password}`,
+    `  │ TOTP       secret: ${admin.totp_secret}   (enrol the QR below, or: bash scripts/totp.sh ${admin.totp_secret})`,
+    `  │            ${admin.otpauth_uri}`,
+    ...admins.slice(1).map((a) => `  │ also       ${a.username}  password ${a.password}  TOTP ${a.totp_secret}`),
     `  │ SSO        "Sign in with Demo IdP" (${idp.issuer}), users:`,
     ...manifest.sso.users.map((u) => `  │            ${u.username.padEnd(15)} password ${u.password}   ${u.role}`),
     '  │',

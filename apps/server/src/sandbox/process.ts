@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,11 +7,24 @@ import type { DemoCredentials } from './upstreams';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
+/** The compiled sandbox (`pnpm --filter @alphaswarm/server build`, run by scripts/setup.sh). */
+export const SANDBOX_ENTRY = join(REPO, 'apps/server/dist/sandbox.js');
+
+export interface SandboxAdmin {
+  username: string;
+  password: string;
+  totp_secret: string;
+  otpauth_uri: string;
+}
+
 /** `<dir>/sandbox.json`, as the sandbox writes it (mode 0600). */
 export interface SandboxManifest {
   console_url: string | null;
   api_url: string;
-  admin: { username: string; password: string; totp_secret: string; otpauth_uri: string };
+  /** The first of `admins`. */
+  admin: SandboxAdmin;
+  /** Each with a TOTP secret of its own, so sign-ins in parallel never wait for another's code to expire. */
+  admins: SandboxAdmin[];
   demo: DemoCredentials;
   /** The demo company IdP the console signs in with (SSO), and its users. */
   sso: {
@@ -42,26 +55,22 @@ export interface RunningSandbox {
 }
 
 /**
- * Start the sandbox (`main.ts`) as a child process on free ports in a temporary directory and
- * resolve on its READY line, for browser tests and benchmarks. `stop` sends Ctrl-C and cleans up.
+ * Start the compiled sandbox (`main.ts`) as a child process on free ports in a temporary directory
+ * and resolve on its READY line, for browser tests and benchmarks. `stop` sends Ctrl-C and cleans up.
  */
 export async function startSandboxProcess(
-  opts: { stepUpMaxAge?: number; timeoutMs?: number } = {},
+  opts: { stepUpMaxAge?: number; admins?: number; timeoutMs?: number } = {},
 ): Promise<RunningSandbox> {
+  if (!existsSync(SANDBOX_ENTRY)) {
+    throw new Error(
+      `The sandbox is not built (no ${SANDBOX_ENTRY}): run \`pnpm --filter @alphaswarm/server build\` or \`bash scripts/setup.sh\`.`,
+    );
+  }
   const root = mkdtempSync(join(tmpdir(), 'alphaswarm-sandbox-'));
   const dir = join(root, 'sandbox');
-  const args = [
-    '--import',
-    'tsx',
-    'apps/server/src/sandbox/main.ts',
-    '--dir',
-    dir,
-    '--api-port',
-    '0',
-    '--console-port',
-    '0',
-  ];
+  const args = [SANDBOX_ENTRY, '--dir', dir, '--api-port', '0', '--console-port', '0'];
   if (opts.stepUpMaxAge !== undefined) args.push('--step-up-max-age', String(opts.stepUpMaxAge));
+  if (opts.admins !== undefined) args.push('--admins', String(opts.admins));
   const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => {

@@ -1,6 +1,8 @@
+import { setMaxListeners } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { probeAndRecord } from '@alphaswarm/api';
 import type { IntegrationKind } from '@alphaswarm/contracts';
-import { type IntegrationRow, pageLinks } from '@alphaswarm/db';
+import { type IntegrationRow, isoNow, pageLinks, purgeExpiredWizardSessions } from '@alphaswarm/db';
 import { providerFor } from '@alphaswarm/providers';
 import type { Runtime } from '../runtime';
 
@@ -12,15 +14,26 @@ export interface SweepReport {
   ms: number;
 }
 
+/** Wait `ms`, or less if `signal` aborts first; never rejects. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+export const sleep: Sleep = (ms, signal) =>
+  delay(ms, undefined, signal ? { signal } : {}).catch((error: unknown) => {
+    if ((error as Error).name !== 'AbortError') throw error;
+  });
+
 /**
  * Re-check every link with bounded concurrency. Politeness per upstream: when one answers 429,
  * further probes of that upstream wait out its Retry-After, and the throttled link is retried once.
+ * An abort ends the sweep promptly, waits included. Time is `rt.now`; waits are `opts.sleep`.
  */
 export async function runHealthSweep(
   rt: Runtime,
-  opts: { concurrency: number; signal?: AbortSignal; onProgress?: (checked: number) => void },
+  opts: { concurrency: number; signal?: AbortSignal; onProgress?: (checked: number) => void; sleep?: Sleep },
 ): Promise<SweepReport> {
-  const started = Date.now();
+  const wait = opts.sleep ?? sleep;
+  const clock = () => rt.now().getTime();
+  const started = clock();
   const report: SweepReport = { checked: 0, by_status: {}, failed: 0, deferred: 0, ms: 0 };
   const pausedUntil = new Map<string, number>();
   const queue: { row: IntegrationRow; retried: boolean }[] = [];
@@ -52,12 +65,15 @@ export async function runHealthSweep(
       const item = queue.shift();
       if (!item) return;
       const upstream = providerFor(item.row.kind as IntegrationKind).upstream;
-      const wait = (pausedUntil.get(upstream) ?? 0) - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 60_000)));
+      const paused = (pausedUntil.get(upstream) ?? 0) - clock();
+      if (paused > 0) {
+        await wait(Math.min(paused, 60_000), opts.signal);
+        if (opts.signal?.aborted) return;
+      }
       try {
         const outcome = await probeAndRecord(rt, item.row, opts.signal);
         if (outcome.retryAfterSeconds !== undefined) {
-          pausedUntil.set(upstream, Date.now() + outcome.retryAfterSeconds * 1000);
+          pausedUntil.set(upstream, clock() + outcome.retryAfterSeconds * 1000);
           if (!item.retried) {
             report.deferred++;
             queue.push({ row: item.row, retried: true });
@@ -67,6 +83,7 @@ export async function runHealthSweep(
         report.checked++;
         report.by_status[outcome.row.status] = (report.by_status[outcome.row.status] ?? 0) + 1;
       } catch (error) {
+        if (opts.signal?.aborted) return;
         report.failed++;
         rt.logger.warn(
           { credential_key: item.row.credentialKey, error_name: (error as Error).name },
@@ -78,26 +95,49 @@ export async function runHealthSweep(
   };
 
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
-  report.ms = Date.now() - started;
+  report.ms = clock() - started;
   return report;
 }
 
-/** Run the sweep every ALPHASWARM_ADMIN_HEALTH_INTERVAL seconds (0 disables), never overlapping. */
-export function startHealthSweeper(rt: Runtime): { stop(): Promise<void> } {
-  const interval = rt.env.ALPHASWARM_ADMIN_HEALTH_INTERVAL;
-  if (interval === 0) return { stop: async () => {} };
+/** How often expired onboarding sessions are deleted when link re-checks are off (interval 0). */
+export const HOUSEKEEPING_ONLY_INTERVAL_MS = 3600_000;
+
+/**
+ * Every ALPHASWARM_ADMIN_HEALTH_INTERVAL seconds, never overlapping: delete expired onboarding
+ * sessions (with the secrets they sealed), then re-check every link. With an interval of 0 links
+ * are not re-checked, but expired sessions are still deleted hourly. `stop` aborts a sweep in
+ * progress and resolves once it has ended.
+ */
+export function startHealthSweeper(
+  rt: Runtime,
+  opts: { intervalMs?: number; sleep?: Sleep } = {},
+): { stop(): Promise<void> } {
+  const checkLinks = rt.env.ALPHASWARM_ADMIN_HEALTH_INTERVAL > 0;
+  const intervalMs =
+    opts.intervalMs ?? (checkLinks ? rt.env.ALPHASWARM_ADMIN_HEALTH_INTERVAL * 1000 : HOUSEKEEPING_ONLY_INTERVAL_MS);
   const controller = new AbortController();
+  // Every probe in flight listens for the abort.
+  setMaxListeners(rt.env.ALPHASWARM_ADMIN_HEALTH_CONCURRENCY * 2 + 10, controller.signal);
   let running: Promise<unknown> | null = null;
+  const pass = async () => {
+    const purged = await purgeExpiredWizardSessions(rt.store.db, isoNow(rt.now()));
+    if (purged > 0) rt.logger.info({ purged }, 'expired onboarding sessions deleted');
+    if (!checkLinks || controller.signal.aborted) return;
+    const report = await runHealthSweep(rt, {
+      concurrency: rt.env.ALPHASWARM_ADMIN_HEALTH_CONCURRENCY,
+      signal: controller.signal,
+      ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    });
+    rt.logger.info({ sweep: report }, 'health sweep finished');
+  };
   const tick = () => {
-    if (running) return;
-    running = runHealthSweep(rt, { concurrency: rt.env.ALPHASWARM_ADMIN_HEALTH_CONCURRENCY, signal: controller.signal })
-      .then((report) => rt.logger.info({ sweep: report }, 'health sweep finished'))
+    running ??= pass()
       .catch((error) => rt.logger.error({ error_name: (error as Error).name }, 'health sweep failed'))
       .finally(() => {
         running = null;
       });
   };
-  const timer = setInterval(tick, interval * 1000);
+  const timer = setInterval(tick, intervalMs);
   timer.unref();
   return {
     async stop() {

@@ -1,11 +1,10 @@
 // kill -9 at known points of the real CLI (import, rotate-key) and the real server (connect,
 // disconnect), then start-up as `serve` does it: nothing lost, nothing half-written, the audit
 // chain verifies and every attempt has an outcome.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { StoreFileRecord } from '@alphaswarm/contracts';
 import {
   type AuditRow,
@@ -23,10 +22,10 @@ import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswa
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseEnv } from '../../src/env';
 import { bootstrap } from '../../src/runtime/index';
+import { BIN, cliInProcess } from '../run-cli';
 import { freePort } from '../support/harness';
 import { startTestOidc, type TestOidc } from '../support/oidc';
 
-const BIN = resolve(fileURLToPath(import.meta.url), '../../../../../bin/alphaswarm-admin');
 const KEY = generateKey();
 const keyring = Keyring.fromEnv(KEY);
 /** Above the CLI's threshold for plain progress lines, which mark the points to kill at. */
@@ -69,11 +68,6 @@ function killAt(args: string[], at: RegExp, extra: Record<string, string> = {}):
     }
   });
   return new Promise((done) => child.on('exit', () => done({ killedAt })));
-}
-
-function cli(args: string[]) {
-  const r = spawnSync(BIN, args, { env: env(), encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Start-up as `serve` does it (recovery included); returns the store it opened. */
@@ -333,7 +327,7 @@ describe('fault: kill -9 of the server during connect and disconnect', () => {
     } finally {
       store.close();
     }
-    const verified = cli(['audit-verify']);
+    const verified = await cliInProcess(['audit-verify'], { env: env(), cwd: dir });
     expect(verified.code, verified.stderr).toBe(0);
   });
 });

@@ -1,11 +1,9 @@
 // A database the operator made read-only (file 0400 in a 0500 directory; root ignores the bits,
 // so the CLI must honour them itself): the reading commands work, touch nothing, and say when the
 // schema is behind; the writing ones refuse.
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   generateKey,
   importStore,
@@ -17,8 +15,9 @@ import {
 } from '@alphaswarm/db';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { audited } from '../../src/cli/context';
+import { Cli } from '../../src/cli/io';
+import { cliInProcess } from '../run-cli';
 
-const BIN = resolve(fileURLToPath(import.meta.url), '../../../../../bin/alphaswarm-admin');
 const KEY = generateKey();
 const keyring = Keyring.fromEnv(KEY);
 
@@ -37,12 +36,10 @@ afterEach(() => {
 });
 
 function cli(args: string[]) {
-  const r = spawnSync(BIN, args, {
+  return cliInProcess(args, {
     cwd: dir,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: dir, ALPHASWARM_ADMIN_DB_PATH: db, ALPHASWARM_ADMIN_INTEGRATIONS_KEY: KEY },
+    env: { HOME: dir, ALPHASWARM_ADMIN_DB_PATH: db, ALPHASWARM_ADMIN_INTEGRATIONS_KEY: KEY },
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 function listing() {
@@ -53,9 +50,7 @@ function listing() {
 }
 
 describe('fault: a read-only database', () => {
-  it('audit-verify, export and list-admins work on it, changing nothing; a schema behind this build is named', {
-    timeout: 60_000,
-  }, async () => {
+  it('audit-verify, export and list-admins work on it, changing nothing; a schema behind this build is named', async () => {
     const store = openStore(db);
     await importStore(
       store.db,
@@ -76,7 +71,9 @@ describe('fault: a read-only database', () => {
       ],
       { keyring, onConflict: 'fail', now: new Date() },
     );
+    const quiet = { write: () => true };
     await audited(
+      new Cli({ env: {}, stdin: process.stdin, stdout: quiet, stderr: quiet }),
       store.db,
       'admin_users.create',
       {},
@@ -98,12 +95,12 @@ describe('fault: a read-only database', () => {
     const before = listing();
     const behind = `note: the database ${db} is 1 migration behind this build (read-only, so it was not migrated); run a writing command such as serve on a writable copy to migrate it.`;
 
-    const verify = cli(['audit-verify']);
+    const verify = await cli(['audit-verify']);
     expect(verify.code, verify.stderr).toBe(0);
     expect(verify.stdout).toMatch(/^audit chain intact: 2 events verified/);
     expect(verify.stderr.trim()).toBe(behind);
 
-    const exported = cli(['export', '--out', join(dir, 'out.json')]);
+    const exported = await cli(['export', '--out', join(dir, 'out.json')]);
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stdout).toContain('exported 1 link');
     expect(exported.stderr.trim().split('\n')).toEqual([
@@ -112,12 +109,12 @@ describe('fault: a read-only database', () => {
     ]);
     expect(validateStoreFile(readFileSync(join(dir, 'out.json')), keyring).ok).toBe(true);
 
-    const admins = cli(['list-admins']);
+    const admins = await cli(['list-admins']);
     expect(admins.code, admins.stderr).toBe(0);
     expect(admins.stdout).toMatch(/^alice\tadmin:cluster\tactive\t/);
 
     expect(listing()).toEqual(before);
-    const refused = cli(['forget-secrets', '--yes']);
+    const refused = await cli(['forget-secrets', '--yes']);
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim()).toBe(
       `error: The database ${db} is read-only (its directory has mode 0500); this command writes to it. audit-verify, export and list-admins work on a read-only database.`,

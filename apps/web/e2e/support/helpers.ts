@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
-import { test as base, expect, type Page } from '@playwright/test';
-import { type Manifest, readManifest } from './sandbox';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { type BrowserContext, test as base, expect, type Page } from '@playwright/test';
+import type { AxeResults } from 'axe-core';
+import { type Manifest, readManifest, type SandboxAdmin } from './sandbox';
 import { freshCode } from './totp';
 
 export const SCREENSHOTS = join(import.meta.dirname, '../../test-results/screenshots');
@@ -13,9 +14,22 @@ export async function open(page: Page, path: string): Promise<void> {
   await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' });
 }
 
+const AXE_SOURCE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
+
+/**
+ * Load axe-core into every page of `context` as the browser loads each document (an init script
+ * is not subject to the page's CSP). Handing its 500 KB source over on each scan instead costs
+ * seconds per scan.
+ */
+export async function withAxe(context: BrowserContext): Promise<void> {
+  await context.addInitScript({ path: AXE_SOURCE });
+}
+
 /**
  * An axe-core scan with no serious or critical violation, then a full-page screenshot. Axe needs
- * script: pages of a JavaScript-disabled context get the screenshot only.
+ * script (and `withAxe` on the page's context): pages of a JavaScript-disabled context get the
+ * screenshot only.
  */
 export async function capture(page: Page, name: string, opts: { axe?: boolean } = {}): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -23,9 +37,11 @@ export async function capture(page: Page, name: string, opts: { axe?: boolean } 
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
     return;
   }
-  const results = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
-    .analyze();
+  const results = await page.evaluate((tags) => {
+    const axe = (window as unknown as { axe?: { run(c: Document, o: unknown): Promise<AxeResults> } }).axe;
+    if (!axe) throw new Error('axe-core is not loaded in this page: call withAxe(context) first');
+    return axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+  }, AXE_TAGS);
   const blocking = results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map(
@@ -39,15 +55,15 @@ export async function capture(page: Page, name: string, opts: { axe?: boolean } 
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-/** Password, then TOTP, through the login page. */
-export async function signIn(page: Page, m: Manifest): Promise<void> {
+/** Password, then TOTP, through the login page, as the sandbox's first admin unless told otherwise. */
+export async function signIn(page: Page, m: Manifest, who: SandboxAdmin = m.admin): Promise<void> {
   await open(page, '/login');
-  await page.getByLabel('Username').fill(m.admin.username);
-  await page.getByLabel('Password').fill(m.admin.password);
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Continue' }).click();
   const code = page.getByLabel('Authentication code');
   await expect(code).toBeVisible();
-  await code.fill(await freshCode(m.admin.totp_secret));
+  await code.fill(await freshCode(who.totp_secret));
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Organisations' })).toBeVisible();
 }
@@ -59,8 +75,7 @@ export function secretsOf(m: Manifest): string[] {
     m.demo.huggingface.bad_token,
     m.demo.docker_hub.pat,
     m.demo.cloud_cloudflare.api_token,
-    m.admin.password,
-    m.admin.totp_secret,
+    ...m.admins.flatMap((a) => [a.password, a.totp_secret]),
   ];
 }
 
@@ -85,12 +100,45 @@ interface Fixtures {
   responses: { url: string; body: string }[];
 }
 
+interface WorkerFixtures {
+  /** This worker's signed-in browser state (a file). */
+  signedIn: string;
+}
+
 /**
+ * Every test runs signed in to a console session of its worker's own: worker N signs in once as
+ * the sandbox's admin N+1 (admin 1 is left to the sign-in spec), so parallel tests share no
+ * session (its one-shot notices and pending step-ups) and no TOTP step.
+ *
  * Every test records the responses its page gets and fails if any carries a secret, so "no
  * secret in any page HTML or network response" holds across the whole suite, not just one test;
  * likewise for script errors and CSP violations.
  */
-export const test = base.extend<Fixtures>({
+export const test = base.extend<Fixtures, WorkerFixtures>({
+  signedIn: [
+    async ({ browser }, use, workerInfo) => {
+      const m = readManifest();
+      // Beside the sandbox's files: one run's sessions never leak into the next run.
+      const file = join(dirname(process.env.E2E_SANDBOX ?? ''), 'e2e-auth', `worker-${workerInfo.parallelIndex}.json`);
+      // A worker started after another one with the same index failed reuses its session.
+      if (!existsSync(file)) {
+        const admin = m.admins[workerInfo.parallelIndex + 1];
+        if (!admin) throw new Error(`the sandbox has no admin for parallel worker ${workerInfo.parallelIndex}`);
+        const page = await browser.newPage({ baseURL: m.console_url });
+        await signIn(page, m, admin);
+        mkdirSync(dirname(file), { recursive: true });
+        await page.context().storageState({ path: file });
+        await page.context().close();
+      }
+      await use(file);
+    },
+    { scope: 'worker' },
+  ],
+  storageState: ({ signedIn }, use) => use(signedIn),
+  context: async ({ context }, use) => {
+    await withAxe(context);
+    await use(context);
+  },
   // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this pattern.
   sandbox: async ({}, use) => {
     await use(readManifest());

@@ -7,6 +7,7 @@ export {
   CHROMIUM_LAUNCH,
   REPO,
   type RunningSandbox,
+  type SandboxAdmin,
   startSandboxProcess as startSandbox,
 } from '@alphaswarm/server/sandbox-process';
 

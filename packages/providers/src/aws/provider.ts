@@ -23,7 +23,8 @@ import {
   awsTerraform,
   DEFAULT_ROLE_NAME,
 } from './artifacts';
-import { type AwsParams, accountAlias, assumeRole, callerIdentity, enabledRegions, simulate } from './client';
+import type * as Sdk from './client';
+import type { AwsParams } from './client';
 import { awsDescriptor as descriptor } from './descriptor';
 import { accountOf } from './errors';
 import {
@@ -34,6 +35,14 @@ import {
   ISSUED_SESSION_SECONDS,
   PROBE_SESSION_SECONDS,
 } from './schemas';
+
+// The cloud SDK behind these calls loads on first use: `serve` and every CLI command start without it.
+const sdk = () => import('./client');
+const accountAlias = async (...a: Parameters<typeof Sdk.accountAlias>) => (await sdk()).accountAlias(...a);
+const assumeRole = async (...a: Parameters<typeof Sdk.assumeRole>) => (await sdk()).assumeRole(...a);
+const callerIdentity = async (...a: Parameters<typeof Sdk.callerIdentity>) => (await sdk()).callerIdentity(...a);
+const enabledRegions = async (...a: Parameters<typeof Sdk.enabledRegions>) => (await sdk()).enabledRegions(...a);
+const simulate = async (...a: Parameters<typeof Sdk.simulate>) => (await sdk()).simulate(...a);
 
 function optionalWording(missing: PermissionCheck[]): string {
   return `Optional permission${missing.length > 1 ? 's' : ''} not granted: ${permissionNames(missing).join(', ')}. Features that need ${missing.length > 1 ? 'them' : 'it'} stay off until the role's policy allows ${missing.length > 1 ? 'them' : 'it'}.`;

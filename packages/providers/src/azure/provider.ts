@@ -3,11 +3,22 @@ import { optionalWarnings, requireGranted, ungranted } from '../shared/permissio
 import { federatedDraft } from '../shared/warnings';
 import type { CloudProvider, HealthResult, LinkDraft, ProviderContext, StoredLink } from '../types';
 import { azureArtifacts } from './artifacts';
-import { armToken, listSubscriptions, permissionsOnEach, subscriptionsToCheck, type WizardFacts } from './client';
+import type * as Sdk from './client';
+import type { WizardFacts } from './client';
 import { azureDescriptor as descriptor } from './descriptor';
 import { ARM, ENTRA, READER_HINT } from './errors';
 import { isActionAllowed, OPTIONAL_ACTIONS, REQUIRED_ACTIONS } from './permissions';
 import { AZURE_AUDIENCE, AzureLinkMetadata } from './schemas';
+
+// The cloud SDK behind these calls loads on first use: `serve` and every CLI command start without it.
+const sdk = () => import('./client');
+const armToken = async (...a: Parameters<typeof Sdk.armToken>) => (await sdk()).armToken(...a);
+const listSubscriptions = async (...a: Parameters<typeof Sdk.listSubscriptions>) =>
+  (await sdk()).listSubscriptions(...a);
+const permissionsOnEach = async (...a: Parameters<typeof Sdk.permissionsOnEach>) =>
+  (await sdk()).permissionsOnEach(...a);
+const subscriptionsToCheck = async (...a: Parameters<typeof Sdk.subscriptionsToCheck>) =>
+  (await sdk()).subscriptionsToCheck(...a);
 
 /** Subscriptions listed by enumerate_resources. */
 const MAX_SUBSCRIPTIONS = 200;

@@ -18,9 +18,16 @@ import {
   gcpTerraform,
   PROJECT_NUMBER_PLACEHOLDER,
 } from './artifacts';
-import { type GcpParams, impersonate, searchProjects, testPermissions } from './client';
+import type * as Sdk from './client';
+import type { GcpParams } from './client';
 import { gcpDescriptor as descriptor } from './descriptor';
 import { GCP_UPSTREAM, GcpLinkMetadata, gcpAudience, ISSUED_TOKEN_SECONDS, PROBE_TOKEN_SECONDS } from './schemas';
+
+// The cloud SDK behind these calls loads on first use: `serve` and every CLI command start without it.
+const sdk = () => import('./client');
+const impersonate = async (...a: Parameters<typeof Sdk.impersonate>) => (await sdk()).impersonate(...a);
+const searchProjects = async (...a: Parameters<typeof Sdk.searchProjects>) => (await sdk()).searchProjects(...a);
+const testPermissions = async (...a: Parameters<typeof Sdk.testPermissions>) => (await sdk()).testPermissions(...a);
 
 function optionalWording(missing: PermissionCheck[]): string {
   return `Optional permission${missing.length > 1 ? 's' : ''} not granted on the project: ${permissionNames(missing).join(', ')}. Features that need ${missing.length > 1 ? 'them' : 'it'} stay off until the service account's role includes ${missing.length > 1 ? 'them' : 'it'}.`;

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { capture, expect, open, signIn, test } from './support/helpers';
-import { STORAGE_STATE } from './support/paths';
+
+// Signed out: these tests are about getting in (the sandbox's first admin is theirs).
+test.use({ storageState: { cookies: [], origins: [] } });
 
 test('sign in with password then TOTP; the browser only gets an HttpOnly SameSite=Strict session cookie', async ({
   page,
@@ -34,9 +34,6 @@ test('sign in with password then TOTP; the browser only gets an HttpOnly SameSit
   const [cookie] = cookies;
   expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/', expires: -1 });
   expect(cookie!.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
-
-  mkdirSync(dirname(STORAGE_STATE), { recursive: true });
-  await page.context().storageState({ path: STORAGE_STATE });
 });
 
 test('security headers: CSP without inline scripts, no framing, no referrer', async ({ request }) => {
