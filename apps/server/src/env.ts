@@ -27,6 +27,8 @@ const EnvSchema = z.object({
   ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: seconds.default(600),
   ALPHASWARM_ADMIN_EMBEDDED_IDP: bool.optional(),
   ALPHASWARM_ADMIN_HEALTH_INTERVAL: seconds.default(3600),
+  /** Bearer token GET /metrics requires; unset: the route is open (restrict it at the network). */
+  ALPHASWARM_ADMIN_METRICS_TOKEN: z.string().min(16).max(512).optional(),
   ALPHASWARM_ADMIN_HEALTH_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
   ALPHASWARM_ADMIN_HF_ENDPOINT: url.default('https://huggingface.co'),
   ALPHASWARM_ADMIN_DOCKERHUB_URL: url.default('https://hub.docker.com'),

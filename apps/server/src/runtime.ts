@@ -13,6 +13,7 @@ import { HttpClient, type UpstreamConfig } from '@alphaswarm/providers';
 import { EmbeddedIdp } from './auth/idp/service';
 import type { Env } from './env';
 import { ADMIN_TOKEN_MAX_TTL, type KeyedIssuer, signingIssuer, WORKLOAD_TOKEN_TTL } from './issuers/keyed-issuer';
+import { createMetrics, type Metrics } from './metrics';
 
 export { ADMIN_TOKEN_MAX_TTL, WORKLOAD_TOKEN_TTL };
 
@@ -37,6 +38,8 @@ export interface Runtime extends ApiDeps {
   verifier: BearerVerifier;
   /** The embedded IdP (one per runtime, so tRPC and /auth/* share one hash gate), when enabled. */
   idp: EmbeddedIdp | null;
+  /** Prometheus metrics of this process (GET /metrics). */
+  metrics: Metrics;
 }
 
 export function upstreamsFromEnv(env: Env): UpstreamConfig {
@@ -135,6 +138,7 @@ export function createRuntime(input: {
     trusted,
     verifier,
     idp: null,
+    metrics: createMetrics({ db: input.store.db, now }),
     denials: new DenialThrottle(),
     outcomes: new OutcomeBacklog(),
     config: {

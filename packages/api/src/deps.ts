@@ -54,6 +54,17 @@ export interface IdentityProvider {
   logout(input: LogoutInput, req: IdpRequest): Promise<LogoutResult>;
 }
 
+/**
+ * What the API reports for the host's metrics (Prometheus in apps/server). Labels are kind ids,
+ * statuses and error codes: never an org, a namespace or anything a caller typed.
+ */
+export interface ApiMetrics {
+  /** One health probe: the verdict recorded, its wall time, and the upstream's error code when it failed. */
+  probe(kind: string, result: string, seconds: number, upstreamError: string | null): void;
+  /** One committed audit append. */
+  auditAppend(seconds: number): void;
+}
+
 export interface ApiDeps {
   /** The database every repository takes. */
   db: Store['db'];
@@ -75,6 +86,8 @@ export interface ApiDeps {
   outcomes: OutcomeBacklog;
   /** A throwaway key encrypts (never in production): secrets stored now die with the process. */
   ephemeralKey: boolean;
+  /** Where probes and audit appends are counted (absent: not counted). */
+  metrics?: ApiMetrics;
   /** Everything that makes this deployment unfit for production, each a sentence (store.status). */
   productionProblems(): string[];
 }

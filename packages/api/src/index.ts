@@ -36,7 +36,15 @@ export {
   type ServiceBinding,
   serviceBinding,
 } from './auth/requirements';
-export type { ApiConfig, ApiDeps, ApiLogger, IdentityProvider, IdpRequest, TokenVerifier } from './deps';
+export type {
+  ApiConfig,
+  ApiDeps,
+  ApiLogger,
+  ApiMetrics,
+  IdentityProvider,
+  IdpRequest,
+  TokenVerifier,
+} from './deps';
 export { AppError, formatZod, toAppError, toTrpcError, trpcErrorBody, wireCode } from './errors';
 export { type AppRouter, appRouter, createCaller, type RouterInputs, type RouterOutputs } from './root';
 export { MAX_IMPORT_CHARS } from './routers/store/store.schema';

@@ -2,6 +2,7 @@ export * from './audit-recovery';
 export * from './clock';
 export * from './crypto';
 export * from './repo/admin-users';
+export * from './repo/attention';
 export * from './repo/audit';
 export * from './repo/idp-tokens';
 export * from './repo/integrations';

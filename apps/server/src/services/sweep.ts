@@ -79,6 +79,7 @@ export async function runHealthSweep(
 
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
   report.ms = Date.now() - started;
+  if (!opts.signal?.aborted) rt.metrics.sweepFinished(report.ms / 1000, rt.now());
   return report;
 }
 

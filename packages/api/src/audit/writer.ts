@@ -9,6 +9,7 @@ import {
   newRunId,
   type Store,
 } from '@alphaswarm/db';
+import type { ApiMetrics } from '../deps';
 import { AppError, toAppError, wireCode } from '../errors';
 
 /*
@@ -50,6 +51,14 @@ export interface AuditSink {
   denials?: DenialThrottle;
   /** Where an outcome row waits when it cannot be written at the time (full disk). */
   outcomes?: OutcomeBacklog;
+  metrics?: Pick<ApiMetrics, 'auditAppend'>;
+}
+
+/** Every append of this writer, timed for the audit-append latency metric. */
+async function append(sink: AuditSink, event: AuditInput, at: string): Promise<void> {
+  const started = performance.now();
+  await appendAudit(sink.db, event, at);
+  sink.metrics?.auditAppend((performance.now() - started) / 1000);
 }
 
 /**
@@ -144,7 +153,7 @@ export async function audited<T>(
   const { detail = {}, ...where } = target;
   const base = { runId, actor: who.actor, clientIp: who.clientIp, action, ...where };
   try {
-    await appendAudit(sink.db, { ...base, phase: 'attempt', outcome: 'started', detail }, isoNow(sink.now()));
+    await append(sink, { ...base, phase: 'attempt', outcome: 'started', detail }, isoNow(sink.now()));
   } catch (error) {
     sink.logger.error(
       { err: { message: (error as Error).message }, action, runId },
@@ -177,7 +186,7 @@ export async function audited<T>(
 async function appendOutcome(sink: AuditSink, event: AuditInput): Promise<void> {
   const at = isoNow(sink.now());
   try {
-    await appendAudit(sink.db, event, at);
+    await append(sink, event, at);
   } catch (error) {
     // The action is over either way: its verdict waits for the database instead of being lost.
     sink.outcomes?.add(event, at);
@@ -216,8 +225,8 @@ export async function auditEvent(
   try {
     const { detail: _ignored, ...where } =
       typeof opts.target === 'function' ? await opts.target() : (opts.target ?? {});
-    await appendAudit(
-      sink.db,
+    await append(
+      sink,
       {
         runId: newRunId(),
         actor: who.actor,
@@ -264,8 +273,8 @@ export async function auditedEvent(
   refused: string,
 ): Promise<void> {
   try {
-    await appendAudit(
-      sink.db,
+    await append(
+      sink,
       {
         runId: newRunId(),
         actor: who.actor,

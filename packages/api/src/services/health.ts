@@ -11,7 +11,10 @@ import { providerContext } from './provider-context';
 const TRANSIENT_CODES: string[] = ['upstream_unavailable', 'upstream_timeout', 'rate_limited'];
 
 /** What a health probe needs: the API's dependencies (the sweeper passes the server's runtime). */
-export type ProbeDeps = Pick<ApiDeps, 'db' | 'keyring' | 'now' | 'http' | 'upstreams' | 'subjectTokens' | 'logger'>;
+export type ProbeDeps = Pick<
+  ApiDeps,
+  'db' | 'keyring' | 'now' | 'http' | 'upstreams' | 'subjectTokens' | 'logger' | 'metrics'
+>;
 
 /** Re-run the kind's probe for one link and record the verdict. */
 export async function checkHealth(
@@ -54,6 +57,8 @@ export async function probeAndRecord(
   }
   let result: HealthResult;
   let retryAfterSeconds: number | undefined;
+  let upstreamError: string | null = null;
+  const started = performance.now();
   try {
     result = await provider.checkHealth(providerContext(deps, signal), link);
   } catch (error) {
@@ -64,6 +69,7 @@ export async function probeAndRecord(
       retryAfterSeconds = error.details.retryAfterSeconds ?? 60;
     // The upstream's verdict on the credential condemns the link; a passing fault only degrades it.
     const rejected = isProviderError(error) && !TRANSIENT_CODES.includes(error.code);
+    upstreamError = wireCode(app);
     if (!isProviderError(error)) {
       deps.logger.error(
         { error_name: (error as Error).name, credential_key: row.credentialKey },
@@ -76,6 +82,7 @@ export async function probeAndRecord(
       expires_at: row.expiresAt,
     };
   }
+  const seconds = (performance.now() - started) / 1000;
   const checked = applyExpiryRule(result, result.expires_at, descriptorFor(kind).label, deps.now());
   const updated = await recordHealth(
     deps.db,
@@ -88,5 +95,6 @@ export async function probeAndRecord(
     },
     isoNow(deps.now()),
   );
+  deps.metrics?.probe(kind, checked.status, seconds, upstreamError);
   return { row: updated ?? row, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) };
 }
