@@ -5,6 +5,7 @@
 
 import { OnConflict } from '@alphaswarm/contracts';
 import { Command, Option } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
 import { registerAdminUserCommands } from './admin-users';
 import {
   auditVerifyCommand,
@@ -17,7 +18,8 @@ import {
   rotateSigningKeyCommand,
   serveCommand,
 } from './commands';
-import { describeError, exitCodeOf, io } from './context';
+import { describeError, exitCodeOf, io, loadEnv } from './context';
+import { statusCommand } from './status';
 
 function action<A extends unknown[]>(fn: (...args: A) => unknown): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -31,9 +33,26 @@ function action<A extends unknown[]>(fn: (...args: A) => unknown): (...args: A) 
 }
 
 export function buildProgram(): Command {
-  const program = new Command('alphaswarm-admin').description(
-    'Operate the account-integrations admin service. Configuration comes from ALPHASWARM_* environment variables.',
-  );
+  const program = new Command('alphaswarm-admin')
+    .description(
+      'Operate the account-integrations admin service. Configuration comes from ALPHASWARM_* environment variables.',
+    )
+    .version(pkg.version, '--version', 'print the version');
+
+  program
+    .command('status')
+    .description('List the links that need attention, most urgent first; exit 1 when there is any (2 on an error).')
+    .option('--org <id>', 'only this organisation')
+    .option('--json', 'print {needs_attention, links} as JSON')
+    .action(async (opts: { org?: string; json?: boolean }) => {
+      try {
+        process.exitCode = await statusCommand(io, loadEnv(), opts);
+      } catch (error) {
+        io.err(`error: ${describeError(error)}`);
+        // 1 means "something needs attention": a command that could not look says so apart.
+        process.exitCode = 2;
+      }
+    });
 
   program
     .command('serve')
