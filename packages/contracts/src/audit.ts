@@ -13,6 +13,8 @@ const FIXED = [
   'integrations.list',
   'integrations.get',
   'integrations.orgs',
+  'integrations.attention',
+  'integrations.checkHealthMany',
   'integrations.disconnect',
   'integrations.checkHealth',
   'integrations.rotate',

@@ -1,5 +1,13 @@
 import { type IntegrationKind, isProviderError, type PublicIntegration } from '@alphaswarm/contracts';
-import { getLink, type IntegrationRow, isoNow, recordHealth, toPublic } from '@alphaswarm/db';
+import {
+  getLink,
+  type IntegrationRow,
+  isoNow,
+  linksNeedingAttention,
+  listLinks,
+  recordHealth,
+  toPublic,
+} from '@alphaswarm/db';
 import { descriptorFor, type HealthResult, providerFor, type StoredLink } from '@alphaswarm/providers';
 import type { ApiDeps } from '../deps';
 import { AppError, toAppError, wireCode } from '../errors';
@@ -97,4 +105,38 @@ export async function probeAndRecord(
   );
   deps.metrics?.probe(kind, checked.status, seconds, upstreamError);
   return { row: updated ?? row, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) };
+}
+
+/** How many links one bulk re-check probes, and how many at once: an admin's click, not a sweep. */
+const BULK_LIMIT = 200;
+const BULK_CONCURRENCY = 8;
+
+/**
+ * Re-check every link of `orgId`, or every link needing attention when null (most urgent first,
+ * at most BULK_LIMIT). Each verdict is recorded as a single re-check's would be.
+ */
+export async function checkHealthMany(
+  deps: ProbeDeps,
+  orgId: string | null,
+): Promise<{ checked: number; failed: number; by_status: Record<string, number>; more: boolean }> {
+  const rows = orgId
+    ? await listLinks(deps.db, orgId)
+    : await linksNeedingAttention(deps.db, { limit: BULK_LIMIT + 1 });
+  const more = rows.length > BULK_LIMIT;
+  const queue = rows.slice(0, BULK_LIMIT);
+  const report = { checked: 0, failed: 0, by_status: {} as Record<string, number>, more };
+  const worker = async () => {
+    for (let row = queue.shift(); row; row = queue.shift()) {
+      try {
+        const { row: after } = await probeAndRecord(deps, row);
+        report.checked++;
+        report.by_status[after.status] = (report.by_status[after.status] ?? 0) + 1;
+      } catch (error) {
+        report.failed++;
+        deps.logger.warn({ credential_key: row.credentialKey, error_name: (error as Error).name }, 're-check failed');
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: BULK_CONCURRENCY }, worker));
+  return report;
 }

@@ -50,3 +50,87 @@ export async function linksNeedingAttention(
     .limit(opts.limit)
     .all();
 }
+
+/** What the organisations page filters on: a status, or `attention` (any status but healthy). */
+export type OrgStatusFilter = 'healthy' | 'degraded' | 'unhealthy' | 'needs_reconnect' | 'attention';
+
+export interface OrgOverview {
+  org_id: string;
+  total: number;
+  by_status: Record<string, number>;
+  /** The kinds this org has linked, in kind-id order. */
+  kinds: string[];
+  /** The nearest recorded expiry among its links. */
+  soonest_expiry: string | null;
+}
+
+const bad = sql<number>`sum(case when ${integrations.status} in ('unhealthy', 'needs_reconnect') then 1 else 0 end)`;
+const warn = sql<number>`sum(case when ${integrations.status} = 'degraded' then 1 else 0 end)`;
+
+/**
+ * Orgs with their counts by status and linked kinds, filtered by search, status and kind. Sorted
+ * by org id (keyset after `afterOrg`) or by attention: orgs with an unhealthy or needs_reconnect
+ * link first, then degraded, then the soonest expiry; paged by `offset` (the order moves as links
+ * change, so no key is stable).
+ */
+export async function orgOverview(
+  db: Db,
+  opts: {
+    search?: string | undefined;
+    status?: OrgStatusFilter | undefined;
+    kind?: string | undefined;
+    sort: 'org' | 'attention';
+    afterOrg?: string | null;
+    offset?: number;
+    limit: number;
+  },
+): Promise<OrgOverview[]> {
+  const where = opts.search
+    ? sql`${integrations.orgId} like ${`%${opts.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`} escape '\\'`
+    : undefined;
+  const having = [];
+  if (opts.status === 'attention') having.push(sql`${bad} + ${warn} > 0`);
+  else if (opts.status) having.push(sql`sum(case when ${integrations.status} = ${opts.status} then 1 else 0 end) > 0`);
+  if (opts.kind) having.push(sql`sum(case when ${integrations.kind} = ${opts.kind} then 1 else 0 end) > 0`);
+  if (opts.sort === 'org' && opts.afterOrg) having.push(sql`${integrations.orgId} > ${opts.afterOrg}`);
+  const soonest = min(integrations.expiresAt);
+  const query = db
+    .select({ orgId: integrations.orgId, soonest })
+    .from(integrations)
+    .where(where)
+    .groupBy(integrations.orgId)
+    .having(having.length ? and(...having) : undefined)
+    .orderBy(
+      ...(opts.sort === 'attention'
+        ? [
+            sql`case when ${bad} > 0 then 0 when ${warn} > 0 then 1 else 2 end`,
+            sql`case when ${soonest} is null then 1 else 0 end`,
+            asc(soonest),
+          ]
+        : []),
+      asc(integrations.orgId),
+    )
+    .limit(opts.limit)
+    .offset(opts.sort === 'attention' ? (opts.offset ?? 0) : 0);
+  const orgs = query.all();
+  if (orgs.length === 0) return [];
+  const ids = orgs.map((o) => o.orgId);
+  const counts = db
+    .select({ orgId: integrations.orgId, kind: integrations.kind, status: integrations.status })
+    .from(integrations)
+    .where(sql`${integrations.orgId} in ${ids}`)
+    .orderBy(asc(integrations.kind))
+    .all();
+  return orgs.map((o) => {
+    const rows = counts.filter((c) => c.orgId === o.orgId);
+    const byStatus: Record<string, number> = {};
+    for (const r of rows) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+    return {
+      org_id: o.orgId,
+      total: rows.length,
+      by_status: byStatus,
+      kinds: rows.map((r) => r.kind),
+      soonest_expiry: o.soonest ?? null,
+    };
+  });
+}

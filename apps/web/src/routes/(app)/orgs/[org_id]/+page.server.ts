@@ -35,11 +35,19 @@ export const load: PageServerLoad = async (event) => {
         last_health_at: link.last_health_at,
         last_health_status: link.last_health_status,
         error: link.error,
+        expires_at: facts.expiresAt(link.metadata),
         meta: presentMetadata(link.metadata),
       },
     };
   });
-  return { org_id: org.data, kinds: cards, notice: flash.notice ?? null, failure: flash.failure ?? null };
+  return {
+    org_id: org.data,
+    kinds: cards,
+    linked: list.integrations.length,
+    notice: flash.notice ?? null,
+    failure: flash.failure ?? null,
+    now: Date.now(),
+  };
 };
 
 function linkFrom(params: { org_id: string }, form: FormData) {
@@ -53,6 +61,12 @@ export const actions: Actions = {
     const link = linkFrom(event.params, await event.request.formData());
     if (!link) return fail(400, { message: 'Unknown org or kind.' });
     return perform(event, { type: 'check_health', ...link });
+  },
+  /** Re-check every link of this org. */
+  checkAll: async (event) => {
+    const org = OrgId.safeParse(event.params.org_id);
+    if (!org.success) return fail(400, { message: 'Unknown org.' });
+    return perform(event, { type: 'check_many', org_id: org.data });
   },
   rotate: async (event) => {
     const link = linkFrom(event.params, await event.request.formData());
