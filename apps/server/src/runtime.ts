@@ -14,6 +14,7 @@ import { EmbeddedIdp } from './auth/idp/service';
 import type { Env } from './env';
 import { ADMIN_TOKEN_MAX_TTL, type KeyedIssuer, signingIssuer, WORKLOAD_TOKEN_TTL } from './issuers/keyed-issuer';
 import { createMetrics, type Metrics } from './metrics';
+import { alertEndpointsFromEnv } from './services/alerts';
 
 export { ADMIN_TOKEN_MAX_TTL, WORKLOAD_TOKEN_TTL };
 
@@ -146,6 +147,7 @@ export function createRuntime(input: {
       publicUrl: env.publicUrl,
       stepUpMaxAge: env.ALPHASWARM_ADMIN_STEP_UP_MAX_AGE,
       platformServiceScope: env.ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE,
+      alertEndpoints: alertEndpointsFromEnv(env),
     },
     productionProblems: () =>
       productionProblems(env, {

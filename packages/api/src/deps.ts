@@ -26,6 +26,14 @@ export interface ApiConfig {
   stepUpMaxAge: number;
   /** Whether a plain `integrations:use` scope (every org) is honoured. */
   platformServiceScope: boolean;
+  /** Where alerts are queued (each endpoint's outbox rows); none: alerts are audited only. */
+  alertEndpoints?: AlertEndpoint[];
+}
+
+/** An alert destination as the API sees it: an id for its outbox rows and its event-type filter. */
+export interface AlertEndpoint {
+  id: string;
+  accepts(type: string): boolean;
 }
 
 export interface ApiLogger {

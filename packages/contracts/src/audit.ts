@@ -15,6 +15,7 @@ const FIXED = [
   'integrations.orgs',
   'integrations.attention',
   'integrations.checkHealthMany',
+  'integrations.history',
   'integrations.disconnect',
   'integrations.checkHealth',
   'integrations.rotate',
@@ -41,6 +42,8 @@ const FIXED = [
   'auth.refresh',
   'auth.logout',
   'auth.lockout',
+  // System: an alert raised (state change, expiry countdown, key rotation, audit chain failure)
+  'alert.fired',
   // CLI
   'store.rotate_key',
   'store.forget_secrets',

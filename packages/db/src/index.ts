@@ -4,6 +4,7 @@ export * from './crypto';
 export * from './repo/admin-users';
 export * from './repo/attention';
 export * from './repo/audit';
+export * from './repo/awareness';
 export * from './repo/idp-tokens';
 export * from './repo/integrations';
 export * from './repo/probe';

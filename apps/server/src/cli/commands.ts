@@ -41,14 +41,16 @@ export async function serveCommand(): Promise<void> {
   const logger = createLogger(env.ALPHASWARM_ADMIN_LOG_LEVEL);
   const boot = await bootstrap(env, logger);
   // Loaded here only: the other commands must not pay for the whole HTTP stack.
-  const { createRuntime, listen, startHealthSweeper } = await import('../index');
+  const { createRuntime, listen, startAlertDispatcher, startHealthSweeper } = await import('../index');
   const runtime = createRuntime({ ...boot, logger });
   const running = await listen(runtime);
   const sweeper = startHealthSweeper(runtime);
+  const alerts = startAlertDispatcher(runtime);
   const recovery = startAuditRecovery(runtime);
   logger.info({ url: running.url, workload_issuer: runtime.workload.issuer }, 'listening');
   const stop = async () => {
     await sweeper.stop();
+    await alerts.stop();
     await running.close();
     await recovery.stop();
     await runtime.http.close();

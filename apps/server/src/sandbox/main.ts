@@ -15,9 +15,12 @@ import { parseEnv } from '../env';
 import { listen } from '../http-server';
 import { createLogger } from '../logger';
 import { createRuntime } from '../runtime';
+import { startAlertDispatcher } from '../services/alerts';
 import { startHealthSweeper } from '../services/sweep';
 import type { SandboxManifest } from './process';
+import { SEEDED_ORGS, seedAttentionOrgs } from './seed';
 import { startDemoUpstreams } from './upstreams';
+import { startWebhookReceiver } from './webhook-receiver';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 /** Linux routes all of 127.0.0.0/8 to loopback, so this needs no setup. */
@@ -74,6 +77,7 @@ async function main(): Promise<void> {
   const consoleUrl = `http://127.0.0.1:${consolePort}`;
 
   const up = await startDemoUpstreams({ workloadIssuer: `${apiUrl}/workload` });
+  const receiver = await startWebhookReceiver();
   const key = generateKey();
   const env = parseEnv({
     ALPHASWARM_ENV: 'sandbox',
@@ -85,6 +89,8 @@ async function main(): Promise<void> {
     ALPHASWARM_ADMIN_PUBLIC_URL: apiUrl,
     ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: values['step-up-max-age'],
     ALPHASWARM_ADMIN_HEALTH_INTERVAL: '300',
+    ALPHASWARM_ADMIN_ALERT_WEBHOOK_URL: receiver.url,
+    ALPHASWARM_ADMIN_ALERT_WEBHOOK_SECRET: receiver.secret,
     // The console's server forwards the browser's address; rate limits and audit see each client.
     // It talks to the API from a loopback address of its own, so only it is believed: anything
     // else on this machine connects from 127.0.0.1 and cannot pose as a browser elsewhere.
@@ -95,8 +101,10 @@ async function main(): Promise<void> {
   const keyring = Keyring.fromEnv(key);
   const logger = createLogger('info', pino.destination({ dest: join(dir, 'server.log'), sync: false }));
   const rt = createRuntime({ env, store, keyring, ephemeralKey: false, logger, upstreams: up.upstreams });
+  await seedAttentionOrgs(rt, up);
   const server = await listen(rt);
   const sweeper = startHealthSweeper(rt);
+  const alerts = startAlertDispatcher(rt, { everyMs: 2_000 });
 
   const password = randomBytes(12).toString('base64url');
   const enrolment = await createAdminUser(store.db, keyring, {
@@ -150,6 +158,8 @@ async function main(): Promise<void> {
     `  │ TOTP       secret: ${enrolment.secret}   (enrol the QR below, or: bash scripts/totp.sh ${enrolment.secret})`,
     `  │            ${enrolment.uri}`,
     '  │',
+    `  │ Alerts     ${receiver.url}  (the webhooks this server sent, signature checked; GET it)`,
+    `  │ Seeded     ${Object.values(SEEDED_ORGS).join(', ')}: healthy, expiring, rejected, needs reconnect`,
     `  │ Demo org   ${d.org_id}  (the cloud fakes trust this org's subjects)`,
     `  │ HuggingFace   token ${d.huggingface.token}  namespace ${d.huggingface.namespace}  (rejected: ${d.huggingface.bad_token})`,
     `  │ Docker Hub    username ${d.docker_hub.username}  PAT ${d.docker_hub.pat}  namespace ${d.docker_hub.namespace}`,
@@ -174,8 +184,10 @@ async function main(): Promise<void> {
     process.stdout.write('\nstopping sandbox…\n');
     consoleProcess?.kill('SIGTERM');
     await sweeper.stop();
+    await alerts.stop();
     await server.close();
     await up.close();
+    await receiver.close();
     await rt.http.close();
     store.close();
     logger.flush();

@@ -3,12 +3,15 @@ import type { IntegrationKind } from '@alphaswarm/contracts';
 import { type IntegrationRow, pageLinks } from '@alphaswarm/db';
 import { providerFor } from '@alphaswarm/providers';
 import type { Runtime } from '../runtime';
+import { pruneHistory } from './alerts';
 
 export interface SweepReport {
   checked: number;
   by_status: Record<string, number>;
   failed: number;
   deferred: number;
+  /** Health-history rows past their retention, deleted after the probes. */
+  pruned: number;
   ms: number;
 }
 
@@ -21,7 +24,7 @@ export async function runHealthSweep(
   opts: { concurrency: number; signal?: AbortSignal; onProgress?: (checked: number) => void },
 ): Promise<SweepReport> {
   const started = Date.now();
-  const report: SweepReport = { checked: 0, by_status: {}, failed: 0, deferred: 0, ms: 0 };
+  const report: SweepReport = { checked: 0, by_status: {}, failed: 0, deferred: 0, pruned: 0, ms: 0 };
   const pausedUntil = new Map<string, number>();
   const queue: { row: IntegrationRow; retried: boolean }[] = [];
   let cursor: string | null = null;
@@ -55,7 +58,7 @@ export async function runHealthSweep(
       const wait = (pausedUntil.get(upstream) ?? 0) - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 60_000)));
       try {
-        const outcome = await probeAndRecord(rt, item.row, opts.signal);
+        const outcome = await probeAndRecord(rt, item.row, opts.signal, 'sweep');
         if (outcome.retryAfterSeconds !== undefined) {
           pausedUntil.set(upstream, Date.now() + outcome.retryAfterSeconds * 1000);
           if (!item.retried) {
@@ -78,6 +81,13 @@ export async function runHealthSweep(
   };
 
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
+  if (!opts.signal?.aborted) {
+    try {
+      report.pruned = await pruneHistory(rt);
+    } catch (error) {
+      rt.logger.warn({ error_name: (error as Error).name }, 'health history could not be pruned');
+    }
+  }
   report.ms = Date.now() - started;
   if (!opts.signal?.aborted) rt.metrics.sweepFinished(report.ms / 1000, rt.now());
   return report;

@@ -13,7 +13,7 @@ import {
   type PatKind,
   PublicIntegration,
 } from '@alphaswarm/contracts';
-import { linkStats, linksNeedingAttention, orgOverview, toPublic } from '@alphaswarm/db';
+import { linkStats, linksNeedingAttention, listHealthHistory, orgOverview, toPublic } from '@alphaswarm/db';
 import { descriptors, type InputOf } from '@alphaswarm/providers';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
@@ -127,6 +127,37 @@ export const integrationsRouter = {
       integration: await checkHealth(ctx, input.org_id, input.kind),
       audit_run_id: ctx.runId,
     })),
+
+  /** The link's probe history (connect, re-check, sweep, rotate), newest first; `cursor` is the last `id` seen. */
+  history: adminProcedure
+    .input(
+      z.object({
+        org_id: OrgId,
+        kind: IntegrationKind,
+        limit: z.number().int().min(1).max(1000).default(100),
+        cursor: z.number().int().positive().nullish(),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const rows = await listHealthHistory(ctx.db, {
+        orgId: input.org_id,
+        kind: input.kind,
+        beforeId: input.cursor ?? null,
+        limit: input.limit,
+      });
+      return {
+        history: rows.map((r) => ({
+          id: r.id,
+          at: r.at,
+          source: r.source,
+          result: r.result as IntegrationStatus,
+          latency_ms: r.latencyMs,
+          error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '' } : null,
+          expires_at: r.expiresAt,
+        })),
+        next_cursor: rows.length === input.limit ? (rows.at(-1)?.id ?? null) : null,
+      };
+    }),
 
   /** Re-check every link of an org, or (no org) every link needing attention, at most 200 at a time. */
   checkHealthMany: stepUpProcedure.input(z.object({ org_id: OrgId.optional() })).mutation(async ({ ctx, input }) => ({

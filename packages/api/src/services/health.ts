@@ -11,6 +11,7 @@ import {
 import { descriptorFor, type HealthResult, providerFor, type StoredLink } from '@alphaswarm/providers';
 import type { ApiDeps } from '../deps';
 import { AppError, toAppError, wireCode } from '../errors';
+import { type ProbeSource, recordVerdict } from './awareness';
 import { applyExpiryRule } from './expiry';
 import { notFound, unseal } from './links';
 import { providerContext } from './provider-context';
@@ -21,7 +22,7 @@ const TRANSIENT_CODES: string[] = ['upstream_unavailable', 'upstream_timeout', '
 /** What a health probe needs: the API's dependencies (the sweeper passes the server's runtime). */
 export type ProbeDeps = Pick<
   ApiDeps,
-  'db' | 'keyring' | 'now' | 'http' | 'upstreams' | 'subjectTokens' | 'logger' | 'metrics'
+  'db' | 'keyring' | 'now' | 'http' | 'upstreams' | 'subjectTokens' | 'logger' | 'metrics' | 'config'
 >;
 
 /** Re-run the kind's probe for one link and record the verdict. */
@@ -51,6 +52,7 @@ export async function probeAndRecord(
   deps: ProbeDeps,
   row: IntegrationRow,
   signal?: AbortSignal,
+  source: ProbeSource = 'check',
 ): Promise<ProbeOutcome> {
   const kind = row.kind as IntegrationKind;
   const provider = providerFor(kind);
@@ -104,6 +106,7 @@ export async function probeAndRecord(
     isoNow(deps.now()),
   );
   deps.metrics?.probe(kind, checked.status, seconds, upstreamError);
+  if (updated) await recordVerdict(deps, row, updated, { source, latencyMs: seconds * 1000 });
   return { row: updated ?? row, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) };
 }
 
