@@ -225,4 +225,72 @@ describe('health history and alerts (real server, SQLite, HF fake, a real webhoo
     const { history } = await api.integrations.history.query({ org_id: 'org-expiry', kind: 'huggingface' });
     expect(history).toEqual([]);
   });
+
+  it('managed endpoints: secret shown once, test delivery, Slack formatting, event filter, step-up, audit', async () => {
+    // Back to the real time (the test above moved 40 days on): receivers check webhook timestamps.
+    clock = Math.floor(Date.now() / 60_000) * 60_000;
+    const api = createAdminClient({ url: h.url, token: () => h.oidc.mint({}, { now: Math.floor(clock / 1000) }) });
+    receiver.received.length = 0;
+    receiver.state.mode = 200;
+    const hook = await api.notifications.create.mutate({ name: 'ops', url: `${receiver.url}?ep=1` });
+    expect(hook.secret).toMatch(/^whsec_/);
+    const slack = await api.notifications.create.mutate({
+      name: 'slack',
+      type: 'slack',
+      url: `${receiver.url}?slack=T000/B000/SLACKCANARY`,
+      event_types: ['com.alphaswarm.integration.unhealthy'],
+    });
+    expect(slack.secret).toBeNull();
+    const listed = await api.notifications.list.query();
+    expect(listed.endpoints.map((e) => [e.name, e.type, e.host]).sort()).toEqual([
+      ['ops', 'webhook', new URL(receiver.url).host],
+      ['slack', 'slack', new URL(receiver.url).host],
+    ]);
+    expect(JSON.stringify(listed)).not.toContain('whsec_');
+    expect(JSON.stringify(listed)).not.toContain('SLACKCANARY');
+
+    const { delivery_id } = await api.notifications.test.mutate({ id: hook.endpoint.id });
+    hf.knobs.failWith401 = true;
+    clock += 60_000;
+    await api.integrations.checkHealth.mutate({ org_id: 'org-flip', kind: 'huggingface' });
+    hf.knobs.failWith401 = false;
+    await deliverDueAlerts(h.rt, policy);
+    const toHook = receiver.received.filter((r) => r.headers['webhook-id'] && r.body.includes('"specversion"'));
+    const verified = toHook
+      .filter((r) => {
+        try {
+          new Webhook(hook.secret ?? '').verify(r.body, r.headers);
+          return true;
+        } catch {
+          return false;
+        }
+      })
+      .map((r) => JSON.parse(r.body).type);
+    expect(verified).toEqual(expect.arrayContaining(['com.alphaswarm.test', 'com.alphaswarm.integration.unhealthy']));
+    const toSlack = receiver.received.filter((r) => !r.headers['webhook-id']).map((r) => JSON.parse(r.body));
+    expect(toSlack).toHaveLength(1);
+    expect(toSlack[0].text).toContain('integration unhealthy');
+    expect(toSlack[0].text).toContain('huggingface:org:org-flip');
+
+    const { deliveries } = await api.notifications.deliveries.query({ endpoint_id: hook.endpoint.id });
+    expect(deliveries.find((d) => d.id === delivery_id)).toMatchObject({ status: 'delivered', last_status: 200 });
+    await api.notifications.redeliver.mutate({ id: delivery_id });
+    expect(await deliverDueAlerts(h.rt, policy)).toBe(1);
+
+    const stale = createAdminClient({
+      url: h.url,
+      token: () => h.oidc.mint({ auth_time: Math.floor(clock / 1000) - 3600 }, { now: Math.floor(clock / 1000) }),
+    });
+    await expect(stale.notifications.delete.mutate({ id: slack.endpoint.id })).rejects.toMatchObject({
+      data: { app_code: 'insufficient_user_authentication' },
+    });
+    await api.notifications.delete.mutate({ id: slack.endpoint.id });
+    expect((await api.notifications.list.query()).endpoints).toHaveLength(1);
+    const audit = await listAudit(h.store.db, {}, { limit: 200 });
+    expect(audit.filter((a) => a.action === 'notifications.create' && a.phase === 'outcome')).toHaveLength(2);
+    expect(audit.filter((a) => a.action === 'notifications.delete' && a.outcome === 'denied')).toHaveLength(1);
+    const stored = [JSON.stringify(audit), ...h.logs].join('\n');
+    expect(stored).not.toContain('SLACKCANARY');
+    expect(stored).not.toContain(hook.secret);
+  });
 });

@@ -21,6 +21,12 @@ const FIXED = [
   'integrations.rotate',
   // API: services, onboarding, audit, store, session
   'credentials.issue',
+  'notifications.create',
+  'notifications.list',
+  'notifications.test',
+  'notifications.delete',
+  'notifications.deliveries',
+  'notifications.redeliver',
   'cloudOnboarding.start',
   'cloudOnboarding.get',
   'cloudOnboarding.list',

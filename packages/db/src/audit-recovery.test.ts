@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeInterruptedRuns, ownerIsAlive } from './audit-recovery';
 import { appendAudit, listAudit, listOpenRuns, newRunId, processOwner, verifyAudit } from './repo/audit';
 import { openStore, type Store } from './sqlite';
+
+const MIGRATIONS = join(import.meta.dirname, '../migrations');
 
 const NOW = new Date('2026-05-27T20:00:00Z');
 const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -112,11 +114,20 @@ describe('migration', () => {
     const orphan = await attempt('');
     const done = await attempt('');
     await appendAudit(store.db, { runId: done, actor: 'a', action: 'x', phase: 'outcome', outcome: 'success' }, at(1));
-    // Forget the open runs and the migration that backfills them, as a database from before it.
+    // Forget the open runs and the migration that backfills them (and those after it, with their
+    // tables), as a database from before it.
     store.sqlite.exec('DELETE FROM audit_open_runs');
-    store.sqlite.exec(
-      'DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)',
-    );
+    const journal = JSON.parse(readFileSync(join(MIGRATIONS, 'meta/_journal.json'), 'utf8')) as {
+      entries: { tag: string; when: number }[];
+    };
+    const from = journal.entries.findIndex((e) => e.tag.endsWith('_audit_open_runs_backfill'));
+    for (const later of journal.entries.slice(from + 1)) {
+      const sql = readFileSync(join(MIGRATIONS, `${later.tag}.sql`), 'utf8');
+      for (const [, table] of sql.matchAll(/CREATE TABLE `(\w+)`/g)) store.sqlite.exec(`DROP TABLE ${table}`);
+    }
+    store.sqlite
+      .prepare('DELETE FROM __drizzle_migrations WHERE created_at >= ?')
+      .run(journal.entries[from]?.when ?? Number.POSITIVE_INFINITY);
     store.close();
     store = openStore(join(dir, 'admin.db'));
     expect(await listOpenRuns(store.db, null, 10)).toEqual([{ runId: orphan, owner: '', openedAt: at(0) }]);

@@ -252,3 +252,18 @@ export const alertMarks = sqliteTable(
   },
   (t) => [uniqueIndex('alert_marks_once').on(t.credentialKey, t.expiresAt, t.threshold)],
 );
+
+/**
+ * Managed alert endpoints (`notifications.*`): a Standard Webhooks receiver or a Slack incoming
+ * webhook. `secret` is Fernet-sealed like link secrets (a Slack URL is a secret too: it is in it).
+ */
+export const alertEndpoints = sqliteTable('alert_endpoints', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  type: text('type').notNull(),
+  secret: text('secret').notNull(),
+  /** The host shown in lists (a Slack URL's path is its secret, so never the whole URL). */
+  host: text('host').notNull(),
+  eventTypes: text('event_types', { mode: 'json' }).$type<string[]>().notNull(),
+  createdAt: text('created_at').notNull(),
+});

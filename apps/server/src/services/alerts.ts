@@ -1,6 +1,14 @@
 import { createHmac } from 'node:crypto';
 import type { AlertEndpoint } from '@alphaswarm/api';
-import { claimDueAlerts, isoNow, type OutboxRow, pruneHealthHistory, settleAlert } from '@alphaswarm/db';
+import {
+  claimDueAlerts,
+  getAlertEndpoint,
+  isoNow,
+  type OutboxRow,
+  openSecret,
+  pruneHealthHistory,
+  settleAlert,
+} from '@alphaswarm/db';
 import type { Env } from '../env';
 import type { Runtime } from '../runtime';
 
@@ -46,28 +54,49 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
-interface Target {
-  url: string;
-  secret: string;
+type Target = { type: 'webhook'; url: string; secret: string } | { type: 'slack'; url: string };
+
+async function targetOf(rt: Runtime, endpoint: string): Promise<Target | null> {
+  if (endpoint === ENV_ENDPOINT_ID) {
+    const { ALPHASWARM_ADMIN_ALERT_WEBHOOK_URL: url, ALPHASWARM_ADMIN_ALERT_WEBHOOK_SECRET: secret } = rt.env;
+    return url && secret ? { type: 'webhook', url, secret } : null;
+  }
+  const row = await getAlertEndpoint(rt.store.db, endpoint);
+  if (!row) return null;
+  const opened = openSecret(rt.keyring, row.secret) as { url: string; secret?: string };
+  if (row.type === 'slack') return { type: 'slack', url: opened.url };
+  return opened.secret ? { type: 'webhook', url: opened.url, secret: opened.secret } : null;
 }
 
-function targetOf(rt: Runtime, endpoint: string): Target | null {
-  const { ALPHASWARM_ADMIN_ALERT_WEBHOOK_URL: url, ALPHASWARM_ADMIN_ALERT_WEBHOOK_SECRET: secret } = rt.env;
-  return endpoint === ENV_ENDPOINT_ID && url && secret ? { url, secret } : null;
+/** Slack incoming-webhook text for a CloudEvent: what happened, to which link, and the upstream's words. */
+export function slackMessage(body: string): string {
+  const event = JSON.parse(body) as { type: string; subject?: string; data?: Record<string, any> };
+  const what = event.type.replace(/^com\.alphaswarm\./, '').replaceAll('.', ' ');
+  const integration = event.data?.integration as { status?: string; error?: { message?: string } | null } | undefined;
+  const lines = [`*alphaswarm-admin*: ${what}${event.subject ? ` — \`${event.subject}\`` : ''}`];
+  if (event.data?.change) lines.push(`${event.data.change.from} → ${event.data.change.to}`);
+  if (event.data?.days_left !== undefined)
+    lines.push(`expires in ${event.data.days_left} day(s) (${event.data.expires_at})`);
+  if (integration?.error?.message) lines.push(`> ${integration.error.message}`);
+  if (event.data?.message) lines.push(String(event.data.message));
+  return JSON.stringify({ text: lines.join('\n') });
 }
 
 async function post(target: Target, row: OutboxRow, now: Date, timeoutMs: number): Promise<number> {
   const timestamp = Math.floor(now.getTime() / 1000);
+  const signed: Record<string, string> =
+    target.type === 'webhook'
+      ? {
+          'content-type': 'application/cloudevents+json',
+          'webhook-id': row.id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signWebhook(target.secret, row.id, timestamp, row.body),
+        }
+      : { 'content-type': 'application/json' };
   const res = await fetch(target.url, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/cloudevents+json',
-      'webhook-id': row.id,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': signWebhook(target.secret, row.id, timestamp, row.body),
-      'user-agent': 'alphaswarm-admin-alerts',
-    },
-    body: row.body,
+    headers: { ...signed, 'user-agent': 'alphaswarm-admin-alerts' },
+    body: target.type === 'slack' ? slackMessage(row.body) : row.body,
     redirect: 'manual',
     signal: AbortSignal.timeout(timeoutMs),
   });
@@ -85,10 +114,17 @@ export async function deliverDueAlerts(rt: Runtime, policy: DeliveryPolicy = DEF
   });
   await Promise.all(
     rows.map(async (row) => {
-      const target = targetOf(rt, row.endpoint);
       let status: number | null = null;
       let error: string | null = null;
-      if (!target) error = 'endpoint_not_configured';
+      let target: Target | null = null;
+      try {
+        target = await targetOf(rt, row.endpoint);
+      } catch {
+        error = 'endpoint_secret_unreadable';
+      }
+      if (error) {
+        // The keyring cannot open the endpoint's secret: retried like any failure until the window ends.
+      } else if (!target) error = 'endpoint_not_configured';
       else {
         try {
           status = await post(target, row, now, policy.timeoutMs);

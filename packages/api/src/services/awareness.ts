@@ -5,6 +5,7 @@ import {
   enqueueAlert,
   type IntegrationRow,
   isoNow,
+  listAlertEndpoints,
   markAlertOnce,
   toPublic,
 } from '@alphaswarm/db';
@@ -42,6 +43,25 @@ export function newMessageId(): string {
   return `msg_${randomBytes(16).toString('hex')}`;
 }
 
+/** A CloudEvents 1.0 structured-mode JSON event. */
+export function cloudEvent(
+  publicUrl: string,
+  id: string,
+  time: string,
+  alert: Pick<Alert, 'type' | 'subject' | 'data'>,
+) {
+  return {
+    specversion: '1.0',
+    id,
+    source: `${publicUrl}/`,
+    type: alert.type,
+    ...(alert.subject ? { subject: alert.subject } : {}),
+    time,
+    datacontenttype: 'application/json',
+    data: alert.data,
+  };
+}
+
 /** Audit it, then queue it for every configured endpoint (in the database: it survives a restart). */
 export async function emitAlert(deps: AwarenessDeps, alert: Alert): Promise<void> {
   const at = isoNow(deps.now());
@@ -55,19 +75,19 @@ export async function emitAlert(deps: AwarenessDeps, alert: Alert): Promise<void
       target: { orgId: alert.orgId ?? null, kind: alert.kind ?? null, credentialKey: alert.subject },
     },
   );
-  for (const endpoint of deps.config.alertEndpoints ?? []) {
+  let managed: { id: string; accepts(type: string): boolean }[] = [];
+  try {
+    managed = (await listAlertEndpoints(deps.db)).map((e) => ({
+      id: e.id,
+      accepts: (type: string) => e.eventTypes.length === 0 || e.eventTypes.includes(type),
+    }));
+  } catch (error) {
+    deps.logger.error({ err: { message: (error as Error).message } }, 'alert endpoints could not be read');
+  }
+  for (const endpoint of [...(deps.config.alertEndpoints ?? []), ...managed]) {
     if (!endpoint.accepts(alert.type)) continue;
     const id = newMessageId();
-    const event = {
-      specversion: '1.0',
-      id,
-      source: `${deps.config.publicUrl}/`,
-      type: alert.type,
-      ...(alert.subject ? { subject: alert.subject } : {}),
-      time: at,
-      datacontenttype: 'application/json',
-      data: alert.data,
-    };
+    const event = cloudEvent(deps.config.publicUrl, id, at, alert);
     try {
       await enqueueAlert(deps.db, {
         id,

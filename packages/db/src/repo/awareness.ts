@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import { alertMarks, alertOutbox, healthHistory } from '../schema';
+import { alertEndpoints, alertMarks, alertOutbox, healthHistory } from '../schema';
 import type { Db } from '../sqlite';
 
 export type HealthHistoryRow = typeof healthHistory.$inferSelect;
@@ -126,4 +126,32 @@ export async function redeliverAlert(db: Db, id: string, now: string): Promise<b
       .where(eq(alertOutbox.id, id))
       .run().changes === 1
   );
+}
+
+export type AlertEndpointRow = typeof alertEndpoints.$inferSelect;
+
+export async function insertAlertEndpoint(db: Db, row: AlertEndpointRow): Promise<void> {
+  db.insert(alertEndpoints).values(row).run();
+}
+
+export async function listAlertEndpoints(db: Db): Promise<AlertEndpointRow[]> {
+  return db.select().from(alertEndpoints).orderBy(asc(alertEndpoints.createdAt), asc(alertEndpoints.id)).all();
+}
+
+export async function getAlertEndpoint(db: Db, id: string): Promise<AlertEndpointRow | undefined> {
+  return db.select().from(alertEndpoints).where(eq(alertEndpoints.id, id)).get();
+}
+
+/** Remove an endpoint and its undelivered alerts (the delivery log of what was sent stays). */
+export async function deleteAlertEndpoint(db: Db, id: string): Promise<boolean> {
+  return db.transaction((tx) => {
+    tx.delete(alertOutbox)
+      .where(and(eq(alertOutbox.endpoint, id), eq(alertOutbox.status, 'pending')))
+      .run();
+    return tx.delete(alertEndpoints).where(eq(alertEndpoints.id, id)).run().changes === 1;
+  });
+}
+
+export async function getAlertDelivery(db: Db, id: string): Promise<OutboxRow | undefined> {
+  return db.select().from(alertOutbox).where(eq(alertOutbox.id, id)).get();
 }
