@@ -16,7 +16,7 @@ test('what needs attention first: summary, sort, filters, a link card, bulk re-c
   await expect(rows.nth(1)).toHaveAttribute('data-org', 'umbrella-ai');
   await expect(rows.nth(2)).toHaveAttribute('data-org', 'globex-research');
   await expect(rows.nth(2)).toContainText(/in (9|10) days/);
-  await expect(page.locator('tr[data-org="acme-ml"] abbr.kind-mark')).toHaveText(['DH', 'HF']);
+  await expect(page.locator('tr[data-org="acme-ml"] abbr.kind-mark > span[aria-hidden]')).toHaveText(['DH', 'HF']);
   await capture(page, 'orgs-attention');
 
   await summary.getByRole('link', { name: /Degraded/ }).click();
