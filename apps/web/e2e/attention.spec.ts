@@ -37,6 +37,10 @@ test('what needs attention first: summary, sort, filters, a link card, bulk re-c
   await expect(hf.locator('blockquote.upstream-words')).not.toBeEmpty();
   await expect(hf).toContainText(/Checked\s*(just now|\d+ minutes? ago)/);
   await expect(hf).not.toContainText('(Healthy)');
+  // The seed's connect and the probe after it: the health timeline, oldest first.
+  await expect(hf.getByRole('list', { name: /checks of Hugging Face/ }).locator('li.tick.unhealthy')).not.toHaveCount(
+    0,
+  );
 
   await open(page, '/');
   await page.getByRole('button', { name: 'Re-check every link needing attention' }).click();

@@ -16,6 +16,19 @@ export const load: PageServerLoad = async (event) => {
   } catch (e) {
     loadFailed(event, e);
   }
+  // The last probes of each link, oldest first, for its timeline (a failed read leaves it empty).
+  type Probe = Awaited<ReturnType<typeof event.locals.api.integrations.history.query>>['history'][number];
+  const timelines = new Map<string, Probe[]>();
+  await Promise.all(
+    list.integrations.map(async (i) => {
+      try {
+        const r = await event.locals.api.integrations.history.query({ org_id: org.data, kind: i.kind, limit: 30 });
+        timelines.set(i.kind, [...r.history].reverse());
+      } catch {
+        timelines.set(i.kind, []);
+      }
+    }),
+  );
   const base = `/orgs/${encodeURIComponent(org.data)}`;
   const cards = INTEGRATION_KINDS.map((kind) => {
     const link = list.integrations.find((i) => i.kind === kind) ?? null;
@@ -36,6 +49,7 @@ export const load: PageServerLoad = async (event) => {
         last_health_status: link.last_health_status,
         error: link.error,
         expires_at: facts.expiresAt(link.metadata),
+        timeline: timelines.get(kind) ?? [],
         meta: presentMetadata(link.metadata),
       },
     };
