@@ -25,10 +25,10 @@ const env = parseEnv({
 const store = openStore(env.dbPath);
 const secret = sealSecret(keyring, { token: 'hf_bench_token' });
 const now = isoNow(new Date());
-store.sqlite.transaction(() => {
+await store.db.write(async (tx) => {
   for (let i = 0; i < LINKS; i++) {
-    void upsertLink(
-      store.db,
+    await upsertLink(
+      tx,
       {
         orgId: `org-${i}`,
         kind: 'huggingface',
@@ -42,7 +42,7 @@ store.sqlite.transaction(() => {
       now,
     );
   }
-})();
+});
 const rt = createRuntime({
   env,
   store,
@@ -64,5 +64,5 @@ console.log(
 );
 await rt.http.close();
 await hf.close();
-store.close();
+await store.close();
 rmSync(dir, { recursive: true, force: true });

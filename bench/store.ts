@@ -1,11 +1,17 @@
 /**
- * Store file throughput: 100,000 links (half carrying a Fernet secret) exported from one database
- * and imported into a fresh one. Prints records/s and peak RSS against the targets; asserts nothing.
+ * Store file throughput on both dialects: 100,000 links (half carrying a Fernet secret, written
+ * under the current key) imported from a file into a fresh database, then exported back to a file.
+ * Each measurement runs in a child process of its own (a clean peak RSS), the dialects alternate,
+ * and each figure is the median of BENCH_RUNS runs (default 3). PostgreSQL is a throwaway cluster
+ * with its durability on (fsync, synchronous commit), its data on the same disk as the SQLite file.
+ * Prints figures and the PostgreSQL ÷ SQLite ratios of this run; asserts nothing.
  * Run from the repo root: pnpm exec tsx bench/store.ts [links]
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { StoreFileRecord } from '@alphaswarm/contracts';
 import {
   countLinks,
@@ -13,26 +19,56 @@ import {
   generateKey,
   importStore,
   Keyring,
-  openStore,
+  openDatabase,
+  type StoreConfig,
   validateStoreFile,
   writeStoreFileAtomic,
 } from '@alphaswarm/db';
+import { createTestDatabase, startPostgresCluster } from '@alphaswarm/db/testing';
 
-const LINKS = Number(process.argv[2] ?? 100_000);
-const TARGET_RATE = 20_000;
-const TARGET_RSS_MIB = 300;
+const TARGETS = { sqliteImport: 20_000, postgresImport: 10_000, rssMiB: 300 };
 
-const dir = mkdtempSync(join(tmpdir(), 'bench-store-'));
-const keyring = Keyring.fromEnv(generateKey());
-const now = new Date();
+interface Sample {
+  validateMs: number;
+  writeMs: number;
+  exportMs: number;
+  peakRssMiB: number;
+}
 
-function seedRecords(from: number, to: number): StoreFileRecord[] {
-  const records: StoreFileRecord[] = [];
-  for (let i = from; i < to; i++) {
+function rss(): number {
+  return process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
+}
+
+/** One measurement, in its own process: validate the file, import it, export the database. */
+async function child(config: StoreConfig, file: string, key: string, links: number): Promise<Sample> {
+  const keyring = Keyring.fromEnv(key);
+  const now = new Date('2026-05-28T20:00:00Z');
+  const store = await openDatabase(config);
+  try {
+    let t = performance.now();
+    const checked = validateStoreFile(readFileSync(file), keyring);
+    const validateMs = performance.now() - t;
+    if (!checked.ok) throw new Error(`bench file invalid: ${checked.problems[0]?.message}`);
+    t = performance.now();
+    await importStore(store.db, checked.records, { keyring, onConflict: 'fail', now });
+    const writeMs = performance.now() - t;
+    if ((await countLinks(store.db)) !== links) throw new Error('import lost links');
+    t = performance.now();
+    await writeStoreFileAtomic(`${file}.out`, exportStoreChunks(store.db, { now }));
+    const exportMs = performance.now() - t;
+    return { validateMs, writeMs, exportMs, peakRssMiB: rss() };
+  } finally {
+    await store.close();
+  }
+}
+
+function records(keyring: Keyring, links: number): StoreFileRecord[] {
+  const out: StoreFileRecord[] = [];
+  for (let i = 0; i < links; i++) {
     const org = `org-${String(Math.floor(i / 2)).padStart(6, '0')}`;
     const secretBearing = i % 2 === 0;
     const kind = secretBearing ? 'huggingface' : 'cloud_aws';
-    records.push({
+    out.push({
       credential_key: `${kind}:org:${org}`,
       org_id: org,
       kind,
@@ -54,73 +90,94 @@ function seedRecords(from: number, to: number): StoreFileRecord[] {
       secret: secretBearing ? keyring.encrypt(JSON.stringify({ token: `hf_${'x'.repeat(34)}` })) : null,
     });
   }
-  return records;
+  return out;
 }
 
-function mem(label: string): void {
-  if (!process.env.BENCH_TRACE) return;
-  const g = (globalThis as { gc?: () => void }).gc;
-  const before = process.memoryUsage().heapUsed;
-  g?.();
-  if (g) console.log(`  [${label}] heap before gc ${(before / 2 ** 20).toFixed(0)} MiB`);
-  const u = process.memoryUsage();
-  console.log(
-    `  [${label}] rss ${(u.rss / 2 ** 20).toFixed(0)} MiB, heap ${(u.heapUsed / 2 ** 20).toFixed(0)} MiB, peak ${rss().toFixed(0)} MiB`,
-  );
-}
-
-function rss(): number {
-  return process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
-}
-
-function line(label: string, records: number, ms: number): void {
-  const rate = Math.round(records / (ms / 1000));
-  console.log(
-    `${label.padEnd(28)} ${String(records).padStart(7)} records in ${(ms / 1000).toFixed(2).padStart(6)} s = ${String(rate).padStart(7)} records/s  (target >= ${TARGET_RATE}: ${rate >= TARGET_RATE ? 'ok' : 'MISSED'})`,
-  );
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function main(): Promise<void> {
-  const source = openStore(join(dir, 'source.db'));
-  // Seeded in slices so the seed data does not count towards the peak RSS measured below.
-  for (let i = 0; i < LINKS; i += 10_000) {
-    await importStore(source.db, seedRecords(i, Math.min(LINKS, i + 10_000)), { keyring, onConflict: 'fail', now });
-  }
-  const rssAfterSeed = rss();
-  mem('seeded');
-
+  const links = Number(process.argv[2] ?? 100_000);
+  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-store-'));
+  const key = generateKey();
   const file = join(dir, 'integrations.json');
-  let t = performance.now();
-  await writeStoreFileAtomic(file, exportStoreChunks(source.db, { now }));
-  const exportMs = performance.now() - t;
-  mem('exported');
-  line('export (db -> file)', LINKS, exportMs);
-  source.close();
-
-  const target = openStore(join(dir, 'target.db'));
-  t = performance.now();
-  const checked = validateStoreFile(readFileSync(file), keyring);
-  const validateMs = performance.now() - t;
-  mem('validated');
-  if (!checked.ok) throw new Error(`bench file invalid: ${checked.problems[0]?.message}`);
-  const t2 = performance.now();
-  const result = await importStore(target.db, checked.records, { keyring, onConflict: 'fail', now });
-  const writeMs = performance.now() - t2;
-  mem('imported');
-  line('  import: read + validate', LINKS, validateMs);
-  line('  import: write (rotate+insert)', LINKS, writeMs);
-  line('import (file -> fresh db)', result.inserted, validateMs + writeMs);
-  if ((await countLinks(target.db)) !== LINKS) throw new Error('import lost links');
-  target.close();
-
-  const peak = rss();
-  console.log(`file size                    ${(statSync(file).size / 2 ** 20).toFixed(1)} MiB`);
-  console.log(`peak RSS after seeding       ${rssAfterSeed.toFixed(0)} MiB`);
-  console.log(
-    `peak RSS (whole run)         ${peak.toFixed(0)} MiB  (target < ${TARGET_RSS_MIB} MiB: ${peak < TARGET_RSS_MIB ? 'ok' : 'MISSED'})`,
+  const all = records(Keyring.fromEnv(key), links);
+  await writeStoreFileAtomic(
+    file,
+    (function* () {
+      yield '{"format":"alphaswarm.integrations","version":1,"exported_at":"2026-05-28T20:00:00Z","integrations":[';
+      for (let i = 0; i < all.length; i++) yield `${i ? ',' : ''}\n${JSON.stringify(all[i])}`;
+      yield '\n]}\n';
+    })(),
   );
-  if (process.env.BENCH_KEEP) console.log(`kept ${dir}`);
-  else rmSync(dir, { recursive: true, force: true });
+  all.length = 0;
+  const cluster = await startPostgresCluster({ durable: true });
+  const samples: Record<'sqlite' | 'postgres', Sample[]> = { sqlite: [], postgres: [] };
+  try {
+    for (let run = 0; run < runs; run++) {
+      for (const dialect of ['sqlite', 'postgres'] as const) {
+        const pg = dialect === 'postgres' ? await createTestDatabase(cluster) : null;
+        const config: StoreConfig = { dbPath: join(dir, `run-${run}.db`), ...(pg ? { databaseUrl: pg.url } : {}) };
+        const out = execFileSync(
+          process.execPath,
+          [
+            ...process.execArgv,
+            fileURLToPath(import.meta.url),
+            '--child',
+            JSON.stringify({ config, file, key, links }),
+          ],
+          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        samples[dialect].push(JSON.parse(out.trim().split('\n').at(-1)!));
+        await pg?.drop();
+        rmSync(config.dbPath, { force: true });
+        for (const suffix of ['-wal', '-shm']) rmSync(`${config.dbPath}${suffix}`, { force: true });
+      }
+    }
+  } finally {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const rate = (ms: number) => Math.round(links / (ms / 1000));
+  const figure = (dialect: 'sqlite' | 'postgres') => {
+    const s = samples[dialect];
+    return {
+      validate: rate(median(s.map((x) => x.validateMs))),
+      write: rate(median(s.map((x) => x.writeMs))),
+      import: rate(median(s.map((x) => x.validateMs + x.writeMs))),
+      export: rate(median(s.map((x) => x.exportMs))),
+      rss: Math.round(median(s.map((x) => x.peakRssMiB))),
+    };
+  };
+  const lite = figure('sqlite');
+  const pg = figure('postgres');
+  const row = (label: string, a: number, b: number, unit: string) =>
+    console.log(
+      `${label.padEnd(30)} ${`${a.toLocaleString('en')} ${unit}`.padStart(18)} ${`${b.toLocaleString('en')} ${unit}`.padStart(18)} ${(b / a).toFixed(2).padStart(8)}`,
+    );
+  console.log(`bench/store — ${links.toLocaleString('en')} links, median of ${runs} run(s) per dialect`);
+  console.log(`${''.padEnd(30)} ${'SQLite'.padStart(18)} ${'PostgreSQL'.padStart(18)} ${'PG÷SQLite'.padStart(8)}`);
+  row('import: read + validate', lite.validate, pg.validate, 'rec/s');
+  row('import: write', lite.write, pg.write, 'rec/s');
+  row('import (file -> fresh db)', lite.import, pg.import, 'rec/s');
+  row('export (db -> file)', lite.export, pg.export, 'rec/s');
+  row('peak RSS (import + export)', lite.rss, pg.rss, 'MiB');
+  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+  console.log(
+    `targets: SQLite import >= ${TARGETS.sqliteImport.toLocaleString('en')}/s ${verdict(lite.import >= TARGETS.sqliteImport)}, ` +
+      `peak RSS < ${TARGETS.rssMiB} MiB ${verdict(lite.rss < TARGETS.rssMiB)}; ` +
+      `PostgreSQL import >= ${TARGETS.postgresImport.toLocaleString('en')}/s ${verdict(pg.import >= TARGETS.postgresImport)}`,
+  );
 }
 
-await main();
+if (process.argv[2] === '--child') {
+  const { config, file, key, links } = JSON.parse(process.argv[3]!);
+  process.stdout.write(`${JSON.stringify(await child(config, file, key, links))}\n`);
+} else {
+  await main();
+}

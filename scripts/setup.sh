@@ -20,5 +20,17 @@ if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+# The test suites run every database test on PostgreSQL too, in a throwaway cluster of their own.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  echo "» installing Debian postgresql (tests on PostgreSQL)"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+fi
+
 echo "» installing workspace dependencies"
 pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -v -E 'install: |^\s*$' | tail -n 5
+
+# The client package's tarball (its test installs it with npm outside the workspace); turbo skips it when unchanged.
+echo "» building the admin client package"
+pnpm exec turbo run build --filter=@alphaswarm/admin-client --output-logs=errors-only >/dev/null

@@ -1,10 +1,10 @@
-// Child process for bench/api.ts: serves either a bare constant-JSON node:http server or the real API.
+// Child process for bench/api.ts: serves tRPC's standalone adapter with a constant query, or the real API.
 
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKey, isoNow, Keyring, openStore, upsertLink } from '@alphaswarm/db';
+import { generateKey, isoNow, Keyring, openStore, sealSecret, upsertLink } from '@alphaswarm/db';
 import { createLogger, createRuntime, listen, parseEnv } from '@alphaswarm/server';
 import { ADMIN_AUDIENCE } from '@alphaswarm/server/runtime';
 import pino from 'pino';
@@ -24,17 +24,6 @@ if (mode === 'trpc') {
   });
   const handler = createHTTPHandler({ router, basePath: '/trpc/' });
   const server = createServer((req, res) => handler(req, res));
-  server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    if (address && typeof address === 'object')
-      process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${address.port}` })}\n`);
-  });
-} else if (mode === 'bare') {
-  const body = JSON.stringify({ result: { data: { integration: { org_id: 'org-bench', kind: 'cloud_aws' } } } });
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(body);
-  });
   server.listen(0, '127.0.0.1', () => {
     const address = server.address();
     if (address && typeof address === 'object')
@@ -73,6 +62,21 @@ if (mode === 'trpc') {
     },
     isoNow(new Date()),
   );
+  // A token link for credentials.issue: issuing it decrypts the stored token, no upstream call.
+  await upsertLink(
+    store.db,
+    {
+      orgId: 'org-bench',
+      kind: 'huggingface',
+      namespace: 'bench',
+      status: 'healthy',
+      error: null,
+      metadata: {},
+      secret: sealSecret(rt.keyring, { token: 'hf_benchToken000000000000000000000' }),
+      expiresAt: null,
+    },
+    isoNow(new Date()),
+  );
   const server = await listen(rt, { port: 0 });
   const token = await rt.adminIssuer!.sign(
     {
@@ -84,5 +88,9 @@ if (mode === 'trpc') {
     },
     900,
   );
-  process.stdout.write(`${JSON.stringify({ url: server.url, token })}\n`);
+  const serviceToken = await rt.adminIssuer!.sign(
+    { sub: 'bench-service', aud: ADMIN_AUDIENCE, scope: 'integrations:use:org:org-bench' },
+    900,
+  );
+  process.stdout.write(`${JSON.stringify({ url: server.url, token, serviceToken })}\n`);
 }

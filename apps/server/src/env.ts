@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseError, parsePostgresUrl, type StoreConfig } from '@alphaswarm/db';
 import { z } from 'zod';
 
 const bool = z.enum(['on', 'off', 'true', 'false', '1', '0']).transform((v) => v === 'on' || v === 'true' || v === '1');
@@ -9,11 +10,32 @@ const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '
 const EnvSchema = z.object({
   ALPHASWARM_ENV: z.enum(['development', 'test', 'production', 'sandbox']).default('development'),
   ALPHASWARM_ADMIN_DB_PATH: z.string().min(1).optional(),
+  /** postgres://… selects PostgreSQL (several replicas); unset, the SQLite file at ALPHASWARM_ADMIN_DB_PATH. */
+  ALPHASWARM_ADMIN_DATABASE_URL: z
+    .string()
+    .optional()
+    .superRefine((url, ctx) => {
+      if (url === undefined) return;
+      try {
+        parsePostgresUrl(url);
+      } catch (error) {
+        if (!(error instanceof DatabaseError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+      }
+    }),
+  /** Connections each process keeps to PostgreSQL at most. */
+  ALPHASWARM_ADMIN_DATABASE_POOL: z.coerce.number().int().min(1).max(1000).default(10),
   ALPHASWARM_ADMIN_INTEGRATIONS_KEY: z.string().min(1).optional(),
   ALPHASWARM_ADMIN_INTEGRATIONS_PATH: z.string().min(1).optional(),
   ALPHASWARM_ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   ALPHASWARM_ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(8700),
   ALPHASWARM_ADMIN_PUBLIC_URL: url.optional(),
+  /**
+   * The `iss` of workload tokens: where clouds fetch its discovery and JWKS. Default
+   * `<PUBLIC_URL>/workload`; set it to a static host that `publish-issuer` uploads to, so the
+   * admin server itself stays internal.
+   */
+  ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL: url.optional(),
   ALPHASWARM_ADMIN_OIDC_ISSUER: url.optional(),
   ALPHASWARM_ADMIN_OIDC_AUDIENCE: z.string().min(1).optional(),
   ALPHASWARM_ADMIN_OIDC_JWKS_URL: url.optional(),
@@ -26,6 +48,8 @@ const EnvSchema = z.object({
   ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE: bool.default(true),
   ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: seconds.default(600),
   ALPHASWARM_ADMIN_EMBEDDED_IDP: bool.optional(),
+  /** On SIGTERM, how long requests in flight get to finish before they are cut. */
+  ALPHASWARM_ADMIN_SHUTDOWN_GRACE: seconds.default(10),
   ALPHASWARM_ADMIN_HEALTH_INTERVAL: seconds.default(3600),
   /** Bearer token GET /metrics requires; unset: the route is open (restrict it at the network). */
   ALPHASWARM_ADMIN_METRICS_TOKEN: z.string().min(16).max(512).optional(),
@@ -50,6 +74,15 @@ const EnvSchema = z.object({
   AWS_ENDPOINT_URL_STS: url.optional(),
   AWS_ENDPOINT_URL_IAM: url.optional(),
   AWS_ENDPOINT_URL_EC2: url.optional(),
+  /** Where `publish-issuer --to s3://…` uploads (an S3-compatible store); AWS's otherwise. */
+  AWS_ENDPOINT_URL_S3: url.optional(),
+  /**
+   * Static AWS credentials for `publish-issuer --to s3://…`; when unset the SDK's own chain
+   * (profile, SSO, instance role) applies.
+   */
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
   /** HTTPS URL where the operator hosts alphaswarm-aws-role.json once, for complete quick-create links. */
   ALPHASWARM_ADMIN_AWS_TEMPLATE_URL: z.url({ protocol: /^https$/ }).optional(),
   ALPHASWARM_ADMIN_GCP_STS_ENDPOINT: url.default('https://sts.googleapis.com'),
@@ -75,6 +108,61 @@ const EnvSchema = z.object({
         .map((s) => s.trim())
         .filter(Boolean),
     ),
+  /**
+   * The audit chain's HMAC keys: one key or a comma-separated list whose first links new rows (the
+   * rest verify older ones). Separate from the integrations key. Required in production.
+   */
+  ALPHASWARM_ADMIN_AUDIT_KEY: z.string().min(1).optional(),
+  /** Sign a checkpoint every N events or T minutes, whichever comes first: `1000,15m`, `500`, `5m`. */
+  ALPHASWARM_ADMIN_AUDIT_CHECKPOINT_EVERY: z
+    .string()
+    .default('1000,15m')
+    .transform((v, ctx) => {
+      const every: { events: number | null; ms: number | null } = { events: null, ms: null };
+      for (const part of v.split(',').map((p) => p.trim())) {
+        const m = /^(\d{1,9})(s|m|h)?$/.exec(part);
+        const n = Number(m?.[1]);
+        if (!m || n < 1) {
+          ctx.addIssue({ code: 'custom', message: 'expected N events and/or a time like 15m (e.g. `1000,15m`)' });
+          return z.NEVER;
+        }
+        if (m[2]) every.ms = n * { s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
+        else every.events = n;
+      }
+      return every;
+    }),
+  /** Archive (signed JSONL) and delete audit events older than this many days; unset keeps them all. */
+  ALPHASWARM_ADMIN_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
+  /** Where retention writes its archives (default: `audit-archive/` beside the database). */
+  ALPHASWARM_ADMIN_AUDIT_ARCHIVE_DIR: z.string().min(1).optional(),
+  /** Stream audit records as JSON batches to this HTTPS endpoint. */
+  ALPHASWARM_ADMIN_AUDIT_SINK_HTTPS_URL: z.url({ protocol: /^https$/ }).optional(),
+  /** Bearer token for the HTTPS sink. */
+  ALPHASWARM_ADMIN_AUDIT_SINK_HTTPS_TOKEN: z.string().min(1).optional(),
+  /** Or: HMAC-SHA256 key signing each batch (`X-AlphaSwarm-Signature: sha256=…` over `<timestamp>.<body>`). */
+  ALPHASWARM_ADMIN_AUDIT_SINK_HTTPS_HMAC_KEY: z.string().min(16).optional(),
+  /** Stream RFC 5424 syslog to `tcp://host:port` or `tls://host:port`. */
+  ALPHASWARM_ADMIN_AUDIT_SINK_SYSLOG_URL: z.url({ protocol: /^(tcp|tls)$/ }).optional(),
+  /** Stream OpenTelemetry logs (OTLP/HTTP, JSON) to this collector base URL (`/v1/logs` is appended). */
+  ALPHASWARM_ADMIN_AUDIT_SINK_OTLP_URL: url.optional(),
+  /** Extra headers for the OTLP sink: `name=value,name=value`. */
+  ALPHASWARM_ADMIN_AUDIT_SINK_OTLP_HEADERS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const headers: Record<string, string> = {};
+      for (const pair of v.split(',').filter((p) => p.trim())) {
+        const at = pair.indexOf('=');
+        if (at < 1) {
+          ctx.addIssue({ code: 'custom', message: 'expected name=value pairs separated by commas' });
+          return z.NEVER;
+        }
+        headers[pair.slice(0, at).trim().toLowerCase()] = pair.slice(at + 1).trim();
+      }
+      return headers;
+    }),
+  /** PEM file of extra CAs to trust for the audit sinks' TLS. */
+  ALPHASWARM_ADMIN_AUDIT_SINK_CA_FILE: z.string().min(1).optional(),
   HOME: z.string().optional(),
 });
 
@@ -83,8 +171,12 @@ export type RawEnv = z.infer<typeof EnvSchema>;
 export interface Env extends RawEnv {
   production: boolean;
   dbPath: string;
+  /** Where the data lives: PostgreSQL when ALPHASWARM_ADMIN_DATABASE_URL is set, else the SQLite file. */
+  database: StoreConfig;
   integrationsPath: string;
   publicUrl: string;
+  /** `iss` of workload tokens (ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL, default `<publicUrl>/workload`). */
+  workloadIssuerUrl: string;
   embeddedIdp: boolean;
 }
 
@@ -110,12 +202,19 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   const production = raw.ALPHASWARM_ENV === 'production';
   const publicUrl =
     raw.ALPHASWARM_ADMIN_PUBLIC_URL ?? `http://${raw.ALPHASWARM_ADMIN_HOST}:${raw.ALPHASWARM_ADMIN_PORT}`;
+  const dbPath = raw.ALPHASWARM_ADMIN_DB_PATH ?? join(base, 'admin.db');
   return {
     ...raw,
     production,
-    dbPath: raw.ALPHASWARM_ADMIN_DB_PATH ?? join(base, 'admin.db'),
+    dbPath,
+    database: {
+      databaseUrl: raw.ALPHASWARM_ADMIN_DATABASE_URL,
+      dbPath,
+      pool: raw.ALPHASWARM_ADMIN_DATABASE_POOL,
+    },
     integrationsPath: raw.ALPHASWARM_ADMIN_INTEGRATIONS_PATH ?? join(base, 'integrations.json'),
     publicUrl,
+    workloadIssuerUrl: raw.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL ?? `${publicUrl}/workload`,
     embeddedIdp: raw.ALPHASWARM_ADMIN_EMBEDDED_IDP ?? !production,
   };
 }

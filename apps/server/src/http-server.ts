@@ -17,6 +17,7 @@ import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { authRoutes } from './auth/idp';
 import { assertJsonContentType, BODY_LIMITS, bodyFullyRead, limitedBody } from './http-body';
 import { routeLabel, serveMetrics } from './metrics';
+import { openApiDocument } from './rest/openapi';
 import { handleRest } from './rest/routes';
 import type { Runtime } from './runtime';
 import { readiness } from './runtime/readiness';
@@ -212,7 +213,9 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
     try {
       path = splitTarget(req.url ?? '/').path;
       if (path.startsWith(TRPC_PREFIX)) return await serveTrpc(req, res, path, info);
-      if (req.method === 'GET' && path === '/healthz') return send(req, res, 200, { status: 'ok' });
+      // Liveness checks nothing outside the process: a database outage must not get replicas restarted.
+      if (req.method === 'GET' && (path === '/livez' || path === '/healthz'))
+        return send(req, res, 200, { status: 'ok' });
       if (req.method === 'GET' && path === '/readyz') return send(req, res, ...(await readiness(rt)));
       if (req.method === 'GET' && path === '/metrics') {
         const scrape = await serveMetrics(rt.metrics, rt.env.ALPHASWARM_ADMIN_METRICS_TOKEN, req);
@@ -230,6 +233,9 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
             'cache-control': 'max-age=300',
           },
         );
+      }
+      if (req.method === 'GET' && path === '/openapi.json') {
+        return send(req, res, 200, openApiDocument(rt.env.publicUrl), { 'cache-control': 'max-age=300' });
       }
       if (req.method === 'GET' && path === '/workload/.well-known/jwks.json') {
         return send(req, res, 200, await rt.workload.jwks(), { 'cache-control': 'max-age=60' });
@@ -256,7 +262,11 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
 export interface RunningServer {
   url: string;
   server: Server;
-  close(): Promise<void>;
+  /**
+   * Stop accepting connections, let requests in flight finish for up to `graceMs` (default 2 s),
+   * then cut what is left. Resolves with how many requests were still running when cut.
+   */
+  close(graceMs?: number): Promise<{ cut: number }>;
 }
 
 export async function listen(
@@ -266,7 +276,19 @@ export async function listen(
   // The embedded IdP's /auth/* and /.well-known/* routes, whenever it is enabled.
   const routes = [...(rt.adminIssuer ? [authRoutes(rt)] : []), ...(opts.extraRoutes ?? [])];
   const listener = createRequestListener(rt, routes);
-  const server = createServer((req, res) => void listener(req, res));
+  let inFlight = 0;
+  let draining = false;
+  let drained: (() => void) | null = null;
+  const server = createServer((req, res) => {
+    inFlight++;
+    // A keep-alive client is told to reconnect (to another replica) once this one drains.
+    if (draining) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) drained?.();
+    });
+    void listener(req, res);
+  });
   server.keepAliveTimeout = 5_000;
   server.requestTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
@@ -277,14 +299,32 @@ export async function listen(
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<{ cut: number }> | null = null;
   return {
     url: `http://${host}:${address.port}`,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close(graceMs = 2_000) {
+      closing ??= new Promise((resolve) => {
+        draining = true;
+        const closed = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();
-        server.close(() => resolve());
-        setTimeout(() => server.closeAllConnections(), 2_000).unref();
-      }),
+        const idle = new Promise<void>((r) => {
+          drained = r;
+          if (inFlight === 0) r();
+        });
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((r) => {
+          timer = setTimeout(() => r('late'), graceMs);
+        });
+        void Promise.race([idle, late]).then(async () => {
+          clearTimeout(timer);
+          const cut = inFlight;
+          server.closeAllConnections();
+          await closed;
+          resolve({ cut });
+        });
+      });
+      return closing;
+    },
   };
 }

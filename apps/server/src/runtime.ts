@@ -8,8 +8,11 @@ import {
   remoteIssuer,
   type TrustedIssuer,
 } from '@alphaswarm/api';
-import type { Keyring, Store } from '@alphaswarm/db';
+import type { AuditKeyRing, Keyring, Store } from '@alphaswarm/db';
 import { HttpClient, type UpstreamConfig } from '@alphaswarm/providers';
+import type { Delivery } from './audit/delivery';
+import type { AuditHousekeeping } from './audit/service';
+import type { Sink } from './audit/sinks';
 import { EmbeddedIdp } from './auth/idp/service';
 import type { Env } from './env';
 import { ADMIN_TOKEN_MAX_TTL, type KeyedIssuer, signingIssuer, WORKLOAD_TOKEN_TTL } from './issuers/keyed-issuer';
@@ -19,6 +22,7 @@ import { alertEndpointsFromEnv } from './services/alerts';
 export { ADMIN_TOKEN_MAX_TTL, WORKLOAD_TOKEN_TTL };
 
 import type { Logger } from './logger';
+import { loadAuditKeys, sinksFromEnv } from './runtime/audit-keys';
 import { productionProblems } from './runtime/production';
 
 /** Our embedded admin issuer's audience: the admin API itself. */
@@ -41,6 +45,14 @@ export interface Runtime extends ApiDeps {
   idp: EmbeddedIdp | null;
   /** Prometheus metrics of this process (GET /metrics). */
   metrics: Metrics;
+  /** Signs audit checkpoints (Ed25519); its public key is published with the admin issuer's. */
+  auditSigner: KeyedIssuer;
+  /** The audit sinks the environment configures. */
+  auditSinks: Sink[];
+  /** The background delivery to them, once started (serve): its lag shows on /readyz. */
+  auditStream: Delivery | null;
+  /** What checkpoints and retention need. */
+  auditHousekeeping(): AuditHousekeeping;
 }
 
 export function upstreamsFromEnv(env: Env): UpstreamConfig {
@@ -87,6 +99,8 @@ export function createRuntime(input: {
   env: Env;
   store: Store;
   keyring: Keyring;
+  /** Default: from ALPHASWARM_ADMIN_AUDIT_KEY (as bootstrap loads it). */
+  auditKeys?: AuditKeyRing;
   ephemeralKey: boolean;
   logger: Logger;
   now?: () => Date;
@@ -100,6 +114,8 @@ export function createRuntime(input: {
   const adminIssuer = input.env.embeddedIdp
     ? signingIssuer('admin', input.env, input.store.db, input.keyring, now)
     : null;
+  const auditKeys = input.auditKeys ?? loadAuditKeys(input.env, input.keyring.fingerprints()).ring;
+  const auditSigner = signingIssuer('audit', input.env, input.store.db, input.keyring, now);
   const trusted: TrustedIssuer[] = [];
   if (input.env.ALPHASWARM_ADMIN_OIDC_ISSUER && input.env.ALPHASWARM_ADMIN_OIDC_AUDIENCE) {
     trusted.push(
@@ -134,6 +150,7 @@ export function createRuntime(input: {
     subjectTokens: {
       issuer: workload.issuer,
       mint: ({ sub, aud }) => workload.sign({ sub, aud }, WORKLOAD_TOKEN_TTL),
+      jwks: () => workload.jwks(),
     },
     adminIssuer,
     trusted,
@@ -142,6 +159,11 @@ export function createRuntime(input: {
     metrics: createMetrics({ db: input.store.db, now }),
     denials: new DenialThrottle(),
     outcomes: new OutcomeBacklog(),
+    auditKeys,
+    auditSigner,
+    auditSinks: sinksFromEnv(env, now),
+    auditStream: null,
+    auditHousekeeping: () => ({ db: input.store.db, keys: auditKeys, signer: auditSigner, now }),
     config: {
       environment: env.ALPHASWARM_ENV,
       publicUrl: env.publicUrl,

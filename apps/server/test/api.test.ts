@@ -1,7 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createAdminClient } from '@alphaswarm/api/client';
-import { countLinks, exportStoreChunks, listAudit, verifyAudit } from '@alphaswarm/db';
+import { countLinks, exportStoreChunks, listAudit, listLinks, sql, verifyAudit } from '@alphaswarm/db';
 import {
   type DockerHubFake,
   type HuggingFaceFake,
@@ -10,11 +8,12 @@ import {
   startHuggingFaceFake,
 } from '@alphaswarm/providers/fakes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { allowAuditUpdates, breakAuditWrites, storedText } from './support/database';
 import { call, type Harness, startHarness } from './support/harness';
 
 const ORG = '/admin/accounts/org-acme/integrations';
 
-describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Docker Hub fakes)', () => {
+describe('admin API end to end (REST + tRPC, real server, real database, HF and Docker Hub fakes)', () => {
   let h: Harness;
   let hf: HuggingFaceFake;
   let hub: DockerHubFake;
@@ -207,8 +206,7 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
       ),
     );
     expect(results.every((r) => r.status === 200)).toBe(true);
-    const rows = h.store.sqlite.prepare("select * from integrations where org_id = 'org-race'").all();
-    expect(rows).toHaveLength(1);
+    expect(await listLinks(h.store.db, 'org-race')).toHaveLength(1);
     const events = (await listAudit(h.store.db, { orgId: 'org-race' }, { limit: 1000 })).reverse();
     expect(events.length).toBe(40);
     expect((await listAudit(h.store.db, {}, { limit: 10_000 })).length).toBe(before + 40);
@@ -223,9 +221,7 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
   });
 
   it('audit fail-closed: when the audit write fails nothing happens upstream or locally', async () => {
-    h.store.sqlite.exec(
-      "CREATE TRIGGER audit_down BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
-    );
+    const repair = await breakAuditWrites(h.store);
     const seen = hf.requests.length;
     try {
       const res = await call(h, 'POST', '/admin/accounts/org-closed/integrations/huggingface', {
@@ -234,9 +230,7 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
       expect(res.status).toBe(503);
       expect(res.body.error.code).toBe('audit_unavailable');
       expect(hf.requests.length).toBe(seen);
-      expect(h.store.sqlite.prepare("select count(*) n from integrations where org_id = 'org-closed'").get()).toEqual({
-        n: 0,
-      });
+      expect(await listLinks(h.store.db, 'org-closed')).toEqual([]);
       const client = createAdminClient({ url: h.url, token: () => h.token() });
       await expect(
         client.integrations.connect.huggingface.mutate({ org_id: 'org-closed', token: 'hf_read_token_alpha' }),
@@ -245,26 +239,24 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
       });
       expect(hf.requests.length).toBe(seen);
     } finally {
-      h.store.sqlite.exec('DROP TRIGGER audit_down');
+      await repair();
     }
   });
 
   it('tampering with an audit row is detected and named', async () => {
     const events = await listAudit(h.store.db, {}, { limit: 5 });
     const victim = events[2]!;
-    h.store.sqlite.exec('DROP TRIGGER audit_events_no_update');
+    const restore = await allowAuditUpdates(h.store);
     try {
-      h.store.sqlite.prepare("update audit_events set actor = 'mallory' where seq = ?").run(victim.seq);
+      await h.store.exec(sql`update audit_events set actor = 'mallory' where seq = ${victim.seq}`);
       const verdict = await verifyAudit(h.store.db);
       expect(verdict.ok).toBe(false);
       expect(verdict.broken).toMatchObject({ seq: victim.seq, id: victim.id });
       expect(verdict.broken?.reason).toMatch(/edited/);
-      h.store.sqlite.prepare('update audit_events set actor = ? where seq = ?').run(victim.actor, victim.seq);
+      await h.store.exec(sql`update audit_events set actor = ${victim.actor} where seq = ${victim.seq}`);
       expect((await verifyAudit(h.store.db)).ok).toBe(true);
     } finally {
-      h.store.sqlite.exec(
-        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;",
-      );
+      await restore();
     }
   });
 
@@ -285,7 +277,6 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
     hf.knobs.failWith401 = false;
     const client = createAdminClient({ url: h.url, token: () => h.token() });
     responses.push(JSON.stringify(await client.integrations.list.query({ org_id: 'org-canary' })));
-    h.store.sqlite.pragma('wal_checkpoint(FULL)');
     let exported = '';
     for await (const chunk of exportStoreChunks(h.store.db, { now: new Date() })) exported += chunk;
     expect(exported).toContain('org-canary');
@@ -294,10 +285,7 @@ describe('admin API end to end (REST + tRPC, real server, real SQLite, HF and Do
       responses: responses.join('\n'),
       logs: h.logs.join('\n'),
       audit: JSON.stringify(await listAudit(h.store.db, {}, { limit: 100_000 })),
-      database: readdirSync(h.dir)
-        .filter((f) => f.startsWith('admin.db'))
-        .map((f) => readFileSync(join(h.dir, f)).toString('latin1'))
-        .join(''),
+      database: await storedText(h.store, h.database.config),
     };
     expect(haystacks.logs.length).toBeGreaterThan(100);
     for (const [where, text] of Object.entries(haystacks)) {

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   appendAudit,
+  countAudit,
+  countLinks,
   deleteLink,
   generateKey,
   getLink,
   Keyring,
   listAudit,
   newRunId,
-  openStore,
   StoreFileError,
   sealSecret,
   upsertLink,
@@ -19,24 +20,28 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, parseEnv } from '../src/env';
 import { upstreamsFromEnv } from '../src/runtime';
 import { type Bootstrapped, bootstrap, loadKeyring, productionProblems } from '../src/runtime/index';
+import { type TestDatabase, testDatabase } from './support/database';
 
 const KEY = generateKey();
 const keyring = Keyring.fromEnv(KEY);
 
 let dir: string;
+let database: TestDatabase;
 const opened: Bootstrapped[] = [];
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'runtime-'));
+  database = await testDatabase({ dir });
 });
-afterEach(() => {
-  for (const b of opened.splice(0)) b.store.close();
+afterEach(async () => {
+  for (const b of opened.splice(0)) await b.store.close();
+  await database.dispose();
   rmSync(dir, { recursive: true, force: true });
 });
 
 function env(extra: Record<string, string | undefined> = {}) {
   return parseEnv({
     HOME: dir,
-    ALPHASWARM_ADMIN_DB_PATH: join(dir, 'admin.db'),
+    ...database.env,
     ALPHASWARM_ADMIN_INTEGRATIONS_PATH: join(dir, 'integrations.json'),
     ALPHASWARM_ADMIN_INTEGRATIONS_KEY: KEY,
     ...extra,
@@ -220,7 +225,7 @@ describe('bootstrap', () => {
     oldStore([hfRecord('org-a')]);
     const first = await boot();
     await deleteLink(first.store.db, 'org-a', 'huggingface');
-    first.store.close();
+    await first.store.close();
     opened.length = 0;
     const second = await boot();
     expect(second.firstStartImported).toBeNull();
@@ -241,7 +246,7 @@ describe('bootstrap', () => {
       },
       '2026-05-02T00:00:00Z',
     );
-    first.store.close();
+    await first.store.close();
     opened.length = 0;
     oldStore([hfRecord('org-a')]);
     const log = recordingLog();
@@ -269,7 +274,7 @@ describe('bootstrap', () => {
       },
       '2026-05-01T00:00:00Z',
     );
-    first.store.close();
+    await first.store.close();
     opened.length = 0;
     oldStore([hfRecord('org-a')]);
     const second = await boot();
@@ -286,12 +291,12 @@ describe('bootstrap', () => {
     await expect(bootstrap(env(), recordingLog())).rejects.toThrow(
       /old store .*integrations\.json \(ALPHASWARM_ADMIN_INTEGRATIONS_PATH\) cannot be imported on first start, 2 problem\(s\): file: 1 secret cannot be decrypted/,
     );
-    const store = openStore(join(dir, 'admin.db'));
+    const store = await database.open();
     try {
-      expect(store.sqlite.prepare('SELECT count(*) AS n FROM integrations').get()).toEqual({ n: 0 });
-      expect(store.sqlite.prepare('SELECT count(*) AS n FROM audit_events').get()).toEqual({ n: 0 });
+      expect(await countLinks(store.db)).toBe(0);
+      expect(await countAudit(store.db)).toBe(0);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -332,7 +337,7 @@ describe('bootstrap', () => {
       },
       '2026-05-01T00:00:00Z',
     );
-    first.store.close();
+    await first.store.close();
     opened.length = 0;
     const log = recordingLog();
     const second = await boot(env(), log);

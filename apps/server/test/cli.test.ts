@@ -709,7 +709,7 @@ describe('rotate-signing-key', () => {
     let clock = Date.now();
     const running = signingIssuer(
       'workload',
-      { publicUrl: 'http://127.0.0.1:8700' },
+      { publicUrl: 'http://127.0.0.1:8700', workloadIssuerUrl: 'http://127.0.0.1:8700/workload' },
       store.db,
       Keyring.fromEnv(KEY),
       () => new Date(clock),

@@ -1,10 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createAdminClient } from '@alphaswarm/api/client';
 import type { CloudKind } from '@alphaswarm/contracts';
 import { listAudit } from '@alphaswarm/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoUpstreams, startDemoUpstreams } from '../src/sandbox/upstreams';
+import { storedText } from './support/database';
 import { call, freePort, type Harness, startHarness } from './support/harness';
 
 const ORG = 'org-demo';
@@ -115,6 +114,28 @@ describe('cloud onboarding: the five-step wizard for every cloud kind, over tRPC
     expect(session.steps.validate_identity).toMatchObject({ ok: false, error: { code: 'trust_misconfigured' } });
     await expect(admin.cloudOnboarding.connect.mutate({ session_id })).rejects.toMatchObject({
       data: { app_code: 'precondition_failed' },
+    });
+  });
+
+  it('bad identity params get the schema’s human sentence and their field, no params. path', async () => {
+    const { session_id } = await admin.cloudOnboarding.start.mutate({ org_id: ORG, kind: 'cloud_azure' });
+    const error = await admin.cloudOnboarding.validateIdentity
+      .mutate({ session_id, params: { tenant_id: up.demo.cloud_azure.tenant_id, client_id: 'not-a-guid' } })
+      .catch((e) => e);
+    expect(error.data).toMatchObject({ app_code: 'invalid_request', field: 'client_id' });
+    expect(error.message).toBe(
+      "client_id: The client id is a GUID like 00000000-0000-0000-0000-000000000000, shown on the app registration's Overview page.",
+    );
+    const gcp = await admin.cloudOnboarding.start.mutate({ org_id: ORG, kind: 'cloud_gcp' });
+    const artifacts = await admin.cloudOnboarding.bootstrapArtifacts.mutate({
+      session_id: gcp.session_id,
+      project_id: 'tokyo-rain-123',
+    });
+    expect(artifacts.artifacts.find((a) => a.name === 'alphaswarm-gcp.sh')?.content).toContain(
+      "PROJECT_ID='tokyo-rain-123'",
+    );
+    expect((await admin.cloudOnboarding.get.query({ session_id: gcp.session_id })).setup).toEqual({
+      project_id: 'tokyo-rain-123',
     });
   });
 
@@ -244,11 +265,7 @@ describe('cloud onboarding: the five-step wizard for every cloud kind, over tRPC
       rotated,
       health,
     ]);
-    h.store.sqlite.pragma('wal_checkpoint(FULL)');
-    const db = readdirSync(h.dir)
-      .filter((f) => f.startsWith('admin.db'))
-      .map((f) => readFileSync(join(h.dir, f)).toString('latin1'))
-      .join('');
+    const db = await storedText(h.store, h.database.config);
     const audit = JSON.stringify(await listAudit(h.store.db, {}, { limit: 100_000 }));
     const exported = (await admin.store.export.mutate()).content;
     expect(exported).toContain('cloud_cloudflare:org:org-rotate');

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { AppError } from '@alphaswarm/api';
 import { createAdminClient } from '@alphaswarm/api/client';
-import { generateKey, getAdminUser, listAudit, openStore } from '@alphaswarm/db';
+import { allSigningKeys, generateKey, getAdminUser, listAudit, sql } from '@alphaswarm/db';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
 import { Command } from 'commander';
 import { decodeJwt, decodeProtectedHeader, importPKCS8, type JWTPayload, SignJWT } from 'jose';
@@ -13,6 +13,7 @@ import { parseEnv } from '../src/env';
 import { createLogger } from '../src/logger';
 import { createRuntime } from '../src/runtime';
 import { loadKeyring, productionProblems } from '../src/runtime/index';
+import { breakAuditWrites } from './support/database';
 import { call, type Harness, startHarness } from './support/harness';
 
 /**
@@ -406,10 +407,14 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
       jwks_uri: `${h.rt.env.publicUrl}/.well-known/jwks.json`,
       id_token_signing_alg_values_supported: ['ES256'],
     });
-    const before = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys as Record<
+    // Beside the admin keys: the audit checkpoint key (Ed25519), published for pinning.
+    const published = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys as Record<
       string,
       unknown
     >[];
+    expect(published.filter((k) => k.crv === 'Ed25519')).toMatchObject([{ kty: 'OKP', alg: 'EdDSA', use: 'sig' }]);
+    const adminKeys = (keys: { kid: string; alg: string }[]) => keys.filter((k) => k.alg === 'ES256').map((k) => k.kid);
+    const before = published.filter((k) => k.alg === 'ES256');
     expect(before).toHaveLength(1);
     expect(before[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
     expect(before[0]?.d).toBeUndefined();
@@ -418,10 +423,8 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
     clock.nextStep();
     const old = await signIn(h, 'alice', secret);
     // What a holder of the retired key could still sign: a fresh token with the old kid.
-    const row = h.store.sqlite.prepare('SELECT private_key FROM signing_keys WHERE kid = ?').get(oldKid) as {
-      private_key: string;
-    };
-    const oldKey = await importPKCS8(h.keyring.decrypt(row.private_key).toString(), 'ES256');
+    const row = (await allSigningKeys(h.store.db)).find((k) => k.kid === oldKid)!;
+    const oldKey = await importPKCS8(h.keyring.decrypt(row.privateKey).toString(), 'ES256');
     const forge = () =>
       new SignJWT({ scope: 'admin:cluster', amr: ['pwd', 'otp', 'mfa'], auth_time: clock.seconds })
         .setProtectedHeader({ alg: 'ES256', kid: oldKid })
@@ -435,9 +438,7 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
     const rotatedAt = clock.ms;
     const newKid = await h.rt.adminIssuer!.rotate();
     expect(newKid).not.toBe(oldKid);
-    const during = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys.map(
-      (k: { kid: string }) => k.kid,
-    );
+    const during = adminKeys((await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys);
     expect(during).toEqual([oldKid, newKid]);
     expect((await call(h, 'POST', CONNECT, { token: old.access_token, body: { token: HF_TOKEN } })).status).toBe(200);
     clock.nextStep();
@@ -449,9 +450,7 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
 
     // Past the overlap (longest admin token 900 s + 60 s): the old key is gone and refused.
     clock.set(rotatedAt + 961_000);
-    const after = (await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys.map(
-      (k: { kid: string }) => k.kid,
-    );
+    const after = adminKeys((await call(h, 'GET', '/.well-known/jwks.json', { token: null })).body.keys);
     expect(after).toEqual([newKid]);
     const late = await call(h, 'GET', READ, { token: await forge() });
     expect(late.status).toBe(401);
@@ -489,14 +488,40 @@ describe('embedded IdP: abuse resistance', () => {
     secret = await enrol(h, 'alice');
   });
   afterAll(() => h.close());
-  afterEach(() => {
+  afterEach(async () => {
     // Every test starts with no lock, no failure count and an empty per-address window.
-    h.store.sqlite.prepare('UPDATE admin_users SET failed_attempts = 0, locked_until = NULL').run();
+    await h.store.exec(sql`UPDATE admin_users SET failed_attempts = 0, locked_until = NULL`);
     clock.advance(16 * 60);
     clock.nextStep();
   });
 
   const login = async (username = 'alice', password = PASSWORD) => post(h, '/auth/login', { username, password });
+
+  it('fails closed: no token of any kind leaves while its success cannot be audited', async () => {
+    const expectRefused = (res: { status: number; body: any }, token: string) => {
+      expect(res.status).toBe(503);
+      expect(res.body.error).toEqual({
+        code: 'audit_unavailable',
+        message: 'The audit log could not be written, so no token was issued. Check the database, then retry.',
+      });
+      expect(JSON.stringify(res.body)).not.toContain(token);
+    };
+
+    let repair = await breakAuditWrites(h.store);
+    expectRefused(await login(), 'mfa_token');
+    await repair();
+    const mfa = (await login()).body.mfa_token;
+
+    repair = await breakAuditWrites(h.store);
+    expectRefused(await post(h, '/auth/step-up', { mfa_token: mfa, code: await totp(secret) }), 'access_token');
+    await repair();
+    clock.nextStep();
+    const tokens = await signIn(h, 'alice', secret);
+
+    repair = await breakAuditWrites(h.store);
+    expectRefused(await post(h, '/auth/refresh', { refresh_token: tokens.refresh_token }), 'access_token');
+    await repair();
+  });
 
   it('a TOTP code can be used once: replay refused, also with a new mfa token and under concurrency', async () => {
     const code = await totp(secret);
@@ -511,6 +536,10 @@ describe('embedded IdP: abuse resistance', () => {
     clock.nextStep();
     const next = await totp(secret);
     const mfa = (await login()).body.mfa_token;
+    // The two replays above were counted as failures: clear them so all five attempts raced below
+    // fit under the lockout limit even when they are all in flight at once (as they are when each
+    // database call is a round trip to a server).
+    await h.store.exec(sql`UPDATE admin_users SET failed_attempts = 0`);
     const raced = await Promise.all(
       Array.from({ length: 5 }, () => post(h, '/auth/step-up', { mfa_token: mfa, code: next })),
     );
@@ -557,6 +586,12 @@ describe('embedded IdP: abuse resistance', () => {
     });
     expect(await auditText(h)).not.toContain(`"${wrong}"`);
     expect((await getAdminUser(h.store.db, 'alice'))?.failedAttempts).toBe(1);
+
+    // The console tells a wrong code (stay, retry) from an ended session (sign in again) by data.field.
+    const again = await trpc(h, 'auth.stepUp', { mfa_token: (await login()).body.mfa_token, code: wrong });
+    expect(again.error?.data).toMatchObject({ app_code: 'invalid_token', field: 'code' });
+    const spent = await trpc(h, 'auth.stepUp', { mfa_token: 'not.a.token', code: right });
+    expect(spent.error?.data).toMatchObject({ app_code: 'invalid_token', field: null });
   });
 
   it('brute force on the password: the 5th failure locks the account for 15 minutes, audited; then it works again', async () => {
@@ -686,8 +721,8 @@ describe('embedded IdP: attempts are reserved before the hash, in the database',
     secret = await enrol(h, 'alice');
   });
   afterAll(() => h.close());
-  afterEach(() => {
-    h.store.sqlite.prepare('UPDATE admin_users SET failed_attempts = 0, locked_until = NULL').run();
+  afterEach(async () => {
+    await h.store.exec(sql`UPDATE admin_users SET failed_attempts = 0, locked_until = NULL`);
     clock.advance(16 * 60);
     clock.nextStep();
   });
@@ -772,8 +807,8 @@ describe('embedded IdP: attempts are reserved before the hash, in the database',
     expect(event?.clientIp).toBe('192.0.2.10');
   });
 
-  it('two processes on one database file share the limits', async () => {
-    const store = openStore(h.dbPath);
+  it('two processes on one database share the limits', async () => {
+    const store = await h.database.open();
     try {
       const other = createRuntime({
         env: h.rt.env,
@@ -795,7 +830,7 @@ describe('embedded IdP: attempts are reserved before the hash, in the database',
       expect(await status(embeddedIdp(h.rt).login(wrong, req))).toBe(429);
       expect(await status(embeddedIdp(other).login(wrong, req))).toBe(429);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 

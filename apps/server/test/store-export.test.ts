@@ -63,7 +63,7 @@ describe('export with a secret no configured key reads', () => {
         env: {
           PATH: process.env.PATH,
           HOME: h.dir,
-          ALPHASWARM_ADMIN_DB_PATH: h.dbPath,
+          ...h.database.env,
           ALPHASWARM_ADMIN_INTEGRATIONS_KEY: h.key,
         },
       });

@@ -1,4 +1,4 @@
-import { isoNow, sealSecret, upsertLink } from '@alphaswarm/db';
+import { getLink, isoNow, sealSecret, upsertLink } from '@alphaswarm/db';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHealthSweep } from '../src/services/sweep';
@@ -46,18 +46,12 @@ describe('health sweep', () => {
     expect(hf.requests.length - seen).toBe(30);
     expect(progress.at(-1)).toBe(30);
     expect(report.by_status).toEqual({ healthy: 28, degraded: 1, unhealthy: 1 });
-    const expiring = h.store.sqlite.prepare("select status, error from integrations where org_id = 'org-s0'").get() as {
-      status: string;
-      error: string;
-    };
+    const expiring = (await getLink(h.store.db, 'org-s0', 'huggingface'))!;
     expect(expiring.status).toBe('degraded');
-    expect(JSON.parse(expiring.error).message).toMatch(/expires/);
-    const revoked = h.store.sqlite.prepare("select status, error from integrations where org_id = 'org-s1'").get() as {
-      status: string;
-      error: string;
-    };
+    expect(expiring.error?.message).toMatch(/expires/);
+    const revoked = (await getLink(h.store.db, 'org-s1', 'huggingface'))!;
     expect(revoked.status).toBe('unhealthy');
-    expect(JSON.parse(revoked.error).code).toBe('credential_rejected');
+    expect(revoked.error?.code).toBe('credential_rejected');
   });
 
   it('honours 429 Retry-After: pauses that upstream, then retries the throttled link once', async () => {
@@ -80,11 +74,8 @@ describe('health sweep', () => {
     } finally {
       hf.knobs.status = null;
     }
-    const row = h.store.sqlite.prepare("select status, error from integrations where org_id = 'org-s5'").get() as {
-      status: string;
-      error: string;
-    };
+    const row = (await getLink(h.store.db, 'org-s5', 'huggingface'))!;
     expect(row.status).toBe('degraded');
-    expect(JSON.parse(row.error)).toMatchObject({ code: 'upstream_unavailable' });
+    expect(row.error).toMatchObject({ code: 'upstream_unavailable' });
   });
 });

@@ -25,7 +25,7 @@ const WIZARDS: {
     fill: async (page, m) => {
       await page.getByLabel('Workload identity provider').fill(m.demo.cloud_gcp.workload_identity_provider);
       await page.getByLabel('Service account email').fill(m.demo.cloud_gcp.service_account_email);
-      await page.getByLabel('Project id').fill(m.demo.cloud_gcp.project_id);
+      await step(page, 'validate_identity').getByLabel('Project id').fill(m.demo.cloud_gcp.project_id);
     },
   },
   {
@@ -66,10 +66,20 @@ for (const w of WIZARDS) {
     await expect(page).toHaveURL(/\?session=wiz_/);
     const sessionUrl = page.url();
 
-    // 1. artifacts, each with copy and download
-    await step(page, 'bootstrap_artifacts').getByRole('button', { name: 'Generate artifacts' }).click();
+    // 1. artifacts, each with copy and download (GCP asks for the project first, to fill it in)
     const artifacts = step(page, 'bootstrap_artifacts');
-    await expect(artifacts).toContainText(`org:${org}:${w.kind}`);
+    if (w.kind === 'cloud_gcp') await artifacts.getByLabel('Project id').fill(sandbox.demo.cloud_gcp.project_id);
+    await artifacts.getByRole('button', { name: 'Generate artifacts' }).click();
+    if (w.kind === 'cloud_cloudflare') {
+      // No OIDC at Cloudflare: no issuer/audience/subject, and the token recipe is rendered as steps.
+      await expect(artifacts).toContainText(`alphaswarm-${org}`);
+      await expect(artifacts).not.toContainText('Issuer');
+      await expect(artifacts.locator('.recipe ol > li').first()).toBeVisible();
+    } else {
+      await expect(artifacts).toContainText(`org:${org}:${w.kind}`);
+    }
+    if (w.kind === 'cloud_gcp')
+      await expect(artifacts).toContainText(`PROJECT_ID='${sandbox.demo.cloud_gcp.project_id}'`);
     await expect(artifacts.getByRole('button', { name: /^Copy/ }).first()).toBeVisible();
     const download = artifacts.getByRole('link', { name: /^Download/ }).first();
     const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);

@@ -1,5 +1,6 @@
 // Typed tRPC client for sibling services and the console: `createAdminClient({ url, token })`.
-import { TRPC_MAX_BATCH_SIZE } from '@alphaswarm/contracts';
+// The zod-free entry: this file is bundled into @alphaswarm/admin-client, which ships no zod.
+import { TRPC_MAX_BATCH_SIZE } from '@alphaswarm/contracts/limits';
 import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
 import type { AppRouter } from './root';
 

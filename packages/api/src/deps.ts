@@ -7,7 +7,7 @@ import type {
   StepUpInput,
   TokenResult,
 } from '@alphaswarm/contracts';
-import type { Keyring, Store } from '@alphaswarm/db';
+import type { AuditKeyRing, Database, Keyring } from '@alphaswarm/db';
 import type { HttpClient, UpstreamConfig, WorkloadTokenSource } from '@alphaswarm/providers';
 import type { DenialThrottle, OutcomeBacklog } from './audit/writer';
 import type { Principal } from './auth/bearer';
@@ -75,7 +75,7 @@ export interface ApiMetrics {
 
 export interface ApiDeps {
   /** The database every repository takes. */
-  db: Store['db'];
+  db: Database;
   /** Seals and opens stored secrets (the first key encrypts). */
   keyring: Keyring;
   /** The clock. */
@@ -92,6 +92,8 @@ export interface ApiDeps {
   idp: IdentityProvider | null;
   denials: DenialThrottle;
   outcomes: OutcomeBacklog;
+  /** The audit chain's HMAC keys (ALPHASWARM_ADMIN_AUDIT_KEY): the first links, all verify. */
+  auditKeys: AuditKeyRing;
   /** A throwaway key encrypts (never in production): secrets stored now die with the process. */
   ephemeralKey: boolean;
   /** Where probes and audit appends are counted (absent: not counted). */

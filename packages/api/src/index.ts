@@ -1,6 +1,18 @@
 // @alphaswarm/api: the tRPC API (routers, base procedures, domain services, the audit writer).
 // apps/server hosts it; callers import its types (`AppRouter`, `RouterInputs`, `RouterOutputs`)
 // and the typed client from `@alphaswarm/api/client`.
+
+export {
+  CHECKPOINT_ACTION,
+  CHECKPOINT_ALG,
+  CheckpointError,
+  type PublicKey,
+  readCheckpoints,
+  readPublicKeys,
+  type SigningKey,
+  signCheckpoint,
+  verifyCheckpoint,
+} from './audit/checkpoint';
 export {
   type Actor,
   type AuditEvent,

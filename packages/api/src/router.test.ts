@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AUDIT_ACTIONS, isAuditAction } from '@alphaswarm/contracts';
-import { generateKey, Keyring, listAudit, openStore, type Store } from '@alphaswarm/db';
+import { AuditKeyRing, countLinks, generateKey, Keyring, listAudit, type Store } from '@alphaswarm/db';
 import { HttpClient } from '@alphaswarm/providers';
 import {
   DEFAULT_UPSTREAMS,
@@ -14,6 +11,7 @@ import {
 } from '@alphaswarm/providers/fakes';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { testStore } from '../test/database';
 import { DenialThrottle, OutcomeBacklog } from './audit/writer';
 import { BearerVerifier, localIssuer } from './auth/bearer';
 import type { ApiDeps } from './deps';
@@ -22,7 +20,7 @@ import { appRouter, createCaller } from './root';
 import { createContextInner } from './trpc';
 
 /*
- * The API without HTTP: a context built from dependencies (a real SQLite file, the real HTTP
+ * The API without HTTP: a context built from dependencies (a real database of the project's dialect, the real HTTP
  * client against loopback fakes, a real JWT verifier), procedures called through createCaller.
  */
 
@@ -60,12 +58,11 @@ afterAll(async () => {
   await hub.close();
 });
 
-let dir: string;
 let store: Store;
+let disposeStore: () => Promise<void>;
 let deps: ApiDeps;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'api-router-'));
-  store = openStore(join(dir, 'admin.db'));
+beforeEach(async () => {
+  ({ store, dispose: disposeStore } = await testStore());
   const keyring = Keyring.fromEnv(generateKey());
   deps = {
     db: store.db,
@@ -80,14 +77,14 @@ beforeEach(() => {
     idp: null,
     denials: new DenialThrottle(),
     outcomes: new OutcomeBacklog(),
+    auditKeys: AuditKeyRing.fromEnv(generateKey()),
     ephemeralKey: false,
     productionProblems: () => [],
   };
 });
 afterEach(async () => {
   await deps.http.close();
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await disposeStore();
 });
 
 async function caller(claims: Record<string, unknown> | null) {
@@ -169,5 +166,57 @@ describe('procedures through createCaller', () => {
     const error = await failure((await caller(null)).auth.login({ username: 'alice', password: 'x' }));
     expect(error.code).toBe('not_found');
     expect(error.message).toContain('ALPHASWARM_ADMIN_EMBEDDED_IDP');
+  });
+});
+
+describe('credentials.issue: the one call that returns plaintext credentials', () => {
+  it('answers integrations:use only; admin tokens, even admin:cluster with a fresh MFA, are refused and audited', async () => {
+    await (await caller(fresh())).integrations.connect.huggingface({ org_id: 'org-a', token: HF_TOKEN });
+    for (const claims of [{ scope: 'admin:read' }, fresh(), { scope: 'admin:read admin:cluster' }]) {
+      const error = await failure((await caller(claims)).credentials.issue({ org_id: 'org-a', kind: 'huggingface' }));
+      expect(error.code).toBe('insufficient_scope');
+      expect(error.message).toBe('This call needs the "integrations:use" scope.');
+    }
+    const denials = await listAudit(store.db, { action: 'credentials.issue' }, { limit: 10 });
+    expect(denials.map((r) => [r.phase, r.outcome, r.orgId])).toEqual(Array(3).fill(['denied', 'denied', 'org-a']));
+
+    const issued = await (await caller({ scope: 'integrations:use' })).credentials.issue({
+      org_id: 'org-a',
+      kind: 'huggingface',
+    });
+    expect(JSON.stringify(issued)).toContain(HF_TOKEN);
+    const rows = await listAudit(
+      store.db,
+      { action: 'credentials.issue', runId: issued.audit_run_id ?? '' },
+      { limit: 5 },
+    );
+    expect(rows.map((r) => [r.phase, r.outcome])).toEqual([
+      ['outcome', 'success'],
+      ['attempt', 'started'],
+    ]);
+    expect(JSON.stringify(rows)).not.toContain(HF_TOKEN);
+  });
+});
+
+describe('store.import through the API: all or nothing', () => {
+  it('a file with one bad record among good ones imports nothing and names the bad record', async () => {
+    const api = await caller(fresh());
+    for (const org of ['org-a', 'org-b']) await api.integrations.connect.huggingface({ org_id: org, token: HF_TOKEN });
+    const { content } = await api.store.export();
+    for (const org of ['org-a', 'org-b']) await api.integrations.disconnect({ org_id: org, kind: 'huggingface' });
+    expect(await countLinks(store.db)).toBe(0);
+
+    const file = JSON.parse(content) as { integrations: Record<string, unknown>[] };
+    const [good] = file.integrations;
+    file.integrations.push({ ...good, org_id: 'org-c', credential_key: 'huggingface:org:org-c', secret: 'not-fernet' });
+    const report = await api.store.import({ content: JSON.stringify(file), dry_run: false, on_conflict: 'fail' });
+    expect(report).toMatchObject({ ok: false, dry_run: false, inserted: 0, replaced: 0, skipped: 0 });
+    expect(report.problems.map((p) => p.index)).toEqual([2]);
+    expect(await countLinks(store.db)).toBe(0);
+
+    file.integrations.pop();
+    const whole = await api.store.import({ content: JSON.stringify(file), dry_run: false, on_conflict: 'fail' });
+    expect(whole).toMatchObject({ ok: true, inserted: 2, problems: [] });
+    expect(await countLinks(store.db)).toBe(2);
   });
 });

@@ -5,6 +5,7 @@ import {
   isAuditAction,
   OrgId,
   renderCredentialKey,
+  SessionId,
 } from '@alphaswarm/contracts';
 import { getWizardSession } from '@alphaswarm/db';
 import { initTRPC, TRPCError } from '@trpc/server';
@@ -99,8 +100,11 @@ async function resolveTarget(ctx: Context, raw: unknown, meta: Meta | undefined)
   const input = { ...(raw && typeof raw === 'object' ? raw : {}), ...ctx.req.pathInput } as Record<string, unknown>;
   let orgId = OrgId.safeParse(input.org_id).data ?? null;
   let kind = IntegrationKindSchema.safeParse(input.kind).data ?? meta?.kind ?? null;
-  if (typeof input.session_id === 'string' && input.session_id.length <= 64) {
-    const session = await getWizardSession(ctx.db, input.session_id);
+  // Only a well-formed id is looked up: PostgreSQL refuses a NUL in text, which would turn the
+  // caller's bad input into our failure.
+  const sessionId = SessionId.safeParse(input.session_id).data;
+  if (sessionId) {
+    const session = await getWizardSession(ctx.db, sessionId);
     if (session) {
       orgId = session.orgId;
       kind = session.kind as IntegrationKind;

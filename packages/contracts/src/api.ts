@@ -3,8 +3,7 @@ import { OrgId } from './credential-key';
 import { PublicIntegration } from './integration';
 import { IntegrationKind } from './kinds';
 
-/** The most calls one tRPC request may carry: the server refuses larger batches, the typed client splits them. */
-export const TRPC_MAX_BATCH_SIZE = 16;
+export { TRPC_MAX_BATCH_SIZE } from './limits';
 
 export const OrgInput = z.object({ org_id: OrgId });
 export const LinkInput = z.object({ org_id: OrgId, kind: IntegrationKind });

@@ -55,3 +55,14 @@ export type ResourcesResult = z.infer<typeof ResourcesResult>;
 
 export const WizardStep = z.enum(WIZARD_STEPS);
 export type WizardStep = z.infer<typeof WizardStep>;
+
+/** One finding of "Verify trust": what a cloud would see when it reads our published issuer. */
+export const TrustCheck = z.object({ check: z.string(), ok: z.boolean(), message: z.string() });
+export type TrustCheck = z.infer<typeof TrustCheck>;
+
+export const VerifyTrustResult = z.object({
+  issuer: z.string(),
+  ok: z.boolean(),
+  checks: z.array(TrustCheck),
+});
+export type VerifyTrustResult = z.infer<typeof VerifyTrustResult>;

@@ -1,27 +1,26 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dialect, type TestDatabase, testDatabase } from '../test/stores';
 import { closeInterruptedRuns, ownerIsAlive } from './audit-recovery';
+import type { Store } from './database';
 import { appendAudit, listAudit, listOpenRuns, newRunId, processOwner, verifyAudit } from './repo/audit';
-import { openStore, type Store } from './sqlite';
-
-const MIGRATIONS = join(import.meta.dirname, '../migrations');
 
 const NOW = new Date('2026-05-27T20:00:00Z');
 const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 /** Above Linux's pid_max: never a live process. */
 const DEAD_PID = 2 ** 22 + 7;
 
-let dir: string;
+let database: TestDatabase;
 let store: Store;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'recovery-'));
-  store = openStore(join(dir, 'admin.db'));
+beforeEach(async () => {
+  database = await testDatabase();
+  store = await database.open();
 });
-afterEach(() => {
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
+afterEach(async () => {
+  await store.close();
+  await database.dispose();
 });
 
 async function attempt(owner: string, openedAt = at(0)): Promise<string> {
@@ -109,27 +108,20 @@ describe('ownerIsAlive', () => {
   });
 });
 
-describe('migration', () => {
+// PostgreSQL databases never existed without audit_open_runs: there is nothing to backfill.
+describe.runIf(dialect === 'sqlite')('migration', () => {
   it('registers attempts written before audit_open_runs existed', async () => {
     const orphan = await attempt('');
     const done = await attempt('');
     await appendAudit(store.db, { runId: done, actor: 'a', action: 'x', phase: 'outcome', outcome: 'success' }, at(1));
-    // Forget the open runs and the migration that backfills them (and those after it, with their
-    // tables), as a database from before it.
-    store.sqlite.exec('DELETE FROM audit_open_runs');
-    const journal = JSON.parse(readFileSync(join(MIGRATIONS, 'meta/_journal.json'), 'utf8')) as {
-      entries: { tag: string; when: number }[];
-    };
-    const from = journal.entries.findIndex((e) => e.tag.endsWith('_audit_open_runs_backfill'));
-    for (const later of journal.entries.slice(from + 1)) {
-      const sql = readFileSync(join(MIGRATIONS, `${later.tag}.sql`), 'utf8');
-      for (const [, table] of sql.matchAll(/CREATE TABLE `(\w+)`/g)) store.sqlite.exec(`DROP TABLE ${table}`);
-    }
-    store.sqlite
-      .prepare('DELETE FROM __drizzle_migrations WHERE created_at >= ?')
-      .run(journal.entries[from]?.when ?? Number.POSITIVE_INFINITY);
-    store.close();
-    store = openStore(join(dir, 'admin.db'));
+    // Forget the open runs, as a database from before the table, and apply the backfill again
+    // (later migrations keep it from being the newest, so the migrator cannot be asked to redo it).
+    await store.exec(sql`DELETE FROM audit_open_runs`);
+    const backfill = readFileSync(
+      new URL('../migrations/sqlite/0004_audit_open_runs_backfill.sql', import.meta.url),
+      'utf8',
+    );
+    await store.exec(sql.raw(backfill));
     expect(await listOpenRuns(store.db, null, 10)).toEqual([{ runId: orphan, owner: '', openedAt: at(0) }]);
   });
 });

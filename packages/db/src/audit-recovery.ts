@@ -1,9 +1,8 @@
 import { hostname } from 'node:os';
-import { eq } from 'drizzle-orm';
+import type { AuditKeyRing } from './audit/key-ring';
 import { isoNow } from './clock';
-import { appendOutcomeIfOpen, attemptOf, listOpenRuns, type OpenRun, processOwner } from './repo/audit';
-import { auditOpenRuns } from './schema';
-import type { Db } from './sqlite';
+import type { Database } from './database';
+import { appendOutcomeIfOpen, attemptOf, dropOpenRun, listOpenRuns, type OpenRun, processOwner } from './repo/audit';
 
 /** A run is never in flight this long; past it, its owner is presumed gone wherever it ran. */
 export const OPEN_RUN_MAX_AGE_MS = 3600 * 1000;
@@ -21,6 +20,8 @@ export interface RecoveryOptions {
   maxAgeMs?: number;
   /** Whether the process that opened a run still runs (default: asks the OS, for this host). */
   isAlive?: (owner: string) => boolean;
+  /** The audit key ring the outcomes are linked under (null: the plain chain). */
+  keys?: AuditKeyRing | null;
 }
 
 /**
@@ -49,7 +50,7 @@ export function ownerIsAlive(owner: string, self = processOwner()): boolean {
  * the chain like any row, so the log stays verifiable and no attempt stays without a verdict.
  * Run at start-up and periodically. Returns the run ids it closed.
  */
-export async function closeInterruptedRuns(db: Db, opts: RecoveryOptions): Promise<string[]> {
+export async function closeInterruptedRuns(db: Database, opts: RecoveryOptions): Promise<string[]> {
   const self = opts.owner ?? processOwner();
   const alive = opts.isAlive ?? ((owner: string) => ownerIsAlive(owner, self));
   const oldest = opts.now.getTime() - (opts.maxAgeMs ?? OPEN_RUN_MAX_AGE_MS);
@@ -60,20 +61,28 @@ export async function closeInterruptedRuns(db: Db, opts: RecoveryOptions): Promi
     const page: OpenRun[] = await listOpenRuns(db, after, 500);
     if (page.length === 0) return closed;
     after = page.at(-1)!.runId;
-    for (const run of page) if (await closeIfGone(db, run, { self, alive, oldest, at })) closed.push(run.runId);
+    for (const run of page) {
+      if (await closeIfGone(db, run, { self, alive, oldest, at, keys: opts.keys ?? null })) closed.push(run.runId);
+    }
   }
 }
 
 async function closeIfGone(
-  db: Db,
+  db: Database,
   run: OpenRun,
-  { self, alive, oldest, at }: { self: string; alive: (owner: string) => boolean; oldest: number; at: string },
+  {
+    self,
+    alive,
+    oldest,
+    at,
+    keys,
+  }: { self: string; alive: (owner: string) => boolean; oldest: number; at: string; keys: AuditKeyRing | null },
 ): Promise<boolean> {
   if (run.owner === self) return false;
   if (Date.parse(run.openedAt) > oldest && alive(run.owner)) return false;
   const attempt = await attemptOf(db, run.runId);
   if (!attempt) {
-    db.delete(auditOpenRuns).where(eq(auditOpenRuns.runId, run.runId)).run();
+    await dropOpenRun(db, run.runId);
     return false;
   }
   const row = await appendOutcomeIfOpen(
@@ -91,6 +100,7 @@ async function closeIfGone(
       detail: { ...INTERRUPTED, recorded_by: 'recovery', opened_at: run.openedAt },
     },
     at,
+    keys,
   );
   return row !== null;
 }

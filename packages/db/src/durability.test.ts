@@ -2,21 +2,25 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// SQLite only: what a file system does to a SQLite file (the PostgreSQL server owns its disk).
 import type { StoreFileRecord } from '@alphaswarm/contracts';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateKey, Keyring } from './crypto/fernet';
+import { DatabaseError } from './database';
 import { insertAdminUser } from './repo/admin-users';
 import { appendAudit, newRunId } from './repo/audit';
-import { deleteLink, recordHealth, replaceSecret, upsertLink } from './repo/integrations';
+import { deleteLink, pageLinks, recordHealth, replaceSecret, upsertLink } from './repo/integrations';
 import { probeWrite } from './repo/probe';
 import { reserveAdminAttempt } from './repo/sign-in';
-import { createWizardSession, getWizardSession, updateWizardState } from './repo/wizard';
+import { createWizardSession, listWizardSessions, updateWizardState } from './repo/wizard';
 import { forgetSecrets, rotateSecrets } from './rotation';
-import { integrations } from './schema';
+import { integrations } from './schema/sqlite';
 import { sealSecret } from './secrets';
-import { DatabaseError, isStorageFailure, openStore, type Store } from './sqlite';
+import { openStore, type SqliteStore as Store } from './sqlite';
+import { isStorageFailure } from './store';
 import { importStore } from './store-file';
-import { mountTmpfs, type Tmpfs, tmpfsUnavailable } from './testing';
+import { mountTmpfs, type Tmpfs, tmpfsUnavailable } from './testing/tmpfs';
 
 const NOW = '2026-05-27T20:00:00Z';
 const KEY = generateKey();
@@ -65,7 +69,7 @@ function snapshot(path: string) {
       probe: all('store_probe'),
     };
   } finally {
-    s.close();
+    void s.close();
   }
 }
 
@@ -100,7 +104,7 @@ describe.skipIf(unavailable !== null)('on a full disk, every write either commit
     store.sqlite.pragma('wal_checkpoint(TRUNCATE)');
   });
   afterEach(() => {
-    store.close();
+    void store.close();
     fs.free();
     for (const f of readdirSync(fs.dir)) if (f.startsWith('admin-')) rmSync(join(fs.dir, f));
   });
@@ -122,8 +126,8 @@ describe.skipIf(unavailable !== null)('on a full disk, every write either commit
     [
       'replaceSecret',
       async (s) => {
-        const row = s.db.select().from(integrations).get()!;
-        if (!(await replaceSecret(s.db, row.credentialKey, row.secret, 'x', {}, NOW))) throw new Error('no swap');
+        const [row] = await pageLinks(s.db, null, 1);
+        if (!(await replaceSecret(s.db, row!.credentialKey, row!.secret, 'x', {}, NOW))) throw new Error('no swap');
       },
     ],
     [
@@ -138,8 +142,8 @@ describe.skipIf(unavailable !== null)('on a full disk, every write either commit
     [
       'updateWizardState',
       async (s) => {
-        const row = (await s.db.query.wizardSessions.findFirst())!;
-        await updateWizardState(s.db, row, { steps: { x: 1 } }, NOW);
+        const [row] = await listWizardSessions(s.db, 'org-a', NOW);
+        await updateWizardState(s.db, row!, { steps: { x: 1 } }, NOW);
       },
     ],
     [
@@ -161,7 +165,7 @@ describe.skipIf(unavailable !== null)('on a full disk, every write either commit
   ];
 
   it.each(writes)('%s', async (_name, write) => {
-    store.close();
+    await store.close();
     const before = snapshot(path);
     store = openStore(path);
     store.sqlite.pragma('wal_checkpoint(TRUNCATE)');
@@ -171,7 +175,7 @@ describe.skipIf(unavailable !== null)('on a full disk, every write either commit
       (e: unknown) => e,
     );
     fs.free();
-    store.close();
+    await store.close();
     store = openStore(path);
     expect(error, 'the write reported success, so it must be stored').not.toBeNull();
     expect(isStorageFailure(error), String(error)).toBe(true);
@@ -180,11 +184,12 @@ describe.skipIf(unavailable !== null)('on a full disk, every write either commit
 });
 
 describe('a writing statement read with .get()', () => {
-  it('fails every time, not only when the disk is full', () => {
+  it('fails every time, not only when the disk is full', async () => {
     const s = openStore(':memory:');
     try {
+      const raw = drizzle(s.sqlite);
       expect(() =>
-        s.db
+        raw
           .insert(integrations)
           .values({ ...link('org-x'), credentialKey: 'k', connectedAt: NOW, updatedAt: NOW })
           .returning()
@@ -195,48 +200,36 @@ describe('a writing statement read with .get()', () => {
       );
       expect(s.sqlite.prepare('SELECT count(*) AS n FROM integrations').get()).toEqual({ n: 0 });
     } finally {
-      s.close();
+      await s.close();
     }
   });
 
-  it('appears nowhere in the sources', () => {
+  it('appears nowhere in the sources, and repositories never pick a terminal call at all', () => {
     const root = resolve(fileURLToPath(import.meta.url), '../../../..');
     const offenders: string[] = [];
-    const walk = (dir: string) => {
+    const walk = (dir: string, check: (path: string, text: string) => void) => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
         const full = join(dir, entry.name);
-        if (entry.isDirectory()) walk(full);
-        else if (/\.ts$/.test(entry.name) && full !== fileURLToPath(import.meta.url)) {
-          // A statement chain from .returning( to its terminal call, across lines.
-          for (const m of readFileSync(full, 'utf8').matchAll(/\.returning\([^;]*?\.(get|all|run|prepare)\(/gs)) {
-            if (m[1] === 'get') offenders.push(relative(root, full));
-          }
-        }
+        if (entry.isDirectory()) walk(full, check);
+        else if (/\.ts$/.test(entry.name) && !/\.test\.ts$/.test(entry.name)) check(full, readFileSync(full, 'utf8'));
       }
     };
-    for (const dir of ['packages', 'apps']) walk(join(root, dir));
-    expect(offenders).toEqual([]);
-  });
-});
-
-describe('wizard sessions', () => {
-  it('two writes from the same read within one second: the second is refused', async () => {
-    const s = openStore(':memory:');
-    try {
-      const row = await createWizardSession(
-        s.db,
-        { orgId: 'org-a', kind: 'cloud_aws', createdBy: 'alice', expiresAt: '2026-05-28T20:00:00Z' },
-        NOW,
-      );
-      const first = await updateWizardState(s.db, row, { steps: { a: 1 } }, NOW);
-      const second = await updateWizardState(s.db, row, { steps: { b: 1 } }, NOW);
-      expect(first?.version).toBe(1);
-      expect(second).toBeUndefined();
-      expect((await getWizardSession(s.db, row.id))?.state).toEqual({ steps: { a: 1 } });
-      expect(await updateWizardState(s.db, first!, { steps: { a: 1, b: 1 } }, NOW)).toMatchObject({ version: 2 });
-    } finally {
-      s.close();
+    for (const dir of ['packages', 'apps']) {
+      walk(join(root, dir), (path, text) => {
+        // A statement chain from .returning( to its terminal call, across lines.
+        for (const m of text.matchAll(/\.returning\([^;]*?\.(get|all|run|prepare)\(/gs)) {
+          if (m[1] === 'get') offenders.push(relative(root, path));
+        }
+      });
     }
+    // Queries written once for both dialects are awaited: .get/.all/.run exist only in SQLite.
+    const here = resolve(fileURLToPath(import.meta.url), '..');
+    for (const dir of ['repo', 'store-file']) {
+      walk(join(here, dir), (path, text) => {
+        if (/\)\s*\.(get|all|run)\(/.test(text)) offenders.push(relative(root, path));
+      });
+    }
+    expect(offenders).toEqual([]);
   });
 });

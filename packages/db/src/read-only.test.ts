@@ -1,12 +1,15 @@
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+// SQLite only: a database file in a place the operator made read-only (PostgreSQL's read-only
+// sessions are in test/postgres.test.ts).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describeMigrationLag } from './migrations';
 import { listAdminUsers } from './repo/admin-users';
 import { appendAudit, newRunId, verifyAudit } from './repo/audit';
 import { countLinks, upsertLink } from './repo/integrations';
-import { describeMigrationLag, openStore, openStoreReadOnly } from './sqlite';
-import { mountTmpfs, tmpfsUnavailable } from './testing';
+import { openStore, openStoreReadOnly } from './sqlite';
+import { mountTmpfs, tmpfsUnavailable } from './testing/tmpfs';
 
 const NOW = '2026-05-27T20:00:00Z';
 
@@ -52,7 +55,7 @@ describe('a database file the operator made read-only', () => {
     const data = join(dir, 'data');
     mkdirSync(data);
     const path = join(data, 'admin.db');
-    (await fill(path)).close();
+    await (await fill(path)).close();
     chmodSync(path, 0o400);
     chmodSync(data, 0o500);
     const before = listing(data);
@@ -60,13 +63,13 @@ describe('a database file the operator made read-only', () => {
     const store = openStoreReadOnly(path);
     try {
       expect(store.copiedBecause).toBe('its directory has mode 0500');
-      expect(store.migrations).toMatchObject({ pending: 0, ahead: false });
+      expect(store.migrationState).toMatchObject({ pending: 0, ahead: false });
       expect(await countLinks(store.db)).toBe(1);
       expect(await listAdminUsers(store.db)).toEqual([]);
       expect(await verifyAudit(store.db)).toMatchObject({ ok: true, checked: 1 });
       expect(() => store.sqlite.prepare('DELETE FROM integrations').run()).toThrow(/readonly/);
     } finally {
-      store.close();
+      await store.close();
     }
     expect(listing(data)).toEqual(before);
     expect(() => openStore(path)).toThrow(
@@ -81,16 +84,16 @@ describe('a database file the operator made read-only', () => {
     store.sqlite.exec(
       'DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)',
     );
-    store.close();
+    await store.close();
     chmodSync(path, 0o400);
     const ro = openStoreReadOnly(path);
     try {
-      expect(ro.migrations.pending).toBe(1);
-      expect(describeMigrationLag(ro.path, ro.migrations)).toBe(
+      expect(ro.migrationState.pending).toBe(1);
+      expect(describeMigrationLag(ro, ro.migrationState)).toBe(
         `the database ${path} is 1 migration behind this build (read-only, so it was not migrated); run a writing command such as serve on a writable copy to migrate it.`,
       );
     } finally {
-      ro.close();
+      await ro.close();
     }
   });
 
@@ -106,7 +109,7 @@ describe('a database file the operator made read-only', () => {
         // A copy taken while the writer runs (as after kill -9): the last commits live only in -wal.
         copyFileSync(source, join(fs.dir, 'admin.db'));
         copyFileSync(`${source}-wal`, join(fs.dir, 'admin.db-wal'));
-        live.close();
+        await live.close();
         fs.setReadOnly(true);
         const store = openStoreReadOnly(join(fs.dir, 'admin.db'));
         try {
@@ -114,7 +117,7 @@ describe('a database file the operator made read-only', () => {
           expect(await countLinks(store.db)).toBe(1);
           expect(await verifyAudit(store.db)).toMatchObject({ ok: true, checked: 1 });
         } finally {
-          store.close();
+          await store.close();
         }
         expect(readdirSync(fs.dir).sort()).toEqual(['admin.db', 'admin.db-wal']);
       } finally {

@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { testStore } from '../test/stores';
 import { generateKey, Keyring } from './crypto/fernet';
+import type { Store } from './database';
+import { getAdminUser, insertAdminUser, replaceAdminTotpSecret } from './repo/admin-users';
 import { getLink, upsertLink } from './repo/integrations';
+import { allSigningKeys, insertSigningKey } from './repo/signing-keys';
 import {
   forgetSecrets,
   markUnreadableSecrets,
@@ -12,9 +14,7 @@ import {
   UnreadableSecretsError,
   unreadableSecrets,
 } from './rotation';
-import { adminUsers, signingKeys } from './schema';
 import { openSecret, sealSecret } from './secrets';
-import { openStore, type Store } from './sqlite';
 
 const NOW = new Date('2026-05-27T20:00:00Z');
 const OLD = generateKey();
@@ -24,16 +24,11 @@ const newOnly = Keyring.fromEnv(NEW);
 const both = Keyring.fromEnv(`${NEW},${OLD}`);
 const PAST = new Date('2020-01-01T00:00:00Z');
 
-let dir: string;
 let store: Store;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rotation-'));
-  store = openStore(join(dir, 'admin.db'));
+beforeEach(async () => {
+  store = await testStore();
 });
-afterEach(() => {
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => store.close());
 
 async function seed(ring: Keyring, count = 3): Promise<void> {
   for (let i = 0; i < count; i++) {
@@ -66,34 +61,33 @@ async function seed(ring: Keyring, count = 3): Promise<void> {
     },
     '2026-05-01T00:00:00Z',
   );
-  store.db
-    .insert(signingKeys)
-    .values({
-      kid: 'k1',
-      issuer: 'workload',
-      alg: 'RS256',
-      privateKey: ring.encrypt('{"d":"private"}', { now: PAST }),
-      publicJwk: {},
-      createdAt: '2026-05-01T00:00:00Z',
-    })
-    .run();
-  store.db
-    .insert(adminUsers)
-    .values({
+  await insertSigningKey(store.db, {
+    kid: 'k1',
+    issuer: 'workload',
+    alg: 'RS256',
+    privateKey: ring.encrypt('{"d":"private"}', { now: PAST }),
+    publicJwk: {},
+    createdAt: '2026-05-01T00:00:00Z',
+    retiredAt: null,
+    publishUntil: null,
+  });
+  await insertAdminUser(
+    store.db,
+    {
       username: 'alice',
       passwordHash: 'x',
       totpSecret: ring.encrypt('JBSWY3DPEHPK3PXP', { now: PAST }),
       scopes: 'admin:cluster',
-      createdAt: '2026-05-01T00:00:00Z',
-    })
-    .run();
+    },
+    '2026-05-01T00:00:00Z',
+  );
 }
 
-function ciphertexts() {
+async function ciphertexts() {
   return {
-    links: store.sqlite.prepare('SELECT credential_key, secret, updated_at FROM integrations ORDER BY 1').all(),
-    keys: store.sqlite.prepare('SELECT kid, private_key FROM signing_keys').all(),
-    users: store.sqlite.prepare('SELECT username, totp_secret FROM admin_users').all(),
+    links: await store.exec(sql`SELECT credential_key, secret, updated_at FROM integrations ORDER BY 1`),
+    keys: await store.exec(sql`SELECT kid, private_key FROM signing_keys`),
+    users: await store.exec(sql`SELECT username, totp_secret FROM admin_users`),
   };
 }
 
@@ -109,9 +103,9 @@ describe('rotateSecrets', () => {
     expect(openSecret(newOnly, link!.secret!)).toEqual({ token: 'hf_1' });
     expect(newOnly.extractTimestamp(link!.secret!)).toBe(PAST.getTime() / 1000);
     expect(link!.updatedAt).toBe('2026-05-27T20:00:00Z');
-    const key = store.db.select().from(signingKeys).get()!;
-    expect(newOnly.decrypt(key.privateKey).toString()).toBe('{"d":"private"}');
-    const user = store.db.select().from(adminUsers).get()!;
+    const [key] = await allSigningKeys(store.db);
+    expect(newOnly.decrypt(key!.privateKey).toString()).toBe('{"d":"private"}');
+    const user = (await getAdminUser(store.db, 'alice'))!;
     expect(newOnly.decrypt(user.totpSecret).toString()).toBe('JBSWY3DPEHPK3PXP');
     expect(newOnly.extractTimestamp(user.totpSecret)).toBe(PAST.getTime() / 1000);
   });
@@ -133,27 +127,24 @@ describe('rotateSecrets', () => {
       },
       '2026-05-01T00:00:00Z',
     );
-    store.db
-      .update(adminUsers)
-      .set({ totpSecret: stranger.encrypt('X') })
-      .run();
-    const before = ciphertexts();
+    await replaceAdminTotpSecret(store.db, 'alice', stranger.encrypt('X'), '2026-05-01T00:00:00Z');
+    const before = await ciphertexts();
     const error = await rotateSecrets(store.db, both, { now: NOW }).catch((e) => e);
     expect(error).toBeInstanceOf(UnreadableSecretsError);
     expect(error.items).toEqual(['docker_hub:org:org-z', 'admin_user:alice']);
     expect(error.message).toMatch(
       /2 stored secrets cannot be decrypted with any configured key \(docker_hub:org:org-z, admin_user:alice\); nothing was re-encrypted/,
     );
-    expect(ciphertexts()).toEqual(before);
+    expect(await ciphertexts()).toEqual(before);
   });
 
   it('refuses when the old key is missing from the list', async () => {
     await seed(oldRing, 2);
-    const before = ciphertexts();
+    const before = await ciphertexts();
     await expect(rotateSecrets(store.db, newOnly, { now: NOW })).rejects.toThrow(
       /4 stored secrets cannot be decrypted .*huggingface:org:org-0, huggingface:org:org-1, signing_key:k1, admin_user:alice/,
     );
-    expect(ciphertexts()).toEqual(before);
+    expect(await ciphertexts()).toEqual(before);
   });
 });
 

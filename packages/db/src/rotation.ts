@@ -1,9 +1,8 @@
 import { and, count, eq, inArray, isNotNull, ne } from 'drizzle-orm';
 import { isoNow } from './clock';
 import { InvalidToken, type Keyring } from './crypto/fernet';
+import type { Database } from './database';
 import { forgetAllSecrets, pageSecretLinks } from './repo/integrations';
-import { adminUsers, integrations, signingKeys } from './schema';
-import type { Db } from './sqlite';
 
 /** Some stored secret is readable by no configured key; nothing was changed. */
 export class UnreadableSecretsError extends Error {
@@ -34,16 +33,18 @@ const PAGE = 1000;
  * names them (`<credential_key>`, `signing_key:<kid>`, `admin_user:<username>`).
  */
 export async function rotateSecrets(
-  db: Db,
+  db: Database,
   keyring: Keyring,
   opts: { now: Date; onProgress?: (done: number, total: number) => void },
 ): Promise<RotationResult> {
   const now = isoNow(opts.now);
-  return db.transaction((tx) => {
+  return db.write(async (tx) => {
+    const { q, t } = tx;
+    const counted = async (n: Promise<{ n: number }[]>) => (await n)[0]?.n ?? 0;
     const total =
-      (tx.select({ n: count() }).from(integrations).where(isNotNull(integrations.secret)).get()?.n ?? 0) +
-      (tx.select({ n: count() }).from(signingKeys).get()?.n ?? 0) +
-      (tx.select({ n: count() }).from(adminUsers).get()?.n ?? 0);
+      (await counted(q.select({ n: count() }).from(t.integrations).where(isNotNull(t.integrations.secret)))) +
+      (await counted(q.select({ n: count() }).from(t.signingKeys))) +
+      (await counted(q.select({ n: count() }).from(t.adminUsers)));
     const unreadable: string[] = [];
     let done = 0;
     const rotate = (token: string, label: string): string | undefined => {
@@ -60,19 +61,22 @@ export async function rotateSecrets(
       if (done % PAGE === 0 || done === total) opts.onProgress?.(done, total);
     };
 
+    // Each row is rewritten only if it still holds the ciphertext read (on PostgreSQL a connect
+    // elsewhere may have replaced it meanwhile, under the current key: that one stays).
     let links = 0;
     let after: string | null = null;
     for (;;) {
-      const rows = pageSecretLinks(tx as unknown as Db, after, PAGE);
+      const rows = await pageSecretLinks(tx, after, PAGE);
       if (rows.length === 0) break;
       for (const row of rows) {
         const next = rotate(row.secret, row.key);
         if (next !== undefined && unreadable.length === 0) {
-          tx.update(integrations)
+          const changed = await q
+            .update(t.integrations)
             .set({ secret: next, updatedAt: now })
-            .where(eq(integrations.credentialKey, row.key))
-            .run();
-          links++;
+            .where(and(eq(t.integrations.credentialKey, row.key), eq(t.integrations.secret, row.secret)))
+            .returning({ key: t.integrations.credentialKey });
+          links += changed.length;
         }
         tick();
       }
@@ -80,27 +84,33 @@ export async function rotateSecrets(
     }
 
     let keys = 0;
-    for (const row of tx.select({ kid: signingKeys.kid, privateKey: signingKeys.privateKey }).from(signingKeys).all()) {
+    for (const row of await q
+      .select({ kid: t.signingKeys.kid, privateKey: t.signingKeys.privateKey })
+      .from(t.signingKeys)) {
       const next = rotate(row.privateKey, `signing_key:${row.kid}`);
       if (next !== undefined && unreadable.length === 0) {
-        tx.update(signingKeys).set({ privateKey: next }).where(eq(signingKeys.kid, row.kid)).run();
-        keys++;
+        const changed = await q
+          .update(t.signingKeys)
+          .set({ privateKey: next })
+          .where(and(eq(t.signingKeys.kid, row.kid), eq(t.signingKeys.privateKey, row.privateKey)))
+          .returning({ kid: t.signingKeys.kid });
+        keys += changed.length;
       }
       tick();
     }
 
     let users = 0;
-    for (const row of tx
-      .select({ username: adminUsers.username, totp: adminUsers.totpSecret })
-      .from(adminUsers)
-      .all()) {
+    for (const row of await q
+      .select({ username: t.adminUsers.username, totp: t.adminUsers.totpSecret })
+      .from(t.adminUsers)) {
       const next = rotate(row.totp, `admin_user:${row.username}`);
       if (next !== undefined && unreadable.length === 0) {
-        tx.update(adminUsers)
+        const changed = await q
+          .update(t.adminUsers)
           .set({ totpSecret: next, updatedAt: now })
-          .where(eq(adminUsers.username, row.username))
-          .run();
-        users++;
+          .where(and(eq(t.adminUsers.username, row.username), eq(t.adminUsers.totpSecret, row.totp)))
+          .returning({ username: t.adminUsers.username });
+        users += changed.length;
       }
       tick();
     }
@@ -112,7 +122,10 @@ export async function rotateSecrets(
 }
 
 /** Lost-key runbook: drop every link secret and mark those links needs_reconnect. */
-export async function forgetSecrets(db: Db, opts: { now: Date }): Promise<{ count: number; credentialKeys: string[] }> {
+export async function forgetSecrets(
+  db: Database,
+  opts: { now: Date },
+): Promise<{ count: number; credentialKeys: string[] }> {
   const credentialKeys = await forgetAllSecrets(db, isoNow(opts.now));
   return { count: credentialKeys.length, credentialKeys };
 }
@@ -124,11 +137,11 @@ export const SECRET_UNREADABLE_ERROR = {
 } as const;
 
 /** Credential keys of links whose secret no configured key decrypts. */
-export async function unreadableSecrets(db: Db, keyring: Keyring): Promise<string[]> {
+export async function unreadableSecrets(db: Database, keyring: Keyring): Promise<string[]> {
   const found: string[] = [];
   let after: string | null = null;
   for (;;) {
-    const rows = pageSecretLinks(db, after, PAGE);
+    const rows = await pageSecretLinks(db, after, PAGE);
     if (rows.length === 0) break;
     for (const row of rows) {
       try {
@@ -148,22 +161,24 @@ export async function unreadableSecrets(db: Db, keyring: Keyring): Promise<strin
  * ciphertext is kept, so restoring the key and re-checking the link brings it back.
  * Returns the credential keys that were newly marked.
  */
-export async function markUnreadableSecrets(db: Db, keyring: Keyring, now: Date): Promise<string[]> {
+export async function markUnreadableSecrets(db: Database, keyring: Keyring, now: Date): Promise<string[]> {
   const keys = await unreadableSecrets(db, keyring);
   if (keys.length === 0) return [];
   const at = isoNow(now);
-  return db.transaction((tx) => {
+  return db.write(async ({ q, t }) => {
     const marked: string[] = [];
     for (let i = 0; i < keys.length; i += 500) {
-      const rows = tx
-        .update(integrations)
+      const rows = await q
+        .update(t.integrations)
         .set({ status: 'needs_reconnect', error: { ...SECRET_UNREADABLE_ERROR }, updatedAt: at })
         // Already flagged links keep their updated_at: a restart is not a change.
         .where(
-          and(inArray(integrations.credentialKey, keys.slice(i, i + 500)), ne(integrations.status, 'needs_reconnect')),
+          and(
+            inArray(t.integrations.credentialKey, keys.slice(i, i + 500)),
+            ne(t.integrations.status, 'needs_reconnect'),
+          ),
         )
-        .returning({ key: integrations.credentialKey })
-        .all();
+        .returning({ key: t.integrations.credentialKey });
       for (const row of rows) marked.push(row.key);
     }
     return marked;

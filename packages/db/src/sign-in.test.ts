@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type TestDatabase, testDatabase } from '../test/stores';
+import type { Store } from './database';
 import { consumeTokenId, revokeRefreshSession, rotateRefreshToken, startRefreshSession } from './repo/idp-tokens';
 import {
   failUnknownNameAttempt,
@@ -10,21 +10,20 @@ import {
   reserveAddressAttempt,
   reserveUnknownNameAttempt,
 } from './repo/sign-in';
-import { openStore, type Store } from './sqlite';
 
-/** Two connections to one file stand for two server processes. */
-let dir: string;
+/** Two stores on one database (two connections, or two pools) stand for two server processes. */
+let database: TestDatabase;
 let one: Store;
 let two: Store;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sign-in-'));
-  one = openStore(join(dir, 'admin.db'));
-  two = openStore(join(dir, 'admin.db'));
+beforeEach(async () => {
+  database = await testDatabase();
+  one = await database.open();
+  two = await database.open();
 });
-afterEach(() => {
-  one.close();
-  two.close();
-  rmSync(dir, { recursive: true, force: true });
+afterEach(async () => {
+  await one.close();
+  await two.close();
+  await database.dispose();
 });
 
 const T0 = new Date('2031-03-01T10:00:00Z');
@@ -49,7 +48,7 @@ describe('sign-in limits in the database', () => {
     const next = await reserveAddressAttempt(two.db, '192.0.2.1', RULE, at(300));
     expect(next).toEqual({ ok: true, windowStart: '2031-03-01T10:05:00Z' });
     await pruneSignInLimits(one.db, at(600));
-    expect(one.sqlite.prepare('SELECT count(*) AS n FROM sign_in_address_limits').get()).toEqual({ n: 0 });
+    expect(await one.exec(sql`SELECT address FROM sign_in_address_limits`)).toEqual([]);
   });
 
   it('unknown names lock like accounts, across processes, and are stored only as a hash', async () => {
@@ -70,7 +69,9 @@ describe('sign-in limits in the database', () => {
       retryAfterSeconds: 846,
     });
     expect((await reserveUnknownNameAttempt(one.db, 'mallory', lock, at(906))).ok).toBe(true);
-    expect(JSON.stringify(one.sqlite.prepare('SELECT * FROM sign_in_unknown_users').all())).not.toContain('mallory');
+    const rows = await one.exec(sql`SELECT * FROM sign_in_unknown_users`);
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows)).not.toContain('mallory');
   });
 
   it('token state: a single-use id is spent once; a refresh token rotates once; a revoked family rotates nothing', async () => {

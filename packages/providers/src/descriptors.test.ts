@@ -6,29 +6,12 @@ import { providers } from './registry';
 
 const BAD = ['\u0000', '\u0007', '\n', '\u001b', '\u007f', '\u0085', '\ud800', 'a\udc00b'];
 
-/** A valid input of each kind, as the operator would enter it. */
-const VALID: { [K in keyof typeof descriptors]: z.input<(typeof descriptors)[K]['inputSchema']> } = {
-  huggingface: { token: 'hf_x', namespace: 'acme' },
-  docker_hub: { username: 'demo', pat: 'dckr_pat_x', namespace: 'demo' },
-  cloud_aws: { role_arn: 'arn:aws:iam::123456789012:role/alphaswarm', region: 'eu-west-1' },
-  cloud_azure: {
-    tenant_id: '11111111-2222-4333-8444-555555555555',
-    client_id: '66666666-7777-4888-9999-000000000000',
-  },
-  cloud_gcp: {
-    workload_identity_provider: 'projects/1/locations/global/workloadIdentityPools/p/providers/q',
-    service_account_email: 'sa@p.iam.gserviceaccount.com',
-    project_id: 'p',
-  },
-  cloud_cloudflare: { account_id: 'a'.repeat(32), api_token: 'cf_x' },
-};
-
 describe('descriptors', () => {
   it.each(INTEGRATION_KINDS)('%s: its contracts facts plus its schemas, shared by its provider', (kind) => {
     const descriptor = descriptors[kind];
     expect(providers[kind].descriptor).toBe(descriptor);
     expect(providers[kind].family).toBe(descriptor.family);
-    const { secretSchema: _s, inputSchema: _i, issuedSchema: _c, ...facts } = descriptor;
+    const { secretSchema: _s, inputSchema: _i, issuedSchema: _c, example: _e, ...facts } = descriptor;
     expect(facts).toEqual(kinds[kind]);
   });
 
@@ -46,7 +29,7 @@ describe('descriptors', () => {
     '%s: every string its operator enters follows the one text rule (no control characters, lone surrogates)',
     (kind) => {
       const schema = descriptorFor(kind).inputSchema;
-      const valid = VALID[kind] as Record<string, unknown>;
+      const valid = descriptorFor(kind).example;
       expect(schema.safeParse(valid).success).toBe(true);
       for (const [field, value] of Object.entries(valid)) {
         if (typeof value !== 'string') continue;
@@ -62,7 +45,7 @@ describe('descriptors', () => {
 
   it('refuses a secret param with whitespace where the operator enters it, naming the field', () => {
     for (const kind of INTEGRATION_KINDS) {
-      const valid = VALID[kind] as Record<string, unknown>;
+      const valid = descriptorFor(kind).example;
       for (const param of descriptorFor(kind).secretParams) {
         const result = descriptorFor(kind).inputSchema.safeParse({ ...valid, [param]: `${valid[param]} \n` });
         expect(result.error?.issues[0]?.path, `${kind}.${param}`).toEqual([param]);

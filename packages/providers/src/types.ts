@@ -36,6 +36,8 @@ export interface WorkloadTokenSource {
   /** `<public url>/workload` */
   issuer: string;
   mint(claims: { sub: string; aud: string }): Promise<string>;
+  /** Every key a verifier may meet (active and still-overlapping), for clouds that take an uploaded JWKS. */
+  jwks?(): Promise<{ keys: Record<string, unknown>[] }>;
 }
 
 /** Everything a provider may touch. Built once per request/sweep; never read from module globals. */
@@ -124,6 +126,8 @@ export interface WizardContext<K extends CloudKind> {
   subject: string;
   params: IdentityParams<K> | null;
   identity: IdentityResult | null;
+  /** What the operator told step 1 so the artifacts need no placeholders (GCP: the project id). */
+  setup?: { project_id?: string } | null;
 }
 
 export interface CloudProvider<K extends CloudKind = CloudKind, S = unknown> extends ProviderBase<K, S> {

@@ -1,5 +1,5 @@
 import { AppError } from '@alphaswarm/api';
-import { type Db, listAdminUsers, openStore, type Store } from '@alphaswarm/db';
+import { type Database, listAdminUsers, openDatabase, type Store } from '@alphaswarm/db';
 import { type Command, Option } from 'commander';
 import QRCode from 'qrcode';
 import { ADMIN_SCOPES } from '../auth/idp/schemas';
@@ -125,13 +125,14 @@ function keyringOf(io: CliIo, env: Env) {
   return info.keyring;
 }
 
-async function withStore<T>(store: Store, work: (db: Db) => Promise<T>): Promise<T> {
+async function withStore<T>(opening: Promise<Store>, work: (db: Database) => Promise<T>): Promise<T> {
+  const store = await opening;
   try {
     return await work(store.db);
   } catch (error) {
     throw cliErrorOf(error);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -172,7 +173,7 @@ export function registerAdminUserCommands(program: Command, deps: AdminUserComma
         const config = env();
         const keyring = keyringOf(io, config);
         const password = await askPassword({ stdin, promptOut }, Boolean(opts.passwordStdin));
-        const enrolment = await withStore(openStore(config.dbPath), (db) =>
+        const enrolment = await withStore(openDatabase(config.database), (db) =>
           audited(
             db,
             'admin_users.create',
@@ -248,8 +249,8 @@ export function registerAdminUserCommands(program: Command, deps: AdminUserComma
     .action(
       action(async () => {
         const config = env();
-        const store = openForReading(io, config);
-        const rows = await withStore(store, (db) =>
+        const store = await openForReading(io, config);
+        const rows = await withStore(Promise.resolve(store), (db) =>
           listAdminUsers(db).catch((error) => Promise.reject(readFailure(store, error))),
         );
         if (rows.length === 0) io.out('No admins yet: create one with `alphaswarm-admin create-admin <username>`.');

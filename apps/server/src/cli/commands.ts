@@ -3,27 +3,34 @@ import { resolve } from 'node:path';
 import { checkStoreFile, exportStoreFile, importRecords, rotateKey } from '@alphaswarm/api';
 import type { OnConflict } from '@alphaswarm/contracts';
 import {
+  describeMigrationLag,
   forgetSecrets,
   formatStoreFileProblem,
   generateKey,
   type IssuerName,
   isoNow,
-  openStore,
+  openDatabase,
+  openDatabaseReadOnly,
+  parsePostgresUrl,
+  publishedSigningKeys,
   readOnlyReason,
-  verifyAudit,
   writeStoreFileAtomic,
 } from '@alphaswarm/db';
-import { ConfigError } from '../env';
-import { signingIssuer } from '../issuers/keyed-issuer';
-import { createLogger } from '../logger';
+import { ConfigError, type Env } from '../env';
+import { type KeyedIssuer, signingIssuer } from '../issuers/keyed-issuer';
 import {
-  bootstrap,
-  type KeyringInfo,
-  loadKeyring,
-  productionProblems,
-  productionWarnings,
-  startAuditRecovery,
-} from '../runtime/index';
+  type IssuerFile,
+  issuerFiles,
+  PublishError,
+  type PublishTarget,
+  publicReadGuidance,
+  publishedCopyWarnings,
+  publishFiles,
+  publishTarget,
+} from '../issuers/publish';
+import { createLogger } from '../logger';
+import { bootstrap, type KeyringInfo, loadKeyring, productionProblems, productionWarnings } from '../runtime/index';
+import { type AuditExportOptions, type AuditVerifyOptions, auditExport, auditVerify } from './audit';
 import { audited, CliError, type CliIo, loadEnv, openExistingStore, openForReading, readFailure } from './context';
 import { progress } from './progress';
 
@@ -41,23 +48,10 @@ export async function serveCommand(): Promise<void> {
   const logger = createLogger(env.ALPHASWARM_ADMIN_LOG_LEVEL);
   const boot = await bootstrap(env, logger);
   // Loaded here only: the other commands must not pay for the whole HTTP stack.
-  const { createRuntime, listen, startAlertDispatcher, startHealthSweeper } = await import('../index');
-  const runtime = createRuntime({ ...boot, logger });
-  const running = await listen(runtime);
-  const sweeper = startHealthSweeper(runtime);
-  const alerts = startAlertDispatcher(runtime);
-  const recovery = startAuditRecovery(runtime);
-  logger.info({ url: running.url, workload_issuer: runtime.workload.issuer }, 'listening');
-  const stop = async () => {
-    await sweeper.stop();
-    await alerts.stop();
-    await running.close();
-    await recovery.stop();
-    await runtime.http.close();
-    boot.store.close();
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  const { serve } = await import('../serve');
+  const serving = await serve(boot, logger);
+  process.once('SIGINT', () => void serving.stop());
+  process.once('SIGTERM', () => void serving.stop());
 }
 
 export function generateKeyCommand(io: CliIo): void {
@@ -75,9 +69,10 @@ export async function exportCommand(io: CliIo, opts: { out?: string; allowUnread
   const env = loadEnv();
   const target = resolve(opts.out ?? env.integrationsPath);
   const { keyring } = keyringFor(io, loadKeyring(env));
-  const readOnly = existsSync(env.dbPath) ? readOnlyReason(env.dbPath) : null;
-  const reading = readOnly ? openForReading(io, env) : null;
-  const store = reading ?? openExistingStore(env);
+  // A SQLite file in a place the operator made read-only is still exported (PostgreSQL: no such place).
+  const readOnly = !env.database.databaseUrl && existsSync(env.dbPath) ? readOnlyReason(env.dbPath) : null;
+  const reading = readOnly ? await openForReading(io, env) : null;
+  const store = reading ?? (await openExistingStore(env));
   try {
     const bar = progress('export');
     let count = 0;
@@ -120,7 +115,7 @@ export async function exportCommand(io: CliIo, opts: { out?: string; allowUnread
       );
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -151,7 +146,7 @@ export async function importCommand(
       `${path} cannot be imported (${plural(checked.problems.length, 'problem')}, listed on stdout; nothing was imported): ${formatStoreFileProblem(checked.problems[0]!)}`,
     );
   }
-  const store = openStore(env.dbPath);
+  const store = await openDatabase(env.database);
   try {
     const run = async () => {
       const bar = progress('import');
@@ -187,7 +182,7 @@ export async function importCommand(
       );
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -199,7 +194,7 @@ export async function rotateKeyCommand(io: CliIo): Promise<void> {
     );
   }
   const info = loadKeyring(env);
-  const store = openExistingStore(env);
+  const store = await openExistingStore(env);
   try {
     const bar = progress('rotate-key');
     const result = await audited(
@@ -222,7 +217,7 @@ export async function rotateKeyCommand(io: CliIo): Promise<void> {
     if (info.fingerprints.length > 1)
       io.out('The old key(s) can now be removed from ALPHASWARM_ADMIN_INTEGRATIONS_KEY.');
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -230,29 +225,124 @@ export async function rotateKeyCommand(io: CliIo): Promise<void> {
  * Start signing with a fresh key for one of our issuers. The previous key stays in the JWKS until
  * its last token expired, so clouds (workload) and sessions (admin) keep verifying meanwhile.
  */
-export async function rotateSigningKeyCommand(io: CliIo, opts: { issuer: IssuerName }): Promise<void> {
-  const env = loadEnv();
+/** Where a command publishes the workload issuer, and the clock it reads (injectable for tests). */
+export interface PublishDeps {
+  env?: Env;
+  now?: () => Date;
+}
+
+function targetOf(opts: { out?: string | undefined; to?: string | undefined }): PublishTarget {
+  try {
+    return publishTarget(opts);
+  } catch (error) {
+    throw error instanceof PublishError ? new CliError(error.message) : error;
+  }
+}
+
+async function publish(env: Env, target: PublishTarget, files: IssuerFile[]): Promise<string[]> {
+  try {
+    return await publishFiles(target, files, {
+      region: env.ALPHASWARM_ADMIN_AWS_REGION,
+      endpoint: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL,
+      credentials:
+        env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+          ? {
+              accessKeyId: env.AWS_ACCESS_KEY_ID,
+              secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+              sessionToken: env.AWS_SESSION_TOKEN,
+            }
+          : undefined,
+    });
+  } catch (error) {
+    throw error instanceof PublishError ? new CliError(error.message) : error;
+  }
+}
+
+async function workloadIssuerFor(env: Env, now: () => Date): Promise<{ issuer: KeyedIssuer; close(): Promise<void> }> {
+  if (!env.ALPHASWARM_ADMIN_INTEGRATIONS_KEY) {
+    throw new CliError(
+      'This command needs ALPHASWARM_ADMIN_INTEGRATIONS_KEY: private signing keys are stored encrypted with it.',
+    );
+  }
+  const info = loadKeyring(env);
+  const store = await openExistingStore(env);
+  return { issuer: signingIssuer('workload', env, store.db, info.keyring, now), close: () => store.close() };
+}
+
+/**
+ * Write the workload issuer's discovery document and JWKS (every key still published) for a
+ * static host, so the admin server itself never has to face the internet.
+ */
+export async function publishIssuerCommand(
+  io: CliIo,
+  opts: { out?: string; to?: string },
+  deps: PublishDeps = {},
+): Promise<void> {
+  const env = deps.env ?? loadEnv();
+  const target = targetOf(opts);
+  const { issuer, close } = await workloadIssuerFor(env, deps.now ?? (() => new Date()));
+  try {
+    const jwks = await issuer.jwks();
+    const written = await publish(env, target, issuerFiles(issuer, jwks));
+    for (const w of written) io.out(`wrote ${w}`);
+    io.out(
+      `issuer ${issuer.issuer} with ${plural(jwks.keys.length, 'key')}: ${jwks.keys.map((k) => k.kid).join(', ')}`,
+    );
+    io.out(publicReadGuidance(target, issuer.issuer));
+    if (!env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL) {
+      io.err(
+        `note: ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL is not set, so tokens still name ${issuer.issuer} as their issuer; set it to the URL these files are served under.`,
+      );
+    }
+  } finally {
+    await close();
+  }
+}
+
+export async function rotateSigningKeyCommand(
+  io: CliIo,
+  opts: { issuer: IssuerName; out?: string; to?: string },
+  deps: PublishDeps = {},
+): Promise<void> {
+  const env = deps.env ?? loadEnv();
   if (!env.ALPHASWARM_ADMIN_INTEGRATIONS_KEY) {
     throw new CliError(
       'rotate-signing-key needs ALPHASWARM_ADMIN_INTEGRATIONS_KEY: private signing keys are stored encrypted with it.',
     );
   }
+  const publishing = Boolean(opts.out || opts.to);
+  if (publishing && opts.issuer !== 'workload') {
+    throw new CliError('--out and --to publish the workload issuer; the admin issuer is served by the server itself.');
+  }
+  if (opts.issuer === 'workload' && env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL && !publishing) {
+    throw new CliError(
+      `The workload issuer is served from ${env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL}: pass --out DIR or --to s3://bucket/prefix so the new key is published before it signs anything.`,
+    );
+  }
+  const target = publishing ? targetOf(opts) : null;
   const info = loadKeyring(env);
-  const store = openExistingStore(env);
+  const store = await openExistingStore(env);
   try {
-    const issuer = signingIssuer(opts.issuer, env, store.db, info.keyring, () => new Date());
+    const issuer = signingIssuer(opts.issuer, env, store.db, info.keyring, deps.now ?? (() => new Date()));
     const kid = await audited(
       store.db,
       'signing_keys.rotate',
       { issuer: opts.issuer },
-      () => issuer.rotate(),
+      () =>
+        issuer.rotate(
+          target
+            ? async (jwks) => {
+                for (const w of await publish(env, target, issuerFiles(issuer, jwks))) io.out(`wrote ${w}`);
+              }
+            : undefined,
+        ),
       (k) => ({ kid: k }),
     );
     io.out(
-      `${issuer.issuer} now signs with key ${kid}; the previous key stays published for ${issuer.options.maxTokenTtlSeconds + 60} s. Running servers pick it up within 30 s.`,
+      `${issuer.issuer} now signs with key ${kid}; the previous key stays published for ${issuer.options.maxTokenTtlSeconds + 60} s${target ? ' (run publish-issuer after that to drop it from the published copy)' : ''}. Running servers pick it up within 30 s.`,
     );
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -263,7 +353,7 @@ export async function forgetSecretsCommand(io: CliIo, opts: { yes?: boolean }): 
     );
   }
   const env = loadEnv();
-  const store = openExistingStore(env);
+  const store = await openExistingStore(env);
   try {
     const result = await audited(
       store.db,
@@ -276,12 +366,43 @@ export async function forgetSecretsCommand(io: CliIo, opts: { yes?: boolean }): 
       `forgot ${plural(result.count, 'secret')}; those links are now needs_reconnect: re-run their connect wizards.`,
     );
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-export function checkProductionCommand(io: CliIo): void {
+/**
+ * Bring the database's schema to this build's migrations and exit (both dialects). On PostgreSQL
+ * under the advisory lock `serve` takes too, so it is safe while replicas start.
+ */
+export async function migrateCommand(io: CliIo): Promise<void> {
   const env = loadEnv();
+  let before = 0;
+  if (env.database.databaseUrl || existsSync(env.dbPath)) {
+    const reading = await openDatabaseReadOnly(env.database);
+    try {
+      const state = await reading.migrations();
+      if (state.ahead) throw new CliError(describeMigrationLag(reading, state)!);
+      before = state.applied;
+    } finally {
+      await reading.close();
+    }
+  }
+  const store = await openDatabase(env.database);
+  try {
+    const after = await store.migrations();
+    const applied = after.applied - before;
+    io.out(
+      applied > 0
+        ? `migrated ${store.location} (${store.dialect}): applied ${plural(applied, 'migration')}, ${after.applied} of ${after.expected} now.`
+        : `${store.location} (${store.dialect}) is current: ${plural(after.applied, 'migration')}, nothing to apply.`,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+export async function checkProductionCommand(io: CliIo, deps: PublishDeps = {}): Promise<void> {
+  const env = deps.env ?? loadEnv();
   let keyring: KeyringInfo | null = null;
   let keyError: string | undefined;
   try {
@@ -291,9 +412,12 @@ export function checkProductionCommand(io: CliIo): void {
     keyError = error.message;
   }
   const problems = productionProblems(env, keyring, keyError);
-  const warnings = productionWarnings(env).map((w) => `! warning: ${w}`);
+  const warnings = [...productionWarnings(env), ...(await publishedIssuerWarnings(env, deps.now))].map(
+    (w) => `! warning: ${w}`,
+  );
   if (problems.length === 0) {
-    io.out(`production-ready (encryption key ${keyring?.fingerprints[0]}, database ${env.dbPath})`);
+    const database = env.database.databaseUrl ? parsePostgresUrl(env.database.databaseUrl).location : env.dbPath;
+    io.out(`production-ready (encryption key ${keyring?.fingerprints[0]}, database ${database})`);
     for (const warning of warnings) io.out(warning);
     return;
   }
@@ -302,29 +426,37 @@ export function checkProductionCommand(io: CliIo): void {
   throw new CliError(`not production-ready: ${plural(problems.length, 'problem')} (listed on stdout).`);
 }
 
-export async function auditVerifyCommand(io: CliIo): Promise<void> {
-  const env = loadEnv();
-  const store = openForReading(io, env);
+/** A workload issuer served from a static copy: does that copy hold exactly the keys it should? */
+async function publishedIssuerWarnings(env: Env, now: (() => Date) | undefined): Promise<string[]> {
+  if (!env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL) return [];
+  if (!env.database.databaseUrl && !existsSync(env.dbPath)) return [];
+  const store = await openDatabaseReadOnly(env.database);
+  let kids: string[];
   try {
-    const bar = progress('audit-verify');
-    let verdict: Awaited<ReturnType<typeof verifyAudit>>;
-    try {
-      const total = Number(store.sqlite.prepare('SELECT count(*) AS n FROM audit_events').pluck().get());
-      verdict = await verifyAudit(store.db, (checked) => bar.update(checked, total));
-    } catch (error) {
-      throw readFailure(store, error);
-    }
-    bar.finish();
-    if (!verdict.ok && verdict.broken) {
-      const b = verdict.broken;
-      throw new CliError(
-        `audit chain broken at seq ${b.seq} (id ${b.id}): ${b.reason}. ${plural(verdict.checked, 'event')} before it verified.`,
-      );
-    }
-    io.out(
-      `audit chain intact: ${plural(verdict.checked, 'event')} verified, tip ${verdict.tip} (at ${isoNow(new Date())})`,
-    );
+    const at = isoNow((now ?? (() => new Date()))());
+    kids = (await publishedSigningKeys(store.db, 'workload', at)).map((k) => k.kid);
+  } catch {
+    return [];
   } finally {
-    store.close();
+    await store.close();
   }
+  return publishedCopyWarnings(env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL, kids);
+}
+
+export async function auditVerifyCommand(io: CliIo, opts: AuditVerifyOptions): Promise<void> {
+  const env = loadEnv();
+  let reading: Awaited<ReturnType<typeof openForReading>> | null = null;
+  try {
+    await auditVerify(io, env, opts, async () => {
+      reading = await openForReading(io, env);
+      return reading;
+    });
+  } catch (error) {
+    throw reading ? readFailure(reading, error) : error;
+  }
+}
+
+export async function auditExportCommand(io: CliIo, opts: AuditExportOptions): Promise<void> {
+  const env = loadEnv();
+  await auditExport(io, opts, () => openForReading(io, env));
 }

@@ -3,19 +3,19 @@ import { userInfo } from 'node:os';
 import { AppError, audited as auditedCore, OutcomeBacklog } from '@alphaswarm/api';
 import type { AuditAction } from '@alphaswarm/contracts';
 import {
+  type Database,
   DatabaseError,
-  type Db,
   describeMigrationLag,
   ImportConflictError,
   InvalidKey,
-  openStore,
-  openStoreReadOnly,
-  type ReadOnlyStore,
+  openDatabase,
+  openDatabaseReadOnly,
   type Store,
   StoreFileError,
   UnreadableSecretsError,
 } from '@alphaswarm/db';
 import { ConfigError, type Env, parseEnv } from '../env';
+import { loadAuditKeys } from '../runtime/audit-keys';
 
 /** A failure the CLI reports as one `error:` line, with this exit code. */
 export class CliError extends Error {
@@ -51,33 +51,39 @@ export function loadEnv(): Env {
   return parseEnv(process.env);
 }
 
-/** Open an existing database: commands that read or rewrite data must not create an empty one. */
-export function openExistingStore(env: Env): Store {
-  if (!existsSync(env.dbPath)) {
+function noSqliteFile(env: Env): void {
+  if (!env.database.databaseUrl && !existsSync(env.dbPath)) {
     throw new CliError(`No database at ${env.dbPath} (set ALPHASWARM_ADMIN_DB_PATH to the right file).`);
   }
-  return openStore(env.dbPath);
 }
+
+/** Open an existing database: commands that read or rewrite data must not create an empty SQLite file. */
+export async function openExistingStore(env: Env): Promise<Store> {
+  noSqliteFile(env);
+  return openDatabase(env.database);
+}
+
+/** A database opened only to read, and what differs between its schema and this build's. */
+export type ReadingStore = Store & { lag: string | null };
 
 /**
  * Open the database for a command that only reads (audit-verify, export from a read-only file,
- * list-admins): no migration, no chmod, nothing created; a schema behind this build is named.
+ * list-admins): no migration, nothing created (SQLite: no chmod; PostgreSQL: a read-only
+ * session); a schema behind this build is named.
  */
-export function openForReading(out: CliIo, env: Env): ReadOnlyStore {
-  if (!existsSync(env.dbPath)) {
-    throw new CliError(`No database at ${env.dbPath} (set ALPHASWARM_ADMIN_DB_PATH to the right file).`);
-  }
-  const store = openStoreReadOnly(env.dbPath);
-  const lag = describeMigrationLag(store.path, store.migrations);
+export async function openForReading(out: CliIo, env: Env): Promise<ReadingStore> {
+  noSqliteFile(env);
+  const store = await openDatabaseReadOnly(env.database);
+  const lag = describeMigrationLag(store, await store.migrations());
   if (lag) out.err(`note: ${lag}`);
-  return store;
+  return Object.assign(store, { lag });
 }
 
 /** A read that failed on a schema this build does not know: say why instead of quoting SQL. */
-export function readFailure(store: ReadOnlyStore, error: unknown): unknown {
-  const lag = describeMigrationLag(store.path, store.migrations);
-  if (lag && /no such (table|column)/.test(String((error as Error)?.message)))
-    return new CliError(`cannot read it: ${lag}`);
+export function readFailure(store: ReadingStore, error: unknown): unknown {
+  const message = String((error as { cause?: Error })?.cause?.message ?? (error as Error)?.message);
+  if (store.lag && /no such (table|column)|(relation|column) .* does not exist/.test(message))
+    return new CliError(`cannot read it: ${store.lag}`);
   return error;
 }
 
@@ -87,7 +93,7 @@ export function readFailure(store: ReadOnlyStore, error: unknown): unknown {
  * the command says so, and the next start of the server records the run as interrupted.
  */
 export async function audited<T>(
-  db: Db,
+  db: Database,
   action: AuditAction,
   detail: Record<string, unknown>,
   work: () => Promise<T>,
@@ -96,11 +102,18 @@ export async function audited<T>(
 ): Promise<T> {
   const outcomes = new OutcomeBacklog();
   // The writer's log lines are not printed: the command's one error line (or the warning below) says it.
-  const sink = { db, now: () => new Date(), logger: { warn: () => undefined, error: () => undefined }, outcomes };
+  const auditKeys = loadAuditKeys(loadEnv(), []).ring;
+  const sink = {
+    db,
+    now: () => new Date(),
+    logger: { warn: () => undefined, error: () => undefined },
+    outcomes,
+    auditKeys,
+  };
   try {
     return await auditedCore(sink, { actor: cliActor(), clientIp: null }, action, { detail }, () => work(), outcome);
   } finally {
-    if ((await outcomes.flush(db)) > 0) {
+    if ((await outcomes.flush(db, auditKeys)) > 0) {
       out.err(
         `warning: the audit outcome of ${action} could not be written (is the disk full?); the server records this run as interrupted (within a minute if it runs, else when it starts).`,
       );

@@ -7,13 +7,17 @@ import { OnConflict } from '@alphaswarm/contracts';
 import { Command, Option } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { registerAdminUserCommands } from './admin-users';
+import { registerAuditCommands } from './audit';
 import {
+  auditExportCommand,
   auditVerifyCommand,
   checkProductionCommand,
   exportCommand,
   forgetSecretsCommand,
   generateKeyCommand,
   importCommand,
+  migrateCommand,
+  publishIssuerCommand,
   rotateKeyCommand,
   rotateSigningKeyCommand,
   serveCommand,
@@ -60,12 +64,32 @@ export function buildProgram(): Command {
     .action(action(() => serveCommand()));
 
   program
+    .command('migrate')
+    .description(
+      'Bring the database schema to this build (PostgreSQL: under the lock serve takes at start), then exit.',
+    )
+    .action(action(() => migrateCommand(io)));
+
+  program
     .command('rotate-signing-key')
     .description(
       'Sign with a fresh JWT key (workload issuer for clouds, or the embedded admin IdP); the old one stays published.',
     )
     .addOption(new Option('--issuer <issuer>', 'which issuer').choices(['workload', 'admin']).default('workload'))
-    .action(action((opts: { issuer: 'workload' | 'admin' }) => rotateSigningKeyCommand(io, opts)));
+    .option('--out <dir>', 'workload issuer: publish the JWKS with the new key to this directory before it signs')
+    .option('--to <url>', 'workload issuer: upload it to s3://bucket/prefix before the new key signs')
+    .action(
+      action((opts: { issuer: 'workload' | 'admin'; out?: string; to?: string }) => rotateSigningKeyCommand(io, opts)),
+    );
+
+  program
+    .command('publish-issuer')
+    .description(
+      'Write the workload issuer (.well-known/openid-configuration and jwks.json with every published key) for a static host, so clouds never reach this server.',
+    )
+    .option('--out <dir>', 'write the files under this directory')
+    .option('--to <url>', 'upload them to s3://bucket/prefix (AWS_ENDPOINT_URL_S3 for S3-compatible stores)')
+    .action(action((opts: { out?: string; to?: string }) => publishIssuerCommand(io, opts)));
 
   program
     .command('generate-key')
@@ -109,10 +133,11 @@ export function buildProgram(): Command {
     .description('List every reason this configuration is not fit for production; exit 1 if there is any.')
     .action(action(() => checkProductionCommand(io)));
 
-  program
-    .command('audit-verify')
-    .description('Walk the hash-chained audit log; exit 1 naming the first tampered row.')
-    .action(action(() => auditVerifyCommand(io)));
+  registerAuditCommands(
+    program,
+    { verify: (opts) => auditVerifyCommand(io, opts), export: (opts) => auditExportCommand(io, opts) },
+    action,
+  );
 
   registerAdminUserCommands(program);
   return program;

@@ -35,7 +35,7 @@ export async function statusCommand(
   opts: { org?: string; json?: boolean },
   now: Date = new Date(),
 ): Promise<number> {
-  const store = openForReading(io, env);
+  const store = await openForReading(io, env);
   let links: (PublicIntegration & { expires_at: string | null })[];
   try {
     const rows = await linksNeedingAttention(store.db, { orgId: opts.org ?? null, limit: STATUS_LIMIT });
@@ -43,7 +43,7 @@ export async function statusCommand(
   } catch (error) {
     throw readFailure(store, error);
   } finally {
-    store.close();
+    await store.close();
   }
   if (opts.json) {
     io.out(JSON.stringify({ needs_attention: links.length, links }));

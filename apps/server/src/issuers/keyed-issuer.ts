@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   activeSigningKey,
-  type Db,
+  type Database,
   InvalidToken,
   type IssuerName,
   insertSigningKey,
@@ -9,6 +9,7 @@ import {
   publishedSigningKeys,
   retireSigningKeys,
   type SecretCipher,
+  type SigningKeyRow,
 } from '@alphaswarm/db';
 import { exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type JWK, type JWTPayload, SignJWT } from 'jose';
 
@@ -18,12 +19,12 @@ export const WORKLOAD_TOKEN_TTL = 300;
 export const ADMIN_TOKEN_MAX_TTL = 900;
 
 export interface KeyedIssuerOptions {
-  db: Db;
+  db: Database;
   cipher: SecretCipher;
   name: IssuerName;
   /** The `iss` of every token and the base of the discovery document. */
   issuerUrl: string;
-  alg: 'RS256' | 'ES256';
+  alg: 'RS256' | 'ES256' | 'EdDSA';
   /** Longest lifetime of a token this issuer signs; retired keys stay published this long. */
   maxTokenTtlSeconds: number;
   now: () => Date;
@@ -77,6 +78,12 @@ export class KeyedIssuer {
       .sign(key.key);
   }
 
+  /** The active private key and its kid, for signatures that are not JWTs (audit checkpoints). */
+  async signingKey(): Promise<{ kid: string; key: LoadedKey['key'] }> {
+    const { kid, key } = await this.activeKey();
+    return { kid, key };
+  }
+
   async jwks(): Promise<{ keys: JWK[] }> {
     await this.activeKey();
     const rows = await publishedSigningKeys(this.options.db, this.options.name, isoNow(this.options.now()));
@@ -94,13 +101,39 @@ export class KeyedIssuer {
     };
   }
 
-  /** Start signing with a fresh key; the old one stays published for the overlap. */
-  async rotate(): Promise<string> {
+  /**
+   * Start signing with a fresh key; the old one stays published for the overlap. `beforeSigning`
+   * gets the JWKS that includes the new key before it signs anything (to publish a static copy
+   * first); if it throws, nothing changes.
+   */
+  async rotate(beforeSigning?: (jwks: { keys: JWK[] }) => Promise<void>): Promise<string> {
+    const fresh = await this.newKey();
+    if (beforeSigning) {
+      const published = await publishedSigningKeys(this.options.db, this.options.name, isoNow(this.options.now()));
+      await beforeSigning({ keys: [...published.map((r) => r.publicJwk as JWK), fresh.publicJwk as JWK] });
+    }
     const now = this.options.now();
     const publishUntil = new Date(now.getTime() + (this.options.maxTokenTtlSeconds + 60) * 1000);
     await retireSigningKeys(this.options.db, this.options.name, isoNow(now), isoNow(publishUntil));
+    await insertSigningKey(this.options.db, { ...fresh, createdAt: new Date(now).toISOString() });
     this.current = null;
     return (await this.activeKey()).kid;
+  }
+
+  private async newKey(): Promise<SigningKeyRow> {
+    const { privateKey, publicKey } = await generateKeyPair(this.options.alg, { extractable: true });
+    const kid = `${this.options.name}-${randomUUID()}`;
+    const pem = await exportPKCS8(privateKey);
+    return {
+      kid,
+      issuer: this.options.name,
+      alg: this.options.alg,
+      privateKey: this.options.cipher.encrypt(pem),
+      publicJwk: { ...(await exportJWK(publicKey)), kid, alg: this.options.alg, use: 'sig' },
+      createdAt: new Date(this.options.now()).toISOString(),
+      retiredAt: null,
+      publishUntil: null,
+    };
   }
 
   /**
@@ -116,20 +149,7 @@ export class KeyedIssuer {
       return this.current;
     }
     if (!row) {
-      const { privateKey, publicKey } = await generateKeyPair(this.options.alg, { extractable: true });
-      const kid = `${this.options.name}-${randomUUID()}`;
-      const pem = await exportPKCS8(privateKey);
-      const jwk = { ...(await exportJWK(publicKey)), kid, alg: this.options.alg, use: 'sig' };
-      row = {
-        kid,
-        issuer: this.options.name,
-        alg: this.options.alg,
-        privateKey: this.options.cipher.encrypt(pem),
-        publicJwk: jwk,
-        createdAt: new Date(this.options.now()).toISOString(),
-        retiredAt: null,
-        publishUntil: null,
-      };
+      row = await this.newKey();
       await insertSigningKey(this.options.db, row);
     }
     let pem: string;
@@ -148,21 +168,38 @@ export class KeyedIssuer {
   }
 }
 
-/** Our two JWT issuers: `<public url>/workload` (subject tokens for clouds) and `<public url>` (admin logins). */
+/** Checkpoint keys stay published long after they stop signing: old checkpoints must still verify. */
+const AUDIT_KEY_PUBLISHED_SECONDS = 10 * 365 * 86_400;
+
+/**
+ * Our signing keys: `<public url>/workload` (subject tokens for clouds), `<public url>` (admin
+ * logins) and `audit` (Ed25519, signs audit checkpoints; published in the admin issuer's JWKS).
+ */
 export function signingIssuer(
   name: IssuerName,
-  env: { publicUrl: string },
-  db: Db,
+  env: { publicUrl: string; workloadIssuerUrl: string },
+  db: Database,
   cipher: SecretCipher,
   now: () => Date,
 ): KeyedIssuer {
+  if (name === 'audit') {
+    return new KeyedIssuer({
+      db,
+      cipher,
+      name,
+      issuerUrl: `${env.publicUrl}/audit`,
+      alg: 'EdDSA',
+      maxTokenTtlSeconds: AUDIT_KEY_PUBLISHED_SECONDS,
+      now,
+    });
+  }
   return new KeyedIssuer(
     name === 'workload'
       ? {
           db,
           cipher,
           name,
-          issuerUrl: `${env.publicUrl}/workload`,
+          issuerUrl: env.workloadIssuerUrl,
           alg: 'RS256',
           maxTokenTtlSeconds: WORKLOAD_TOKEN_TTL,
           now,

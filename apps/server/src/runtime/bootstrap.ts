@@ -1,16 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { audited, checkStoreFile, importRecords, recoverAudit } from '@alphaswarm/api';
 import {
+  type AuditKeyRing,
+  anchorAuditKey,
   countLinks,
   formatStoreFileProblem,
   hasLinkHistory,
+  isoNow,
   type Keyring,
   markUnreadableSecrets,
-  openStore,
+  openDatabase,
   type Store,
   StoreFileError,
 } from '@alphaswarm/db';
 import type { Env } from '../env';
+import { loadAuditKeys } from './audit-keys';
 import { loadKeyring } from './keyring';
 import { assertProductionReady } from './production';
 
@@ -25,6 +29,8 @@ export interface Bootstrapped {
   env: Env;
   store: Store;
   keyring: Keyring;
+  /** The audit chain's keys (ALPHASWARM_ADMIN_AUDIT_KEY). */
+  auditKeys: AuditKeyRing;
   /** True when no key is configured and a throwaway one was minted (never in production). */
   ephemeralKey: boolean;
   /** Key fingerprints, first = the one that encrypts. */
@@ -41,7 +47,8 @@ export const FIRST_START_ACTOR = 'system:first-start';
 
 /**
  * Start-up: keyring (refusing production without a key or with any production problem),
- * the database with migrations, an outcome for every audited run a stopped process left open,
+ * the database with migrations (on PostgreSQL under an advisory lock, so replicas starting
+ * together apply each once), an outcome for every audited run a stopped process left open,
  * the old JSON store imported on first start, and links whose secret no key decrypts flagged
  * needs_reconnect.
  */
@@ -50,14 +57,20 @@ export async function bootstrap(env: Env, log: BootLog, opts: { now?: () => Date
   const keys = loadKeyring(env);
   if (keys.warning) log.warn({ fingerprint: keys.fingerprints[0] }, keys.warning);
   if (env.production) assertProductionReady(env, keys);
-  const store = openStore(env.dbPath);
+  const audit = loadAuditKeys(env, keys.fingerprints);
+  if (audit.warning) log.warn({ audit_key: audit.ring.primary.id }, audit.warning);
+  const store = await openDatabase(env.database);
   try {
+    // An upgraded build or a rotated key is recorded in the chain before anything else is written.
+    if (await anchorAuditKey(store.db, audit.ring, isoNow(clock()))) {
+      log.info({ audit_key: audit.ring.primary.id }, 'audit chain: key recorded (upgrade anchor or rotation)');
+    }
     const { interrupted } = await recoverAudit(
-      store,
+      { db: store.db, auditKeys: audit.ring },
       { warn: (obj, msg) => log.warn(obj, msg), error: (obj, msg) => log.warn(obj, msg) },
       { now: clock() },
     );
-    const firstStartImported = await importOnFirstStart(store, env, keys.keyring, log, clock);
+    const firstStartImported = await importOnFirstStart(store, env, keys.keyring, log, clock, audit.ring);
     const unreadable = await markUnreadableSecrets(store.db, keys.keyring, clock());
     if (unreadable.length > 0) {
       log.warn(
@@ -65,11 +78,12 @@ export async function bootstrap(env: Env, log: BootLog, opts: { now?: () => Date
         `${unreadable.length} link(s) have a secret no configured key decrypts; marked needs_reconnect (restore the key in ALPHASWARM_ADMIN_INTEGRATIONS_KEY, or reconnect them).`,
       );
     }
-    log.info({ db: store.path, fingerprints: keys.fingerprints }, 'store ready');
+    log.info({ db: store.location, dialect: store.dialect, fingerprints: keys.fingerprints }, 'store ready');
     return {
       env,
       store,
       keyring: keys.keyring,
+      auditKeys: audit.ring,
       ephemeralKey: keys.ephemeral,
       fingerprints: keys.fingerprints,
       firstStartImported,
@@ -77,7 +91,7 @@ export async function bootstrap(env: Env, log: BootLog, opts: { now?: () => Date
       interrupted,
     };
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
 }
@@ -93,6 +107,7 @@ export async function importOnFirstStart(
   keyring: Keyring,
   log: BootLog,
   clock: () => Date = () => new Date(),
+  auditKeys: AuditKeyRing | null = null,
 ): Promise<number | null> {
   const path = env.integrationsPath;
   if (!existsSync(path) || (await countLinks(store.db)) > 0) return null;
@@ -117,7 +132,13 @@ export async function importOnFirstStart(
     );
   }
   // Audited like any import, by the system: attempt first (fail closed), then its outcome.
-  const sink = { db: store.db, keyring, now: clock, logger: { warn: log.warn.bind(log), error: log.warn.bind(log) } };
+  const sink = {
+    db: store.db,
+    keyring,
+    auditKeys,
+    now: clock,
+    logger: { warn: log.warn.bind(log), error: log.warn.bind(log) },
+  };
   let runId = '';
   const { inserted } = await audited(
     sink,

@@ -115,6 +115,16 @@ export function productionWarnings(env: Env): string[] {
       `A token from ${env.ALPHASWARM_ADMIN_OIDC_ISSUER} with the plain "integrations:use" scope can pull the credentials of every org: grant services "integrations:use:org:<org_id>" instead, then set ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE=off.`,
     );
   }
+  const url = env.database.databaseUrl;
+  if (url) {
+    const { hostname, searchParams } = new URL(url);
+    const loopback = hostname === 'localhost' || hostname.startsWith('127.') || hostname === '[::1]' || hostname === '';
+    if (!loopback && searchParams.get('sslmode') !== 'verify-full') {
+      warnings.push(
+        `ALPHASWARM_ADMIN_DATABASE_URL reaches ${hostname} with sslmode=${searchParams.get('sslmode') ?? 'disable'}: nothing proves the server is the one you meant; use sslmode=verify-full (with sslrootcert for a private CA).`,
+      );
+    }
+  }
   return warnings;
 }
 

@@ -189,7 +189,7 @@ async function main(): Promise<void> {
     await up.close();
     await receiver.close();
     await rt.http.close();
-    store.close();
+    await store.close();
     logger.flush();
     process.exit(0);
   };

@@ -6,6 +6,7 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IP_FAILURE_LIMIT, LOCKOUT_ATTEMPTS } from '../../src/auth/idp';
+import { breakAuditWrites } from '../support/database';
 import { upstreamRequests } from '../support/fakes';
 import {
   CANARY,
@@ -198,8 +199,7 @@ describe('tRPC error codes (item 8)', () => {
     );
     expectTrpcError(await trpc('integrations.list', { org_id: ORG }), 'METHOD_NOT_SUPPORTED', 'method_not_allowed');
 
-    const sqlite = s.rt.store.sqlite;
-    sqlite.exec("CREATE TRIGGER audit_down BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+    const repair = await breakAuditWrites(s.rt.store);
     try {
       // Not hostile input but a broken database: kept out of the suite-wide "never a 5xx".
       const down = await s.request('POST', '/trpc/integrations.disconnect', {
@@ -209,7 +209,7 @@ describe('tRPC error codes (item 8)', () => {
       });
       expectTrpcError(down, 'SERVICE_UNAVAILABLE', 'audit_unavailable');
     } finally {
-      sqlite.exec('DROP TRIGGER audit_down');
+      await repair();
     }
   });
 });

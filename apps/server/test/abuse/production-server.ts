@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { generateKey, listAudit } from '@alphaswarm/db';
@@ -13,6 +11,7 @@ import { createLogger } from '../../src/logger';
 import { createRuntime, type Runtime } from '../../src/runtime';
 import { bootstrap } from '../../src/runtime/bootstrap';
 import { type DemoUpstreams, startDemoUpstreams } from '../../src/sandbox/upstreams';
+import { testDatabase } from '../support/database';
 import { startTestOidc, type TestOidc } from '../support/oidc';
 
 /** Secrets that must never come back out: in a response, a log line or an audit row. */
@@ -72,7 +71,8 @@ export interface ProductionServer {
  * leaves the machine. 127.0.0.1 is a trusted proxy: each test speaks for its own client address.
  */
 export async function startProductionServer(): Promise<ProductionServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'alphaswarm-abuse-'));
+  const database = await testDatabase();
+  const dir = database.dir;
   const up = await startDemoUpstreams({ workloadIssuer: `${PUBLIC_URL}/workload` });
   // The OIDC issuer's discovery and JWKS are fetched with the process's fetch; this worker (and
   // only it: vitest runs each file in its own process) trusts the throwaway loopback certificate.
@@ -88,7 +88,7 @@ export async function startProductionServer(): Promise<ProductionServer> {
   const env = parseEnv({
     ALPHASWARM_ENV: 'production',
     ALPHASWARM_ADMIN_INTEGRATIONS_KEY: generateKey(),
-    ALPHASWARM_ADMIN_DB_PATH: join(dir, 'admin.db'),
+    ...database.env,
     ALPHASWARM_ADMIN_INTEGRATIONS_PATH: join(dir, 'integrations.json'),
     ALPHASWARM_ADMIN_PUBLIC_URL: PUBLIC_URL,
     ALPHASWARM_ADMIN_OIDC_ISSUER: oidc.issuer,
@@ -171,8 +171,8 @@ export async function startProductionServer(): Promise<ProductionServer> {
       await oidc.close();
       await rt.http.close();
       await up.close();
-      boot.store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await boot.store.close();
+      await database.dispose();
     },
   };
 }

@@ -3,7 +3,7 @@
 // /readyz says not ready while the database cannot write.
 import { join } from 'node:path';
 import { createAdminClient } from '@alphaswarm/api/client';
-import { type AuditRow, listAudit, openSecret, sealSecret, verifyAudit } from '@alphaswarm/db';
+import { type AuditRow, listAudit, openSecret, type SqliteStore, sealSecret, verifyAudit } from '@alphaswarm/db';
 import { mountTmpfs, type Tmpfs, tmpfsUnavailable } from '@alphaswarm/db/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, recoverAudit } from '../../src/runtime/index';
@@ -107,8 +107,8 @@ describe.skipIf(unavailable !== null)('fault: the database on a full file system
     h.store.close();
     const boot = await bootstrap(env, { info: () => undefined, warn: () => undefined });
     // The harness closes its store at the end; this one replaces it.
-    h.store = boot.store;
-    return boot.store;
+    h.store = boot.store as SqliteStore;
+    return h.store;
   }
 
   function expectEveryAttemptClosed(rows: AuditRow[]) {
@@ -146,7 +146,10 @@ describe.skipIf(unavailable !== null)('fault: the database on a full file system
     offset += 2_000;
     const ready = await call(h, 'GET', '/readyz', { token: null });
     expect(ready.status).toBe(503);
-    expect(ready.body).toEqual({ status: 'not_ready', checks: { database: true, writable: false, keyring: true } });
+    expect(ready.body).toEqual({
+      status: 'not_ready',
+      checks: { database: true, writable: false, migrations: true, keyring: true },
+    });
 
     const answers: Record<string, Answer> = {
       connect: await connectHf('org-new'),
@@ -224,7 +227,7 @@ describe.skipIf(unavailable !== null)('fault: the database on a full file system
 
     // Space comes back; the server's periodic pass writes the outcomes it kept, then it restarts.
     fs.free();
-    await recoverAudit(h.rt.store, h.rt.logger, { now: now(), outcomes: h.rt.outcomes });
+    await recoverAudit(h.rt, h.rt.logger, { now: now(), outcomes: h.rt.outcomes });
     expect(h.rt.outcomes.size).toBe(0);
     const store = await restart();
     const link = (org: string, kind = 'huggingface') =>

@@ -15,7 +15,7 @@ import {
   listAudit,
   openSecret,
   openStore,
-  type Store,
+  type SqliteStore as Store,
   sealSecret,
   verifyAudit,
 } from '@alphaswarm/db';
@@ -79,7 +79,7 @@ function cli(args: string[]) {
 /** Start-up as `serve` does it (recovery included); returns the store it opened. */
 async function restart(): Promise<Store> {
   const boot = await bootstrap(parseEnv(env()), { info: () => undefined, warn: () => undefined });
-  return boot.store;
+  return boot.store as Store;
 }
 
 function expectEveryAttemptClosed(rows: AuditRow[]) {

@@ -78,6 +78,7 @@ beforeAll(async () => {
     'cloudOnboarding.validatePermissions': { session_id: sessionId },
     'cloudOnboarding.enumerateResources': { session_id: sessionId },
     'cloudOnboarding.connect': { session_id: sessionId },
+    'cloudOnboarding.verifyTrust': { session_id: sessionId },
     'audit.list': { org_id: ORG, kind: 'huggingface', action: 'integrations.connect.huggingface', limit: 5 },
     'audit.verify': undefined,
     'store.status': undefined,

@@ -4,19 +4,29 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { generateKey, Keyring, openStore, type Store } from '@alphaswarm/db';
+import { generateKey, Keyring, type SqliteStore, type Store } from '@alphaswarm/db';
 import type { HttpClient, UpstreamConfig } from '@alphaswarm/providers';
 import { DEFAULT_UPSTREAMS } from '@alphaswarm/providers/fakes';
 import { parseEnv } from '../../src/env';
 import { listen, type RouteHandler, type RunningServer } from '../../src/http-server';
 import { createLogger } from '../../src/logger';
 import { createRuntime, type Runtime } from '../../src/runtime';
+import { type TestDatabase, testDatabase } from './database';
 import { startTestOidc, type TestOidc } from './oidc';
 
+/**
+ * The harness's store. `sqlite` (the raw driver) exists on SQLite only; the tests that use it run
+ * only there, and a PostgreSQL run of one fails saying so.
+ */
+export type HarnessStore = Store & Pick<SqliteStore, 'sqlite'>;
+
 export interface Harness {
-  rt: Runtime;
-  store: Store;
+  rt: Runtime & { store: HarnessStore };
+  store: HarnessStore;
+  /** The database under the server, and the environment that points the CLI at it. */
+  database: TestDatabase;
   dir: string;
+  /** The SQLite file (on PostgreSQL, where one would be: nothing is there). */
   dbPath: string;
   key: string;
   keyring: Keyring;
@@ -30,8 +40,9 @@ export interface Harness {
 }
 
 /**
- * A real server on loopback over a real SQLite file, trusting a loopback OIDC issuer,
- * with upstreams pointed wherever the test says (its fakes).
+ * A real server on loopback over a real database (a SQLite file, or a fresh PostgreSQL database,
+ * by the test project), trusting a loopback OIDC issuer, with upstreams pointed wherever the test
+ * says (its fakes).
  */
 export async function startHarness(
   opts: {
@@ -43,19 +54,20 @@ export async function startHarness(
     now?: () => Date;
     /** Listen here (and use it in the public URL), e.g. when fakes must trust our workload issuer first. */
     port?: number;
-    /** The database file (default: admin.db in the harness's temp directory). */
+    /** The SQLite file (default: admin.db in the harness's temp directory); PostgreSQL ignores it. */
     dbPath?: string;
   } = {},
 ): Promise<Harness> {
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'alphaswarm-test-'));
-  const dbPath = opts.dbPath ?? join(dir, 'admin.db');
+  const database = await testDatabase({ dir, ...(opts.dbPath ? { dbPath: opts.dbPath } : {}) });
+  const dbPath = database.config.dbPath;
   const key = generateKey();
   const keyring = Keyring.fromEnv(key);
   const oidc = await startTestOidc();
   const env = parseEnv({
     ALPHASWARM_ENV: 'test',
-    ALPHASWARM_ADMIN_DB_PATH: dbPath,
+    ...database.env,
     ALPHASWARM_ADMIN_INTEGRATIONS_KEY: key,
     ALPHASWARM_ADMIN_OIDC_ISSUER: oidc.issuer,
     ALPHASWARM_ADMIN_OIDC_AUDIENCE: oidc.audience,
@@ -72,7 +84,7 @@ export async function startHarness(
       cb();
     },
   });
-  const store = openStore(dbPath);
+  const store = sqliteOnly(await database.open());
   const rt = createRuntime({
     env,
     store,
@@ -82,11 +94,12 @@ export async function startHarness(
     upstreams: { ...DEFAULT_UPSTREAMS, ...opts.upstreams },
     ...(opts.http ? { http: opts.http } : {}),
     ...(opts.now ? { now: opts.now } : {}),
-  });
+  }) as Runtime & { store: HarnessStore };
   const server = await listen(rt, { port, ...(opts.extraRoutes ? { extraRoutes: opts.extraRoutes(rt) } : {}) });
   return {
     rt,
     store,
+    database,
     dir,
     dbPath,
     key,
@@ -100,10 +113,20 @@ export async function startHarness(
       await server.close();
       await oidc.close();
       await rt.http.close();
-      store.close();
+      await store.close();
+      await database.dispose();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function sqliteOnly(store: Store): HarnessStore {
+  if ('sqlite' in store) return store as HarnessStore;
+  return Object.defineProperty(store, 'sqlite', {
+    get() {
+      throw new Error('store.sqlite exists only on SQLite: use store.exec or test/support/database.ts');
+    },
+  }) as HarnessStore;
 }
 
 /** A port free right now on 127.0.0.1. */

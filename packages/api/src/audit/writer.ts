@@ -1,13 +1,16 @@
 import type { AuditAction } from '@alphaswarm/contracts';
 import {
   type AuditInput,
+  type AuditKeyRing,
   type AuditOutcome,
   type AuditPhase,
+  admitDenial,
   appendAudit,
   closeInterruptedRuns,
+  type Database,
   isoNow,
   newRunId,
-  type Store,
+  pruneDenialWindows,
 } from '@alphaswarm/db';
 import type { ApiMetrics } from '../deps';
 import { AppError, toAppError, wireCode } from '../errors';
@@ -21,8 +24,6 @@ import { AppError, toAppError, wireCode } from '../errors';
  *  - tolerant: `auditEvent` / `auditDenied` for failures and denials, through the per-address
  *    throttle; a row that cannot be written is logged and the caller still gets its answer.
  */
-
-type Db = Store['db'];
 
 export interface Actor {
   actor: string;
@@ -44,20 +45,22 @@ export interface AuditLog {
 
 /** Where audit rows go: the API's context, the server's runtime, or a CLI command's database. */
 export interface AuditSink {
-  db: Db;
+  db: Database;
   now: () => Date;
   logger: AuditLog;
   /** Bounds how many denied calls one address can write, so no one fills the audit log anonymously. */
   denials?: DenialThrottle;
   /** Where an outcome row waits when it cannot be written at the time (full disk). */
   outcomes?: OutcomeBacklog;
+  /** The keys the chain is linked under (ALPHASWARM_ADMIN_AUDIT_KEY). */
+  auditKeys: AuditKeyRing | null;
   metrics?: Pick<ApiMetrics, 'auditAppend'>;
 }
 
 /** Every append of this writer, timed for the audit-append latency metric. */
 async function append(sink: AuditSink, event: AuditInput, at: string): Promise<void> {
   const started = performance.now();
-  await appendAudit(sink.db, event, at);
+  await appendAudit(sink.db, event, at, sink.auditKeys);
   sink.metrics?.auditAppend((performance.now() - started) / 1000);
 }
 
@@ -82,11 +85,11 @@ export class OutcomeBacklog {
   }
 
   /** Write what it can, oldest first; stops at the first failure. Returns how many remain. */
-  async flush(db: Db): Promise<number> {
+  async flush(db: Database, keys: AuditKeyRing | null): Promise<number> {
     while (this.rows.length > 0) {
       const { event, at } = this.rows[0]!;
       try {
-        await appendAudit(db, event, at);
+        await appendAudit(db, event, at, keys);
       } catch {
         break;
       }
@@ -100,33 +103,20 @@ export class OutcomeBacklog {
  * At most `perMinute` throttled rows per client address per minute; the rest are counted and the
  * count rides on that address's next written row (`suppressed_since_last`), so nothing is
  * silently lost and an unauthenticated flood cannot grow the append-only table without bound.
+ * The windows live in the database, so every replica draws on one budget per address.
  */
 export class DenialThrottle {
-  private readonly windows = new Map<string, { start: number; written: number; suppressed: number }>();
+  private prunedAt = 0;
 
-  constructor(
-    private readonly perMinute = 30,
-    private readonly maxAddresses = 10_000,
-  ) {}
+  constructor(private readonly perMinute = 30) {}
 
   /** null: do not write; otherwise how many were suppressed since the last written row. */
-  admit(address: string | null, now: number): number | null {
-    const key = address ?? 'unknown';
-    let w = this.windows.get(key);
-    if (!w || now - w.start >= 60_000) {
-      const suppressed = w?.suppressed ?? 0;
-      if (!w && this.windows.size >= this.maxAddresses) this.windows.delete(this.windows.keys().next().value as string);
-      w = { start: now, written: 0, suppressed };
-      this.windows.set(key, w);
+  async admit(db: Database, address: string | null, now: Date): Promise<number | null> {
+    if (now.getTime() - this.prunedAt >= 60_000) {
+      this.prunedAt = now.getTime();
+      await pruneDenialWindows(db, now);
     }
-    if (w.written >= this.perMinute) {
-      w.suppressed++;
-      return null;
-    }
-    w.written++;
-    const suppressed = w.suppressed;
-    w.suppressed = 0;
-    return suppressed;
+    return admitDenial(db, address ?? 'unknown', this.perMinute, now);
   }
 }
 
@@ -217,7 +207,13 @@ export async function auditEvent(
 ): Promise<void> {
   let suppressed = 0;
   if (opts.throttled !== false && sink.denials) {
-    const admitted = sink.denials.admit(who.clientIp, sink.now().getTime());
+    let admitted: number | null = 0;
+    try {
+      admitted = await sink.denials.admit(sink.db, who.clientIp, sink.now());
+    } catch (error) {
+      // The database refused the count too (full disk): the row below is tried, and its failure logged.
+      sink.logger.error({ err: { message: (error as Error).message }, action }, 'denial bound not updated');
+    }
     // A suppressed row costs nothing more: its target (which may need the request body) is never worked out.
     if (admitted === null) return;
     suppressed = admitted;
@@ -301,15 +297,15 @@ export const RECOVERY_INTERVAL_MS = 60_000;
  * A database that still cannot write is logged and left for the next pass.
  */
 export async function recoverAudit(
-  store: { db: Db },
+  store: { db: Database; auditKeys: AuditKeyRing | null },
   log: AuditLog,
   opts: { now: Date; outcomes?: OutcomeBacklog },
 ): Promise<{ waiting: number; interrupted: string[] }> {
   let waiting = 0;
   let interrupted: string[] = [];
   try {
-    waiting = (await opts.outcomes?.flush(store.db)) ?? 0;
-    interrupted = await closeInterruptedRuns(store.db, { now: opts.now });
+    waiting = (await opts.outcomes?.flush(store.db, store.auditKeys)) ?? 0;
+    interrupted = await closeInterruptedRuns(store.db, { now: opts.now, keys: store.auditKeys });
   } catch (error) {
     log.error({ err: { message: (error as Error).message } }, 'audit recovery could not write; retrying later');
     waiting = opts.outcomes?.size ?? 0;
@@ -326,7 +322,7 @@ export async function recoverAudit(
 
 /** Run recoverAudit every `intervalMs`, never overlapping; `stop` makes a last attempt. */
 export function startAuditRecovery(
-  rt: { db: Db; logger: AuditLog; now: () => Date; outcomes: OutcomeBacklog },
+  rt: { db: Database; auditKeys: AuditKeyRing | null; logger: AuditLog; now: () => Date; outcomes: OutcomeBacklog },
   intervalMs = RECOVERY_INTERVAL_MS,
 ): { stop(): Promise<void> } {
   let running: Promise<unknown> | null = null;

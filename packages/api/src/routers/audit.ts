@@ -51,5 +51,5 @@ export const auditRouter = {
       next_cursor: rows.length === input.limit ? (rows.at(-1)?.seq ?? null) : null,
     };
   }),
-  verify: adminProcedure.query(async ({ ctx }) => verifyAudit(ctx.db)),
+  verify: adminProcedure.query(async ({ ctx }) => verifyAudit(ctx.db, { ring: ctx.auditKeys, requireKeyed: true })),
 } satisfies TRPCRouterRecord;

@@ -15,7 +15,7 @@ import {
 } from '@alphaswarm/contracts';
 import { linkStats, linksNeedingAttention, listHealthHistory, orgOverview, toPublic } from '@alphaswarm/db';
 import { descriptors, type InputOf } from '@alphaswarm/providers';
-import type { TRPCRouterRecord } from '@trpc/server';
+import type { TRPCMutationProcedure, TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { checkHealth, checkHealthMany } from '../services/health';
 import * as svc from '../services/integrations';
@@ -34,12 +34,24 @@ function connectProcedure<K extends PatKind>(kind: K) {
     });
 }
 
-type ConnectRouter = { [K in PatKind as ConnectProcedure<K>]: ReturnType<typeof connectProcedure<K>> };
+/**
+ * Each kind's procedure typed with that kind's input only: the body above is typed for every
+ * kind at once (a generic index widens), so a caller could otherwise pass one kind's input to
+ * another kind's procedure and learn of it only from the server's 400.
+ */
+type ConnectRouter = {
+  [K in PatKind as ConnectProcedure<K>]: TRPCMutationProcedure<
+    Omit<DefOf<ReturnType<typeof connectProcedure<K>>>, 'input'> & {
+      input: z.input<(typeof descriptors)[K]['inputSchema']> & { org_id: string };
+    }
+  >;
+};
+type DefOf<P> = P extends TRPCMutationProcedure<infer D> ? D : never;
 
 /** `integrations.connect.<name>`, one per PAT kind, named by the kind's facts. */
 const connect = Object.fromEntries(
   PAT_KINDS.map((kind) => [kinds[kind].connectProcedure, connectProcedure(kind)]),
-) as ConnectRouter;
+) as unknown as ConnectRouter;
 
 export const integrationsRouter = {
   list: adminProcedure

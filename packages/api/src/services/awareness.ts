@@ -25,7 +25,8 @@ export const EXPIRY_THRESHOLDS = [30, 14, 7, 1] as const;
 
 const DAY_MS = 86_400_000;
 
-type AwarenessDeps = Pick<ApiDeps, 'db' | 'now' | 'logger' | 'config'> & Partial<Pick<ApiDeps, 'denials' | 'metrics'>>;
+type AwarenessDeps = Pick<ApiDeps, 'db' | 'now' | 'logger' | 'config' | 'auditKeys'> &
+  Partial<Pick<ApiDeps, 'denials' | 'metrics'>>;
 
 export interface Alert {
   /** CloudEvents `type`, e.g. `com.alphaswarm.integration.unhealthy`. */

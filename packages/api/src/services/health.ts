@@ -22,7 +22,7 @@ const TRANSIENT_CODES: string[] = ['upstream_unavailable', 'upstream_timeout', '
 /** What a health probe needs: the API's dependencies (the sweeper passes the server's runtime). */
 export type ProbeDeps = Pick<
   ApiDeps,
-  'db' | 'keyring' | 'now' | 'http' | 'upstreams' | 'subjectTokens' | 'logger' | 'metrics' | 'config'
+  'db' | 'keyring' | 'now' | 'http' | 'upstreams' | 'subjectTokens' | 'logger' | 'metrics' | 'config' | 'auditKeys'
 >;
 
 /** Re-run the kind's probe for one link and record the verdict. */

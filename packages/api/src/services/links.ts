@@ -17,7 +17,7 @@ import { recordVerdict } from './awareness';
 import { applyExpiryRule } from './expiry';
 
 type Deps = Pick<ApiDeps, 'db' | 'keyring' | 'now'>;
-type StoreDeps = Deps & Pick<ApiDeps, 'logger' | 'config'>;
+type StoreDeps = Deps & Pick<ApiDeps, 'logger' | 'config' | 'auditKeys'>;
 
 export function notFound(orgId: string, kind: IntegrationKind): AppError {
   return new AppError('not_found', `No ${kind} integration exists for org ${orgId}.`);

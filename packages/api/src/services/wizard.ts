@@ -38,6 +38,8 @@ interface StepRecord<T> {
 interface WizardState {
   /** Params with secret fields sealed. */
   params?: Record<string, unknown>;
+  /** What step 1 was told (GCP: the project id), so artifacts carry it instead of placeholders. */
+  setup?: { project_id?: string };
   steps: {
     bootstrap_artifacts?: StepRecord<BootstrapArtifacts>;
     validate_identity?: StepRecord<IdentityResult>;
@@ -127,6 +129,7 @@ export function sessionView(row: WizardRow) {
     created_at: row.createdAt,
     expires_at: row.expiresAt,
     params: redactParams(row, state.params),
+    setup: state.setup ?? null,
     steps: state.steps,
   };
 }
@@ -153,6 +156,7 @@ function wizardContext(deps: ApiDeps, row: WizardRow, state: WizardState): Wizar
     subject: kinds[kind].subject(row.orgId),
     params: state.params ? (openParams(deps, row, state.params) as IdentityParams) : null,
     identity: state.steps.validate_identity?.ok ? (state.steps.validate_identity.result ?? null) : null,
+    setup: state.setup ?? null,
   };
 }
 
@@ -192,9 +196,14 @@ function failure(error: AppError) {
   return { code: wireCode(error), message: error.message };
 }
 
-export async function bootstrapArtifacts(deps: ApiDeps, row: WizardRow): Promise<BootstrapArtifacts> {
+export async function bootstrapArtifacts(
+  deps: ApiDeps,
+  row: WizardRow,
+  setup: { project_id?: string | undefined } = {},
+): Promise<BootstrapArtifacts> {
   const provider = cloudProvider(row.kind as CloudKind);
   return runStep(deps, row, 'bootstrap_artifacts', async (state) => {
+    if (setup.project_id) state.setup = { ...state.setup, project_id: setup.project_id };
     const wizard = wizardContext(deps, row, state);
     const out = await provider.bootstrapArtifacts(providerContext(deps), wizard);
     return {

@@ -415,6 +415,23 @@ describe('Keyring', () => {
     expect(rejects(() => ring.rotate('garbage')).reason).toBe('malformed');
   });
 
+  it('keeps a token the first key reads as it is (after opening it), and rotates any other', () => {
+    const ring = Keyring.fromEnv(`${k1},${k2}`);
+    const current = new Fernet(k1).encrypt('s');
+    expect(ring.underPrimary(current)).toBe(current);
+    expect(ring.decryptNoting(current)).toMatchObject({ primary: true });
+    const old = new Fernet(k2).encrypt('t', { now: new Date('2019-07-01T12:00:00Z') });
+    expect(ring.decryptNoting(old)).toMatchObject({ primary: false });
+    const moved = ring.underPrimary(old);
+    expect(new Fernet(k1).decrypt(moved).toString()).toBe('t');
+    expect(new Fernet(k1).extractTimestamp(moved)).toBe(Date.parse('2019-07-01T12:00:00Z') / 1000);
+    // Opened, not just recognised: a forged MAC or a lenient spelling is caught or made canonical.
+    const forged = `${current.slice(0, 20)}${current[20] === 'A' ? 'B' : 'A'}${current.slice(21)}`;
+    expect(rejects(() => ring.underPrimary(forged)).reason).toBe('signature');
+    const lenient = `${current.slice(0, 10)}\n${current.slice(10)}`.replaceAll('-', '+').replaceAll('_', '/');
+    expect(ring.underPrimary(lenient)).toBe(current);
+  });
+
   it('parses one key or a list, trimming spaces, and lists fingerprints in order', () => {
     expect(Keyring.fromEnv(k1).fingerprints()).toEqual([keyFingerprint(k1)]);
     expect(Keyring.fromEnv(` ${k1} ,\t${k2}\n, ${k3}`).fingerprints()).toEqual([k1, k2, k3].map(keyFingerprint));

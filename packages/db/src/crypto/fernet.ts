@@ -232,12 +232,17 @@ export class Keyring {
   }
 
   decrypt(token: string | Uint8Array, opts?: DecryptOptions): Buffer {
+    return this.decryptNoting(token, opts).plaintext;
+  }
+
+  /** Like decrypt, and says whether the first key (the one that encrypts) is the one that read it. */
+  decryptNoting(token: string | Uint8Array, opts?: DecryptOptions): { plaintext: Buffer; primary: boolean } {
     const data = parseToken(token);
     const time = timeCheck(opts);
     let reason: InvalidTokenReason = 'signature';
     for (const fernet of this.#fernets) {
       const result = fernet[open](data, time);
-      if (typeof result !== 'string') return result;
+      if (typeof result !== 'string') return { plaintext: result, primary: fernet === this.#primary };
       // A reason other than 'signature' comes from the key that signed the token: keep it.
       if (result !== 'signature') reason = result;
     }
@@ -257,6 +262,20 @@ export class Keyring {
       return this.#primary[seal](result, readTimestamp(data), undefined);
     }
     throw new InvalidToken(reason);
+  }
+
+  /**
+   * The token under the first key: unchanged when the first key already reads it (its signature
+   * and padding checked, its plaintext decrypted and wiped), otherwise as `rotate` gives it.
+   * Importing a file written under the current key then skips a pointless re-encryption.
+   */
+  underPrimary(token: string): string {
+    const data = parseToken(token);
+    const plaintext = this.#primary[open](data, undefined);
+    if (typeof plaintext === 'string') return this.rotate(token);
+    plaintext.fill(0);
+    // A spelling only Python's lenient decoder reads is stored in the canonical one.
+    return isCanonicalToken(token) ? token : encodeUrlsafe(data);
   }
 
   extractTimestamp(token: string | Uint8Array): number {
@@ -348,6 +367,11 @@ function encodeUrlsafe(bytes: Buffer): string {
 
 const CANONICAL = /^[A-Za-z0-9_-]*={0,2}$/;
 
+/** Spelled as Fernet writes tokens (url-safe alphabet, padded), not just accepted by a lenient decoder. */
+export function isCanonicalToken(token: string): boolean {
+  return (token.length & 3) === 0 && CANONICAL.test(token);
+}
+
 // Python's urlsafe_b64decode maps '-' '_' to '+' '/', so both alphabets are accepted.
 const B64_VALUE = new Uint8Array(128).fill(255);
 for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'].entries()) {
@@ -365,7 +389,7 @@ B64_VALUE['_'.charCodeAt(0)] = 63;
  * Canonical input (what both sides produce) takes Node's native decoder.
  */
 function decodeUrlsafe(text: string, fromBytes: boolean): Buffer | undefined {
-  if ((text.length & 3) === 0 && CANONICAL.test(text)) return Buffer.from(text, 'base64url');
+  if (isCanonicalToken(text)) return Buffer.from(text, 'base64url');
   const out = Buffer.allocUnsafe(Math.ceil(text.length / 4) * 3);
   let length = 0;
   let quad = 0;

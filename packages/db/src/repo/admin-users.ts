@@ -1,8 +1,7 @@
 import { and, asc, eq, lt } from 'drizzle-orm';
-import { adminUsers } from '../schema';
-import type { Db } from '../sqlite';
+import type { Database, Tables } from '../database';
 
-export type AdminUserRow = typeof adminUsers.$inferSelect;
+export type AdminUserRow = Tables['adminUsers']['$inferSelect'];
 
 export interface NewAdminUser {
   username: string;
@@ -13,78 +12,92 @@ export interface NewAdminUser {
 }
 
 /** Insert a new admin; false when the username is taken (the primary key decides, not a read). */
-export async function insertAdminUser(db: Db, user: NewAdminUser, now: string): Promise<boolean> {
-  const rows = db
-    .insert(adminUsers)
-    .values({ ...user, createdAt: now, updatedAt: now, failedAttempts: 0, lastTotpStep: 0 })
-    .onConflictDoNothing({ target: adminUsers.username })
-    .returning({ username: adminUsers.username })
-    .all();
+export async function insertAdminUser(db: Database, user: NewAdminUser, now: string): Promise<boolean> {
+  const rows = await db.write(({ q, t }) =>
+    q
+      .insert(t.adminUsers)
+      .values({ ...user, createdAt: now, updatedAt: now, failedAttempts: 0, lastTotpStep: 0 })
+      .onConflictDoNothing({ target: t.adminUsers.username })
+      .returning({ username: t.adminUsers.username }),
+  );
   return rows.length === 1;
 }
 
-export async function getAdminUser(db: Db, username: string): Promise<AdminUserRow | undefined> {
-  return db.select().from(adminUsers).where(eq(adminUsers.username, username)).get();
+export async function getAdminUser(db: Database, username: string): Promise<AdminUserRow | undefined> {
+  const { adminUsers } = db.t;
+  const [row] = await db.q.select().from(adminUsers).where(eq(adminUsers.username, username));
+  return row;
 }
 
-export async function listAdminUsers(db: Db): Promise<AdminUserRow[]> {
-  return db.select().from(adminUsers).orderBy(asc(adminUsers.username)).all();
+export async function listAdminUsers(db: Database): Promise<AdminUserRow[]> {
+  const { adminUsers } = db.t;
+  return db.q.select().from(adminUsers).orderBy(asc(adminUsers.username));
 }
 
 /** A complete sign-in (password and TOTP) clears the failure count and any lock. */
-export async function clearAdminLoginFailures(db: Db, username: string, now: string): Promise<void> {
-  db.update(adminUsers)
-    .set({ failedAttempts: 0, lockedUntil: null, updatedAt: now })
-    .where(eq(adminUsers.username, username))
-    .run();
+export async function clearAdminLoginFailures(db: Database, username: string, now: string): Promise<void> {
+  await db.write(({ q, t }) =>
+    q
+      .update(t.adminUsers)
+      .set({ failedAttempts: 0, lockedUntil: null, updatedAt: now })
+      .where(eq(t.adminUsers.username, username)),
+  );
 }
 
 /**
  * Accept TOTP time step `step` for `username` at most once: the conditional update succeeds for
  * exactly one caller, however many present the same code at the same moment.
  */
-export async function consumeAdminTotpStep(db: Db, username: string, step: number, now: string): Promise<boolean> {
-  const rows = db
-    .update(adminUsers)
-    .set({ lastTotpStep: step, updatedAt: now })
-    .where(and(eq(adminUsers.username, username), lt(adminUsers.lastTotpStep, step)))
-    .returning({ username: adminUsers.username })
-    .all();
+export async function consumeAdminTotpStep(
+  db: Database,
+  username: string,
+  step: number,
+  now: string,
+): Promise<boolean> {
+  const rows = await db.write(({ q, t }) =>
+    q
+      .update(t.adminUsers)
+      .set({ lastTotpStep: step, updatedAt: now })
+      .where(and(eq(t.adminUsers.username, username), lt(t.adminUsers.lastTotpStep, step)))
+      .returning({ username: t.adminUsers.username }),
+  );
   return rows.length === 1;
 }
 
 /** A new TOTP secret (reset-mfa): the replay marker and any lock start over. */
 export async function replaceAdminTotpSecret(
-  db: Db,
+  db: Database,
   username: string,
   totpSecret: string,
   now: string,
 ): Promise<boolean> {
-  const rows = db
-    .update(adminUsers)
-    .set({ totpSecret, lastTotpStep: 0, failedAttempts: 0, lockedUntil: null, updatedAt: now })
-    .where(eq(adminUsers.username, username))
-    .returning({ username: adminUsers.username })
-    .all();
+  const rows = await db.write(({ q, t }) =>
+    q
+      .update(t.adminUsers)
+      .set({ totpSecret, lastTotpStep: 0, failedAttempts: 0, lockedUntil: null, updatedAt: now })
+      .where(eq(t.adminUsers.username, username))
+      .returning({ username: t.adminUsers.username }),
+  );
   return rows.length === 1;
 }
 
 /** Disable (`disabledAt` = now) or re-enable (null, which also lifts a lock). */
 export async function setAdminUserDisabled(
-  db: Db,
+  db: Database,
   username: string,
   disabledAt: string | null,
   now: string,
 ): Promise<boolean> {
-  const rows = db
-    .update(adminUsers)
-    .set(
-      disabledAt
-        ? { disabledAt, updatedAt: now }
-        : { disabledAt: null, failedAttempts: 0, lockedUntil: null, updatedAt: now },
-    )
-    .where(eq(adminUsers.username, username))
-    .returning({ username: adminUsers.username })
-    .all();
+  const rows = await db.write(({ q, t }) =>
+    q
+      .update(t.adminUsers)
+      .set(
+        disabledAt
+          ? { disabledAt, updatedAt: now }
+          : { disabledAt: null, failedAttempts: 0, lockedUntil: null, updatedAt: now },
+      )
+      .where(eq(t.adminUsers.username, username))
+      .returning({ username: t.adminUsers.username }),
+  );
   return rows.length === 1;
 }

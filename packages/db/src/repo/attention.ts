@@ -1,6 +1,5 @@
-import { and, asc, count, eq, isNotNull, min, ne, sql } from 'drizzle-orm';
-import { integrations } from '../schema';
-import type { Db } from '../sqlite';
+import { and, asc, count, eq, inArray, isNotNull, min, ne, type SQL, sql } from 'drizzle-orm';
+import type { Database } from '../database';
 import type { IntegrationRow } from './integrations';
 
 export interface LinkStats {
@@ -11,18 +10,17 @@ export interface LinkStats {
 }
 
 /** Platform-wide counts for metrics and the console's summary: two grouped reads, no row leaves. */
-export async function linkStats(db: Db): Promise<LinkStats> {
-  const byKindStatus = db
+export async function linkStats(db: Database): Promise<LinkStats> {
+  const integrations = db.t.integrations;
+  const byKindStatus = await db.q
     .select({ kind: integrations.kind, status: integrations.status, n: count() })
     .from(integrations)
-    .groupBy(integrations.kind, integrations.status)
-    .all();
-  const nearest = db
+    .groupBy(integrations.kind, integrations.status);
+  const nearest = await db.q
     .select({ kind: integrations.kind, expiresAt: min(integrations.expiresAt) })
     .from(integrations)
     .where(isNotNull(integrations.expiresAt))
-    .groupBy(integrations.kind)
-    .all();
+    .groupBy(integrations.kind);
   return {
     byKindStatus,
     nearestExpiry: nearest.flatMap((r) => (r.expiresAt ? [{ kind: r.kind, expiresAt: r.expiresAt }] : [])),
@@ -34,10 +32,11 @@ export async function linkStats(db: Db): Promise<LinkStats> {
  * within each, the soonest expiry first (none last), then by key so pages are stable.
  */
 export async function linksNeedingAttention(
-  db: Db,
+  db: Database,
   opts: { orgId?: string | null; limit: number },
 ): Promise<IntegrationRow[]> {
-  return db
+  const integrations = db.t.integrations;
+  return db.q
     .select()
     .from(integrations)
     .where(and(ne(integrations.status, 'healthy'), opts.orgId ? eq(integrations.orgId, opts.orgId) : undefined))
@@ -47,8 +46,7 @@ export async function linksNeedingAttention(
       asc(integrations.expiresAt),
       asc(integrations.credentialKey),
     )
-    .limit(opts.limit)
-    .all();
+    .limit(opts.limit);
 }
 
 /** What the organisations page filters on: a status, or `attention` (any status but healthy). */
@@ -64,9 +62,6 @@ export interface OrgOverview {
   soonest_expiry: string | null;
 }
 
-const bad = sql<number>`sum(case when ${integrations.status} in ('unhealthy', 'needs_reconnect') then 1 else 0 end)`;
-const warn = sql<number>`sum(case when ${integrations.status} = 'degraded' then 1 else 0 end)`;
-
 /**
  * Orgs with their counts by status and linked kinds, filtered by search, status and kind. Sorted
  * by org id (keyset after `afterOrg`) or by attention: orgs with an unhealthy or needs_reconnect
@@ -74,7 +69,7 @@ const warn = sql<number>`sum(case when ${integrations.status} = 'degraded' then 
  * change, so no key is stable).
  */
 export async function orgOverview(
-  db: Db,
+  db: Database,
   opts: {
     search?: string | undefined;
     status?: OrgStatusFilter | undefined;
@@ -85,16 +80,19 @@ export async function orgOverview(
     limit: number;
   },
 ): Promise<OrgOverview[]> {
+  const integrations = db.t.integrations;
+  const bad = sql`sum(case when ${integrations.status} in ('unhealthy', 'needs_reconnect') then 1 else 0 end)`;
+  const warn = sql`sum(case when ${integrations.status} = 'degraded' then 1 else 0 end)`;
   const where = opts.search
     ? sql`${integrations.orgId} like ${`%${opts.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`} escape '\\'`
     : undefined;
-  const having = [];
+  const having: SQL[] = [];
   if (opts.status === 'attention') having.push(sql`${bad} + ${warn} > 0`);
   else if (opts.status) having.push(sql`sum(case when ${integrations.status} = ${opts.status} then 1 else 0 end) > 0`);
   if (opts.kind) having.push(sql`sum(case when ${integrations.kind} = ${opts.kind} then 1 else 0 end) > 0`);
   if (opts.sort === 'org' && opts.afterOrg) having.push(sql`${integrations.orgId} > ${opts.afterOrg}`);
   const soonest = min(integrations.expiresAt);
-  const query = db
+  const orgs = await db.q
     .select({ orgId: integrations.orgId, soonest })
     .from(integrations)
     .where(where)
@@ -112,15 +110,13 @@ export async function orgOverview(
     )
     .limit(opts.limit)
     .offset(opts.sort === 'attention' ? (opts.offset ?? 0) : 0);
-  const orgs = query.all();
   if (orgs.length === 0) return [];
   const ids = orgs.map((o) => o.orgId);
-  const counts = db
+  const counts = await db.q
     .select({ orgId: integrations.orgId, kind: integrations.kind, status: integrations.status })
     .from(integrations)
-    .where(sql`${integrations.orgId} in ${ids}`)
-    .orderBy(asc(integrations.kind))
-    .all();
+    .where(inArray(integrations.orgId, ids))
+    .orderBy(asc(integrations.kind));
   return orgs.map((o) => {
     const rows = counts.filter((c) => c.orgId === o.orgId);
     const byStatus: Record<string, number> = {};

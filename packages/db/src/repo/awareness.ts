@@ -1,88 +1,88 @@
 import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import { alertEndpoints, alertMarks, alertOutbox, healthHistory } from '../schema';
-import type { Db } from '../sqlite';
+import type { Database, Tables } from '../database';
 
-export type HealthHistoryRow = typeof healthHistory.$inferSelect;
+export type HealthHistoryRow = Tables['healthHistory']['$inferSelect'];
 export type HealthHistoryWrite = Omit<HealthHistoryRow, 'id'>;
-export type OutboxRow = typeof alertOutbox.$inferSelect;
+export type OutboxRow = Tables['alertOutbox']['$inferSelect'];
+export type AlertEndpointRow = Tables['alertEndpoints']['$inferSelect'];
 
-export async function appendHealthHistory(db: Db, row: HealthHistoryWrite): Promise<void> {
-  db.insert(healthHistory).values(row).run();
+export async function appendHealthHistory(db: Database, row: HealthHistoryWrite): Promise<void> {
+  const t = db.t.healthHistory;
+  await db.write(({ q }) => q.insert(t).values(row));
 }
 
 /** Newest first; `beforeId` is the cursor (the last id of the previous page). */
 export async function listHealthHistory(
-  db: Db,
+  db: Database,
   opts: { orgId: string; kind: string; beforeId?: number | null; limit: number },
 ): Promise<HealthHistoryRow[]> {
-  return db
+  const t = db.t.healthHistory;
+  return db.q
     .select()
-    .from(healthHistory)
-    .where(
-      and(
-        eq(healthHistory.orgId, opts.orgId),
-        eq(healthHistory.kind, opts.kind),
-        opts.beforeId ? lt(healthHistory.id, opts.beforeId) : undefined,
-      ),
-    )
-    .orderBy(desc(healthHistory.id))
-    .limit(opts.limit)
-    .all();
+    .from(t)
+    .where(and(eq(t.orgId, opts.orgId), eq(t.kind, opts.kind), opts.beforeId ? lt(t.id, opts.beforeId) : undefined))
+    .orderBy(desc(t.id))
+    .limit(opts.limit);
 }
 
 /** Delete history older than `before` (RFC 3339); returns how many rows went. */
-export async function pruneHealthHistory(db: Db, before: string): Promise<number> {
-  return db.delete(healthHistory).where(lt(healthHistory.at, before)).run().changes;
+export async function pruneHealthHistory(db: Database, before: string): Promise<number> {
+  const t = db.t.healthHistory;
+  const gone = await db.write(({ q }) => q.delete(t).where(lt(t.at, before)).returning({ id: t.id }));
+  return gone.length;
 }
 
 /** Record that `threshold` was announced for this expiry; false when it already was (by any process). */
 export async function markAlertOnce(
-  db: Db,
+  db: Database,
   mark: { credentialKey: string; expiresAt: string; threshold: number; at: string },
 ): Promise<boolean> {
-  return db.insert(alertMarks).values(mark).onConflictDoNothing().run().changes === 1;
+  const t = db.t.alertMarks;
+  const made = await db.write(({ q }) =>
+    q.insert(t).values(mark).onConflictDoNothing().returning({ threshold: t.threshold }),
+  );
+  return made.length === 1;
 }
 
 export async function enqueueAlert(
-  db: Db,
+  db: Database,
   row: Pick<OutboxRow, 'id' | 'endpoint' | 'type' | 'subject' | 'body' | 'createdAt'>,
 ): Promise<void> {
-  db.insert(alertOutbox)
-    .values({ ...row, status: 'pending', attempts: 0, nextAttemptAt: row.createdAt })
-    .run();
+  const t = db.t.alertOutbox;
+  await db.write(({ q }) =>
+    q.insert(t).values({ ...row, status: 'pending', attempts: 0, nextAttemptAt: row.createdAt }),
+  );
 }
 
 /**
- * Claim up to `limit` due deliveries until `leaseUntil`: one statement, so two processes never
- * claim the same row; a claim whose process died is claimable again once its lease has passed.
+ * Claim up to `limit` due deliveries until `leaseUntil`: one statement whose condition is checked
+ * again on each row it updates, so two processes never claim the same row; a claim whose process
+ * died is claimable again once its lease has passed.
  */
 export async function claimDueAlerts(
-  db: Db,
+  db: Database,
   opts: { now: string; leaseUntil: string; limit: number },
 ): Promise<OutboxRow[]> {
-  const due = db
-    .select({ id: alertOutbox.id })
-    .from(alertOutbox)
-    .where(
-      and(
-        eq(alertOutbox.status, 'pending'),
-        lte(alertOutbox.nextAttemptAt, opts.now),
-        or(isNull(alertOutbox.leaseUntil), lt(alertOutbox.leaseUntil, opts.now)),
-      ),
-    )
-    .orderBy(asc(alertOutbox.nextAttemptAt))
-    .limit(opts.limit);
-  return db
-    .update(alertOutbox)
-    .set({ leaseUntil: opts.leaseUntil })
-    .where(and(inArray(alertOutbox.id, due), or(isNull(alertOutbox.leaseUntil), lt(alertOutbox.leaseUntil, opts.now))))
-    .returning()
-    .all();
+  const t = db.t.alertOutbox;
+  const free = or(isNull(t.leaseUntil), lt(t.leaseUntil, opts.now));
+  return db.write(({ q }) => {
+    const due = q
+      .select({ id: t.id })
+      .from(t)
+      .where(and(eq(t.status, 'pending'), lte(t.nextAttemptAt, opts.now), free))
+      .orderBy(asc(t.nextAttemptAt))
+      .limit(opts.limit);
+    return q
+      .update(t)
+      .set({ leaseUntil: opts.leaseUntil })
+      .where(and(inArray(t.id, due), eq(t.status, 'pending'), free))
+      .returning();
+  });
 }
 
 /** The verdict of one delivery attempt: delivered, retry at `nextAttemptAt`, or given up (`failed`). */
 export async function settleAlert(
-  db: Db,
+  db: Database,
   id: string,
   result: {
     status: 'delivered' | 'pending' | 'failed';
@@ -92,66 +92,78 @@ export async function settleAlert(
     at: string;
   },
 ): Promise<void> {
-  db.update(alertOutbox)
-    .set({
-      status: result.status,
-      attempts: sql`${alertOutbox.attempts} + 1`,
-      lastStatus: result.lastStatus,
-      lastError: result.lastError,
-      leaseUntil: null,
-      ...(result.nextAttemptAt ? { nextAttemptAt: result.nextAttemptAt } : {}),
-      ...(result.status === 'delivered' ? { deliveredAt: result.at } : {}),
-    })
-    .where(eq(alertOutbox.id, id))
-    .run();
-}
-
-/** The delivery log, newest first. */
-export async function listAlertDeliveries(db: Db, opts: { endpoint?: string; limit: number }): Promise<OutboxRow[]> {
-  return db
-    .select()
-    .from(alertOutbox)
-    .where(opts.endpoint ? eq(alertOutbox.endpoint, opts.endpoint) : undefined)
-    .orderBy(desc(alertOutbox.createdAt), desc(alertOutbox.id))
-    .limit(opts.limit)
-    .all();
-}
-
-/** Deliver again (same id and body, so a receiver can deduplicate): due now, with a fresh retry window. */
-export async function redeliverAlert(db: Db, id: string, now: string): Promise<boolean> {
-  return (
-    db
-      .update(alertOutbox)
-      .set({ status: 'pending', nextAttemptAt: now, leaseUntil: null, createdAt: now, attempts: 0 })
-      .where(eq(alertOutbox.id, id))
-      .run().changes === 1
+  const t = db.t.alertOutbox;
+  await db.write(({ q }) =>
+    q
+      .update(t)
+      .set({
+        status: result.status,
+        attempts: sql`${t.attempts} + 1`,
+        lastStatus: result.lastStatus,
+        lastError: result.lastError,
+        leaseUntil: null,
+        ...(result.nextAttemptAt ? { nextAttemptAt: result.nextAttemptAt } : {}),
+        ...(result.status === 'delivered' ? { deliveredAt: result.at } : {}),
+      })
+      .where(eq(t.id, id)),
   );
 }
 
-export type AlertEndpointRow = typeof alertEndpoints.$inferSelect;
-
-export async function insertAlertEndpoint(db: Db, row: AlertEndpointRow): Promise<void> {
-  db.insert(alertEndpoints).values(row).run();
+/** The delivery log, newest first. */
+export async function listAlertDeliveries(
+  db: Database,
+  opts: { endpoint?: string; limit: number },
+): Promise<OutboxRow[]> {
+  const t = db.t.alertOutbox;
+  return db.q
+    .select()
+    .from(t)
+    .where(opts.endpoint ? eq(t.endpoint, opts.endpoint) : undefined)
+    .orderBy(desc(t.createdAt), desc(t.id))
+    .limit(opts.limit);
 }
 
-export async function listAlertEndpoints(db: Db): Promise<AlertEndpointRow[]> {
-  return db.select().from(alertEndpoints).orderBy(asc(alertEndpoints.createdAt), asc(alertEndpoints.id)).all();
+/** Deliver again (same id and body, so a receiver can deduplicate): due now, with a fresh retry window. */
+export async function redeliverAlert(db: Database, id: string, now: string): Promise<boolean> {
+  const t = db.t.alertOutbox;
+  const rows = await db.write(({ q }) =>
+    q
+      .update(t)
+      .set({ status: 'pending', nextAttemptAt: now, leaseUntil: null, createdAt: now, attempts: 0 })
+      .where(eq(t.id, id))
+      .returning({ id: t.id }),
+  );
+  return rows.length === 1;
 }
 
-export async function getAlertEndpoint(db: Db, id: string): Promise<AlertEndpointRow | undefined> {
-  return db.select().from(alertEndpoints).where(eq(alertEndpoints.id, id)).get();
+export async function insertAlertEndpoint(db: Database, row: AlertEndpointRow): Promise<void> {
+  const t = db.t.alertEndpoints;
+  await db.write(({ q }) => q.insert(t).values(row));
+}
+
+export async function listAlertEndpoints(db: Database): Promise<AlertEndpointRow[]> {
+  const t = db.t.alertEndpoints;
+  return db.q.select().from(t).orderBy(asc(t.createdAt), asc(t.id));
+}
+
+export async function getAlertEndpoint(db: Database, id: string): Promise<AlertEndpointRow | undefined> {
+  const t = db.t.alertEndpoints;
+  const rows = await db.q.select().from(t).where(eq(t.id, id)).limit(1);
+  return rows[0];
 }
 
 /** Remove an endpoint and its undelivered alerts (the delivery log of what was sent stays). */
-export async function deleteAlertEndpoint(db: Db, id: string): Promise<boolean> {
-  return db.transaction((tx) => {
-    tx.delete(alertOutbox)
-      .where(and(eq(alertOutbox.endpoint, id), eq(alertOutbox.status, 'pending')))
-      .run();
-    return tx.delete(alertEndpoints).where(eq(alertEndpoints.id, id)).run().changes === 1;
+export async function deleteAlertEndpoint(db: Database, id: string): Promise<boolean> {
+  const { alertEndpoints, alertOutbox } = db.t;
+  return db.write(async ({ q }) => {
+    await q.delete(alertOutbox).where(and(eq(alertOutbox.endpoint, id), eq(alertOutbox.status, 'pending')));
+    const gone = await q.delete(alertEndpoints).where(eq(alertEndpoints.id, id)).returning({ id: alertEndpoints.id });
+    return gone.length === 1;
   });
 }
 
-export async function getAlertDelivery(db: Db, id: string): Promise<OutboxRow | undefined> {
-  return db.select().from(alertOutbox).where(eq(alertOutbox.id, id)).get();
+export async function getAlertDelivery(db: Database, id: string): Promise<OutboxRow | undefined> {
+  const t = db.t.alertOutbox;
+  const rows = await db.q.select().from(t).where(eq(t.id, id)).limit(1);
+  return rows[0];
 }

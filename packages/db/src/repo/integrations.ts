@@ -4,11 +4,10 @@ import {
   type PublicIntegration,
   renderCredentialKey,
 } from '@alphaswarm/contracts';
-import { and, asc, count, eq, gt, isNotNull, like, sql } from 'drizzle-orm';
-import { integrations } from '../schema';
-import type { Db } from '../sqlite';
+import { and, asc, count, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { type Database, preparedFor, type Tables } from '../database';
 
-export type IntegrationRow = typeof integrations.$inferSelect;
+export type IntegrationRow = Tables['integrations']['$inferSelect'];
 
 /** The only way a row leaves the store for a caller: public fields picked one by one. */
 export function toPublic(row: IntegrationRow): PublicIntegration {
@@ -26,55 +25,56 @@ export function toPublic(row: IntegrationRow): PublicIntegration {
   };
 }
 
-function prepareGetLink(db: Db) {
-  return db
-    .select()
-    .from(integrations)
-    .where(and(eq(integrations.orgId, sql.placeholder('org')), eq(integrations.kind, sql.placeholder('kind'))))
-    .prepare();
-}
 /** The hottest read (every get, health check and issue): prepared once per connection. */
-const getLinkStatements = new WeakMap<Db, ReturnType<typeof prepareGetLink>>();
-
-export async function getLink(db: Db, orgId: string, kind: IntegrationKind): Promise<IntegrationRow | undefined> {
-  let statement = getLinkStatements.get(db);
-  if (!statement) {
-    statement = prepareGetLink(db);
-    getLinkStatements.set(db, statement);
-  }
-  return statement.get({ org: orgId, kind });
+export async function getLink(db: Database, orgId: string, kind: IntegrationKind): Promise<IntegrationRow | undefined> {
+  const statement = preparedFor(db, 'get_link', (q, name) => {
+    const { integrations } = db.t;
+    return q
+      .select()
+      .from(integrations)
+      .where(and(eq(integrations.orgId, sql.placeholder('org')), eq(integrations.kind, sql.placeholder('kind'))))
+      .prepare(name);
+  });
+  const [row] = await statement.execute({ org: orgId, kind });
+  return row;
 }
 
-export async function listLinks(db: Db, orgId: string): Promise<IntegrationRow[]> {
-  return db.select().from(integrations).where(eq(integrations.orgId, orgId)).orderBy(asc(integrations.kind)).all();
+export async function listLinks(db: Database, orgId: string): Promise<IntegrationRow[]> {
+  const { integrations } = db.t;
+  return db.q.select().from(integrations).where(eq(integrations.orgId, orgId)).orderBy(asc(integrations.kind));
 }
 
 /** Keyset pages over every link, for export, sweeps and rotation. */
-export async function pageLinks(db: Db, afterKey: string | null, limit: number): Promise<IntegrationRow[]> {
-  return db
+export async function pageLinks(db: Database, afterKey: string | null, limit: number): Promise<IntegrationRow[]> {
+  const { integrations } = db.t;
+  return db.q
     .select()
     .from(integrations)
     .where(afterKey === null ? undefined : gt(integrations.credentialKey, afterKey))
     .orderBy(asc(integrations.credentialKey))
-    .limit(limit)
-    .all();
+    .limit(limit);
 }
 
 /** Keyset pages over the links that carry a ciphertext (rotation, unreadable-secret scans). */
-export function pageSecretLinks(db: Db, afterKey: string | null, limit: number): { key: string; secret: string }[] {
-  return db
+export async function pageSecretLinks(
+  db: Database,
+  afterKey: string | null,
+  limit: number,
+): Promise<{ key: string; secret: string }[]> {
+  const { integrations } = db.t;
+  return (await db.q
     .select({ key: integrations.credentialKey, secret: integrations.secret })
     .from(integrations)
     .where(
       and(isNotNull(integrations.secret), afterKey === null ? undefined : gt(integrations.credentialKey, afterKey)),
     )
     .orderBy(asc(integrations.credentialKey))
-    .limit(limit)
-    .all() as { key: string; secret: string }[];
+    .limit(limit)) as { key: string; secret: string }[];
 }
 
-export async function countLinks(db: Db): Promise<number> {
-  return db.select({ n: count() }).from(integrations).get()?.n ?? 0;
+export async function countLinks(db: Database): Promise<number> {
+  const [row] = await db.q.select({ n: count() }).from(db.t.integrations);
+  return row?.n ?? 0;
 }
 
 export interface OrgSummary {
@@ -85,27 +85,31 @@ export interface OrgSummary {
 
 /** Orgs that have at least one link, with counts by status. */
 export async function listOrgs(
-  db: Db,
+  db: Database,
   opts: { search?: string; afterOrg?: string | null; limit: number },
 ): Promise<OrgSummary[]> {
+  const { integrations } = db.t;
   const conditions = [];
-  if (opts.search) conditions.push(like(integrations.orgId, `%${opts.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`));
+  if (opts.search) {
+    // Case-insensitive on both dialects (SQLite's LIKE folds ASCII case, PostgreSQL's does not);
+    // the escape character is named, since SQLite has no default one.
+    const pattern = `%${opts.search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+    conditions.push(sql`lower(${integrations.orgId}) like ${pattern} escape '\\'`);
+  }
   if (opts.afterOrg) conditions.push(gt(integrations.orgId, opts.afterOrg));
-  const orgs = await db
+  const orgs = await db.q
     .selectDistinct({ orgId: integrations.orgId })
     .from(integrations)
     .where(conditions.length ? and(...conditions) : undefined)
     .orderBy(asc(integrations.orgId))
-    .limit(opts.limit)
-    .all();
+    .limit(opts.limit);
   if (orgs.length === 0) return [];
   const ids = orgs.map((o) => o.orgId);
-  const counts = await db
+  const counts = await db.q
     .select({ orgId: integrations.orgId, status: integrations.status, n: count() })
     .from(integrations)
-    .where(sql`${integrations.orgId} in ${ids}`)
-    .groupBy(integrations.orgId, integrations.status)
-    .all();
+    .where(inArray(integrations.orgId, ids))
+    .groupBy(integrations.orgId, integrations.status);
   return ids.map((id) => {
     const rows = counts.filter((c) => c.orgId === id);
     return {
@@ -132,7 +136,7 @@ export interface LinkWrite {
  * Create the link, or replace it in place (same credential_key, new connected_at): the
  * "token expired upstream" runbook. One statement, so concurrent connects leave one row.
  */
-export async function upsertLink(db: Db, write: LinkWrite, now: string): Promise<IntegrationRow> {
+export async function upsertLink(db: Database, write: LinkWrite, now: string): Promise<IntegrationRow> {
   const credentialKey = renderCredentialKey({ kind: write.kind, org_id: write.orgId });
   const values = {
     credentialKey,
@@ -150,37 +154,19 @@ export async function upsertLink(db: Db, write: LinkWrite, now: string): Promise
     updatedAt: now,
   };
   const { credentialKey: _pk, orgId: _o, kind: _k, ...update } = values;
-  const [row] = db
-    .insert(integrations)
-    .values(values)
-    .onConflictDoUpdate({ target: integrations.credentialKey, set: update })
-    .returning()
-    .all();
+  const [row] = await db.write(({ q, t }) =>
+    q
+      .insert(t.integrations)
+      .values(values)
+      .onConflictDoUpdate({ target: t.integrations.credentialKey, set: update })
+      .returning(),
+  );
   return row!;
 }
 
-function prepareRecordHealth(db: Db) {
-  return db
-    .update(integrations)
-    .set({
-      status: sql`${sql.placeholder('status')}`,
-      lastHealthAt: sql`${sql.placeholder('now')}`,
-      lastHealthStatus: sql`${sql.placeholder('status')}`,
-      error: sql`${sql.placeholder('error')}`,
-      metadata: sql`${sql.placeholder('metadata')}`,
-      expiresAt: sql`${sql.placeholder('expiresAt')}`,
-      updatedAt: sql`${sql.placeholder('now')}`,
-    })
-    .where(eq(integrations.credentialKey, sql.placeholder('key')))
-    .returning()
-    .prepare();
-}
-/** Written once per link per sweep: prepared once per connection. */
-const recordHealthStatements = new WeakMap<Db, ReturnType<typeof prepareRecordHealth>>();
-
 /** Record a probe's verdict. Every field is written: pass the stored metadata/expiry to keep them. */
 export async function recordHealth(
-  db: Db,
+  db: Database,
   credentialKey: string,
   result: {
     status: IntegrationStatus;
@@ -190,71 +176,96 @@ export async function recordHealth(
   },
   now: string,
 ): Promise<IntegrationRow | undefined> {
-  let statement = recordHealthStatements.get(db);
-  if (!statement) {
-    statement = prepareRecordHealth(db);
-    recordHealthStatements.set(db, statement);
-  }
-  return statement.all({
-    key: credentialKey,
-    status: result.status,
-    now,
-    error: result.error === null ? null : JSON.stringify(result.error),
-    metadata: JSON.stringify(result.metadata),
-    expiresAt: result.expiresAt,
-  })[0];
+  return db.write(async (tx) => {
+    // Written once per link per sweep: prepared once per connection.
+    const statement = preparedFor(tx, 'record_health', (q, name) => {
+      const { integrations } = tx.t;
+      return q
+        .update(integrations)
+        .set({
+          status: sql`${sql.placeholder('status')}`,
+          lastHealthAt: sql`${sql.placeholder('now')}`,
+          lastHealthStatus: sql`${sql.placeholder('status')}`,
+          error: sql`${sql.placeholder('error')}`,
+          metadata: sql`${sql.placeholder('metadata')}`,
+          expiresAt: sql`${sql.placeholder('expiresAt')}`,
+          updatedAt: sql`${sql.placeholder('now')}`,
+        })
+        .where(eq(integrations.credentialKey, sql.placeholder('key')))
+        .returning()
+        .prepare(name);
+    });
+    const [row] = await statement.execute({
+      key: credentialKey,
+      status: result.status,
+      now,
+      error: result.error === null ? null : JSON.stringify(result.error),
+      metadata: JSON.stringify(result.metadata),
+      expiresAt: result.expiresAt,
+    });
+    return row;
+  });
 }
 
 /** Swap the ciphertext only if it is still the one the caller read (no lost update). */
 export async function replaceSecret(
-  db: Db,
+  db: Database,
   credentialKey: string,
   expected: string | null,
   next: string,
   changes: { expiresAt?: string | null; metadata?: Record<string, unknown> },
   now: string,
 ): Promise<boolean> {
-  const res = db
-    .update(integrations)
-    .set({
-      secret: next,
-      updatedAt: now,
-      ...(changes.expiresAt !== undefined ? { expiresAt: changes.expiresAt } : {}),
-      ...(changes.metadata ? { metadata: changes.metadata } : {}),
-    })
-    .where(
-      and(
-        eq(integrations.credentialKey, credentialKey),
-        expected === null ? sql`${integrations.secret} is null` : eq(integrations.secret, expected),
-      ),
-    )
-    .run();
-  return res.changes === 1;
+  const rows = await db.write(({ q, t }) =>
+    q
+      .update(t.integrations)
+      .set({
+        secret: next,
+        updatedAt: now,
+        ...(changes.expiresAt !== undefined ? { expiresAt: changes.expiresAt } : {}),
+        ...(changes.metadata ? { metadata: changes.metadata } : {}),
+      })
+      .where(
+        and(
+          eq(t.integrations.credentialKey, credentialKey),
+          expected === null ? isNull(t.integrations.secret) : eq(t.integrations.secret, expected),
+        ),
+      )
+      .returning({ key: t.integrations.credentialKey }),
+  );
+  return rows.length === 1;
 }
 
-export async function deleteLink(db: Db, orgId: string, kind: IntegrationKind): Promise<IntegrationRow | undefined> {
-  return db
-    .delete(integrations)
-    .where(and(eq(integrations.orgId, orgId), eq(integrations.kind, kind)))
-    .returning()
-    .all()[0];
+export async function deleteLink(
+  db: Database,
+  orgId: string,
+  kind: IntegrationKind,
+): Promise<IntegrationRow | undefined> {
+  const [row] = await db.write(({ q, t }) =>
+    q
+      .delete(t.integrations)
+      .where(and(eq(t.integrations.orgId, orgId), eq(t.integrations.kind, kind)))
+      .returning(),
+  );
+  return row;
 }
 
 /** Lost-key runbook: drop every ciphertext and mark those links needs_reconnect. */
-export async function forgetAllSecrets(db: Db, now: string): Promise<string[]> {
-  const rows = db
-    .update(integrations)
-    .set({
-      secret: null,
-      status: 'needs_reconnect',
-      error: {
-        code: 'secret_unreadable',
-        message: 'The stored secret was discarded (lost encryption key). Reconnect this integration.',
-      },
-      updatedAt: now,
-    })
-    .where(isNotNull(integrations.secret))
-    .returning({ key: integrations.credentialKey })
-    .all();
+export async function forgetAllSecrets(db: Database, now: string): Promise<string[]> {
+  const rows = await db.write(({ q, t }) =>
+    q
+      .update(t.integrations)
+      .set({
+        secret: null,
+        status: 'needs_reconnect',
+        error: {
+          code: 'secret_unreadable',
+          message: 'The stored secret was discarded (lost encryption key). Reconnect this integration.',
+        },
+        updatedAt: now,
+      })
+      .where(isNotNull(t.integrations.secret))
+      .returning({ key: t.integrations.credentialKey }),
+  );
   return rows.map((r) => r.key);
 }

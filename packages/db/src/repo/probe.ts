@@ -1,13 +1,14 @@
-import { storeProbe } from '../schema';
-import type { Db } from '../sqlite';
+import type { Database } from '../database';
 
 /**
  * Commit one small write (the readiness probe). Throws what the write throws: a database that
  * answers reads but cannot commit (full disk, read-only volume) is not ready.
  */
-export async function probeWrite(db: Db, now: string): Promise<void> {
-  db.insert(storeProbe)
-    .values({ id: 1, at: now })
-    .onConflictDoUpdate({ target: storeProbe.id, set: { at: now } })
-    .run();
+export async function probeWrite(db: Database, now: string): Promise<void> {
+  await db.write(({ q, t }) =>
+    q
+      .insert(t.storeProbe)
+      .values({ id: 1, at: now })
+      .onConflictDoUpdate({ target: t.storeProbe.id, set: { at: now } }),
+  );
 }

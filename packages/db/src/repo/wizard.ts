@@ -1,35 +1,37 @@
 import { randomBytes } from 'node:crypto';
 import { and, desc, eq, gt, lt, sql } from 'drizzle-orm';
-import { wizardSessions } from '../schema';
-import type { Db } from '../sqlite';
+import type { Database, Tables } from '../database';
 
-export type WizardRow = typeof wizardSessions.$inferSelect;
+export type WizardRow = Tables['wizardSessions']['$inferSelect'];
 
 export async function createWizardSession(
-  db: Db,
+  db: Database,
   input: { orgId: string; kind: string; createdBy: string; expiresAt: string },
   now: string,
 ): Promise<WizardRow> {
-  const [row] = db
-    .insert(wizardSessions)
-    .values({
-      id: `wiz_${randomBytes(16).toString('hex')}`,
-      orgId: input.orgId,
-      kind: input.kind,
-      createdBy: input.createdBy,
-      createdAt: now,
-      updatedAt: now,
-      expiresAt: input.expiresAt,
-      state: {},
-      version: 0,
-    })
-    .returning()
-    .all();
+  const [row] = await db.write(({ q, t }) =>
+    q
+      .insert(t.wizardSessions)
+      .values({
+        id: `wiz_${randomBytes(16).toString('hex')}`,
+        orgId: input.orgId,
+        kind: input.kind,
+        createdBy: input.createdBy,
+        createdAt: now,
+        updatedAt: now,
+        expiresAt: input.expiresAt,
+        state: {},
+        version: 0,
+      })
+      .returning(),
+  );
   return row!;
 }
 
-export async function getWizardSession(db: Db, id: string): Promise<WizardRow | undefined> {
-  return db.select().from(wizardSessions).where(eq(wizardSessions.id, id)).get();
+export async function getWizardSession(db: Database, id: string): Promise<WizardRow | undefined> {
+  const { wizardSessions } = db.t;
+  const [row] = await db.q.select().from(wizardSessions).where(eq(wizardSessions.id, id));
+  return row;
 }
 
 /**
@@ -37,34 +39,39 @@ export async function getWizardSession(db: Db, id: string): Promise<WizardRow | 
  * racing on one session cannot silently drop each other's step (even within one second).
  */
 export async function updateWizardState(
-  db: Db,
+  db: Database,
   row: WizardRow,
   state: Record<string, unknown>,
   now: string,
 ): Promise<WizardRow | undefined> {
-  return db
-    .update(wizardSessions)
-    .set({ state, updatedAt: now, version: sql`${wizardSessions.version} + 1` })
-    .where(and(eq(wizardSessions.id, row.id), eq(wizardSessions.version, row.version)))
-    .returning()
-    .all()[0];
+  const [next] = await db.write(({ q, t }) =>
+    q
+      .update(t.wizardSessions)
+      .set({ state, updatedAt: now, version: sql`${t.wizardSessions.version} + 1` })
+      .where(and(eq(t.wizardSessions.id, row.id), eq(t.wizardSessions.version, row.version)))
+      .returning(),
+  );
+  return next;
 }
 
-export async function deleteWizardSession(db: Db, id: string): Promise<void> {
-  db.delete(wizardSessions).where(eq(wizardSessions.id, id)).run();
+export async function deleteWizardSession(db: Database, id: string): Promise<void> {
+  await db.write(({ q, t }) => q.delete(t.wizardSessions).where(eq(t.wizardSessions.id, id)));
 }
 
-export async function purgeExpiredWizardSessions(db: Db, now: string): Promise<number> {
-  return db.delete(wizardSessions).where(lt(wizardSessions.expiresAt, now)).run().changes;
+export async function purgeExpiredWizardSessions(db: Database, now: string): Promise<number> {
+  const rows = await db.write(({ q, t }) =>
+    q.delete(t.wizardSessions).where(lt(t.wizardSessions.expiresAt, now)).returning({ id: t.wizardSessions.id }),
+  );
+  return rows.length;
 }
 
 /** Live sessions of an org, newest first. */
-export async function listWizardSessions(db: Db, orgId: string, now: string): Promise<WizardRow[]> {
-  return db
+export async function listWizardSessions(db: Database, orgId: string, now: string): Promise<WizardRow[]> {
+  const { wizardSessions } = db.t;
+  return db.q
     .select()
     .from(wizardSessions)
     .where(and(eq(wizardSessions.orgId, orgId), gt(wizardSessions.expiresAt, now)))
     .orderBy(desc(wizardSessions.updatedAt))
-    .limit(50)
-    .all();
+    .limit(50);
 }

@@ -1,4 +1,4 @@
-import { hcl } from '../shared/text';
+import { hcl, shellQuote } from '../shared/text';
 import { AWS_AUDIENCE, AWS_OPTIONAL_ACTIONS, AWS_REQUIRED_ACTIONS, ISSUED_SESSION_SECONDS } from './schemas';
 
 export interface AwsTrustFacts {
@@ -11,13 +11,6 @@ export interface AwsTrustFacts {
 }
 
 export const DEFAULT_ROLE_NAME = 'AlphaSwarmReadOnly';
-
-/**
- * We cannot host the template on the customer's behalf: the console only loads a quick-create
- * template from a URL (in practice S3). The operator uploads the JSON once per deployment and
- * replaces this placeholder; the org-specific subject travels in `param_Subject`.
- */
-export const AWS_TEMPLATE_URL_PLACEHOLDER = 'https://YOUR-BUCKET.s3.amazonaws.com/alphaswarm-aws-role.json';
 
 /** IAM keys OIDC condition variables by the provider URL without its scheme. */
 export function issuerHostPath(issuer: string): string {
@@ -131,6 +124,65 @@ export function awsQuickCreateUrl(input: {
   const query = new URLSearchParams({ templateURL: input.templateUrl, stackName: input.stackName });
   for (const [name, value] of Object.entries(input.params)) query.set(`param_${name}`, value);
   return `https://console.aws.amazon.com/cloudformation/home?region=${encodeURIComponent(input.region)}#/stacks/create/review?${query.toString()}`;
+}
+
+export const AWS_TEMPLATE_FILE = 'alphaswarm-aws-role.json';
+
+/**
+ * The AWS CLI route to the same stack, for admins who prefer a terminal to the console: `deploy`
+ * (idempotent, the default) or `create-stack`, then the role ARN to paste back.
+ */
+export function awsDeployScript(input: {
+  region: string;
+  stackName: string;
+  subject: string;
+  roleName: string;
+}): string {
+  const region = shellQuote(input.region);
+  const stack = shellQuote(input.stackName);
+  return `#!/usr/bin/env bash
+# Creates the AlphaSwarm read-only role from ${AWS_TEMPLATE_FILE} (next to this script) with the AWS CLI v2.
+# Usage: bash alphaswarm-aws-deploy.sh [deploy|create-stack]   (deploy is the default and can be re-run)
+# Run as someone who may create IAM roles and OIDC providers in the account.
+set -euo pipefail
+
+REGION=${region}
+STACK_NAME=${stack}
+SUBJECT=${shellQuote(input.subject)}
+ROLE_NAME=${shellQuote(input.roleName)}
+TEMPLATE=${shellQuote(AWS_TEMPLATE_FILE)}
+
+case "\${1:-deploy}" in
+  deploy)
+    aws cloudformation deploy \
+      --region "$REGION" \
+      --stack-name "$STACK_NAME" \
+      --template-file "$TEMPLATE" \
+      --capabilities CAPABILITY_NAMED_IAM \
+      --parameter-overrides "Subject=$SUBJECT" "RoleName=$ROLE_NAME"
+    ;;
+  create-stack)
+    aws cloudformation create-stack \
+      --region "$REGION" \
+      --stack-name "$STACK_NAME" \
+      --template-body "file://$TEMPLATE" \
+      --capabilities CAPABILITY_NAMED_IAM \
+      --parameters "ParameterKey=Subject,ParameterValue=$SUBJECT" "ParameterKey=RoleName,ParameterValue=$ROLE_NAME"
+    aws cloudformation wait stack-create-complete --region "$REGION" --stack-name "$STACK_NAME"
+    ;;
+  *)
+    echo "usage: $0 [deploy|create-stack]" >&2
+    exit 2
+    ;;
+esac
+
+echo "Paste this role ARN into AlphaSwarm:"
+aws cloudformation describe-stacks \
+  --region "$REGION" \
+  --stack-name "$STACK_NAME" \
+  --query "Stacks[0].Outputs[?OutputKey=='RoleArn'].OutputValue" \
+  --output text
+`;
 }
 
 /** Stack names: letters, digits and hyphens, starting with a letter, at most 128 characters. */

@@ -7,4 +7,5 @@ export const awsDescriptor = {
   inputSchema: AwsIdentityParams,
   secretSchema: null,
   issuedSchema: AwsIssued,
+  example: { role_arn: 'arn:aws:iam::123456789012:role/alphaswarm', region: 'eu-west-1' },
 } satisfies CloudDescriptor;

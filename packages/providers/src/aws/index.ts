@@ -1,6 +1,7 @@
 export {
-  AWS_TEMPLATE_URL_PLACEHOLDER,
+  AWS_TEMPLATE_FILE,
   awsCloudFormationTemplate,
+  awsDeployScript,
   awsQuickCreateUrl,
   awsStackName,
   awsTerraform,

@@ -90,17 +90,9 @@ describe('AWS artifacts', () => {
     expect(tf).toContain('resource "aws_iam_role" "alphaswarm"');
     expect(tf).toContain('resource "aws_iam_role_policy"');
 
-    expect(links).toHaveLength(1);
-    const url = new URL(links[0]!.url);
-    expect(url.origin + url.pathname).toBe('https://console.aws.amazon.com/cloudformation/home');
-    expect(url.searchParams.get('region')).toBe('us-east-1');
-    const [route, query] = url.hash.slice(1).split('?');
-    expect(route).toBe('/stacks/create/review');
-    const q = new URLSearchParams(query);
-    expect(q.get('templateURL')).toMatch(/^https:\/\//);
-    expect(q.get('stackName')).toBe('alphaswarm-acme-1');
-    expect(q.get('param_Subject')).toBe(SUBJECT);
-    expect(q.get('param_RoleName')).toBe('AlphaSwarmReadOnly');
+    // No hosted template: no half-made quick-create link (it used to carry YOUR-BUCKET).
+    expect(links).toEqual([]);
+    expect(JSON.stringify(artifacts)).not.toContain('YOUR-BUCKET');
 
     // Once the operator hosts the template, the link is complete.
     const hosted = await awsProvider.bootstrapArtifacts(
@@ -113,8 +105,17 @@ describe('AWS artifacts', () => {
       },
       { ...wizard(), params: null },
     );
-    const hostedQuery = new URLSearchParams(new URL(hosted.links[0]!.url).hash.split('?')[1]);
-    expect(hostedQuery.get('templateURL')).toBe('https://ops.s3.amazonaws.com/role.json');
+    expect(hosted.links).toHaveLength(1);
+    const url = new URL(hosted.links[0]!.url);
+    expect(url.origin + url.pathname).toBe('https://console.aws.amazon.com/cloudformation/home');
+    expect(url.searchParams.get('region')).toBe('us-east-1');
+    const [route, query] = url.hash.slice(1).split('?');
+    expect(route).toBe('/stacks/create/review');
+    const q = new URLSearchParams(query);
+    expect(q.get('templateURL')).toBe('https://ops.s3.amazonaws.com/role.json');
+    expect(q.get('stackName')).toBe('alphaswarm-acme-1');
+    expect(q.get('param_Subject')).toBe(SUBJECT);
+    expect(q.get('param_RoleName')).toBe('AlphaSwarmReadOnly');
     expect(hosted.links[0]!.label).toBe('CloudFormation quick-create');
   });
 

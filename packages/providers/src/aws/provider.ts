@@ -8,15 +8,16 @@ import {
 import {
   missingOptional,
   optionalWarnings,
-  permissionHealth,
+  permissionHealthResult,
   permissionNames,
   requireGranted,
 } from '../shared/permissions';
-import { warningStatus } from '../shared/warnings';
+import { federatedDraft } from '../shared/warnings';
 import type { CloudProvider, HealthResult, StoredLink } from '../types';
 import {
-  AWS_TEMPLATE_URL_PLACEHOLDER,
+  AWS_TEMPLATE_FILE,
   awsCloudFormationTemplate,
+  awsDeployScript,
   awsQuickCreateUrl,
   awsStackName,
   awsTerraform,
@@ -67,29 +68,37 @@ export const awsProvider: CloudProvider<'cloud_aws', null> = {
       roleName: DEFAULT_ROLE_NAME,
     };
     const region = wizard.params?.region ?? ctx.upstreams.aws.region;
+    const stackName = awsStackName(wizard.org_id);
+    const templateUrl = ctx.upstreams.aws.templateUrl;
     return {
       audience: AWS_AUDIENCE,
       artifacts: [
         {
-          name: 'alphaswarm-aws-role.json',
+          name: AWS_TEMPLATE_FILE,
           media_type: 'application/json',
           content: `${JSON.stringify(awsCloudFormationTemplate(facts), null, 2)}\n`,
         },
+        {
+          name: 'alphaswarm-aws-deploy.sh',
+          media_type: 'text/x-shellscript',
+          content: awsDeployScript({ region, stackName, subject: wizard.subject, roleName: DEFAULT_ROLE_NAME }),
+        },
         { name: 'alphaswarm-aws-role.tf', media_type: 'text/x-hcl', content: awsTerraform(facts) },
       ],
-      links: [
-        {
-          label: ctx.upstreams.aws.templateUrl
-            ? 'CloudFormation quick-create'
-            : 'CloudFormation quick-create (upload alphaswarm-aws-role.json to your own S3 bucket and put its URL in templateURL first)',
-          url: awsQuickCreateUrl({
-            templateUrl: ctx.upstreams.aws.templateUrl ?? AWS_TEMPLATE_URL_PLACEHOLDER,
-            region,
-            stackName: awsStackName(wizard.org_id),
-            params: { Subject: wizard.subject, RoleName: DEFAULT_ROLE_NAME },
-          }),
-        },
-      ],
+      // The console loads quick-create templates only from a URL; without one hosted there is no working link.
+      links: templateUrl
+        ? [
+            {
+              label: 'CloudFormation quick-create',
+              url: awsQuickCreateUrl({
+                templateUrl,
+                region,
+                stackName,
+                params: { Subject: wizard.subject, RoleName: DEFAULT_ROLE_NAME },
+              }),
+            },
+          ]
+        : [],
     };
   },
 
@@ -144,14 +153,7 @@ export const awsProvider: CloudProvider<'cloud_aws', null> = {
       permissions: { missing_optional: missingOptional(permissions) },
     });
     const warnings = optionalWarnings(permissions, optionalWording);
-    return {
-      namespace: account,
-      metadata,
-      secret: null,
-      ...warningStatus(warnings),
-      warnings,
-      expires_at: null,
-    };
+    return federatedDraft(account, metadata, warnings);
   },
 
   async checkHealth(ctx, link): Promise<HealthResult> {
@@ -159,16 +161,11 @@ export const awsProvider: CloudProvider<'cloud_aws', null> = {
     const session = await assumeRole(ctx, link.org_id, descriptor.subject(link.org_id), params, PROBE_SESSION_SECONDS);
     await callerIdentity(ctx, session, params.role_arn);
     const permissions = await simulate(ctx, session, params.role_arn);
-    const verdict = permissionHealth(permissions, {
+    return permissionHealthResult(permissions, metadata, {
       lost: (missing) =>
         `The role ${params.role_arn} lost required permission(s): ${permissionNames(missing).join(', ')}.`,
       optional: optionalWording,
     });
-    return {
-      ...verdict,
-      metadata: { ...metadata, permissions: { missing_optional: missingOptional(permissions) } },
-      expires_at: null,
-    };
   },
 
   async issueCredentials(ctx, link) {

@@ -1,6 +1,6 @@
 import { type IdentityResult, type PermissionCheck, ProviderError, type Resource } from '@alphaswarm/contracts';
 import { optionalWarnings, requireGranted, ungranted } from '../shared/permissions';
-import { warningStatus } from '../shared/warnings';
+import { federatedDraft } from '../shared/warnings';
 import type { CloudProvider, HealthResult, LinkDraft, ProviderContext, StoredLink } from '../types';
 import { azureArtifacts } from './artifacts';
 import { armToken, listSubscriptions, permissionsOnEach, subscriptionsToCheck, type WizardFacts } from './client';
@@ -94,14 +94,7 @@ export const azureProvider: CloudProvider<'cloud_azure', null> = {
       object_id: wizard.identity.details.object_id ?? wizard.identity.principal,
       subscription_ids,
     };
-    return {
-      namespace: wizard.params.tenant_id,
-      metadata,
-      secret: null,
-      ...warningStatus(warnings),
-      warnings,
-      expires_at: null,
-    };
+    return federatedDraft(wizard.params.tenant_id, metadata, warnings);
   },
 
   async checkHealth(ctx, link): Promise<HealthResult> {

@@ -1,10 +1,28 @@
 import { z } from 'zod';
 
 /** What the operator hands back in step 2: the tenant, the app registration, optionally subscriptions. */
+/*
+ * GUIDs as Entra shows them: any hex in the 8-4-4-4-12 layout. An RFC 4122 check (z.uuid) refused
+ * real-looking ids whose version or variant digit is not a standard one.
+ */
+const guid = (message: string) => z.string({ error: message }).regex(GUID, message);
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
 export const AzureIdentityParams = z.object({
-  tenant_id: z.uuid(),
-  client_id: z.uuid(),
-  subscription_ids: z.array(z.uuid()).max(100).optional(),
+  tenant_id: guid(
+    "The tenant id is a GUID like 00000000-0000-0000-0000-000000000000, shown as Directory (tenant) ID on the app registration's Overview page.",
+  ),
+  client_id: guid(
+    "The client id is a GUID like 00000000-0000-0000-0000-000000000000, shown on the app registration's Overview page",
+  ),
+  subscription_ids: z
+    .array(
+      guid(
+        'Each subscription id is a GUID like 00000000-0000-0000-0000-000000000000, listed on the Subscriptions page of the Azure portal.',
+      ),
+    )
+    .max(100, 'At most 100 subscription ids.')
+    .optional(),
 });
 export type AzureIdentityParams = z.infer<typeof AzureIdentityParams>;
 

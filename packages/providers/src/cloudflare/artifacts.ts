@@ -36,7 +36,7 @@ export function cloudflareArtifacts(input: CloudflareBootstrapInput): Artifact[]
   const accountGroups = PERMISSION_GROUPS.filter((g) => g.scope === 'com.cloudflare.api.account');
   const zoneGroups = PERMISSION_GROUPS.filter((g) => g.scope === 'com.cloudflare.api.account.zone');
   const line = (g: (typeof PERMISSION_GROUPS)[number]) =>
-    `- ${g.name} (${g.required ? 'required' : 'optional'}): ${g.why}`;
+    `   - ${g.name} (${g.required ? 'required' : 'optional'}): ${g.why}`;
 
   const template = {
     name,
@@ -63,7 +63,7 @@ expiring account API token (encrypted) and warns 14 days before it expires.
 
 1. Open ${dashboardTokenUrl(input.account_id)} (Manage Account → Account API Tokens) → Create Token → Custom token.
 2. Name it \`${name}\`.
-3. Permissions — add exactly these, nothing with Write/Edit beyond the optional rotation group:
+3. Permissions: add exactly these, nothing with Write/Edit beyond the optional rotation group:
 ${PERMISSION_GROUPS.map(line).join('\n')}
 4. Account Resources: Include → this account only (${account}). Zone Resources: Include → All zones from this account.
 5. TTL: set an end date no later than ${expiresOn.slice(0, 10)} (at most ${input.maxTtlDays} days ahead). Tokens without an

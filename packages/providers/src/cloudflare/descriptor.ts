@@ -8,4 +8,5 @@ export const cloudflareDescriptor = {
   inputSchema: CloudflareIdentityParams,
   secretSchema: CloudflareSecret,
   issuedSchema: CloudflareIssued,
+  example: { account_id: 'a'.repeat(32), api_token: 'cf_x' },
 } satisfies CloudDescriptor;

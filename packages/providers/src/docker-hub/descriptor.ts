@@ -8,4 +8,5 @@ export const dockerHubDescriptor = {
   inputSchema: DockerHubConnectInput,
   secretSchema: DockerHubSecret,
   issuedSchema: DockerHubIssued,
+  example: { username: 'demo', pat: 'dckr_pat_x', namespace: 'demo' },
 } satisfies PatDescriptor;

@@ -366,3 +366,26 @@ describe('docker hub secret canary', () => {
     expect(haystack).toContain('[redacted]');
   });
 });
+
+describe('docker hub session token redaction', () => {
+  it('redacts the session token minted from the PAT when the Hub echoes it back, on connect and on health', async () => {
+    fake.knobs.echoSession = true;
+    const connect = await rejection(dh.validate(ctx, { username: 'alice', pat: PAT.alice }));
+    const health = await rejection(
+      dh.checkHealth(ctx, {
+        org_id: 'org-acme',
+        kind: 'docker_hub',
+        namespace: 'alice',
+        metadata: {},
+        secret: { username: 'alice', pat: PAT.alice },
+      }),
+    );
+    const sessions = [...fake.accessTokens.keys()];
+    expect(sessions).toHaveLength(2);
+    for (const error of [connect, health]) {
+      expect(error.code).toBe('credential_rejected');
+      expect(error.message).toContain('Token [redacted] is not valid');
+      for (const jwt of sessions) expect(error.message).not.toContain(jwt.split('.')[1]);
+    }
+  });
+});

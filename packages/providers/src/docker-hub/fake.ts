@@ -60,6 +60,8 @@ export interface DockerHubFakeKnobs {
   defaultPageSize: number;
   /** Origin written into `next` links instead of the fake's own (to play a hostile or misconfigured Hub). */
   nextOrigin: string | null;
+  /** Lookups answer 401 quoting the session token they were sent (a Hub that echoes credentials). */
+  echoSession: boolean;
 }
 
 export interface DockerHubFakeOptions {
@@ -98,6 +100,7 @@ const DEFAULT_KNOBS: DockerHubFakeKnobs = {
   authTokenRoute: 'available',
   defaultPageSize: 10,
   nextOrigin: null,
+  echoSession: false,
 };
 
 const INCORRECT = 'Incorrect authentication credentials';
@@ -226,6 +229,7 @@ export async function startDockerHubFake(opts: DockerHubFakeOptions = {}): Promi
     }
 
     if (req.method !== 'GET') return err(405, `Method "${req.method}" not allowed.`);
+    if (knobs.echoSession) return err(401, `Token ${bearerToken(req) ?? ''} is not valid for ${p}`);
     const who = whoFor(req);
     if (typeof who !== 'string') return who;
 

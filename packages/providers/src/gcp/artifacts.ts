@@ -44,7 +44,19 @@ export interface GcpTrustFacts {
   subject: string;
   /** Known once the customer has created the provider; placeholders until then. */
   params?: Partial<GcpParams> | null;
+  /** The project id asked for before the artifacts are generated. */
+  projectId?: string | null;
 }
+
+/** The APIs workload identity federation and our checks call; a fresh project has them off. */
+export const GCP_REQUIRED_APIS = [
+  'iam.googleapis.com',
+  'iamcredentials.googleapis.com',
+  'sts.googleapis.com',
+  'cloudresourcemanager.googleapis.com',
+] as const;
+
+export const GCP_JWKS_FILE = 'alphaswarm-gcp-jwks.json';
 
 interface Resolved {
   projectId: string;
@@ -59,7 +71,7 @@ function resolve(facts: GcpTrustFacts): Resolved {
   const parsed = facts.params?.workload_identity_provider
     ? parseProviderName(facts.params.workload_identity_provider)
     : null;
-  const projectId = facts.params?.project_id ?? PROJECT_ID_PLACEHOLDER;
+  const projectId = facts.params?.project_id ?? facts.projectId ?? PROJECT_ID_PLACEHOLDER;
   const projectNumber = parsed?.projectNumber ?? PROJECT_NUMBER_PLACEHOLDER;
   const poolId = parsed?.poolId ?? DEFAULT_POOL_ID;
   const providerId = parsed?.providerId ?? DEFAULT_PROVIDER_ID;
@@ -128,12 +140,26 @@ variable "project_id" {
   default = ${hcl(r.projectId)}
 }
 
+variable "upload_jwks" {
+  description = "Trust the keys in ${GCP_JWKS_FILE} (uploaded with the provider) instead of fetching them from the issuer URL: no public issuer needed. Re-apply after each key rotation."
+  type        = bool
+  default     = false
+}
+
+resource "google_project_service" "alphaswarm" {
+  for_each           = toset([${GCP_REQUIRED_APIS.map(hcl).join(', ')}])
+  project            = var.project_id
+  service            = each.value
+  disable_on_destroy = false
+}
+
 locals {
   issuer  = ${hcl(facts.issuer)}
   subject = ${hcl(facts.subject)}
 }
 
 resource "google_iam_workload_identity_pool" "alphaswarm" {
+  depends_on                = [google_project_service.alphaswarm]
   project                   = var.project_id
   workload_identity_pool_id = ${hcl(r.poolId)}
   display_name              = "AlphaSwarm"
@@ -150,6 +176,7 @@ resource "google_iam_workload_identity_pool_provider" "alphaswarm" {
   attribute_condition = ${hcl(attributeCondition(facts.subject))}
   oidc {
     issuer_uri = local.issuer
+    jwks_json  = var.upload_jwks ? file("\${path.module}/${GCP_JWKS_FILE}") : null
     # No allowed_audiences: Google then accepts the provider's own resource name, which is the audience we send.
   }
 }
@@ -188,17 +215,42 @@ output "workload_identity_provider" {
 output "service_account_email" {
   value = google_service_account.alphaswarm.email
 }
+
+output "project_id" {
+  value = var.project_id
+}
 `;
 }
 
-/** The same setup as gcloud commands, for customers without Terraform. */
+/**
+ * The same setup as gcloud commands, for customers without Terraform. `jwks` mode uploads our keys
+ * with the provider, so Google never fetches the issuer (an internal-only deployment).
+ */
 export function gcpGcloudScript(facts: GcpTrustFacts): string {
   const r = resolve(facts);
   const sa = `${DEFAULT_SA_ID}@\${PROJECT_ID}.iam.gserviceaccount.com`;
-  return `#!/bin/sh
+  return `#!/usr/bin/env bash
 # AlphaSwarm read-only access to one Google Cloud project through Workload Identity Federation.
-set -eu
+# Usage: bash alphaswarm-gcp.sh [public|jwks]
+#   public (default): Google fetches AlphaSwarm's published issuer (discovery + JWKS) itself.
+#   jwks: upload ${GCP_JWKS_FILE} (next to this script) with the provider; nothing public needed,
+#         but run "gcloud iam workload-identity-pools providers update-oidc ... --jwk-json-path" after each key rotation.
+# Run as someone who may enable APIs, create service accounts and set IAM policy on the project.
+set -euo pipefail
 PROJECT_ID=${shellQuote(r.projectId)}
+MODE="\${1:-public}"
+if [ "$PROJECT_ID" = ${shellQuote(PROJECT_ID_PLACEHOLDER)} ]; then
+  echo "Set PROJECT_ID at the top of this script (or enter it in AlphaSwarm and download the script again)." >&2
+  exit 2
+fi
+case "$MODE" in
+  public) JWKS_FLAG=() ;;
+  jwks) JWKS_FLAG=(--jwk-json-path=${shellQuote(GCP_JWKS_FILE)}) ;;
+  *) echo "usage: $0 [public|jwks]" >&2; exit 2 ;;
+esac
+
+gcloud services enable ${GCP_REQUIRED_APIS.join(' ')} --project="$PROJECT_ID"
+
 PROJECT_NUMBER=$(gcloud projects describe "$PROJECT_ID" --format='value(projectNumber)')
 
 gcloud iam workload-identity-pools create ${r.poolId} \\
@@ -209,7 +261,8 @@ gcloud iam workload-identity-pools providers create-oidc ${r.providerId} \\
   --display-name="AlphaSwarm OIDC" \\
   --issuer-uri=${shellQuote(facts.issuer)} \\
   --attribute-mapping=google.subject=assertion.sub \\
-  --attribute-condition=${shellQuote(attributeCondition(facts.subject))}
+  --attribute-condition=${shellQuote(attributeCondition(facts.subject))} \\
+  \${JWKS_FLAG[@]+"\${JWKS_FLAG[@]}"}
 
 gcloud iam service-accounts create ${DEFAULT_SA_ID} \\
   --project="$PROJECT_ID" --display-name="AlphaSwarm (read-only)"
@@ -224,8 +277,9 @@ gcloud iam service-accounts add-iam-policy-binding "${sa}" \\
   --project="$PROJECT_ID" --role=roles/iam.workloadIdentityUser \\
   --member="principal://iam.googleapis.com/projects/\${PROJECT_NUMBER}/locations/global/workloadIdentityPools/${r.poolId}/subject/${facts.subject}"
 
-# Paste these two values into the wizard:
-echo "workload_identity_provider: projects/\${PROJECT_NUMBER}/locations/global/workloadIdentityPools/${r.poolId}/providers/${r.providerId}"
-echo "service_account_email: ${sa}"
+echo "Paste these values into AlphaSwarm:"
+echo "  workload_identity_provider: projects/\${PROJECT_NUMBER}/locations/global/workloadIdentityPools/${r.poolId}/providers/${r.providerId}"
+echo "  service_account_email: ${sa}"
+echo "  project_id: $PROJECT_ID"
 `;
 }

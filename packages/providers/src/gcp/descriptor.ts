@@ -7,4 +7,9 @@ export const gcpDescriptor = {
   inputSchema: GcpIdentityParams,
   secretSchema: null,
   issuedSchema: GcpIssued,
+  example: {
+    workload_identity_provider: 'projects/1/locations/global/workloadIdentityPools/p/providers/q',
+    service_account_email: 'sa@p.iam.gserviceaccount.com',
+    project_id: 'p',
+  },
 } satisfies CloudDescriptor;

@@ -2,16 +2,17 @@ import { type IdentityResult, type PermissionCheck, ProviderError, type Resource
 import {
   missingOptional,
   optionalWarnings,
-  permissionHealth,
+  permissionHealthResult,
   permissionNames,
   requireGranted,
 } from '../shared/permissions';
-import { warningStatus } from '../shared/warnings';
+import { federatedDraft } from '../shared/warnings';
 import type { CloudProvider, HealthResult, StoredLink } from '../types';
 import {
   DEFAULT_POOL_ID,
   DEFAULT_PROVIDER_ID,
   federatedPrincipal,
+  GCP_JWKS_FILE,
   gcpExternalAccount,
   gcpGcloudScript,
   gcpTerraform,
@@ -52,8 +53,14 @@ export const gcpProvider: CloudProvider<'cloud_gcp', null> = {
     ),
 
   async bootstrapArtifacts(ctx, wizard) {
-    const facts = { issuer: ctx.workload.issuer, subject: wizard.subject, params: wizard.params };
+    const facts = {
+      issuer: ctx.workload.issuer,
+      subject: wizard.subject,
+      params: wizard.params,
+      projectId: wizard.setup?.project_id ?? null,
+    };
     const externalAccount = gcpExternalAccount(ctx.upstreams.gcp, facts);
+    const jwks = ctx.workload.jwks ? await ctx.workload.jwks() : null;
     return {
       audience: externalAccount.audience,
       artifacts: [
@@ -64,6 +71,10 @@ export const gcpProvider: CloudProvider<'cloud_gcp', null> = {
           media_type: 'application/json',
           content: `${JSON.stringify(externalAccount, null, 2)}\n`,
         },
+        // Last: only the JWKS-upload variant needs it.
+        ...(jwks
+          ? [{ name: GCP_JWKS_FILE, media_type: 'application/json', content: `${JSON.stringify(jwks, null, 2)}\n` }]
+          : []),
       ],
       links: [],
     };
@@ -116,30 +127,18 @@ export const gcpProvider: CloudProvider<'cloud_gcp', null> = {
       permissions: { missing_optional: missingOptional(permissions) },
     });
     const warnings = optionalWarnings(permissions, optionalWording);
-    return {
-      namespace: wizard.params.project_id,
-      metadata,
-      secret: null,
-      ...warningStatus(warnings),
-      warnings,
-      expires_at: null,
-    };
+    return federatedDraft(wizard.params.project_id, metadata, warnings);
   },
 
   async checkHealth(ctx, link): Promise<HealthResult> {
     const { params, metadata } = storedParams(link);
     const token = await impersonate(ctx, descriptor.subject(link.org_id), params, PROBE_TOKEN_SECONDS);
     const permissions = await testPermissions(ctx, token, params);
-    const verdict = permissionHealth(permissions, {
+    return permissionHealthResult(permissions, metadata, {
       lost: (missing) =>
         `The service account ${params.service_account_email} lost required permission(s) on project ${params.project_id}: ${permissionNames(missing).join(', ')}.`,
       optional: optionalWording,
     });
-    return {
-      ...verdict,
-      metadata: { ...metadata, permissions: { missing_optional: missingOptional(permissions) } },
-      expires_at: null,
-    };
   },
 
   async issueCredentials(ctx, link) {

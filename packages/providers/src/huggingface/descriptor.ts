@@ -8,4 +8,5 @@ export const huggingfaceDescriptor = {
   inputSchema: HuggingFaceConnectInput,
   secretSchema: HuggingFaceSecret,
   issuedSchema: HuggingFaceIssued,
+  example: { token: 'hf_x', namespace: 'acme' },
 } satisfies PatDescriptor;

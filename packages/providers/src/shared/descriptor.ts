@@ -16,6 +16,11 @@ interface Schemas {
   secretSchema: z.ZodType | null;
   /** What `credentials.issue` hands a service principal for a link of this kind. */
   issuedSchema: z.ZodObject;
+  /**
+   * A valid input as the operator would enter it (fake values): the API document's example and
+   * where the generic input tests start, so a new kind brings its own.
+   */
+  example: Record<string, unknown>;
 }
 
 export type PatDescriptor<K extends string = string, P extends string = string> = PatFacts<K, P> & Schemas;

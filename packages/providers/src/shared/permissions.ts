@@ -48,3 +48,16 @@ export function permissionHealth(
   const [warning] = optionalWarnings(checks, wording.optional);
   return warning ? { status: 'degraded', error: warning } : { status: 'healthy', error: null };
 }
+
+/** A federated link's health from its principal's permissions; the optional ones it lacks go in its metadata. */
+export function permissionHealthResult(
+  checks: readonly PermissionCheck[],
+  metadata: object,
+  wording: { lost: (missing: PermissionCheck[]) => string; optional: (missing: PermissionCheck[]) => string },
+): HealthResult {
+  return {
+    ...permissionHealth(checks, wording),
+    metadata: { ...metadata, permissions: { missing_optional: missingOptional(checks) } },
+    expires_at: null,
+  };
+}

@@ -48,7 +48,9 @@ export function authRoutes(rt: Runtime): RouteHandler {
       };
     }
     if (req.method === 'GET' && path === '/.well-known/jwks.json') {
-      return { status: 200, body: await issuer.jwks(), headers: { 'cache-control': 'max-age=60' } };
+      // The audit checkpoint key is published beside the admin keys, so one pinned JWKS verifies both.
+      const keys = [...(await issuer.jwks()).keys, ...(await rt.auditSigner.jwks()).keys];
+      return { status: 200, body: { keys }, headers: { 'cache-control': 'max-age=60' } };
     }
     if (AUTH_PATHS.has(path)) {
       if (req.method !== 'POST') {

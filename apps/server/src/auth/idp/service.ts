@@ -76,11 +76,13 @@ export type { IdpRequest };
 
 type AuthAction = Extract<AuditAction, `auth.${string}`>;
 
-function unauthorized(message: string): AppError {
+/** `field: 'code'` when the code itself was refused: the session stands, only the code was wrong. */
+function unauthorized(message: string, field?: 'code'): AppError {
   return new AppError('invalid_token', message, {
     headers: {
       'www-authenticate': `Bearer error="invalid_token", error_description="${message.replaceAll('"', "'")}"`,
     },
+    ...(field ? { field } : {}),
   });
 }
 
@@ -247,6 +249,7 @@ export class EmbeddedIdp implements IdentityProvider {
         reason === 'replayed'
           ? 'That code was already used; wait for the next code from your authenticator app.'
           : 'The code is not valid; check your authenticator app and the time on your device.',
+        'code',
       );
     }
     await attempt.refund(now);

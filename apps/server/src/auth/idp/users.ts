@@ -1,6 +1,6 @@
 import { AppError } from '@alphaswarm/api';
 import {
-  type Db,
+  type Database,
   getAdminUser,
   insertAdminUser,
   isoNow,
@@ -41,7 +41,7 @@ function checkScopes(scopes: string[]): string[] {
 }
 
 export async function createAdminUser(
-  db: Db,
+  db: Database,
   cipher: SecretCipher,
   input: { username: string; password: string; scopes: string[]; now: Date },
 ): Promise<Enrolment> {
@@ -69,7 +69,12 @@ export async function createAdminUser(
 }
 
 /** A lost or compromised authenticator: a new secret, which also ends every session of the user. */
-export async function resetAdminMfa(db: Db, cipher: SecretCipher, username: string, now: Date): Promise<Enrolment> {
+export async function resetAdminMfa(
+  db: Database,
+  cipher: SecretCipher,
+  username: string,
+  now: Date,
+): Promise<Enrolment> {
   const user = await getAdminUser(db, checkUsername(username));
   if (!user) throw new AppError('not_found', `No admin named "${username}".`);
   const secret = newTotpSecret();
@@ -83,7 +88,7 @@ export async function resetAdminMfa(db: Db, cipher: SecretCipher, username: stri
 }
 
 /** Disabled admins cannot sign in, step up or refresh; enabling also lifts a lockout. */
-export async function setAdminDisabled(db: Db, username: string, disabled: boolean, now: Date): Promise<void> {
+export async function setAdminDisabled(db: Database, username: string, disabled: boolean, now: Date): Promise<void> {
   const done = await setAdminUserDisabled(db, checkUsername(username), disabled ? isoNow(now) : null, isoNow(now));
   if (!done) throw new AppError('not_found', `No admin named "${username}".`);
 }

@@ -48,3 +48,8 @@ export function toFailure(error: unknown): Failure {
 export const isStepUpNeeded = (f: Failure) => f.code === 'insufficient_user_authentication';
 /** The session's tokens are no longer accepted: sign in again. */
 export const isSignedOut = (f: Failure) => f.code === 'invalid_token';
+/**
+ * A refused step-up that ends the sign-in (expired or spent token, disabled account), as opposed
+ * to a wrong or reused code (`field: 'code'`), after which the admin just tries the next code.
+ */
+export const mustSignInAgain = (f: Failure) => f.code === 'invalid_token' && f.field !== 'code';

@@ -162,7 +162,10 @@ export async function execute(api: Api, a: PendingAction): Promise<Outcome> {
       const back = cloudPath(a.org_id, a.kind, a.session_id);
       switch (a.step) {
         case 'bootstrap_artifacts':
-          await api.cloudOnboarding.bootstrapArtifacts.mutate(s);
+          await api.cloudOnboarding.bootstrapArtifacts.mutate({
+            ...s,
+            ...(typeof a.params?.project_id === 'string' ? { project_id: a.params.project_id } : {}),
+          });
           return { location: `${back}#step-bootstrap_artifacts` };
         case 'validate_identity':
           await api.cloudOnboarding.validateIdentity.mutate({ ...s, params: a.params ?? {} });

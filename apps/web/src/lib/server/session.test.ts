@@ -63,4 +63,39 @@ describe('session cookie', () => {
     again.cookies.set('as_session', session.id, { path: '/' });
     expect(s.readSession(again.cookies)).toBeNull();
   });
+
+  it('drops a session idle too long, or older than its absolute limit however active, and its cookie', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const s = await sessionModule(undefined);
+      const idle = jar();
+      s.startSession(idle.cookies, null);
+      vi.advanceTimersByTime(2 * 3600 * 1000);
+      expect(s.readSession(idle.cookies)).not.toBeNull();
+      vi.advanceTimersByTime(2 * 3600 * 1000 + 1);
+      expect(s.readSession(idle.cookies)).toBeNull();
+      expect(idle.set.size).toBe(0);
+
+      const busy = jar();
+      const session = s.startSession(busy.cookies, null);
+      for (let hour = 1; hour <= 12; hour++) {
+        vi.advanceTimersByTime(3600 * 1000);
+        expect(s.readSession(busy.cookies)?.id, `hour ${hour}`).toBe(session.id);
+      }
+      vi.advanceTimersByTime(1);
+      expect(s.readSession(busy.cookies)).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a flash is shown once; flashes added before it is shown add up', async () => {
+    const s = await sessionModule(undefined);
+    const session = s.startSession(jar().cookies, null);
+    s.addFlash(session, { notice: { text: 'one' } });
+    s.addFlash(session, { failure: { failure: { code: 'x', message: 'm', status: 400 } as never, values: {} } });
+    expect(Object.keys(s.takeFlash(session)).sort()).toEqual(['failure', 'notice']);
+    expect(s.takeFlash(session)).toEqual({});
+    expect(s.takeFlash(null)).toEqual({});
+  });
 });

@@ -1,7 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { publicApi } from '$lib/server/api';
 import { applyTokens } from '$lib/server/auth';
-import { toFailure } from '$lib/server/errors';
+import { mustSignInAgain, toFailure } from '$lib/server/errors';
 import { safeNext } from '$lib/server/next';
 import { endSession, readSession, startSession } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
@@ -59,7 +59,7 @@ export const actions: Actions = {
       applyTokens(signedIn, tokens);
     } catch (e) {
       const f = toFailure(e);
-      if (f.code === 'invalid_token' && /sign in|expired/i.test(f.message)) endSession(cookies, session);
+      if (mustSignInAgain(f)) endSession(cookies, session);
       return fail(f.status === 429 ? 429 : 400, { step: 'totp', username: session.username ?? '', message: f.message });
     }
     redirect(303, safeNext(url.searchParams.get('next'), url.origin));

@@ -1,17 +1,22 @@
 import {
   BootstrapArtifacts,
+  type CloudKind,
   IdentityResult,
+  kinds,
   MutationResult,
   OrgInput,
   PermissionCheck,
   ResourcesResult,
+  VerifyTrustResult,
   WizardStartInput,
 } from '@alphaswarm/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
+import { AppError } from '../../errors';
+import { verifyTrust } from '../../services/verify-trust';
 import * as wizard from '../../services/wizard';
 import { adminProcedure, stepUpProcedure } from '../../trpc';
-import { SessionStep, ValidateIdentityInput } from './cloud-onboarding.schema';
+import { BootstrapArtifactsInput, SessionStep, ValidateIdentityInput } from './cloud-onboarding.schema';
 import { validateIdentityHandler } from './validate-identity.handler';
 
 export const cloudOnboardingRouter = {
@@ -29,11 +34,29 @@ export const cloudOnboardingRouter = {
     .query(async ({ ctx, input }) => ({ sessions: await wizard.listSessions(ctx, input.org_id) })),
 
   bootstrapArtifacts: stepUpProcedure
-    .input(SessionStep)
+    .input(BootstrapArtifactsInput)
     .output(BootstrapArtifacts)
     .mutation(async ({ ctx, input }) =>
-      wizard.bootstrapArtifacts(ctx, await wizard.loadSession(ctx, input.session_id, input)),
+      wizard.bootstrapArtifacts(ctx, await wizard.loadSession(ctx, input.session_id, input), {
+        project_id: input.project_id,
+      }),
     ),
+
+  /** Read the workload issuer as a cloud would and compare it with our keys; changes nothing. */
+  verifyTrust: adminProcedure
+    .input(SessionStep)
+    .output(VerifyTrustResult)
+    .mutation(async ({ ctx, input }) => {
+      const row = await wizard.loadSession(ctx, input.session_id, input);
+      const facts = kinds[row.kind as CloudKind];
+      if (facts.secretBearing) {
+        throw new AppError(
+          'precondition_failed',
+          `${facts.label} has no OIDC federation: there is no issuer to verify.`,
+        );
+      }
+      return verifyTrust(ctx, facts.subject(row.orgId));
+    }),
 
   validateIdentity: stepUpProcedure
     .input(ValidateIdentityInput)

@@ -16,9 +16,18 @@ export async function validateIdentityHandler(ctx: Context, input: ValidateIdent
     const issue = parsed.error.issues[0];
     throw new AppError(
       'invalid_request',
-      parsed.error.issues.map((i) => `params.${i.path.join('.')}: ${i.message}`).join('; '),
+      // `field` travels apart for forms (the console shows the sentence alone beside it); API
+      // callers still read which param it was, without the internal `params.` path.
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${sentence(i.path, i.message)}`).join('; '),
       issue ? { field: String(issue.path[0] ?? '') } : {},
     );
   }
   return wizard.validateIdentity(ctx, session, parsed.data as IdentityParams);
+}
+
+/** zod's own wording for a missing field names no field; say which one. */
+function sentence(path: PropertyKey[], message: string): string {
+  const name = String(path[0] ?? 'params').replace(/_/g, ' ');
+  if (/^Invalid input: expected \w+, received undefined$/.test(message)) return `Enter the ${name}.`;
+  return /[.!?]$/.test(message) ? message : `${message}.`;
 }

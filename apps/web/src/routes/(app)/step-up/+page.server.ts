@@ -1,7 +1,7 @@
 import { fail, isRedirect, redirect } from '@sveltejs/kit';
 import { publicApi } from '$lib/server/api';
 import { applyTokens } from '$lib/server/auth';
-import { isStepUpNeeded, toFailure } from '$lib/server/errors';
+import { isStepUpNeeded, mustSignInAgain, toFailure } from '$lib/server/errors';
 import { applyOutcome, attribute, describe, execute, origin, safeValues } from '$lib/server/pending';
 import { addFlash, endSession } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
@@ -25,7 +25,7 @@ export const actions: Actions = {
       );
     } catch (e) {
       const f = toFailure(e);
-      if (f.code === 'invalid_token' && f.field !== 'code' && /sign in/i.test(f.message)) {
+      if (mustSignInAgain(f)) {
         endSession(cookies, session);
         redirect(303, '/login');
       }

@@ -1,6 +1,6 @@
 import { CloudKind, type WizardStep } from '@alphaswarm/contracts';
 import { kinds } from '@alphaswarm/contracts/kinds';
-import { error, redirect } from '@sveltejs/kit';
+import { error, fail, redirect } from '@sveltejs/kit';
 import type { WizardSession } from '$lib/server/api';
 import { type Failure, toFailure } from '$lib/server/errors';
 import { loadFailed, perform } from '$lib/server/pending';
@@ -47,7 +47,9 @@ export const load: PageServerLoad = async (event) => {
         org_id,
         kind,
       });
-      return { ...common, session, open: [], values: prefill(kind, session.params) };
+      const values = prefill(kind, session.params);
+      if (!values.project_id && session.setup?.project_id) values.project_id = session.setup.project_id;
+      return { ...common, session, open: [], values };
     } catch (e) {
       // An expired or unknown session: say so above the list of open ones, where a new one starts.
       const f = toFailure(e);
@@ -97,7 +99,11 @@ async function step(event: RequestEvent, name: WizardStep, params?: (form: FormD
 export const actions: Actions = {
   start: async (event) =>
     perform(event, { type: 'cloud_start', org_id: orgParam(event.params.org_id), kind: kindParam(event.params.kind) }),
-  artifacts: (event) => step(event, 'bootstrap_artifacts'),
+  artifacts: (event) =>
+    step(event, 'bootstrap_artifacts', (form) => {
+      const project = String(form.get('project_id') ?? '').trim();
+      return project ? { project_id: project } : {};
+    }),
   identity: async (event) => {
     const kind = kindParam(event.params.kind);
     return step(event, 'validate_identity', (form) => paramsFrom(kind, form));
@@ -105,4 +111,17 @@ export const actions: Actions = {
   permissions: (event) => step(event, 'validate_permissions'),
   resources: (event) => step(event, 'enumerate_resources'),
   connect: (event) => step(event, 'connect'),
+  /** Read-only: fetch the published issuer as a cloud would; no step-up, nothing recorded. */
+  verify: async (event) => {
+    const org_id = orgParam(event.params.org_id);
+    const kind = kindParam(event.params.kind);
+    const session_id = sessionFrom(event, await event.request.formData());
+    try {
+      return { trust: await event.locals.api.cloudOnboarding.verifyTrust.mutate({ session_id, org_id, kind }) };
+    } catch (e) {
+      const failure = toFailure(e);
+      if (failure.code === 'invalid_token') loadFailed(event, e);
+      return fail(failure.status, { failure, values: {} });
+    }
+  },
 };

@@ -1,0 +1,176 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateKey } from '@alphaswarm/db';
+import {
+  generateTestCertificate,
+  type HuggingFaceFake,
+  hfProfile,
+  startHuggingFaceFake,
+  type TestTlsMaterial,
+} from '@alphaswarm/providers/fakes';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Clock } from '../src/audit/delivery';
+import { httpsReceiver, otlpReceiver, type Receiver, syslogReceiver } from '../src/audit/receivers';
+import { startAuditStreaming } from '../src/audit/stream';
+import { sinksFromEnv } from '../src/runtime/audit-keys';
+import { readiness } from '../src/runtime/readiness';
+import { call, type Harness, startHarness } from './support/harness';
+
+/** Time the delivery loops see: moves only when the test says, so a minute passes instantly. */
+class ManualClock implements Clock {
+  private timers: { at: number; done: () => void }[] = [];
+  constructor(private t: number) {}
+  now(): Date {
+    return new Date(this.t);
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = { at: this.t + ms, done: resolve };
+      this.timers.push(timer);
+      signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+  advance(ms: number): void {
+    this.t += ms;
+    const due = this.timers.filter((x) => x.at <= this.t);
+    this.timers = this.timers.filter((x) => x.at > this.t);
+    for (const x of due) x.done();
+  }
+}
+
+const ORG = '/admin/accounts/org-acme/integrations';
+/** The delivery loops run beside the test on a shared machine: poll their effect, don't sleep. */
+const POLL = { timeout: 15_000, interval: 10 };
+const TOKEN = 'CANARY-sink-bearer-5d1e';
+let tls: TestTlsMaterial;
+let hf: HuggingFaceFake;
+let receivers: { https: Receiver; syslog: Receiver; otlp: Receiver };
+let h: Harness;
+
+beforeAll(async () => {
+  tls = await generateTestCertificate();
+  hf = await startHuggingFaceFake();
+  hf.addToken('hf_read_token_alpha', hfProfile({ name: 'alice', orgs: ['acme-quant'], role: 'read' }));
+});
+afterAll(async () => {
+  await hf.close();
+});
+
+async function start(): Promise<void> {
+  receivers = {
+    https: await httpsReceiver({ tls, bearer: TOKEN }),
+    syslog: await syslogReceiver({ tls }),
+    otlp: await otlpReceiver({ tls }),
+  };
+  const dir = join(await import('node:os').then((os) => os.tmpdir()), `audit-ca-${process.pid}-${Date.now()}.pem`);
+  writeFileSync(dir, tls.cert);
+  h = await startHarness({
+    upstreams: { huggingfaceEndpoint: hf.url },
+    env: {
+      ALPHASWARM_ADMIN_AUDIT_KEY: generateKey(),
+      ALPHASWARM_ADMIN_AUDIT_SINK_HTTPS_URL: receivers.https.url,
+      ALPHASWARM_ADMIN_AUDIT_SINK_HTTPS_TOKEN: TOKEN,
+      ALPHASWARM_ADMIN_AUDIT_SINK_SYSLOG_URL: receivers.syslog.url,
+      ALPHASWARM_ADMIN_AUDIT_SINK_OTLP_URL: receivers.otlp.url,
+      ALPHASWARM_ADMIN_AUDIT_SINK_CA_FILE: dir,
+    },
+  });
+}
+
+afterEach(async () => {
+  await h.rt.auditStream?.stop();
+  await h.close();
+  await Promise.all(Object.values(receivers).map((r) => r.close()));
+});
+
+const seqs = (r: Receiver) => r.received.map((x) => x.seq);
+
+async function connect(): Promise<number> {
+  const started = performance.now();
+  const res = await call(h, 'POST', `${ORG}/huggingface`, {
+    body: { token: 'hf_read_token_alpha', namespace: 'acme-quant' },
+  });
+  expect(res.status).toBe(200);
+  return performance.now() - started;
+}
+
+/** An audited mutation with no upstream: attempt, then a not_found outcome. */
+async function disconnectAbsent(): Promise<number> {
+  const started = performance.now();
+  const res = await call(h, 'DELETE', `${ORG}/docker_hub`);
+  expect(res.status).toBe(404);
+  return performance.now() - started;
+}
+
+describe('audit streaming from the outbox', () => {
+  it('delivers each event once, in order, to every sink; a loop dropped mid-batch and a restart lose and repeat nothing', async () => {
+    await start();
+    for (let i = 0; i < 2; i++) await connect();
+    const clock = new ManualClock(Date.now());
+    receivers.https.hang(true);
+    const first = startAuditStreaming(h.rt, { clock, owner: 'process-a', batchSize: 3, leaseMs: 60_000 })!;
+    await vi.waitFor(() => {
+      expect(seqs(receivers.syslog)).toEqual([1, 2, 3, 4]);
+      expect(seqs(receivers.otlp)).toEqual([1, 2, 3, 4]);
+    }, POLL);
+    await vi.waitFor(async () => {
+      const lag = await first.lag();
+      expect(lag.filter((l) => l.pending === 0).map((l) => l.sink)).toEqual(['syslog', 'otlp']);
+    }, POLL);
+    // The HTTPS receiver holds the first batch unanswered: the process dies mid-batch (its lease stays).
+    await first.stop({ release: false });
+    receivers.https.hang(false);
+    // Events written while no process streams wait in the outbox.
+    await connect();
+
+    clock.advance(61_000);
+    // The restarted process builds its own sinks.
+    const sinks = sinksFromEnv(h.rt.env, () => new Date());
+    const second = startAuditStreaming(h.rt, { sinks, clock, owner: 'process-b', batchSize: 3, leaseMs: 60_000 })!;
+    await vi.waitFor(() => {
+      for (const r of Object.values(receivers)) expect(seqs(r)).toEqual([1, 2, 3, 4, 5, 6]);
+    }, POLL);
+    expect(receivers.https.received[0]).toMatchObject({ seq: 1, action: 'integrations.connect.huggingface' });
+    await vi.waitFor(async () => {
+      expect((await second.lag()).map((l) => [l.sink, l.pending, l.attempts])).toEqual([
+        ['https', 0, 0],
+        ['syslog', 0, 0],
+        ['otlp', 0, 0],
+      ]);
+    }, POLL);
+    expect(h.logs.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('a sink hanging for a minute delays no API call, and shows on /readyz as degraded, not failed', async () => {
+    await start();
+    const clock = new ManualClock(Date.now());
+    startAuditStreaming(h.rt, { clock, owner: 'a', sendTimeoutMs: 30_000, leaseMs: 60_000 });
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    // The same calls with every sink streaming, then while the HTTPS sink hangs for a minute of the
+    // delivery's clock: the hang itself must cost the calls nothing.
+    const run = async () => {
+      const times: number[] = [];
+      for (let i = 0; i < 9; i++) {
+        times.push(await disconnectAbsent());
+        clock.advance(7_000);
+      }
+      return times;
+    };
+    await connect();
+    const streaming = await run();
+    await vi.waitFor(() => expect(receivers.https.received.length).toBe(2 + 18), POLL);
+    receivers.https.hang(true);
+    const hanging = await run();
+    console.log('TIMES', median(streaming), median(hanging));
+    expect(median(hanging) - median(streaming)).toBeLessThan(10);
+    expect(receivers.https.received).toHaveLength(20);
+    await vi.waitFor(() => expect(seqs(receivers.syslog)).toHaveLength(38), POLL);
+
+    const [status, body] = await readiness(h.rt);
+    expect(status).toBe(200);
+    expect(body.status).toBe('degraded');
+    expect(body.checks).toMatchObject({ database: true, writable: true, audit_sinks: false });
+    expect(body.audit_sinks?.find((s) => s.sink === 'https')).toMatchObject({ pending: 18 });
+    expect(body.audit_sinks?.find((s) => s.sink === 'syslog')).toMatchObject({ pending: 0, attempts: 0 });
+  });
+});

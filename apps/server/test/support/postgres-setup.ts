@@ -1,0 +1,9 @@
+import { startPostgresCluster } from '@alphaswarm/db/testing';
+import type { TestProject } from 'vitest/node';
+
+/** One cluster for the whole run; every test database is a copy of its migrated template. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const cluster = await startPostgresCluster();
+  project.provide('postgres', { host: cluster.host, port: cluster.port, template: cluster.template });
+  return () => cluster.stop();
+}

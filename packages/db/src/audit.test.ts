@@ -1,0 +1,212 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type AuditInput,
+  type AuditRow,
+  appendAudit,
+  GENESIS_HASH,
+  hashAuditRow,
+  listAudit,
+  newRunId,
+  verifyAudit,
+} from './repo/audit';
+import { openStore, type SqliteStore as Store } from './sqlite';
+
+/*
+ * The audit chain as an attacker with write access to the file sees it: the append-only triggers
+ * are dropped, rows are edited, deleted and re-linked, and verification must name the first row
+ * that no longer fits.
+ */
+
+let dir: string;
+let store: Store;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'audit-chain-'));
+  store = openStore(join(dir, 'admin.db'));
+});
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const NOW = '2031-05-01T10:00:00Z';
+const event = (n: number): AuditInput => ({
+  runId: newRunId(),
+  actor: 'alice',
+  action: 'integrations.connect.huggingface',
+  phase: 'event',
+  outcome: 'success',
+  orgId: `org-${n}`,
+  detail: { n },
+});
+
+async function chain(length: number): Promise<AuditRow[]> {
+  for (let i = 1; i <= length; i++) await appendAudit(store.db, event(i), NOW);
+  return (await listAudit(store.db, {}, { limit: length })).reverse();
+}
+
+/** What someone with the file can do once the triggers are gone. */
+function tamper(sql: string, ...params: unknown[]): void {
+  store.sqlite.exec('DROP TRIGGER IF EXISTS audit_events_no_update; DROP TRIGGER IF EXISTS audit_events_no_delete;');
+  store.sqlite.prepare(sql).run(...params);
+}
+
+const EDITED = expect.stringMatching(/does not match its link: the row was rewritten$/);
+const UNLINKED = expect.stringMatching(
+  /a row between them was dropped, inserted or reordered$|does not match its link/,
+);
+
+describe('audit chain: append', () => {
+  it('starts at the genesis hash and links each row to the hash of the one before', async () => {
+    const rows = await chain(3);
+    expect(rows.map((r) => r.prevHash)).toEqual([GENESIS_HASH, rows[0]?.hash, rows[1]?.hash]);
+    for (const row of rows) {
+      const { seq: _seq, hash, ...content } = row;
+      expect(hash).toBe(hashAuditRow(content));
+      expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    }
+    expect(await verifyAudit(store.db)).toMatchObject({ ok: true, checked: 3, tip: { link: rows[2]?.hash } });
+  });
+
+  it('an empty log verifies, with the genesis hash as its tip', async () => {
+    expect(await verifyAudit(store.db)).toMatchObject({ ok: true, checked: 0, tip: { link: GENESIS_HASH } });
+  });
+
+  it('the hash covers every field, the previous hash included, and not the key order of detail', async () => {
+    const [row] = await chain(1);
+    const { seq: _seq, hash, ...content } = row as AuditRow;
+    const changes: Partial<Omit<AuditRow, 'seq' | 'hash'>>[] = [
+      { id: 'another-id' },
+      { runId: 'run_other' },
+      { at: '2031-05-01T10:00:01Z' },
+      { actor: 'mallory' },
+      { clientIp: '192.0.2.9' },
+      { action: 'store.import' },
+      { phase: 'attempt' },
+      { outcome: 'failure' },
+      { orgId: 'org-x' },
+      { kind: 'docker_hub' },
+      { credentialKey: 'docker_hub:org:org-x' },
+      { detail: { n: 2 } },
+      { prevHash: 'f'.repeat(64) },
+    ];
+    for (const change of changes)
+      expect(hashAuditRow({ ...content, ...change }), JSON.stringify(change)).not.toBe(hash);
+    expect(hashAuditRow({ ...content, detail: { b: 1, a: 2 } })).toBe(
+      hashAuditRow({ ...content, detail: { a: 2, b: 1 } }),
+    );
+  });
+});
+
+describe('audit chain: verify names the first row that does not fit', () => {
+  it('an edited field in the first row', async () => {
+    const rows = await chain(3);
+    tamper(`UPDATE audit_events SET actor = 'mallory' WHERE seq = ?`, rows[0]?.seq);
+    expect(await verifyAudit(store.db)).toMatchObject({
+      ok: false,
+      checked: 0,
+      tip: { link: GENESIS_HASH },
+      broken: { seq: rows[0]?.seq, id: rows[0]?.id, reason: EDITED },
+    });
+  });
+
+  it('a first row that does not start at the genesis hash', async () => {
+    const rows = await chain(2);
+    tamper(`UPDATE audit_events SET prev_hash = ? WHERE seq = ?`, 'a'.repeat(64), rows[0]?.seq);
+    expect((await verifyAudit(store.db)).broken).toMatchObject({
+      seq: rows[0]?.seq,
+      id: rows[0]?.id,
+      reason: UNLINKED,
+    });
+  });
+
+  it('a deleted middle row breaks the link of the row after it', async () => {
+    const rows = await chain(4);
+    tamper('DELETE FROM audit_events WHERE seq = ?', rows[1]?.seq);
+    expect(await verifyAudit(store.db)).toMatchObject({
+      ok: false,
+      checked: 1,
+      tip: { link: rows[0]?.hash },
+      broken: { seq: rows[2]?.seq, id: rows[2]?.id, reason: UNLINKED },
+    });
+  });
+
+  it('a deleted first row is named as a missing head no archive accounts for', async () => {
+    const rows = await chain(2);
+    tamper('DELETE FROM audit_events WHERE seq = ?', rows[0]?.seq);
+    expect((await verifyAudit(store.db)).broken).toMatchObject({
+      seq: rows[1]?.seq,
+      reason: 'rows up to seq 1 are missing and no archive record in the chain accounts for them',
+    });
+  });
+
+  it('a deleted row whose successor is re-linked to the row before still fails: prev_hash is hashed', async () => {
+    const rows = await chain(3);
+    tamper('DELETE FROM audit_events WHERE seq = ?', rows[1]?.seq);
+    tamper('UPDATE audit_events SET prev_hash = ? WHERE seq = ?', rows[0]?.hash, rows[2]?.seq);
+    expect(await verifyAudit(store.db)).toMatchObject({
+      ok: false,
+      checked: 1,
+      tip: { link: rows[0]?.hash },
+      broken: { seq: rows[2]?.seq, id: rows[2]?.id, reason: EDITED },
+    });
+  });
+
+  it('an edited last row, after every row before it verified', async () => {
+    const rows = await chain(3);
+    tamper(`UPDATE audit_events SET detail = '{"n":0}' WHERE seq = ?`, rows[2]?.seq);
+    expect(await verifyAudit(store.db)).toMatchObject({
+      ok: false,
+      checked: 2,
+      tip: { link: rows[1]?.hash },
+      broken: { seq: rows[2]?.seq, id: rows[2]?.id, reason: EDITED },
+    });
+  });
+
+  it('walks a chain longer than one read batch, reporting progress per batch, and finds a break past the first batch', async () => {
+    const insert = store.sqlite.prepare(
+      `INSERT INTO audit_events (id, run_id, at, actor, client_ip, action, phase, outcome, org_id, kind, credential_key, detail, prev_hash, hash)
+       VALUES (@id, @runId, @at, @actor, @clientIp, @action, @phase, @outcome, @orgId, @kind, @credentialKey, @detail, @prevHash, @hash)`,
+    );
+    let prevHash = GENESIS_HASH;
+    store.sqlite.transaction(() => {
+      for (let i = 1; i <= 1001; i++) {
+        const row = {
+          id: `id-${i}`,
+          runId: `run_${i}`,
+          at: NOW,
+          actor: 'alice',
+          clientIp: null,
+          action: 'system.info',
+          phase: 'event',
+          outcome: 'success',
+          orgId: null,
+          kind: null,
+          credentialKey: null,
+          detail: {},
+          prevHash,
+          keyId: null,
+        };
+        const hash = hashAuditRow(row);
+        insert.run({ ...row, detail: '{}', hash });
+        prevHash = hash;
+      }
+    })();
+    const progress: number[] = [];
+    expect(await verifyAudit(store.db, { onProgress: (n) => progress.push(n) })).toMatchObject({
+      ok: true,
+      checked: 1001,
+      tip: { link: prevHash },
+    });
+    expect(progress).toEqual([1000, 1001]);
+
+    tamper(`UPDATE audit_events SET actor = 'mallory' WHERE id = 'id-1001'`);
+    expect(await verifyAudit(store.db)).toMatchObject({
+      ok: false,
+      checked: 1000,
+      broken: { id: 'id-1001', reason: EDITED },
+    });
+  });
+});
