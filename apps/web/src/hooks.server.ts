@@ -8,7 +8,7 @@ import { readSession } from '$lib/server/session';
 
 consoleEnv();
 
-const PUBLIC_PATHS = new Set(['/login']);
+const PUBLIC_PATHS = new Set(['/login', '/login/sso', '/login/sso/callback']);
 
 const SECURITY_HEADERS: Record<string, string> = {
   'referrer-policy': 'no-referrer',

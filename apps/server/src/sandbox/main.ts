@@ -22,6 +22,9 @@ import { SEEDED_ORGS, seedAttentionOrgs } from './seed';
 import { startDemoUpstreams } from './upstreams';
 import { startWebhookReceiver } from './webhook-receiver';
 
+/** The console's client at the demo IdP; the sandbox is its only user, so the secret is minted per run. */
+const SSO_CLIENT_ID = 'alphaswarm-console';
+
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 /** Linux routes all of 127.0.0.0/8 to loopback, so this needs no setup. */
 const CONSOLE_SOURCE_ADDRESS = '127.0.0.2';
@@ -78,6 +81,23 @@ async function main(): Promise<void> {
 
   const up = await startDemoUpstreams({ workloadIssuer: `${apiUrl}/workload` });
   const receiver = await startWebhookReceiver();
+  // The demo company IdP: loaded only here, so `serve` never carries an OpenID Provider.
+  const { startDemoIdp } = await import('./demo-idp');
+  const ssoSecret = randomBytes(24).toString('base64url');
+  const demoPassword = () => randomBytes(9).toString('base64url');
+  const ssoUsers = [
+    { username: 'platform-admin', groups: ['platform-admins'], mfa: true, role: 'admin:cluster' },
+    { username: 'no-mfa', groups: ['platform-admins'], mfa: false, role: 'admin:cluster (no MFA: reads only)' },
+    { username: 'acme-admin', groups: ['acme-admins'], mfa: true, role: `admin:org:${up.demo.org_id}` },
+    { username: 'viewer', groups: ['platform-viewers'], mfa: true, role: 'admin:read' },
+  ].map((u) => ({ ...u, password: demoPassword() }));
+  const idp = await startDemoIdp({
+    audience: apiUrl,
+    clients: [
+      { client_id: SSO_CLIENT_ID, client_secret: ssoSecret, redirect_uris: [`${consoleUrl}/login/sso/callback`] },
+    ],
+    users: ssoUsers.map((u) => ({ ...u, name: u.username, email: `${u.username}@example.test` })),
+  });
   const key = generateKey();
   const env = parseEnv({
     ALPHASWARM_ENV: 'sandbox',
@@ -91,6 +111,10 @@ async function main(): Promise<void> {
     ALPHASWARM_ADMIN_HEALTH_INTERVAL: '300',
     ALPHASWARM_ADMIN_ALERT_WEBHOOK_URL: receiver.url,
     ALPHASWARM_ADMIN_ALERT_WEBHOOK_SECRET: receiver.secret,
+    // The API trusts the demo IdP's access tokens and reads roles from their groups.
+    ALPHASWARM_ADMIN_OIDC_ISSUER: idp.issuer,
+    ALPHASWARM_ADMIN_OIDC_AUDIENCE: apiUrl,
+    ALPHASWARM_ADMIN_ROLE_MAP: `platform-admins=admin:cluster,platform-viewers=admin:read,acme-admins=admin:org:${up.demo.org_id}`,
     // The console's server forwards the browser's address; rate limits and audit see each client.
     // It talks to the API from a loopback address of its own, so only it is believed: anything
     // else on this machine connects from 127.0.0.1 and cannot pose as a browser elsewhere.
@@ -130,6 +154,11 @@ async function main(): Promise<void> {
         ORIGIN: consoleUrl,
         ALPHASWARM_ADMIN_API_URL: apiUrl,
         ALPHASWARM_CONSOLE_API_SOURCE_ADDRESS: CONSOLE_SOURCE_ADDRESS,
+        ALPHASWARM_ENV: 'sandbox',
+        ALPHASWARM_CONSOLE_OIDC_ISSUER: idp.issuer,
+        ALPHASWARM_CONSOLE_OIDC_CLIENT_ID: SSO_CLIENT_ID,
+        ALPHASWARM_CONSOLE_OIDC_CLIENT_SECRET: ssoSecret,
+        ALPHASWARM_CONSOLE_OIDC_NAME: 'Demo IdP',
         // Every console request body (form actions, the store import upload) stops here.
         BODY_SIZE_LIMIT: '1M',
         NODE_ENV: 'production',
@@ -144,6 +173,10 @@ async function main(): Promise<void> {
     api_url: apiUrl,
     admin: { username: enrolment.username, password, totp_secret: enrolment.secret, otpauth_uri: enrolment.uri },
     demo: up.demo,
+    sso: {
+      issuer: idp.issuer,
+      users: ssoUsers.map(({ username, password, groups, mfa, role }) => ({ username, password, groups, mfa, role })),
+    },
   };
   writeFileSync(join(dir, 'sandbox.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
 
@@ -157,6 +190,8 @@ async function main(): Promise<void> {
     `  │ Sign in    username: admin   password: ${password}`,
     `  │ TOTP       secret: ${enrolment.secret}   (enrol the QR below, or: bash scripts/totp.sh ${enrolment.secret})`,
     `  │            ${enrolment.uri}`,
+    `  │ SSO        "Sign in with Demo IdP" (${idp.issuer}), users:`,
+    ...manifest.sso.users.map((u) => `  │            ${u.username.padEnd(15)} password ${u.password}   ${u.role}`),
     '  │',
     `  │ Alerts     ${receiver.url}  (the webhooks this server sent, signature checked; GET it)`,
     `  │ Seeded     ${Object.values(SEEDED_ORGS).join(', ')}: healthy, expiring, rejected, needs reconnect`,
@@ -188,6 +223,7 @@ async function main(): Promise<void> {
     await server.close();
     await up.close();
     await receiver.close();
+    await idp.close();
     await rt.http.close();
     await store.close();
     logger.flush();

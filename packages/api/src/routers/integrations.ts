@@ -67,8 +67,10 @@ export const integrationsRouter = {
   /**
    * Orgs with counts by status and linked kinds. `sort: 'attention'` puts orgs with an unhealthy or
    * needs_reconnect link first, then degraded, then the soonest expiry; its cursor is `@<offset>`.
+   * An `admin:org:<org_id>` caller sees only its orgs.
    */
   orgs: adminProcedure
+    .meta({ reach: 'filtered' })
     .input(
       z.object({
         search: boundedText(64).optional(),
@@ -81,7 +83,8 @@ export const integrationsRouter = {
     )
     .query(async ({ ctx, input }) => {
       const offset = input.sort === 'attention' ? Number(/^@(\d{1,9})$/.exec(input.cursor ?? '')?.[1] ?? 0) : 0;
-      const orgs = await orgOverview(ctx.db, {
+      const mine = ctx.access?.orgs ?? null;
+      let orgs = await orgOverview(ctx.db, {
         search: input.search,
         status: input.status,
         kind: input.kind,
@@ -89,7 +92,20 @@ export const integrationsRouter = {
         afterOrg: input.sort === 'org' ? (input.cursor ?? null) : null,
         offset,
         limit: input.limit,
+        ...(mine ? { orgIds: mine } : {}),
       });
+      if (mine && !input.status && !input.kind) {
+        // An org admin's orgs are listed even before they have a link: that is where they start.
+        const search = input.search?.toLowerCase();
+        const after = input.sort === 'org' ? input.cursor : null;
+        const empty = mine
+          .filter((id) => !orgs.some((o) => o.org_id === id))
+          .filter((id) => (!search || id.toLowerCase().includes(search)) && (!after || id > after))
+          .map((org_id) => ({ org_id, total: 0, by_status: {}, kinds: [], soonest_expiry: null }));
+        orgs = [...orgs, ...empty];
+        if (input.sort === 'org') orgs.sort((a, c) => (a.org_id < c.org_id ? -1 : 1));
+        orgs = orgs.slice(0, input.limit);
+      }
       const full = orgs.length === input.limit;
       const next = input.sort === 'attention' ? `@${offset + orgs.length}` : (orgs.at(-1)?.org_id ?? null);
       return { orgs, next_cursor: full ? next : null };

@@ -72,6 +72,8 @@ export async function orgOverview(
   db: Database,
   opts: {
     search?: string | undefined;
+    /** Only these orgs (an org admin's). */
+    orgIds?: string[];
     status?: OrgStatusFilter | undefined;
     kind?: string | undefined;
     sort: 'org' | 'attention';
@@ -83,9 +85,12 @@ export async function orgOverview(
   const integrations = db.t.integrations;
   const bad = sql`sum(case when ${integrations.status} in ('unhealthy', 'needs_reconnect') then 1 else 0 end)`;
   const warn = sql`sum(case when ${integrations.status} = 'degraded' then 1 else 0 end)`;
-  const where = opts.search
-    ? sql`${integrations.orgId} like ${`%${opts.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`} escape '\\'`
-    : undefined;
+  const where = and(
+    opts.search
+      ? sql`${integrations.orgId} like ${`%${opts.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`} escape '\\'`
+      : undefined,
+    opts.orgIds ? inArray(integrations.orgId, opts.orgIds) : undefined,
+  );
   const having: SQL[] = [];
   if (opts.status === 'attention') having.push(sql`${bad} + ${warn} > 0`);
   else if (opts.status) having.push(sql`sum(case when ${integrations.status} = ${opts.status} then 1 else 0 end) > 0`);
