@@ -23,6 +23,7 @@ import {
   serveCommand,
 } from './commands';
 import { describeError, exitCodeOf, io, loadEnv } from './context';
+import { registerCopyDbCommand } from './copy-db';
 import { statusCommand } from './status';
 
 function action<A extends unknown[]>(fn: (...args: A) => unknown): (...args: A) => Promise<void> {
@@ -139,6 +140,7 @@ export function buildProgram(): Command {
     action,
   );
 
+  registerCopyDbCommand(program, action, io);
   registerAdminUserCommands(program);
   return program;
 }
