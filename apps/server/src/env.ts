@@ -78,6 +78,17 @@ const EnvSchema = z.object({
   /** On SIGTERM, how long requests in flight get to finish before they are cut. */
   ALPHASWARM_ADMIN_SHUTDOWN_GRACE: seconds.default(10),
   ALPHASWARM_ADMIN_HEALTH_INTERVAL: seconds.default(3600),
+  /** Bearer token GET /metrics requires; unset: the route is open (restrict it at the network). */
+  ALPHASWARM_ADMIN_METRICS_TOKEN: z.string().min(16).max(512).optional(),
+  /** Days of health history kept; older rows are pruned by the sweep. */
+  ALPHASWARM_ADMIN_HEALTH_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** Where every alert is POSTed (CloudEvents, signed per Standard Webhooks with the secret below). */
+  ALPHASWARM_ADMIN_ALERT_WEBHOOK_URL: url.optional(),
+  /** `whsec_` + base64 of 24–64 random bytes, as Standard Webhooks defines it. */
+  ALPHASWARM_ADMIN_ALERT_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ followed by base64 of at least 24 random bytes')
+    .optional(),
   ALPHASWARM_ADMIN_HEALTH_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
   ALPHASWARM_ADMIN_HF_ENDPOINT: url.default('https://huggingface.co'),
   ALPHASWARM_ADMIN_DOCKERHUB_URL: url.default('https://hub.docker.com'),
@@ -209,6 +220,11 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
   }
   const raw = result.data;
+  if (raw.ALPHASWARM_ADMIN_ALERT_WEBHOOK_URL && !raw.ALPHASWARM_ADMIN_ALERT_WEBHOOK_SECRET) {
+    throw new ConfigError(
+      'Invalid configuration: ALPHASWARM_ADMIN_ALERT_WEBHOOK_SECRET: required with ALPHASWARM_ADMIN_ALERT_WEBHOOK_URL (whsec_ + base64).',
+    );
+  }
   const base = join(raw.HOME ?? homedir(), '.alphaswarm');
   const production = raw.ALPHASWARM_ENV === 'production';
   const publicUrl =

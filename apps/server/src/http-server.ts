@@ -16,6 +16,7 @@ import { TRPCError } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { authRoutes } from './auth/idp';
 import { assertJsonContentType, BODY_LIMITS, bodyFullyRead, limitedBody } from './http-body';
+import { routeLabel, serveMetrics } from './metrics';
 import { openApiDocument } from './rest/openapi';
 import { handleRest } from './rest/routes';
 import type { Runtime } from './runtime';
@@ -197,6 +198,7 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
     let path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     const info: RequestInfo = { requestId, clientIp: clientIp(rt, req), authorization: req.headers.authorization };
     res.on('finish', () => {
+      rt.metrics.httpRequest(routeLabel(path), res.statusCode);
       rt.logger.info(
         {
           request_id: requestId,
@@ -215,6 +217,12 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
       if (req.method === 'GET' && (path === '/livez' || path === '/healthz'))
         return send(req, res, 200, { status: 'ok' });
       if (req.method === 'GET' && path === '/readyz') return send(req, res, ...(await readiness(rt)));
+      if (req.method === 'GET' && path === '/metrics') {
+        const scrape = await serveMetrics(rt.metrics, rt.env.ALPHASWARM_ADMIN_METRICS_TOKEN, req);
+        writeHead(req, res, 200, { ...SECURITY_HEADERS, 'content-type': scrape.contentType });
+        res.end(scrape.body);
+        return;
+      }
       if (req.method === 'GET' && path === '/workload/.well-known/openid-configuration') {
         return send(
           req,

@@ -16,6 +16,8 @@ import type { Sink } from './audit/sinks';
 import { EmbeddedIdp } from './auth/idp/service';
 import type { Env } from './env';
 import { ADMIN_TOKEN_MAX_TTL, type KeyedIssuer, signingIssuer, WORKLOAD_TOKEN_TTL } from './issuers/keyed-issuer';
+import { createMetrics, type Metrics } from './metrics';
+import { alertEndpointsFromEnv } from './services/alerts';
 
 export { ADMIN_TOKEN_MAX_TTL, WORKLOAD_TOKEN_TTL };
 
@@ -41,6 +43,8 @@ export interface Runtime extends ApiDeps {
   verifier: BearerVerifier;
   /** The embedded IdP (one per runtime, so tRPC and /auth/* share one hash gate), when enabled. */
   idp: EmbeddedIdp | null;
+  /** Prometheus metrics of this process (GET /metrics). */
+  metrics: Metrics;
   /** Signs audit checkpoints (Ed25519); its public key is published with the admin issuer's. */
   auditSigner: KeyedIssuer;
   /** The audit sinks the environment configures. */
@@ -156,6 +160,7 @@ export function createRuntime(input: {
     trusted,
     verifier,
     idp: null,
+    metrics: createMetrics({ db: input.store.db, now }),
     denials: new DenialThrottle(),
     outcomes: new OutcomeBacklog(),
     auditKeys,
@@ -171,6 +176,7 @@ export function createRuntime(input: {
         ? ['phr']
         : (env.ALPHASWARM_ADMIN_STEP_UP_ACR?.split(' ') ?? []),
       platformServiceScope: env.ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE,
+      alertEndpoints: alertEndpointsFromEnv(env),
     },
     productionProblems: () =>
       productionProblems(env, {

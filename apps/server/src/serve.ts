@@ -5,6 +5,7 @@ import { listen } from './http-server';
 import type { Logger } from './logger';
 import { createRuntime, type Runtime } from './runtime';
 import type { Bootstrapped } from './runtime/bootstrap';
+import { startAlertDispatcher } from './services/alerts';
 import { startHealthSweeper } from './services/sweep';
 
 export interface Serving {
@@ -19,8 +20,8 @@ export interface Serving {
 }
 
 /**
- * What `alphaswarm-admin serve` runs once the database is open: HTTP, the health sweep, audit
- * recovery, and the audit checkpointer, retention and sink streaming.
+ * What `alphaswarm-admin serve` runs once the database is open: HTTP, the health sweep, alert
+ * delivery, audit recovery, and the audit checkpointer, retention and sink streaming.
  */
 export async function serve(
   boot: Bootstrapped,
@@ -38,6 +39,7 @@ export async function serve(
     ...(opts.port !== undefined ? { port: opts.port } : {}),
   });
   const sweeper = startHealthSweeper(runtime);
+  const alerts = startAlertDispatcher(runtime);
   const recovery = startAuditRecovery(runtime);
   const audit = startAuditServices(runtime);
   logger.info({ url: running.url, workload_issuer: runtime.workload.issuer }, 'listening');
@@ -45,6 +47,7 @@ export async function serve(
   const stop = async () => {
     logger.info({}, 'stopping: draining requests in flight');
     await sweeper.stop();
+    await alerts.stop();
     const { cut } = await running.close(boot.env.ALPHASWARM_ADMIN_SHUTDOWN_GRACE * 1000);
     if (cut > 0) logger.warn({ cut }, `${cut} request(s) still running after the shutdown grace were cut`);
     await recovery.stop();

@@ -9,7 +9,7 @@ test('sign in with password then TOTP; the browser only gets an HttpOnly SameSit
 }) => {
   await open(page, '/');
   await expect(page).toHaveURL(/\/login$/);
-  await expect(page.getByRole('note')).toContainText('SANDBOX');
+  await expect(page.getByRole('complementary', { name: 'Sandbox' })).toContainText('SANDBOX');
   await capture(page, 'login');
 
   // A wrong password is refused on the first step.

@@ -31,6 +31,14 @@ export interface ApiConfig {
   stepUpAcr?: string[];
   /** Whether a plain `integrations:use` scope (every org) is honoured. */
   platformServiceScope: boolean;
+  /** Where alerts are queued (each endpoint's outbox rows); none: alerts are audited only. */
+  alertEndpoints?: AlertEndpoint[];
+}
+
+/** An alert destination as the API sees it: an id for its outbox rows and its event-type filter. */
+export interface AlertEndpoint {
+  id: string;
+  accepts(type: string): boolean;
 }
 
 export interface ApiLogger {
@@ -59,6 +67,17 @@ export interface IdentityProvider {
   logout(input: LogoutInput, req: IdpRequest): Promise<LogoutResult>;
 }
 
+/**
+ * What the API reports for the host's metrics (Prometheus in apps/server). Labels are kind ids,
+ * statuses and error codes: never an org, a namespace or anything a caller typed.
+ */
+export interface ApiMetrics {
+  /** One health probe: the verdict recorded, its wall time, and the upstream's error code when it failed. */
+  probe(kind: string, result: string, seconds: number, upstreamError: string | null): void;
+  /** One committed audit append. */
+  auditAppend(seconds: number): void;
+}
+
 export interface ApiDeps {
   /** The database every repository takes. */
   db: Database;
@@ -82,6 +101,8 @@ export interface ApiDeps {
   auditKeys: AuditKeyRing;
   /** A throwaway key encrypts (never in production): secrets stored now die with the process. */
   ephemeralKey: boolean;
+  /** Where probes and audit appends are counted (absent: not counted). */
+  metrics?: ApiMetrics;
   /** Everything that makes this deployment unfit for production, each a sentence (store.status). */
   productionProblems(): string[];
 }

@@ -61,10 +61,20 @@ export {
   RoleMapError,
   type RoleMapping,
 } from './auth/roles';
-export type { ApiConfig, ApiDeps, ApiLogger, IdentityProvider, IdpRequest, TokenVerifier } from './deps';
+export type {
+  AlertEndpoint,
+  ApiConfig,
+  ApiDeps,
+  ApiLogger,
+  ApiMetrics,
+  IdentityProvider,
+  IdpRequest,
+  TokenVerifier,
+} from './deps';
 export { AppError, formatZod, toAppError, toTrpcError, trpcErrorBody, wireCode } from './errors';
 export { type AppRouter, appRouter, createCaller, type RouterInputs, type RouterOutputs } from './root';
 export { MAX_IMPORT_CHARS } from './routers/store/store.schema';
+export { type Alert, EXPIRY_THRESHOLDS, emitAlert, type ProbeSource } from './services/awareness';
 export { applyExpiryRule } from './services/expiry';
 export { checkHealth, type ProbeDeps, type ProbeOutcome, probeAndRecord } from './services/health';
 export {

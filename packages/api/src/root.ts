@@ -4,12 +4,14 @@ import { authRouter } from './routers/auth';
 import { cloudOnboardingRouter } from './routers/cloud-onboarding/_router';
 import { credentialsRouter } from './routers/credentials';
 import { integrationsRouter } from './routers/integrations';
+import { notificationsRouter } from './routers/notifications';
 import { storeRouter } from './routers/store/_router';
 import { systemRouter } from './routers/system';
 import { createCallerFactory, router } from './trpc';
 
 export const appRouter = router({
   integrations: integrationsRouter,
+  notifications: notificationsRouter,
   credentials: credentialsRouter,
   cloudOnboarding: cloudOnboardingRouter,
   audit: auditRouter,

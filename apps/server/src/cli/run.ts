@@ -8,6 +8,7 @@
 
 import type { OnConflict } from '@alphaswarm/contracts';
 import { Command, CommanderError, Option } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
 import type { ADMIN_SCOPES } from '../auth/idp/schemas';
 import type { AuditExportOptions, AuditVerifyOptions } from './audit';
 import { Cli, type CliIo } from './io';
@@ -32,7 +33,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     <A extends unknown[]>(work: (...args: A) => Promise<unknown>) =>
     async (...args: A): Promise<void> => {
       try {
-        await work(...args);
+        // A command that answers with an exit code (status: 1 means "something needs attention").
+        const code = await work(...args);
+        if (typeof code === 'number') exitCode = code;
       } catch (error) {
         const { describeError, exitCodeOf } = await import('./context');
         cli.err(`error: ${describeError(error)}`);
@@ -67,7 +70,29 @@ function buildProgram(cli: Cli, action: Action): Command {
       getErrHelpWidth: () => (io.stderr.isTTY ? (io.stderr.columns ?? 80) : 80),
       getOutHasColors: () => false,
       getErrHasColors: () => false,
-    });
+    })
+    .version(pkg.version, '--version', 'print the version');
+
+  program
+    .command('status')
+    .description('List the links that need attention, most urgent first; exit 1 when there is any (2 on an error).')
+    .option('--org <id>', 'only this organisation')
+    .option('--json', 'print {needs_attention, links} as JSON')
+    .action(
+      action(async (opts: { org?: string; json?: boolean }) => {
+        const [{ statusCommand }, { describeError, loadEnv }] = await Promise.all([
+          import('./status'),
+          import('./context'),
+        ]);
+        try {
+          return await statusCommand(cli, loadEnv(cli), opts, cli.now());
+        } catch (error) {
+          cli.err(`error: ${describeError(error)}`);
+          // 1 means "something needs attention": a command that could not look says so apart.
+          return 2;
+        }
+      }),
+    );
 
   program
     .command('serve')

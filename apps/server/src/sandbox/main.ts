@@ -16,9 +16,12 @@ import { parseEnv } from '../env';
 import { listen } from '../http-server';
 import { createLogger } from '../logger';
 import { createRuntime } from '../runtime';
+import { startAlertDispatcher } from '../services/alerts';
 import { startHealthSweeper } from '../services/sweep';
 import type { SandboxAdmin, SandboxManifest } from './process';
+import { SEEDED_ORGS, seedAttentionOrgs } from './seed';
 import { startDemoUpstreams } from './upstreams';
+import { startWebhookReceiver } from './webhook-receiver';
 
 /** The console's client at the demo IdP; the sandbox is its only user, so the secret is minted per run. */
 const SSO_CLIENT_ID = 'alphaswarm-console';
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
   const consoleUrl = `http://127.0.0.1:${consolePort}`;
 
   const up = await startDemoUpstreams({ workloadIssuer: `${apiUrl}/workload` });
+  const receiver = await startWebhookReceiver();
   // The demo company IdP: loaded only here, so `serve` never carries an OpenID Provider.
   const { startDemoIdp } = await import('./demo-idp');
   const ssoSecret = randomBytes(24).toString('base64url');
@@ -108,6 +112,8 @@ async function main(): Promise<void> {
     ALPHASWARM_ADMIN_PUBLIC_URL: apiUrl,
     ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: values['step-up-max-age'],
     ALPHASWARM_ADMIN_HEALTH_INTERVAL: '300',
+    ALPHASWARM_ADMIN_ALERT_WEBHOOK_URL: receiver.url,
+    ALPHASWARM_ADMIN_ALERT_WEBHOOK_SECRET: receiver.secret,
     // The API trusts the demo IdP's access tokens and reads roles from their groups.
     ALPHASWARM_ADMIN_OIDC_ISSUER: idp.issuer,
     ALPHASWARM_ADMIN_OIDC_AUDIENCE: apiUrl,
@@ -122,9 +128,11 @@ async function main(): Promise<void> {
   const keyring = Keyring.fromEnv(key);
   const logger = createLogger('info', pino.destination({ dest: join(dir, 'server.log'), sync: false }));
   const rt = createRuntime({ env, store, keyring, ephemeralKey: false, logger, upstreams: up.upstreams });
+  await seedAttentionOrgs(rt, up);
   const server = await listen(rt);
   const sweeper = startHealthSweeper(rt);
   warmCloudSdks(logger);
+  const alerts = startAlertDispatcher(rt, { everyMs: 2_000 });
 
   const admins: SandboxAdmin[] = [];
   for (let i = 1; i <= Math.max(1, Math.min(16, Number(values.admins) || 1)); i++) {
@@ -196,6 +204,8 @@ async function main(): Promise<void> {
     `  │ SSO        "Sign in with Demo IdP" (${idp.issuer}), users:`,
     ...manifest.sso.users.map((u) => `  │            ${u.username.padEnd(15)} password ${u.password}   ${u.role}`),
     '  │',
+    `  │ Alerts     ${receiver.url}  (the webhooks this server sent, signature checked; GET it)`,
+    `  │ Seeded     ${Object.values(SEEDED_ORGS).join(', ')}: healthy, expiring, rejected, needs reconnect`,
     `  │ Demo org   ${d.org_id}  (the cloud fakes trust this org's subjects)`,
     `  │ HuggingFace   token ${d.huggingface.token}  namespace ${d.huggingface.namespace}  (rejected: ${d.huggingface.bad_token})`,
     `  │ Docker Hub    username ${d.docker_hub.username}  PAT ${d.docker_hub.pat}  namespace ${d.docker_hub.namespace}`,
@@ -220,8 +230,10 @@ async function main(): Promise<void> {
     process.stdout.write('\nstopping sandbox…\n');
     consoleProcess?.kill('SIGTERM');
     await sweeper.stop();
+    await alerts.stop();
     await server.close();
     await up.close();
+    await receiver.close();
     await idp.close();
     await rt.http.close();
     await store.close();

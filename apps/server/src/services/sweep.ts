@@ -5,12 +5,15 @@ import type { IntegrationKind } from '@alphaswarm/contracts';
 import { type IntegrationRow, isoNow, pageLinks, purgeExpiredWizardSessions } from '@alphaswarm/db';
 import { providerFor } from '@alphaswarm/providers';
 import type { Runtime } from '../runtime';
+import { pruneHistory } from './alerts';
 
 export interface SweepReport {
   checked: number;
   by_status: Record<string, number>;
   failed: number;
   deferred: number;
+  /** Health-history rows past their retention, deleted after the probes. */
+  pruned: number;
   ms: number;
 }
 
@@ -34,7 +37,7 @@ export async function runHealthSweep(
   const wait = opts.sleep ?? sleep;
   const clock = () => rt.now().getTime();
   const started = clock();
-  const report: SweepReport = { checked: 0, by_status: {}, failed: 0, deferred: 0, ms: 0 };
+  const report: SweepReport = { checked: 0, by_status: {}, failed: 0, deferred: 0, pruned: 0, ms: 0 };
   const pausedUntil = new Map<string, number>();
   const queue: { row: IntegrationRow; retried: boolean }[] = [];
   let cursor: string | null = null;
@@ -71,7 +74,7 @@ export async function runHealthSweep(
         if (opts.signal?.aborted) return;
       }
       try {
-        const outcome = await probeAndRecord(rt, item.row, opts.signal);
+        const outcome = await probeAndRecord(rt, item.row, opts.signal, 'sweep');
         if (outcome.retryAfterSeconds !== undefined) {
           pausedUntil.set(upstream, clock() + outcome.retryAfterSeconds * 1000);
           if (!item.retried) {
@@ -95,7 +98,15 @@ export async function runHealthSweep(
   };
 
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
+  if (!opts.signal?.aborted) {
+    try {
+      report.pruned = await pruneHistory(rt);
+    } catch (error) {
+      rt.logger.warn({ error_name: (error as Error).name }, 'health history could not be pruned');
+    }
+  }
   report.ms = clock() - started;
+  if (!opts.signal?.aborted) rt.metrics.sweepFinished(report.ms / 1000, rt.now());
   return report;
 }
 

@@ -43,7 +43,8 @@ export async function capture(page: Page, name: string, opts: { axe?: boolean } 
     return axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
   }, AXE_TAGS);
   const blocking = results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    // `region` (moderate) too: every piece of content must sit in a landmark, the sandbox banner included.
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical' || v.id === 'region')
     .map(
       (v) =>
         `${v.id} (${v.impact}): ${v.help} — ${v.nodes

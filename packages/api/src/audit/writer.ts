@@ -12,6 +12,7 @@ import {
   newRunId,
   pruneDenialWindows,
 } from '@alphaswarm/db';
+import type { ApiMetrics } from '../deps';
 import { AppError, toAppError, wireCode } from '../errors';
 
 /*
@@ -53,6 +54,14 @@ export interface AuditSink {
   outcomes?: OutcomeBacklog;
   /** The keys the chain is linked under (ALPHASWARM_ADMIN_AUDIT_KEY). */
   auditKeys: AuditKeyRing | null;
+  metrics?: Pick<ApiMetrics, 'auditAppend'>;
+}
+
+/** Every append of this writer, timed for the audit-append latency metric. */
+async function append(sink: AuditSink, event: AuditInput, at: string): Promise<void> {
+  const started = performance.now();
+  await appendAudit(sink.db, event, at, sink.auditKeys);
+  sink.metrics?.auditAppend((performance.now() - started) / 1000);
 }
 
 /**
@@ -134,12 +143,7 @@ export async function audited<T>(
   const { detail = {}, ...where } = target;
   const base = { runId, actor: who.actor, clientIp: who.clientIp, action, ...where };
   try {
-    await appendAudit(
-      sink.db,
-      { ...base, phase: 'attempt', outcome: 'started', detail },
-      isoNow(sink.now()),
-      sink.auditKeys,
-    );
+    await append(sink, { ...base, phase: 'attempt', outcome: 'started', detail }, isoNow(sink.now()));
   } catch (error) {
     sink.logger.error(
       { err: { message: (error as Error).message }, action, runId },
@@ -172,7 +176,7 @@ export async function audited<T>(
 async function appendOutcome(sink: AuditSink, event: AuditInput): Promise<void> {
   const at = isoNow(sink.now());
   try {
-    await appendAudit(sink.db, event, at, sink.auditKeys);
+    await append(sink, event, at);
   } catch (error) {
     // The action is over either way: its verdict waits for the database instead of being lost.
     sink.outcomes?.add(event, at);
@@ -217,8 +221,8 @@ export async function auditEvent(
   try {
     const { detail: _ignored, ...where } =
       typeof opts.target === 'function' ? await opts.target() : (opts.target ?? {});
-    await appendAudit(
-      sink.db,
+    await append(
+      sink,
       {
         runId: newRunId(),
         actor: who.actor,
@@ -230,7 +234,6 @@ export async function auditEvent(
         detail: { ...event.detail, ...(suppressed ? { suppressed_since_last: suppressed } : {}) },
       },
       isoNow(sink.now()),
-      sink.auditKeys,
     );
   } catch (error) {
     sink.logger.error({ err: { message: (error as Error).message }, action }, `audit write for ${action} failed`);
@@ -266,8 +269,8 @@ export async function auditedEvent(
   refused: string,
 ): Promise<void> {
   try {
-    await appendAudit(
-      sink.db,
+    await append(
+      sink,
       {
         runId: newRunId(),
         actor: who.actor,
@@ -278,7 +281,6 @@ export async function auditedEvent(
         detail,
       },
       isoNow(sink.now()),
-      sink.auditKeys,
     );
   } catch (error) {
     sink.logger.error({ err: { message: (error as Error).message }, action }, `audit write failed; ${refused}`);

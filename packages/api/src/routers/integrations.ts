@@ -3,6 +3,7 @@ import {
   type ConnectProcedure,
   DisconnectResult,
   IntegrationKind,
+  IntegrationStatus,
   kinds,
   LinkInput,
   MutationResult,
@@ -12,11 +13,11 @@ import {
   type PatKind,
   PublicIntegration,
 } from '@alphaswarm/contracts';
-import { listOrgs } from '@alphaswarm/db';
+import { linkStats, linksNeedingAttention, listHealthHistory, orgOverview, toPublic } from '@alphaswarm/db';
 import { descriptors, type InputOf } from '@alphaswarm/providers';
 import type { TRPCMutationProcedure, TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
-import { checkHealth } from '../services/health';
+import { checkHealth, checkHealthMany } from '../services/health';
 import * as svc from '../services/integrations';
 import { adminProcedure, stepUpProcedure } from '../trpc';
 
@@ -63,34 +64,72 @@ export const integrationsRouter = {
     .output(z.object({ integration: PublicIntegration }))
     .query(async ({ ctx, input }) => ({ integration: await svc.getIntegration(ctx, input.org_id, input.kind) })),
 
-  /** An `admin:org:<org_id>` caller sees only its orgs. */
+  /**
+   * Orgs with counts by status and linked kinds. `sort: 'attention'` puts orgs with an unhealthy or
+   * needs_reconnect link first, then degraded, then the soonest expiry; its cursor is `@<offset>`.
+   * An `admin:org:<org_id>` caller sees only its orgs.
+   */
   orgs: adminProcedure
     .meta({ reach: 'filtered' })
     .input(
       z.object({
         search: boundedText(64).optional(),
+        status: z.union([IntegrationStatus, z.literal('attention')]).optional(),
+        kind: IntegrationKind.optional(),
+        sort: z.enum(['org', 'attention']).default('org'),
         cursor: boundedText(64).nullish(),
         limit: z.number().int().min(1).max(200).default(50),
       }),
     )
     .query(async ({ ctx, input }) => {
+      const offset = input.sort === 'attention' ? Number(/^@(\d{1,9})$/.exec(input.cursor ?? '')?.[1] ?? 0) : 0;
       const mine = ctx.access?.orgs ?? null;
-      let orgs = await listOrgs(ctx.db, {
+      let orgs = await orgOverview(ctx.db, {
         search: input.search,
-        afterOrg: input.cursor ?? null,
+        status: input.status,
+        kind: input.kind,
+        sort: input.sort,
+        afterOrg: input.sort === 'org' ? (input.cursor ?? null) : null,
+        offset,
         limit: input.limit,
         ...(mine ? { orgIds: mine } : {}),
       });
-      if (mine) {
+      if (mine && !input.status && !input.kind) {
         // An org admin's orgs are listed even before they have a link: that is where they start.
         const search = input.search?.toLowerCase();
+        const after = input.sort === 'org' ? input.cursor : null;
         const empty = mine
           .filter((id) => !orgs.some((o) => o.org_id === id))
-          .filter((id) => (!search || id.toLowerCase().includes(search)) && (!input.cursor || id > input.cursor))
-          .map((org_id) => ({ org_id, total: 0, by_status: {} }));
-        orgs = [...orgs, ...empty].sort((a, b) => (a.org_id < b.org_id ? -1 : 1)).slice(0, input.limit);
+          .filter((id) => (!search || id.toLowerCase().includes(search)) && (!after || id > after))
+          .map((org_id) => ({ org_id, total: 0, by_status: {}, kinds: [], soonest_expiry: null }));
+        orgs = [...orgs, ...empty];
+        if (input.sort === 'org') orgs.sort((a, c) => (a.org_id < c.org_id ? -1 : 1));
+        orgs = orgs.slice(0, input.limit);
       }
-      return { orgs, next_cursor: orgs.length === input.limit ? (orgs.at(-1)?.org_id ?? null) : null };
+      const full = orgs.length === input.limit;
+      const next = input.sort === 'attention' ? `@${offset + orgs.length}` : (orgs.at(-1)?.org_id ?? null);
+      return { orgs, next_cursor: full ? next : null };
+    }),
+
+  /** The platform at a glance: links by status and kind, and the most urgent links needing action. */
+  attention: adminProcedure
+    .input(z.object({ limit: z.number().int().min(1).max(100).default(20) }).default({ limit: 20 }))
+    .query(async ({ ctx, input }) => {
+      const stats = await linkStats(ctx.db);
+      const byStatus: Partial<Record<IntegrationStatus, number>> = {};
+      const byKind: Partial<Record<IntegrationKind, Partial<Record<IntegrationStatus, number>>>> = {};
+      for (const row of stats.byKindStatus) {
+        const status = row.status as IntegrationStatus;
+        const kind = row.kind as IntegrationKind;
+        byStatus[status] = (byStatus[status] ?? 0) + row.n;
+        byKind[kind] = { ...byKind[kind], [status]: row.n };
+      }
+      const rows = await linksNeedingAttention(ctx.db, { limit: input.limit });
+      return {
+        by_status: byStatus,
+        by_kind: byKind,
+        links: rows.map((row) => ({ ...toPublic(row), expires_at: row.expiresAt })),
+      };
     }),
 
   connect,
@@ -116,6 +155,43 @@ export const integrationsRouter = {
       integration: await checkHealth(ctx, input.org_id, input.kind),
       audit_run_id: ctx.runId,
     })),
+
+  /** The link's probe history (connect, re-check, sweep, rotate), newest first; `cursor` is the last `id` seen. */
+  history: adminProcedure
+    .input(
+      z.object({
+        org_id: OrgId,
+        kind: IntegrationKind,
+        limit: z.number().int().min(1).max(1000).default(100),
+        cursor: z.number().int().positive().nullish(),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const rows = await listHealthHistory(ctx.db, {
+        orgId: input.org_id,
+        kind: input.kind,
+        beforeId: input.cursor ?? null,
+        limit: input.limit,
+      });
+      return {
+        history: rows.map((r) => ({
+          id: r.id,
+          at: r.at,
+          source: r.source,
+          result: r.result as IntegrationStatus,
+          latency_ms: r.latencyMs,
+          error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '' } : null,
+          expires_at: r.expiresAt,
+        })),
+        next_cursor: rows.length === input.limit ? (rows.at(-1)?.id ?? null) : null,
+      };
+    }),
+
+  /** Re-check every link of an org, or (no org) every link needing attention, at most 200 at a time. */
+  checkHealthMany: stepUpProcedure.input(z.object({ org_id: OrgId.optional() })).mutation(async ({ ctx, input }) => ({
+    ...(await checkHealthMany(ctx, input.org_id ?? null)),
+    audit_run_id: ctx.runId,
+  })),
 
   /** Roll the stored upstream token (kinds whose facts say it is rotatable); the new value is stored before this answers. */
   rotate: stepUpProcedure

@@ -1,8 +1,17 @@
 import { type IntegrationKind, isProviderError, type PublicIntegration } from '@alphaswarm/contracts';
-import { getLink, type IntegrationRow, isoNow, recordHealth, toPublic } from '@alphaswarm/db';
+import {
+  getLink,
+  type IntegrationRow,
+  isoNow,
+  linksNeedingAttention,
+  listLinks,
+  recordHealth,
+  toPublic,
+} from '@alphaswarm/db';
 import { descriptorFor, type HealthResult, providerFor, type StoredLink } from '@alphaswarm/providers';
 import type { ApiDeps } from '../deps';
 import { AppError, toAppError, wireCode } from '../errors';
+import { type ProbeSource, recordVerdict } from './awareness';
 import { applyExpiryRule } from './expiry';
 import { notFound, unseal } from './links';
 import { providerContext } from './provider-context';
@@ -11,7 +20,10 @@ import { providerContext } from './provider-context';
 const TRANSIENT_CODES: string[] = ['upstream_unavailable', 'upstream_timeout', 'rate_limited'];
 
 /** What a health probe needs: the API's dependencies (the sweeper passes the server's runtime). */
-export type ProbeDeps = Pick<ApiDeps, 'db' | 'keyring' | 'now' | 'http' | 'upstreams' | 'subjectTokens' | 'logger'>;
+export type ProbeDeps = Pick<
+  ApiDeps,
+  'db' | 'keyring' | 'now' | 'http' | 'upstreams' | 'subjectTokens' | 'logger' | 'metrics' | 'config' | 'auditKeys'
+>;
 
 /** Re-run the kind's probe for one link and record the verdict. */
 export async function checkHealth(
@@ -40,6 +52,7 @@ export async function probeAndRecord(
   deps: ProbeDeps,
   row: IntegrationRow,
   signal?: AbortSignal,
+  source: ProbeSource = 'check',
 ): Promise<ProbeOutcome> {
   const kind = row.kind as IntegrationKind;
   const provider = providerFor(kind);
@@ -54,6 +67,8 @@ export async function probeAndRecord(
   }
   let result: HealthResult;
   let retryAfterSeconds: number | undefined;
+  let upstreamError: string | null = null;
+  const started = performance.now();
   try {
     result = await provider.checkHealth(providerContext(deps, signal), link);
   } catch (error) {
@@ -64,6 +79,7 @@ export async function probeAndRecord(
       retryAfterSeconds = error.details.retryAfterSeconds ?? 60;
     // The upstream's verdict on the credential condemns the link; a passing fault only degrades it.
     const rejected = isProviderError(error) && !TRANSIENT_CODES.includes(error.code);
+    upstreamError = wireCode(app);
     if (!isProviderError(error)) {
       deps.logger.error(
         { error_name: (error as Error).name, credential_key: row.credentialKey },
@@ -76,6 +92,7 @@ export async function probeAndRecord(
       expires_at: row.expiresAt,
     };
   }
+  const seconds = (performance.now() - started) / 1000;
   const checked = applyExpiryRule(result, result.expires_at, descriptorFor(kind).label, deps.now());
   const updated = await recordHealth(
     deps.db,
@@ -88,5 +105,41 @@ export async function probeAndRecord(
     },
     isoNow(deps.now()),
   );
+  deps.metrics?.probe(kind, checked.status, seconds, upstreamError);
+  if (updated) await recordVerdict(deps, row, updated, { source, latencyMs: seconds * 1000 });
   return { row: updated ?? row, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) };
+}
+
+/** How many links one bulk re-check probes, and how many at once: an admin's click, not a sweep. */
+const BULK_LIMIT = 200;
+const BULK_CONCURRENCY = 8;
+
+/**
+ * Re-check every link of `orgId`, or every link needing attention when null (most urgent first,
+ * at most BULK_LIMIT). Each verdict is recorded as a single re-check's would be.
+ */
+export async function checkHealthMany(
+  deps: ProbeDeps,
+  orgId: string | null,
+): Promise<{ checked: number; failed: number; by_status: Record<string, number>; more: boolean }> {
+  const rows = orgId
+    ? await listLinks(deps.db, orgId)
+    : await linksNeedingAttention(deps.db, { limit: BULK_LIMIT + 1 });
+  const more = rows.length > BULK_LIMIT;
+  const queue = rows.slice(0, BULK_LIMIT);
+  const report = { checked: 0, failed: 0, by_status: {} as Record<string, number>, more };
+  const worker = async () => {
+    for (let row = queue.shift(); row; row = queue.shift()) {
+      try {
+        const { row: after } = await probeAndRecord(deps, row);
+        report.checked++;
+        report.by_status[after.status] = (report.by_status[after.status] ?? 0) + 1;
+      } catch (error) {
+        report.failed++;
+        deps.logger.warn({ credential_key: row.credentialKey, error_name: (error as Error).name }, 're-check failed');
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: BULK_CONCURRENCY }, worker));
+  return report;
 }

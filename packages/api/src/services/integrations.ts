@@ -12,6 +12,7 @@ import {
 import { descriptorFor, type InputOf, patProvider, providerFor } from '@alphaswarm/providers';
 import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
+import { recordVerdict } from './awareness';
 import { notFound, storeDraft, unseal } from './links';
 import { providerContext } from './provider-context';
 
@@ -36,8 +37,9 @@ export async function connectPat<K extends PatKind>(
   orgId: string,
   input: InputOf<K>,
 ): Promise<PublicIntegration> {
+  const started = performance.now();
   const draft = await patProvider(kind).validate(providerContext(deps), input);
-  return storeDraft(deps, orgId, kind, draft);
+  return storeDraft(deps, orgId, kind, draft, performance.now() - started);
 }
 
 export async function disconnect(deps: Pick<ApiDeps, 'db'>, orgId: string, kind: IntegrationKind) {
@@ -60,7 +62,9 @@ export async function rotateSecret(deps: ApiDeps, orgId: string, kind: Integrati
   const row = await getLink(deps.db, orgId, kind);
   if (!row) throw notFound(orgId, kind);
   const link = await unseal(deps, row);
+  const started = performance.now();
   const rolled = await provider.rotateSecret(providerContext(deps), link as never);
+  const latencyMs = performance.now() - started;
   const sealed = sealSecret(deps.keyring, rolled.secret);
   let ok: boolean;
   try {
@@ -93,5 +97,7 @@ export async function rotateSecret(deps: ApiDeps, orgId: string, kind: Integrati
       `${row.credentialKey} changed while it was being rotated; the new ${provider.upstream} token was not stored. Reconnect it.`,
     );
   }
-  return toPublic((await getLink(deps.db, orgId, kind)) ?? row);
+  const after = (await getLink(deps.db, orgId, kind)) ?? row;
+  await recordVerdict(deps, row, after, { source: 'rotate', latencyMs });
+  return toPublic(after);
 }

@@ -1,5 +1,6 @@
 import type { IntegrationKind, PublicIntegration } from '@alphaswarm/contracts';
 import {
+  getLink,
   type IntegrationRow,
   isoNow,
   openSecret,
@@ -12,9 +13,11 @@ import {
 import { descriptorFor, type LinkDraft, type StoredLink } from '@alphaswarm/providers';
 import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
+import { recordVerdict } from './awareness';
 import { applyExpiryRule } from './expiry';
 
 type Deps = Pick<ApiDeps, 'db' | 'keyring' | 'now'>;
+type StoreDeps = Deps & Pick<ApiDeps, 'logger' | 'config' | 'auditKeys'>;
 
 export function notFound(orgId: string, kind: IntegrationKind): AppError {
   return new AppError('not_found', `No ${kind} integration exists for org ${orgId}.`);
@@ -22,12 +25,14 @@ export function notFound(orgId: string, kind: IntegrationKind): AppError {
 
 /** Store a validated draft: the secret sealed with the keyring's first key, replacing any old link in place. */
 export async function storeDraft(
-  deps: Deps,
+  deps: StoreDeps,
   orgId: string,
   kind: IntegrationKind,
   draft: LinkDraft,
+  latencyMs = 0,
 ): Promise<PublicIntegration> {
   const { label } = descriptorFor(kind);
+  const before = (await getLink(deps.db, orgId, kind)) ?? null;
   const checked = applyExpiryRule({ status: draft.status, error: draft.error }, draft.expires_at, label, deps.now());
   const row = await upsertLink(
     deps.db,
@@ -43,6 +48,7 @@ export async function storeDraft(
     },
     isoNow(deps.now()),
   );
+  await recordVerdict(deps, before, row, { source: 'connect', latencyMs });
   return toPublic(row);
 }
 

@@ -341,4 +341,85 @@ export const model: Record<string, Table> = {
       { name: 'refresh_tokens_expires', columns: ['expiresAt'] },
     ],
   },
+
+  healthHistory: {
+    name: 'health_history',
+    doc:
+      'One row per health probe of a link (connect, re-check, sweep, rotate): what it found, how long\n' +
+      "it took, the error's code and message (never a secret), the expiry seen. Pruned by age.",
+    columns: {
+      id: { name: 'id', type: 'serial', primaryKey: true },
+      credentialKey: text('credential_key', req),
+      orgId: text('org_id', req),
+      kind: text('kind', req),
+      at: text('at', req),
+      source: text('source', req),
+      result: text('result', req),
+      latencyMs: int('latency_ms', req),
+      errorCode: text('error_code'),
+      errorMessage: text('error_message'),
+      expiresAt: text('expires_at'),
+    },
+    indexes: [
+      { name: 'health_history_link', columns: ['orgId', 'kind', 'id'] },
+      { name: 'health_history_at', columns: ['at'] },
+    ],
+  },
+
+  alertOutbox: {
+    name: 'alert_outbox',
+    doc:
+      'The alert outbox: one row per (alert, endpoint), written with the change that caused it and\n' +
+      'delivered at least once by whichever process claims it (`lease_until`). It is the delivery log.',
+    columns: {
+      id: text('id', pk),
+      endpoint: text('endpoint', req),
+      type: text('type', req),
+      subject: text('subject'),
+      body: text('body', req),
+      createdAt: text('created_at', req),
+      status: text('status', req),
+      attempts: int('attempts', req),
+      nextAttemptAt: text('next_attempt_at', req),
+      leaseUntil: text('lease_until'),
+      lastStatus: int('last_status'),
+      lastError: text('last_error'),
+      deliveredAt: text('delivered_at'),
+    },
+    indexes: [
+      { name: 'alert_outbox_due', columns: ['status', 'nextAttemptAt'] },
+      { name: 'alert_outbox_created', columns: ['createdAt'] },
+    ],
+  },
+
+  alertMarks: {
+    name: 'alert_marks',
+    doc: 'Expiry-countdown thresholds already announced for one expiry of one link: each fires once, across restarts.',
+    columns: {
+      credentialKey: text('credential_key', req),
+      expiresAt: text('expires_at', req),
+      threshold: int('threshold', req),
+      at: text('at', req),
+    },
+    indexes: [{ name: 'alert_marks_once', columns: ['credentialKey', 'expiresAt', 'threshold'], unique: true }],
+  },
+
+  alertEndpoints: {
+    name: 'alert_endpoints',
+    doc:
+      'Managed alert endpoints (`notifications.*`): a Standard Webhooks receiver or a Slack incoming\n' +
+      'webhook. `secret` is Fernet-sealed like link secrets (a Slack URL is a secret too: it is in it).',
+    columns: {
+      id: text('id', pk),
+      name: text('name', req),
+      type: text('type', req),
+      secret: text('secret', req),
+      host: text('host', {
+        notNull: true,
+        doc: "The host shown in lists (a Slack URL's path is its secret, so never the whole URL).",
+      }),
+      eventTypes: json('event_types', 'string[]', req),
+      createdAt: text('created_at', req),
+    },
+  },
 };

@@ -256,3 +256,76 @@ export const refreshTokens = sqliteTable(
   },
   (t) => [index('refresh_tokens_session').on(t.sessionId), index('refresh_tokens_expires').on(t.expiresAt)],
 );
+
+/**
+ * One row per health probe of a link (connect, re-check, sweep, rotate): what it found, how long
+ * it took, the error's code and message (never a secret), the expiry seen. Pruned by age.
+ */
+export const healthHistory = sqliteTable(
+  'health_history',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    credentialKey: text('credential_key').notNull(),
+    orgId: text('org_id').notNull(),
+    kind: text('kind').notNull(),
+    at: text('at').notNull(),
+    source: text('source').notNull(),
+    result: text('result').notNull(),
+    latencyMs: integer('latency_ms').notNull(),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    expiresAt: text('expires_at'),
+  },
+  (t) => [index('health_history_link').on(t.orgId, t.kind, t.id), index('health_history_at').on(t.at)],
+);
+
+/**
+ * The alert outbox: one row per (alert, endpoint), written with the change that caused it and
+ * delivered at least once by whichever process claims it (`lease_until`). It is the delivery log.
+ */
+export const alertOutbox = sqliteTable(
+  'alert_outbox',
+  {
+    id: text('id').primaryKey(),
+    endpoint: text('endpoint').notNull(),
+    type: text('type').notNull(),
+    subject: text('subject'),
+    body: text('body').notNull(),
+    createdAt: text('created_at').notNull(),
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull(),
+    nextAttemptAt: text('next_attempt_at').notNull(),
+    leaseUntil: text('lease_until'),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    deliveredAt: text('delivered_at'),
+  },
+  (t) => [index('alert_outbox_due').on(t.status, t.nextAttemptAt), index('alert_outbox_created').on(t.createdAt)],
+);
+
+/** Expiry-countdown thresholds already announced for one expiry of one link: each fires once, across restarts. */
+export const alertMarks = sqliteTable(
+  'alert_marks',
+  {
+    credentialKey: text('credential_key').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    threshold: integer('threshold').notNull(),
+    at: text('at').notNull(),
+  },
+  (t) => [uniqueIndex('alert_marks_once').on(t.credentialKey, t.expiresAt, t.threshold)],
+);
+
+/**
+ * Managed alert endpoints (`notifications.*`): a Standard Webhooks receiver or a Slack incoming
+ * webhook. `secret` is Fernet-sealed like link secrets (a Slack URL is a secret too: it is in it).
+ */
+export const alertEndpoints = sqliteTable('alert_endpoints', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  type: text('type').notNull(),
+  secret: text('secret').notNull(),
+  /** The host shown in lists (a Slack URL's path is its secret, so never the whole URL). */
+  host: text('host').notNull(),
+  eventTypes: text('event_types', { mode: 'json' }).$type<string[]>().notNull(),
+  createdAt: text('created_at').notNull(),
+});

@@ -13,6 +13,8 @@ export type PendingAction =
   /** A PAT kind's connect form, as entered (the API checks it against the kind's schema). */
   | { type: 'connect'; org_id: string; kind: PatKind; input: Record<string, string> }
   | { type: 'check_health'; org_id: string; kind: IntegrationKind }
+  /** Every link of an org, or (null) every link needing attention. */
+  | { type: 'check_many'; org_id: string | null }
   | { type: 'rotate'; org_id: string; kind: IntegrationKind }
   | { type: 'disconnect'; org_id: string; kind: IntegrationKind }
   | { type: 'cloud_start'; org_id: string; kind: CloudKind }
@@ -72,6 +74,8 @@ export function describe(a: PendingAction): string {
       return `Connect ${label(a.kind)} for ${a.org_id}`;
     case 'check_health':
       return `Re-check ${label(a.kind)} for ${a.org_id}`;
+    case 'check_many':
+      return a.org_id ? `Re-check every link of ${a.org_id}` : 'Re-check every link needing attention';
     case 'rotate':
       return `Rotate the ${label(a.kind)} token for ${a.org_id}`;
     case 'disconnect':
@@ -95,6 +99,8 @@ export function origin(a: PendingAction): string {
     case 'check_health':
     case 'rotate':
       return orgPath(a.org_id);
+    case 'check_many':
+      return a.org_id ? orgPath(a.org_id) : '/';
     case 'disconnect':
       return `${orgPath(a.org_id)}/disconnect/${a.kind}`;
     case 'cloud_start':
@@ -121,6 +127,12 @@ export async function execute(api: Api, a: PendingAction): Promise<Outcome> {
       const r = await api.integrations.checkHealth.mutate({ org_id: a.org_id, kind: a.kind });
       const text = `Re-checked ${label(a.kind)}: ${r.integration.status.replace('_', ' ')}.`;
       return { location: `${orgPath(a.org_id)}#${a.kind}`, flash: { notice: { text, run_id: r.audit_run_id } } };
+    }
+    case 'check_many': {
+      const r = await api.integrations.checkHealthMany.mutate(a.org_id ? { org_id: a.org_id } : {});
+      const counts = Object.entries(r.by_status).map(([status, n]) => `${n} ${status.replace('_', ' ')}`);
+      const text = `Re-checked ${r.checked} link(s)${counts.length ? `: ${counts.join(', ')}` : ''}.${r.failed ? ` ${r.failed} could not be checked.` : ''}${r.more ? ' More need attention: run it again.' : ''}`;
+      return { location: a.org_id ? orgPath(a.org_id) : '/', flash: { notice: { text, run_id: r.audit_run_id } } };
     }
     case 'rotate': {
       const r = await api.integrations.rotate.mutate({ org_id: a.org_id, kind: a.kind });

@@ -1,6 +1,6 @@
-import { OrgId } from '@alphaswarm/contracts';
+import { IntegrationKind, IntegrationStatus, OrgId } from '@alphaswarm/contracts';
 import { fail, redirect } from '@sveltejs/kit';
-import { loadFailed } from '$lib/server/pending';
+import { loadFailed, perform } from '$lib/server/pending';
 import { takeFlash } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -8,10 +8,38 @@ export const load: PageServerLoad = async (event) => {
   const { url, locals } = event;
   const search = (url.searchParams.get('search') ?? '').trim().slice(0, 64);
   const cursor = url.searchParams.get('cursor')?.slice(0, 64) || null;
+  const rawStatus = url.searchParams.get('status');
+  const status =
+    rawStatus === 'attention' ? ('attention' as const) : (IntegrationStatus.safeParse(rawStatus).data ?? null);
+  const kind = IntegrationKind.safeParse(url.searchParams.get('kind')).data ?? null;
+  // What needs attention comes first unless the operator asks for the alphabet.
+  const sort = url.searchParams.get('sort') === 'org' ? ('org' as const) : ('attention' as const);
   const flash = takeFlash(locals.session);
   try {
-    const r = await locals.api.integrations.orgs.query({ ...(search ? { search } : {}), cursor, limit: 50 });
-    return { search, cursor, orgs: r.orgs, next_cursor: r.next_cursor, notice: flash.notice ?? null };
+    const [r, attention] = await Promise.all([
+      locals.api.integrations.orgs.query({
+        ...(search ? { search } : {}),
+        ...(status ? { status } : {}),
+        ...(kind ? { kind } : {}),
+        sort,
+        cursor,
+        limit: 50,
+      }),
+      locals.api.integrations.attention.query({ limit: 10 }),
+    ]);
+    return {
+      search,
+      status,
+      kind,
+      sort,
+      cursor,
+      orgs: r.orgs,
+      next_cursor: r.next_cursor,
+      attention,
+      notice: flash.notice ?? null,
+      failure: flash.failure ?? null,
+      now: Date.now(),
+    };
   } catch (e) {
     loadFailed(event, e);
   }
@@ -27,4 +55,6 @@ export const actions: Actions = {
     }
     redirect(303, `/orgs/${encodeURIComponent(parsed.data)}`);
   },
+  /** Re-check every link needing attention, platform-wide. */
+  recheck: async (event) => perform(event, { type: 'check_many', org_id: null }),
 };

@@ -16,6 +16,19 @@ export const load: PageServerLoad = async (event) => {
   } catch (e) {
     loadFailed(event, e);
   }
+  // The last probes of each link, oldest first, for its timeline (a failed read leaves it empty).
+  type Probe = Awaited<ReturnType<typeof event.locals.api.integrations.history.query>>['history'][number];
+  const timelines = new Map<string, Probe[]>();
+  await Promise.all(
+    list.integrations.map(async (i) => {
+      try {
+        const r = await event.locals.api.integrations.history.query({ org_id: org.data, kind: i.kind, limit: 30 });
+        timelines.set(i.kind, [...r.history].reverse());
+      } catch {
+        timelines.set(i.kind, []);
+      }
+    }),
+  );
   const base = `/orgs/${encodeURIComponent(org.data)}`;
   const cards = INTEGRATION_KINDS.map((kind) => {
     const link = list.integrations.find((i) => i.kind === kind) ?? null;
@@ -35,11 +48,20 @@ export const load: PageServerLoad = async (event) => {
         last_health_at: link.last_health_at,
         last_health_status: link.last_health_status,
         error: link.error,
+        expires_at: facts.expiresAt(link.metadata),
+        timeline: timelines.get(kind) ?? [],
         meta: presentMetadata(link.metadata),
       },
     };
   });
-  return { org_id: org.data, kinds: cards, notice: flash.notice ?? null, failure: flash.failure ?? null };
+  return {
+    org_id: org.data,
+    kinds: cards,
+    linked: list.integrations.length,
+    notice: flash.notice ?? null,
+    failure: flash.failure ?? null,
+    now: Date.now(),
+  };
 };
 
 function linkFrom(params: { org_id: string }, form: FormData) {
@@ -53,6 +75,12 @@ export const actions: Actions = {
     const link = linkFrom(event.params, await event.request.formData());
     if (!link) return fail(400, { message: 'Unknown org or kind.' });
     return perform(event, { type: 'check_health', ...link });
+  },
+  /** Re-check every link of this org. */
+  checkAll: async (event) => {
+    const org = OrgId.safeParse(event.params.org_id);
+    if (!org.success) return fail(400, { message: 'Unknown org.' });
+    return perform(event, { type: 'check_many', org_id: org.data });
   },
   rotate: async (event) => {
     const link = linkFrom(event.params, await event.request.formData());
