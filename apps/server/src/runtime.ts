@@ -162,6 +162,7 @@ export function createRuntime(input: {
     config: {
       environment: env.ALPHASWARM_ENV,
       publicUrl: env.publicUrl,
+      consoleUrl: env.consoleUrl,
       stepUpMaxAge: env.ALPHASWARM_ADMIN_STEP_UP_MAX_AGE,
       platformServiceScope: env.ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE,
     },

@@ -3,6 +3,7 @@ import { auditRouter } from './routers/audit';
 import { authRouter } from './routers/auth';
 import { cloudOnboardingRouter } from './routers/cloud-onboarding/_router';
 import { credentialsRouter } from './routers/credentials';
+import { handoffRouter } from './routers/handoff';
 import { integrationsRouter } from './routers/integrations';
 import { storeRouter } from './routers/store/_router';
 import { systemRouter } from './routers/system';
@@ -12,6 +13,7 @@ export const appRouter = router({
   integrations: integrationsRouter,
   credentials: credentialsRouter,
   cloudOnboarding: cloudOnboardingRouter,
+  handoff: handoffRouter,
   audit: auditRouter,
   store: storeRouter,
   system: systemRouter,
