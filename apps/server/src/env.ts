@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { parseRoleMap, RoleMapError } from '@alphaswarm/api';
 import { DatabaseError, parsePostgresUrl, type StoreConfig } from '@alphaswarm/db';
 import { z } from 'zod';
 
@@ -49,6 +50,32 @@ const EnvSchema = z.object({
    */
   ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE: bool.default(true),
   ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: seconds.default(600),
+  /** `acr` values (space-separated, any of them) a mutation's token must carry; the RFC 9470 challenge names them. */
+  ALPHASWARM_ADMIN_STEP_UP_ACR: z
+    .string()
+    .regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,128}( [\x21\x23-\x5B\x5D-\x7E]{1,128}){0,7}$/, 'space-separated acr values')
+    .optional(),
+  /** Mutations need a phishing-resistant step-up (`acr` `phr`: a passkey), never a TOTP code alone. */
+  ALPHASWARM_ADMIN_STEP_UP_REQUIRE_PHR: bool.default(false),
+  /** Dotted path of the external issuer's claim holding groups or roles (`groups`, `realm_access.roles`). */
+  ALPHASWARM_ADMIN_ROLE_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z0-9_:/-]{1,64}(\.[A-Za-z0-9_:/-]{1,64}){0,3}$/, 'a claim name or dotted path (realm_access.roles)')
+    .default('groups'),
+  /** `<group or role>=<scope>` pairs, comma-separated: scopes admin:cluster, admin:read, admin:org:<org_id>. */
+  ALPHASWARM_ADMIN_ROLE_MAP: z
+    .string()
+    .max(16_384)
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return parseRoleMap(v);
+      } catch (error) {
+        if (!(error instanceof RoleMapError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+        return z.NEVER;
+      }
+    }),
   ALPHASWARM_ADMIN_EMBEDDED_IDP: bool.optional(),
   /** On SIGTERM, how long requests in flight get to finish before they are cut. */
   ALPHASWARM_ADMIN_SHUTDOWN_GRACE: seconds.default(10),

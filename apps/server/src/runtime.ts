@@ -120,6 +120,10 @@ export function createRuntime(input: {
         audience: input.env.ALPHASWARM_ADMIN_OIDC_AUDIENCE,
         ...(input.env.ALPHASWARM_ADMIN_OIDC_JWKS_URL ? { jwksUrl: input.env.ALPHASWARM_ADMIN_OIDC_JWKS_URL } : {}),
         maxTokenLifetime: input.env.ALPHASWARM_ADMIN_OIDC_MAX_TOKEN_LIFETIME,
+        roles:
+          input.env.ALPHASWARM_ADMIN_ROLE_MAP.size > 0
+            ? { claim: input.env.ALPHASWARM_ADMIN_ROLE_CLAIM, map: input.env.ALPHASWARM_ADMIN_ROLE_MAP }
+            : null,
         now,
       }),
     );
@@ -164,6 +168,9 @@ export function createRuntime(input: {
       publicUrl: env.publicUrl,
       consoleUrl: env.consoleUrl,
       stepUpMaxAge: env.ALPHASWARM_ADMIN_STEP_UP_MAX_AGE,
+      stepUpAcr: env.ALPHASWARM_ADMIN_STEP_UP_REQUIRE_PHR
+        ? ['phr']
+        : (env.ALPHASWARM_ADMIN_STEP_UP_ACR?.split(' ') ?? []),
       platformServiceScope: env.ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE,
     },
     productionProblems: () =>

@@ -249,12 +249,13 @@ describe('admin API end to end (REST + tRPC, real server, real database, HF and 
     const restore = await allowAuditUpdates(h.store);
     try {
       await h.store.exec(sql`update audit_events set actor = 'mallory' where seq = ${victim.seq}`);
-      const verdict = await verifyAudit(h.store.db);
+      const ring = h.rt.auditKeys;
+      const verdict = await verifyAudit(h.store.db, { ring });
       expect(verdict.ok).toBe(false);
       expect(verdict.broken).toMatchObject({ seq: victim.seq, id: victim.id });
-      expect(verdict.broken?.reason).toMatch(/edited/);
+      expect(verdict.broken?.reason).toMatch(/rewritten/);
       await h.store.exec(sql`update audit_events set actor = ${victim.actor} where seq = ${victim.seq}`);
-      expect((await verifyAudit(h.store.db)).ok).toBe(true);
+      expect((await verifyAudit(h.store.db, { ring })).ok).toBe(true);
     } finally {
       await restore();
     }

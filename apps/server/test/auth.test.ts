@@ -290,6 +290,7 @@ describe('service tokens bound to orgs', () => {
       iss: 'i',
       actor: 'i#s',
       scopes: ['integrations:use'],
+      grants: {},
       amr: [],
       authTime: null,
       claims: {},

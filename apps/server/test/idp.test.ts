@@ -935,6 +935,7 @@ describe('embedded IdP: configuration', () => {
     const base = {
       ALPHASWARM_ENV: 'production',
       ALPHASWARM_ADMIN_INTEGRATIONS_KEY: generateKey(),
+      ALPHASWARM_ADMIN_AUDIT_KEY: generateKey(),
       HOME: '/nonexistent',
     };
     const off = parseEnv({ ...base, ALPHASWARM_ADMIN_PUBLIC_URL: 'https://admin.example.com' });

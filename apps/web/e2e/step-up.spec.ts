@@ -113,3 +113,106 @@ test('no secret came back while stepping up; signing out ends the session', asyn
   const [logout] = await auditOf(sandbox.manifestPath, 'auth.logout');
   expect(logout).toMatchObject({ actor: sandbox.manifest.admin.username, outcome: 'success', clientIp: '127.0.0.1' });
 });
+
+/** "Sign in with Demo IdP", then the demo IdP's own form; back on the console afterwards. */
+async function ssoSignIn(p: Page, user: { username: string; password: string }): Promise<void> {
+  await open(p, '/login');
+  await p.getByRole('link', { name: 'Sign in with Demo IdP' }).click();
+  await idpForm(p, user);
+}
+
+async function idpForm(p: Page, user: { username: string; password: string }): Promise<void> {
+  await expect(p.getByRole('heading', { name: 'Demo identity provider' })).toBeVisible();
+  await p.getByLabel('Username').fill(user.username);
+  await p.getByLabel('Password').fill(user.password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+}
+
+function ssoUser(name: string) {
+  const u = sandbox.manifest.sso.users.find((x) => x.username === name);
+  if (!u) throw new Error(`no demo SSO user ${name}`);
+  return u;
+}
+
+test('SSO at the company IdP: sign-in, a stale MFA goes back with max_age=0 and the connect is replayed; a replayed or foreign callback is refused', async ({
+  browser,
+}) => {
+  const m = sandbox.manifest;
+  const user = ssoUser;
+  const fresh = () => browser.newContext({ baseURL: m.console_url });
+
+  const ctx = await fresh();
+  const p = await ctx.newPage();
+  await ssoSignIn(p, user('platform-admin'));
+  await expect(p.getByRole('heading', { level: 1, name: 'Organisations' })).toBeVisible();
+
+  await stale();
+  await open(p, '/orgs/sso-org/connect/huggingface');
+  await p.getByLabel('Access token').fill(m.demo.huggingface.token);
+  await p.getByLabel('Namespace').fill(m.demo.huggingface.namespace);
+  const toIdp = p.waitForRequest((r) => r.url().startsWith(`${m.sso.issuer}/auth`));
+  const callback = p.waitForRequest((r) => r.url().includes('/login/sso/callback'));
+  await p.getByRole('button', { name: 'Validate and connect' }).click();
+  const auth = new URL((await toIdp).url());
+  expect(auth.searchParams.get('max_age')).toBe('0');
+  expect(auth.searchParams.get('code_challenge_method')).toBe('S256');
+  await idpForm(p, user('platform-admin'));
+  await expect(p).toHaveURL(/\/orgs\/sso-org#huggingface$/);
+  await expect(p.getByRole('status')).toContainText('Connected Hugging Face (demo-org)');
+  const [outcome] = await auditOf(sandbox.manifestPath, 'integrations.connect.huggingface');
+  expect(outcome).toMatchObject({
+    actor: `${m.sso.issuer}#platform-admin`,
+    orgId: 'sso-org',
+    outcome: 'success',
+    detail: expect.objectContaining({ role: 'admin:cluster', role_via: 'groups:platform-admins' }),
+  });
+
+  // The same callback again (its code already redeemed, its state used): refused, nothing signed in.
+  const replay = await fresh();
+  const r = await replay.newPage();
+  await r.goto((await callback).url());
+  await expect(r).toHaveURL(/\/login$/);
+  await expect(r.getByRole('alert')).toContainText('No sign-in was started from this browser session');
+  // A sign-in in flight, answered with another sign-in's code and state: refused.
+  await open(r, '/login');
+  await r.getByRole('link', { name: 'Sign in with Demo IdP' }).click();
+  await expect(r.getByRole('heading', { name: 'Demo identity provider' })).toBeVisible();
+  await r.goto((await callback).url());
+  await expect(r).toHaveURL(/\/login$/);
+  await expect(r.getByRole('alert')).toContainText('state mismatch');
+  await replay.close();
+  await ctx.close();
+});
+
+test('SSO roles and MFA: a user without MFA in amr is refused at step-up with what the IdP must send; an org admin by group sees only its org', async ({
+  browser,
+}) => {
+  const m = sandbox.manifest;
+  const user = ssoUser;
+  const fresh = () => browser.newContext({ baseURL: m.console_url });
+
+  // A user whose IdP sign-in has no second factor can read, but every change is refused, saying why.
+  const weak = await fresh();
+  const w = await weak.newPage();
+  await ssoSignIn(w, user('no-mfa'));
+  await open(w, '/orgs/sso-org');
+  await w
+    .getByRole('button', { name: /Re-check/ })
+    .first()
+    .click();
+  await idpForm(w, user('no-mfa'));
+  await expect(w).toHaveURL(/\/step-up$/);
+  await expect(w.getByRole('alert')).toContainText('without multi-factor authentication (amr: pwd)');
+  await expect(w.getByRole('alert')).toContainText('"amr" claim containing one of mfa, otp, hwk, swk');
+  await weak.close();
+
+  // An org admin by group sees only its org, in the list and by URL.
+  const org = await fresh();
+  const o = await org.newPage();
+  await ssoSignIn(o, user('acme-admin'));
+  await expect(o.getByRole('link', { name: m.demo.org_id })).toBeVisible();
+  await expect(o.getByRole('link', { name: 'sso-org' })).toHaveCount(0);
+  await o.goto('/orgs/sso-org');
+  await expect(o.getByRole('heading', { level: 1 })).toHaveText('Not found');
+  await org.close();
+});

@@ -23,7 +23,7 @@ function jar(): Cookies {
 function signedIn(): Cookies {
   const cookies = jar();
   const session = startSession(cookies, null, { username: 'admin' });
-  session.tokens = { access: 'a', refresh: 'r', accessExpiresAt: Date.now() + 600_000 };
+  session.tokens = { access: 'a', refresh: 'r', accessExpiresAt: Date.now() + 600_000, source: 'embedded' };
   return cookies;
 }
 

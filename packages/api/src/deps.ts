@@ -26,6 +26,11 @@ export interface ApiConfig {
   consoleUrl: string;
   /** Seconds an MFA stays fresh for mutations. */
   stepUpMaxAge: number;
+  /**
+   * `acr` values a mutation's token must carry, any of them (ALPHASWARM_ADMIN_STEP_UP_ACR, or
+   * `phr` with ALPHASWARM_ADMIN_STEP_UP_REQUIRE_PHR); empty: any MFA will do.
+   */
+  stepUpAcr?: string[];
   /** Whether a plain `integrations:use` scope (every org) is honoured. */
   platformServiceScope: boolean;
 }

@@ -40,6 +40,8 @@ export {
   verifyBearer,
 } from './auth/bearer';
 export {
+  type AdminAccess,
+  adminOrgs,
   assertRequirement,
   MFA_METHODS,
   ORG_SERVICE_SCOPE_PREFIX,
@@ -48,6 +50,17 @@ export {
   type ServiceBinding,
   serviceBinding,
 } from './auth/requirements';
+export {
+  CLUSTER_SCOPE,
+  type Grants,
+  grantsOf,
+  isAdminScope,
+  ORG_ADMIN_SCOPE_PREFIX,
+  parseRoleMap,
+  READ_SCOPE,
+  RoleMapError,
+  type RoleMapping,
+} from './auth/roles';
 export type { ApiConfig, ApiDeps, ApiLogger, IdentityProvider, IdpRequest, TokenVerifier } from './deps';
 export { AppError, formatZod, toAppError, toTrpcError, trpcErrorBody, wireCode } from './errors';
 export { type AppRouter, appRouter, createCaller, type RouterInputs, type RouterOutputs } from './root';

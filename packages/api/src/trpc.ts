@@ -7,12 +7,21 @@ import {
   renderCredentialKey,
   SessionId,
 } from '@alphaswarm/contracts';
-import { admitDenial, getWizardSession, type ShareRow, type WizardRow } from '@alphaswarm/db';
+import { admitDenial, getShare, getWizardSession, type ShareRow, type WizardRow } from '@alphaswarm/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { type Actor, type AuditTarget, auditDenied, audited } from './audit/writer';
 import type { Principal } from './auth/bearer';
-import { assertRequirement, type Requirement, type ServiceBinding, serviceBinding } from './auth/requirements';
+import {
+  type AdminAccess,
+  adminOrgs,
+  assertRequirement,
+  type OrgReach,
+  type Requirement,
+  type ServiceBinding,
+  serviceBinding,
+} from './auth/requirements';
+import { CLUSTER_SCOPE } from './auth/roles';
 import type { ApiDeps } from './deps';
 import { AppError, toAppError, toTrpcError, trpcCode, wireCode } from './errors';
 import { openShare, shareGone } from './services/shares';
@@ -46,6 +55,8 @@ export function createContextInner(deps: ApiDeps, req: RequestInfo) {
     principal: null as Principal | null,
     /** For service calls: the scope that allowed acting for this org. */
     binding: null as ServiceBinding | null,
+    /** For admin calls: the role that allowed the call and the orgs it reaches (null: every org). */
+    access: null as AdminAccess | null,
     runId: null as string | null,
   };
 }
@@ -54,6 +65,8 @@ export type Context = ReturnType<typeof createContextInner>;
 export interface Meta {
   /** The kind a procedure acts on when its input does not name one. */
   kind?: IntegrationKind;
+  /** How the procedure relates to orgs, for `admin:org:<org_id>` callers (default `org`: its input names one). */
+  reach?: OrgReach;
 }
 
 // ───────────────────────────── init ─────────────────────────────
@@ -97,13 +110,24 @@ function actorOf(ctx: Context): Actor {
 }
 
 /** Best-effort audit target from the raw input: org, kind, or the wizard session they live in. */
+const SHARE_ID = /^shr_[0-9a-f]{24}$/;
+
 async function resolveTarget(ctx: Context, raw: unknown, meta: Meta | undefined): Promise<AuditTarget> {
   const input = { ...(raw && typeof raw === 'object' ? raw : {}), ...ctx.req.pathInput } as Record<string, unknown>;
   let orgId = OrgId.safeParse(input.org_id).data ?? null;
   let kind = IntegrationKindSchema.safeParse(input.kind).data ?? meta?.kind ?? null;
   // Only a well-formed id is looked up: PostgreSQL refuses a NUL in text, which would turn the
   // caller's bad input into our failure.
-  const sessionId = SessionId.safeParse(input.session_id).data;
+  let sessionId = SessionId.safeParse(input.session_id).data;
+  // A hand-off link names the session (and so the org) it opens.
+  const shareId = typeof input.share_id === 'string' && SHARE_ID.test(input.share_id) ? input.share_id : null;
+  if (shareId) {
+    const share = await getShare(ctx.db, shareId);
+    if (share) {
+      orgId = share.orgId;
+      sessionId = share.sessionId;
+    }
+  }
   if (sessionId) {
     const session = await getWizardSession(ctx.db, sessionId);
     if (session) {
@@ -142,7 +166,11 @@ function authed(requirement: Requirement) {
       return whole;
     };
     let seen: Principal | null = null;
-    const check = async (): Promise<{ principal: Principal; binding: ServiceBinding | null }> => {
+    const check = async (): Promise<{
+      principal: Principal;
+      binding: ServiceBinding | null;
+      access: AdminAccess | null;
+    }> => {
       const match = ctx.req.authorization ? /^Bearer\s+(\S+)$/i.exec(ctx.req.authorization) : null;
       if (!match?.[1]) {
         throw new AppError('invalid_token', 'A bearer token is required.', {
@@ -153,16 +181,26 @@ function authed(requirement: Requirement) {
       }
       const principal = await ctx.verifier.verify(match[1]);
       seen = principal;
-      // The org a service call acts for is read from its whole input, once the caller is authenticated.
-      const orgId = requirement === 'service' ? (await where()).orgId : undefined;
-      assertRequirement(principal, requirement, {
+      // The org a call acts for is read from its whole input once the caller is authenticated, and
+      // only when it matters: for services, and for admins who hold no cluster-wide role.
+      const reach = meta?.reach ?? 'org';
+      const perOrg =
+        requirement !== 'service' &&
+        reach === 'org' &&
+        !principal.scopes.includes(CLUSTER_SCOPE) &&
+        adminOrgs(principal).length > 0;
+      const orgId = requirement === 'service' || perOrg ? (await where()).orgId : undefined;
+      const access = assertRequirement(principal, requirement, {
         maxAge: ctx.config.stepUpMaxAge,
         now: ctx.now(),
-        ...(requirement === 'service' ? { orgId, platformServiceScope: ctx.config.platformServiceScope } : {}),
+        acr: ctx.config.stepUpAcr ?? [],
+        orgId,
+        reach,
+        ...(requirement === 'service' ? { platformServiceScope: ctx.config.platformServiceScope } : {}),
       });
       const binding =
         requirement === 'service' ? serviceBinding(principal, orgId, ctx.config.platformServiceScope) : null;
-      return { principal, binding };
+      return { principal, binding, access };
     };
     let caller: Awaited<ReturnType<typeof check>>;
     try {
@@ -187,6 +225,7 @@ const audit = t.middleware(async ({ ctx, path, meta, getRawInput, next }) => {
   try {
     const target = await resolveTarget(ctx, await getRawInput(), meta);
     if (ctx.binding) target.detail = { ...target.detail, binding: ctx.binding };
+    if (ctx.access) target.detail = { ...target.detail, role: ctx.access.role, role_via: ctx.access.via };
     return await audited(ctx, actorOf(ctx), actionOf(path), target, async (runId) => {
       const result = await next({ ctx: { runId } });
       if (!result.ok) throw result.error;

@@ -165,7 +165,10 @@ export function registerAdminUserCommands(program: Command, deps: AdminUserComma
     )
     .argument('<username>', 'login name (a-z, 0-9, ".", "_", "@", "-")')
     .addOption(
-      new Option('--scopes <scopes...>', 'scopes the admin gets').choices([...ADMIN_SCOPES]).default(['admin:cluster']),
+      new Option(
+        '--scopes <scopes...>',
+        `scopes the admin gets: ${ADMIN_SCOPES.join(', ')} or admin:org:<org_id> (that org only)`,
+      ).default(['admin:cluster']),
     )
     .option('--password-stdin', 'read the password from stdin instead of asking')
     .action(

@@ -19,6 +19,9 @@ import { startHealthSweeper } from '../services/sweep';
 import type { SandboxManifest } from './process';
 import { startDemoUpstreams } from './upstreams';
 
+/** The console's client at the demo IdP; the sandbox is its only user, so the secret is minted per run. */
+const SSO_CLIENT_ID = 'alphaswarm-console';
+
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 /** Linux routes all of 127.0.0.0/8 to loopback, so this needs no setup. */
 const CONSOLE_SOURCE_ADDRESS = '127.0.0.2';
@@ -74,6 +77,23 @@ async function main(): Promise<void> {
   const consoleUrl = `http://127.0.0.1:${consolePort}`;
 
   const up = await startDemoUpstreams({ workloadIssuer: `${apiUrl}/workload` });
+  // The demo company IdP: loaded only here, so `serve` never carries an OpenID Provider.
+  const { startDemoIdp } = await import('./demo-idp');
+  const ssoSecret = randomBytes(24).toString('base64url');
+  const demoPassword = () => randomBytes(9).toString('base64url');
+  const ssoUsers = [
+    { username: 'platform-admin', groups: ['platform-admins'], mfa: true, role: 'admin:cluster' },
+    { username: 'no-mfa', groups: ['platform-admins'], mfa: false, role: 'admin:cluster (no MFA: reads only)' },
+    { username: 'acme-admin', groups: ['acme-admins'], mfa: true, role: `admin:org:${up.demo.org_id}` },
+    { username: 'viewer', groups: ['platform-viewers'], mfa: true, role: 'admin:read' },
+  ].map((u) => ({ ...u, password: demoPassword() }));
+  const idp = await startDemoIdp({
+    audience: apiUrl,
+    clients: [
+      { client_id: SSO_CLIENT_ID, client_secret: ssoSecret, redirect_uris: [`${consoleUrl}/login/sso/callback`] },
+    ],
+    users: ssoUsers.map((u) => ({ ...u, name: u.username, email: `${u.username}@example.test` })),
+  });
   const key = generateKey();
   const env = parseEnv({
     ALPHASWARM_ENV: 'sandbox',
@@ -85,6 +105,10 @@ async function main(): Promise<void> {
     ALPHASWARM_ADMIN_PUBLIC_URL: apiUrl,
     ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: values['step-up-max-age'],
     ALPHASWARM_ADMIN_HEALTH_INTERVAL: '300',
+    // The API trusts the demo IdP's access tokens and reads roles from their groups.
+    ALPHASWARM_ADMIN_OIDC_ISSUER: idp.issuer,
+    ALPHASWARM_ADMIN_OIDC_AUDIENCE: apiUrl,
+    ALPHASWARM_ADMIN_ROLE_MAP: `platform-admins=admin:cluster,platform-viewers=admin:read,acme-admins=admin:org:${up.demo.org_id}`,
     // The console's server forwards the browser's address; rate limits and audit see each client.
     // It talks to the API from a loopback address of its own, so only it is believed: anything
     // else on this machine connects from 127.0.0.1 and cannot pose as a browser elsewhere.
@@ -122,6 +146,11 @@ async function main(): Promise<void> {
         ORIGIN: consoleUrl,
         ALPHASWARM_ADMIN_API_URL: apiUrl,
         ALPHASWARM_CONSOLE_API_SOURCE_ADDRESS: CONSOLE_SOURCE_ADDRESS,
+        ALPHASWARM_ENV: 'sandbox',
+        ALPHASWARM_CONSOLE_OIDC_ISSUER: idp.issuer,
+        ALPHASWARM_CONSOLE_OIDC_CLIENT_ID: SSO_CLIENT_ID,
+        ALPHASWARM_CONSOLE_OIDC_CLIENT_SECRET: ssoSecret,
+        ALPHASWARM_CONSOLE_OIDC_NAME: 'Demo IdP',
         // Every console request body (form actions, the store import upload) stops here.
         BODY_SIZE_LIMIT: '1M',
         NODE_ENV: 'production',
@@ -136,6 +165,10 @@ async function main(): Promise<void> {
     api_url: apiUrl,
     admin: { username: enrolment.username, password, totp_secret: enrolment.secret, otpauth_uri: enrolment.uri },
     demo: up.demo,
+    sso: {
+      issuer: idp.issuer,
+      users: ssoUsers.map(({ username, password, groups, mfa, role }) => ({ username, password, groups, mfa, role })),
+    },
   };
   writeFileSync(join(dir, 'sandbox.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
 
@@ -149,6 +182,8 @@ async function main(): Promise<void> {
     `  │ Sign in    username: admin   password: ${password}`,
     `  │ TOTP       secret: ${enrolment.secret}   (enrol the QR below, or: bash scripts/totp.sh ${enrolment.secret})`,
     `  │            ${enrolment.uri}`,
+    `  │ SSO        "Sign in with Demo IdP" (${idp.issuer}), users:`,
+    ...manifest.sso.users.map((u) => `  │            ${u.username.padEnd(15)} password ${u.password}   ${u.role}`),
     '  │',
     `  │ Demo org   ${d.org_id}  (the cloud fakes trust this org's subjects)`,
     `  │ HuggingFace   token ${d.huggingface.token}  namespace ${d.huggingface.namespace}  (rejected: ${d.huggingface.bad_token})`,
@@ -176,6 +211,7 @@ async function main(): Promise<void> {
     await sweeper.stop();
     await server.close();
     await up.close();
+    await idp.close();
     await rt.http.close();
     await store.close();
     logger.flush();

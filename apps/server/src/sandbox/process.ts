@@ -13,6 +13,11 @@ export interface SandboxManifest {
   api_url: string;
   admin: { username: string; password: string; totp_secret: string; otpauth_uri: string };
   demo: DemoCredentials;
+  /** The demo company IdP the console signs in with (SSO), and its users. */
+  sso: {
+    issuer: string;
+    users: { username: string; password: string; groups: string[]; mfa: boolean; role: string }[];
+  };
 }
 
 /** Debian's Chromium (never a downloaded browser), with the flags this closed network needs. */

@@ -10,6 +10,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { AppError } from '../errors';
+import { type Grants, grantsOf, type RoleMapping } from './roles';
 
 /** Asymmetric only: no `none`, no HMAC (an HS256 token "signed" with a public key must never pass). */
 export const ALLOWED_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -26,7 +27,10 @@ export interface Principal {
    * external issuer, so an external `alice` is never the same actor as the embedded `alice`.
    */
   actor: string;
+  /** The token's scopes plus the admin scopes its role claim maps to. */
   scopes: string[];
+  /** Each scope's source, for the audit: `token scope` or `<claim>:<value>`. */
+  grants: Grants;
   amr: string[];
   /** Seconds since epoch of the last interactive authentication, if the token says. */
   authTime: number | null;
@@ -41,6 +45,8 @@ export interface TrustedIssuer {
   maxTokenLifetime: number;
   /** External issuers name their actors `<iss>#<sub>`. */
   qualifyActor: boolean;
+  /** IdP groups or roles mapped to admin scopes (ALPHASWARM_ADMIN_ROLE_CLAIM / _ROLE_MAP). */
+  roles?: RoleMapping | null;
 }
 
 /** Discovery or key fetches that fail wait this long before the next try, doubling up to the max. */
@@ -66,6 +72,7 @@ export function remoteIssuer(opts: {
   audience: string;
   jwksUrl?: string;
   maxTokenLifetime: number;
+  roles?: RoleMapping | null;
   now?: () => Date;
   fetch?: typeof fetch;
 }): TrustedIssuer {
@@ -127,6 +134,7 @@ export function remoteIssuer(opts: {
     keys,
     maxTokenLifetime: opts.maxTokenLifetime,
     qualifyActor: true,
+    roles: opts.roles ?? null,
   };
 }
 
@@ -215,7 +223,7 @@ export async function verifyBearer(
   if (authTime !== undefined && (typeof authTime !== 'number' || authTime > nowSeconds + AUTH_TIME_SKEW_SECONDS)) {
     throw invalid('The bearer token failed the "auth_time" check: it is not a time in the past.');
   }
-  const scopes =
+  const tokenScopes =
     typeof payload.scope === 'string'
       ? payload.scope.split(' ').filter(Boolean)
       : Array.isArray(payload.scp)
@@ -223,12 +231,14 @@ export async function verifyBearer(
         : typeof payload.scp === 'string'
           ? payload.scp.split(' ').filter(Boolean)
           : [];
+  const grants = grantsOf(tokenScopes, payload, issuer.roles ?? null);
   const amr = Array.isArray(payload.amr) ? payload.amr.filter((s): s is string => typeof s === 'string') : [];
   return {
     sub,
     iss: issuer.issuer,
     actor: issuer.qualifyActor ? `${issuer.issuer}#${sub}` : sub,
-    scopes,
+    scopes: Object.keys(grants),
+    grants,
     amr,
     authTime: typeof authTime === 'number' ? authTime : null,
     claims: payload,

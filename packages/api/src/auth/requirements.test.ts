@@ -14,7 +14,8 @@ const NOW_S = NOW.getTime() / 1000;
 const OPTS: RequirementOptions = { maxAge: 600, now: NOW };
 
 function principal(scopes: string[], amr: string[] = [], authTime: number | null = null): Principal {
-  return { sub: 'alice', iss: 'https://idp.test', actor: 'alice', scopes, amr, authTime, claims: {} };
+  const grants = Object.fromEntries(scopes.map((s) => [s, 'token scope']));
+  return { sub: 'alice', iss: 'https://idp.test', actor: 'alice', scopes, grants, amr, authTime, claims: {} };
 }
 
 function refusal(fn: () => void): AppError {

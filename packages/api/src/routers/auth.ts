@@ -57,9 +57,12 @@ export const authRouter = {
     .output(LogoutResult)
     .mutation(({ ctx, input }) => idp(ctx).logout(input, from(ctx))),
 
-  me: adminProcedure.output(MeResult).query(({ ctx }) => ({
-    username: ctx.principal.sub,
-    scopes: ctx.principal.scopes,
-    auth_time: ctx.principal.authTime,
-  })),
+  me: adminProcedure
+    .meta({ reach: 'none' })
+    .output(MeResult)
+    .query(({ ctx }) => ({
+      username: ctx.principal.sub,
+      scopes: ctx.principal.scopes,
+      auth_time: ctx.principal.authTime,
+    })),
 } satisfies TRPCRouterRecord;

@@ -63,7 +63,9 @@ export const integrationsRouter = {
     .output(z.object({ integration: PublicIntegration }))
     .query(async ({ ctx, input }) => ({ integration: await svc.getIntegration(ctx, input.org_id, input.kind) })),
 
+  /** An `admin:org:<org_id>` caller sees only its orgs. */
   orgs: adminProcedure
+    .meta({ reach: 'filtered' })
     .input(
       z.object({
         search: boundedText(64).optional(),
@@ -72,7 +74,22 @@ export const integrationsRouter = {
       }),
     )
     .query(async ({ ctx, input }) => {
-      const orgs = await listOrgs(ctx.db, { search: input.search, afterOrg: input.cursor ?? null, limit: input.limit });
+      const mine = ctx.access?.orgs ?? null;
+      let orgs = await listOrgs(ctx.db, {
+        search: input.search,
+        afterOrg: input.cursor ?? null,
+        limit: input.limit,
+        ...(mine ? { orgIds: mine } : {}),
+      });
+      if (mine) {
+        // An org admin's orgs are listed even before they have a link: that is where they start.
+        const search = input.search?.toLowerCase();
+        const empty = mine
+          .filter((id) => !orgs.some((o) => o.org_id === id))
+          .filter((id) => (!search || id.toLowerCase().includes(search)) && (!input.cursor || id > input.cursor))
+          .map((org_id) => ({ org_id, total: 0, by_status: {} }));
+        orgs = [...orgs, ...empty].sort((a, b) => (a.org_id < b.org_id ? -1 : 1)).slice(0, input.limit);
+      }
       return { orgs, next_cursor: orgs.length === input.limit ? (orgs.at(-1)?.org_id ?? null) : null };
     }),
 

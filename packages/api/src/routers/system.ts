@@ -10,8 +10,10 @@ export const systemRouter = {
     issuer: ctx.config.publicUrl,
     workload_issuer: ctx.subjectTokens.issuer,
     step_up_max_age: ctx.config.stepUpMaxAge,
+    /** What a step-up's token must carry as `acr` (any of them), so a console can ask its IdP for it. */
+    step_up_acr: ctx.config.stepUpAcr ?? [],
   })),
-  whoami: adminProcedure.query(({ ctx }) => ({
+  whoami: adminProcedure.meta({ reach: 'none' }).query(({ ctx }) => ({
     sub: ctx.principal.sub,
     scopes: ctx.principal.scopes,
     amr: ctx.principal.amr,

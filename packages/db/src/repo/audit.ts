@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { and, asc, count, desc, eq, gt, gte, lt, lte, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, type SQL } from 'drizzle-orm';
 import {
   CHAIN_UPGRADED,
   type ChainVerdict,
@@ -255,6 +255,8 @@ export async function attemptOf(db: Database, runId: string): Promise<AuditRow |
 
 export interface AuditFilter {
   orgId?: string;
+  /** Only events of these orgs (an org-scoped admin's view). */
+  orgIds?: string[];
   kind?: string;
   action?: string;
   outcome?: AuditOutcome;
@@ -272,6 +274,7 @@ export async function listAudit(
   const { auditEvents } = db.t;
   const where: SQL[] = [];
   if (filter.orgId) where.push(eq(auditEvents.orgId, filter.orgId));
+  if (filter.orgIds) where.push(inArray(auditEvents.orgId, filter.orgIds));
   if (filter.kind) where.push(eq(auditEvents.kind, filter.kind));
   if (filter.action) where.push(eq(auditEvents.action, filter.action));
   if (filter.outcome) where.push(eq(auditEvents.outcome, filter.outcome));

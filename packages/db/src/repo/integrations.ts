@@ -86,10 +86,11 @@ export interface OrgSummary {
 /** Orgs that have at least one link, with counts by status. */
 export async function listOrgs(
   db: Database,
-  opts: { search?: string; afterOrg?: string | null; limit: number },
+  opts: { search?: string; afterOrg?: string | null; limit: number; orgIds?: string[] },
 ): Promise<OrgSummary[]> {
   const { integrations } = db.t;
   const conditions = [];
+  if (opts.orgIds) conditions.push(inArray(integrations.orgId, opts.orgIds));
   if (opts.search) {
     // Case-insensitive on both dialects (SQLite's LIKE folds ASCII case, PostgreSQL's does not);
     // the escape character is named, since SQLite has no default one.

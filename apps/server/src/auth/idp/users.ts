@@ -1,4 +1,4 @@
-import { AppError } from '@alphaswarm/api';
+import { AppError, isAdminScope } from '@alphaswarm/api';
 import {
   type Database,
   getAdminUser,
@@ -28,11 +28,11 @@ function checkUsername(username: string): string {
 
 function checkScopes(scopes: string[]): string[] {
   const unique = [...new Set(scopes.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean))];
-  const unknown = unique.filter((s) => !(ADMIN_SCOPES as readonly string[]).includes(s));
+  const unknown = unique.filter((s) => !isAdminScope(s));
   if (unknown.length > 0) {
     throw new AppError(
       'invalid_request',
-      `Unknown scope ${unknown.join(', ')}: an admin can hold ${ADMIN_SCOPES.join(' and ')}.`,
+      `Unknown scope ${unknown.join(', ')}: an admin can hold ${ADMIN_SCOPES.join(', ')} or admin:org:<org_id>.`,
     );
   }
   if (unique.length === 0)

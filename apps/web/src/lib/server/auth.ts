@@ -1,5 +1,28 @@
 import { publicApi, type TokenSet } from './api';
+import { consoleEnv } from './env';
 import type { Session } from './session';
+import { SsoClient, type SsoTokens } from './sso';
+
+let client: SsoClient | null | undefined;
+
+/** The console's OIDC client, when SSO is configured (one per process: discovery is cached). */
+export function ssoClient(): SsoClient | null {
+  if (client === undefined) {
+    const settings = consoleEnv().sso;
+    client = settings ? new SsoClient(settings) : null;
+  }
+  return client;
+}
+
+export function applySsoTokens(session: Session, t: Pick<SsoTokens, 'access' | 'refresh' | 'expiresIn'>): void {
+  session.tokens = {
+    access: t.access,
+    // No refresh token (the IdP gives none for these scopes): the session ends with the access token.
+    refresh: t.refresh ?? '',
+    accessExpiresAt: Date.now() + t.expiresIn * 1000,
+    source: 'sso',
+  };
+}
 
 /** The session has no usable tokens left: the admin signs in again. */
 export class SignedOutError extends Error {
@@ -14,6 +37,7 @@ export function applyTokens(session: Session, t: TokenSet): void {
     access: t.access_token,
     refresh: t.refresh_token,
     accessExpiresAt: Date.now() + t.expires_in * 1000,
+    source: 'embedded',
   };
 }
 
@@ -30,7 +54,13 @@ export async function accessToken(session: Session, clientIp: string | null): Pr
       if (!refresh) throw new SignedOutError('no refresh token');
       // Refresh tokens are single use: the new one replaces it, and this promise is shared so
       // concurrent requests of the session never present the same token twice.
-      applyTokens(session, await publicApi(clientIp).auth.refresh.mutate({ refresh_token: refresh }));
+      if (session.tokens?.source === 'sso') {
+        const client = ssoClient();
+        if (!client) throw new SignedOutError('SSO is no longer configured');
+        applySsoTokens(session, await client.refresh(refresh));
+      } else {
+        applyTokens(session, await publicApi(clientIp).auth.refresh.mutate({ refresh_token: refresh }));
+      }
     } catch {
       session.tokens = null;
       throw new SignedOutError('refresh failed');
@@ -50,6 +80,12 @@ export async function accessToken(session: Session, clientIp: string | null): Pr
 export async function revokeTokens(session: Session | null, clientIp: string | null): Promise<void> {
   const refresh = session?.tokens?.refresh;
   if (!refresh) return;
+  if (session?.tokens?.source === 'sso') {
+    await ssoClient()
+      ?.revoke(refresh)
+      .catch((error) => console.error('sign-out: the IdP did not revoke the session', (error as Error)?.message));
+    return;
+  }
   try {
     await publicApi(clientIp).auth.logout.mutate({ refresh_token: refresh });
   } catch (error) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env as raw } from '$env/dynamic/private';
+import type { SsoSettings } from './sso';
 
 const seconds = z.coerce
   .number()
@@ -8,7 +9,28 @@ const seconds = z.coerce
   .max(7 * 86_400);
 const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
 
+const bool = z.enum(['on', 'off', 'true', 'false', '1', '0']).transform((v) => v === 'on' || v === 'true' || v === '1');
+
 const EnvSchema = z.object({
+  /** `production` refuses a plain-http OIDC issuer. */
+  ALPHASWARM_ENV: z.enum(['development', 'test', 'production', 'sandbox']).default('development'),
+  /** The company's OIDC provider for console sign-in (authorization code + PKCE). */
+  ALPHASWARM_CONSOLE_OIDC_ISSUER: url.optional(),
+  ALPHASWARM_CONSOLE_OIDC_CLIENT_ID: z.string().min(1).max(255).optional(),
+  /** Absent for a public client. */
+  ALPHASWARM_CONSOLE_OIDC_CLIENT_SECRET: z.string().min(1).max(1024).optional(),
+  ALPHASWARM_CONSOLE_OIDC_SCOPES: z
+    .string()
+    .regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'space-separated OAuth scopes')
+    .refine((v) => v.split(' ').includes('openid'), 'must include openid')
+    .default('openid profile email'),
+  /** What the sign-in button says: "Sign in with <this>" (default: the issuer's host name). */
+  ALPHASWARM_CONSOLE_OIDC_NAME: z.string().min(1).max(64).optional(),
+  /**
+   * The embedded password + TOTP sign-in, kept as break-glass beside SSO; `off` removes it from
+   * the console (turn the API's ALPHASWARM_ADMIN_EMBEDDED_IDP off too to close it everywhere).
+   */
+  ALPHASWARM_CONSOLE_EMBEDDED_SIGN_IN: bool.default(true),
   /** Where the admin tRPC API listens; the console is its only browser-facing client. */
   ALPHASWARM_ADMIN_API_URL: url.default('http://127.0.0.1:8700'),
   /**
@@ -39,6 +61,10 @@ const UNITS: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
 
 export interface ConsoleEnv extends z.infer<typeof EnvSchema> {
   secureCookies: boolean;
+  /** SSO through the company's IdP, when configured. */
+  sso: SsoSettings | null;
+  /** The name on the SSO button. */
+  ssoName: string | null;
   /** BODY_SIZE_LIMIT in bytes. */
   bodySizeLimit: number;
 }
@@ -51,11 +77,40 @@ export function parseConsoleEnv(source: Record<string, string | undefined>): Con
     const lines = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid console configuration: ${lines.join('; ')}`);
   }
+  const e = result.data;
+  const problems: string[] = [];
+  if (e.ALPHASWARM_CONSOLE_OIDC_ISSUER) {
+    if (!e.ALPHASWARM_CONSOLE_OIDC_CLIENT_ID)
+      problems.push('ALPHASWARM_CONSOLE_OIDC_CLIENT_ID: required with an OIDC issuer');
+    if (!e.ORIGIN)
+      problems.push('ORIGIN: required with an OIDC issuer (the redirect URI is <ORIGIN>/login/sso/callback)');
+    if (e.ALPHASWARM_ENV === 'production' && !e.ALPHASWARM_CONSOLE_OIDC_ISSUER.startsWith('https://')) {
+      problems.push('ALPHASWARM_CONSOLE_OIDC_ISSUER: must be https in production');
+    }
+  } else if (!e.ALPHASWARM_CONSOLE_EMBEDDED_SIGN_IN) {
+    problems.push(
+      'ALPHASWARM_CONSOLE_EMBEDDED_SIGN_IN: cannot be off without ALPHASWARM_CONSOLE_OIDC_ISSUER (nobody could sign in)',
+    );
+  }
+  if (problems.length) throw new Error(`Invalid console configuration: ${problems.join('; ')}`);
+  const sso: SsoSettings | null =
+    e.ALPHASWARM_CONSOLE_OIDC_ISSUER && e.ALPHASWARM_CONSOLE_OIDC_CLIENT_ID && e.ORIGIN
+      ? {
+          issuer: e.ALPHASWARM_CONSOLE_OIDC_ISSUER,
+          clientId: e.ALPHASWARM_CONSOLE_OIDC_CLIENT_ID,
+          clientSecret: e.ALPHASWARM_CONSOLE_OIDC_CLIENT_SECRET,
+          scopes: e.ALPHASWARM_CONSOLE_OIDC_SCOPES,
+          redirectUri: `${e.ORIGIN}/login/sso/callback`,
+          allowHttp: e.ALPHASWARM_ENV !== 'production',
+        }
+      : null;
   const limit = result.data.BODY_SIZE_LIMIT;
   const unit = UNITS[limit.slice(-1).toUpperCase()];
   return {
     ...result.data,
     secureCookies: result.data.ORIGIN?.startsWith('https:') ?? false,
+    sso,
+    ssoName: sso ? (e.ALPHASWARM_CONSOLE_OIDC_NAME ?? new URL(sso.issuer).host) : null,
     bodySizeLimit: unit ? Number(limit.slice(0, -1)) * unit : Number(limit),
   };
 }

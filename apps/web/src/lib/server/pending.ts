@@ -242,6 +242,8 @@ export async function perform(event: RequestEvent, action: PendingAction) {
     const failure = toFailure(e);
     if (isStepUpNeeded(failure)) {
       setPending(session, action);
+      // SSO sessions step up at their IdP: straight there, no TOTP dialog.
+      if (session.tokens?.source === 'sso') redirect(303, '/login/sso?step_up=1');
       if (event.request.headers.get('x-sveltekit-action') === 'true') {
         return fail(401, { step_up: describe(action), values });
       }
@@ -306,4 +308,32 @@ export function loadFailed(event: RequestEvent, e: unknown): never {
     redirect(303, `/login?next=${enc(event.url.pathname + event.url.search)}`);
   }
   error(httpStatus(failure), { message: failure.message, code: failure.code });
+}
+
+/**
+ * After a step-up: replay the pending action and answer where to go (its result, or its form with
+ * the failure). Nothing pending: back to the start with a note.
+ */
+export async function replayPending(session: Session, api: Api): Promise<string> {
+  const pending = session.pending?.action;
+  session.pending = null;
+  if (!pending) {
+    addFlash(session, { notice: { text: 'Verified. You can retry your action now.' } });
+    return '/';
+  }
+  try {
+    const outcome = await execute(api, pending);
+    applyOutcome(session, outcome);
+    return outcome.location;
+  } catch (e) {
+    if (isRedirect(e)) throw e;
+    const failure = toFailure(e);
+    if (isStepUpNeeded(failure)) {
+      session.pending = { action: pending, expiresAt: Date.now() + 60_000 };
+      session.ssoError = failure.message;
+      return '/step-up';
+    }
+    addFlash(session, { failure: { failure: attribute(pending, failure), values: safeValues(pending) } });
+    return origin(pending);
+  }
 }

@@ -3,6 +3,7 @@ import type { Cookies } from '@sveltejs/kit';
 import type { ImportReport } from './api';
 import { consoleEnv } from './env';
 import type { FormFailure, PendingAction } from './pending';
+import type { SsoAttempt } from './sso';
 
 /** A one-shot message for the next page rendered (post/redirect/get). */
 export interface Flash {
@@ -22,7 +23,17 @@ export interface Session {
   lastSeen: number;
   username: string | null;
   /** The admin's tokens. Never leave the server. */
-  tokens: { access: string; refresh: string; accessExpiresAt: number } | null;
+  tokens: {
+    access: string;
+    refresh: string;
+    accessExpiresAt: number;
+    /** Who issued them: the embedded IdP (refresh and step-up through the API) or the company's IdP. */
+    source: 'embedded' | 'sso';
+  } | null;
+  /** An SSO sign-in or step-up in flight: its state, nonce and PKCE verifier, used once. */
+  sso: SsoAttempt | null;
+  /** Why the last SSO round trip was refused, shown once on the sign-in or step-up page. */
+  ssoError: string | null;
   /** Between the password and the TOTP steps of sign-in. */
   login: { mfaToken: string; expiresAt: number } | null;
   /** A mutation waiting for a step-up, with its input (possibly a PAT): held here, never sent to the browser. */
@@ -81,6 +92,8 @@ export function startSession(cookies: Cookies, previous: Session | null, init: P
     username: null,
     tokens: null,
     login: null,
+    sso: null,
+    ssoError: null,
     pending: null,
     flash: null,
     download: null,

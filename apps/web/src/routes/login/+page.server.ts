@@ -1,6 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { publicApi } from '$lib/server/api';
 import { applyTokens } from '$lib/server/auth';
+import { consoleEnv } from '$lib/server/env';
 import { mustSignInAgain, toFailure } from '$lib/server/errors';
 import { safeNext } from '$lib/server/next';
 import { endSession, readSession, startSession } from '$lib/server/session';
@@ -10,11 +11,29 @@ export const load: PageServerLoad = ({ locals, url }) => {
   if (locals.session?.tokens) redirect(303, safeNext(url.searchParams.get('next'), url.origin));
   const login = locals.session?.login;
   const step = login && login.expiresAt > Date.now() ? 'totp' : 'password';
-  return { step, username: step === 'totp' ? (locals.session?.username ?? '') : '' };
+  const ssoError = locals.session?.ssoError ?? null;
+  if (locals.session) locals.session.ssoError = null;
+  const env = consoleEnv();
+  return {
+    step,
+    username: step === 'totp' ? (locals.session?.username ?? '') : '',
+    sso: env.ssoName,
+    embedded: env.ALPHASWARM_CONSOLE_EMBEDDED_SIGN_IN,
+    ssoError,
+  };
 };
+
+/** The operator turned the embedded sign-in off: its form actions answer as if they did not exist. */
+function embeddedOff() {
+  return consoleEnv().ALPHASWARM_CONSOLE_EMBEDDED_SIGN_IN
+    ? null
+    : fail(404, { step: 'password', username: '', message: 'Sign in with your organisation’s identity provider.' });
+}
 
 export const actions: Actions = {
   password: async ({ request, cookies, locals, getClientAddress }) => {
+    const off = embeddedOff();
+    if (off) return off;
     const form = await request.formData();
     const username = String(form.get('username') ?? '').trim();
     const password = String(form.get('password') ?? '');
@@ -35,6 +54,8 @@ export const actions: Actions = {
   },
 
   totp: async ({ request, cookies, locals, url, getClientAddress }) => {
+    const off = embeddedOff();
+    if (off) return off;
     const session = readSession(cookies) ?? locals.session;
     const login = session?.login;
     if (!session || !login || login.expiresAt < Date.now()) {

@@ -1,14 +1,24 @@
-import { fail, isRedirect, redirect } from '@sveltejs/kit';
+import { fail, redirect } from '@sveltejs/kit';
 import { publicApi } from '$lib/server/api';
 import { applyTokens } from '$lib/server/auth';
-import { isStepUpNeeded, mustSignInAgain, toFailure } from '$lib/server/errors';
-import { applyOutcome, attribute, describe, execute, origin, safeValues } from '$lib/server/pending';
-import { addFlash, endSession } from '$lib/server/session';
+import { consoleEnv } from '$lib/server/env';
+import { mustSignInAgain, toFailure } from '$lib/server/errors';
+import { describe, origin, replayPending } from '$lib/server/pending';
+import { endSession } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals }) => {
-  const pending = locals.session?.pending?.action;
-  return { label: pending ? describe(pending) : null, back: pending ? origin(pending) : '/' };
+  const session = locals.session;
+  const pending = session?.pending?.action;
+  const ssoError = session?.ssoError ?? null;
+  if (session) session.ssoError = null;
+  return {
+    label: pending ? describe(pending) : null,
+    back: pending ? origin(pending) : '/',
+    /** SSO sessions step up at their IdP, not with a TOTP code. */
+    sso: session?.tokens?.source === 'sso' ? (consoleEnv().ssoName ?? 'your identity provider') : null,
+    ssoError,
+  };
 };
 
 export const actions: Actions = {
@@ -32,22 +42,13 @@ export const actions: Actions = {
       return fail(f.status === 429 ? 429 : 400, { message: f.message });
     }
     const pending = session.pending?.action;
-    session.pending = null;
-    if (!pending) {
-      addFlash(session, { notice: { text: 'Verified. You can retry your action now.' } });
-      redirect(303, '/');
+    const location = await replayPending(session, locals.api);
+    if (location === '/step-up' && pending) {
+      const message = session.ssoError;
+      session.ssoError = null;
+      return fail(401, { message });
     }
-    try {
-      const outcome = await execute(locals.api, pending);
-      applyOutcome(session, outcome);
-      redirect(303, outcome.location);
-    } catch (e) {
-      if (isRedirect(e)) throw e;
-      const failure = toFailure(e);
-      if (isStepUpNeeded(failure)) return fail(401, { message: failure.message });
-      addFlash(session, { failure: { failure: attribute(pending, failure), values: safeValues(pending) } });
-      redirect(303, origin(pending));
-    }
+    redirect(303, location);
   },
 
   cancel: ({ locals }) => {

@@ -61,7 +61,7 @@ function jar(): Cookies {
 function signedInWithPending() {
   const cookies = jar();
   const s = session.startSession(cookies, null, { username: 'admin' });
-  s.tokens = { access: 'stale', refresh: 'refresh-1', accessExpiresAt: Date.now() + 600_000 };
+  s.tokens = { access: 'stale', refresh: 'refresh-1', accessExpiresAt: Date.now() + 600_000, source: 'embedded' };
   session.setPending(s, { type: 'check_health', org_id: 'org-a', kind: 'huggingface' });
   return { cookies, s };
 }
