@@ -53,6 +53,7 @@ const PRODUCTION = {
   ALPHASWARM_ADMIN_PUBLIC_URL: 'https://admin.example.com',
   ALPHASWARM_ADMIN_OIDC_ISSUER: 'https://login.example.com',
   ALPHASWARM_ADMIN_OIDC_AUDIENCE: 'alphaswarm-admin',
+  ALPHASWARM_ADMIN_AUDIT_KEY: generateKey(),
 };
 
 function recordingLog() {
@@ -306,6 +307,9 @@ describe('bootstrap', () => {
     expect(b.ephemeralKey).toBe(true);
     expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
       expect.stringMatching(/EPHEMERAL encryption key/),
+      expect.stringMatching(
+        /ALPHASWARM_ADMIN_AUDIT_KEY is not set, so the audit chain is keyed with a publicly known development key/,
+      ),
     ]);
   });
 

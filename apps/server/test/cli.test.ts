@@ -219,6 +219,7 @@ describe('help and keys', () => {
       'forget-secrets',
       'check-production',
       'audit-verify',
+      'copy-db',
     ]) {
       expect(run.stdout).toContain(c);
     }

@@ -41,7 +41,7 @@ describe('publish-issuer: the workload issuer served from a static copy, the adm
     });
     env = parseEnv({
       ALPHASWARM_ENV: 'test',
-      ALPHASWARM_ADMIN_DB_PATH: h.dbPath,
+      ...h.database.env,
       ALPHASWARM_ADMIN_INTEGRATIONS_KEY: h.key,
       ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL: site.url,
       HOME: h.dir,
@@ -168,7 +168,7 @@ describe('publish-issuer: the workload issuer served from a static copy, the adm
     it('uploads both files through @aws-sdk/client-s3 with JSON content types and a short cache', async () => {
       const s3env = parseEnv({
         ALPHASWARM_ENV: 'test',
-        ALPHASWARM_ADMIN_DB_PATH: h.dbPath,
+        ...h.database.env,
         ALPHASWARM_ADMIN_INTEGRATIONS_KEY: h.key,
         ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL: 'https://issuer-bucket.s3.eu-west-1.amazonaws.com/alphaswarm/workload',
         AWS_ENDPOINT_URL_S3: s3.url,

@@ -3,7 +3,7 @@
 // "the database cannot take writes".
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import type { SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import {
@@ -334,4 +334,17 @@ export function isPostgresUniqueViolation(error: unknown, table: string, column?
   if (!column) return true;
   const columns = /^Key \((.*?)\)=/.exec(e.detail ?? '')?.[1]?.split(', ') ?? [];
   return columns.includes(column);
+}
+
+/** The tables of the current schema (drizzle keeps its journal in its own schema) (copy-db). */
+export const POSTGRES_TABLES: SQL = sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`;
+
+/**
+ * Move the identity sequence of `table.column` past the rows copied in with their own values, so
+ * the next append continues after them (copy-db).
+ */
+export function resetPostgresIdentity(table: string, column: string): SQL {
+  const t = sql.identifier(table);
+  const c = sql.identifier(column);
+  return sql`SELECT setval(pg_get_serial_sequence(${table}, ${column}), coalesce((SELECT max(${c}) FROM ${t}), 1), (SELECT count(*) > 0 FROM ${t}))`;
 }

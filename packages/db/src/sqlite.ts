@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import Driver from 'better-sqlite3';
-import type { SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import {
@@ -355,3 +355,6 @@ export function isSqliteUniqueViolation(error: unknown, table: string, column?: 
   const failed = /constraint failed: (.*)$/.exec(e.message)?.[1]?.split(', ') ?? [];
   return failed.some((c) => (column ? c === `${table}.${column}` : c.startsWith(`${table}.`)));
 }
+
+/** The tables of a SQLite database, without SQLite's own and drizzle's migration journal (copy-db). */
+export const SQLITE_TABLES: SQL = sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '__drizzle_migrations' ORDER BY name`;

@@ -22,6 +22,7 @@ import {
   serveCommand,
 } from './commands';
 import { describeError, exitCodeOf, io } from './context';
+import { registerCopyDbCommand } from './copy-db';
 
 function action<A extends unknown[]>(fn: (...args: A) => unknown): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -120,6 +121,7 @@ export function buildProgram(): Command {
     action,
   );
 
+  registerCopyDbCommand(program, action, io);
   registerAdminUserCommands(program);
   return program;
 }
