@@ -240,6 +240,14 @@ const audit = t.middleware(async ({ ctx, path, meta, getRawInput, next }) => {
 /** Requests per minute one address may make to the hand-off page's procedures. */
 export const HANDOFF_PER_MINUTE = 60;
 const HANDOFF_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/** The rule of `boundedText`: control characters and lone surrogates are the caller's mistake. */
+const CONTROL = /[\p{Cc}\p{Cs}]/u;
+/** Checked on the whole input before the token is looked up, so a bad field is a 400 on any link. */
+function badText(v: unknown, depth = 0): boolean {
+  if (typeof v === 'string') return CONTROL.test(v);
+  if (!v || typeof v !== 'object' || depth > 4) return false;
+  return Object.entries(v).some(([k, x]) => CONTROL.test(k) || badText(x, depth + 1));
+}
 
 /**
  * The hand-off page: no sign-in, the link's token opens one live share and its session. Every
@@ -259,7 +267,11 @@ const shared = t.middleware(async ({ ctx, path, getRawInput, next }) => {
     }
     const raw = await getRawInput().catch(() => ({}));
     const token = raw && typeof raw === 'object' ? (raw as { token?: unknown }).token : undefined;
-    if (typeof token !== 'string' || !HANDOFF_TOKEN.test(token)) throw shareGone();
+    // Input no link could carry is a bad request, as everywhere; any other unknown token is "gone".
+    if (typeof token !== 'string' || badText(raw)) {
+      throw new AppError('invalid_request', 'The link is malformed: copy the whole link again.', { field: 'token' });
+    }
+    if (!HANDOFF_TOKEN.test(token)) throw shareGone();
     opened = await openShare(ctx, token);
   } catch (error) {
     const app = toAppError(error);
