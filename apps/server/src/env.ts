@@ -37,6 +37,8 @@ const EnvSchema = z.object({
    * admin server itself stays internal.
    */
   ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL: url.optional(),
+  /** The console's public origin, where hand-off links for a customer's cloud admin open. Default PUBLIC_URL. */
+  ALPHASWARM_ADMIN_CONSOLE_URL: url.optional(),
   ALPHASWARM_ADMIN_OIDC_ISSUER: url.optional(),
   ALPHASWARM_ADMIN_OIDC_AUDIENCE: z.string().min(1).optional(),
   ALPHASWARM_ADMIN_OIDC_JWKS_URL: url.optional(),
@@ -204,6 +206,8 @@ export interface Env extends RawEnv {
   publicUrl: string;
   /** `iss` of workload tokens (ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL, default `<publicUrl>/workload`). */
   workloadIssuerUrl: string;
+  /** Where hand-off links open (ALPHASWARM_ADMIN_CONSOLE_URL, default `publicUrl`). */
+  consoleUrl: string;
   embeddedIdp: boolean;
 }
 
@@ -242,6 +246,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     integrationsPath: raw.ALPHASWARM_ADMIN_INTEGRATIONS_PATH ?? join(base, 'integrations.json'),
     publicUrl,
     workloadIssuerUrl: raw.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL ?? `${publicUrl}/workload`,
+    consoleUrl: raw.ALPHASWARM_ADMIN_CONSOLE_URL ?? publicUrl,
     embeddedIdp: raw.ALPHASWARM_ADMIN_EMBEDDED_IDP ?? !production,
   };
 }

@@ -171,6 +171,7 @@ export function createRuntime(input: {
     config: {
       environment: env.ALPHASWARM_ENV,
       publicUrl: env.publicUrl,
+      consoleUrl: env.consoleUrl,
       stepUpMaxAge: env.ALPHASWARM_ADMIN_STEP_UP_MAX_AGE,
       stepUpAcr: env.ALPHASWARM_ADMIN_STEP_UP_REQUIRE_PHR
         ? ['phr']

@@ -9,6 +9,8 @@ import { readSession } from '$lib/server/session';
 consoleEnv();
 
 const PUBLIC_PATHS = new Set(['/login', '/login/sso', '/login/sso/callback']);
+/** The customer's hand-off page: its token, checked by the API, is the only key. */
+const HANDOFF_PREFIX = '/handoff/';
 
 const SECURITY_HEADERS: Record<string, string> = {
   'referrer-policy': 'no-referrer',
@@ -66,13 +68,17 @@ export const handle: Handle = async ({ event, resolve }) => {
   );
 
   const path = event.url.pathname;
-  if (!session?.tokens && !PUBLIC_PATHS.has(path) && !path.startsWith('/_app/')) {
+  const handoff = path.startsWith(HANDOFF_PREFIX);
+  if (!session?.tokens && !PUBLIC_PATHS.has(path) && !handoff && !path.startsWith('/_app/')) {
     // Thrown (not returned) so SvelteKit answers data and enhanced-form requests in their own format.
     const next =
       path === '/' || path.endsWith('/__data.json') ? '' : `?next=${encodeURIComponent(path + event.url.search)}`;
     redirect(303, `/login${next}`);
   }
-  return withHeaders(await resolve(event));
+  const response = withHeaders(await resolve(event));
+  // A link with a secret in its path must never be indexed, whatever the page says.
+  if (handoff) response.headers.set('x-robots-tag', 'noindex, nofollow');
+  return response;
 };
 
 export const handleError: HandleServerError = ({ error, status, message }) => {

@@ -22,6 +22,8 @@ export interface ApiConfig {
   environment: string;
   /** The admin issuer's URL (ALPHASWARM_ADMIN_PUBLIC_URL). */
   publicUrl: string;
+  /** The console's public origin (ALPHASWARM_ADMIN_CONSOLE_URL): hand-off links point there. */
+  consoleUrl: string;
   /** Seconds an MFA stays fresh for mutations. */
   stepUpMaxAge: number;
   /**

@@ -3,6 +3,7 @@ import { auditRouter } from './routers/audit';
 import { authRouter } from './routers/auth';
 import { cloudOnboardingRouter } from './routers/cloud-onboarding/_router';
 import { credentialsRouter } from './routers/credentials';
+import { handoffRouter } from './routers/handoff';
 import { integrationsRouter } from './routers/integrations';
 import { notificationsRouter } from './routers/notifications';
 import { storeRouter } from './routers/store/_router';
@@ -14,6 +15,7 @@ export const appRouter = router({
   notifications: notificationsRouter,
   credentials: credentialsRouter,
   cloudOnboarding: cloudOnboardingRouter,
+  handoff: handoffRouter,
   audit: auditRouter,
   store: storeRouter,
   system: systemRouter,

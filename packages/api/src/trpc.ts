@@ -7,7 +7,7 @@ import {
   renderCredentialKey,
   SessionId,
 } from '@alphaswarm/contracts';
-import { getWizardSession } from '@alphaswarm/db';
+import { admitDenial, getShare, getWizardSession, type ShareRow, type WizardRow } from '@alphaswarm/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { type Actor, type AuditTarget, auditDenied, audited } from './audit/writer';
@@ -24,6 +24,7 @@ import {
 import { CLUSTER_SCOPE } from './auth/roles';
 import type { ApiDeps } from './deps';
 import { AppError, toAppError, toTrpcError, trpcCode, wireCode } from './errors';
+import { openShare, shareGone } from './services/shares';
 
 // ───────────────────────────── context ─────────────────────────────
 
@@ -109,13 +110,24 @@ function actorOf(ctx: Context): Actor {
 }
 
 /** Best-effort audit target from the raw input: org, kind, or the wizard session they live in. */
+const SHARE_ID = /^shr_[0-9a-f]{24}$/;
+
 async function resolveTarget(ctx: Context, raw: unknown, meta: Meta | undefined): Promise<AuditTarget> {
   const input = { ...(raw && typeof raw === 'object' ? raw : {}), ...ctx.req.pathInput } as Record<string, unknown>;
   let orgId = OrgId.safeParse(input.org_id).data ?? null;
   let kind = IntegrationKindSchema.safeParse(input.kind).data ?? meta?.kind ?? null;
   // Only a well-formed id is looked up: PostgreSQL refuses a NUL in text, which would turn the
   // caller's bad input into our failure.
-  const sessionId = SessionId.safeParse(input.session_id).data;
+  let sessionId = SessionId.safeParse(input.session_id).data;
+  // A hand-off link names the session (and so the org) it opens.
+  const shareId = typeof input.share_id === 'string' && SHARE_ID.test(input.share_id) ? input.share_id : null;
+  if (shareId) {
+    const share = await getShare(ctx.db, shareId);
+    if (share) {
+      orgId = share.orgId;
+      sessionId = share.sessionId;
+    }
+  }
   if (sessionId) {
     const session = await getWizardSession(ctx.db, sessionId);
     if (session) {
@@ -225,6 +237,72 @@ const audit = t.middleware(async ({ ctx, path, meta, getRawInput, next }) => {
   }
 });
 
+/** Requests per minute one address may make to the hand-off page's procedures. */
+export const HANDOFF_PER_MINUTE = 60;
+const HANDOFF_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/** The rule of `boundedText`: control characters and lone surrogates are the caller's mistake. */
+const CONTROL = /[\p{Cc}\p{Cs}]/u;
+/** Checked on the whole input before the token is looked up, so a bad field is a 400 on any link. */
+function badText(v: unknown, depth = 0): boolean {
+  if (typeof v === 'string') return CONTROL.test(v);
+  if (!v || typeof v !== 'object' || depth > 4) return false;
+  return Object.entries(v).some(([k, x]) => CONTROL.test(k) || badText(x, depth + 1));
+}
+
+/**
+ * The hand-off page: no sign-in, the link's token opens one live share and its session. Every
+ * address has a budget shared by every process (the denial windows' upsert, under its own key);
+ * an unknown, malformed, expired or revoked token gets one answer; every call is audited as
+ * `share:<id>`, never with the token.
+ */
+const shared = t.middleware(async ({ ctx, path, getRawInput, next }) => {
+  const who = { actor: 'anonymous', clientIp: ctx.req.clientIp };
+  let opened: { share: ShareRow; session: WizardRow };
+  try {
+    const budget = await admitDenial(ctx.db, `handoff:${ctx.req.clientIp ?? 'unknown'}`, HANDOFF_PER_MINUTE, ctx.now());
+    if (budget === null) {
+      throw new AppError('rate_limited', 'Too many requests from this address; wait a minute, then retry.', {
+        headers: { 'retry-after': '60' },
+      });
+    }
+    const raw = await getRawInput().catch(() => ({}));
+    const token = raw && typeof raw === 'object' ? (raw as { token?: unknown }).token : undefined;
+    // Input no link could carry is a bad request, as everywhere; any other unknown token is "gone".
+    if (typeof token !== 'string' || badText(raw)) {
+      throw new AppError('invalid_request', 'The link is malformed: copy the whole link again.', { field: 'token' });
+    }
+    if (!HANDOFF_TOKEN.test(token)) throw shareGone();
+    opened = await openShare(ctx, token);
+  } catch (error) {
+    const app = toAppError(error);
+    await auditDenied(ctx, who, actionOf(path), { orgId: null, kind: null, credentialKey: null }, app);
+    throw toTrpcError(app);
+  }
+  const { share, session } = opened;
+  const kind = session.kind as IntegrationKind;
+  try {
+    return await audited(
+      ctx,
+      { actor: `share:${share.id}`, clientIp: ctx.req.clientIp },
+      actionOf(path),
+      {
+        orgId: session.orgId,
+        kind,
+        credentialKey: renderCredentialKey({ org_id: session.orgId, kind }),
+        detail: { share_id: share.id, session_id: session.id },
+      },
+      async (runId) => {
+        const result = await next({ ctx: { runId, share, session } });
+        if (!result.ok) throw result.error;
+        return result;
+      },
+    );
+  } catch (error) {
+    if (error instanceof TRPCError) throw error;
+    throw toTrpcError(toAppError(error));
+  }
+});
+
 /** Convert anything a handler throws into our typed error at one boundary. */
 const errors = t.middleware(async ({ ctx, path, next }) => {
   const result = await next();
@@ -251,5 +329,7 @@ export const publicProcedure = t.procedure.use(errors);
 export const adminProcedure = t.procedure.use(authed('read')).use(errors);
 /** Mutations: `admin:cluster` + fresh MFA (RFC 9470), audited before they act. */
 export const stepUpProcedure = t.procedure.use(authed('step_up')).use(audit).use(errors);
+/** The hand-off page: a share link's token instead of a sign-in, rate-limited, audited as the share. */
+export const handoffProcedure = t.procedure.use(shared).use(errors);
 /** Service-to-service: `integrations:use` (every org) or one org's scope, audited (it reveals secrets). */
 export const serviceProcedure = t.procedure.use(authed('service')).use(audit).use(errors);

@@ -36,6 +36,11 @@ const FIXED = [
   'cloudOnboarding.enumerateResources',
   'cloudOnboarding.connect',
   'cloudOnboarding.verifyTrust',
+  'cloudOnboarding.share',
+  'cloudOnboarding.revokeShare',
+  // The public hand-off page (actor `share:<share id>`)
+  'handoff.get',
+  'handoff.submit',
   'audit.list',
   'audit.verify',
   // The audit chain's own rows: key upgrade and rotation, signed checkpoints, retention cuts

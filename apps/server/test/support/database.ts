@@ -107,6 +107,7 @@ const TABLES = [
   'audit_events',
   'audit_open_runs',
   'wizard_sessions',
+  'onboarding_shares',
   'signing_keys',
   'admin_users',
   'sign_in_address_limits',

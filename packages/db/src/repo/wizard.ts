@@ -75,3 +75,13 @@ export async function listWizardSessions(db: Database, orgId: string, now: strin
     .orderBy(desc(wizardSessions.updatedAt))
     .limit(50);
 }
+
+/** A shared session lives at least as long as its link: only ever moves the expiry later. */
+export async function extendWizardSession(db: Database, id: string, expiresAt: string): Promise<void> {
+  await db.write(({ q, t }) =>
+    q
+      .update(t.wizardSessions)
+      .set({ expiresAt })
+      .where(and(eq(t.wizardSessions.id, id), lt(t.wizardSessions.expiresAt, expiresAt))),
+  );
+}

@@ -272,6 +272,30 @@ export const model: Record<string, Table> = {
     indexes: [{ name: 'sign_in_unknown_users_expires', columns: ['expiresAt'] }],
   },
 
+  onboardingShares: {
+    name: 'onboarding_shares',
+    doc:
+      "Hand-off links to a wizard session for the customer's cloud admin. Only the SHA-256 of the\n" +
+      'unguessable token is kept: a copy of the database opens no session.',
+    columns: {
+      id: text('id', pk),
+      sessionId: text('session_id', {
+        notNull: true,
+        references: { table: 'wizardSessions', column: 'id', onDelete: 'cascade' },
+      }),
+      tokenHash: text('token_hash', { notNull: true, unique: true, doc: 'Hex SHA-256 of the token in the link.' }),
+      orgId: text('org_id', req),
+      createdBy: text('created_by', req),
+      createdAt: text('created_at', req),
+      expiresAt: text('expires_at', req),
+      revokedAt: text('revoked_at'),
+    },
+    indexes: [
+      { name: 'onboarding_shares_session', columns: ['sessionId'] },
+      { name: 'onboarding_shares_expires', columns: ['expiresAt'] },
+    ],
+  },
+
   auditDenialWindows: {
     name: 'audit_denial_windows',
     doc:

@@ -194,6 +194,28 @@ export const signInUnknownUsers = sqliteTable(
 );
 
 /**
+ * Hand-off links to a wizard session for the customer's cloud admin. Only the SHA-256 of the
+ * unguessable token is kept: a copy of the database opens no session.
+ */
+export const onboardingShares = sqliteTable(
+  'onboarding_shares',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => wizardSessions.id, { onDelete: 'cascade' }),
+    /** Hex SHA-256 of the token in the link. */
+    tokenHash: text('token_hash').notNull().unique(),
+    orgId: text('org_id').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [index('onboarding_shares_session').on(t.sessionId), index('onboarding_shares_expires').on(t.expiresAt)],
+);
+
+/**
  * The denied-call audit bound per client address, shared by every process: in each minute at
  * most a few denial rows are written, the rest counted (`suppressed`) and carried onto the next
  * written row. One conditional upsert decides and counts, so replicas share one budget.

@@ -26,6 +26,8 @@ export type PendingAction =
       step: WizardStep;
       params?: Record<string, unknown>;
     }
+  | { type: 'cloud_share'; org_id: string; kind: CloudKind; session_id: string }
+  | { type: 'cloud_revoke_share'; org_id: string; kind: CloudKind; session_id: string; share_id: string }
   | { type: 'store_export'; allow_unreadable: boolean }
   | {
       type: 'store_import';
@@ -84,6 +86,10 @@ export function describe(a: PendingAction): string {
       return `Start ${label(a.kind)} onboarding for ${a.org_id}`;
     case 'cloud_step':
       return `${label(a.kind)} onboarding for ${a.org_id}: ${STEP_LABELS[a.step]}`;
+    case 'cloud_share':
+      return `Create a hand-off link for the ${label(a.kind)} onboarding of ${a.org_id}`;
+    case 'cloud_revoke_share':
+      return `Revoke a hand-off link of the ${label(a.kind)} onboarding of ${a.org_id}`;
     case 'store_export':
       return 'Export the integrations store';
     case 'store_import':
@@ -106,6 +112,8 @@ export function origin(a: PendingAction): string {
     case 'cloud_start':
       return cloudPath(a.org_id, a.kind);
     case 'cloud_step':
+    case 'cloud_share':
+    case 'cloud_revoke_share':
       return cloudPath(a.org_id, a.kind, a.session_id);
     case 'store_export':
     case 'store_import':
@@ -182,6 +190,20 @@ export async function execute(api: Api, a: PendingAction): Promise<Outcome> {
         }
       }
       break;
+    }
+    case 'cloud_share': {
+      const r = await api.cloudOnboarding.share.mutate({ session_id: a.session_id, org_id: a.org_id, kind: a.kind });
+      return {
+        location: `${cloudPath(a.org_id, a.kind, a.session_id)}#handoff`,
+        flash: { shareLink: { share_id: r.share_id, url: r.url, expires_at: r.expires_at } },
+      };
+    }
+    case 'cloud_revoke_share': {
+      await api.cloudOnboarding.revokeShare.mutate({ share_id: a.share_id });
+      return {
+        location: `${cloudPath(a.org_id, a.kind, a.session_id)}#handoff`,
+        flash: { notice: { text: 'The hand-off link was revoked: it now shows an expired page.' } },
+      };
     }
     case 'store_export': {
       const r = await api.store.export.mutate({ allow_unreadable: a.allow_unreadable });

@@ -13,10 +13,17 @@ import {
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { AppError } from '../../errors';
+import * as shares from '../../services/shares';
 import { verifyTrust } from '../../services/verify-trust';
 import * as wizard from '../../services/wizard';
 import { adminProcedure, stepUpProcedure } from '../../trpc';
-import { BootstrapArtifactsInput, SessionStep, ValidateIdentityInput } from './cloud-onboarding.schema';
+import {
+  BootstrapArtifactsInput,
+  RevokeShareInput,
+  SessionStep,
+  ShareInput,
+  ValidateIdentityInput,
+} from './cloud-onboarding.schema';
 import { validateIdentityHandler } from './validate-identity.handler';
 
 export const cloudOnboardingRouter = {
@@ -25,9 +32,10 @@ export const cloudOnboardingRouter = {
     audit_run_id: ctx.runId,
   })),
 
-  get: adminProcedure
-    .input(SessionStep)
-    .query(async ({ ctx, input }) => wizard.sessionView(await wizard.loadSession(ctx, input.session_id, input))),
+  get: adminProcedure.input(SessionStep).query(async ({ ctx, input }) => {
+    const row = await wizard.loadSession(ctx, input.session_id, input);
+    return { ...wizard.sessionView(row), shares: await shares.sessionShares(ctx, row.id) };
+  }),
 
   list: adminProcedure
     .input(OrgInput)
@@ -82,5 +90,25 @@ export const cloudOnboardingRouter = {
     .output(MutationResult)
     .mutation(async ({ ctx, input }) =>
       wizard.connect(ctx, await wizard.loadSession(ctx, input.session_id, input), ctx.runId),
+    ),
+
+  /** A link for the customer's cloud admin: shown once (only its hash is kept), revocable. */
+  share: stepUpProcedure.input(ShareInput).mutation(async ({ ctx, input }) => ({
+    ...(await shares.createShareLink(
+      ctx,
+      await wizard.loadSession(ctx, input.session_id, input),
+      input.ttl_seconds,
+      ctx.principal.actor,
+    )),
+    audit_run_id: ctx.runId,
+  })),
+
+  /** One link by its id, or every link of a session. */
+  revokeShare: stepUpProcedure
+    .input(RevokeShareInput)
+    .mutation(async ({ ctx, input }) =>
+      'share_id' in input
+        ? shares.revokeShareLinks(ctx, { share_id: input.share_id })
+        : shares.revokeShareLinks(ctx, { session: await wizard.loadSession(ctx, input.session_id, input) }),
     ),
 } satisfies TRPCRouterRecord;

@@ -1,4 +1,5 @@
 import type { CloudKind, IdentityResult } from '@alphaswarm/contracts';
+import type { WizardRow } from '@alphaswarm/db';
 import { descriptors, type IdentityParams } from '@alphaswarm/providers';
 import { AppError } from '../../errors';
 import * as wizard from '../../services/wizard';
@@ -10,8 +11,16 @@ import type { ValidateIdentityInput } from './cloud-onboarding.schema';
  * are checked here, once, against that kind's descriptor, and typed from here on.
  */
 export async function validateIdentityHandler(ctx: Context, input: ValidateIdentityInput): Promise<IdentityResult> {
-  const session = await wizard.loadSession(ctx, input.session_id, input);
-  const parsed = descriptors[session.kind as CloudKind].inputSchema.safeParse(input.params);
+  return validateIdentityOf(ctx, await wizard.loadSession(ctx, input.session_id, input), input.params);
+}
+
+/** The same check for a session already opened (the hand-off page opens it by its link). */
+export async function validateIdentityOf(
+  ctx: Context,
+  session: WizardRow,
+  params: Record<string, unknown>,
+): Promise<IdentityResult> {
+  const parsed = descriptors[session.kind as CloudKind].inputSchema.safeParse(params);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new AppError(

@@ -38,6 +38,8 @@ export const load: PageServerLoad = async (event) => {
     secretBearing: kinds[kind].secretBearing,
     fields: IDENTITY_FIELDS[kind],
     replayed: flash.failure ?? null,
+    shareLink: flash.shareLink ?? null,
+    notice: flash.notice ?? null,
   };
   let lost: Failure | null = null;
   if (sessionId) {
@@ -111,6 +113,26 @@ export const actions: Actions = {
   permissions: (event) => step(event, 'validate_permissions'),
   resources: (event) => step(event, 'enumerate_resources'),
   connect: (event) => step(event, 'connect'),
+  share: async (event) => {
+    const form = await event.request.formData();
+    return perform(event, {
+      type: 'cloud_share',
+      org_id: orgParam(event.params.org_id),
+      kind: kindParam(event.params.kind),
+      session_id: sessionFrom(event, form),
+    });
+  },
+  revokeShare: async (event) => {
+    const form = await event.request.formData();
+    const share_id = String(form.get('share_id') ?? '').slice(0, 64);
+    return perform(event, {
+      type: 'cloud_revoke_share',
+      org_id: orgParam(event.params.org_id),
+      kind: kindParam(event.params.kind),
+      session_id: sessionFrom(event, form),
+      share_id,
+    });
+  },
   /** Read-only: fetch the published issuer as a cloud would; no step-up, nothing recorded. */
   verify: async (event) => {
     const org_id = orgParam(event.params.org_id);
