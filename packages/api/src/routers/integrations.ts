@@ -178,7 +178,8 @@ export const integrationsRouter = {
           id: r.id,
           at: r.at,
           source: r.source,
-          result: r.result as IntegrationStatus,
+          // Parsed, not cast: a stored value is checked, and the published client's types spell it out.
+          result: IntegrationStatus.parse(r.result),
           latency_ms: r.latencyMs,
           error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '' } : null,
           expires_at: r.expiresAt,
