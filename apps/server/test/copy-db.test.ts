@@ -97,14 +97,16 @@ async function populate(store: Store): Promise<void> {
   );
 }
 
-/** Every row of every table of the model, in primary key order. */
+/** Every row of every table of the model, in one order (its rows as JSON). */
 async function everything(store: Store): Promise<Record<string, unknown[]>> {
   const all: Record<string, unknown[]> = {};
   for (const key of Object.keys(model)) {
     const table = (store.db.t as unknown as Record<string, Parameters<typeof store.db.q.select>[0] & object>)[key];
     const rows = (await store.db.q.select().from(table as never)) as Record<string, unknown>[];
-    const pk = Object.entries(model[key]!.columns).find(([, c]) => c.primaryKey)![0];
-    all[key] = rows.sort((a, b) => (String(a[pk]) < String(b[pk]) ? -1 : 1));
+    all[key] = rows
+      .map((row) => JSON.stringify(row))
+      .sort()
+      .map((row) => JSON.parse(row));
   }
   return all;
 }

@@ -65,7 +65,7 @@ describe('roles from the IdP groups claim', () => {
     expect((await api.integrations.orgs.query({})).orgs.map((o) => o.org_id)).toEqual(['org-a']);
     expect((await client(['acme-admins', 'zeta-admins']).integrations.orgs.query({})).orgs).toEqual([
       expect.objectContaining({ org_id: 'org-a', total: 1 }),
-      { org_id: 'org-z', total: 0, by_status: {} },
+      { org_id: 'org-z', total: 0, by_status: {}, kinds: [], soonest_expiry: null },
     ]);
     expect((await api.integrations.list.query({ org_id: 'org-a' })).integrations).toHaveLength(1);
     const before = hf.requests.length;

@@ -40,10 +40,10 @@ function tableOf(db: Database, key: string): PgTable {
   return table;
 }
 
-function primaryKeyOf(table: Table): string {
+/** The column a table is paged by, or null: then it is paged by offset over all its columns. */
+function primaryKeyOf(table: Table): string | null {
   const keys = Object.entries(table.columns).filter(([, c]) => c.primaryKey);
-  if (keys.length !== 1) throw new CopyError(`table ${table.name} has no single-column primary key to copy by`);
-  return keys[0]![0];
+  return keys.length === 1 ? keys[0]![0] : null;
 }
 
 async function tableNames(store: Store): Promise<string[]> {
@@ -99,24 +99,35 @@ export async function copyDatabase(source: Store, target: Store, opts: CopyOptio
         const from = tableOf(src, key);
         const to = tableOf(dst, key);
         const pk = primaryKeyOf(table);
-        const pkColumn = (from as unknown as Record<string, Parameters<typeof asc>[0]>)[pk]!;
+        const column = (name: string) => (from as unknown as Record<string, Parameters<typeof asc>[0]>)[name]!;
         const perStatement = Math.floor(PARAMETERS_PER_STATEMENT / Object.keys(table.columns).length);
         const batch = Math.max(1, Math.min(opts.batchRows ?? 1000, perStatement));
         const identity = Object.values(table.columns).some((c) => c.type === 'serial');
         let last: unknown;
+        let offset = 0;
         for (;;) {
-          const rows: Record<string, unknown>[] = await src.q
-            .select()
-            .from(from)
-            .where(last === undefined ? undefined : gt(pkColumn, last))
-            .orderBy(asc(pkColumn))
-            .limit(batch);
+          // By key after the last row; a table without a one-column key (alert_marks) by offset,
+          // which is stable here: the source is read inside one transaction.
+          const rows: Record<string, unknown>[] = pk
+            ? await src.q
+                .select()
+                .from(from)
+                .where(last === undefined ? undefined : gt(column(pk), last))
+                .orderBy(asc(column(pk)))
+                .limit(batch)
+            : await src.q
+                .select()
+                .from(from)
+                .orderBy(...Object.keys(table.columns).map((c) => asc(column(c))))
+                .limit(batch)
+                .offset(offset);
           if (rows.length === 0) break;
           // Identity values are the rows' own (the audit seq): insert them as they are.
           const insert =
             identity && dst.dialect === 'postgres' ? dst.q.insert(to).overridingSystemValue() : dst.q.insert(to);
           await insert.values(rows as never);
-          last = rows.at(-1)![pk];
+          if (pk) last = rows.at(-1)![pk];
+          offset += rows.length;
           done += rows.length;
           opts.onProgress?.(done, total);
           if (rows.length < batch) break;

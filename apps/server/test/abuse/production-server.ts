@@ -88,6 +88,7 @@ export async function startProductionServer(): Promise<ProductionServer> {
   const env = parseEnv({
     ALPHASWARM_ENV: 'production',
     ALPHASWARM_ADMIN_INTEGRATIONS_KEY: generateKey(),
+    ALPHASWARM_ADMIN_AUDIT_KEY: generateKey(),
     ...database.env,
     ALPHASWARM_ADMIN_INTEGRATIONS_PATH: join(dir, 'integrations.json'),
     ALPHASWARM_ADMIN_PUBLIC_URL: PUBLIC_URL,
