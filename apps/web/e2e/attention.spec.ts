@@ -24,8 +24,8 @@ test('what needs attention first: summary, sort, filters, a link card, bulk re-c
   await expect(page.locator('tr[data-org="globex-research"]')).toBeVisible();
   await expect(page.locator('tr[data-org="umbrella-ai"]')).toHaveCount(0);
 
-  await page.getByLabel('Status').selectOption('');
-  await page.getByLabel('Kind').selectOption('docker_hub');
+  await page.getByLabel('Status', { exact: true }).selectOption('');
+  await page.getByLabel('Kind', { exact: true }).selectOption('docker_hub');
   await page.getByRole('button', { name: 'Apply' }).click();
   await expect(page).toHaveURL(/kind=docker_hub/);
   await expect(page.locator('tr[data-org="acme-ml"]')).toBeVisible();
