@@ -57,6 +57,6 @@ test('what needs attention first: summary, sort, filters, a link card, bulk re-c
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.emulateMedia({ colorScheme: 'dark' });
   await open(page, '/');
-  expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(13, 17, 23)');
+  expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe('rgb(13, 17, 23)');
   await capture(page, 'orgs-dark');
 });
