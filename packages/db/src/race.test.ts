@@ -82,8 +82,8 @@ describe('two processes, one database file', () => {
 
   it('each address takes exactly its 20 attempts per window, however the processes interleave', async () => {
     const { here, there } = await race('address', 100);
+    // How many each process wins depends on scheduling (on a busy machine one may start after the
+    // other has finished); the total is the rule.
     expect(here.length + there.length).toBe(100 * ADDRESS_RULE.limit);
-    expect(here.length).toBeGreaterThan(0);
-    expect(there.length).toBeGreaterThan(0);
   });
 });
