@@ -34,17 +34,26 @@ test('store: keyring fingerprint, readiness list, export download, import dry ru
   await expect(page.getByRole('region', { name: 'Production readiness' })).toContainText('ALPHASWARM_ENV');
   await capture(page, 'store');
 
+  // The sandbox seeds one link whose secret no configured key reads (initech-labs, "needs reconnect"):
+  // a plain export refuses and names it; allowing unreadable secrets exports them as they are.
+  await page.getByRole('button', { name: 'Export the store' }).click();
+  await expect(page.locator('#allow-unreadable-error')).toContainText('huggingface:org:initech-labs');
+  await page.getByRole('checkbox', { name: /Export secrets that no configured key decrypts/ }).check();
   const [download] = await Promise.all([
     page.waitForEvent('download'),
     page.getByRole('button', { name: 'Export the store' }).click(),
   ]);
   const exported = readFileSync(await download.path(), 'utf8');
-  const parsed = JSON.parse(exported) as { format: string; integrations: { secret: string | null }[] };
+  const parsed = JSON.parse(exported) as {
+    format: string;
+    integrations: { org_id: string; kind: string; secret: string | null }[];
+  };
   expect(parsed.format).toBe('alphaswarm.integrations');
-  expect(parsed.integrations.length).toBeGreaterThan(0);
+  expect(parsed.integrations.length).toBeGreaterThan(1);
   for (const secret of [sandbox.demo.huggingface.token, sandbox.demo.docker_hub.pat])
     expect(exported).not.toContain(secret);
 
+  // Importing it back names the record whose secret this keyring cannot read, and imports nothing.
   await page
     .getByLabel('Export file')
     .setInputFiles({ name: 'export.json', mimeType: 'application/json', buffer: Buffer.from(exported) });
@@ -52,8 +61,24 @@ test('store: keyring fingerprint, readiness list, export download, import dry ru
   await page.getByRole('button', { name: 'Import' }).click();
   const report = page.getByTestId('import-report');
   await expect(report).toContainText('Dry-run report: export.json');
+  await expect(report).toContainText('Nothing was imported.');
+  await expect(report).toContainText('huggingface:org:initech-labs');
+
+  // Without it, the file is valid and every record already exists.
+  const readable = {
+    ...parsed,
+    integrations: parsed.integrations.filter((record) => record.org_id !== 'initech-labs'),
+  };
+  await page.getByLabel('Export file').setInputFiles({
+    name: 'readable.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify(readable)),
+  });
+  await page.getByLabel('When a link already exists').selectOption('skip');
+  await page.getByRole('button', { name: 'Import' }).click();
+  await expect(report).toContainText('Dry-run report: readable.json');
   await expect(report).toContainText('The file is valid.');
-  await expect(report).toContainText(`skipped ${parsed.integrations.length}`);
+  await expect(report).toContainText(`skipped ${readable.integrations.length}`);
 
   await page
     .getByLabel('Export file')
@@ -68,7 +93,8 @@ test('store: an export with a secret no configured key reads is refused, naming 
   page,
   sandbox,
 }) => {
-  // A link sealed under a key the sandbox does not have, written straight into its database.
+  // A link sealed under a key the sandbox does not have, written straight into its database, beside the
+  // sandbox's own seeded unreadable link (initech-labs).
   const store = openStore(join(dirname(process.env.E2E_SANDBOX ?? ''), 'admin.db'));
   const foreign = Keyring.fromEnv(generateKey());
   try {
@@ -93,7 +119,7 @@ test('store: an export with a secret no configured key reads is refused, naming 
     await page.getByRole('button', { name: 'Export the store' }).click();
     const refusal = page.locator('#allow-unreadable-error');
     await expect(refusal).toContainText(
-      `1 stored secret cannot be decrypted with the configured key (fingerprint ${fingerprint}): huggingface:org:unreadable-org; nothing was exported.`,
+      `2 stored secrets cannot be decrypted with the configured key (fingerprint ${fingerprint}): huggingface:org:initech-labs, huggingface:org:unreadable-org; nothing was exported.`,
     );
     await capture(page, 'store-export-refused');
 
