@@ -78,6 +78,7 @@ beforeAll(async () => {
     'credentials.issue': { org_id: ORG, kind: 'huggingface' },
     'cloudOnboarding.start': { org_id: ORG, kind: 'cloud_cloudflare' },
     'cloudOnboarding.get': { session_id: sessionId, org_id: ORG, kind: 'cloud_cloudflare' },
+    'cloudOnboarding.progress': { session_id: sessionId },
     'cloudOnboarding.list': { org_id: ORG },
     'cloudOnboarding.bootstrapArtifacts': { session_id: sessionId },
     'cloudOnboarding.validateIdentity': {
@@ -92,6 +93,7 @@ beforeAll(async () => {
     'cloudOnboarding.revokeShare': { session_id: sessionId },
     'handoff.get': { token: 'A'.repeat(43) },
     'handoff.submit': { token: 'A'.repeat(43), params: { account_id: d.cloud_cloudflare.account_id } },
+    'handoff.verifyTrust': { token: 'A'.repeat(43) },
     'audit.list': { org_id: ORG, kind: 'huggingface', action: 'integrations.connect.huggingface', limit: 5 },
     'audit.verify': undefined,
     'store.status': undefined,
