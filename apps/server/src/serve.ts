@@ -48,9 +48,10 @@ export async function serve(
   let stopping: Promise<void> | null = null;
   const stop = async () => {
     logger.info({}, 'stopping: draining requests in flight');
-    await sweeper.stop();
-    await alerts.stop();
+    // Releasing the sweep's jobs takes a few queries: new connections are refused meanwhile.
+    const background = Promise.all([sweeper.stop(), alerts.stop()]);
     const { cut } = await running.close(boot.env.ALPHASWARM_ADMIN_SHUTDOWN_GRACE * 1000);
+    await background;
     if (cut > 0) logger.warn({ cut }, `${cut} request(s) still running after the shutdown grace were cut`);
     await recovery.stop();
     await audit.stop();
