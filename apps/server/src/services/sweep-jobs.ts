@@ -52,9 +52,9 @@ export async function startSweeper(rt: Runtime, opts: SweeperOptions = {}): Prom
 
 /** Tuning that follows the interval: a dead replica's batch is retried well within its slot. */
 export function jobTuning(intervalMs: number, concurrency: number, over: Partial<JobTuning> = {}): JobTuning {
-  const expirySeconds = over.expirySeconds ?? Math.min(300, Math.max(1, Math.floor(intervalMs / 4000)));
+  const expirySeconds = over.expirySeconds ?? Math.min(300, Math.max(1, Math.floor(intervalMs / 3000)));
   return {
-    batchLinks: over.batchLinks ?? concurrency * 4,
+    batchLinks: over.batchLinks ?? concurrency * 2,
     expirySeconds,
     pollSeconds: over.pollSeconds ?? Math.min(2, Math.max(0.5, expirySeconds / 2)),
     offerEveryMs: over.offerEveryMs ?? Math.min(60_000, Math.max(250, intervalMs / 8)),
@@ -211,13 +211,17 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
     if (!job) return;
     const { since, keys } = job.data;
     const rows = (await linksByKeys(store.db, keys)).filter((row) => !row.lastHealthAt || row.lastHealthAt < since);
-    // Give the batch back before pg-boss takes it away, so that it is never probed twice at once.
-    const deadline = AbortSignal.timeout(Math.max(500, tuning.expirySeconds * 1000 - 500));
-    const signal = AbortSignal.any([controller.signal, deadline]);
+    // Past half its expiry a batch starts no more probes and gives the rest back (retried at once,
+    // by whichever replica polls first); near the expiry, probes still running are cut, so that
+    // no link is ever probed by two replicas at the same time.
+    const ms = tuning.expirySeconds * 1000;
+    const stopTaking = AbortSignal.any([controller.signal, AbortSignal.timeout(ms / 2)]);
+    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(Math.max(ms / 2, ms - 200))]);
     let served = false;
     const report = await probeLinks(rt, {
       concurrency,
       signal,
+      stopTaking,
       pages: async () => {
         if (served) return [];
         served = true;
@@ -225,7 +229,8 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
       },
       ...(opts.sleep ? { sleep: opts.sleep } : {}),
     });
-    if (signal.aborted) throw new Error('batch cut short; retried by any replica');
+    const done = report.checked + report.failed;
+    if (done < rows.length) throw new Error('batch cut short; the rest is retried by any replica');
     const output: BatchOutput = { checked: report.checked + keys.length - rows.length, failed: report.failed };
     return output;
   });

@@ -35,6 +35,8 @@ export interface ProbeOptions {
   sleep?: Sleep;
   /** Every link when unset; a job sweeper's batch passes its own share. */
   pages?: LinkPages;
+  /** Once aborted, no further probe starts; those in flight finish (unlike `signal`). */
+  stopTaking?: AbortSignal;
 }
 
 /**
@@ -96,7 +98,7 @@ export async function probeLinks(rt: Runtime, opts: ProbeOptions): Promise<Sweep
 
   const worker = async () => {
     for (;;) {
-      if (opts.signal?.aborted) return;
+      if (opts.signal?.aborted || opts.stopTaking?.aborted) return;
       await refill();
       const item = queue.shift();
       if (!item) return;
