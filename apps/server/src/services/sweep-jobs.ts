@@ -162,6 +162,7 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
     return rows[0].n;
   };
 
+  let batchWorker = '';
   await boss.work<PlanData>(PLAN, work, async ([job]) => {
     if (!job) return;
     const { slot } = job.data;
@@ -197,6 +198,7 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
     }
     if (keys.length > 0) flush();
     if (jobs.length > 0) await boss.insert(jobs);
+    boss.notifyWorker(batchWorker);
     const finish: FinishData = { slot, started: isoNow(rt.now()) };
     // Polls once a second while batches are pending, for at most one interval.
     await boss.send(FINISH, finish, {
@@ -207,7 +209,7 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
     });
   });
 
-  await boss.work<BatchData>(BATCH, work, async ([job]) => {
+  batchWorker = await boss.work<BatchData>(BATCH, work, async ([job]) => {
     if (!job) return;
     const { since, keys } = job.data;
     const rows = (await linksByKeys(store.db, keys)).filter((row) => !row.lastHealthAt || row.lastHealthAt < since);
@@ -231,6 +233,8 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
     });
     const done = report.checked + report.failed;
     if (done < rows.length) throw new Error('batch cut short; the rest is retried by any replica');
+    // pg-boss waits out its polling interval after every job; with batches queued, fetch the next now.
+    boss.notifyWorker(batchWorker);
     const output: BatchOutput = { checked: report.checked + keys.length - rows.length, failed: report.failed };
     return output;
   });
