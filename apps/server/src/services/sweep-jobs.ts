@@ -219,6 +219,8 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
     const ms = tuning.expirySeconds * 1000;
     const stopTaking = AbortSignal.any([controller.signal, AbortSignal.timeout(ms / 2)]);
     const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(Math.max(ms / 2, ms - 200))]);
+    // Every probe in flight listens for both.
+    setMaxListeners(concurrency * 2 + 10, stopTaking, signal);
     let served = false;
     const report = await probeLinks(rt, {
       concurrency,
