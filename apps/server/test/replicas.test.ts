@@ -53,7 +53,7 @@ describe.runIf(dialect === 'postgres')('two API replicas on one PostgreSQL', () 
         ALPHASWARM_ADMIN_OIDC_AUDIENCE: oidc.audience,
         // The balancer (and this test) connect from loopback and say who the client is.
         ALPHASWARM_ADMIN_TRUSTED_PROXIES: '127.0.0.1',
-        ALPHASWARM_ADMIN_HEALTH_INTERVAL: '9',
+        ALPHASWARM_ADMIN_HEALTH_INTERVAL: '12',
         ALPHASWARM_ADMIN_HEALTH_CONCURRENCY: '2',
         ALPHASWARM_ADMIN_LOG_LEVEL: 'info',
       },

@@ -205,7 +205,8 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
       id: jobId(`finish:${slot}`),
       retryLimit: Math.max(1, Math.ceil(intervalMs / 1000)),
       retryDelay: 1,
-      expireInSeconds: tuning.expirySeconds,
+      // Generous: a finish cut off by its expiry would run again and record the sweep twice.
+      expireInSeconds: Math.max(30, tuning.expirySeconds),
     });
   });
 
