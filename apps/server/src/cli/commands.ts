@@ -9,6 +9,7 @@ import {
   isoNow,
   openDatabase,
   openDatabaseReadOnly,
+  type PostgresStore,
   parsePostgresUrl,
   publishedSigningKeys,
   readOnlyReason,
@@ -418,6 +419,10 @@ export async function migrateCommand(cli: Cli): Promise<void> {
   }
   const store = await openDatabase(env.database);
   try {
+    if (store.dialect === 'postgres') {
+      const { installJobQueue } = await import('../services/sweep-jobs');
+      await installJobQueue(store as PostgresStore);
+    }
     const after = await store.migrations();
     const applied = after.applied - before;
     cli.out(
