@@ -42,6 +42,7 @@ const FIXED = [
   'handoff.get',
   'handoff.submit',
   'audit.list',
+  'audit.export',
   'audit.verify',
   // The audit chain's own rows: key upgrade and rotation, signed checkpoints, retention cuts
   'audit.chain_upgraded',

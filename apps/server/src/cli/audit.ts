@@ -6,9 +6,9 @@ import {
   type ChainVerdict,
   ChainVerifier,
   type Checkpoint,
-  csvHeader,
-  csvLine,
   type Database,
+  exportHeader,
+  exportLine,
   toAuditRecord,
   writeStoreFileAtomic,
 } from '@alphaswarm/db';
@@ -157,14 +157,15 @@ export async function auditExport(
   const store = await openDb();
   let count = 0;
   async function* lines(): AsyncIterable<string> {
-    if (opts.format === 'csv') yield `${csvHeader()}\n`;
+    const header = exportHeader(opts.format);
+    if (header) yield `${header}\n`;
     let after = 0;
     for (;;) {
       const batch = await auditRowsBetween(store.db, after, 1000, { since, until });
       if (batch.length === 0) return;
       const records: AuditRecord[] = batch.map(toAuditRecord);
       count += records.length;
-      yield `${records.map((r) => (opts.format === 'csv' ? csvLine(r) : JSON.stringify(r))).join('\n')}\n`;
+      yield `${records.map((r) => exportLine(r, opts.format)).join('\n')}\n`;
       after = batch.at(-1)!.seq;
     }
   }
