@@ -97,6 +97,8 @@ export async function auditVerify(
   env: Env,
   opts: AuditVerifyOptions,
   openDb: () => Promise<{ db: Database; close(): Promise<void> | void }>,
+  /** Called when the database's chain (not a file's) does not verify, before the command fails. */
+  onBroken?: (verdict: ChainVerdict) => Promise<void>,
 ): Promise<void> {
   const checkpoints = await loadCheckpoints(opts);
   const { ring, warning } = loadAuditKeys(env, []);
@@ -116,7 +118,10 @@ export async function auditVerify(
   const store = await openDb();
   try {
     const verdict = await verifyDatabaseChain(store.db, new ChainVerifier({ ring, checkpoints, requireKeyed: true }));
-    if (!verdict.ok) throw new CliError(describeVerdict(verdict, checkpoints.length));
+    if (!verdict.ok) {
+      await onBroken?.(verdict);
+      throw new CliError(describeVerdict(verdict, checkpoints.length));
+    }
     cli.out(describeVerdict(verdict, checkpoints.length));
   } finally {
     await store.close();

@@ -6,6 +6,7 @@ import { type IntegrationRow, isoNow, pageLinks, purgeExpiredWizardSessions } fr
 import { providerFor } from '@alphaswarm/providers';
 import type { Runtime } from '../runtime';
 import { pruneHistory } from './alerts';
+import { type KindReach, trackUpstreamOutages } from './outages';
 
 export interface SweepReport {
   checked: number;
@@ -39,6 +40,7 @@ export async function runHealthSweep(
   const started = clock();
   const report: SweepReport = { checked: 0, by_status: {}, failed: 0, deferred: 0, pruned: 0, ms: 0 };
   const pausedUntil = new Map<string, number>();
+  const reach = new Map<string, KindReach>();
   const queue: { row: IntegrationRow; retried: boolean }[] = [];
   let cursor: string | null = null;
   let exhausted = false;
@@ -85,6 +87,12 @@ export async function runHealthSweep(
         }
         report.checked++;
         report.by_status[outcome.row.status] = (report.by_status[outcome.row.status] ?? 0) + 1;
+        if (outcome.reached !== undefined) {
+          const tally = reach.get(item.row.kind) ?? { reached: 0, unreachable: 0 };
+          if (outcome.reached) tally.reached++;
+          else tally.unreachable++;
+          reach.set(item.row.kind, tally);
+        }
       } catch (error) {
         if (opts.signal?.aborted) return;
         report.failed++;
@@ -99,6 +107,8 @@ export async function runHealthSweep(
 
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
   if (!opts.signal?.aborted) {
+    // Only a complete sweep speaks for a whole interval.
+    await trackUpstreamOutages(rt, reach);
     try {
       report.pruned = await pruneHistory(rt);
     } catch (error) {

@@ -3,6 +3,7 @@ import { exportHeader, exportLine, listAudit, toAuditRecord, verifyAudit } from 
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { emitAlert, verifyFailedAlert } from '../services/awareness';
 import { adminProcedure } from '../trpc';
 
 export const AuditListInput = z.object({
@@ -96,7 +97,12 @@ export const auditRouter = {
         truncated,
       };
     }),
-  verify: adminProcedure.query(async ({ ctx }) => verifyAudit(ctx.db, { ring: ctx.auditKeys, requireKeyed: true })),
+  /** A chain that does not verify is also an alert (`com.alphaswarm.audit.verify_failed`). */
+  verify: adminProcedure.query(async ({ ctx }) => {
+    const verdict = await verifyAudit(ctx.db, { ring: ctx.auditKeys, requireKeyed: true });
+    if (!verdict.ok) await emitAlert(ctx, verifyFailedAlert('audit.verify', verdict.checked, verdict.divergence));
+    return verdict;
+  }),
 } satisfies TRPCRouterRecord;
 
 function isoStamp(now: Date): string {
