@@ -199,6 +199,8 @@ const EnvSchema = z.object({
     }),
   /** PEM file of extra CAs to trust for the audit sinks' TLS. */
   ALPHASWARM_ADMIN_AUDIT_SINK_CA_FILE: z.string().min(1).optional(),
+  /** Seconds: the longest wait between retries of a failing sink (the backoff doubles from 1 s up to it). */
+  ALPHASWARM_ADMIN_AUDIT_SINK_RETRY_MAX: z.coerce.number().int().min(1).max(3600).default(300),
   HOME: z.string().optional(),
 });
 

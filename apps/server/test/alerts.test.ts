@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdminClient } from '@alphaswarm/api/client';
-import { listAlertDeliveries, listAudit, redeliverAlert } from '@alphaswarm/db';
+import { generateKey, listAlertDeliveries, listAudit, redeliverAlert, sql } from '@alphaswarm/db';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DELIVERY, deliverDueAlerts, pruneHistory } from '../src/services/alerts';
 import { runHealthSweep } from '../src/services/sweep';
+import { cliInProcess } from './run-cli';
+import { allowAuditUpdates } from './support/database';
 import { type Harness, startHarness } from './support/harness';
 
 const CANARY = 'hf_CANARY_alerts_5e1d77';
@@ -292,5 +294,82 @@ describe('health history and alerts (real server, SQLite, HF fake, a real webhoo
     const stored = [JSON.stringify(audit), ...h.logs].join('\n');
     expect(stored).not.toContain('SLACKCANARY');
     expect(stored).not.toContain(hook.secret);
+  });
+
+  it('an upstream unreachable for a whole interval alerts once per outage and on recovery; key rotations and a broken chain alert too', async () => {
+    clock = Math.floor(Date.now() / 60_000) * 60_000;
+    const api = createAdminClient({ url: h.url, token: () => h.oidc.mint({}, { now: Math.floor(clock / 1000) }) });
+    receiver.received.length = 0;
+    receiver.state.mode = 200;
+    // Three sweeps that reach nothing: the first opens the outage, the second (a whole interval later) announces it, the third is quiet.
+    hf.knobs.status = 503;
+    for (let i = 0; i < 3; i++) {
+      clock += 60_000;
+      await runHealthSweep(h.rt, { concurrency: 2 });
+    }
+    hf.knobs.status = null;
+    clock += 60_000;
+    await runHealthSweep(h.rt, { concurrency: 2 });
+    clock += 60_000;
+    await runHealthSweep(h.rt, { concurrency: 2 });
+
+    // The CLI's key rotations, against the server's database, with the same alert endpoint configured.
+    const env = { ...h.database.env, ALPHASWARM_ENV: 'test', HOME: h.dir, ALPHASWARM_ADMIN_PUBLIC_URL: h.url };
+    const alertEnv = {
+      ALPHASWARM_ADMIN_ALERT_WEBHOOK_URL: receiver.url,
+      ALPHASWARM_ADMIN_ALERT_WEBHOOK_SECRET: SECRET,
+    };
+    const now = () => new Date(clock);
+    const next = generateKey();
+    const signing = await cliInProcess(['rotate-signing-key', '--issuer', 'admin'], {
+      env: { ...env, ...alertEnv, ALPHASWARM_ADMIN_INTEGRATIONS_KEY: h.key },
+      cwd: h.dir,
+      now,
+    });
+    expect(signing.code, signing.stderr).toBe(0);
+    const rotated = await cliInProcess(['rotate-key'], {
+      env: { ...env, ...alertEnv, ALPHASWARM_ADMIN_INTEGRATIONS_KEY: `${next},${h.key}` },
+      cwd: h.dir,
+      now,
+    });
+    expect(rotated.code, rotated.stderr).toBe(0);
+
+    // A rewritten row: the console's check and audit-verify each raise the failure.
+    const restore = await allowAuditUpdates(h.store);
+    await h.store.exec(sql`UPDATE audit_events SET actor = 'mallory' WHERE seq = 3`);
+    await restore();
+    expect((await api.audit.verify.query()).ok).toBe(false);
+    const verify = await cliInProcess(['audit-verify'], { env: { ...env, ...alertEnv }, cwd: h.dir, now });
+    expect(verify.code).toBe(1);
+
+    await deliverDueAlerts(h.rt, policy);
+    const wh = new Webhook(SECRET);
+    const events = receiver.received.flatMap((r) => {
+      try {
+        return [wh.verify(r.body, r.headers) as { type: string; data: Record<string, any> }];
+      } catch {
+        return [];
+      }
+    });
+    const system = events.filter((e) => !e.type.startsWith('com.alphaswarm.integration.'));
+    expect(system.map((e) => [e.type, e.data.kind ?? e.data.key ?? e.data.source])).toEqual([
+      ['com.alphaswarm.upstream.unreachable', 'huggingface'],
+      ['com.alphaswarm.upstream.recovered', 'huggingface'],
+      ['com.alphaswarm.key.rotated', 'signing'],
+      ['com.alphaswarm.key.rotated', 'integrations'],
+      ['com.alphaswarm.audit.verify_failed', 'audit.verify'],
+      ['com.alphaswarm.audit.verify_failed', 'audit-verify'],
+    ]);
+    expect(system[0]?.data).toMatchObject({ probes_failed: 2 });
+    expect(system[4]?.data.divergence).toMatchObject({ seq: 3, kind: 'rewritten' });
+    const fired = await listAudit(h.store.db, { action: 'alert.fired' }, { limit: 50 });
+    for (const e of system) expect(fired.some((a) => a.detail.type === e.type)).toBe(true);
+    const bodies = [
+      ...receiver.received.map((r) => r.body),
+      JSON.stringify(fired),
+      signing.stdout,
+      rotated.stdout,
+    ].join('\n');
+    for (const secret of [CANARY, EXPIRING, h.key, next, SECRET]) expect(bodies).not.toContain(secret);
   });
 });

@@ -157,6 +157,18 @@ describe('a keyed audit chain', () => {
     expect(lines[0]).toContain('prev_link,link,key_id');
     expect(lines).toHaveLength(4);
     await expect(auditExport(io().io, { format: 'csv', since: 'yesterday' }, open)).rejects.toThrow(/RFC 3339/);
+
+    // The console's export of a filtered view: the same formatter, byte for byte.
+    const whole = io();
+    await auditExport(whole.io, { format: 'jsonl' }, open);
+    const api = async (input: object) =>
+      (await call(h!, 'GET', `/trpc/audit.export?input=${encodeURIComponent(JSON.stringify(input))}`)).body?.result
+        ?.data as { content: string; rows: number; truncated: boolean; filename: string };
+    const viaApi = await api({ format: 'jsonl', action: 'integrations.list' });
+    expect(viaApi).toMatchObject({ rows: 5, truncated: false, filename: expect.stringMatching(/^audit-.*\.jsonl$/) });
+    expect(viaApi.content).toBe(whole.written);
+    const csvApi = await api({ format: 'csv', action: 'integrations.list', to: '2026-01-15T00:00:00Z' });
+    expect(csvApi.content).toBe(csv.written);
   });
 
   it('archives past the retention to a signed JSONL and verifies across the cut', async () => {

@@ -3,8 +3,9 @@ import { capture, card, expect, open, test } from './support/helpers';
 // The sandbox seeds: acme-ml (healthy HF + Docker Hub), globex-research (HF token expiring in ten
 // days: degraded), umbrella-ai (token rejected: unhealthy), initech-labs (unreadable secret: needs reconnect).
 
-test('what needs attention first: summary, sort, filters, a link card, bulk re-check, phone width, dark mode', async ({
+test('what needs attention first: summary, sort, filters, a link card, bulk re-check, phone width, dark mode, notifications', async ({
   page,
+  sandbox,
 }) => {
   await open(page, '/');
   const summary = page.getByRole('region', { name: 'Platform' });
@@ -59,4 +60,42 @@ test('what needs attention first: summary, sort, filters, a link card, bulk re-c
   await open(page, '/');
   expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe('rgb(13, 17, 23)');
   await capture(page, 'orgs-dark');
+
+  // Notifications: a webhook endpoint's secret is shown once; a Slack one at the sandbox receiver gets a test.
+  await page.emulateMedia({ colorScheme: 'light' });
+  await open(page, '/notifications');
+  await expect(page.getByLabel('Name')).toBeFocused();
+  await page.getByLabel('Name').fill('attention-hook');
+  await page.getByLabel('URL').fill(sandbox.alerts_url);
+  await page.getByLabel('test', { exact: true }).check();
+  await page.getByRole('button', { name: 'Add the endpoint' }).click();
+  await expect(page.getByTestId('endpoint-secret')).toHaveText(/^whsec_[A-Za-z0-9+/=]{32}$/);
+  await page.getByRole('button', { name: 'Delete attention-hook' }).click();
+  await expect(page.getByRole('status')).toContainText('Deleted attention-hook');
+  await expect(page.getByTestId('endpoint-secret')).toHaveCount(0);
+
+  await page.getByLabel('Name').fill('attention-slack');
+  await page.getByLabel('Slack incoming webhook').check();
+  await page.getByLabel('URL').fill(`${sandbox.alerts_url}slack`);
+  await page.getByRole('button', { name: 'Add the endpoint' }).click();
+  await expect(page.getByRole('status')).toContainText('Added attention-slack');
+  await page.getByRole('button', { name: 'Send a test to attention-slack' }).click();
+  const queued = page.getByRole('status').filter({ hasText: 'Test alert' });
+  await expect(queued).toContainText(/Test alert msg_[0-9a-f]{32} queued/);
+  const id = /msg_[0-9a-f]{32}/.exec((await queued.textContent()) ?? '')?.[0];
+  const delivery = page.locator(`tr[data-delivery="${id}"]`);
+  await expect(delivery).toContainText('attention-slack');
+  // The sandbox dispatches every 2 s: the log shows it delivered after a reload or two.
+  await expect(async () => {
+    await open(page, '/notifications');
+    await expect(delivery.locator('.badge')).toHaveText('delivered', { timeout: 500 });
+  }).toPass({ timeout: 10_000 });
+  await expect(delivery).toContainText('HTTP 200');
+  const received = (await (await fetch(sandbox.alerts_url)).json()) as {
+    deliveries: { type: string; body: unknown }[];
+  };
+  expect(received.deliveries.some((d) => d.type === 'slack' && JSON.stringify(d.body).includes('test'))).toBe(true);
+  await delivery.getByRole('button', { name: `Redeliver ${id}` }).click();
+  await expect(page.getByRole('status')).toContainText(`Redelivering ${id}`);
+  await capture(page, 'notifications');
 });

@@ -3,7 +3,10 @@ import { dirname, join } from 'node:path';
 import { deleteLink, generateKey, isoNow, Keyring, openStore, sealSecret, upsertLink } from '@alphaswarm/db';
 import { capture, connectHuggingFace, expect, open, test } from './support/helpers';
 
-test('audit timeline: filters, run ids linkable, hash chain verified', async ({ page, sandbox }) => {
+test('audit timeline: filters, run ids linkable, runs grouped, CSV/JSONL export of the view, hash chain verified', async ({
+  page,
+  sandbox,
+}) => {
   await connectHuggingFace(page, sandbox, 'audit-org');
   await open(page, '/audit');
   await expect(page.locator('li.event').first()).toBeVisible();
@@ -15,7 +18,7 @@ test('audit timeline: filters, run ids linkable, hash chain verified', async ({ 
   await expect(page).toHaveURL(/org_id=audit-org/);
   const events = page.locator('li.event');
   await expect(events).toHaveCount(1);
-  await expect(events.first()).toContainText('integrations.connect.huggingface');
+  await expect(page.locator('li.entry').first()).toContainText('integrations.connect.huggingface');
 
   const runLink = events.first().getByRole('link', { name: /^run_/ });
   const runId = (await runLink.textContent())?.trim() ?? '';
@@ -23,6 +26,34 @@ test('audit timeline: filters, run ids linkable, hash chain verified', async ({ 
   await expect(page).toHaveURL(new RegExp(`run_id=${runId}`));
   await expect(page.getByLabel('Run id')).toHaveValue(runId);
   await expect(page.locator('li.event')).toHaveCount(2);
+  // The run's started and outcome rows are one entry.
+  const entry = page.locator('li.entry');
+  await expect(entry).toHaveCount(1);
+  await expect(entry.locator(':scope > p .badge')).toHaveText('success');
+  await expect(entry.locator('li.event .badge')).toHaveText(['attempt: started', 'outcome: success']);
+
+  // The filtered view exports as CSV and JSONL, each line with its link.
+  const download = async (name: string) => {
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name }).click()]);
+    return { name: file.suggestedFilename(), text: readFileSync(await file.path(), 'utf8') };
+  };
+  const csv = await download('CSV');
+  expect(csv.name).toMatch(/^audit-.*\.csv$/);
+  const rows = csv.text.trim().split('\n');
+  expect(rows[0]).toBe(
+    'seq,id,run_id,at,actor,client_ip,action,phase,outcome,org_id,kind,credential_key,detail,prev_link,link,key_id',
+  );
+  expect(rows).toHaveLength(3);
+  const jsonl = await download('JSONL');
+  const records = jsonl.text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { run_id: string; outcome: string; link: string; prev_link: string });
+  expect(records.map((r) => [r.run_id, r.outcome])).toEqual([
+    [runId, 'started'],
+    [runId, 'success'],
+  ]);
+  expect(records[1]?.link).toMatch(/^[0-9a-f]{64}$/);
 
   await page.getByRole('button', { name: 'Verify the hash chain' }).click();
   await expect(page.getByRole('status')).toContainText('Chain intact');

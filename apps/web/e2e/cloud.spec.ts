@@ -81,6 +81,9 @@ for (const w of WIZARDS) {
     if (w.kind === 'cloud_gcp')
       await expect(artifacts).toContainText(`PROJECT_ID='${sandbox.demo.cloud_gcp.project_id}'`);
     await expect(artifacts.getByRole('button', { name: /^Copy/ }).first()).toBeVisible();
+    // The artifacts sit in radio tabs: Terraform shows its file.
+    await artifacts.locator('label.tab-label', { hasText: 'Terraform' }).click();
+    await expect(artifacts.getByRole('link', { name: /^Download .*\.tf$/ })).toBeVisible();
     const download = artifacts.getByRole('link', { name: /^Download/ }).first();
     const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
     const path = await file.path();

@@ -74,7 +74,14 @@ export type {
 export { AppError, formatZod, toAppError, toTrpcError, trpcErrorBody, wireCode } from './errors';
 export { type AppRouter, appRouter, createCaller, type RouterInputs, type RouterOutputs } from './root';
 export { MAX_IMPORT_CHARS } from './routers/store/store.schema';
-export { type Alert, EXPIRY_THRESHOLDS, emitAlert, type ProbeSource } from './services/awareness';
+export {
+  type Alert,
+  type AwarenessDeps,
+  EXPIRY_THRESHOLDS,
+  emitAlert,
+  type ProbeSource,
+  verifyFailedAlert,
+} from './services/awareness';
 export { applyExpiryRule } from './services/expiry';
 export { checkHealth, type ProbeDeps, type ProbeOutcome, probeAndRecord } from './services/health';
 export {

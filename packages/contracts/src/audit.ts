@@ -44,6 +44,7 @@ const FIXED = [
   'handoff.submit',
   'handoff.verifyTrust',
   'audit.list',
+  'audit.export',
   'audit.verify',
   // The audit chain's own rows: key upgrade and rotation, signed checkpoints, retention cuts
   'audit.chain_upgraded',

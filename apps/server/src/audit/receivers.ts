@@ -50,9 +50,9 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function listen(server: Server, secure: boolean, scheme: string): Promise<string> {
+function listen(server: Server, secure: boolean, scheme: string, port = 0): Promise<string> {
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
+    server.listen(port, '127.0.0.1', () =>
       resolve(`${scheme}${secure ? 's' : ''}://127.0.0.1:${(server.address() as AddressInfo).port}`),
     ),
   );
@@ -67,7 +67,7 @@ function closer(server: Server, sockets: Set<Socket>): () => Promise<void> {
 }
 
 function httpReceiver(
-  opts: { tls?: { key: string; cert: string } },
+  opts: { tls?: { key: string; cert: string }; port?: number },
   accept: (req: IncomingMessage, body: string) => AuditRecord[] | null,
 ): Promise<Receiver> {
   const k = knobs();
@@ -97,7 +97,7 @@ function httpReceiver(
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  return listen(server, Boolean(opts.tls), 'http').then((url) => ({
+  return listen(server, Boolean(opts.tls), 'http', opts.port).then((url) => ({
     url,
     received,
     ...control(k),
@@ -121,8 +121,11 @@ export function httpsReceiver(opts: {
   });
 }
 
-/** An OTLP/HTTP logs receiver (JSON encoding); each log record's body is the audit record. */
-export function otlpReceiver(opts: { tls?: { key: string; cert: string } } = {}): Promise<Receiver> {
+/**
+ * An OTLP/HTTP logs receiver (JSON encoding); each log record's body is the audit record. `port`:
+ * listen where a server was already told to send (a receiver that comes up after it).
+ */
+export function otlpReceiver(opts: { tls?: { key: string; cert: string }; port?: number } = {}): Promise<Receiver> {
   return httpReceiver(opts, (req, body) => {
     if (req.url !== '/v1/logs' || req.headers['content-type'] !== 'application/json') return null;
     const doc = JSON.parse(body) as {

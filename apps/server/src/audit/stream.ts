@@ -39,7 +39,9 @@ export function startAuditStreaming(
 ): Delivery | null {
   const sinks = opts.sinks ?? rt.auditSinks;
   if (sinks.length === 0) return null;
+  const maxMs = rt.env.ALPHASWARM_ADMIN_AUDIT_SINK_RETRY_MAX * 1000;
   const delivery = startDelivery({
+    backoff: { baseMs: Math.min(1_000, maxMs), maxMs },
     ...opts,
     outbox: databaseOutbox(rt.db),
     sinks,

@@ -6,9 +6,9 @@ import {
   type ChainVerdict,
   ChainVerifier,
   type Checkpoint,
-  csvHeader,
-  csvLine,
   type Database,
+  exportHeader,
+  exportLine,
   toAuditRecord,
   writeStoreFileAtomic,
 } from '@alphaswarm/db';
@@ -97,6 +97,8 @@ export async function auditVerify(
   env: Env,
   opts: AuditVerifyOptions,
   openDb: () => Promise<{ db: Database; close(): Promise<void> | void }>,
+  /** Called when the database's chain (not a file's) does not verify, before the command fails. */
+  onBroken?: (verdict: ChainVerdict) => Promise<void>,
 ): Promise<void> {
   const checkpoints = await loadCheckpoints(opts);
   const { ring, warning } = loadAuditKeys(env, []);
@@ -116,7 +118,10 @@ export async function auditVerify(
   const store = await openDb();
   try {
     const verdict = await verifyDatabaseChain(store.db, new ChainVerifier({ ring, checkpoints, requireKeyed: true }));
-    if (!verdict.ok) throw new CliError(describeVerdict(verdict, checkpoints.length));
+    if (!verdict.ok) {
+      await onBroken?.(verdict);
+      throw new CliError(describeVerdict(verdict, checkpoints.length));
+    }
     cli.out(describeVerdict(verdict, checkpoints.length));
   } finally {
     await store.close();
@@ -157,14 +162,15 @@ export async function auditExport(
   const store = await openDb();
   let count = 0;
   async function* lines(): AsyncIterable<string> {
-    if (opts.format === 'csv') yield `${csvHeader()}\n`;
+    const header = exportHeader(opts.format);
+    if (header) yield `${header}\n`;
     let after = 0;
     for (;;) {
       const batch = await auditRowsBetween(store.db, after, 1000, { since, until });
       if (batch.length === 0) return;
       const records: AuditRecord[] = batch.map(toAuditRecord);
       count += records.length;
-      yield `${records.map((r) => (opts.format === 'csv' ? csvLine(r) : JSON.stringify(r))).join('\n')}\n`;
+      yield `${records.map((r) => exportLine(r, opts.format)).join('\n')}\n`;
       after = batch.at(-1)!.seq;
     }
   }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { checkStoreFile, exportStoreFile, importRecords, rotateKey } from '@alphaswarm/api';
+import { checkStoreFile, exportStoreFile, importRecords, rotateKey, verifyFailedAlert } from '@alphaswarm/api';
 import type { OnConflict } from '@alphaswarm/contracts';
 import {
   describeMigrationLag,
@@ -30,7 +30,7 @@ import {
 } from '../issuers/publish';
 import { type KeyringInfo, loadKeyring, productionProblems, productionWarnings } from '../runtime/index';
 import { type AuditExportOptions, type AuditVerifyOptions, auditExport, auditVerify } from './audit';
-import { audited, CliError, loadEnv, openExistingStore, openForReading, readFailure } from './context';
+import { audited, CliError, cliAlert, loadEnv, openExistingStore, openForReading, readFailure } from './context';
 import type { Cli } from './io';
 import { progress } from './progress';
 
@@ -200,6 +200,16 @@ export async function rotateKeyCommand(cli: Cli): Promise<void> {
         wizard_sessions: r.wizardSessions,
       }),
     );
+    await cliAlert(cli, store.db, {
+      type: 'com.alphaswarm.key.rotated',
+      subject: null,
+      data: {
+        key: 'integrations',
+        fingerprint: info.fingerprints[0],
+        keys: info.fingerprints.length,
+        reencrypted: result.total,
+      },
+    });
     cli.out(
       `re-encrypted ${plural(result.total, 'secret')} under key ${info.fingerprints[0]} (links ${result.links}, signing keys ${result.signingKeys}, admin users ${result.adminUsers}, onboarding sessions ${result.wizardSessions}).`,
     );
@@ -362,6 +372,11 @@ export async function rotateSigningKeyCommand(
         ),
       (k) => ({ kid: k }),
     );
+    await cliAlert(cli, store.db, {
+      type: 'com.alphaswarm.key.rotated',
+      subject: null,
+      data: { key: 'signing', issuer: opts.issuer, kid },
+    });
     cli.out(
       `${issuer.issuer} now signs with key ${kid}; the previous key stays published for ${issuer.options.maxTokenTtlSeconds + 60} s${target ? ' (run publish-issuer after that to drop it from the published copy)' : ''}. Running servers pick it up within 30 s.`,
     );
@@ -481,10 +496,28 @@ export async function auditVerifyCommand(cli: Cli, opts: AuditVerifyOptions): Pr
   const env = loadEnv(cli);
   let reading: Awaited<ReturnType<typeof openForReading>> | null = null;
   try {
-    await auditVerify(cli, env, opts, async () => {
-      reading = await openForReading(cli, env);
-      return reading;
-    });
+    await auditVerify(
+      cli,
+      env,
+      opts,
+      async () => {
+        reading = await openForReading(cli, env);
+        return reading;
+      },
+      // Verification reads a read-only handle; the alert needs a writable one.
+      async (verdict) => {
+        const d = verdict.divergence;
+        let store: Awaited<ReturnType<typeof openExistingStore>> | null = null;
+        try {
+          store = await openExistingStore(env);
+          await cliAlert(cli, store.db, verifyFailedAlert('audit-verify', verdict.checked, d));
+        } catch (error) {
+          cli.err(`warning: the audit-verify failure could not be raised as an alert (${(error as Error).name}).`);
+        } finally {
+          await store?.close();
+        }
+      },
+    );
   } catch (error) {
     throw reading ? readFailure(reading, error) : error;
   }

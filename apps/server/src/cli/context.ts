@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { AppError, audited as auditedCore, OutcomeBacklog } from '@alphaswarm/api';
+import { type Alert, AppError, audited as auditedCore, emitAlert, OutcomeBacklog } from '@alphaswarm/api';
 import type { AuditAction } from '@alphaswarm/contracts';
 import {
   type Database,
@@ -16,6 +16,7 @@ import {
 } from '@alphaswarm/db';
 import { ConfigError, type Env, parseEnv } from '../env';
 import { loadAuditKeys } from '../runtime/audit-keys';
+import { alertEndpointsFromEnv } from '../services/alerts';
 import type { Cli } from './io';
 
 /** A failure the CLI reports as one `error:` line, with this exit code. */
@@ -110,6 +111,36 @@ export async function audited<T>(
       );
     }
   }
+}
+
+/**
+ * Raise an alert from a command (a key rotated, the audit chain found broken): audited as
+ * `alert.fired` and queued for every configured endpoint, which the server's dispatcher delivers.
+ * Best effort: the command's own result stands even if the alert cannot be written.
+ */
+export async function cliAlert(cli: Cli, db: Database, alert: Alert): Promise<void> {
+  const env = loadEnv(cli);
+  const problems: string[] = [];
+  const logger = {
+    info: () => undefined,
+    warn: () => undefined,
+    error: (_obj: object, msg: string) => problems.push(msg),
+  };
+  try {
+    await emitAlert(
+      {
+        db,
+        now: () => cli.now(),
+        logger,
+        auditKeys: loadAuditKeys(env, []).ring,
+        config: { publicUrl: env.publicUrl, alertEndpoints: alertEndpointsFromEnv(env) },
+      },
+      alert,
+    );
+  } catch (error) {
+    problems.push((error as Error).name);
+  }
+  if (problems.length > 0) cli.err(`warning: the ${alert.type} alert could not be recorded (${problems[0]}).`);
 }
 
 const KNOWN = [

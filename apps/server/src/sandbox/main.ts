@@ -185,6 +185,7 @@ async function main(): Promise<void> {
     admin,
     admins,
     demo: up.demo,
+    alerts_url: receiver.url,
     sso: {
       issuer: idp.issuer,
       users: ssoUsers.map(({ username, password, groups, mfa, role }) => ({ username, password, groups, mfa, role })),
@@ -206,7 +207,7 @@ async function main(): Promise<void> {
     `  │ SSO        "Sign in with Demo IdP" (${idp.issuer}), users:`,
     ...manifest.sso.users.map((u) => `  │            ${u.username.padEnd(15)} password ${u.password}   ${u.role}`),
     '  │',
-    `  │ Alerts     ${receiver.url}  (the webhooks this server sent, signature checked; GET it)`,
+    `  │ Alerts     ${receiver.url}  (the webhooks this server sent, signature checked; GET it; a Slack endpoint: ${receiver.url}slack)`,
     `  │ Seeded     ${Object.values(SEEDED_ORGS).join(', ')}: healthy, expiring, rejected, needs reconnect`,
     `  │ Demo org   ${d.org_id}  (the cloud fakes trust this org's subjects)`,
     `  │ HuggingFace   token ${d.huggingface.token}  namespace ${d.huggingface.namespace}  (rejected: ${d.huggingface.bad_token})`,

@@ -26,6 +26,8 @@ export interface SandboxManifest {
   /** Each with a TOTP secret of its own, so sign-ins in parallel never wait for another's code to expire. */
   admins: SandboxAdmin[];
   demo: DemoCredentials;
+  /** The alert receiver: `GET` lists what arrived; POST a signed webhook to it, or a Slack message to `<url>slack`. */
+  alerts_url: string;
   /** The demo company IdP the console signs in with (SSO), and its users. */
   sso: {
     issuer: string;

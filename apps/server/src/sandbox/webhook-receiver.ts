@@ -15,6 +15,8 @@ interface Delivery {
 /**
  * The sandbox's alert receiver: takes the webhooks the sandbox server sends, checks their Standard
  * Webhooks signature, and lists the last 50 at `GET /` (JSON), so a newcomer sees what an alert is.
+ * `POST /slack` stands in for a Slack incoming webhook (a managed endpoint of type slack): its
+ * `{"text"}` messages are unsigned, as Slack's are, and answered `ok`.
  */
 export async function startWebhookReceiver(): Promise<{ url: string; secret: string; close(): Promise<void> }> {
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
@@ -33,6 +35,26 @@ export async function startWebhookReceiver(): Promise<{ url: string; secret: str
     });
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
+      if (req.url?.startsWith('/slack')) {
+        let text: unknown = null;
+        try {
+          text = (JSON.parse(body) as { text?: unknown }).text;
+        } catch {
+          text = null;
+        }
+        const ok = typeof text === 'string';
+        deliveries.unshift({
+          received_at: new Date().toISOString(),
+          id: '',
+          type: 'slack',
+          subject: null,
+          signature_valid: false,
+          body: ok ? { text } : body.slice(0, 1000),
+        });
+        deliveries.length = Math.min(deliveries.length, 50);
+        res.writeHead(ok ? 200 : 400, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'invalid_payload');
+        return;
+      }
       const id = String(req.headers['webhook-id'] ?? '');
       const timestamp = Number(req.headers['webhook-timestamp'] ?? Number.NaN);
       const given = String(req.headers['webhook-signature'] ?? '');

@@ -3,6 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { isoNow, linksByKeys, type PostgresStore, pageLinks, purgeExpiredWizardSessions } from '@alphaswarm/db';
 import PgBoss from 'pg-boss';
 import type { Runtime } from '../runtime';
+import { type KindReach, trackUpstreamOutages } from './outages';
 import { HOUSEKEEPING_ONLY_INTERVAL_MS, probeLinks, pruneQuietly, type Sleep, startHealthSweeper } from './sweep';
 
 /*
@@ -129,6 +130,8 @@ interface BatchOutput {
   /** Links with a verdict of this slot: probed by this run, or by an earlier run of the batch. */
   checked: number;
   failed: number;
+  /** Per kind, this run's probes that reached the upstream and those that could not. */
+  reach: Record<string, KindReach>;
 }
 
 export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): Promise<Sweeper> {
@@ -238,7 +241,11 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
     if (done < rows.length) throw new Error('batch cut short; the rest is retried by any replica');
     // pg-boss waits out its polling interval after every job; with batches queued, fetch the next now.
     boss.notifyWorker(batchWorker);
-    const output: BatchOutput = { checked: report.checked + keys.length - rows.length, failed: report.failed };
+    const output: BatchOutput = {
+      checked: report.checked + keys.length - rows.length,
+      failed: report.failed,
+      reach: report.reach,
+    };
     return output;
   });
 
@@ -252,10 +259,18 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
       [BATCH, slot],
     );
     const totals = { checked: 0, failed: 0 };
+    const reach: Record<string, KindReach> = {};
     for (const { output } of rows as { output: Partial<BatchOutput> | null }[]) {
       totals.checked += output?.checked ?? 0;
       totals.failed += output?.failed ?? 0;
+      for (const [kind, tally] of Object.entries(output?.reach ?? {})) {
+        const sum = (reach[kind] ??= { reached: 0, unreachable: 0 });
+        sum.reached += tally.reached;
+        sum.unreachable += tally.unreachable;
+      }
     }
+    // The whole slot's probes, across replicas: only a complete sweep speaks for a whole interval.
+    await trackUpstreamOutages(rt, reach);
     const ms = rt.now().getTime() - Date.parse(started);
     rt.metrics.sweepFinished(ms / 1000, rt.now());
     rt.logger.info({ sweep: { ...totals, pruned, ms, batches: rows.length } }, 'health sweep finished');

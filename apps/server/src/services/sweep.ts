@@ -6,6 +6,7 @@ import { type IntegrationRow, isoNow, pageLinks, purgeExpiredWizardSessions } fr
 import { providerFor } from '@alphaswarm/providers';
 import type { Runtime } from '../runtime';
 import { pruneHistory } from './alerts';
+import { type KindReach, trackUpstreamOutages } from './outages';
 
 export interface SweepReport {
   checked: number;
@@ -14,6 +15,8 @@ export interface SweepReport {
   deferred: number;
   /** Health-history rows past their retention, deleted after the probes. */
   pruned: number;
+  /** Per kind, probes that reached the upstream and those that could not (outage tracking). */
+  reach: Record<string, KindReach>;
   ms: number;
 }
 
@@ -40,12 +43,14 @@ export interface ProbeOptions {
 }
 
 /**
- * Re-check every link with bounded concurrency, then prune health history past its retention and
- * record the sweep in the metrics. Time is `rt.now`; waits are `opts.sleep`.
+ * Re-check every link with bounded concurrency, then track upstream outages, prune health history
+ * past its retention and record the sweep in the metrics. Time is `rt.now`; waits are `opts.sleep`.
  */
 export async function runHealthSweep(rt: Runtime, opts: ProbeOptions): Promise<SweepReport> {
   const report = await probeLinks(rt, opts);
   if (!opts.signal?.aborted) {
+    // Only a complete sweep speaks for a whole interval.
+    await trackUpstreamOutages(rt, report.reach);
     report.pruned = await pruneQuietly(rt);
     rt.metrics.sweepFinished(report.ms / 1000, rt.now());
   }
@@ -72,7 +77,7 @@ export async function probeLinks(rt: Runtime, opts: ProbeOptions): Promise<Sweep
   const pages = opts.pages ?? ((after, limit) => pageLinks(rt.store.db, after, limit));
   const clock = () => rt.now().getTime();
   const started = clock();
-  const report: SweepReport = { checked: 0, by_status: {}, failed: 0, deferred: 0, pruned: 0, ms: 0 };
+  const report: SweepReport = { checked: 0, by_status: {}, failed: 0, deferred: 0, pruned: 0, reach: {}, ms: 0 };
   const pausedUntil = new Map<string, number>();
   const queue: { row: IntegrationRow; retried: boolean }[] = [];
   let cursor: string | null = null;
@@ -110,6 +115,11 @@ export async function probeLinks(rt: Runtime, opts: ProbeOptions): Promise<Sweep
       }
       try {
         const outcome = await probeAndRecord(rt, item.row, opts.signal, 'sweep');
+        if (outcome.reached !== undefined) {
+          const tally = (report.reach[item.row.kind] ??= { reached: 0, unreachable: 0 });
+          if (outcome.reached) tally.reached++;
+          else tally.unreachable++;
+        }
         if (outcome.retryAfterSeconds !== undefined) {
           pausedUntil.set(upstream, clock() + outcome.retryAfterSeconds * 1000);
           if (!item.retried) {

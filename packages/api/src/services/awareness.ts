@@ -10,7 +10,7 @@ import {
   toPublic,
 } from '@alphaswarm/db';
 import { auditEvent } from '../audit/writer';
-import type { ApiDeps } from '../deps';
+import type { ApiConfig, ApiDeps } from '../deps';
 
 /*
  * Operator awareness: every probe leaves a history row, and what an operator must hear about
@@ -25,8 +25,10 @@ export const EXPIRY_THRESHOLDS = [30, 14, 7, 1] as const;
 
 const DAY_MS = 86_400_000;
 
-type AwarenessDeps = Pick<ApiDeps, 'db' | 'now' | 'logger' | 'config' | 'auditKeys'> &
-  Partial<Pick<ApiDeps, 'denials' | 'metrics'>>;
+/** What raising an alert needs: the API's deps, or a CLI command's (its database, clock and alert endpoints). */
+export type AwarenessDeps = Pick<ApiDeps, 'db' | 'now' | 'logger' | 'auditKeys'> & {
+  config: Pick<ApiConfig, 'publicUrl' | 'alertEndpoints'>;
+} & Partial<Pick<ApiDeps, 'denials' | 'metrics'>>;
 
 export interface Alert {
   /** CloudEvents `type`, e.g. `com.alphaswarm.integration.unhealthy`. */
@@ -60,6 +62,32 @@ export function cloudEvent(
     time,
     datacontenttype: 'application/json',
     data: alert.data,
+  };
+}
+
+/** The alert for an audit chain that does not verify: where it diverges and how, never a row's content. */
+export function verifyFailedAlert(
+  source: 'audit.verify' | 'audit-verify',
+  checked: number,
+  divergence: { kind: string; seq: number; missing?: { fromSeq: number; toSeq: number }; message: string } | undefined,
+): Alert {
+  return {
+    type: 'com.alphaswarm.audit.verify_failed',
+    subject: null,
+    data: {
+      source,
+      checked,
+      divergence: divergence
+        ? {
+            kind: divergence.kind,
+            seq: divergence.seq,
+            ...(divergence.missing
+              ? { missing: { from_seq: divergence.missing.fromSeq, to_seq: divergence.missing.toSeq } }
+              : {}),
+            message: divergence.message,
+          }
+        : null,
+    },
   };
 }
 

@@ -41,7 +41,12 @@ export interface ProbeOutcome {
   row: IntegrationRow;
   /** Set when the upstream asked us to slow down (429 Retry-After), in seconds. */
   retryAfterSeconds?: number;
+  /** Whether the upstream answered (any verdict, a rejection included); unset when nothing was probed. */
+  reached?: boolean;
 }
+
+/** Failures that mean the upstream itself could not be reached or would not serve: an outage, not a verdict. */
+const UNREACHABLE_CODES = ['upstream_timeout', 'upstream_unavailable'];
 
 /**
  * Probe a link and record the verdict. A transient upstream fault (timeout, 5xx, rate limit)
@@ -107,7 +112,11 @@ export async function probeAndRecord(
   );
   deps.metrics?.probe(kind, checked.status, seconds, upstreamError);
   if (updated) await recordVerdict(deps, row, updated, { source, latencyMs: seconds * 1000 });
-  return { row: updated ?? row, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) };
+  return {
+    row: updated ?? row,
+    reached: upstreamError === null || !UNREACHABLE_CODES.includes(upstreamError),
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+  };
 }
 
 /** How many links one bulk re-check probes, and how many at once: an admin's click, not a sweep. */

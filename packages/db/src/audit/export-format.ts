@@ -111,3 +111,17 @@ export function csvHeader(): string {
 export function csvLine(record: AuditRecord): string {
   return CSV_COLUMNS.map((c) => csvCell(record[c])).join(',');
 }
+
+export type AuditExportFormat = 'jsonl' | 'csv';
+
+/**
+ * One export, as `audit-export` writes it and the console downloads it: the header line (CSV only)
+ * and one line per record. The only formatter of audit exports.
+ */
+export function exportHeader(format: AuditExportFormat): string | null {
+  return format === 'csv' ? csvHeader() : null;
+}
+
+export function exportLine(record: AuditRecord, format: AuditExportFormat): string {
+  return format === 'csv' ? csvLine(record) : JSON.stringify(record);
+}

@@ -44,6 +44,19 @@ export async function markAlertOnce(
   return made.length === 1;
 }
 
+/** Every mark of one key, oldest first (an upstream's outages are kept as marks of `upstream:<kind>`). */
+export async function listAlertMarks(
+  db: Database,
+  credentialKey: string,
+): Promise<{ expiresAt: string; threshold: number; at: string }[]> {
+  const t = db.t.alertMarks;
+  return db.q
+    .select({ expiresAt: t.expiresAt, threshold: t.threshold, at: t.at })
+    .from(t)
+    .where(eq(t.credentialKey, credentialKey))
+    .orderBy(asc(t.at), asc(t.threshold));
+}
+
 export async function enqueueAlert(
   db: Database,
   row: Pick<OutboxRow, 'id' | 'endpoint' | 'type' | 'subject' | 'body' | 'createdAt'>,

@@ -30,6 +30,17 @@ export type PendingAction =
   | { type: 'cloud_revoke_share'; org_id: string; kind: CloudKind; session_id: string; share_id: string }
   | { type: 'store_export'; allow_unreadable: boolean }
   | {
+      type: 'notify_create';
+      name: string;
+      endpoint_type: 'webhook' | 'slack';
+      /** A Slack incoming-webhook URL is a secret: never echoed back into the form. */
+      url: string;
+      event_types: string[];
+    }
+  | { type: 'notify_test'; id: string }
+  | { type: 'notify_delete'; id: string; name: string }
+  | { type: 'notify_redeliver'; id: string }
+  | {
       type: 'store_import';
       filename: string;
       content: string;
@@ -94,6 +105,14 @@ export function describe(a: PendingAction): string {
       return 'Export the integrations store';
     case 'store_import':
       return `${a.dry_run ? 'Dry-run import of' : 'Import'} ${a.filename}`;
+    case 'notify_create':
+      return `Add the notification endpoint ${a.name}`;
+    case 'notify_test':
+      return `Send a test alert to ${a.id}`;
+    case 'notify_delete':
+      return `Delete the notification endpoint ${a.name}`;
+    case 'notify_redeliver':
+      return `Redeliver ${a.id}`;
   }
 }
 
@@ -118,6 +137,11 @@ export function origin(a: PendingAction): string {
     case 'store_export':
     case 'store_import':
       return '/store';
+    case 'notify_create':
+    case 'notify_test':
+    case 'notify_delete':
+    case 'notify_redeliver':
+      return '/notifications';
   }
 }
 
@@ -228,6 +252,36 @@ export async function execute(api: Api, a: PendingAction): Promise<Outcome> {
       });
       return { location: '/store', flash: { importReport: { ...report, dry_run: a.dry_run, filename: a.filename } } };
     }
+    case 'notify_create': {
+      const r = await api.notifications.create.mutate({
+        name: a.name,
+        type: a.endpoint_type,
+        url: a.url,
+        event_types: a.event_types,
+      });
+      return {
+        location: `/notifications#${r.endpoint.id}`,
+        flash: {
+          notice: { text: `Added ${r.endpoint.name} (${r.endpoint.id}).`, run_id: r.audit_run_id },
+          ...(r.secret ? { endpointSecret: { id: r.endpoint.id, name: r.endpoint.name, secret: r.secret } } : {}),
+        },
+      };
+    }
+    case 'notify_test': {
+      const r = await api.notifications.test.mutate({ id: a.id });
+      const text = `Test alert ${r.delivery_id} queued for ${a.id}: its delivery shows in the log below.`;
+      return { location: '/notifications#deliveries', flash: { notice: { text, run_id: r.audit_run_id } } };
+    }
+    case 'notify_delete': {
+      const r = await api.notifications.delete.mutate({ id: a.id });
+      const text = `Deleted ${a.name} (${a.id}); its undelivered alerts went with it.`;
+      return { location: '/notifications', flash: { notice: { text, run_id: r.audit_run_id } } };
+    }
+    case 'notify_redeliver': {
+      const r = await api.notifications.redeliver.mutate({ id: a.id });
+      const text = `Redelivering ${a.id} (same id and body).`;
+      return { location: '/notifications#deliveries', flash: { notice: { text, run_id: r.audit_run_id } } };
+    }
   }
   throw new Error('unreachable');
 }
@@ -287,8 +341,8 @@ export function attribute(a: PendingAction, failure: Failure): Failure {
   return field ? { ...failure, field } : failure;
 }
 
-/** Never echoed into a form: every kind's secret params, and an uploaded file. */
-const SECRET_FIELDS = new Set([...SECRET_PARAMS, 'content']);
+/** Never echoed into a form: every kind's secret params, an uploaded file, and a webhook URL (Slack's is a secret). */
+const SECRET_FIELDS = new Set([...SECRET_PARAMS, 'content', 'url']);
 
 /** The inputs of an action that may be echoed back into its form: everything but secrets. */
 export function safeValues(a: PendingAction): Record<string, string> {

@@ -15,6 +15,8 @@ export interface Flash {
   disconnected?: { kind: string; credential_key: string; revocation_guidance: string; audit_run_id: string };
   /** A hand-off link, shown once: only its hash is kept by the API. */
   shareLink?: { share_id: string; url: string; expires_at: string };
+  /** A new notification endpoint's signing secret, shown once: the API keeps it encrypted and never answers it again. */
+  endpointSecret?: { id: string; name: string; secret: string };
 }
 
 export interface Session {

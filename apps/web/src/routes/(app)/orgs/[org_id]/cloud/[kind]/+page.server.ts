@@ -41,7 +41,7 @@ export const load: PageServerLoad = async (event) => {
       // Non-secret params the session holds (the customer's, through a hand-off link, too) prefill step 2.
       const values = formValues(kind, session.params);
       if (!values.project_id && session.setup?.project_id) values.project_id = session.setup.project_id;
-      return { ...common, session, open: [], values };
+      return { ...common, session, open: [], values, connected: null };
     } catch (e) {
       // An expired or unknown session: say so above the list of open ones, where a new one starts.
       const f = toFailure(e);
@@ -50,7 +50,14 @@ export const load: PageServerLoad = async (event) => {
     }
   }
   try {
-    const { sessions } = await event.locals.api.cloudOnboarding.list.query({ org_id });
+    const [{ sessions }, connected] = await Promise.all([
+      event.locals.api.cloudOnboarding.list.query({ org_id }),
+      // Not linked yet answers not_found: the usual case here.
+      event.locals.api.integrations.get
+        .query({ org_id, kind })
+        .then((r) => ({ status: r.integration.status, namespace: r.integration.namespace }))
+        .catch(() => null),
+    ]);
     const open = sessions
       .filter((s) => s.kind === kind)
       .map((s) => ({
@@ -61,7 +68,7 @@ export const load: PageServerLoad = async (event) => {
         done: Object.values(s.steps).filter((r) => r?.ok).length,
       }));
     const replayed = common.replayed ?? (lost ? { failure: lost, values: {} } : null);
-    return { ...common, replayed, session: null, open, values: {} };
+    return { ...common, replayed, session: null, open, values: {}, connected };
   } catch (e) {
     loadFailed(event, e);
   }
