@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -352,12 +352,18 @@ describe('Fernet', () => {
     expect(ivs.size).toBe(1000);
   });
 
-  it('refuses arguments that would silently weaken checks', () => {
+  it('refuses arguments that would silently weaken checks, saying which', () => {
     const token = fernet.encrypt('x');
-    expect(() => fernet.decrypt(token, { ttl: Number.NaN })).toThrow(RangeError);
-    expect(() => fernet.decrypt(token, { ttl: 60, now: new Date('nope') })).toThrow(RangeError);
-    expect(() => fernet.encrypt('x', { iv: Buffer.alloc(8) })).toThrow(RangeError);
-    expect(() => fernet.encrypt('x', { now: new Date(-1000) })).toThrow(RangeError);
+    expect(() => fernet.decrypt(token, { ttl: Number.NaN })).toThrow(new RangeError('ttl is a number of seconds'));
+    expect(() => fernet.decrypt(token, { ttl: '60' as unknown as number })).toThrow(/ttl is a number/);
+    expect(() => fernet.decrypt(token, { ttl: 60, now: new Date('nope') })).toThrow(
+      new RangeError('now is not a valid date'),
+    );
+    expect(() => fernet.encrypt('x', { iv: Buffer.alloc(8) })).toThrow(new RangeError('a Fernet IV is 16 bytes'));
+    expect(() => fernet.encrypt('x', { now: new Date(-1000) })).toThrow(/valid date not before 1970/);
+    expect(() => fernet.encrypt('x', { now: new Date('nope') })).toThrow(RangeError);
+    expect(() => fernet.encrypt(42 as unknown as string)).toThrow(new TypeError('Fernet encrypts a string or bytes'));
+    expect(rejects(() => fernet.decrypt(42 as unknown as string)).reason).toBe('malformed');
   });
 
   it('rejects bad keys with a message that does not echo them', () => {
@@ -467,5 +473,64 @@ describe('Keyring', () => {
       expect(shown).not.toContain(k1);
       expect(shown).not.toContain(k2);
     }
+  });
+});
+
+/** A token signed and encrypted under `key` whose one cipher block decrypts to `block`, padding as given. */
+function sealedBlock(key: string, block: Buffer): string {
+  const raw = Buffer.from(key, 'base64url');
+  const iv = Buffer.alloc(16, 7);
+  const cipher = createCipheriv('aes-128-cbc', raw.subarray(16), iv).setAutoPadding(false);
+  const head = Buffer.concat([Buffer.from([0x80]), Buffer.alloc(8), iv, cipher.update(block), cipher.final()]);
+  return urlsafe(Buffer.concat([head, createHmac('sha256', raw.subarray(0, 16)).update(head).digest()]));
+}
+
+describe('what a signed token must still satisfy', () => {
+  const [k1, k2] = [generateKey(), generateKey()];
+  const fernet = new Fernet(k1);
+  const block = (text: string, ...pad: number[]) => Buffer.concat([Buffer.from(text), Buffer.from(pad)]);
+
+  it('checks every PKCS7 padding byte, even under a valid signature', () => {
+    expect(fernet.decrypt(sealedBlock(k1, block('abcdefghijklm', 3, 3, 3))).toString()).toBe('abcdefghijklm');
+    expect(fernet.decrypt(sealedBlock(k1, Buffer.alloc(16, 16)))).toHaveLength(0);
+    for (const bad of [block('abcdefghijklmno', 0), block('abcdefghijklmno', 17), block('abcdefghijklm', 9, 3, 3)]) {
+      expect(rejects(() => fernet.decrypt(sealedBlock(k1, bad))).reason).toBe('padding');
+    }
+  });
+
+  it('a keyring reports the reason of the key that signed the token, whichever its place', () => {
+    const ring = Keyring.fromEnv(`${k1},${k2}`);
+    const badPadding = sealedBlock(k1, block('abcdefghijklmno', 0));
+    expect(rejects(() => ring.decrypt(badPadding)).reason).toBe('padding');
+    expect(rejects(() => ring.rotate(badPadding)).reason).toBe('padding');
+    const old = fernet.encrypt('a', { now: new Date('2020-01-01T00:00:00Z') });
+    expect(rejects(() => ring.decrypt(old, { ttl: 60 })).reason).toBe('expired');
+    expect(rejects(() => ring.extractTimestamp(new Fernet(generateKey()).encrypt('c'))).reason).toBe('signature');
+  });
+
+  it('a ciphertext that is not whole blocks is malformed, before any signature check', () => {
+    const data = Buffer.from(fernet.encrypt('x'), 'base64url');
+    expect(rejects(() => fernet.decrypt(urlsafe(Buffer.concat([data, Buffer.alloc(3)])))).reason).toBe('malformed');
+  });
+
+  it('timestamps are 64-bit: from the epoch itself to beyond 2106', () => {
+    for (const when of ['1970-01-01T00:00:00Z', '2200-01-01T00:00:00Z']) {
+      const token = fernet.encrypt('t', { now: new Date(when) });
+      expect(fernet.extractTimestamp(token)).toBe(Date.parse(when) / 1000);
+      expect(Keyring.fromEnv(k1).rotate(token)).not.toBe(token);
+      expect(fernet.extractTimestamp(Keyring.fromEnv(k1).rotate(token))).toBe(Date.parse(when) / 1000);
+    }
+  });
+
+  it('says a blank key list is missing and an empty entry is empty, not merely invalid', () => {
+    for (const value of [undefined, '', '   ']) {
+      const error = keyError(() => Keyring.fromEnv(value));
+      expect(error.message).toMatch(/^no Fernet key given/);
+      expect(error.position).toBeUndefined();
+    }
+    expect(keyError(() => Keyring.fromEnv(`${k1}, ,${k2}`)).message).toMatch(
+      /^key 2 of 3 is empty \(a stray comma\?\)/,
+    );
+    expect(keyError(() => Keyring.fromEnv(`${k1},nope`)).message).toMatch(/^key 2 of 2 is not valid/);
   });
 });
