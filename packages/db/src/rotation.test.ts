@@ -151,7 +151,7 @@ describe('rotateSecrets', () => {
 });
 
 /** An onboarding session whose state holds `params` (a secret one is `{ sealed: <Fernet token> }`). */
-async function session(params: Record<string, unknown> | undefined, expiresAt = '2026-05-28T00:00:00Z') {
+async function session(params: Record<string, unknown> | null | undefined, expiresAt = '2026-05-28T00:00:00Z') {
   const row = await createWizardSession(
     store.db,
     { orgId: 'org-w', kind: 'cloudflare', createdBy: 'alice', expiresAt },
@@ -201,6 +201,19 @@ describe('rotateSecrets and onboarding sessions', () => {
     expect(error.items).toEqual([`wizard_session:${lost.id}`]);
     expect(await reread(readable)).toEqual(readable);
     expect(await reread(lost)).toEqual(lost);
+  });
+});
+
+describe('rotateSecrets and odd onboarding state', () => {
+  it('passes over params that are null or hold null, re-sealing only the sealed ones', async () => {
+    const nullParams = await session(null);
+    const mixed = await session({ note: null, token: { sealed: oldRing.encrypt('cf-1') } });
+    const result = await rotateSecrets(store.db, both, { now: NOW });
+    expect(result.wizardSessions).toBe(1);
+    expect(await reread(nullParams)).toEqual(nullParams);
+    const params = (await reread(mixed))!.state.params as { note: null; token: { sealed: string } };
+    expect(params.note).toBeNull();
+    expect(newOnly.decrypt(params.token.sealed).toString()).toBe('cf-1');
   });
 });
 
@@ -278,5 +291,12 @@ describe('unreadable secrets at start-up', () => {
     expect(await markUnreadableSecrets(store.db, oldRing, new Date('2026-06-01T00:00:00Z'))).toEqual([]);
     expect((await getLink(store.db, 'org-z', 'huggingface'))!.updatedAt).toBe('2026-05-27T20:00:00Z');
     expect((await getLink(store.db, 'org-1', 'huggingface'))!.status).toBe('healthy');
+  });
+
+  it('marks nothing when every secret is readable', async () => {
+    await seed(oldRing, 2);
+    expect(await unreadableSecrets(store.db, both)).toEqual([]);
+    expect(await markUnreadableSecrets(store.db, both, NOW)).toEqual([]);
+    expect((await getLink(store.db, 'org-0', 'huggingface'))!.status).toBe('healthy');
   });
 });
