@@ -207,19 +207,27 @@ describe('rotateSecrets and onboarding sessions', () => {
 describe('rotateSecrets and odd onboarding state', () => {
   it('passes over params that are null or hold null, re-sealing only the sealed ones', async () => {
     const nullParams = await session(null);
-    const mixed = await session({ note: null, token: { sealed: oldRing.encrypt('cf-1') } });
+    const mixed = await session({ note: null, zone: { name: 'eu' }, token: { sealed: oldRing.encrypt('cf-1') } });
     const result = await rotateSecrets(store.db, both, { now: NOW });
     expect(result.wizardSessions).toBe(1);
     expect(await reread(nullParams)).toEqual(nullParams);
     const params = (await reread(mixed))!.state.params as { note: null; token: { sealed: string } };
     expect(params.note).toBeNull();
+    // Only `{ sealed: <string> }` is a secret: any other object param is left as it is.
+    expect(params).toMatchObject({ zone: { name: 'eu' } });
     expect(newOnly.decrypt(params.token.sealed).toString()).toBe('cf-1');
   });
 });
 
 describe('UnreadableSecretsError', () => {
   it('counts in the right number and lists the first ten, then how many more', () => {
-    expect(new UnreadableSecretsError(['a']).message).toMatch(/^1 stored secret cannot be decrypted .* \(a\); /);
+    const one = new UnreadableSecretsError(['a']);
+    expect(one.name).toBe('UnreadableSecretsError');
+    expect(one.message).toMatch(/^1 stored secret cannot be decrypted .* \(a\); /);
+    // Both ways out: the old key back in the list, or forgetting the secrets.
+    expect(one.message).toMatch(
+      /Add the old key to ALPHASWARM_ADMIN_INTEGRATIONS_KEY .* or run forget-secrets if the old key is lost\.$/,
+    );
     const many = Array.from({ length: 12 }, (_, i) => `k${i + 1}`);
     expect(new UnreadableSecretsError(many).message).toMatch(
       /^12 stored secrets cannot .* \(k1, k2, k3, k4, k5, k6, k7, k8, k9, k10 and 2 more\); /,
