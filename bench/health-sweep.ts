@@ -1,11 +1,33 @@
 // Health sweep of 10,000 links against a fake upstream with 50 ms latency at concurrency 64:
 // wall time vs the ideal 10,000 × 0.05 / 64 s. Target ratio ≤ 1.25. Prints, never asserts.
+// Then the same on PostgreSQL with two replicas (two runtimes, each its own pool and pg-boss, 32
+// probes at once each: the same ideal), sweeping through the job queue: wall time from the slot's
+// start to the sweep's end, and probes per link (must be exactly 1).
+//   pnpm exec tsx bench/health-sweep.ts      (BENCH_LINKS, default 10,000)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKey, isoNow, Keyring, openStore, sealSecret, upsertLink } from '@alphaswarm/db';
+import { Writable } from 'node:stream';
+import {
+  type Database,
+  generateKey,
+  isoNow,
+  Keyring,
+  openDatabase,
+  openStore,
+  sealSecret,
+  upsertLink,
+} from '@alphaswarm/db';
+import { createTestDatabase, startPostgresCluster } from '@alphaswarm/db/testing';
 import { hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
-import { createLogger, createRuntime, parseEnv, runHealthSweep, upstreamsFromEnv } from '@alphaswarm/server';
+import {
+  createLogger,
+  createRuntime,
+  parseEnv,
+  runHealthSweep,
+  startSweeper,
+  upstreamsFromEnv,
+} from '@alphaswarm/server';
 
 const LINKS = Number(process.env.BENCH_LINKS ?? 10_000);
 const LATENCY_MS = 50;
@@ -13,7 +35,6 @@ const CONCURRENCY = 64;
 
 const dir = mkdtempSync(join(tmpdir(), 'alphaswarm-bench-sweep-'));
 const hf = await startHuggingFaceFake({ knobs: { delayMs: LATENCY_MS } });
-hf.addToken('hf_bench_token', hfProfile({ name: 'bench', role: 'read' }));
 const key = generateKey();
 const keyring = Keyring.fromEnv(key);
 const env = parseEnv({
@@ -23,26 +44,31 @@ const env = parseEnv({
   HOME: dir,
 });
 const store = openStore(env.dbPath);
-const secret = sealSecret(keyring, { token: 'hf_bench_token' });
 const now = isoNow(new Date());
-await store.db.write(async (tx) => {
-  for (let i = 0; i < LINKS; i++) {
-    await upsertLink(
-      tx,
-      {
-        orgId: `org-${i}`,
-        kind: 'huggingface',
-        namespace: 'bench',
-        status: 'healthy',
-        error: null,
-        metadata: {},
-        secret,
-        expiresAt: null,
-      },
-      now,
-    );
-  }
-});
+/** Every link with a token of its own, so that probes can be counted per link. */
+const tokenOf = (i: number) => `hf_bench_${i}`;
+for (let i = 0; i < LINKS; i++) hf.addToken(tokenOf(i), hfProfile({ name: 'bench', role: 'read' }));
+async function seed(db: Database): Promise<void> {
+  await db.write(async (tx) => {
+    for (let i = 0; i < LINKS; i++) {
+      await upsertLink(
+        tx,
+        {
+          orgId: `org-${i}`,
+          kind: 'huggingface',
+          namespace: 'bench',
+          status: 'healthy',
+          error: null,
+          metadata: {},
+          secret: sealSecret(keyring, { token: tokenOf(i) }),
+          expiresAt: null,
+        },
+        now,
+      );
+    }
+  });
+}
+await seed(store.db);
 const rt = createRuntime({
   env,
   store,
@@ -63,6 +89,72 @@ console.log(
   `  wall ${wall.toFixed(2)} s   ideal ${ideal.toFixed(2)} s   ratio ${ratio.toFixed(2)}  target ≤ 1.25  ${ratio <= 1.25 ? 'MET' : 'NOT MET'}`,
 );
 await rt.http.close();
-await hf.close();
 await store.close();
 rmSync(dir, { recursive: true, force: true });
+
+// Two replicas on PostgreSQL.
+const INTERVAL_S = 60;
+const cluster = await startPostgresCluster({ durable: true });
+try {
+  const pg = await createTestDatabase(cluster);
+  const pgEnv = parseEnv({
+    ALPHASWARM_ENV: 'test',
+    ALPHASWARM_ADMIN_DATABASE_URL: pg.url,
+    ALPHASWARM_ADMIN_INTEGRATIONS_KEY: key,
+    ALPHASWARM_ADMIN_HEALTH_INTERVAL: String(INTERVAL_S),
+    ALPHASWARM_ADMIN_HEALTH_CONCURRENCY: String(CONCURRENCY / 2),
+    HOME: tmpdir(),
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  // Once both run, their clock jumps to just before the next slot: the sweep begins when it does.
+  let skew = 0;
+  const clock = () => new Date(Date.now() + skew);
+  const stores = [await openDatabase(pgEnv.database), await openDatabase(pgEnv.database)];
+  await seed(stores[0]!.db);
+  const seen = hf.requests.length;
+  const runtimes = stores.map((s) =>
+    createRuntime({
+      env: pgEnv,
+      store: s,
+      keyring,
+      ephemeralKey: false,
+      logger: createLogger('info', sink),
+      upstreams: { ...upstreamsFromEnv(pgEnv), huggingfaceEndpoint: hf.url },
+      now: clock,
+    }),
+  );
+  const sweepers = await Promise.all(runtimes.map((r) => startSweeper(r)));
+  const boundary = (Math.floor(clock().getTime() / (INTERVAL_S * 1000)) + 1) * INTERVAL_S * 1000;
+  skew = boundary - 300 - Date.now();
+  const slotStart = performance.now() + 300;
+  while (!logs.some((l) => l.includes('"health sweep finished"'))) await new Promise((r) => setTimeout(r, 20));
+  const pgWall = (performance.now() - slotStart) / 1000;
+  for (const s of sweepers) await s.stop();
+  const counts = new Map<string, number>();
+  for (const r of hf.requests.slice(seen)) {
+    const token = String(r.headers.authorization ?? '');
+    counts.set(token, (counts.get(token) ?? 0) + 1);
+  }
+  const per = [...counts.values()];
+  const exact = counts.size === LINKS && per.every((n) => n === 1);
+  const pgRatio = pgWall / ideal;
+  console.log(`  PostgreSQL, two replicas × ${CONCURRENCY / 2} probes at once (pg-boss batches):`);
+  console.log(
+    `  wall ${pgWall.toFixed(2)} s   ideal ${ideal.toFixed(2)} s   ratio ${pgRatio.toFixed(2)}  target ≤ 1.25  ${pgRatio <= 1.25 ? 'MET' : 'NOT MET'}`,
+  );
+  console.log(
+    `  probes per link: ${counts.size} of ${LINKS} links probed, min ${Math.min(...per)} max ${Math.max(...per)}  ${exact ? 'exactly 1: MET' : 'NOT MET'}`,
+  );
+  for (const r of runtimes) await r.http.close();
+  for (const s of stores) await s.close();
+  await pg.drop();
+} finally {
+  await cluster.stop();
+  await hf.close();
+}

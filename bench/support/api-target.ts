@@ -1,10 +1,11 @@
-// Child process for bench/api.ts: serves tRPC's standalone adapter with a constant query, or the real API.
+// Child process for bench/api.ts: serves tRPC's standalone adapter with a constant query, or the real
+// API on SQLite or PostgreSQL.
 
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKey, isoNow, Keyring, openStore, sealSecret, upsertLink } from '@alphaswarm/db';
+import { generateKey, isoNow, Keyring, openDatabase, sealSecret, upsertLink } from '@alphaswarm/db';
 import { createLogger, createRuntime, listen, parseEnv } from '@alphaswarm/server';
 import { ADMIN_AUDIENCE } from '@alphaswarm/server/runtime';
 import pino from 'pino';
@@ -32,15 +33,18 @@ if (mode === 'trpc') {
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'alphaswarm-bench-'));
   const key = generateKey();
+  // `app [postgres-url]`: the real API on SQLite, or on that PostgreSQL database.
+  const databaseUrl = process.argv[3];
   const env = parseEnv({
     ALPHASWARM_ENV: 'test',
     ALPHASWARM_ADMIN_DB_PATH: join(dir, 'admin.db'),
+    ...(databaseUrl ? { ALPHASWARM_ADMIN_DATABASE_URL: databaseUrl } : {}),
     ALPHASWARM_ADMIN_INTEGRATIONS_KEY: key,
     ALPHASWARM_ADMIN_PORT: '0',
     ALPHASWARM_ADMIN_HEALTH_INTERVAL: '0',
     HOME: dir,
   });
-  const store = openStore(env.dbPath);
+  const store = await openDatabase(env.database);
   const rt = createRuntime({
     env,
     store,

@@ -117,6 +117,13 @@ const EnvSchema = z.object({
   ALPHASWARM_ADMIN_GCP_STS_ENDPOINT: url.default('https://sts.googleapis.com'),
   ALPHASWARM_ADMIN_GCP_IAMCREDENTIALS_ENDPOINT: url.default('https://iamcredentials.googleapis.com'),
   ALPHASWARM_ADMIN_GCP_CRM_ENDPOINT: url.default('https://cloudresourcemanager.googleapis.com'),
+  /** Where `publish-issuer --to gs://…` uploads: the Cloud Storage JSON API root. */
+  ALPHASWARM_ADMIN_GCS_ENDPOINT: url.default('https://storage.googleapis.com'),
+  /**
+   * Where `publish-issuer --to azblob://account/…` uploads: the account's blob endpoint (e.g.
+   * Azurite's http://127.0.0.1:10000/devstoreaccount1); https://<account>.blob.core.windows.net otherwise.
+   */
+  ALPHASWARM_ADMIN_AZURE_BLOB_ENDPOINT: url.optional(),
   ALPHASWARM_ADMIN_AZURE_AUTHORITY_HOST: url.default('https://login.microsoftonline.com'),
   ALPHASWARM_ADMIN_AZURE_ARM_ENDPOINT: url.default('https://management.azure.com'),
   ALPHASWARM_ADMIN_CLOUDFLARE_API_URL: url.default('https://api.cloudflare.com/client/v4'),

@@ -5,3 +5,4 @@ export { createRuntime, type Runtime, upstreamsFromEnv } from './runtime';
 export { type Serving, serve } from './serve';
 export { deliverDueAlerts, startAlertDispatcher } from './services/alerts';
 export { runHealthSweep, startHealthSweeper } from './services/sweep';
+export { startSweeper } from './services/sweep-jobs';

@@ -6,13 +6,14 @@ import type { Logger } from './logger';
 import { createRuntime, type Runtime } from './runtime';
 import type { Bootstrapped } from './runtime/bootstrap';
 import { startAlertDispatcher } from './services/alerts';
-import { startHealthSweeper } from './services/sweep';
+import { startSweeper } from './services/sweep-jobs';
 
 export interface Serving {
   url: string;
   runtime: Runtime;
   /**
-   * Graceful stop (SIGTERM): the sweep is aborted (its links are left to the next sweep), no new
+   * Graceful stop (SIGTERM): the sweep is aborted (on PostgreSQL its batches go back to the job
+   * queue for the other replicas; alone, its links are left to the next sweep), no new
    * connection is accepted, requests in flight get ALPHASWARM_ADMIN_SHUTDOWN_GRACE seconds to
    * finish, then the rest are cut and the database pool is closed.
    */
@@ -34,11 +35,12 @@ export async function serve(
     ...(opts.upstreams ? { upstreams: opts.upstreams } : {}),
     ...(opts.now ? { now: opts.now } : {}),
   });
+  // On PostgreSQL the sweep's job queue is shared by every replica; start it before accepting.
+  const sweeper = await startSweeper(runtime);
   const running = await listen(runtime, {
     ...(opts.host ? { host: opts.host } : {}),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
   });
-  const sweeper = startHealthSweeper(runtime);
   const alerts = startAlertDispatcher(runtime);
   const recovery = startAuditRecovery(runtime);
   const audit = startAuditServices(runtime);
@@ -46,9 +48,10 @@ export async function serve(
   let stopping: Promise<void> | null = null;
   const stop = async () => {
     logger.info({}, 'stopping: draining requests in flight');
-    await sweeper.stop();
-    await alerts.stop();
+    // Releasing the sweep's jobs takes a few queries: new connections are refused meanwhile.
+    const background = Promise.all([sweeper.stop(), alerts.stop()]);
     const { cut } = await running.close(boot.env.ALPHASWARM_ADMIN_SHUTDOWN_GRACE * 1000);
+    await background;
     if (cut > 0) logger.warn({ cut }, `${cut} request(s) still running after the shutdown grace were cut`);
     await recovery.stop();
     await audit.stop();

@@ -59,6 +59,19 @@ describe('hand-off links: the customer’s cloud admin runs the checks from a to
     expect(view).toMatchObject({ kind: 'cloud_aws', label: 'AWS', identity: null, connected: false });
     expect(view.artifacts?.subject).toBe(`org:${ORG}:cloud_aws`);
     expect(JSON.stringify(view)).not.toContain('org_id');
+    // The customer can check the published issuer as the operator can (here the server's own /workload).
+    const trust = await anon.handoff.verifyTrust.mutate({ token });
+    expect(trust.checks.map((c) => [c.check, c.ok])).toEqual([
+      ['discovery', true],
+      ['issuer', true],
+      ['keys', true],
+      ['signature', true],
+    ]);
+    const progress = await admin.cloudOnboarding.progress.query({ session_id });
+    expect(progress).toMatchObject({
+      params_entered: false,
+      steps: { bootstrap_artifacts: 'done', validate_identity: 'todo' },
+    });
 
     const wrong = await anon.handoff.submit
       .mutate({ token, params: { role_arn: 'arn:aws:iam::111122223333:role/not-there' } })
@@ -66,6 +79,10 @@ describe('hand-off links: the customer’s cloud admin runs the checks from a to
     // The same actionable error the operator's wizard shows, recorded on the session too.
     expect(wrong.data.app_code).toBe('trust_misconfigured');
     expect(wrong.message).toContain(`org:${ORG}:cloud_aws`);
+    // What the operator's page polls moves with the customer's attempt.
+    const moved = await admin.cloudOnboarding.progress.query({ session_id });
+    expect(moved.version).toBeGreaterThan(progress.version);
+    expect(moved).toMatchObject({ params_entered: true, steps: { validate_identity: 'failed' } });
     expect((await anon.handoff.get.query({ token })).identity).toMatchObject({
       ok: false,
       error: { code: 'trust_misconfigured' },
@@ -88,7 +105,9 @@ describe('hand-off links: the customer’s cloud admin runs the checks from a to
     const actions = (await listAudit(h.store.db, {}, { limit: 1000 })).filter(
       (e) => e.actor === `share:${link.share_id}`,
     );
-    expect(new Set(actions.map((e) => e.action))).toEqual(new Set(['handoff.get', 'handoff.submit']));
+    expect(new Set(actions.map((e) => e.action))).toEqual(
+      new Set(['handoff.get', 'handoff.submit', 'handoff.verifyTrust']),
+    );
     expect(JSON.stringify(actions)).not.toContain(token);
     const shareAudit = await listAudit(h.store.db, { action: 'cloudOnboarding.share' }, { limit: 10 });
     expect(shareAudit.length).toBeGreaterThan(0);
@@ -99,6 +118,7 @@ describe('hand-off links: the customer’s cloud admin runs the checks from a to
     });
     await expect(anon.handoff.get.query({ token })).rejects.toMatchObject(gone);
     await expect(anon.handoff.submit.mutate({ token, params: up.demo.cloud_aws })).rejects.toMatchObject(gone);
+    await expect(anon.handoff.verifyTrust.mutate({ token })).rejects.toMatchObject(gone);
     // Unknown and malformed tokens get the very same answer.
     await expect(anon.handoff.get.query({ token: 'A'.repeat(43) })).rejects.toMatchObject(gone);
     await expect(anon.handoff.get.query({ token: 'x' })).rejects.toMatchObject(gone);

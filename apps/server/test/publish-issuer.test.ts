@@ -7,7 +7,9 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkProductionCommand, publishIssuerCommand, rotateSigningKeyCommand } from '../src/cli/commands';
 import { Cli } from '../src/cli/io';
+import { issuerFiles, PublishError, publicReadGuidance, publishFiles, publishTarget } from '../src/issuers/publish';
 import { type DemoUpstreams, startDemoUpstreams } from '../src/sandbox/upstreams';
+import { startAzureBlobFake, startGcsFake } from './support/blob-fakes';
 import { type Harness, startHarness } from './support/harness';
 import { type S3Fake, startS3Fake } from './support/s3-fake';
 import { type StaticServer, startStaticServer } from './support/static-server';
@@ -222,8 +224,78 @@ describe('publish-issuer: the workload issuer served from a static copy, the adm
       ).rejects.toThrow(/NoSuchBucket/);
       expect((await h.rt.workload.jwks()).keys.map((k) => k.kid)).toEqual(keysBefore);
       await expect(publishIssuerCommand(capture({ env: s3env }), { to: 'ftp://x' })).rejects.toThrow(
-        /not an s3:\/\/bucket\/prefix URL/,
+        /ftp:\/\/x is not a place to publish: use --out DIR, or --to s3:\/\/bucket\/prefix, gs:\/\/bucket\/prefix or azblob:/,
       );
     });
+  });
+
+  it('--to gs:// and azblob:// upload over the JSON API and Put Blob, with JSON types and a short cache', async () => {
+    const token = 'ya29.publish-token-canary';
+    const [gcs, azure] = await Promise.all([
+      startGcsFake({ buckets: ['issuer_bucket'], token }),
+      startAzureBlobFake({ account: 'alphaswarmissuer', containers: ['issuer'], token }),
+    ]);
+    try {
+      const files = issuerFiles(h.rt.workload, await h.rt.workload.jwks());
+      const opts = {
+        s3: { region: 'us-east-1' },
+        gcs: { endpoint: gcs.url, token: async () => token },
+        azblob: { endpoint: `${azure.url}/alphaswarmissuer`, token: async () => token },
+      };
+      const gsTarget = publishTarget({ to: 'gs://issuer_bucket/alphaswarm/workload/' });
+      expect(await publishFiles(gsTarget, files, opts)).toEqual([
+        'gs://issuer_bucket/alphaswarm/workload/jwks.json',
+        'gs://issuer_bucket/alphaswarm/workload/.well-known/openid-configuration',
+      ]);
+      // Both spellings of the Azure place name the same container.
+      const azTarget = publishTarget({
+        to: 'https://alphaswarmissuer.blob.core.windows.net/issuer/alphaswarm/workload',
+      });
+      expect(azTarget).toEqual(publishTarget({ to: 'azblob://alphaswarmissuer/issuer/alphaswarm/workload' }));
+      await publishFiles(azTarget, files, opts);
+
+      for (const [fake, prefix] of [
+        [gcs, 'issuer_bucket/alphaswarm/workload'],
+        [azure, 'alphaswarmissuer/issuer/alphaswarm/workload'],
+      ] as const) {
+        expect([...fake.objects.keys()].sort()).toEqual([
+          `${prefix}/.well-known/openid-configuration`,
+          `${prefix}/jwks.json`,
+        ]);
+        for (const f of files) {
+          expect(fake.objects.get(`${prefix}/${f.path}`)).toEqual({
+            body: f.body,
+            contentType: 'application/json',
+            cacheControl: 'public, max-age=60',
+          });
+        }
+      }
+      expect(gcs.requests.map((r) => r.path)).toEqual(
+        Array(2).fill('/upload/storage/v1/b/issuer_bucket/o?uploadType=multipart'),
+      );
+      expect(azure.requests.every((r) => r.headers['x-ms-blob-type'] === 'BlockBlob')).toBe(true);
+      expect(publicReadGuidance(gsTarget, 'x')).toContain('allUsers roles/storage.objectViewer on gs://issuer_bucket');
+      expect(publicReadGuidance(azTarget, 'x')).toContain('--public-access blob');
+
+      // Refusals say where and what to check, and never carry the token.
+      const refusals = await Promise.all([
+        publishFiles(publishTarget({ to: 'gs://no-such-bucket/x' }), files, opts).catch((e: Error) => e.message),
+        publishFiles(publishTarget({ to: 'azblob://alphaswarmissuer/nope/x' }), files, opts).catch(
+          (e: Error) => e.message,
+        ),
+      ]);
+      expect(refusals[0]).toMatch(
+        /^Google Cloud Storage refused the upload to gs:\/\/no-such-bucket\/x\/jwks.json \(HTTP 404\)/,
+      );
+      expect(refusals[1]).toMatch(
+        /^Azure Blob Storage refused the upload to .*\/nope\/x\/jwks.json \(HTTP 404\): .*Storage Blob Data Contributor/,
+      );
+      for (const r of refusals) expect(r).not.toContain(token);
+      for (const bad of ['azblob://Bad_Account/c/x', 'gs://x', 'https://example.com/issuer']) {
+        expect(() => publishTarget({ to: bad })).toThrow(PublishError);
+      }
+    } finally {
+      await Promise.all([gcs.close(), azure.close()]);
+    }
   });
 });

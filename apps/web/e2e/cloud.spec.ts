@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { capture, card, expect, open, test } from './support/helpers';
+import { capture, card, expect, open, test, withAxe } from './support/helpers';
 import type { Manifest } from './support/sandbox';
 
 type CloudKind = 'cloud_aws' | 'cloud_gcp' | 'cloud_azure' | 'cloud_cloudflare';
@@ -136,4 +136,70 @@ test('an unknown or expired onboarding session says so and offers a new one', as
   await open(page, `/orgs/${sandbox.demo.org_id}/cloud/cloud_aws?session=wiz_gone`);
   await expect(page.getByRole('alert')).toContainText('No such onboarding session');
   await expect(page.getByRole('button', { name: /Start (the|a new) onboarding/ })).toBeVisible();
+});
+
+test('hand-off: the customer’s cloud admin checks AWS from a link, the operator watches live, revokes and connects', async ({
+  page,
+  browser,
+  sandbox,
+}) => {
+  // The fakes trust the demo org's subjects only, so the shared session is the demo org's ("org-a");
+  // the orgs the sandbox seeds with links of their own stand for every "org-b".
+  const org = sandbox.demo.org_id;
+  await open(page, `/orgs/${org}/cloud/cloud_aws`);
+  await page.getByRole('button', { name: /Start (the|a new) onboarding/ }).click();
+  await expect(page).toHaveURL(/\?session=wiz_/);
+  await step(page, 'bootstrap_artifacts').getByRole('button', { name: 'Generate artifacts' }).click();
+  await expect(step(page, 'bootstrap_artifacts')).toContainText(`org:${org}:cloud_aws`);
+  await page.getByRole('button', { name: "Share with the customer's cloud admin" }).click();
+  const url = (await page.getByTestId('share-link').locator('pre').textContent())?.trim() ?? '';
+  expect(url).toMatch(/\/handoff\/[A-Za-z0-9_-]{43}$/);
+  const progress = page.getByTestId('handoff-progress');
+  await expect(progress).toContainText('Identity check: not yet');
+
+  // The customer: a browser of their own, no cookies, only the link.
+  const theirs = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+  await withAxe(theirs);
+  const customer = await theirs.newPage();
+  await customer.goto(url);
+  await customer.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' });
+  await expect(customer.getByRole('heading', { level: 1 })).toHaveText('Set up AWS access');
+  await expect(customer.locator('pre').first()).toContainText(`org:${org}:cloud_aws`);
+  const html = await customer.content();
+  for (const other of [
+    'initech-labs',
+    'umbrella-ai',
+    'globex-research',
+    'acme-ml',
+    ...sandbox.admins.map((a) => a.username),
+  ]) {
+    expect(html).not.toContain(other);
+  }
+  await customer.getByRole('button', { name: 'Verify trust' }).click();
+  await expect(customer.getByTestId('trust-result')).toContainText('The published issuer matches our keys.');
+
+  // A role that does not trust us: the same actionable error as the wizard's, and the operator sees it.
+  await customer.getByLabel('IAM role ARN').fill('arn:aws:iam::111122223333:role/not-there');
+  await customer.getByRole('button', { name: 'Check identity and permissions' }).click();
+  await expect(customer.getByRole('alert').first()).toContainText(`org:${org}:cloud_aws`);
+  await expect(progress).toContainText('Identity check: failed');
+  await expect(progress).toContainText('Values entered: yes');
+
+  await customer.getByLabel('IAM role ARN').fill(sandbox.demo.cloud_aws.role_arn);
+  await customer.getByRole('button', { name: 'Check identity and permissions' }).click();
+  await expect(customer.getByTestId('principal')).toHaveText(/assumed-role/);
+  await expect(customer.getByText('Everything checks out.')).toBeVisible();
+  await capture(customer, 'handoff');
+
+  // Without a reload: the operator's page shows it, prefilled; the link goes, connecting stays theirs.
+  await expect(progress).toContainText('Permission check: passed');
+  await expect(step(page, 'validate_identity').getByLabel('IAM role ARN')).toHaveValue(sandbox.demo.cloud_aws.role_arn);
+  await page.getByRole('button', { name: /^Revoke/ }).click();
+  await expect(page.getByRole('table', { name: 'Live hand-off links' })).toHaveCount(0);
+  await customer.reload();
+  await expect(customer.getByRole('heading', { level: 1 })).toHaveText('This link has expired or was revoked');
+  expect(await customer.content()).not.toContain(`org:${org}`);
+  await theirs.close();
+  await step(page, 'connect').getByRole('button', { name: 'Connect AWS' }).click();
+  await expect(page).toHaveURL(new RegExp(`/orgs/${org}#cloud_aws$`));
 });

@@ -29,6 +29,7 @@ const FIXED = [
   'notifications.redeliver',
   'cloudOnboarding.start',
   'cloudOnboarding.get',
+  'cloudOnboarding.progress',
   'cloudOnboarding.list',
   'cloudOnboarding.bootstrapArtifacts',
   'cloudOnboarding.validateIdentity',
@@ -41,6 +42,7 @@ const FIXED = [
   // The public hand-off page (actor `share:<share id>`)
   'handoff.get',
   'handoff.submit',
+  'handoff.verifyTrust',
   'audit.list',
   'audit.verify',
   // The audit chain's own rows: key upgrade and rotation, signed checkpoints, retention cuts

@@ -39,6 +39,12 @@ export interface PostgresStore extends Store {
   readonly dialect: 'postgres';
   /** Apply pending migrations under the migration lock; returns how many were applied. */
   migrate(): Promise<number>;
+  /**
+   * One raw statement (or a multi-statement script without parameters) on a pooled connection,
+   * outside the repositories: for libraries that bring their own SQL (the pg-boss job queue). A
+   * script that fails inside its own BEGIN is rolled back before the connection goes back.
+   */
+  query(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
 }
 
 export interface PostgresConnection {
@@ -272,6 +278,21 @@ class PostgresStoreImpl implements PostgresStore {
       }
       await client.query('COMMIT');
       return pending.length;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollback: Error) => {
+        broken = rollback;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async query(text: string, values?: unknown[]): Promise<{ rows: any[] }> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      return await client.query(text, values);
     } catch (error) {
       await client.query('ROLLBACK').catch((rollback: Error) => {
         broken = rollback;

@@ -9,6 +9,7 @@ import {
   isoNow,
   openDatabase,
   openDatabaseReadOnly,
+  type PostgresStore,
   parsePostgresUrl,
   publishedSigningKeys,
   readOnlyReason,
@@ -20,6 +21,7 @@ import {
   type IssuerFile,
   issuerFiles,
   PublishError,
+  type PublishOptions,
   type PublishTarget,
   publicReadGuidance,
   publishedCopyWarnings,
@@ -220,19 +222,64 @@ function targetOf(opts: { out?: string | undefined; to?: string | undefined }): 
   }
 }
 
+/**
+ * Tokens for Cloud Storage and Azure Blob Storage from each cloud's own credential chain
+ * (gcloud application-default credentials, a service account, workload identity; az login,
+ * environment, managed identity), loaded only when publishing there.
+ */
+async function bearerStores(env: Env, target: PublishTarget): Promise<Omit<PublishOptions, 's3'>> {
+  if (target.kind === 'gcs') {
+    const { GoogleAuth } = await import('google-auth-library');
+    const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/devstorage.read_write'] });
+    return {
+      gcs: {
+        endpoint: env.ALPHASWARM_ADMIN_GCS_ENDPOINT,
+        token: async () => {
+          const token = await auth.getAccessToken().catch(() => null);
+          if (!token) {
+            throw new PublishError(
+              'No Google credentials: run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS.',
+            );
+          }
+          return token;
+        },
+      },
+    };
+  }
+  if (target.kind === 'azblob') {
+    const { DefaultAzureCredential } = await import('@azure/identity');
+    const credential = new DefaultAzureCredential({ authorityHost: env.ALPHASWARM_ADMIN_AZURE_AUTHORITY_HOST });
+    return {
+      azblob: {
+        endpoint: env.ALPHASWARM_ADMIN_AZURE_BLOB_ENDPOINT,
+        token: async () => {
+          const token = await credential.getToken('https://storage.azure.com/.default').catch(() => null);
+          if (!token)
+            throw new PublishError('No Azure credentials: run `az login`, or set AZURE_CLIENT_ID and its secret.');
+          return token.token;
+        },
+      },
+    };
+  }
+  return {};
+}
+
 async function publish(env: Env, target: PublishTarget, files: IssuerFile[]): Promise<string[]> {
   try {
     return await publishFiles(target, files, {
-      region: env.ALPHASWARM_ADMIN_AWS_REGION,
-      endpoint: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL,
-      credentials:
-        env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-          ? {
-              accessKeyId: env.AWS_ACCESS_KEY_ID,
-              secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-              sessionToken: env.AWS_SESSION_TOKEN,
-            }
-          : undefined,
+      s3: {
+        region: env.ALPHASWARM_ADMIN_AWS_REGION,
+        endpoint: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL,
+        credentials:
+          env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+            ? {
+                accessKeyId: env.AWS_ACCESS_KEY_ID,
+                secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+                sessionToken: env.AWS_SESSION_TOKEN,
+              }
+            : undefined,
+      },
+      ...(await bearerStores(env, target)),
     });
   } catch (error) {
     throw error instanceof PublishError ? new CliError(error.message) : error;
@@ -292,7 +339,7 @@ export async function rotateSigningKeyCommand(
   }
   if (opts.issuer === 'workload' && env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL && !publishing) {
     throw new CliError(
-      `The workload issuer is served from ${env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL}: pass --out DIR or --to s3://bucket/prefix so the new key is published before it signs anything.`,
+      `The workload issuer is served from ${env.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL}: pass --out DIR or --to s3://bucket/prefix (or gs://…, azblob://…) so the new key is published before it signs anything.`,
     );
   }
   const target = publishing ? targetOf(opts) : null;
@@ -372,6 +419,10 @@ export async function migrateCommand(cli: Cli): Promise<void> {
   }
   const store = await openDatabase(env.database);
   try {
+    if (store.dialect === 'postgres') {
+      const { installJobQueue } = await import('../services/sweep-jobs');
+      await installJobQueue(store as PostgresStore);
+    }
     const after = await store.migrations();
     const applied = after.applied - before;
     cli.out(

@@ -113,7 +113,10 @@ function buildProgram(cli: Cli, action: Action): Command {
     )
     .addOption(new Option('--issuer <issuer>', 'which issuer').choices(['workload', 'admin']).default('workload'))
     .option('--out <dir>', 'workload issuer: publish the JWKS with the new key to this directory before it signs')
-    .option('--to <url>', 'workload issuer: upload it to s3://bucket/prefix before the new key signs')
+    .option(
+      '--to <url>',
+      'workload issuer: upload it to s3://bucket/prefix, gs://bucket/prefix or azblob://account/container/prefix before the new key signs',
+    )
     .action(
       action(async (opts: { issuer: 'workload' | 'admin'; out?: string; to?: string }) =>
         (await import('./commands')).rotateSigningKeyCommand(cli, opts),
@@ -126,7 +129,10 @@ function buildProgram(cli: Cli, action: Action): Command {
       'Write the workload issuer (.well-known/openid-configuration and jwks.json with every published key) for a static host, so clouds never reach this server.',
     )
     .option('--out <dir>', 'write the files under this directory')
-    .option('--to <url>', 'upload them to s3://bucket/prefix (AWS_ENDPOINT_URL_S3 for S3-compatible stores)')
+    .option(
+      '--to <url>',
+      'upload them to s3://bucket/prefix (AWS_ENDPOINT_URL_S3 for S3-compatible stores), gs://bucket/prefix or azblob://account/container/prefix',
+    )
     .action(
       action(async (opts: { out?: string; to?: string }) =>
         (await import('./commands')).publishIssuerCommand(cli, opts),

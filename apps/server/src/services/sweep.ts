@@ -25,16 +25,51 @@ export const sleep: Sleep = (ms, signal) =>
     if ((error as Error).name !== 'AbortError') throw error;
   });
 
+/** Where a sweep's links come from: keyset pages after `afterKey` (empty when there are no more). */
+export type LinkPages = (afterKey: string | null, limit: number) => Promise<IntegrationRow[]>;
+
+export interface ProbeOptions {
+  concurrency: number;
+  signal?: AbortSignal;
+  onProgress?: (checked: number) => void;
+  sleep?: Sleep;
+  /** Every link when unset; a job sweeper's batch passes its own share. */
+  pages?: LinkPages;
+  /** Once aborted, no further probe starts; those in flight finish (unlike `signal`). */
+  stopTaking?: AbortSignal;
+}
+
 /**
- * Re-check every link with bounded concurrency. Politeness per upstream: when one answers 429,
- * further probes of that upstream wait out its Retry-After, and the throttled link is retried once.
- * An abort ends the sweep promptly, waits included. Time is `rt.now`; waits are `opts.sleep`.
+ * Re-check every link with bounded concurrency, then prune health history past its retention and
+ * record the sweep in the metrics. Time is `rt.now`; waits are `opts.sleep`.
  */
-export async function runHealthSweep(
-  rt: Runtime,
-  opts: { concurrency: number; signal?: AbortSignal; onProgress?: (checked: number) => void; sleep?: Sleep },
-): Promise<SweepReport> {
+export async function runHealthSweep(rt: Runtime, opts: ProbeOptions): Promise<SweepReport> {
+  const report = await probeLinks(rt, opts);
+  if (!opts.signal?.aborted) {
+    report.pruned = await pruneQuietly(rt);
+    rt.metrics.sweepFinished(report.ms / 1000, rt.now());
+  }
+  return report;
+}
+
+/** Health history past its retention goes; a failure is logged, never fatal to the sweep. */
+export async function pruneQuietly(rt: Runtime): Promise<number> {
+  try {
+    return await pruneHistory(rt);
+  } catch (error) {
+    rt.logger.warn({ error_name: (error as Error).name }, 'health history could not be pruned');
+    return 0;
+  }
+}
+
+/**
+ * Probe links with bounded concurrency. Politeness per upstream: when one answers 429, further
+ * probes of that upstream wait out its Retry-After, and the throttled link is retried once. An
+ * abort ends it promptly, waits included.
+ */
+export async function probeLinks(rt: Runtime, opts: ProbeOptions): Promise<SweepReport> {
   const wait = opts.sleep ?? sleep;
+  const pages = opts.pages ?? ((after, limit) => pageLinks(rt.store.db, after, limit));
   const clock = () => rt.now().getTime();
   const started = clock();
   const report: SweepReport = { checked: 0, by_status: {}, failed: 0, deferred: 0, pruned: 0, ms: 0 };
@@ -49,7 +84,7 @@ export async function runHealthSweep(
     while (reading) await reading;
     if (exhausted || queue.length > opts.concurrency) return;
     reading = (async () => {
-      const page = await pageLinks(rt.store.db, cursor, Math.max(100, opts.concurrency * 4));
+      const page = await pages(cursor, Math.max(100, opts.concurrency * 4));
       if (page.length === 0) exhausted = true;
       else cursor = page[page.length - 1]?.credentialKey ?? null;
       for (const row of page) queue.push({ row, retried: false });
@@ -63,7 +98,7 @@ export async function runHealthSweep(
 
   const worker = async () => {
     for (;;) {
-      if (opts.signal?.aborted) return;
+      if (opts.signal?.aborted || opts.stopTaking?.aborted) return;
       await refill();
       const item = queue.shift();
       if (!item) return;
@@ -98,15 +133,7 @@ export async function runHealthSweep(
   };
 
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
-  if (!opts.signal?.aborted) {
-    try {
-      report.pruned = await pruneHistory(rt);
-    } catch (error) {
-      rt.logger.warn({ error_name: (error as Error).name }, 'health history could not be pruned');
-    }
-  }
   report.ms = clock() - started;
-  if (!opts.signal?.aborted) rt.metrics.sweepFinished(report.ms / 1000, rt.now());
   return report;
 }
 

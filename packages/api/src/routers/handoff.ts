@@ -1,5 +1,7 @@
+import { VerifyTrustResult } from '@alphaswarm/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { handoffView } from '../services/shares';
+import { verifySessionTrust } from '../services/verify-trust';
 import * as wizard from '../services/wizard';
 import { handoffProcedure } from '../trpc';
 import { HandoffInput, HandoffSubmitInput } from './cloud-onboarding/cloud-onboarding.schema';
@@ -19,4 +21,10 @@ export const handoffRouter = {
     const after = await wizard.loadSession(ctx, ctx.session.id);
     return { identity, checks: permissions.checks, view: handoffView(ctx.share, after) };
   }),
+
+  /** The operator's "Verify trust", for the customer who just ran the artifacts: reads, changes nothing. */
+  verifyTrust: handoffProcedure
+    .input(HandoffInput)
+    .output(VerifyTrustResult)
+    .mutation(({ ctx }) => verifySessionTrust(ctx, ctx.session)),
 } satisfies TRPCRouterRecord;

@@ -1,6 +1,8 @@
-import { isProviderError, type TrustCheck, type VerifyTrustResult } from '@alphaswarm/contracts';
+import { type CloudKind, isProviderError, kinds, type TrustCheck, type VerifyTrustResult } from '@alphaswarm/contracts';
+import type { WizardRow } from '@alphaswarm/db';
 import { createLocalJWKSet, type JWK, jwtVerify } from 'jose';
 import type { ApiDeps } from '../deps';
+import { AppError } from '../errors';
 
 const UPSTREAM = 'Workload issuer';
 const PROBE_AUDIENCE = 'alphaswarm-verify-trust';
@@ -93,4 +95,16 @@ export async function verifyTrust(
     });
   }
   return done();
+}
+
+/** `verifyTrust` for a wizard session's cloud and org; a cloud without OIDC has nothing to verify. */
+export function verifySessionTrust(
+  deps: Pick<ApiDeps, 'http' | 'subjectTokens'>,
+  row: WizardRow,
+): Promise<VerifyTrustResult> {
+  const facts = kinds[row.kind as CloudKind];
+  if (facts.secretBearing) {
+    throw new AppError('precondition_failed', `${facts.label} has no OIDC federation: there is no issuer to verify.`);
+  }
+  return verifyTrust(deps, facts.subject(row.orgId));
 }

@@ -134,6 +134,27 @@ export function sessionView(row: WizardRow) {
   };
 }
 
+/**
+ * What the operator's page polls while a customer works through a hand-off link: the row's
+ * version (it moves on every recorded step) and where each step stands, without the artifacts.
+ */
+export function sessionProgress(row: WizardRow) {
+  const { params, steps } = stateOf(row);
+  const state = (r: { ok: boolean } | undefined) =>
+    (r ? (r.ok ? 'done' : 'failed') : 'todo') as 'done' | 'failed' | 'todo';
+  return {
+    version: row.version,
+    params_entered: params !== undefined && Object.keys(params).length > 0,
+    steps: {
+      bootstrap_artifacts: state(steps.bootstrap_artifacts),
+      validate_identity: state(steps.validate_identity),
+      validate_permissions: state(steps.validate_permissions),
+      enumerate_resources: state(steps.enumerate_resources),
+      connect: state(steps.connect),
+    },
+  };
+}
+
 export async function listSessions(deps: ApiDeps, orgId: string) {
   return (await listWizardSessions(deps.db, orgId, isoNow(deps.now()))).map(sessionView);
 }

@@ -55,6 +55,17 @@ export async function pageLinks(db: Database, afterKey: string | null, limit: nu
     .limit(limit);
 }
 
+/** The links with these credential keys (those that still exist), in key order. */
+export async function linksByKeys(db: Database, keys: readonly string[]): Promise<IntegrationRow[]> {
+  if (keys.length === 0) return [];
+  const { integrations } = db.t;
+  return db.q
+    .select()
+    .from(integrations)
+    .where(inArray(integrations.credentialKey, [...keys]))
+    .orderBy(asc(integrations.credentialKey));
+}
+
 /** Keyset pages over the links that carry a ciphertext (rotation, unreadable-secret scans). */
 export async function pageSecretLinks(
   db: Database,

@@ -1,8 +1,6 @@
 import {
   BootstrapArtifacts,
-  type CloudKind,
   IdentityResult,
-  kinds,
   MutationResult,
   OrgInput,
   PermissionCheck,
@@ -12,9 +10,8 @@ import {
 } from '@alphaswarm/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
-import { AppError } from '../../errors';
 import * as shares from '../../services/shares';
-import { verifyTrust } from '../../services/verify-trust';
+import { verifySessionTrust } from '../../services/verify-trust';
 import * as wizard from '../../services/wizard';
 import { adminProcedure, stepUpProcedure } from '../../trpc';
 import {
@@ -34,8 +31,13 @@ export const cloudOnboardingRouter = {
 
   get: adminProcedure.input(SessionStep).query(async ({ ctx, input }) => {
     const row = await wizard.loadSession(ctx, input.session_id, input);
-    return { ...wizard.sessionView(row), shares: await shares.sessionShares(ctx, row.id) };
+    return { ...wizard.sessionView(row), version: row.version, shares: await shares.sessionShares(ctx, row.id) };
   }),
+
+  /** One row, a few hundred bytes: what the operator's page polls for the customer's progress. */
+  progress: adminProcedure
+    .input(SessionStep)
+    .query(async ({ ctx, input }) => wizard.sessionProgress(await wizard.loadSession(ctx, input.session_id, input))),
 
   list: adminProcedure
     .input(OrgInput)
@@ -55,15 +57,7 @@ export const cloudOnboardingRouter = {
     .input(SessionStep)
     .output(VerifyTrustResult)
     .mutation(async ({ ctx, input }) => {
-      const row = await wizard.loadSession(ctx, input.session_id, input);
-      const facts = kinds[row.kind as CloudKind];
-      if (facts.secretBearing) {
-        throw new AppError(
-          'precondition_failed',
-          `${facts.label} has no OIDC federation: there is no issuer to verify.`,
-        );
-      }
-      return verifyTrust(ctx, facts.subject(row.orgId));
+      return verifySessionTrust(ctx, await wizard.loadSession(ctx, input.session_id, input));
     }),
 
   validateIdentity: stepUpProcedure

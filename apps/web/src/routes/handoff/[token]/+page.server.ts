@@ -1,8 +1,9 @@
 import type { CloudKind } from '@alphaswarm/contracts';
+import { kinds } from '@alphaswarm/contracts/kinds';
 import { fail } from '@sveltejs/kit';
-import { publicApi } from '$lib/server/api';
+import { formValues, IDENTITY_FIELDS, paramsFrom } from '$lib/cloud-params';
+import { type Api, publicApi } from '$lib/server/api';
 import { toFailure } from '$lib/server/errors';
-import { IDENTITY_FIELDS, paramsFrom } from '../../(app)/orgs/[org_id]/cloud/[kind]/params';
 import type { Actions, PageServerLoad } from './$types';
 
 /*
@@ -15,7 +16,15 @@ const GONE_CODES = new Set(['not_found']);
 export const load: PageServerLoad = async (event) => {
   try {
     const view = await publicApi(event.getClientAddress()).handoff.get.query({ token: event.params.token });
-    return { gone: false as const, view, fields: IDENTITY_FIELDS[view.kind as CloudKind] };
+    const kind = view.kind as CloudKind;
+    return {
+      gone: false as const,
+      view,
+      fields: IDENTITY_FIELDS[kind],
+      // What was entered before (by the customer or the operator) comes back, secrets excepted.
+      values: formValues(kind, view.params),
+      federated: !kinds[kind].secretBearing,
+    };
   } catch (e) {
     const failure = toFailure(e);
     if (GONE_CODES.has(failure.code)) {
@@ -26,6 +35,10 @@ export const load: PageServerLoad = async (event) => {
   }
 };
 
+async function kindOf(api: Api, token: string): Promise<CloudKind> {
+  return (await api.handoff.get.query({ token })).kind as CloudKind;
+}
+
 export const actions: Actions = {
   submit: async (event) => {
     const api = publicApi(event.getClientAddress());
@@ -33,7 +46,7 @@ export const actions: Actions = {
     const form = await event.request.formData();
     let kind: CloudKind;
     try {
-      kind = (await api.handoff.get.query({ token })).kind as CloudKind;
+      kind = await kindOf(api, token);
     } catch (e) {
       const failure = toFailure(e);
       return fail(failure.status, { failure, values: {} });
@@ -45,13 +58,18 @@ export const actions: Actions = {
     } catch (e) {
       const failure = toFailure(e);
       // Secrets (a Cloudflare token) are never put back into the form.
-      const secret = new Set(IDENTITY_FIELDS[kind].filter((f) => f.type === 'password').map((f) => f.name));
-      const values = Object.fromEntries(
-        Object.entries(params)
-          .filter(([k, v]) => !secret.has(k) && v !== undefined)
-          .map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]),
-      );
-      return fail(failure.status, { failure, values });
+      return fail(failure.status, { failure, values: formValues(kind, params) });
+    }
+  },
+  /** Read-only: fetch the published issuer as the cloud will; audited as the share, like every call here. */
+  verify: async (event) => {
+    try {
+      return {
+        trust: await publicApi(event.getClientAddress()).handoff.verifyTrust.mutate({ token: event.params.token }),
+      };
+    } catch (e) {
+      const failure = toFailure(e);
+      return fail(failure.status, { failure, values: {} });
     }
   },
 };

@@ -1,29 +1,18 @@
 import { CloudKind, type WizardStep } from '@alphaswarm/contracts';
 import { kinds } from '@alphaswarm/contracts/kinds';
 import { error, fail, redirect } from '@sveltejs/kit';
+import { formValues, IDENTITY_FIELDS, paramsFrom } from '$lib/cloud-params';
 import type { WizardSession } from '$lib/server/api';
 import { type Failure, toFailure } from '$lib/server/errors';
 import { loadFailed, perform } from '$lib/server/pending';
 import { takeFlash } from '$lib/server/session';
 import { orgParam } from '$lib/server/wizard';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
-import { IDENTITY_FIELDS, paramsFrom } from './params';
 
 function kindParam(raw: string): CloudKind {
   const kind = CloudKind.safeParse(raw);
   if (!kind.success) error(404, { message: `“${raw.slice(0, 40)}” is not a cloud kind.` });
   return kind.data;
-}
-
-/** Non-secret params the session already holds, to prefill step 2 (secrets come back masked: never prefilled). */
-function prefill(kind: CloudKind, params: Record<string, unknown> | null): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const f of IDENTITY_FIELDS[kind]) {
-    const v = params?.[f.name];
-    if (f.type === 'password' || v === undefined || v === null) continue;
-    out[f.name] = Array.isArray(v) ? v.join(', ') : typeof v === 'boolean' ? (v ? 'on' : '') : String(v);
-  }
-  return out;
 }
 
 export const load: PageServerLoad = async (event) => {
@@ -49,7 +38,8 @@ export const load: PageServerLoad = async (event) => {
         org_id,
         kind,
       });
-      const values = prefill(kind, session.params);
+      // Non-secret params the session holds (the customer's, through a hand-off link, too) prefill step 2.
+      const values = formValues(kind, session.params);
       if (!values.project_id && session.setup?.project_id) values.project_id = session.setup.project_id;
       return { ...common, session, open: [], values };
     } catch (e) {

@@ -84,6 +84,23 @@ export const IDENTITY_FIELDS: Record<CloudKind, ParamField[]> = {
   ],
 };
 
+/**
+ * Params → what the identity inputs show again (a prefill, or a failed attempt put back): never a
+ * secret field, lists joined, a checked box as the browser posts it ("on").
+ */
+export function formValues(
+  kind: CloudKind,
+  params: Record<string, unknown> | null | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of IDENTITY_FIELDS[kind]) {
+    const v = params?.[f.name];
+    if (f.type === 'password' || v === undefined || v === null) continue;
+    out[f.name] = Array.isArray(v) ? v.join(', ') : typeof v === 'boolean' ? (v ? 'on' : '') : String(v);
+  }
+  return out;
+}
+
 /** Form fields → the params object step 2 sends (empty optional fields left out). */
 export function paramsFrom(kind: CloudKind, form: FormData): Record<string, unknown> {
   const params: Record<string, unknown> = {};
