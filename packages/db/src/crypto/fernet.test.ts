@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { isCanonicalToken } from './fernet';
 import { Fernet, generateKey, InvalidKey, InvalidToken, Keyring, keyFingerprint } from './index';
 
 function repoRoot(): string {
@@ -494,7 +495,9 @@ describe('what a signed token must still satisfy', () => {
     expect(fernet.decrypt(sealedBlock(k1, block('abcdefghijklm', 3, 3, 3))).toString()).toBe('abcdefghijklm');
     expect(fernet.decrypt(sealedBlock(k1, Buffer.alloc(16, 16)))).toHaveLength(0);
     for (const bad of [block('abcdefghijklmno', 0), block('abcdefghijklmno', 17), block('abcdefghijklm', 9, 3, 3)]) {
-      expect(rejects(() => fernet.decrypt(sealedBlock(k1, bad))).reason).toBe('padding');
+      const error = rejects(() => fernet.decrypt(sealedBlock(k1, bad)));
+      expect(error.reason).toBe('padding');
+      expect(error.message).toBe('invalid Fernet token: its ciphertext does not decrypt');
     }
   });
 
@@ -532,5 +535,35 @@ describe('what a signed token must still satisfy', () => {
       /^key 2 of 3 is empty \(a stray comma\?\)/,
     );
     expect(keyError(() => Keyring.fromEnv(`${k1},nope`)).message).toMatch(/^key 2 of 2 is not valid/);
+  });
+
+  it('stamps a token with the current second by default, which a TTL then accepts', () => {
+    const token = fernet.encrypt('now');
+    expect(Math.abs(fernet.extractTimestamp(token) - Date.now() / 1000)).toBeLessThan(5);
+    expect(fernet.decrypt(token, { ttl: 60 }).toString()).toBe('now');
+    const later = fernet.encrypt('x', { now: new Date(Date.now() + 3_600_000) });
+    const error = rejects(() => fernet.decrypt(later, { ttl: 60 }));
+    expect(error).toMatchObject({ name: 'InvalidToken', reason: 'future' });
+    expect(error.message).toBe('invalid Fernet token: its timestamp is too far in the future');
+  });
+
+  it('writes every token in the canonical spelling, and reads the spellings Python reads', () => {
+    for (const n of [0, 16, 32]) expect(isCanonicalToken(fernet.encrypt(Buffer.alloc(n)))).toBe(true);
+    const token = fernet.encrypt('x');
+    expect(isCanonicalToken(`${token.slice(0, 10)}\n${token.slice(10)}`)).toBe(false);
+    // Python (checked by hand) skips DEL like any other ASCII character outside the alphabet, and
+    // counts pad characters only from the third character of a quantum on.
+    expect(fernet.decrypt(`${token.slice(0, 10)}\x7f${token.slice(10)}`).toString()).toBe('x');
+    expect(fernet.decrypt(`${token.slice(0, 9)}===${token.slice(9)}`).toString()).toBe('x');
+    // ...but refuses a key with a non-ASCII character in it.
+    const error = keyError(() => new Fernet(`${k1.slice(0, 5)}é${k1.slice(5)}`));
+    expect(error.name).toBe('InvalidKey');
+  });
+
+  it('names an empty keyring and shows a keyring by its fingerprints only', () => {
+    expect(keyError(() => new Keyring([])).message).toMatch(/^a keyring needs at least one key/);
+    expect(JSON.parse(JSON.stringify(Keyring.fromEnv(`${k1},${k2}`)))).toEqual({
+      fingerprints: [keyFingerprint(k1), keyFingerprint(k2)],
+    });
   });
 });
