@@ -5,9 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-mapfile -t all < <(node --input-type=module -e "import { MODULES } from './stryker/modules.mjs'; for (const [n, m] of Object.entries(MODULES)) console.log(n + ' ' + m.dir);")
+mapfile -t all < <(node --input-type=module -e "import { MODULES } from './stryker/modules.mjs'; import { narrowed } from './stryker/config.mjs'; for (const [n, m] of Object.entries(MODULES)) console.log(n + ' ' + (narrowed(m) ? 1 : 0) + ' ' + m.dir);")
 declare -A dirs
-for line in "${all[@]}"; do dirs[${line%% *}]=${line#* }; done
+declare -A narrow
+for line in "${all[@]}"; do
+  read -r n k d <<<"$line"
+  dirs[$n]=$d
+  narrow[$n]=$k
+done
 if [ $# -eq 0 ]; then set -- $(for line in "${all[@]}"; do echo "${line%% *}"; done); fi
 for name in "$@"; do
   dir=${dirs[$name]:-}
@@ -16,6 +21,9 @@ for name in "$@"; do
   config="$root/reports/mutation/$name.config.mjs"
   mkdir -p "$root/reports/mutation"
   echo "import { strykerConfig } from '$root/stryker/config.mjs'; export default strykerConfig('$name', ${STRYKER_CONCURRENCY:-1});" >"$config"
+  if [ "${narrow[$name]}" = 1 ]; then
+    echo "import base from '$root/$dir/vitest.config.ts'; import { mutationVitestConfig } from '$root/stryker/vitest.mjs'; export default mutationVitestConfig(base, '$name');" >"$root/reports/mutation/$name.vitest.mjs"
+  fi
   (cd "$dir" && pnpm exec stryker run "$config")
 done
 node stryker/score.mjs "$@"

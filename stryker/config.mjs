@@ -5,6 +5,9 @@ import { MODULES } from './modules.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
+/** Whether a module runs a narrowed vitest config (stryker/vitest.mjs) rather than the package's. */
+export const narrowed = (module) => module.tests !== undefined || module.project !== undefined;
+
 /** @returns {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export function strykerConfig(name, concurrency = 1) {
   const module = MODULES[name];
@@ -13,8 +16,11 @@ export function strykerConfig(name, concurrency = 1) {
     // pnpm keeps the runner out of core's own node_modules, so it is named by path.
     plugins: [here('../node_modules/@stryker-mutator/vitest-runner/dist/src/index.js')],
     testRunner: 'vitest',
-    // Only the test files that import the mutated files (vitest's `related`).
-    vitest: { related: true },
+    // Only the test files that import the mutated files (vitest's `related`), or the module's own
+    // tests and project through the narrowed config scripts/mutation.sh writes (stryker/vitest.mjs).
+    vitest: narrowed(module)
+      ? { related: false, configFile: here(`../reports/mutation/${name}.vitest.mjs`) }
+      : { related: true },
     mutate: module.mutate,
     coverageAnalysis: 'perTest',
     // Static mutants (module-level constants) would re-run every test per mutant; the rules they

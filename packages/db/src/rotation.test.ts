@@ -6,6 +6,7 @@ import type { Store } from './database';
 import { getAdminUser, insertAdminUser, replaceAdminTotpSecret } from './repo/admin-users';
 import { getLink, upsertLink } from './repo/integrations';
 import { allSigningKeys, insertSigningKey } from './repo/signing-keys';
+import { createWizardSession, getWizardSession, updateWizardState, type WizardRow } from './repo/wizard';
 import {
   forgetSecrets,
   markUnreadableSecrets,
@@ -97,7 +98,8 @@ describe('rotateSecrets', () => {
     const progress: [number, number][] = [];
     const result = await rotateSecrets(store.db, both, { now: NOW, onProgress: (d, t) => progress.push([d, t]) });
     expect(result).toEqual({ links: 3, signingKeys: 1, adminUsers: 1, wizardSessions: 0, total: 5 });
-    expect(progress.at(-1)).toEqual([5, 5]);
+    // Reported per page of 1000 and at the end: here, once.
+    expect(progress).toEqual([[5, 5]]);
 
     const link = await getLink(store.db, 'org-1', 'huggingface');
     expect(openSecret(newOnly, link!.secret!)).toEqual({ token: 'hf_1' });
@@ -148,6 +150,94 @@ describe('rotateSecrets', () => {
   });
 });
 
+/** An onboarding session whose state holds `params` (a secret one is `{ sealed: <Fernet token> }`). */
+async function session(params: Record<string, unknown> | null | undefined, expiresAt = '2026-05-28T00:00:00Z') {
+  const row = await createWizardSession(
+    store.db,
+    { orgId: 'org-w', kind: 'cloudflare', createdBy: 'alice', expiresAt },
+    '2026-05-27T19:00:00Z',
+  );
+  const state = params === undefined ? { step: 'start' } : { step: 'token', params };
+  return (await updateWizardState(store.db, row, state, '2026-05-27T19:00:00Z'))!;
+}
+const reread = async (row: WizardRow) => getWizardSession(store.db, row.id);
+
+describe('rotateSecrets and onboarding sessions', () => {
+  it('re-seals the secret params of live sessions only, bumping their version, and deletes expired ones', async () => {
+    const sealed = await session({ token: { sealed: oldRing.encrypt('cf-1', { now: PAST }) }, account: 'acc' });
+    const plain = await session({ account: 'acc' });
+    const bare = await session(undefined);
+    const expired = await session({ token: { sealed: oldRing.encrypt('cf-2') } }, '2026-05-27T19:59:59Z');
+    // Expiring this very second is still live.
+    const lastSecond = await session({ token: { sealed: oldRing.encrypt('cf-3') } }, '2026-05-27T20:00:00Z');
+    const progress: [number, number][] = [];
+    const result = await rotateSecrets(store.db, both, { now: NOW, onProgress: (d, t) => progress.push([d, t]) });
+
+    expect(result).toEqual({ links: 0, signingKeys: 0, adminUsers: 0, wizardSessions: 2, total: 2 });
+    expect(progress).toEqual([[4, 4]]);
+    expect(await reread(expired)).toBeUndefined();
+    const after = (await reread(sealed))!;
+    const token = (after.state.params as { token: { sealed: string } }).token.sealed;
+    expect(newOnly.decrypt(token).toString()).toBe('cf-1');
+    expect(newOnly.extractTimestamp(token)).toBe(PAST.getTime() / 1000);
+    expect(after.state).toEqual({ step: 'token', params: { token: { sealed: token }, account: 'acc' } });
+    expect(after.version).toBe(sealed.version + 1);
+    expect(
+      newOnly
+        .decrypt(((await reread(lastSecond))!.state.params as { token: { sealed: string } }).token.sealed)
+        .toString(),
+    ).toBe('cf-3');
+    // Nothing secret in them: not rewritten, so a wizard step in flight need not retry.
+    expect(await reread(plain)).toEqual(plain);
+    expect(await reread(bare)).toEqual(bare);
+  });
+
+  it('names a session whose sealed param no key reads, and changes no session', async () => {
+    const stranger = Keyring.fromEnv(generateKey());
+    const readable = await session({ token: { sealed: oldRing.encrypt('cf-1') } });
+    const lost = await session({ a: { sealed: oldRing.encrypt('ok') }, b: { sealed: stranger.encrypt('cf-2') } });
+    const error = await rotateSecrets(store.db, both, { now: NOW }).catch((e) => e);
+    expect(error).toBeInstanceOf(UnreadableSecretsError);
+    expect(error.items).toEqual([`wizard_session:${lost.id}`]);
+    expect(await reread(readable)).toEqual(readable);
+    expect(await reread(lost)).toEqual(lost);
+  });
+});
+
+describe('rotateSecrets and odd onboarding state', () => {
+  it('passes over params that are null or hold null, re-sealing only the sealed ones', async () => {
+    const nullParams = await session(null);
+    const mixed = await session({ note: null, zone: { name: 'eu' }, token: { sealed: oldRing.encrypt('cf-1') } });
+    const result = await rotateSecrets(store.db, both, { now: NOW });
+    expect(result.wizardSessions).toBe(1);
+    expect(await reread(nullParams)).toEqual(nullParams);
+    const params = (await reread(mixed))!.state.params as { note: null; token: { sealed: string } };
+    expect(params.note).toBeNull();
+    // Only `{ sealed: <string> }` is a secret: any other object param is left as it is.
+    expect(params).toMatchObject({ zone: { name: 'eu' } });
+    expect(newOnly.decrypt(params.token.sealed).toString()).toBe('cf-1');
+  });
+});
+
+describe('UnreadableSecretsError', () => {
+  it('counts in the right number and lists the first ten, then how many more', () => {
+    const one = new UnreadableSecretsError(['a']);
+    expect(one.name).toBe('UnreadableSecretsError');
+    expect(one.message).toMatch(/^1 stored secret cannot be decrypted .* \(a\); /);
+    // Both ways out: the old key back in the list, or forgetting the secrets.
+    expect(one.message).toMatch(
+      /Add the old key to ALPHASWARM_ADMIN_INTEGRATIONS_KEY .* or run forget-secrets if the old key is lost\.$/,
+    );
+    const many = Array.from({ length: 12 }, (_, i) => `k${i + 1}`);
+    expect(new UnreadableSecretsError(many).message).toMatch(
+      /^12 stored secrets cannot .* \(k1, k2, k3, k4, k5, k6, k7, k8, k9, k10 and 2 more\); /,
+    );
+    expect(new UnreadableSecretsError(many.slice(0, 10)).message).toContain(
+      '(k1, k2, k3, k4, k5, k6, k7, k8, k9, k10);',
+    );
+  });
+});
+
 describe('forgetSecrets', () => {
   it('drops every link secret and marks those links needs_reconnect', async () => {
     await seed(oldRing, 2);
@@ -160,6 +250,16 @@ describe('forgetSecrets', () => {
     const link = await getLink(store.db, 'org-0', 'huggingface');
     expect(link).toMatchObject({ secret: null, status: 'needs_reconnect', error: { code: 'secret_unreadable' } });
     expect((await getLink(store.db, 'org-0', 'cloud_aws'))?.status).toBe('healthy');
+  });
+
+  it('deletes the onboarding sessions that hold a secret, keeping the others', async () => {
+    const holding = await session({ token: { sealed: oldRing.encrypt('cf-1') } });
+    const plain = await session({ account: 'acc' });
+    const bare = await session(undefined);
+    expect(await forgetSecrets(store.db, { now: NOW })).toEqual({ count: 0, credentialKeys: [], wizardSessions: 1 });
+    expect(await reread(holding)).toBeUndefined();
+    expect(await reread(plain)).toEqual(plain);
+    expect(await reread(bare)).toEqual(bare);
   });
 });
 
@@ -199,5 +299,12 @@ describe('unreadable secrets at start-up', () => {
     expect(await markUnreadableSecrets(store.db, oldRing, new Date('2026-06-01T00:00:00Z'))).toEqual([]);
     expect((await getLink(store.db, 'org-z', 'huggingface'))!.updatedAt).toBe('2026-05-27T20:00:00Z');
     expect((await getLink(store.db, 'org-1', 'huggingface'))!.status).toBe('healthy');
+  });
+
+  it('marks nothing when every secret is readable', async () => {
+    await seed(oldRing, 2);
+    expect(await unreadableSecrets(store.db, both)).toEqual([]);
+    expect(await markUnreadableSecrets(store.db, both, NOW)).toEqual([]);
+    expect((await getLink(store.db, 'org-0', 'huggingface'))!.status).toBe('healthy');
   });
 });

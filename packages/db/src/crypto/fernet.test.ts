@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { isCanonicalToken } from './fernet';
 import { Fernet, generateKey, InvalidKey, InvalidToken, Keyring, keyFingerprint } from './index';
 
 function repoRoot(): string {
@@ -352,12 +353,18 @@ describe('Fernet', () => {
     expect(ivs.size).toBe(1000);
   });
 
-  it('refuses arguments that would silently weaken checks', () => {
+  it('refuses arguments that would silently weaken checks, saying which', () => {
     const token = fernet.encrypt('x');
-    expect(() => fernet.decrypt(token, { ttl: Number.NaN })).toThrow(RangeError);
-    expect(() => fernet.decrypt(token, { ttl: 60, now: new Date('nope') })).toThrow(RangeError);
-    expect(() => fernet.encrypt('x', { iv: Buffer.alloc(8) })).toThrow(RangeError);
-    expect(() => fernet.encrypt('x', { now: new Date(-1000) })).toThrow(RangeError);
+    expect(() => fernet.decrypt(token, { ttl: Number.NaN })).toThrow(new RangeError('ttl is a number of seconds'));
+    expect(() => fernet.decrypt(token, { ttl: '60' as unknown as number })).toThrow(/ttl is a number/);
+    expect(() => fernet.decrypt(token, { ttl: 60, now: new Date('nope') })).toThrow(
+      new RangeError('now is not a valid date'),
+    );
+    expect(() => fernet.encrypt('x', { iv: Buffer.alloc(8) })).toThrow(new RangeError('a Fernet IV is 16 bytes'));
+    expect(() => fernet.encrypt('x', { now: new Date(-1000) })).toThrow(/valid date not before 1970/);
+    expect(() => fernet.encrypt('x', { now: new Date('nope') })).toThrow(RangeError);
+    expect(() => fernet.encrypt(42 as unknown as string)).toThrow(new TypeError('Fernet encrypts a string or bytes'));
+    expect(rejects(() => fernet.decrypt(42 as unknown as string)).reason).toBe('malformed');
   });
 
   it('rejects bad keys with a message that does not echo them', () => {
@@ -467,5 +474,96 @@ describe('Keyring', () => {
       expect(shown).not.toContain(k1);
       expect(shown).not.toContain(k2);
     }
+  });
+});
+
+/** A token signed and encrypted under `key` whose one cipher block decrypts to `block`, padding as given. */
+function sealedBlock(key: string, block: Buffer): string {
+  const raw = Buffer.from(key, 'base64url');
+  const iv = Buffer.alloc(16, 7);
+  const cipher = createCipheriv('aes-128-cbc', raw.subarray(16), iv).setAutoPadding(false);
+  const head = Buffer.concat([Buffer.from([0x80]), Buffer.alloc(8), iv, cipher.update(block), cipher.final()]);
+  return urlsafe(Buffer.concat([head, createHmac('sha256', raw.subarray(0, 16)).update(head).digest()]));
+}
+
+describe('what a signed token must still satisfy', () => {
+  const [k1, k2] = [generateKey(), generateKey()];
+  const fernet = new Fernet(k1);
+  const block = (text: string, ...pad: number[]) => Buffer.concat([Buffer.from(text), Buffer.from(pad)]);
+
+  it('checks every PKCS7 padding byte, even under a valid signature', () => {
+    expect(fernet.decrypt(sealedBlock(k1, block('abcdefghijklm', 3, 3, 3))).toString()).toBe('abcdefghijklm');
+    expect(fernet.decrypt(sealedBlock(k1, Buffer.alloc(16, 16)))).toHaveLength(0);
+    for (const bad of [block('abcdefghijklmno', 0), block('abcdefghijklmno', 17), block('abcdefghijklm', 9, 3, 3)]) {
+      const error = rejects(() => fernet.decrypt(sealedBlock(k1, bad)));
+      expect(error.reason).toBe('padding');
+      expect(error.message).toBe('invalid Fernet token: its ciphertext does not decrypt');
+    }
+  });
+
+  it('a keyring reports the reason of the key that signed the token, whichever its place', () => {
+    const ring = Keyring.fromEnv(`${k1},${k2}`);
+    const badPadding = sealedBlock(k1, block('abcdefghijklmno', 0));
+    expect(rejects(() => ring.decrypt(badPadding)).reason).toBe('padding');
+    expect(rejects(() => ring.rotate(badPadding)).reason).toBe('padding');
+    const old = fernet.encrypt('a', { now: new Date('2020-01-01T00:00:00Z') });
+    expect(rejects(() => ring.decrypt(old, { ttl: 60 })).reason).toBe('expired');
+    expect(rejects(() => ring.extractTimestamp(new Fernet(generateKey()).encrypt('c'))).reason).toBe('signature');
+  });
+
+  it('a ciphertext that is not whole blocks is malformed, before any signature check', () => {
+    const data = Buffer.from(fernet.encrypt('x'), 'base64url');
+    expect(rejects(() => fernet.decrypt(urlsafe(Buffer.concat([data, Buffer.alloc(3)])))).reason).toBe('malformed');
+  });
+
+  it('timestamps are 64-bit: from the epoch itself to beyond 2106', () => {
+    for (const when of ['1970-01-01T00:00:00Z', '2200-01-01T00:00:00Z']) {
+      const token = fernet.encrypt('t', { now: new Date(when) });
+      expect(fernet.extractTimestamp(token)).toBe(Date.parse(when) / 1000);
+      expect(Keyring.fromEnv(k1).rotate(token)).not.toBe(token);
+      expect(fernet.extractTimestamp(Keyring.fromEnv(k1).rotate(token))).toBe(Date.parse(when) / 1000);
+    }
+  });
+
+  it('says a blank key list is missing and an empty entry is empty, not merely invalid', () => {
+    for (const value of [undefined, '', '   ']) {
+      const error = keyError(() => Keyring.fromEnv(value));
+      expect(error.message).toMatch(/^no Fernet key given/);
+      expect(error.position).toBeUndefined();
+    }
+    expect(keyError(() => Keyring.fromEnv(`${k1}, ,${k2}`)).message).toMatch(
+      /^key 2 of 3 is empty \(a stray comma\?\)/,
+    );
+    expect(keyError(() => Keyring.fromEnv(`${k1},nope`)).message).toMatch(/^key 2 of 2 is not valid/);
+  });
+
+  it('stamps a token with the current second by default, which a TTL then accepts', () => {
+    const token = fernet.encrypt('now');
+    expect(Math.abs(fernet.extractTimestamp(token) - Date.now() / 1000)).toBeLessThan(5);
+    expect(fernet.decrypt(token, { ttl: 60 }).toString()).toBe('now');
+    const later = fernet.encrypt('x', { now: new Date(Date.now() + 3_600_000) });
+    const error = rejects(() => fernet.decrypt(later, { ttl: 60 }));
+    expect(error).toMatchObject({ name: 'InvalidToken', reason: 'future' });
+    expect(error.message).toBe('invalid Fernet token: its timestamp is too far in the future');
+  });
+
+  it('writes every token in the canonical spelling, and reads the spellings Python reads', () => {
+    for (const n of [0, 16, 32]) expect(isCanonicalToken(fernet.encrypt(Buffer.alloc(n)))).toBe(true);
+    const token = fernet.encrypt('x');
+    expect(isCanonicalToken(`${token.slice(0, 10)}\n${token.slice(10)}`)).toBe(false);
+    // Python (checked by hand) skips DEL like any other ASCII character outside the alphabet, and
+    // counts pad characters only from the third character of a quantum on.
+    expect(fernet.decrypt(`${token.slice(0, 10)}\x7f${token.slice(10)}`).toString()).toBe('x');
+    expect(fernet.decrypt(`${token.slice(0, 9)}===${token.slice(9)}`).toString()).toBe('x');
+    // ...but refuses a key with a non-ASCII character in it.
+    const error = keyError(() => new Fernet(`${k1.slice(0, 5)}é${k1.slice(5)}`));
+    expect(error.name).toBe('InvalidKey');
+  });
+
+  it('names an empty keyring and shows a keyring by its fingerprints only', () => {
+    expect(keyError(() => new Keyring([])).message).toMatch(/^a keyring needs at least one key/);
+    expect(JSON.parse(JSON.stringify(Keyring.fromEnv(`${k1},${k2}`)))).toEqual({
+      fingerprints: [keyFingerprint(k1), keyFingerprint(k2)],
+    });
   });
 });
