@@ -47,7 +47,7 @@ export class SessionStore {
     readonly store: Store,
     private readonly keyring: Keyring,
     /** Milliseconds since the epoch; injected so tests move time without sleeping. */
-    readonly now: () => number = Date.now,
+    readonly now: () => number = () => Date.now(),
   ) {}
 
   /** Open the configured database (migrated, as the API does) with the console key or an ephemeral one. */

@@ -167,8 +167,8 @@ const same = (a: unknown, b: unknown) => canonical(a ?? null) === canonical(b ??
 /**
  * Three-way merge of a session written meanwhile by another request or replica (`theirs`) with
  * this request's changes (`ours`, both from `base`): what this request changed wins, the rest is
- * theirs. Flash messages merge by key, so a message added elsewhere is not lost when this request
- * shows (takes) the ones it read.
+ * theirs. Flash messages merge by key, so a message written elsewhere is not lost when this
+ * request shows (takes) the ones it read.
  */
 function merge(base: SessionData, ours: SessionData, theirs: SessionData): SessionData {
   const merged: Record<string, unknown> = { ...theirs };
@@ -178,9 +178,13 @@ function merge(base: SessionData, ours: SessionData, theirs: SessionData): Sessi
     if (!same(ours[k], base[k])) merged[k] = ours[k];
   }
   const flash: Record<string, unknown> = {};
-  const [b, o, t] = [base.flash ?? {}, ours.flash ?? {}, theirs.flash ?? {}] as Record<string, unknown>[];
+  const keyed = (f: Flash | null) => ({ ...f }) as Record<string, unknown>;
+  const [b, o, t] = [keyed(base.flash), keyed(ours.flash), keyed(theirs.flash)];
   for (const k of new Set([...Object.keys(b), ...Object.keys(o), ...Object.keys(t)])) {
-    const value = same(o[k], b[k]) ? t[k] : o[k];
+    // A message written elsewhere since this request read the session is one it has not shown.
+    const theirsChanged = !same(t[k], b[k]);
+    const oursChanged = !same(o[k], b[k]);
+    const value = theirsChanged && !(oursChanged && o[k] !== undefined) ? t[k] : o[k];
     if (value !== undefined) flash[k] = value;
   }
   merged.flash = Object.keys(flash).length ? flash : null;
