@@ -3,7 +3,7 @@ import type { Cookies } from '@sveltejs/kit';
 import type { ImportReport } from './api';
 import { consoleEnv } from './env';
 import type { FormFailure, PendingAction } from './pending';
-import { type ClientSeen, SessionStore, type StoredSession } from './session-store';
+import { type ClientSeen, hashId, SessionStore, type StoredSession } from './session-store';
 import type { SsoAttempt } from './sso';
 
 /** A one-shot message for the next page rendered (post/redirect/get). */
@@ -220,6 +220,11 @@ function attach(scope: Scope, session: Session, stored: StoredSession | null): v
   scope.base = stored ? ({ ...empty(), ...stored.data } as SessionData) : null;
   scope.version = stored?.version ?? 0;
   scopeOfSession.set(session, scope);
+}
+
+/** How the database (and the API's session list) names a session: never its id. */
+export function sessionHash(session: Session): string {
+  return hashId(session.id);
 }
 
 /** The session this request works on (after `loadSession`, or one started during the request). */
