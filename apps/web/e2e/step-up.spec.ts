@@ -197,7 +197,7 @@ test('SSO at the company IdP: sign-in, a stale MFA goes back with max_age=0 and 
   const t = await twin.newPage();
   await ssoSignIn(t, user('platform-admin'));
   await expect(t.getByRole('heading', { level: 1, name: 'Organisations' })).toBeVisible();
-  await p.getByRole('link', { name: 'Account' }).click();
+  await p.getByRole('link', { name: 'Account', exact: true }).click();
   await expect(p.getByRole('heading', { level: 1 })).toHaveText('Your console sessions');
   const rows = p.locator('tbody tr');
   await expect(rows).toHaveCount(2);
