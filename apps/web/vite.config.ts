@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sveltekit } from '@sveltejs/kit/vite';
 import type { Plugin } from 'vite';
@@ -25,12 +27,19 @@ function dbSourceUrls(): Plugin {
   };
 }
 
+// Under vitest the console's session store gets a database and a key of its own for the run, never
+// ~/.alphaswarm. Set here because SvelteKit bakes `$env/dynamic/private` from the environment as
+// this file loads; the workers inherit it.
+if (process.env.VITEST) {
+  process.env.ALPHASWARM_ADMIN_DB_PATH = join(mkdtempSync(join(tmpdir(), 'alphaswarm-web-test-')), 'admin.db');
+  process.env.ALPHASWARM_CONSOLE_SESSION_KEY = `${randomBytes(32).toString('base64url')}=`;
+}
+
 export default defineConfig({
   plugins: [dbSourceUrls(), sveltekit()],
   // Unit tests only: e2e/*.spec.ts belong to Playwright.
   test: {
     include: ['src/**/*.test.ts'],
-    setupFiles: ['test/setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { generateKey, Keyring, openStore, sql } from '@alphaswarm/db';
 import type { Cookies } from '@sveltejs/kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SessionStore } from './session-store';
+import { hashId, SessionStore } from './session-store';
 
 function jar(id?: string) {
   const set = new Map<string, { value: string; opts: Record<string, unknown> }>();
@@ -124,7 +124,9 @@ describe('sessions in the database', () => {
     expect((await request(replica(`${generateKey()},${KEY}`), id, (session) => session?.username)).result).toBe(
       'admin',
     );
-    await a.store.exec(sql`UPDATE console_sessions SET data = substr(data, 1, 40) || 'AAAA' || substr(data, 45)`);
+    await a.store.exec(
+      sql`UPDATE console_sessions SET data = substr(data, 1, 40) || 'AAAA' || substr(data, 45) WHERE id_hash = ${hashId(id)}`,
+    );
     expect((await request(a, id, (session) => session)).result).toBeNull();
   });
 
