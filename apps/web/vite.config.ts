@@ -1,8 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sveltekit } from '@sveltejs/kit/vite';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
+const DB_SOURCE = resolve(dirname(fileURLToPath(import.meta.url)), '../../packages/db/src');
+
+/**
+ * The session store bundles @alphaswarm/db, whose migrations are found next to its source through
+ * `import.meta.url`; bundled, that would name the output chunk. In the build it names the source
+ * file in the checkout instead (the console runs from the checkout, beside its node_modules).
+ */
+function dbSourceUrls(): Plugin {
+  return {
+    name: 'db-source-import-meta-url',
+    apply: 'build',
+    load(id) {
+      if (!id.startsWith(DB_SOURCE) || !id.endsWith('.ts')) return null;
+      const text = readFileSync(id, 'utf8');
+      if (!text.includes('import.meta.url')) return null;
+      return text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(id).href));
+    },
+  };
+}
+
+// Under vitest the console's session store gets a database and a key of its own for the run, never
+// ~/.alphaswarm. Set here because SvelteKit bakes `$env/dynamic/private` from the environment as
+// this file loads; the workers inherit it.
+if (process.env.VITEST) {
+  process.env.ALPHASWARM_ADMIN_DB_PATH = join(mkdtempSync(join(tmpdir(), 'alphaswarm-web-test-')), 'admin.db');
+  process.env.ALPHASWARM_CONSOLE_SESSION_KEY = `${randomBytes(32).toString('base64url')}=`;
+}
+
 export default defineConfig({
-  plugins: [sveltekit()],
+  plugins: [dbSourceUrls(), sveltekit()],
   // Unit tests only: e2e/*.spec.ts belong to Playwright.
-  test: { include: ['src/**/*.test.ts'], testTimeout: 20_000, hookTimeout: 20_000 },
+  test: {
+    include: ['src/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
 });

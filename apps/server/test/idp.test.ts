@@ -1,7 +1,15 @@
 import { Readable } from 'node:stream';
 import type { AppError } from '@alphaswarm/api';
 import { createAdminClient } from '@alphaswarm/api/client';
-import { allSigningKeys, generateKey, getAdminUser, listAudit, sql } from '@alphaswarm/db';
+import {
+  allSigningKeys,
+  generateKey,
+  getAdminUser,
+  insertConsoleSession,
+  listAudit,
+  listConsoleSessions,
+  sql,
+} from '@alphaswarm/db';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
 import { decodeJwt, decodeProtectedHeader, importPKCS8, type JWTPayload, SignJWT } from 'jose';
 import { generate } from 'otplib';
@@ -885,6 +893,59 @@ describe('embedded IdP: attempts are reserved before the hash, in the database',
     const again = await post(h, '/auth/step-up', { mfa_token: mfa, code: await totp(secret) });
     expect(again.status).toBe(401);
     expect(again.body.error.message).toMatch(/already completed/);
+  });
+
+  it('sign out everywhere: console sessions gone, refresh and earlier access tokens refused (cached ones too), audited', async () => {
+    const one = await signIn(h, 'alice', secret);
+    clock.nextStep();
+    const two = await signIn(h, 'alice', secret);
+    const row = (hash: string, subject: string) =>
+      insertConsoleSession(h.store.db, {
+        idHash: hash.repeat(64),
+        subject,
+        createdAt: new Date(clock.ms),
+        expiresAt: new Date(clock.ms + 3_600_000),
+        address: '192.0.2.1',
+        userAgent: 'Firefox',
+        data: 'sealed',
+      });
+    await row('a', 'alice');
+    await row('b', 'alice');
+    await row('c', 'https://sso.example#alice');
+    const get = async (path: string, input: unknown, token: string) => {
+      const url = `${h.url}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`;
+      const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      return { status: res.status, body: (await res.json()) as { result?: { data: any } } };
+    };
+    const listed = await get('sessions.list', { current: 'b'.repeat(64) }, two.access_token);
+    expect(listed.body.result?.data.sessions).toEqual([
+      expect.objectContaining({ address: '192.0.2.1', user_agent: 'Firefox', current: false }),
+      expect.objectContaining({ current: true }),
+    ]);
+    expect(JSON.stringify(listed.body)).not.toMatch(/aaaa|sealed/);
+    // Verified once, so the verifier has it cached.
+    expect((await get('system.whoami', {}, two.access_token)).status).toBe(200);
+
+    // Not step-up gated: an admin whose MFA went stale (a refresh keeps auth_time) can still protect themselves.
+    clock.advance(590);
+    const refreshed = await post(h, '/auth/refresh', { refresh_token: one.refresh_token });
+    clock.advance(20);
+    const out = await trpc(h, 'sessions.signOutEverywhere', {}, refreshed.body.access_token);
+    expect(out.data.console_sessions).toBe(2);
+    // Both sign-ins of this test, and any an earlier test left open.
+    expect(out.data.refresh_sessions).toBeGreaterThanOrEqual(2);
+    expect((await get('system.whoami', {}, two.access_token)).status).toBe(401);
+    expect((await post(h, '/auth/refresh', { refresh_token: two.refresh_token })).status).toBe(401);
+    expect((await listConsoleSessions(h.store.db, 'alice', new Date(clock.ms))).length).toBe(0);
+    expect((await listConsoleSessions(h.store.db, 'https://sso.example#alice', new Date(clock.ms))).length).toBe(1);
+    const [audited] = (await authEvents(h, 'sessions.signOutEverywhere')).filter((e) => e.outcome === 'success');
+    expect(audited).toMatchObject({ actor: 'alice' });
+
+    // A sign-in after it works.
+    clock.advance(2);
+    clock.nextStep();
+    const again = await signIn(h, 'alice', secret);
+    expect((await get('system.whoami', {}, again.access_token)).status).toBe(200);
   });
 
   it('IdP failures share the denied-call audit budget: 30 rows per address per minute, the rest counted', async () => {

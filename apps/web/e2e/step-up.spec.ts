@@ -108,7 +108,10 @@ test('no secret came back while stepping up; signing out ends the session', asyn
   await expect(page.getByRole('heading', { level: 1 })).toHaveText("Confirm it's you");
   await capture(page, 'step-up-page');
 
+  // The console keeps its sessions in the database: a restart signs nobody out.
+  await sandbox.restartConsole();
   await open(page, '/');
+  await expect(page.getByRole('heading', { level: 1, name: 'Organisations' })).toBeVisible();
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login$/);
   expect(await context.cookies()).toEqual([]);
@@ -188,6 +191,24 @@ test('SSO at the company IdP: sign-in, a stale MFA goes back with max_age=0 and 
   await expect(r).toHaveURL(/\/login$/);
   await expect(r.getByRole('alert')).toContainText('state mismatch');
   await replay.close();
+
+  // The same user in a second browser: both sessions listed; signing out everywhere ends both.
+  const twin = await fresh();
+  const t = await twin.newPage();
+  await ssoSignIn(t, user('platform-admin'));
+  await expect(t.getByRole('heading', { level: 1, name: 'Organisations' })).toBeVisible();
+  await p.getByRole('link', { name: 'Account', exact: true }).click();
+  await expect(p.getByRole('heading', { level: 1 })).toHaveText('Your console sessions');
+  const rows = p.locator('tbody tr');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.filter({ hasText: '(this session)' })).toHaveCount(1);
+  await p.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await expect(p).toHaveURL(/\/login$/);
+  await t.goto('/orgs/sso-org');
+  await expect(t).toHaveURL(/\/login\?next=/);
+  const [everywhere] = await auditOf(sandbox.manifestPath, 'sessions.signOutEverywhere');
+  expect(everywhere).toMatchObject({ actor: `${m.sso.issuer}#platform-admin`, outcome: 'success' });
+  await twin.close();
   await ctx.close();
 });
 

@@ -1,7 +1,7 @@
 import { type Cookies, isRedirect, type RequestEvent } from '@sveltejs/kit';
 import { describe, expect, it } from 'vitest';
 import { handle, handleError } from './hooks.server';
-import { startSession } from './lib/server/session';
+import { cookieName, saveSession, startSession } from './lib/server/session';
 
 /*
  * The console's front door, called the way SvelteKit calls it: a request event in, a response (or
@@ -20,11 +20,15 @@ function jar(): Cookies {
   } as unknown as Cookies;
 }
 
-function signedIn(): Cookies {
+/** A session saved by an earlier request; the cookie jar of the next one. */
+async function signedIn(): Promise<Cookies> {
   const cookies = jar();
   const session = startSession(cookies, null, { username: 'admin' });
   session.tokens = { access: 'a', refresh: 'r', accessExpiresAt: Date.now() + 600_000, source: 'embedded' };
-  return cookies;
+  await saveSession(cookies);
+  const next = jar();
+  next.set(cookieName(), session.id, { path: '/' });
+  return next;
 }
 
 interface Call {
@@ -111,7 +115,7 @@ describe('pages without a session', () => {
   });
 
   it('a signed-in admin gets the page, with the session and an API client in locals', async () => {
-    const { resolved, event } = await request('/audit', { cookies: signedIn() });
+    const { resolved, event } = await request('/audit', { cookies: await signedIn() });
     expect(resolved).toBe(1);
     expect(event.locals.session?.username).toBe('admin');
     expect(event.locals.api).toBeDefined();

@@ -4,7 +4,7 @@ import { type Handle, type HandleServerError, redirect } from '@sveltejs/kit';
 import { adminApi } from '$lib/server/api';
 import { accessToken, SignedOutError } from '$lib/server/auth';
 import { consoleEnv } from '$lib/server/env';
-import { readSession } from '$lib/server/session';
+import { loadSession, saveSession } from '$lib/server/session';
 
 consoleEnv();
 
@@ -59,9 +59,12 @@ export const handle: Handle = async ({ event, resolve }) => {
   if (crossSite(event.request)) {
     return withHeaders(new Response('Cross-site requests are forbidden', { status: 403 }));
   }
-  const session = readSession(event.cookies);
-  event.locals.session = session;
   const clientIp = event.getClientAddress();
+  const session = await loadSession(event.cookies, {
+    address: clientIp,
+    userAgent: event.request.headers.get('user-agent'),
+  });
+  event.locals.session = session;
   event.locals.api = adminApi(
     () => (session ? accessToken(session, clientIp) : Promise.reject(new SignedOutError('not signed in'))),
     clientIp,
@@ -73,9 +76,16 @@ export const handle: Handle = async ({ event, resolve }) => {
     // Thrown (not returned) so SvelteKit answers data and enhanced-form requests in their own format.
     const next =
       path === '/' || path.endsWith('/__data.json') ? '' : `?next=${encodeURIComponent(path + event.url.search)}`;
+    await saveSession(event.cookies);
     redirect(303, `/login${next}`);
   }
-  const response = withHeaders(await resolve(event));
+  let response: Response;
+  try {
+    response = withHeaders(await resolve(event));
+  } finally {
+    // Once per request, and only what it changed (see session.ts).
+    await saveSession(event.cookies);
+  }
   // A link with a secret in its path must never be indexed, whatever the page says.
   if (handoff) response.headers.set('x-robots-tag', 'noindex, nofollow');
   return response;

@@ -6,6 +6,7 @@ import { credentialsRouter } from './routers/credentials';
 import { handoffRouter } from './routers/handoff';
 import { integrationsRouter } from './routers/integrations';
 import { notificationsRouter } from './routers/notifications';
+import { sessionsRouter } from './routers/sessions';
 import { storeRouter } from './routers/store/_router';
 import { systemRouter } from './routers/system';
 import { createCallerFactory, router } from './trpc';
@@ -20,6 +21,7 @@ export const appRouter = router({
   store: storeRouter,
   system: systemRouter,
   auth: authRouter,
+  sessions: sessionsRouter,
 });
 
 export type AppRouter = typeof appRouter;

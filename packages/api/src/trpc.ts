@@ -327,6 +327,11 @@ export function logCrash(ctx: Pick<Context, 'logger' | 'req'>, where: string, er
 export const publicProcedure = t.procedure.use(errors);
 /** Reads: `admin:cluster` or `admin:read`, no fresh MFA. */
 export const adminProcedure = t.procedure.use(authed('read')).use(errors);
+/**
+ * The caller's own account (e.g. "sign out everywhere"): any admin, no fresh MFA (protective
+ * actions must stay easy), audited before they act.
+ */
+export const selfProcedure = t.procedure.use(authed('read')).use(audit).use(errors);
 /** Mutations: `admin:cluster` + fresh MFA (RFC 9470), audited before they act. */
 export const stepUpProcedure = t.procedure.use(authed('step_up')).use(audit).use(errors);
 /** The hand-off page: a share link's token instead of a sign-in, rate-limited, audited as the share. */

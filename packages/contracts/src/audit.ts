@@ -56,6 +56,9 @@ const FIXED = [
   'store.import',
   'system.whoami',
   'auth.me',
+  // API: the signed-in admin's own console sessions
+  'sessions.list',
+  'sessions.signOutEverywhere',
   // Embedded IdP sign-in events
   'auth.login',
   'auth.step_up',

@@ -50,3 +50,37 @@ export const MeResult = z.object({
   auth_time: z.number().int().nullable(),
 });
 export type MeResult = z.infer<typeof MeResult>;
+
+/** The console session making the call, named by the SHA-256 (hex) of its id: it is marked `current`. */
+export const ConsoleSessionsInput = z.object({
+  current: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'the hex SHA-256 of the session id')
+    .optional(),
+});
+export type ConsoleSessionsInput = z.infer<typeof ConsoleSessionsInput>;
+
+/** An admin's console sessions: when and from where, never an id or a token. */
+export const ConsoleSessionList = z.object({
+  sessions: z.array(
+    z.object({
+      created_at: z.string(),
+      last_seen_at: z.string(),
+      expires_at: z.string(),
+      address: z.string().nullable(),
+      user_agent: z.string().nullable(),
+      current: z.boolean(),
+    }),
+  ),
+});
+export type ConsoleSessionList = z.infer<typeof ConsoleSessionList>;
+
+export const SignOutEverywhereResult = z.object({
+  /** Console sessions ended. */
+  console_sessions: z.number().int(),
+  /** Embedded-IdP sign-ins (refresh-token families) revoked. */
+  refresh_sessions: z.number().int(),
+  /** Embedded-IdP access tokens issued before this instant are refused (null for SSO admins). */
+  tokens_valid_after: z.string().nullable(),
+});
+export type SignOutEverywhereResult = z.infer<typeof SignOutEverywhereResult>;

@@ -15,6 +15,7 @@ export * from './repo/attention';
 export * from './repo/audit';
 export * from './repo/audit-stream';
 export * from './repo/awareness';
+export * from './repo/console-sessions';
 export * from './repo/denials';
 export * from './repo/idp-tokens';
 export * from './repo/integrations';

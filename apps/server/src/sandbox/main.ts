@@ -150,14 +150,13 @@ async function main(): Promise<void> {
   const [admin] = admins as [SandboxAdmin, ...SandboxAdmin[]];
 
   let consoleProcess: ChildProcess | null = null;
+  let stopping = false;
+  let restarting = false;
   const consoleEntry = join(REPO, 'apps/web/build/index.js');
-  if (!values['no-console']) {
-    if (!existsSync(consoleEntry)) {
-      throw new Error(
-        'the console is not built: run `pnpm --filter @alphaswarm/web build` (scripts/sandbox.sh does it)',
-      );
-    }
-    consoleProcess = spawn(process.execPath, [consoleEntry], {
+  // The console keeps its sessions in the API's database, sealed with a key of its own.
+  const sessionKey = generateKey();
+  const startConsole = async () => {
+    const child = spawn(process.execPath, [consoleEntry], {
       env: {
         PATH: process.env.PATH ?? '',
         HOST: '127.0.0.1',
@@ -166,6 +165,8 @@ async function main(): Promise<void> {
         ALPHASWARM_ADMIN_API_URL: apiUrl,
         ALPHASWARM_CONSOLE_API_SOURCE_ADDRESS: CONSOLE_SOURCE_ADDRESS,
         ALPHASWARM_ENV: 'sandbox',
+        ALPHASWARM_ADMIN_DB_PATH: env.dbPath,
+        ALPHASWARM_CONSOLE_SESSION_KEY: sessionKey,
         ALPHASWARM_CONSOLE_OIDC_ISSUER: idp.issuer,
         ALPHASWARM_CONSOLE_OIDC_CLIENT_ID: SSO_CLIENT_ID,
         ALPHASWARM_CONSOLE_OIDC_CLIENT_SECRET: ssoSecret,
@@ -176,8 +177,35 @@ async function main(): Promise<void> {
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    await waitFor(`${consoleUrl}/login`, 30_000, consoleProcess);
+    consoleProcess = child;
+    child.on('exit', (code) => {
+      if (!stopping && !restarting) {
+        process.stderr.write(`the console exited unexpectedly (code ${code}); stopping\n`);
+        void stop();
+      }
+    });
+    await waitFor(`${consoleUrl}/login`, 30_000, child);
+  };
+  if (!values['no-console']) {
+    if (!existsSync(consoleEntry)) {
+      throw new Error(
+        'the console is not built: run `pnpm --filter @alphaswarm/web build` (scripts/sandbox.sh does it)',
+      );
+    }
+    await startConsole();
   }
+  /** SIGHUP restarts the console (sessions are in the database: nobody is signed out); says so on stdout. */
+  const restartConsole = async () => {
+    if (restarting || stopping || !consoleProcess) return;
+    restarting = true;
+    const old = consoleProcess;
+    const exited = new Promise((r) => old.once('exit', r));
+    old.kill('SIGTERM');
+    await exited;
+    await startConsole();
+    restarting = false;
+    process.stdout.write('CONSOLE RESTARTED\n');
+  };
 
   const manifest: SandboxManifest = {
     console_url: values['no-console'] ? null : consoleUrl,
@@ -226,8 +254,7 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(out.join('\n'));
 
-  let stopping = false;
-  const stop = async () => {
+  async function stop() {
     if (stopping) return;
     stopping = true;
     process.stdout.write('\nstopping sandbox…\n');
@@ -242,15 +269,10 @@ async function main(): Promise<void> {
     await store.close();
     logger.flush();
     process.exit(0);
-  };
+  }
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
-  consoleProcess?.on('exit', (code) => {
-    if (!stopping) {
-      process.stderr.write(`the console exited unexpectedly (code ${code}); stopping\n`);
-      void stop();
-    }
-  });
+  process.on('SIGHUP', () => void restartConsole());
 }
 
 main().catch((error) => {

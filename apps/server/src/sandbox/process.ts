@@ -53,6 +53,8 @@ export const CHROMIUM_LAUNCH = {
 export interface RunningSandbox {
   manifest: SandboxManifest & { console_url: string };
   manifestPath: string;
+  /** Stop the console and start a new one on the same port (the sandbox's SIGHUP); resolves once it answers. */
+  restartConsole(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -102,10 +104,21 @@ export async function startSandboxProcess(
     await stop(child, root);
     throw error;
   }
-  child.stdout?.resume();
+  let restarted: (() => void) | null = null;
+  child.stdout?.on('data', (c: Buffer) => {
+    if (restarted && /^CONSOLE RESTARTED$/m.test(c.toString())) restarted();
+  });
   const manifestPath = join(dir, 'sandbox.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as RunningSandbox['manifest'];
-  return { manifest, manifestPath, stop: () => stop(child, root) };
+  const restartConsole = () =>
+    new Promise<void>((ok) => {
+      restarted = () => {
+        restarted = null;
+        ok();
+      };
+      child.kill('SIGHUP');
+    });
+  return { manifest, manifestPath, restartConsole, stop: () => stop(child, root) };
 }
 
 async function stop(child: ChildProcess, root: string): Promise<void> {

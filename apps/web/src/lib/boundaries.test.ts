@@ -5,8 +5,11 @@ import { describe, expect, it } from 'vitest';
 
 /*
  * Imports flow one way: the console reaches the API through `@alphaswarm/api` types and its
- * client, and reads kinds and contracts; never the server, the database or the providers (those
- * only its Playwright setup in e2e/ may use). Browser code loads no zod: contracts by type only,
+ * client, and reads kinds and contracts; never the server or the providers (those only its
+ * Playwright setup in e2e/ may use). The database only from `$lib/server/session-store.ts`: the
+ * console keeps its sessions in the API's database so that replicas share them and a restart
+ * signs nobody out (one table, `console_sessions`, through the db package's repo); everything
+ * else the console knows comes from the API. Browser code loads no zod: contracts by type only,
  * kinds from the zod-free `@alphaswarm/contracts/kinds`.
  */
 
@@ -52,9 +55,11 @@ describe('the console’s imports', () => {
     expect(all.some((i) => i.specifier === '@alphaswarm/contracts/kinds' && !i.typeOnly)).toBe(true);
   });
 
-  it('never reach the server, the database or the providers', () => {
-    const forbidden = all.filter((i) => /^@alphaswarm\/(server|db|providers)(\/|$)/.test(i.specifier));
+  it('never reach the server or the providers, and the database only from the session store', () => {
+    const forbidden = all.filter((i) => /^@alphaswarm\/(server|providers)(\/|$)/.test(i.specifier));
     expect(forbidden).toEqual([]);
+    const database = all.filter((i) => /^@alphaswarm\/db(\/|$)/.test(i.specifier));
+    expect([...new Set(database.map((i) => i.file))]).toEqual(['lib/server/session-store.ts']);
   });
 
   it('take the API as types only, and its client', () => {

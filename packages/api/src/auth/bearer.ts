@@ -47,6 +47,11 @@ export interface TrustedIssuer {
   qualifyActor: boolean;
   /** IdP groups or roles mapped to admin scopes (ALPHASWARM_ADMIN_ROLE_CLAIM / _ROLE_MAP). */
   roles?: RoleMapping | null;
+  /**
+   * Our own issuer: when `sub` last signed out everywhere (RFC 3339), or null. Tokens issued
+   * before it are refused; read on every call (not cached), so every replica refuses them at once.
+   */
+  tokensValidAfter?: (sub: string) => Promise<string | null>;
 }
 
 /** Discovery or key fetches that fail wait this long before the next try, doubling up to the max. */
@@ -144,6 +149,7 @@ export function localIssuer(opts: {
   audience: string;
   jwks: () => Promise<JSONWebKeySet>;
   maxTokenLifetime: number;
+  tokensValidAfter?: (sub: string) => Promise<string | null>;
 }): TrustedIssuer {
   let cached: { set: JWTVerifyGetKey; kids: Set<string>; at: number } | null = null;
   const load = async () => {
@@ -162,6 +168,7 @@ export function localIssuer(opts: {
     keys,
     maxTokenLifetime: opts.maxTokenLifetime,
     qualifyActor: false,
+    ...(opts.tokensValidAfter ? { tokensValidAfter: opts.tokensValidAfter } : {}),
   };
 }
 
@@ -262,12 +269,25 @@ export class BearerVerifier {
   async verify(token: string): Promise<Principal> {
     const now = this.now().getTime();
     const hit = this.cache.get(token);
-    if (hit && hit.until > now) return hit.principal;
+    if (hit && hit.until > now) return this.notRevoked(hit.principal);
     if (hit) this.cache.delete(token);
     const principal = await verifyBearer(token, this.trusted, this.now());
     const exp = typeof principal.claims.exp === 'number' ? principal.claims.exp * 1000 : now;
     if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(token, { principal, until: Math.min(exp, now + 60_000) });
-    return principal;
+    return this.notRevoked(principal);
+  }
+
+  /**
+   * "Sign out everywhere" ends every token issued before it. `iat` has whole seconds, so a token
+   * of the same second counts as before: refusing one too many beats honouring a stolen one.
+   */
+  private async notRevoked(principal: Principal): Promise<Principal> {
+    const issuer = this.trusted.find((t) => t.issuer === principal.iss);
+    const after = issuer?.tokensValidAfter ? await issuer.tokensValidAfter(principal.sub) : null;
+    if (after === null) return principal;
+    const iat = principal.claims.iat;
+    if (typeof iat === 'number' && iat * 1000 > Date.parse(after)) return principal;
+    throw invalid('The bearer token was ended when its admin signed out everywhere; sign in again.');
   }
 }

@@ -101,3 +101,28 @@ export async function setAdminUserDisabled(
   );
   return rows.length === 1;
 }
+
+/**
+ * "Sign out everywhere": the admin's embedded-IdP access tokens issued before `at` stop working
+ * (bearer verification reads this). False when there is no such admin.
+ */
+export async function setTokensValidAfter(db: Database, username: string, at: string): Promise<boolean> {
+  const rows = await db.write(({ q, t }) =>
+    q
+      .update(t.adminUsers)
+      .set({ tokensValidAfter: at, updatedAt: at })
+      .where(eq(t.adminUsers.username, username))
+      .returning({ username: t.adminUsers.username }),
+  );
+  return rows.length === 1;
+}
+
+/** When the admin last signed out everywhere (RFC 3339), or null. */
+export async function tokensValidAfter(db: Database, username: string): Promise<string | null> {
+  const { adminUsers } = db.t;
+  const [row] = await db.q
+    .select({ at: adminUsers.tokensValidAfter })
+    .from(adminUsers)
+    .where(eq(adminUsers.username, username));
+  return row?.at ?? null;
+}

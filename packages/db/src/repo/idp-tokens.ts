@@ -152,3 +152,20 @@ export async function pruneIdpTokens(db: Database, now: string): Promise<void> {
     await q.delete(t.refreshSessions).where(lte(t.refreshSessions.expiresAt, now));
   });
 }
+
+/** End every open family of `username` ("sign out everywhere"); how many were open. */
+export async function revokeRefreshSessionsOf(
+  db: Database,
+  username: string,
+  reason: string,
+  now: string,
+): Promise<number> {
+  const rows = await db.write(({ q, t }) =>
+    q
+      .update(t.refreshSessions)
+      .set({ revokedAt: now, revokedReason: reason })
+      .where(and(eq(t.refreshSessions.username, username), isNull(t.refreshSessions.revokedAt)))
+      .returning({ id: t.refreshSessions.id }),
+  );
+  return rows.length;
+}

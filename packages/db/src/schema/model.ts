@@ -237,6 +237,9 @@ export const model: Record<string, Table> = {
         doc: 'Highest TOTP time step accepted: a code can be used once.',
       }),
       updatedAt: text('updated_at', { notNull: true, default: 'now' }),
+      tokensValidAfter: text('tokens_valid_after', {
+        doc: 'Set by "sign out everywhere": embedded-IdP access tokens issued before this instant are refused.',
+      }),
     },
   },
 
@@ -445,5 +448,41 @@ export const model: Record<string, Table> = {
       eventTypes: json('event_types', 'string[]', req),
       createdAt: text('created_at', req),
     },
+  },
+
+  consoleSessions: {
+    name: 'console_sessions',
+    doc:
+      "The console's sessions, shared by every console replica. Keyed by the SHA-256 of the cookie's\n" +
+      'session id (a copy of the database opens no session); the session itself (tokens, pending\n' +
+      'step-up input, flash) is Fernet-sealed under the console key, which the API does not hold.',
+    columns: {
+      idHash: text('id_hash', { primaryKey: true, doc: 'Hex SHA-256 of the session id in the cookie.' }),
+      subject: text('subject', {
+        doc: "Who is signed in, named as the API's audit names them (`sub`, or `<iss>#<sub>` for SSO); null before sign-in.",
+      }),
+      createdAt: text('created_at', req),
+      lastSeenAt: text('last_seen_at', req),
+      expiresAt: text('expires_at', {
+        notNull: true,
+        doc: 'The earlier of the idle and the absolute limit, moved by each last-seen write; pruned after.',
+      }),
+      address: text('address', { doc: 'Client address of the last request seen.' }),
+      userAgent: text('user_agent', { doc: 'User agent of the last request seen (truncated).' }),
+      version: int('version', {
+        notNull: true,
+        default: 0,
+        doc: 'Bumped by every change of `data`: the compare-and-set of concurrent requests and replicas.',
+      }),
+      data: text('data', { notNull: true, doc: 'Fernet token of the session (JSON) under the console key.' }),
+      refreshOwner: text('refresh_owner', { doc: 'Who holds the token-refresh lease (a random id per attempt).' }),
+      refreshUntil: text('refresh_until', {
+        doc: 'The lease ends here: one refresh at a time spends the single-use refresh token.',
+      }),
+    },
+    indexes: [
+      { name: 'console_sessions_subject', columns: ['subject'] },
+      { name: 'console_sessions_expires', columns: ['expiresAt'] },
+    ],
   },
 };

@@ -165,6 +165,8 @@ export const adminUsers = pgTable('admin_users', {
   /** Highest TOTP time step accepted: a code can be used once. */
   lastTotpStep: integer('last_totp_step').notNull().default(0),
   updatedAt: text('updated_at').notNull().default(sql`to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`),
+  /** Set by "sign out everywhere": embedded-IdP access tokens issued before this instant are refused. */
+  tokensValidAfter: text('tokens_valid_after'),
 });
 
 /**
@@ -357,3 +359,35 @@ export const alertEndpoints = pgTable('alert_endpoints', {
   eventTypes: json('event_types').$type<string[]>().notNull(),
   createdAt: text('created_at').notNull(),
 });
+
+/**
+ * The console's sessions, shared by every console replica. Keyed by the SHA-256 of the cookie's
+ * session id (a copy of the database opens no session); the session itself (tokens, pending
+ * step-up input, flash) is Fernet-sealed under the console key, which the API does not hold.
+ */
+export const consoleSessions = pgTable(
+  'console_sessions',
+  {
+    /** Hex SHA-256 of the session id in the cookie. */
+    idHash: text('id_hash').primaryKey(),
+    /** Who is signed in, named as the API's audit names them (`sub`, or `<iss>#<sub>` for SSO); null before sign-in. */
+    subject: text('subject'),
+    createdAt: text('created_at').notNull(),
+    lastSeenAt: text('last_seen_at').notNull(),
+    /** The earlier of the idle and the absolute limit, moved by each last-seen write; pruned after. */
+    expiresAt: text('expires_at').notNull(),
+    /** Client address of the last request seen. */
+    address: text('address'),
+    /** User agent of the last request seen (truncated). */
+    userAgent: text('user_agent'),
+    /** Bumped by every change of `data`: the compare-and-set of concurrent requests and replicas. */
+    version: integer('version').notNull().default(0),
+    /** Fernet token of the session (JSON) under the console key. */
+    data: text('data').notNull(),
+    /** Who holds the token-refresh lease (a random id per attempt). */
+    refreshOwner: text('refresh_owner'),
+    /** The lease ends here: one refresh at a time spends the single-use refresh token. */
+    refreshUntil: text('refresh_until'),
+  },
+  (t) => [index('console_sessions_subject').on(t.subject), index('console_sessions_expires').on(t.expiresAt)],
+);

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 const refresh = vi.fn();
 const logout = vi.fn();
@@ -11,8 +11,50 @@ vi.mock('./api', () => ({
 }));
 
 const { accessToken, revokeTokens, SignedOutError } = await import('./auth');
+const { cookieName, loadSession, saveSession, startSession } = await import('./session');
 
+import { generateKey, Keyring, openStore } from '@alphaswarm/db';
+import type { Cookies } from '@sveltejs/kit';
 import type { Session } from './session';
+import { SessionStore } from './session-store';
+
+function jar(id?: string): Cookies {
+  const values = new Map<string, string>();
+  const cookies = {
+    get: (name: string) => values.get(name),
+    set: (name: string, value: string) => void values.set(name, value),
+    delete: (name: string) => void values.delete(name),
+  } as unknown as Cookies;
+  if (id) cookies.set(cookieName(), id, { path: '/' });
+  return cookies;
+}
+
+/** Two console replicas on one database. */
+const key = generateKey();
+const replicas = [0, 1].map(
+  () => new SessionStore(openStore(process.env.ALPHASWARM_ADMIN_DB_PATH as string), Keyring.fromEnv(key)),
+);
+afterAll(async () => {
+  for (const r of replicas) await r.close();
+});
+
+/**
+ * A session saved by the sign-in request, then loaded by two requests. Both on the first store:
+ * two SQLite connections in one process block each other's transactions, so replicas that write
+ * at the same time are separate processes (the lease itself is tested on both dialects in
+ * packages/db); what matters here is that no memory is shared between the requests.
+ */
+async function storedSession(expiresInMs: number): Promise<Session[]> {
+  const cookies = jar();
+  await loadSession(cookies, { address: null, userAgent: null }, replicas[0]);
+  const { id: _id, createdAt: _c, lastSeen: _l, ...init } = session(expiresInMs);
+  const { id } = startSession(cookies, null, init);
+  await saveSession(cookies);
+  const loaded = await Promise.all(
+    [0, 1].map(() => loadSession(jar(id), { address: null, userAgent: null }, replicas[0])),
+  );
+  return loaded as Session[];
+}
 
 function session(expiresInMs: number): Session {
   const now = Date.now();
@@ -28,7 +70,6 @@ function session(expiresInMs: number): Session {
     pending: null,
     flash: null,
     download: null,
-    refreshing: null,
   };
 }
 
@@ -52,30 +93,34 @@ describe('accessToken', () => {
     expect(refresh).not.toHaveBeenCalled();
   });
 
-  it('refreshes a token about to expire, once for concurrent callers', async () => {
+  it('refreshes a token about to expire once for concurrent requests (no shared memory), and keeps the new one', async () => {
     refresh.mockImplementation(async () => {
       await new Promise((r) => setTimeout(r, 10));
       return tokens;
     });
-    const s = session(10_000);
+    const [onA, onB] = await storedSession(10_000);
     const got = await Promise.all([
-      accessToken(s, '192.0.2.1'),
-      accessToken(s, '192.0.2.1'),
-      accessToken(s, '192.0.2.1'),
+      accessToken(onA as Session, '192.0.2.1'),
+      accessToken(onA as Session, '192.0.2.1'),
+      accessToken(onB as Session, '192.0.2.1'),
     ]);
     expect(got).toEqual(['new-access', 'new-access', 'new-access']);
+    // The refresh token is single use: presenting it twice would end the session at the IdP.
     expect(refresh).toHaveBeenCalledTimes(1);
     expect(refresh).toHaveBeenCalledWith({ refresh_token: 'old-refresh' });
-    expect(s.tokens?.refresh).toBe('new-refresh');
+    expect(onB?.tokens?.refresh).toBe('new-refresh');
     // On behalf of the browser: the API limits and audits its address, not the console's.
     expect(forwardedFor).toEqual(['192.0.2.1']);
+    // Written at once: a later request, on the other replica too, has the new tokens.
+    const later = await loadSession(jar(onA?.id), { address: null, userAgent: null }, replicas[1]);
+    expect(later?.tokens?.refresh).toBe('new-refresh');
   });
 
   it('signs the session out when the refresh is refused', async () => {
     refresh.mockImplementation(async () => {
       throw new Error('invalid_token');
     });
-    const s = session(0);
+    const [s] = (await storedSession(0)) as [Session];
     await expect(accessToken(s, null)).rejects.toBeInstanceOf(SignedOutError);
     expect(s.tokens).toBeNull();
   });

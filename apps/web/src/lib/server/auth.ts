@@ -1,6 +1,6 @@
 import { publicApi, type TokenSet } from './api';
 import { consoleEnv } from './env';
-import type { Session } from './session';
+import { refreshTokens, type Session } from './session';
 import { SsoClient, type SsoTokens } from './sso';
 
 let client: SsoClient | null | undefined;
@@ -14,14 +14,18 @@ export function ssoClient(): SsoClient | null {
   return client;
 }
 
-export function applySsoTokens(session: Session, t: Pick<SsoTokens, 'access' | 'refresh' | 'expiresIn'>): void {
-  session.tokens = {
+function ssoTokens(t: Pick<SsoTokens, 'access' | 'refresh' | 'expiresIn'>): NonNullable<Session['tokens']> {
+  return {
     access: t.access,
     // No refresh token (the IdP gives none for these scopes): the session ends with the access token.
     refresh: t.refresh ?? '',
     accessExpiresAt: Date.now() + t.expiresIn * 1000,
     source: 'sso',
   };
+}
+
+export function applySsoTokens(session: Session, t: Pick<SsoTokens, 'access' | 'refresh' | 'expiresIn'>): void {
+  session.tokens = ssoTokens(t);
 }
 
 /** The session has no usable tokens left: the admin signs in again. */
@@ -32,8 +36,8 @@ export class SignedOutError extends Error {
 /** Refresh a little before expiry so a request never leaves with a token about to lapse. */
 const EARLY_REFRESH_MS = 30_000;
 
-export function applyTokens(session: Session, t: TokenSet): void {
-  session.tokens = {
+function embeddedTokens(t: TokenSet): NonNullable<Session['tokens']> {
+  return {
     access: t.access_token,
     refresh: t.refresh_token,
     accessExpiresAt: Date.now() + t.expires_in * 1000,
@@ -41,38 +45,35 @@ export function applyTokens(session: Session, t: TokenSet): void {
   };
 }
 
+export function applyTokens(session: Session, t: TokenSet): void {
+  session.tokens = embeddedTokens(t);
+}
+
 /**
  * A valid access token for this session, refreshed server-side when close to expiry. A refresh
- * keeps the original auth_time, so it never counts as a step-up. Concurrent loads share one refresh.
+ * keeps the original auth_time, so it never counts as a step-up. One refresh at a time per
+ * session, across requests and replicas (`refreshTokens` holds its lease in the database).
  */
 export async function accessToken(session: Session, clientIp: string | null): Promise<string> {
   if (!session.tokens) throw new SignedOutError('not signed in');
   if (session.tokens.accessExpiresAt - Date.now() > EARLY_REFRESH_MS) return session.tokens.access;
-  session.refreshing ??= (async () => {
-    try {
-      const refresh = session.tokens?.refresh;
-      if (!refresh) throw new SignedOutError('no refresh token');
-      // Refresh tokens are single use: the new one replaces it, and this promise is shared so
-      // concurrent requests of the session never present the same token twice.
-      if (session.tokens?.source === 'sso') {
+  try {
+    await refreshTokens(session, async (tokens) => {
+      if (!tokens.refresh) throw new SignedOutError('no refresh token');
+      if (tokens.source === 'sso') {
         const client = ssoClient();
         if (!client) throw new SignedOutError('SSO is no longer configured');
-        applySsoTokens(session, await client.refresh(refresh));
-      } else {
-        applyTokens(session, await publicApi(clientIp).auth.refresh.mutate({ refresh_token: refresh }));
+        return ssoTokens(await client.refresh(tokens.refresh));
       }
-    } catch {
-      session.tokens = null;
-      throw new SignedOutError('refresh failed');
-    } finally {
-      session.refreshing = null;
-    }
-  })();
-  await session.refreshing;
+      return embeddedTokens(await publicApi(clientIp).auth.refresh.mutate({ refresh_token: tokens.refresh }));
+    });
+  } catch {
+    session.tokens = null;
+    throw new SignedOutError('refresh failed');
+  }
   if (!session.tokens) throw new SignedOutError('not signed in');
   return session.tokens.access;
 }
-
 /**
  * Sign-out at the API: the session's refresh tokens stop working there too. Best effort: the
  * console forgets the tokens either way, and a refusal (already ended, expired) changes nothing.

@@ -27,4 +27,17 @@ describe('console configuration', () => {
     expect(() => parseConsoleEnv({ ALPHASWARM_ADMIN_API_URL: 'ftp://x' })).toThrow(/ALPHASWARM_ADMIN_API_URL/);
     expect(() => parseConsoleEnv({ ALPHASWARM_CONSOLE_SESSION_IDLE: '5' })).toThrow(/ALPHASWARM_CONSOLE_SESSION_IDLE/);
   });
+
+  it('wants a session key in production, says how to make one, and reads the database like the API', () => {
+    expect(() => parseConsoleEnv({ ALPHASWARM_ENV: 'production' })).toThrow(
+      /ALPHASWARM_CONSOLE_SESSION_KEY: required in production.*alphaswarm-admin generate-key/,
+    );
+    expect(() => parseConsoleEnv({ ALPHASWARM_CONSOLE_SESSION_KEY: 'not-a-key' })).toThrow(/generate-key/);
+    const key = `${'a'.repeat(43)}=`;
+    const env = parseConsoleEnv({ ALPHASWARM_CONSOLE_SESSION_KEY: `${key}, ${key}`, HOME: '/home/op' });
+    expect(env.database).toEqual({ databaseUrl: undefined, dbPath: '/home/op/.alphaswarm/admin.db', pool: 10 });
+    expect(() => parseConsoleEnv({ ALPHASWARM_ADMIN_DATABASE_URL: 'mysql://x' })).toThrow(
+      /ALPHASWARM_ADMIN_DATABASE_URL/,
+    );
+  });
 });

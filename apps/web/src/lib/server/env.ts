@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { env as raw } from '$env/dynamic/private';
 import type { SsoSettings } from './sso';
@@ -48,6 +50,27 @@ const EnvSchema = z.object({
   /** A step-up's pending action (which may hold a PAT) is forgotten after this. */
   ALPHASWARM_CONSOLE_PENDING_TTL: seconds.default(300),
   /**
+   * Seals the sessions the console keeps in the database: a Fernet key, or a comma-separated ring
+   * whose first key seals (rotation: put the new key first). Required in production.
+   */
+  ALPHASWARM_CONSOLE_SESSION_KEY: z
+    .string()
+    .max(45 * 16)
+    .refine(
+      (v) => v.split(',').every((k) => FERNET_KEY.test(k.trim())),
+      'a Fernet key (44 characters of URL-safe base64) or a comma-separated list of them; generate one with `alphaswarm-admin generate-key`',
+    )
+    .optional(),
+  /** The API's database, where the sessions live: the same three variables as the API. */
+  ALPHASWARM_ADMIN_DATABASE_URL: z
+    .string()
+    .max(2048)
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL (unset: the SQLite file at ALPHASWARM_ADMIN_DB_PATH)')
+    .optional(),
+  ALPHASWARM_ADMIN_DB_PATH: z.string().min(1).max(4096).optional(),
+  ALPHASWARM_ADMIN_DATABASE_POOL: z.coerce.number().int().min(1).max(1000).default(10),
+  HOME: z.string().optional(),
+  /**
    * adapter-node's cap on every request body (form actions, the store import upload), read here too
    * so the console can name it. Same syntax and default as adapter-node; unbounded values are refused.
    */
@@ -56,6 +79,8 @@ const EnvSchema = z.object({
     .regex(/^[1-9]\d{0,12}[KMG]?$/i, 'a number of bytes with an optional K, M or G suffix, e.g. 1M (never unbounded)')
     .default('512K'),
 });
+
+const FERNET_KEY = /^[A-Za-z0-9_-]{43}=$/;
 
 const UNITS: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
 
@@ -67,6 +92,8 @@ export interface ConsoleEnv extends z.infer<typeof EnvSchema> {
   ssoName: string | null;
   /** BODY_SIZE_LIMIT in bytes. */
   bodySizeLimit: number;
+  /** Where the sessions live: the API's database (PostgreSQL when a URL is set, else the SQLite file). */
+  database: { databaseUrl: string | undefined; dbPath: string; pool: number };
 }
 
 /** The message names the offending variable. */
@@ -92,6 +119,11 @@ export function parseConsoleEnv(source: Record<string, string | undefined>): Con
       'ALPHASWARM_CONSOLE_EMBEDDED_SIGN_IN: cannot be off without ALPHASWARM_CONSOLE_OIDC_ISSUER (nobody could sign in)',
     );
   }
+  if (e.ALPHASWARM_ENV === 'production' && !e.ALPHASWARM_CONSOLE_SESSION_KEY) {
+    problems.push(
+      'ALPHASWARM_CONSOLE_SESSION_KEY: required in production (it seals the sessions kept in the database; generate one with `alphaswarm-admin generate-key`)',
+    );
+  }
   if (problems.length) throw new Error(`Invalid console configuration: ${problems.join('; ')}`);
   const sso: SsoSettings | null =
     e.ALPHASWARM_CONSOLE_OIDC_ISSUER && e.ALPHASWARM_CONSOLE_OIDC_CLIENT_ID && e.ORIGIN
@@ -112,6 +144,12 @@ export function parseConsoleEnv(source: Record<string, string | undefined>): Con
     sso,
     ssoName: sso ? (e.ALPHASWARM_CONSOLE_OIDC_NAME ?? new URL(sso.issuer).host) : null,
     bodySizeLimit: unit ? Number(limit.slice(0, -1)) * unit : Number(limit),
+    database: {
+      databaseUrl: e.ALPHASWARM_ADMIN_DATABASE_URL,
+      // The API's default place, so a console beside it on one machine finds the same file.
+      dbPath: e.ALPHASWARM_ADMIN_DB_PATH ?? join(e.HOME ?? homedir(), '.alphaswarm', 'admin.db'),
+      pool: e.ALPHASWARM_ADMIN_DATABASE_POOL,
+    },
   };
 }
 

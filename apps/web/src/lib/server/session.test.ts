@@ -1,23 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { generateKey, Keyring, openStore, sql } from '@alphaswarm/db';
 import type { Cookies } from '@sveltejs/kit';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { hashId, SessionStore } from './session-store';
 
-function jar() {
+function jar(id?: string) {
   const set = new Map<string, { value: string; opts: Record<string, unknown> }>();
   const cookies = {
     get: (name: string) => set.get(name)?.value,
     set: (name: string, value: string, opts: Record<string, unknown>) => void set.set(name, { value, opts }),
     delete: (name: string) => void set.delete(name),
   } as unknown as Cookies;
+  if (id) cookies.set('as_session', id, { path: '/' });
   return { cookies, set };
 }
 
 async function sessionModule(origin: string | undefined) {
   vi.resetModules();
   const { parseConsoleEnv } = await import('./env');
-  const env = parseConsoleEnv({ ORIGIN: origin });
+  const env = parseConsoleEnv({ ORIGIN: origin, ...process.env });
   vi.doMock('./env', () => ({ consoleEnv: () => env }));
   return import('./session');
 }
+
+const SEEN = { address: '192.0.2.1', userAgent: 'test-browser' };
+const KEY = generateKey();
+/** Each store is one console process (a replica, or the same console after a restart) on one database. */
+const stores: SessionStore[] = [];
+const replica = (key = KEY) => {
+  const store = new SessionStore(openStore(process.env.ALPHASWARM_ADMIN_DB_PATH as string), Keyring.fromEnv(key));
+  stores.push(store);
+  return store;
+};
+afterAll(async () => {
+  for (const s of stores) await s.close();
+});
 
 describe('session cookie', () => {
   afterEach(() => {
@@ -40,57 +57,149 @@ describe('session cookie', () => {
     s.startSession(cookies, null);
     expect(set.get('as_session')?.opts).toEqual({ path: '/', httpOnly: true, sameSite: 'strict', secure: false });
   });
+});
 
-  it('gets a new id on every privilege change and forgets the old one', async () => {
-    const s = await sessionModule(undefined);
-    const { cookies } = jar();
-    const before = s.startSession(cookies, null, { username: 'admin' });
-    const after = s.startSession(cookies, before, { username: 'admin' });
-    expect(after.id).not.toBe(before.id);
-    expect(s.readSession(cookies)?.id).toBe(after.id);
-    const stale = jar();
-    stale.cookies.set('as_session', before.id, { path: '/' });
-    expect(s.readSession(stale.cookies)).toBeNull();
+describe('sessions in the database', () => {
+  let s: Awaited<ReturnType<typeof sessionModule>>;
+  beforeAll(async () => {
+    s = await sessionModule(undefined);
+  });
+  afterAll(() => {
+    vi.doUnmock('./env');
   });
 
-  it('signing out drops the session', async () => {
-    const s = await sessionModule(undefined);
-    const { cookies, set } = jar();
-    const session = s.startSession(cookies, null);
-    s.endSession(cookies, session);
-    expect(set.size).toBe(0);
-    const again = jar();
-    again.cookies.set('as_session', session.id, { path: '/' });
-    expect(s.readSession(again.cookies)).toBeNull();
+  /** One request on `store`: load, work, save (what hooks.server.ts does). */
+  async function request<T>(
+    store: SessionStore,
+    id: string | undefined,
+    work: (session: ReturnType<typeof s.readSession>, cookies: Cookies) => T,
+  ) {
+    const { cookies, set } = jar(id);
+    const session = await s.loadSession(cookies, SEEN, store);
+    const result = work(session, cookies);
+    await s.saveSession(cookies);
+    return { result, id: set.get('as_session')?.value, cookies: set };
+  }
+
+  async function signedIn(store: SessionStore, init: Parameters<typeof s.startSession>[2] = {}) {
+    const { id } = await request(store, undefined, (_, cookies) =>
+      s.startSession(cookies, null, {
+        username: 'admin',
+        tokens: { access: 'a', refresh: 'r', accessExpiresAt: Date.now() + 600_000, source: 'embedded' },
+        ...init,
+      }),
+    );
+    return id as string;
+  }
+
+  it('written by one replica, read by another, and still there after a restart (a new store on the database)', async () => {
+    const a = replica();
+    const id = await signedIn(a);
+    const onB = await request(replica(), id, (session) => session);
+    expect(onB.result).toMatchObject({ id, username: 'admin', tokens: { access: 'a', refresh: 'r' } });
+    await a.close();
+    const afterRestart = await request(replica(), id, (session) => session?.tokens?.access);
+    expect(afterRestart.result).toBe('a');
+  });
+
+  it('gets a new id on every privilege change, and the old id opens nothing anywhere', async () => {
+    const a = replica();
+    const before = await signedIn(a);
+    const { id: after } = await request(a, before, (session, cookies) =>
+      s.startSession(cookies, session, { username: 'admin' }),
+    );
+    expect(after).not.toBe(before);
+    expect((await request(replica(), before, (session) => session)).result).toBeNull();
+    expect((await request(replica(), after, (session) => session?.username)).result).toBe('admin');
+    const out = await request(a, after, (session, cookies) => s.endSession(cookies, session));
+    expect(out.cookies.size).toBe(0);
+    expect((await request(replica(), after, (session) => session)).result).toBeNull();
+  });
+
+  it('a tampered row, or one sealed under another key, is no session', async () => {
+    const a = replica();
+    const id = await signedIn(a);
+    expect((await request(replica(generateKey()), id, (session) => session)).result).toBeNull();
+    // Another key first in the ring still reads it (rotation), and the row is still good for its own key.
+    expect((await request(replica(`${generateKey()},${KEY}`), id, (session) => session?.username)).result).toBe(
+      'admin',
+    );
+    await a.store.exec(
+      sql`UPDATE console_sessions SET data = substr(data, 1, 40) || 'AAAA' || substr(data, 45) WHERE id_hash = ${hashId(id)}`,
+    );
+    expect((await request(a, id, (session) => session)).result).toBeNull();
+  });
+
+  it('concurrent requests on two replicas keep each other’s changes: a flash added while another takes one, a pending action', async () => {
+    const a = replica();
+    const b = replica();
+    const id = await signedIn(a, { flash: { notice: { text: 'old' } } });
+    // Two requests read the same version; each changes its own field.
+    const one = jar(id);
+    const two = jar(id);
+    const onA = await s.loadSession(one.cookies, SEEN, a);
+    const onB = await s.loadSession(two.cookies, SEEN, b);
+    expect(s.takeFlash(onA).notice?.text).toBe('old');
+    s.addFlash(onB as NonNullable<typeof onB>, { notice: { text: 'new' } });
+    s.setPending(onB as NonNullable<typeof onB>, { type: 'rotate', org_id: 'org-a', kind: 'docker_hub' });
+    await s.saveSession(two.cookies);
+    await s.saveSession(one.cookies);
+    const after = (await request(a, id, (session) => session)).result;
+    expect(after?.flash).toEqual({ notice: { text: 'new' } });
+    expect(after?.pending?.action).toEqual({ type: 'rotate', org_id: 'org-a', kind: 'docker_hub' });
+  });
+
+  it('a PAT held for a step-up is sealed: never in clear in the database file', async () => {
+    const a = replica();
+    const canary = 'hf_CANARYcanaryCANARY0123456789abcdef';
+    const id = await signedIn(a);
+    await request(a, id, (session) =>
+      s.setPending(session as NonNullable<typeof session>, {
+        type: 'connect',
+        org_id: 'org-a',
+        kind: 'huggingface',
+        input: { token: canary },
+      }),
+    );
+    expect((await request(replica(), id, (session) => session?.pending?.action)).result).toMatchObject({
+      input: { token: canary },
+    });
+    const path = process.env.ALPHASWARM_ADMIN_DB_PATH as string;
+    for (const file of [path, `${path}-wal`]) {
+      const bytes = readFileSync(file);
+      expect(bytes.length).toBeGreaterThan(0);
+      expect(bytes.includes(Buffer.from(canary)), file).toBe(false);
+      expect(bytes.includes(Buffer.from(id)), file).toBe(false);
+    }
   });
 
   it('drops a session idle too long, or older than its absolute limit however active, and its cookie', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
-      const s = await sessionModule(undefined);
-      const idle = jar();
-      s.startSession(idle.cookies, null);
-      vi.advanceTimersByTime(2 * 3600 * 1000);
-      expect(s.readSession(idle.cookies)).not.toBeNull();
+      const a = replica();
+      const idle = await signedIn(a);
+      vi.advanceTimersByTime(2 * 3600 * 1000 - 1);
+      expect((await request(a, idle, (session) => session?.id)).result).toBe(idle);
       vi.advanceTimersByTime(2 * 3600 * 1000 + 1);
-      expect(s.readSession(idle.cookies)).toBeNull();
-      expect(idle.set.size).toBe(0);
+      const gone = await request(replica(), idle, (session) => session);
+      expect(gone.result).toBeNull();
+      expect(gone.cookies.size).toBe(0);
 
-      const busy = jar();
-      const session = s.startSession(busy.cookies, null);
+      const busy = await signedIn(a);
       for (let hour = 1; hour <= 12; hour++) {
-        vi.advanceTimersByTime(3600 * 1000);
-        expect(s.readSession(busy.cookies)?.id, `hour ${hour}`).toBe(session.id);
+        vi.advanceTimersByTime(3600 * 1000 - (hour === 12 ? 1 : 0));
+        expect((await request(hour % 2 ? a : replica(), busy, (session) => session?.id)).result, `hour ${hour}`).toBe(
+          busy,
+        );
       }
       vi.advanceTimersByTime(1);
-      expect(s.readSession(busy.cookies)).toBeNull();
+      expect((await request(a, busy, (session) => session)).result).toBeNull();
     } finally {
       vi.useRealTimers();
     }
   });
 
   it('a flash is shown once; flashes added before it is shown add up', async () => {
-    const s = await sessionModule(undefined);
     const session = s.startSession(jar().cookies, null);
     s.addFlash(session, { notice: { text: 'one' } });
     s.addFlash(session, { failure: { failure: { code: 'x', message: 'm', status: 400 } as never, values: {} } });
