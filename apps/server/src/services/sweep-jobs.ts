@@ -264,7 +264,8 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
       totals.checked += output?.checked ?? 0;
       totals.failed += output?.failed ?? 0;
       for (const [kind, tally] of Object.entries(output?.reach ?? {})) {
-        const sum = (reach[kind] ??= { reached: 0, unreachable: 0 });
+        const sum = reach[kind] ?? { reached: 0, unreachable: 0 };
+        reach[kind] = sum;
         sum.reached += tally.reached;
         sum.unreachable += tally.unreachable;
       }

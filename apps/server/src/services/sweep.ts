@@ -116,7 +116,8 @@ export async function probeLinks(rt: Runtime, opts: ProbeOptions): Promise<Sweep
       try {
         const outcome = await probeAndRecord(rt, item.row, opts.signal, 'sweep');
         if (outcome.reached !== undefined) {
-          const tally = (report.reach[item.row.kind] ??= { reached: 0, unreachable: 0 });
+          const tally = report.reach[item.row.kind] ?? { reached: 0, unreachable: 0 };
+          report.reach[item.row.kind] = tally;
           if (outcome.reached) tally.reached++;
           else tally.unreachable++;
         }
