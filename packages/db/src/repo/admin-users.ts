@@ -101,3 +101,20 @@ export async function setAdminUserDisabled(
   );
   return rows.length === 1;
 }
+
+/** A new password (change-password): the hash is replaced; sessions end through their fingerprint. */
+export async function replaceAdminPassword(
+  db: Database,
+  username: string,
+  passwordHash: string,
+  now: string,
+): Promise<boolean> {
+  const rows = await db.write(({ q, t }) =>
+    q
+      .update(t.adminUsers)
+      .set({ passwordHash, updatedAt: now })
+      .where(eq(t.adminUsers.username, username))
+      .returning({ username: t.adminUsers.username }),
+  );
+  return rows.length === 1;
+}
