@@ -110,6 +110,8 @@ async function main(): Promise<void> {
     ALPHASWARM_ADMIN_HOST: '127.0.0.1',
     ALPHASWARM_ADMIN_PORT: String(apiPort),
     ALPHASWARM_ADMIN_PUBLIC_URL: apiUrl,
+    // Hand-off links and passkeys (its WebAuthn origin) belong to the console.
+    ALPHASWARM_ADMIN_CONSOLE_URL: consoleUrl,
     ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: values['step-up-max-age'],
     ALPHASWARM_ADMIN_HEALTH_INTERVAL: '300',
     ALPHASWARM_ADMIN_ALERT_WEBHOOK_URL: receiver.url,

@@ -65,15 +65,18 @@ it('passkeys, recovery codes and challenges: single use across replicas, counter
     { id: 'ch-1', challenge: 'c1', purpose: 'sign_in', username: null, expiresAt: LATER },
     NOW,
   );
-  expect(await takeChallenge(b.db, 'ch-1', 'register', NOW)).toBeNull();
-  expect(await takeChallenge(b.db, 'ch-1', 'sign_in', NOW)).toMatchObject({ challenge: 'c1', username: null });
-  expect(await takeChallenge(a.db, 'ch-1', 'sign_in', NOW)).toBeNull();
+  expect(await takeChallenge(b.db, 'ch-1', ['register'], NOW)).toBeNull();
+  expect(await takeChallenge(b.db, 'ch-1', ['sign_in', 'step_up'], NOW)).toMatchObject({
+    challenge: 'c1',
+    username: null,
+  });
+  expect(await takeChallenge(a.db, 'ch-1', ['sign_in', 'step_up'], NOW)).toBeNull();
   await insertChallenge(
     a.db,
     { id: 'ch-2', challenge: 'c2', purpose: 'step_up', username: 'alice', expiresAt: NOW },
     NOW,
   );
-  expect(await takeChallenge(a.db, 'ch-2', 'step_up', LATER)).toBeNull();
+  expect(await takeChallenge(a.db, 'ch-2', ['step_up'], LATER)).toBeNull();
 
   // Recovery codes: each claimed once; a new set replaces the old one.
   await replaceRecoveryCodes(a.db, 'alice', ['h1', 'h2'], NOW);

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lte } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte } from 'drizzle-orm';
 import type { Database, Tables } from '../database';
 
 /**
@@ -161,19 +161,19 @@ export interface TakenChallenge {
 }
 
 /**
- * Take challenge `id` for `purpose`: deleted by the one caller that gets it, so it answers one
+ * Take challenge `id` for one of `purposes`: deleted by the one caller that gets it, so it answers one
  * ceremony only. An expired one is deleted too and answers nothing.
  */
 export async function takeChallenge(
   db: Database,
   id: string,
-  purpose: ChallengePurpose,
+  purposes: ChallengePurpose[],
   now: string,
 ): Promise<TakenChallenge | null> {
   const rows = await db.write(({ q, t }) =>
     q
       .delete(t.webauthnChallenges)
-      .where(and(eq(t.webauthnChallenges.id, id), eq(t.webauthnChallenges.purpose, purpose)))
+      .where(and(eq(t.webauthnChallenges.id, id), inArray(t.webauthnChallenges.purpose, purposes)))
       .returning(),
   );
   const row = rows[0];
