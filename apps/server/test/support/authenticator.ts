@@ -7,7 +7,8 @@ import type { WebAuthnResponse } from '@alphaswarm/contracts';
  * bytes are what a browser and an authenticator would send (W3C WebAuthn §6.1, §6.5).
  */
 
-type Cbor = number | string | Uint8Array | Map<Cbor, Cbor> | Record<string, Cbor>;
+type Cbor = number | string | Uint8Array | CborMap | { [key: string]: Cbor };
+interface CborMap extends Map<Cbor, Cbor> {}
 
 function head(major: number, n: number): Buffer {
   if (n < 24) return Buffer.from([(major << 5) | n]);

@@ -57,9 +57,11 @@ let common: Promise<Set<string>> | null = null;
  * (@zxcvbn-ts/language-common, MIT), lower-cased. Loaded on first use, not at start.
  */
 function commonPasswords(): Promise<Set<string>> {
-  common ??= import('@zxcvbn-ts/language-common').then(
-    ({ dictionary }) => new Set(dictionary['passwords-common'].map((p) => p.toLowerCase())),
-  );
+  common ??= import('@zxcvbn-ts/language-common').then((mod) => {
+    // Its CommonJS build, as the server bundle loads it, arrives under `default`.
+    const { dictionary } = (mod.dictionary ? mod : (mod as unknown as { default: typeof mod }).default) as typeof mod;
+    return new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
+  });
   return common;
 }
 

@@ -10,7 +10,7 @@ import type { RequestHandler } from './$types';
 /** Step up with one of the admin's passkeys, then replay the pending action (as the TOTP form does). */
 export const POST: RequestHandler = async ({ request, cookies, locals, getClientAddress }) => {
   const session = locals.session;
-  if (!session?.tokens || session.tokens.source !== 'embedded') {
+  if (session?.tokens?.source !== 'embedded') {
     return json({ error: 'Sign in again.', location: '/login' }, { status: 401 });
   }
   const step = await readStep(request);
