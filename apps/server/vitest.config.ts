@@ -28,8 +28,15 @@ export default defineConfig({
           name: 'postgres',
           include: ['test/**/*.test.ts'],
           // The CLI and fault suites get their PostgreSQL runs separately. The packed client and the
-          // OpenAPI document describe the wire, the same on either dialect: run once, on SQLite.
-          exclude: ['test/cli.test.ts', 'test/fault/**', 'test/admin-client.test.ts', 'test/openapi.test.ts'],
+          // OpenAPI document describe the wire, the same on either dialect: run once, on SQLite. The
+          // passkey journey's queries run on both dialects in packages/db (repo/passkeys.test.ts).
+          exclude: [
+            'test/cli.test.ts',
+            'test/fault/**',
+            'test/admin-client.test.ts',
+            'test/openapi.test.ts',
+            'test/passkeys.test.ts',
+          ],
           globalSetup: ['test/support/postgres-setup.ts'],
           provide: { dialect: 'postgres' },
         },

@@ -39,6 +39,17 @@ const EnvSchema = z.object({
   ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL: url.optional(),
   /** The console's public origin, where hand-off links for a customer's cloud admin open. Default PUBLIC_URL. */
   ALPHASWARM_ADMIN_CONSOLE_URL: url.optional(),
+  /**
+   * The WebAuthn relying-party id of the embedded IdP's passkeys: the console's host name (default,
+   * from ALPHASWARM_ADMIN_CONSOLE_URL) or a parent domain of it. Passkeys are bound to it for good.
+   */
+  ALPHASWARM_ADMIN_WEBAUTHN_RP_ID: z
+    .string()
+    .regex(
+      /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/,
+      'a lower-case domain name',
+    )
+    .optional(),
   ALPHASWARM_ADMIN_OIDC_ISSUER: url.optional(),
   ALPHASWARM_ADMIN_OIDC_AUDIENCE: z.string().min(1).optional(),
   ALPHASWARM_ADMIN_OIDC_JWKS_URL: url.optional(),
@@ -218,6 +229,8 @@ export interface Env extends RawEnv {
   /** Where hand-off links open (ALPHASWARM_ADMIN_CONSOLE_URL, default `publicUrl`). */
   consoleUrl: string;
   embeddedIdp: boolean;
+  /** Where passkeys are used: the console's origin and the RP id; null when that origin is an IP address. */
+  webauthn: { rpId: string; origin: string } | null;
 }
 
 export class ConfigError extends Error {
@@ -243,6 +256,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   const publicUrl =
     raw.ALPHASWARM_ADMIN_PUBLIC_URL ?? `http://${raw.ALPHASWARM_ADMIN_HOST}:${raw.ALPHASWARM_ADMIN_PORT}`;
   const dbPath = raw.ALPHASWARM_ADMIN_DB_PATH ?? join(base, 'admin.db');
+  const consoleUrl = raw.ALPHASWARM_ADMIN_CONSOLE_URL ?? publicUrl;
   return {
     ...raw,
     production,
@@ -255,7 +269,24 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     integrationsPath: raw.ALPHASWARM_ADMIN_INTEGRATIONS_PATH ?? join(base, 'integrations.json'),
     publicUrl,
     workloadIssuerUrl: raw.ALPHASWARM_ADMIN_WORKLOAD_ISSUER_URL ?? `${publicUrl}/workload`,
-    consoleUrl: raw.ALPHASWARM_ADMIN_CONSOLE_URL ?? publicUrl,
+    consoleUrl,
     embeddedIdp: raw.ALPHASWARM_ADMIN_EMBEDDED_IDP ?? !production,
+    webauthn: webauthnSettings(consoleUrl, raw.ALPHASWARM_ADMIN_WEBAUTHN_RP_ID),
   };
+}
+
+/**
+ * Browsers accept a passkey only for an RP id equal to the page's host or a parent domain of it,
+ * and never for an IP address: such a console has no passkeys unless given a host name.
+ */
+function webauthnSettings(consoleUrl: string, rpId: string | undefined): Env['webauthn'] {
+  const { hostname, origin } = new URL(consoleUrl);
+  const ip = /^\d+\.\d+\.\d+\.\d+$/.test(hostname) || hostname.startsWith('[');
+  if (!rpId) return ip ? null : { rpId: hostname, origin };
+  if (ip || (hostname !== rpId && !hostname.endsWith(`.${rpId}`))) {
+    throw new ConfigError(
+      `Invalid configuration: ALPHASWARM_ADMIN_WEBAUTHN_RP_ID: "${rpId}" must be the console's host name (${hostname}, from ALPHASWARM_ADMIN_CONSOLE_URL) or a parent domain of it.`,
+    );
+  }
+  return { rpId, origin };
 }

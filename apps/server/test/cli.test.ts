@@ -201,6 +201,7 @@ const COMMANDS = [
   'copy-db',
   'create-admin',
   'reset-mfa',
+  'change-password',
   'disable-admin',
   'enable-admin',
   'list-admins',

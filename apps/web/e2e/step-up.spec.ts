@@ -28,7 +28,8 @@ const record = (p: Page) =>
   );
 
 test.beforeAll(async ({ browser }) => {
-  sandbox = await startSandbox({ stepUpMaxAge: MAX_AGE, admins: 2 });
+  // On `localhost`: browsers refuse passkeys on an IP address (the passkey journey below).
+  sandbox = await startSandbox({ stepUpMaxAge: MAX_AGE, admins: 2, consoleHost: 'localhost' });
   const m = sandbox.manifest;
   context = await browser.newContext({ baseURL: m.console_url });
   await withAxe(context);
@@ -97,6 +98,71 @@ test('stale MFA without JavaScript: the /step-up page takes the code and replays
   await expect(p).toHaveURL(/\/orgs\/stale-org\/disconnect\/huggingface\?done=run_/);
   await expect(p.getByTestId('revocation-guidance')).toContainText('Access Tokens');
   await plain.close();
+});
+
+test('passkeys (Chromium virtual authenticator): enrol after a step-up, sign in with it, step up a mutation with it, remove it', async () => {
+  const m = sandbox.manifest;
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+    },
+  });
+  const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
+
+  // Enrol: the MFA of this session is stale, so the step-up dialog comes first.
+  await stale();
+  await open(page, '/account');
+  await page.getByLabel('Passkey name').fill('Virtual key');
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await expect(dialog).toContainText('Add a passkey to your account');
+  await dialog.getByLabel('Authentication code').fill(await freshCode(m.admin.totp_secret));
+  await dialog.getByRole('button', { name: 'Verify and continue' }).click();
+  await expect(page.getByRole('status')).toContainText('Verified: add your passkey now.');
+  await page.getByLabel('Passkey name').fill('Virtual key');
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await expect(page.getByRole('status')).toContainText('Added the passkey “Virtual key”.');
+  await expect(page.getByRole('row', { name: /Virtual key/ })).toContainText('never');
+  await capture(page, 'account');
+
+  // Sign out, then back in with the passkey alone (username-less).
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' });
+  await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Organisations' })).toBeVisible();
+  await expect(page.locator('.who')).toContainText(m.admin.username);
+  const passkeyAt = Date.now();
+
+  // A mutation once that sign-in is stale: "Use a passkey" in the dialog, and the connect is replayed.
+  await new Promise((r) => setTimeout(r, Math.max(0, passkeyAt + (MAX_AGE + 1) * 1000 - Date.now())));
+  await open(page, '/orgs/passkey-org/connect/huggingface');
+  await page.getByLabel('Access token').fill(m.demo.huggingface.token);
+  await page.getByLabel('Namespace').fill(m.demo.huggingface.namespace);
+  await page.getByRole('button', { name: 'Validate and connect' }).click();
+  await expect(dialog).toContainText('Connect Hugging Face for passkey-org');
+  await dialog.getByRole('button', { name: 'Use a passkey' }).click();
+  await expect(page).toHaveURL(/\/orgs\/passkey-org#huggingface$/);
+  await expect(page.getByRole('status')).toContainText('Connected Hugging Face (demo-org)');
+  const [stepUp] = await auditOf(sandbox.manifestPath, 'auth.step_up');
+  expect(stepUp).toMatchObject({
+    outcome: 'success',
+    detail: expect.objectContaining({ acr: 'phr', method: 'passkey' }),
+  });
+
+  // Remove it (a step-up with the passkey again if the last one went stale meanwhile).
+  await open(page, '/account');
+  await page.getByRole('button', { name: 'Remove Virtual key' }).click();
+  const removed = page.getByRole('status').filter({ hasText: 'Removed the passkey' });
+  await expect(removed.or(dialog)).toBeVisible();
+  if (await dialog.isVisible()) await dialog.getByRole('button', { name: 'Use a passkey' }).click();
+  await expect(removed).toBeVisible();
+  await expect(page.getByText('No passkey yet.')).toBeVisible();
 });
 
 test('no secret came back while stepping up; signing out ends the session', async () => {
@@ -198,6 +264,7 @@ test('SSO at the company IdP: sign-in, a stale MFA goes back with max_age=0 and 
   await ssoSignIn(t, user('platform-admin'));
   await expect(t.getByRole('heading', { level: 1, name: 'Organisations' })).toBeVisible();
   await p.getByRole('link', { name: 'Account', exact: true }).click();
+  await p.getByRole('link', { name: 'Your console sessions' }).click();
   await expect(p.getByRole('heading', { level: 1 })).toHaveText('Your console sessions');
   const rows = p.locator('tbody tr');
   await expect(rows).toHaveCount(2);

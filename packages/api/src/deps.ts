@@ -1,8 +1,17 @@
 import type {
+  AccountResult,
+  ChangePasswordInput,
   LoginInput,
   LoginResult,
   LogoutInput,
   LogoutResult,
+  Passkey,
+  PasskeyAuthInput,
+  PasskeyOptionsInput,
+  PasskeyOptionsResult,
+  PasskeyRegisterInput,
+  PasskeyRemoveInput,
+  RecoveryCodesResult,
   RefreshInput,
   StepUpInput,
   TokenResult,
@@ -67,6 +76,15 @@ export interface IdentityProvider {
   stepUp(input: StepUpInput, req: IdpRequest): Promise<TokenResult>;
   refresh(input: RefreshInput, req: IdpRequest): Promise<TokenResult>;
   logout(input: LogoutInput, req: IdpRequest): Promise<LogoutResult>;
+  passkeyOptions(input: PasskeyOptionsInput, req: IdpRequest): Promise<PasskeyOptionsResult>;
+  passkeyAuthenticate(input: PasskeyAuthInput, req: IdpRequest): Promise<TokenResult>;
+  /** The signed-in admin's own account: each of these checks the caller's MFA is fresh. */
+  account(principal: Principal): Promise<AccountResult>;
+  passkeyRegisterOptions(principal: Principal, req: IdpRequest): Promise<PasskeyOptionsResult>;
+  passkeyRegister(principal: Principal, input: PasskeyRegisterInput, req: IdpRequest): Promise<Passkey>;
+  passkeyRemove(principal: Principal, input: PasskeyRemoveInput, req: IdpRequest): Promise<{ removed: true }>;
+  recoveryCodes(principal: Principal, req: IdpRequest): Promise<RecoveryCodesResult>;
+  changePassword(principal: Principal, input: ChangePasswordInput, req: IdpRequest): Promise<TokenResult>;
 }
 
 /**

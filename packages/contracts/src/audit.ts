@@ -65,6 +65,11 @@ const FIXED = [
   'auth.refresh',
   'auth.logout',
   'auth.lockout',
+  'auth.passkey_login',
+  'auth.passkey_register',
+  'auth.passkey_remove',
+  'auth.recovery_codes',
+  'auth.change_password',
   // System: an alert raised (state change, expiry countdown, key rotation, audit chain failure)
   'alert.fired',
   // CLI
@@ -75,6 +80,7 @@ const FIXED = [
   'admin_users.reset_mfa',
   'admin_users.disable',
   'admin_users.enable',
+  'admin_users.change_password',
 ] as const;
 
 /** A PAT kind's connect procedure, one per kind. */

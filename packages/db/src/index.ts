@@ -19,6 +19,7 @@ export * from './repo/console-sessions';
 export * from './repo/denials';
 export * from './repo/idp-tokens';
 export * from './repo/integrations';
+export * from './repo/passkeys';
 export * from './repo/probe';
 export * from './repo/shares';
 export * from './repo/sign-in';

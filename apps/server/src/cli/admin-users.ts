@@ -1,8 +1,15 @@
-// create-admin, reset-mfa, disable-admin, enable-admin, list-admins: the embedded IdP's users.
+// create-admin, reset-mfa, change-password, disable-admin, enable-admin, list-admins: the embedded IdP's users.
 // Every change is audited as `cli:<os user>`; passwords and TOTP secrets never reach the audit.
 import { type Database, listAdminUsers, openDatabase, type Store } from '@alphaswarm/db';
 import QRCode from 'qrcode';
-import { createAdminUser, type Enrolment, resetAdminMfa, setAdminDisabled } from '../auth/idp/users';
+import { PASSWORD_MIN_LENGTH } from '../auth/idp/schemas';
+import {
+  changeAdminPassword,
+  createAdminUser,
+  type Enrolment,
+  resetAdminMfa,
+  setAdminDisabled,
+} from '../auth/idp/users';
 import type { Env } from '../env';
 import { loadKeyring } from '../runtime/keyring';
 import { audited, CliError, loadEnv, openExistingStore, openForReading, readFailure } from './context';
@@ -65,9 +72,9 @@ function promptHidden(prompt: string, input: CliInput, output: CliOutput): Promi
 async function askPassword(cli: Cli, fromStdin: boolean): Promise<string> {
   const { stdin, stderr } = cli.io;
   if (fromStdin) return readStdinPassword(stdin);
-  const first = await promptHidden('Password (at least 12 characters): ', stdin, stderr);
+  const first = await promptHidden(`Password (at least ${PASSWORD_MIN_LENGTH} characters): `, stdin, stderr);
   const second = await promptHidden('Repeat the password: ', stdin, stderr);
-  if (first !== second) throw new CliError('The two passwords differ; nothing was created.');
+  if (first !== second) throw new CliError('The two passwords differ; nothing was changed.');
   return first;
 }
 
@@ -144,8 +151,30 @@ export async function resetMfaCommand(cli: Cli, username: string): Promise<void>
       () => ({}),
     ),
   );
-  cli.out(`New TOTP secret for "${enrolment.username}"; the previous one no longer works.`);
+  cli.out(
+    `New TOTP secret for "${enrolment.username}"; the previous one, their passkeys and recovery codes no longer work.`,
+  );
   await printEnrolment(cli, enrolment);
+}
+
+export async function changePasswordCommand(
+  cli: Cli,
+  username: string,
+  opts: { passwordStdin?: boolean },
+): Promise<void> {
+  const config = loadEnv(cli);
+  const password = await askPassword(cli, Boolean(opts.passwordStdin));
+  await withStore(openExistingStore(config), (db) =>
+    audited(
+      cli,
+      db,
+      'admin_users.change_password',
+      { username },
+      () => changeAdminPassword(db, username, password, cli.now()),
+      () => ({}),
+    ),
+  );
+  cli.out(`Changed the password of "${username}"; their open sessions no longer work.`);
 }
 
 /** disable-admin / enable-admin. */

@@ -9,7 +9,7 @@
 import type { OnConflict } from '@alphaswarm/contracts';
 import { Command, CommanderError, Option } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
-import type { ADMIN_SCOPES } from '../auth/idp/schemas';
+import { type ADMIN_SCOPES, PASSWORD_RULES } from '../auth/idp/schemas';
 import type { AuditExportOptions, AuditVerifyOptions } from './audit';
 import { Cli, type CliIo } from './io';
 
@@ -225,7 +225,7 @@ function buildProgram(cli: Cli, action: Action): Command {
   program
     .command('create-admin')
     .description(
-      'Create an embedded-IdP admin: asks for a password, prints the TOTP secret, otpauth:// URI and a QR code.',
+      `Create an embedded-IdP admin: asks for a password (${PASSWORD_RULES}), prints the TOTP secret, otpauth:// URI and a QR code.`,
     )
     .argument('<username>', 'login name (a-z, 0-9, ".", "_", "@", "-")')
     .addOption(
@@ -243,9 +243,22 @@ function buildProgram(cli: Cli, action: Action): Command {
 
   program
     .command('reset-mfa')
-    .description('Give an admin a new TOTP secret (lost phone): the old one and every open session stop working.')
+    .description(
+      'Give an admin a new TOTP secret (lost phone): the old one, their passkeys and recovery codes, and every open session stop working.',
+    )
     .argument('<username>')
     .action(action(async (username: string) => (await import('./admin-users')).resetMfaCommand(cli, username)));
+
+  program
+    .command('change-password')
+    .description(`Set an admin's password (${PASSWORD_RULES}); every open session of theirs stops working.`)
+    .argument('<username>')
+    .option('--password-stdin', 'read the new password from stdin instead of asking')
+    .action(
+      action(async (username: string, opts: { passwordStdin?: boolean }) =>
+        (await import('./admin-users')).changePasswordCommand(cli, username, opts),
+      ),
+    );
 
   program
     .command('disable-admin')

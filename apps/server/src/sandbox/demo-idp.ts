@@ -60,6 +60,8 @@ export async function startDemoIdp(opts: {
   /** The admin API's audience (ALPHASWARM_ADMIN_OIDC_AUDIENCE). */
   audience: string;
   host?: string;
+  /** The host name in its issuer URL (default `host`): the console's, so the two are one site for cookies. */
+  issuerHost?: string;
   port?: number;
   /** Seconds an access token lives. */
   accessTokenTtl?: number;
@@ -67,7 +69,7 @@ export async function startDemoIdp(opts: {
   const host = opts.host ?? '127.0.0.1';
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, host, resolve));
-  const issuer = `http://${host}:${(server.address() as AddressInfo).port}`;
+  const issuer = `http://${opts.issuerHost ?? host}:${(server.address() as AddressInfo).port}`;
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = {
     ...(await exportJWK(privateKey)),

@@ -59,6 +59,8 @@ async function main(): Promise<void> {
       dir: { type: 'string', default: join(REPO, '.sandbox') },
       'api-port': { type: 'string', default: '8700' },
       'console-port': { type: 'string', default: '3000' },
+      // Passkeys need a host name (browsers refuse an IP address as a WebAuthn RP id).
+      'console-host': { type: 'string', default: '127.0.0.1' },
       'step-up-max-age': { type: 'string', default: '600' },
       admins: { type: 'string', default: '1' },
       'no-console': { type: 'boolean', default: false },
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: sandbox [--dir DIR] [--api-port N] [--console-port N] [--step-up-max-age S] [--admins N] [--no-console]\n' +
+      'usage: sandbox [--dir DIR] [--api-port N] [--console-port N] [--console-host localhost] [--step-up-max-age S] [--admins N] [--no-console]\n' +
         'Starts fakes of all six upstreams, the API server and the console, seeds N admins (admin, admin-2, …; 1 by\n' +
         'default), writes DIR/sandbox.json.\n' +
         'Ports 0 pick free ones. The directory is wiped at start: it only ever holds sandbox data.\n',
@@ -80,7 +82,8 @@ async function main(): Promise<void> {
   const apiPort = Number(values['api-port']) || (await freePort());
   const consolePort = Number(values['console-port']) || (await freePort());
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const consoleUrl = `http://127.0.0.1:${consolePort}`;
+  const consoleHost = values['console-host'] === 'localhost' ? 'localhost' : '127.0.0.1';
+  const consoleUrl = `http://${consoleHost}:${consolePort}`;
 
   const up = await startDemoUpstreams({ workloadIssuer: `${apiUrl}/workload` });
   const receiver = await startWebhookReceiver();
@@ -96,6 +99,7 @@ async function main(): Promise<void> {
   ].map((u) => ({ ...u, password: demoPassword() }));
   const idp = await startDemoIdp({
     audience: apiUrl,
+    issuerHost: consoleHost,
     clients: [
       { client_id: SSO_CLIENT_ID, client_secret: ssoSecret, redirect_uris: [`${consoleUrl}/login/sso/callback`] },
     ],
@@ -110,7 +114,7 @@ async function main(): Promise<void> {
     ALPHASWARM_ADMIN_HOST: '127.0.0.1',
     ALPHASWARM_ADMIN_PORT: String(apiPort),
     ALPHASWARM_ADMIN_PUBLIC_URL: apiUrl,
-    // Hand-off links open the console's public page, not the API (which has no such route).
+    // Hand-off links and passkeys (their WebAuthn origin) belong to the console's public pages.
     ...(values['no-console'] ? {} : { ALPHASWARM_ADMIN_CONSOLE_URL: consoleUrl }),
     ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: values['step-up-max-age'],
     ALPHASWARM_ADMIN_HEALTH_INTERVAL: '300',

@@ -63,7 +63,7 @@ export interface RunningSandbox {
  * and resolve on its READY line, for browser tests and benchmarks. `stop` sends Ctrl-C and cleans up.
  */
 export async function startSandboxProcess(
-  opts: { stepUpMaxAge?: number; admins?: number; timeoutMs?: number } = {},
+  opts: { stepUpMaxAge?: number; admins?: number; timeoutMs?: number; consoleHost?: 'localhost' } = {},
 ): Promise<RunningSandbox> {
   if (!existsSync(SANDBOX_ENTRY)) {
     throw new Error(
@@ -75,6 +75,7 @@ export async function startSandboxProcess(
   const args = [SANDBOX_ENTRY, '--dir', dir, '--api-port', '0', '--console-port', '0'];
   if (opts.stepUpMaxAge !== undefined) args.push('--step-up-max-age', String(opts.stepUpMaxAge));
   if (opts.admins !== undefined) args.push('--admins', String(opts.admins));
+  if (opts.consoleHost) args.push('--console-host', opts.consoleHost);
   const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => {

@@ -42,6 +42,13 @@ let serviceToken: string;
 let sessionId: string;
 /** A valid input of every procedure (undefined: it takes none). A new procedure must add one. */
 let samples: Record<string, unknown>;
+const WEBAUTHN_SAMPLE = {
+  id: 'AAAA',
+  rawId: 'AAAA',
+  type: 'public-key',
+  response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' },
+  clientExtensionResults: {},
+};
 
 beforeAll(async () => {
   const port = await freePort();
@@ -112,6 +119,14 @@ beforeAll(async () => {
     'auth.refresh': { refresh_token: 'a.b.c' },
     'auth.logout': { refresh_token: 'a.b.c' },
     'auth.me': undefined,
+    'auth.passkeyOptions': { purpose: 'sign_in' },
+    'auth.passkeyAuthenticate': { challenge_id: `wch_${'0'.repeat(32)}`, response: WEBAUTHN_SAMPLE },
+    'auth.account': undefined,
+    'auth.passkeyRegisterOptions': undefined,
+    'auth.passkeyRegister': { challenge_id: `wch_${'0'.repeat(32)}`, name: 'Key', response: WEBAUTHN_SAMPLE },
+    'auth.passkeyRemove': { id: 'AAAA' },
+    'auth.recoveryCodes': undefined,
+    'auth.changePassword': { new_password: 'a long enough pass phrase' },
   };
 });
 afterAll(async () => {

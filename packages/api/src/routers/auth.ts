@@ -1,14 +1,25 @@
 import {
+  AccountResult,
+  ChangePasswordInput,
   LoginInput,
   LoginResult,
   LogoutInput,
   LogoutResult,
   MeResult,
+  Passkey,
+  PasskeyAuthInput,
+  PasskeyOptionsInput,
+  PasskeyOptionsResult,
+  PasskeyRegisterInput,
+  PasskeyRemoveInput,
+  RecoveryCodesResult,
   RefreshInput,
   StepUpInput,
   TokenResult,
 } from '@alphaswarm/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
+import { z } from 'zod';
+import type { Principal } from '../auth/bearer';
 import type { IdentityProvider, IdpRequest } from '../deps';
 import { AppError } from '../errors';
 import { adminProcedure, type Context, publicProcedure } from '../trpc';
@@ -22,6 +33,11 @@ function idp(ctx: Context): IdentityProvider {
     );
   }
   return ctx.idp;
+}
+
+function principal(ctx: Context): Principal {
+  if (!ctx.principal) throw new AppError('invalid_token', 'A bearer token is required.');
+  return ctx.principal;
 }
 
 function from(ctx: Context): IdpRequest {
@@ -56,6 +72,57 @@ export const authRouter = {
     .input(LogoutInput)
     .output(LogoutResult)
     .mutation(({ ctx, input }) => idp(ctx).logout(input, from(ctx))),
+
+  /** A passkey prompt: `sign_in` (username-less) or `step_up` (the caller's own passkeys). */
+  passkeyOptions: publicProcedure
+    .input(PasskeyOptionsInput)
+    .output(PasskeyOptionsResult)
+    .mutation(({ ctx, input }) => idp(ctx).passkeyOptions(input, from(ctx))),
+
+  /** The browser's answer to that prompt → tokens with `acr` `phr` (a new session, or the caller's for a step-up). */
+  passkeyAuthenticate: publicProcedure
+    .input(PasskeyAuthInput)
+    .output(TokenResult)
+    .mutation(({ ctx, input }) => idp(ctx).passkeyAuthenticate(input, from(ctx))),
+
+  /*
+   * The caller's own account (embedded admins). Any admin role may manage their own second factors
+   * and password; the IdP checks the MFA is fresh and audits each change itself.
+   */
+  account: adminProcedure
+    .meta({ reach: 'none' })
+    .output(AccountResult)
+    .query(({ ctx }) => idp(ctx).account(principal(ctx))),
+
+  passkeyRegisterOptions: adminProcedure
+    .meta({ reach: 'none' })
+    .output(PasskeyOptionsResult)
+    .mutation(({ ctx }) => idp(ctx).passkeyRegisterOptions(principal(ctx), from(ctx))),
+
+  passkeyRegister: adminProcedure
+    .meta({ reach: 'none' })
+    .input(PasskeyRegisterInput)
+    .output(Passkey)
+    .mutation(({ ctx, input }) => idp(ctx).passkeyRegister(principal(ctx), input, from(ctx))),
+
+  passkeyRemove: adminProcedure
+    .meta({ reach: 'none' })
+    .input(PasskeyRemoveInput)
+    .output(z.object({ removed: z.literal(true) }))
+    .mutation(({ ctx, input }) => idp(ctx).passkeyRemove(principal(ctx), input, from(ctx))),
+
+  /** A new set of one-time recovery codes, returned this once; the previous set stops working. */
+  recoveryCodes: adminProcedure
+    .meta({ reach: 'none' })
+    .output(RecoveryCodesResult)
+    .mutation(({ ctx }) => idp(ctx).recoveryCodes(principal(ctx), from(ctx))),
+
+  /** A new password; every other session of the admin ends, the caller gets new tokens. */
+  changePassword: adminProcedure
+    .meta({ reach: 'none' })
+    .input(ChangePasswordInput)
+    .output(TokenResult)
+    .mutation(({ ctx, input }) => idp(ctx).changePassword(principal(ctx), input, from(ctx))),
 
   me: adminProcedure
     .meta({ reach: 'none' })

@@ -126,3 +126,20 @@ export async function tokensValidAfter(db: Database, username: string): Promise<
     .where(eq(adminUsers.username, username));
   return row?.at ?? null;
 }
+
+/** A new password (change-password): the hash is replaced; sessions end through their fingerprint. */
+export async function replaceAdminPassword(
+  db: Database,
+  username: string,
+  passwordHash: string,
+  now: string,
+): Promise<boolean> {
+  const rows = await db.write(({ q, t }) =>
+    q
+      .update(t.adminUsers)
+      .set({ passwordHash, updatedAt: now })
+      .where(eq(t.adminUsers.username, username))
+      .returning({ username: t.adminUsers.username }),
+  );
+  return rows.length === 1;
+}

@@ -243,6 +243,67 @@ export const model: Record<string, Table> = {
     },
   },
 
+  adminPasskeys: {
+    name: 'admin_passkeys',
+    doc:
+      "An admin's WebAuthn credentials (passkeys). The public key verifies sign-ins; nothing here opens\n" +
+      'anything by itself, but it is never logged or audited either.',
+    columns: {
+      id: text('id', { primaryKey: true, doc: 'The credential id (base64url), as the authenticator names it.' }),
+      username: text('username', {
+        notNull: true,
+        references: { table: 'adminUsers', column: 'username', onDelete: 'cascade' },
+      }),
+      name: text('name', req),
+      publicKey: text('public_key', { notNull: true, doc: 'COSE public key, base64url.' }),
+      counter: int('counter', {
+        notNull: true,
+        default: 0,
+        doc: 'Signature counter last seen; a lower one means a cloned authenticator.',
+      }),
+      transports: json('transports', 'string[]', req),
+      deviceType: text('device_type', {
+        notNull: true,
+        doc: '`singleDevice` (device-bound: amr hwk) or `multiDevice` (synced passkey: amr swk).',
+      }),
+      backedUp: int('backed_up', req),
+      createdAt: text('created_at', req),
+      lastUsedAt: text('last_used_at'),
+    },
+    indexes: [{ name: 'admin_passkeys_user', columns: ['username'] }],
+  },
+
+  adminRecoveryCodes: {
+    name: 'admin_recovery_codes',
+    doc: 'One-time recovery codes of an admin: only the SHA-256 of each is kept; `used_at` is claimed once.',
+    columns: {
+      codeHash: text('code_hash', pk),
+      username: text('username', {
+        notNull: true,
+        references: { table: 'adminUsers', column: 'username', onDelete: 'cascade' },
+      }),
+      createdAt: text('created_at', req),
+      usedAt: text('used_at'),
+    },
+    indexes: [{ name: 'admin_recovery_codes_user', columns: ['username'] }],
+  },
+
+  webauthnChallenges: {
+    name: 'webauthn_challenges',
+    doc:
+      'WebAuthn challenges between the options and the answer of a ceremony, in the database so any\n' +
+      'process can finish what another began; deleted by the answer that uses it (single use).',
+    columns: {
+      id: text('id', pk),
+      challenge: text('challenge', req),
+      purpose: text('purpose', { notNull: true, doc: '`register`, `sign_in` or `step_up`.' }),
+      username: text('username', { doc: 'Whose ceremony it is; null for a username-less sign-in.' }),
+      createdAt: text('created_at', req),
+      expiresAt: text('expires_at', req),
+    },
+    indexes: [{ name: 'webauthn_challenges_expires', columns: ['expiresAt'] }],
+  },
+
   signInAddressLimits: {
     name: 'sign_in_address_limits',
     doc:

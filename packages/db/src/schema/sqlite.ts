@@ -164,6 +164,66 @@ export const adminUsers = sqliteTable('admin_users', {
 });
 
 /**
+ * An admin's WebAuthn credentials (passkeys). The public key verifies sign-ins; nothing here opens
+ * anything by itself, but it is never logged or audited either.
+ */
+export const adminPasskeys = sqliteTable(
+  'admin_passkeys',
+  {
+    /** The credential id (base64url), as the authenticator names it. */
+    id: text('id').primaryKey(),
+    username: text('username')
+      .notNull()
+      .references(() => adminUsers.username, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** COSE public key, base64url. */
+    publicKey: text('public_key').notNull(),
+    /** Signature counter last seen; a lower one means a cloned authenticator. */
+    counter: integer('counter').notNull().default(0),
+    transports: text('transports', { mode: 'json' }).$type<string[]>().notNull(),
+    /** `singleDevice` (device-bound: amr hwk) or `multiDevice` (synced passkey: amr swk). */
+    deviceType: text('device_type').notNull(),
+    backedUp: integer('backed_up').notNull(),
+    createdAt: text('created_at').notNull(),
+    lastUsedAt: text('last_used_at'),
+  },
+  (t) => [index('admin_passkeys_user').on(t.username)],
+);
+
+/** One-time recovery codes of an admin: only the SHA-256 of each is kept; `used_at` is claimed once. */
+export const adminRecoveryCodes = sqliteTable(
+  'admin_recovery_codes',
+  {
+    codeHash: text('code_hash').primaryKey(),
+    username: text('username')
+      .notNull()
+      .references(() => adminUsers.username, { onDelete: 'cascade' }),
+    createdAt: text('created_at').notNull(),
+    usedAt: text('used_at'),
+  },
+  (t) => [index('admin_recovery_codes_user').on(t.username)],
+);
+
+/**
+ * WebAuthn challenges between the options and the answer of a ceremony, in the database so any
+ * process can finish what another began; deleted by the answer that uses it (single use).
+ */
+export const webauthnChallenges = sqliteTable(
+  'webauthn_challenges',
+  {
+    id: text('id').primaryKey(),
+    challenge: text('challenge').notNull(),
+    /** `register`, `sign_in` or `step_up`. */
+    purpose: text('purpose').notNull(),
+    /** Whose ceremony it is; null for a username-less sign-in. */
+    username: text('username'),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [index('webauthn_challenges_expires').on(t.expiresAt)],
+);
+
+/**
  * Failed sign-in attempts per client address, in fixed windows. An attempt is reserved here
  * (one conditional upsert) before its password hash or code check runs, so concurrent requests
  * and several processes share one budget; a success gives its reservation back.

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './schemas';
 
 /**
  * scrypt as OWASP recommends for it (N=2^15, r=8, p=1): 32 MiB and ~50 ms per hash. Stored as
@@ -9,9 +10,6 @@ const R = 8;
 const P = 1;
 const SALT_BYTES = 32;
 const HASH_BYTES = 32;
-
-export const PASSWORD_MIN_LENGTH = 12;
-export const PASSWORD_MAX_LENGTH = 1024;
 
 function derive(password: string, salt: Buffer, n: number, r: number, p: number, length: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -52,11 +50,42 @@ export function dummyPasswordHash(): Promise<string> {
   return dummy;
 }
 
-/** Why a new password is unacceptable, or null. */
-export function passwordProblem(password: string): string | null {
+let common: Promise<Set<string>> | null = null;
+
+/**
+ * The bundled list of common (breached) passwords: the ~49,000 of zxcvbn's `passwords` dictionary
+ * (@zxcvbn-ts/language-common, MIT), lower-cased. Loaded on first use, not at start.
+ */
+function commonPasswords(): Promise<Set<string>> {
+  common ??= import('@zxcvbn-ts/language-common').then((mod) => {
+    // Its CommonJS build, as the server bundle loads it, arrives under `default`.
+    const { dictionary } = (mod.dictionary ? mod : (mod as unknown as { default: typeof mod }).default) as typeof mod;
+    return new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
+  });
+  return common;
+}
+
+/**
+ * Whether `password` is on the list, also once the digits and symbols people append to meet a
+ * length rule are taken off ("password1234!" is "password").
+ */
+export async function isCommonPassword(password: string): Promise<boolean> {
+  const lower = password.normalize('NFKC').toLowerCase();
+  const list = await commonPasswords();
+  if (list.has(lower)) return true;
+  const stem = lower.replace(/[\d\W_]+$/u, '');
+  return stem.length >= 4 && list.has(stem);
+}
+
+/** Why a new password is unacceptable, or null. The same rules for create-admin, change-password and the console. */
+export async function passwordProblem(password: string, username?: string): Promise<string | null> {
   if (password.length < PASSWORD_MIN_LENGTH)
     return `The password must have at least ${PASSWORD_MIN_LENGTH} characters.`;
   if (password.length > PASSWORD_MAX_LENGTH) return `The password must have at most ${PASSWORD_MAX_LENGTH} characters.`;
   if (password.trim() !== password) return 'The password must not start or end with whitespace.';
+  if (username && username.length >= 4 && password.normalize('NFKC').toLowerCase().includes(username.toLowerCase()))
+    return 'The password must not contain the username.';
+  if (await isCommonPassword(password))
+    return 'That password is on the list of commonly used (breached) passwords; choose another, e.g. four or five random words.';
   return null;
 }

@@ -10,3 +10,8 @@ export const Username = z
 
 /** Scopes an embedded admin may hold; service scopes are for service principals only. */
 export const ADMIN_SCOPES = ['admin:cluster', 'admin:read'] as const;
+
+/** Rules for a new password (NIST SP 800-63B): length and not a common password; no composition rules. */
+export const PASSWORD_MIN_LENGTH = 12;
+export const PASSWORD_MAX_LENGTH = 128;
+export const PASSWORD_RULES = `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters, not a commonly used password`;

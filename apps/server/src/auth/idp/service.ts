@@ -5,13 +5,24 @@ import {
   auditedEvent,
   type IdentityProvider,
   type IdpRequest,
+  MFA_METHODS,
+  type Principal,
 } from '@alphaswarm/api';
 import type {
+  AccountResult,
   AuditAction,
+  ChangePasswordInput,
   LoginInput,
   LoginResult,
   LogoutInput,
   LogoutResult,
+  Passkey,
+  PasskeyAuthInput,
+  PasskeyOptionsInput,
+  PasskeyOptionsResult,
+  PasskeyRegisterInput,
+  PasskeyRemoveInput,
+  RecoveryCodesResult,
   RefreshInput,
   StepUpInput,
 } from '@alphaswarm/contracts';
@@ -19,44 +30,73 @@ import {
   type AdminUserRow,
   addRefreshToken,
   addressBlockedFor,
+  claimRecoveryCode,
   clearAdminLoginFailures,
   consumeAdminTotpStep,
   consumeTokenId,
+  deletePasskey,
   type FailureResult,
   failAdminAttempt,
   failUnknownNameAttempt,
   getAdminUser,
+  getPasskey,
+  insertChallenge,
+  insertPasskey,
   isoNow,
+  listPasskeys,
+  type PasskeyRow,
+  pruneChallenges,
   pruneIdpTokens,
   pruneSignInLimits,
   type Reservation,
+  recordPasskeyUse,
+  recoveryCodesLeft,
   refreshSessionLive,
   refreshTokenState,
   refundAddressAttempt,
   refundAdminAttempt,
   refundUnknownNameAttempt,
+  replaceRecoveryCodes,
   reserveAddressAttempt,
   reserveAdminAttempt,
   reserveUnknownNameAttempt,
   revokeRefreshSession,
   rotateRefreshToken,
   startRefreshSession,
+  takeChallenge,
   tokenIdUsed,
 } from '@alphaswarm/db';
 import type { KeyedIssuer } from '../../issuers/keyed-issuer';
 import type { Runtime } from '../../runtime';
 import { HashGate } from './hash-gate';
 import { dummyPasswordHash, verifyPassword } from './password';
+import { newRecoveryCode, RECOVERY_CODE_COUNT, recoveryCodeHash } from './recovery';
 import {
+  ACR_PHR,
+  type AuthMethod,
   IdpTokens,
   MFA_TOKEN_TTL,
   type MintedTokens,
+  methodOf,
   REFRESH_AUDIENCE,
   sessionVersion,
+  TOTP_METHOD,
   type TokenSet,
   type VerifiedToken,
 } from './tokens';
 import { checkTotp } from './totp';
+import { changeAdminPassword } from './users';
+import {
+  amrOf,
+  authenticationOptions,
+  CHALLENGE_TTL,
+  checkAssertion,
+  checkRegistration,
+  newChallengeId,
+  passkeysUnavailable,
+  registrationOptions,
+  type WebAuthnSettings,
+} from './webauthn';
 
 /** Consecutive failures (password or code) that lock an account, and for how long. */
 export const LOCKOUT_ATTEMPTS = 5;
@@ -76,8 +116,8 @@ export type { IdpRequest };
 
 type AuthAction = Extract<AuditAction, `auth.${string}`>;
 
-/** `field: 'code'` when the code itself was refused: the session stands, only the code was wrong. */
-function unauthorized(message: string, field?: 'code'): AppError {
+/** `field` when the code itself was refused: the session stands, only the code was wrong. */
+function unauthorized(message: string, field?: 'code' | 'recovery_code'): AppError {
   return new AppError('invalid_token', message, {
     headers: {
       'www-authenticate': `Bearer error="invalid_token", error_description="${message.replaceAll('"', "'")}"`,
@@ -238,29 +278,58 @@ export class EmbeddedIdp implements IdentityProvider {
     const attempt = await this.reserve('auth.step_up', address, user.username, user, user.username, req, now, {
       via: who.via,
     });
-    const check = await checkTotp(this.totpSecret(user), input.code, now, user.lastTotpStep);
-    // Two requests with the same code can both pass the check; only one claims the step.
-    const claimed = check.ok && (await consumeAdminTotpStep(this.db, user.username, check.step, isoNow(now)));
+    const recovery = input.recovery_code !== undefined;
+    let claimed: boolean;
+    let reason: 'replayed' | 'wrong_code' | 'wrong_recovery_code';
+    if (input.recovery_code !== undefined) {
+      // Single use: the conditional update spends the code for exactly one caller.
+      const hash = recoveryCodeHash(user.username, input.recovery_code);
+      claimed = await claimRecoveryCode(this.db, user.username, hash, isoNow(now));
+      reason = 'wrong_recovery_code';
+    } else {
+      const check = await checkTotp(this.totpSecret(user), input.code ?? '', now, user.lastTotpStep);
+      // Two requests with the same code can both pass the check; only one claims the step.
+      claimed = check.ok && (await consumeAdminTotpStep(this.db, user.username, check.step, isoNow(now)));
+      reason = check.ok || check.reason === 'replayed' ? 'replayed' : 'wrong_code';
+    }
     if (!claimed) {
-      const reason = check.ok || check.reason === 'replayed' ? 'replayed' : 'wrong_code';
       await this.charge(attempt, user, 'otp', req, now);
       await this.audit('auth.step_up', 'event', 'failure', user.username, req, { reason, via: who.via });
       throw unauthorized(
         reason === 'replayed'
           ? 'That code was already used; wait for the next code from your authenticator app.'
-          : 'The code is not valid; check your authenticator app and the time on your device.',
-        'code',
+          : reason === 'wrong_recovery_code'
+            ? 'That recovery code is not valid or was already used; each code works once.'
+            : 'The code is not valid; check your authenticator app and the time on your device.',
+        recovery ? 'recovery_code' : 'code',
       );
     }
     await attempt.refund(now);
+    return this.complete(who, user, TOTP_METHOD, req, now, {
+      method: recovery ? 'recovery_code' : 'totp',
+      ...(recovery ? { recovery_codes_left: await recoveryCodesLeft(this.db, user.username) } : {}),
+    });
+  }
+
+  /** A step-up passed: new tokens in the caller's session (a new one after a password), recorded and audited. */
+  private async complete(
+    who: VerifiedToken & { via: 'mfa_token' | 'refresh_token' | 'access_token' },
+    user: AdminUserRow,
+    method: AuthMethod,
+    req: IdpRequest,
+    now: Date,
+    detail: Record<string, unknown>,
+  ): Promise<TokenSet> {
     const authTime = Math.floor(now.getTime() / 1000);
-    const minted = await this.tokens.tokenSet(user, who.sv, authTime, who.via === 'mfa_token' ? null : who.sid);
+    const minted = await this.tokens.tokenSet(user, who.sv, authTime, who.via === 'mfa_token' ? null : who.sid, method);
     await this.recordTokens('auth.step_up', who, user, minted, req, now);
     await clearAdminLoginFailures(this.db, user.username, isoNow(now));
     await this.auditOrRefuse('auth.step_up', user.username, req, {
       via: who.via,
-      amr: ['pwd', 'otp', 'mfa'],
+      amr: method.amr,
+      ...(method.acr ? { acr: method.acr } : {}),
       session: minted.refresh.sessionId,
+      ...detail,
     });
     return minted.set;
   }
@@ -293,7 +362,7 @@ export class EmbeddedIdp implements IdentityProvider {
     const user = await this.sessionUser('auth.refresh', who, req);
     let minted: MintedTokens;
     try {
-      minted = await this.tokens.tokenSet(user, who.sv, who.authTime ?? 0, who.sid);
+      minted = await this.tokens.tokenSet(user, who.sv, who.authTime ?? 0, who.sid, methodOf(who.claims));
     } catch (error) {
       await this.audit('auth.refresh', 'event', 'failure', user.username, req, { reason: 'session_ended' });
       throw error;
@@ -327,6 +396,309 @@ export class EmbeddedIdp implements IdentityProvider {
       { throttled: !ended },
     );
     return { signed_out: true };
+  }
+
+  // ───────────── passkeys (WebAuthn) ─────────────
+
+  private webauthn(): WebAuthnSettings {
+    const settings = this.rt.env.webauthn;
+    if (!settings) throw passkeysUnavailable();
+    return settings;
+  }
+
+  private async newChallenge(
+    purpose: 'register' | 'sign_in' | 'step_up',
+    username: string | null,
+    options: PasskeyOptionsResult['options'] & { challenge: string },
+    now: Date,
+  ): Promise<PasskeyOptionsResult> {
+    const id = newChallengeId();
+    await insertChallenge(
+      this.db,
+      {
+        id,
+        challenge: options.challenge,
+        purpose,
+        username,
+        expiresAt: isoNow(new Date(now.getTime() + CHALLENGE_TTL * 1000)),
+      },
+      isoNow(now),
+    );
+    return { challenge_id: id, options };
+  }
+
+  /**
+   * The browser's prompt for a passkey: any discoverable one of this server's admins (`sign_in`,
+   * no username), or one of the caller's own (`step_up`, the caller from the bearer or refresh token).
+   */
+  async passkeyOptions(input: PasskeyOptionsInput, req: IdpRequest): Promise<PasskeyOptionsResult> {
+    const settings = this.webauthn();
+    const now = this.rt.now();
+    await this.prune(now);
+    await this.assertAddressAllowed(input.purpose === 'sign_in' ? 'auth.passkey_login' : 'auth.step_up', req, now);
+    if (input.purpose === 'sign_in') {
+      return this.newChallenge('sign_in', null, await authenticationOptions(settings, []), now);
+    }
+    const who = await this.identify({ refresh_token: input.refresh_token }, req);
+    const user = await this.sessionUser('auth.step_up', who, req);
+    await this.assertTokenUsable('auth.step_up', who, user, req, now);
+    const passkeys = await listPasskeys(this.db, user.username);
+    if (passkeys.length === 0) {
+      throw new AppError(
+        'invalid_request',
+        'You have no passkey yet: step up with a code, then add one on your account page.',
+      );
+    }
+    return this.newChallenge('step_up', user.username, await authenticationOptions(settings, passkeys), now);
+  }
+
+  /**
+   * Sign in (username-less) or step up with a passkey. Tokens carry `acr` `phr` and `amr` `hwk` or
+   * `swk`; the challenge is spent first, whatever the outcome; failures count against the
+   * client address (a forged assertion is not a guessable secret, so they do not lock the account).
+   */
+  async passkeyAuthenticate(input: PasskeyAuthInput, req: IdpRequest): Promise<TokenSet> {
+    const settings = this.webauthn();
+    const now = this.rt.now();
+    const address = req.clientIp ?? 'unknown';
+    const taken = await takeChallenge(this.db, input.challenge_id, ['sign_in', 'step_up'], isoNow(now));
+    const action: AuthAction = taken?.purpose === 'step_up' ? 'auth.step_up' : 'auth.passkey_login';
+    const reserved = await reserveAddressAttempt(this.db, address, PER_ADDRESS, now);
+    if (!reserved.ok) {
+      await this.audit(action, 'denied', 'denied', 'anonymous', req, {
+        reason: 'address_rate_limited',
+        retry_after: reserved.retryAfterSeconds,
+      });
+      throw addressLimited(reserved.retryAfterSeconds);
+    }
+    const refuse = async (actor: string, reason: string, message: string): Promise<never> => {
+      await this.audit(action, 'event', 'failure', actor, req, { reason, method: 'passkey' });
+      throw unauthorized(message);
+    };
+    if (!taken) {
+      return refuse('anonymous', 'challenge_unknown', 'The passkey prompt expired or was already answered; try again.');
+    }
+    const passkey = await getPasskey(this.db, input.response.id);
+    const user = passkey ? await getAdminUser(this.db, passkey.username) : undefined;
+    if (!passkey || !user) {
+      return refuse('anonymous', 'unknown_passkey', 'This passkey is not registered here; sign in another way.');
+    }
+    let who: (VerifiedToken & { via: 'mfa_token' | 'refresh_token' | 'access_token' }) | null = null;
+    if (taken.purpose === 'step_up') {
+      who = await this.identify({ refresh_token: input.refresh_token }, req);
+      if (who.sub !== user.username || taken.username !== user.username) {
+        return refuse(who.sub, 'passkey_of_another_admin', 'This passkey belongs to another admin.');
+      }
+    }
+    const checked = await checkAssertion(settings, input.response, taken.challenge, passkey);
+    if (!checked.ok) {
+      if (checked.reason === 'counter') {
+        this.rt.logger.warn(
+          { username: user.username, passkey: passkey.name },
+          'passkey signature counter went backwards: a cloned authenticator?',
+        );
+      }
+      return refuse(
+        user.username,
+        `passkey_${checked.reason}`,
+        'The passkey was not accepted; try again or sign in another way.',
+      );
+    }
+    // The counter the check was made against is the one replaced: a concurrent twin loses here.
+    const recorded = await recordPasskeyUse(
+      this.db,
+      {
+        id: passkey.id,
+        previousCounter: passkey.counter,
+        counter: checked.value.counter,
+        backedUp: checked.value.backedUp,
+      },
+      isoNow(now),
+    );
+    if (!recorded) return refuse(user.username, 'passkey_counter', 'The passkey was not accepted; try again.');
+    await refundAddressAttempt(this.db, address, reserved.windowStart ?? '');
+    if (user.disabledAt)
+      return refuse(user.username, 'disabled', 'This admin account is disabled; another admin can re-enable it.');
+    const method: AuthMethod = { amr: [amrOf(passkey.deviceType), 'user', 'mfa'], acr: ACR_PHR };
+    const detail = { method: 'passkey', passkey: passkey.name };
+    if (who) {
+      const current = await this.sessionUser('auth.step_up', who, req);
+      await this.assertTokenUsable('auth.step_up', who, current, req, now);
+      return this.complete(who, current, method, req, now, detail);
+    }
+    const sv = sessionVersion(user, this.totpSecret(user));
+    const minted = await this.tokens.tokenSet(user, sv, Math.floor(now.getTime() / 1000), null, method);
+    await startRefreshSession(this.db, { ...minted.refresh, username: user.username }, isoNow(now));
+    await clearAdminLoginFailures(this.db, user.username, isoNow(now));
+    await this.auditOrRefuse('auth.passkey_login', user.username, req, {
+      ...detail,
+      amr: method.amr,
+      acr: method.acr,
+      session: minted.refresh.sessionId,
+    });
+    return minted.set;
+  }
+
+  // ───────────── the signed-in admin's own account ─────────────
+
+  /**
+   * The embedded admin a token speaks for, if it may change their account now: a token of this
+   * server, the same credentials, and a multi-factor authentication within the step-up max age.
+   * With a required `acr` (STEP_UP_REQUIRE_PHR) an admin who has a passkey must have used it, so a
+   * phished TOTP code cannot add the phisher's passkey or new recovery codes; an admin without
+   * one can still enrol the first.
+   */
+  private async freshAccount(principal: Principal, action: AuthAction, req: IdpRequest): Promise<AdminUserRow> {
+    if (principal.iss !== this.issuer.issuer) {
+      throw new AppError(
+        'not_found',
+        'Passkeys, recovery codes and passwords belong to accounts of the embedded sign-in; yours is managed by your identity provider.',
+      );
+    }
+    const user = await getAdminUser(this.db, principal.sub);
+    if (!user || user.disabledAt || sessionVersion(user, this.totpSecret(user)) !== principal.claims.sv) {
+      await this.audit(action, 'denied', 'denied', principal.sub, req, { reason: 'session_ended' });
+      throw unauthorized('This session has ended (the account or its credentials changed); sign in again.');
+    }
+    const now = this.rt.now().getTime() / 1000;
+    const maxAge = this.rt.config.stepUpMaxAge;
+    const mfa = principal.amr.some((m) => MFA_METHODS.includes(m));
+    const fresh = mfa && principal.authTime !== null && now - principal.authTime <= maxAge;
+    const acr = this.rt.config.stepUpAcr ?? [];
+    const needsLevel =
+      acr.length > 0 &&
+      (await listPasskeys(this.db, user.username)).length > 0 &&
+      !(typeof principal.claims.acr === 'string' && acr.includes(principal.claims.acr));
+    if (!fresh || needsLevel) {
+      const description = needsLevel
+        ? `This action needs a sign-in at level ${acr.join(' or ')} (acr)`
+        : `This action needs an authentication less than ${maxAge} seconds old`;
+      await this.audit(action, 'denied', 'denied', user.username, req, {
+        reason: needsLevel ? 'acr_required' : 'step_up_required',
+      });
+      throw new AppError('insufficient_user_authentication', `${description}; step up and retry.`, {
+        headers: {
+          'www-authenticate': `Bearer error="insufficient_user_authentication", error_description="${description}"${needsLevel ? `, acr_values="${acr.join(' ')}"` : ''}, max_age=${maxAge}`,
+        },
+      });
+    }
+    return user;
+  }
+
+  /** The caller's passkeys and how many unused recovery codes they have (no fresh MFA needed to look). */
+  async account(principal: Principal): Promise<AccountResult> {
+    if (principal.iss !== this.issuer.issuer) {
+      return { username: principal.sub, passkeys: [], recovery_codes_left: 0 };
+    }
+    const passkeys = await listPasskeys(this.db, principal.sub);
+    return {
+      username: principal.sub,
+      passkeys: passkeys.map(publicPasskey),
+      recovery_codes_left: await recoveryCodesLeft(this.db, principal.sub),
+    };
+  }
+
+  async passkeyRegisterOptions(principal: Principal, req: IdpRequest): Promise<PasskeyOptionsResult> {
+    const settings = this.webauthn();
+    const user = await this.freshAccount(principal, 'auth.passkey_register', req);
+    const now = this.rt.now();
+    await this.prune(now);
+    const existing = await listPasskeys(this.db, user.username);
+    return this.newChallenge(
+      'register',
+      user.username,
+      await registrationOptions(settings, user.username, existing),
+      now,
+    );
+  }
+
+  async passkeyRegister(principal: Principal, input: PasskeyRegisterInput, req: IdpRequest): Promise<Passkey> {
+    const settings = this.webauthn();
+    const user = await this.freshAccount(principal, 'auth.passkey_register', req);
+    const now = this.rt.now();
+    const taken = await takeChallenge(this.db, input.challenge_id, ['register'], isoNow(now));
+    const refuse = async (reason: string, message: string): Promise<never> => {
+      await this.audit('auth.passkey_register', 'event', 'failure', user.username, req, { reason });
+      throw new AppError('invalid_request', message);
+    };
+    if (!taken || taken.username !== user.username) {
+      return refuse('challenge_unknown', 'The passkey prompt expired or was already answered; add the passkey again.');
+    }
+    const checked = await checkRegistration(settings, input.response, taken.challenge);
+    if (!checked.ok) {
+      return refuse(`passkey_${checked.reason}`, 'The authenticator’s answer was not accepted; add the passkey again.');
+    }
+    const credential = checked.value;
+    const added = await insertPasskey(
+      this.db,
+      { ...credential, username: user.username, name: input.name },
+      isoNow(now),
+    );
+    if (!added) return refuse('passkey_exists', 'This passkey is already registered.');
+    const amr = amrOf(credential.deviceType);
+    await this.auditOrRefuse('auth.passkey_register', user.username, req, {
+      passkey: input.name,
+      amr,
+      backed_up: credential.backedUp,
+    });
+    const row = await getPasskey(this.db, credential.id);
+    if (!row) throw new AppError('internal', 'The passkey was stored but cannot be read back.');
+    return publicPasskey(row);
+  }
+
+  async passkeyRemove(principal: Principal, input: PasskeyRemoveInput, req: IdpRequest): Promise<{ removed: true }> {
+    const user = await this.freshAccount(principal, 'auth.passkey_remove', req);
+    const removed = await deletePasskey(this.db, user.username, input.id);
+    if (!removed) throw new AppError('not_found', 'You have no passkey with that id.');
+    await this.auditOrRefuse('auth.passkey_remove', user.username, req, {
+      passkey: removed.name,
+      passkeys_left: (await listPasskeys(this.db, user.username)).length,
+    });
+    return { removed: true };
+  }
+
+  /** A new set of recovery codes, shown this once; the previous set stops working. */
+  async recoveryCodes(principal: Principal, req: IdpRequest): Promise<RecoveryCodesResult> {
+    const user = await this.freshAccount(principal, 'auth.recovery_codes', req);
+    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+    await replaceRecoveryCodes(
+      this.db,
+      user.username,
+      codes.map((c) => recoveryCodeHash(user.username, c)),
+      isoNow(this.rt.now()),
+    );
+    await this.auditOrRefuse('auth.recovery_codes', user.username, req, { generated: codes.length });
+    return { codes };
+  }
+
+  /**
+   * A new password. Every session of the admin ends with the old one (tokens carry a fingerprint
+   * of the credentials); the caller gets a new session with the same `auth_time` and method.
+   */
+  async changePassword(principal: Principal, input: ChangePasswordInput, req: IdpRequest): Promise<TokenSet> {
+    const user = await this.freshAccount(principal, 'auth.change_password', req);
+    const now = this.rt.now();
+    try {
+      await changeAdminPassword(this.db, user.username, input.new_password, now);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'invalid_request') {
+        await this.audit('auth.change_password', 'event', 'failure', user.username, req, { reason: 'password_rules' });
+      }
+      throw error;
+    }
+    if (typeof principal.claims.sid === 'string') {
+      await revokeRefreshSession(this.db, principal.claims.sid, 'password_changed', isoNow(now));
+    }
+    const changed = await getAdminUser(this.db, user.username);
+    if (!changed) throw new AppError('not_found', `No admin named "${user.username}".`);
+    const sv = sessionVersion(changed, this.totpSecret(changed));
+    const minted = await this.tokens.tokenSet(changed, sv, principal.authTime ?? 0, null, methodOf(principal.claims));
+    await startRefreshSession(this.db, { ...minted.refresh, username: changed.username }, isoNow(now));
+    await this.auditOrRefuse('auth.change_password', changed.username, req, {
+      other_sessions_ended: true,
+      session: minted.refresh.sessionId,
+    });
+    return minted.set;
   }
 
   /** The caller of a step-up: after login (mfa_token), or an existing session (refresh or access token). */
@@ -554,6 +926,7 @@ export class EmbeddedIdp implements IdentityProvider {
     try {
       await pruneSignInLimits(this.db, now);
       await pruneIdpTokens(this.db, isoNow(now));
+      await pruneChallenges(this.db, isoNow(now));
     } catch (error) {
       this.rt.logger.warn({ err: { message: (error as Error).message } }, 'pruning expired sign-in state failed');
     }
@@ -580,6 +953,16 @@ export class EmbeddedIdp implements IdentityProvider {
   private auditOrRefuse(action: AuthAction, actor: string, req: IdpRequest, detail: Record<string, unknown>) {
     return auditedEvent(this.rt, { actor, clientIp: req.clientIp }, action, detail, 'no token was issued');
   }
+}
+
+function publicPasskey(row: PasskeyRow): Passkey {
+  return {
+    id: row.id,
+    name: row.name,
+    amr: amrOf(row.deviceType),
+    created_at: row.createdAt,
+    last_used_at: row.lastUsedAt,
+  };
 }
 
 /** The runtime's embedded IdP, or not_found when it is off. */

@@ -29,6 +29,24 @@ export const REFRESH_TOKEN_TTL = 12 * 3600;
 
 export const AMR_PASSWORD = ['pwd'];
 export const AMR_MFA = ['pwd', 'otp', 'mfa'];
+/** RFC 8176 for a passkey: `hwk` device-bound key or `swk` synced one, `user` presence, `mfa` (verified user). */
+export const PASSKEY_AMR = ['hwk', 'swk', 'user'] as const;
+/** The `acr` of a phishing-resistant authentication (a passkey), as ALPHASWARM_ADMIN_STEP_UP_REQUIRE_PHR asks. */
+export const ACR_PHR = 'phr';
+
+/** How the session's last interactive authentication was made: it rides on every token of the session. */
+export interface AuthMethod {
+  amr: string[];
+  acr?: string;
+}
+
+export const TOTP_METHOD: AuthMethod = { amr: AMR_MFA };
+
+/** The method a refresh token says its session was last authenticated with. */
+export function methodOf(claims: JWTPayload): AuthMethod {
+  const amr = Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : AMR_MFA;
+  return typeof claims.acr === 'string' ? { amr, acr: claims.acr } : { amr };
+}
 
 /** What a step-up or refresh hands back (the sign-in contract's TokenResult). */
 export type TokenSet = TokenResult;
@@ -95,7 +113,13 @@ export class IdpTokens {
    * Access + refresh tokens for sign-in `sessionId` (a new one when null) whose last interactive
    * authentication was `authTime`. The caller records the refresh token before handing it out.
    */
-  async tokenSet(user: AdminUserRow, sv: string, authTime: number, sessionId: string | null): Promise<MintedTokens> {
+  async tokenSet(
+    user: AdminUserRow,
+    sv: string,
+    authTime: number,
+    sessionId: string | null,
+    method: AuthMethod = TOTP_METHOD,
+  ): Promise<MintedTokens> {
     const scope = user.scopes.split(' ').filter(Boolean).join(' ');
     const now = this.nowSeconds();
     const sessionLeft = authTime + REFRESH_TOKEN_TTL - now;
@@ -104,11 +128,11 @@ export class IdpTokens {
     const jti = randomUUID();
     const accessTtl = Math.min(ACCESS_TOKEN_TTL, sessionLeft);
     const access = await this.issuer.sign(
-      { sub: user.username, aud: ADMIN_AUDIENCE, scope, amr: AMR_MFA, auth_time: authTime, sv, sid },
+      { sub: user.username, aud: ADMIN_AUDIENCE, scope, ...method, auth_time: authTime, sv, sid },
       accessTtl,
     );
     const refresh = await this.signRefresh(
-      { sub: user.username, aud: REFRESH_AUDIENCE, amr: AMR_MFA, auth_time: authTime, sv, sid, jti },
+      { sub: user.username, aud: REFRESH_AUDIENCE, ...method, auth_time: authTime, sv, sid, jti },
       sessionLeft,
     );
     return {

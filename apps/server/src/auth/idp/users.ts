@@ -1,9 +1,11 @@
 import { AppError, isAdminScope } from '@alphaswarm/api';
 import {
+  clearSecondFactors,
   type Database,
   getAdminUser,
   insertAdminUser,
   isoNow,
+  replaceAdminPassword,
   replaceAdminTotpSecret,
   type SecretCipher,
   setAdminUserDisabled,
@@ -47,7 +49,7 @@ export async function createAdminUser(
 ): Promise<Enrolment> {
   const username = checkUsername(input.username);
   const scopes = checkScopes(input.scopes);
-  const problem = passwordProblem(input.password);
+  const problem = await passwordProblem(input.password, username);
   if (problem) throw new AppError('invalid_request', problem);
   const secret = newTotpSecret();
   const created = await insertAdminUser(
@@ -68,7 +70,10 @@ export async function createAdminUser(
   return { username, scopes, secret, uri: otpauthUri(username, secret) };
 }
 
-/** A lost or compromised authenticator: a new secret, which also ends every session of the user. */
+/**
+ * A lost or compromised authenticator: a new TOTP secret, every passkey and recovery code removed,
+ * and (through the session fingerprint) every session of the user ended.
+ */
 export async function resetAdminMfa(
   db: Database,
   cipher: SecretCipher,
@@ -78,6 +83,7 @@ export async function resetAdminMfa(
   const user = await getAdminUser(db, checkUsername(username));
   if (!user) throw new AppError('not_found', `No admin named "${username}".`);
   const secret = newTotpSecret();
+  await clearSecondFactors(db, user.username);
   await replaceAdminTotpSecret(db, user.username, cipher.encrypt(secret), isoNow(now));
   return {
     username: user.username,
@@ -90,5 +96,14 @@ export async function resetAdminMfa(
 /** Disabled admins cannot sign in, step up or refresh; enabling also lifts a lockout. */
 export async function setAdminDisabled(db: Database, username: string, disabled: boolean, now: Date): Promise<void> {
   const done = await setAdminUserDisabled(db, checkUsername(username), disabled ? isoNow(now) : null, isoNow(now));
+  if (!done) throw new AppError('not_found', `No admin named "${username}".`);
+}
+
+/** A new password, under the same rules as at creation; every session of the user ends with the old one. */
+export async function changeAdminPassword(db: Database, username: string, password: string, now: Date): Promise<void> {
+  const name = checkUsername(username);
+  const problem = await passwordProblem(password, name);
+  if (problem) throw new AppError('invalid_request', problem, { field: 'new_password' });
+  const done = await replaceAdminPassword(db, name, await hashPassword(password), isoNow(now));
   if (!done) throw new AppError('not_found', `No admin named "${username}".`);
 }

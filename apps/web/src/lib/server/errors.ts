@@ -52,4 +52,5 @@ export const isSignedOut = (f: Failure) => f.code === 'invalid_token';
  * A refused step-up that ends the sign-in (expired or spent token, disabled account), as opposed
  * to a wrong or reused code (`field: 'code'`), after which the admin just tries the next code.
  */
-export const mustSignInAgain = (f: Failure) => f.code === 'invalid_token' && f.field !== 'code';
+export const mustSignInAgain = (f: Failure) =>
+  f.code === 'invalid_token' && f.field !== 'code' && f.field !== 'recovery_code';

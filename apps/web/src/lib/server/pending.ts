@@ -1,7 +1,8 @@
 import type { CloudKind, IntegrationKind, PatKind, WizardStep } from '@alphaswarm/contracts';
 import { kinds, SECRET_PARAMS } from '@alphaswarm/contracts/kinds';
 import { error, fail, isRedirect, type RequestEvent, redirect } from '@sveltejs/kit';
-import type { Api, ImportReport, MutationResult } from './api';
+import type { Api, ImportReport, MutationResult, TokenSet } from './api';
+import { applyTokens } from './auth';
 import { type Failure, isSignedOut, isStepUpNeeded, toFailure } from './errors';
 import { addFlash, endSession, type Flash, type Session, setPending } from './session';
 
@@ -29,6 +30,12 @@ export type PendingAction =
   | { type: 'cloud_share'; org_id: string; kind: CloudKind; session_id: string }
   | { type: 'cloud_revoke_share'; org_id: string; kind: CloudKind; session_id: string; share_id: string }
   | { type: 'store_export'; allow_unreadable: boolean }
+  /** The account page's passkey enrolment: the step-up is all it waits for; the admin then adds the passkey. */
+  | { type: 'account' }
+  | { type: 'passkey_remove'; id: string; name: string }
+  | { type: 'recovery_codes' }
+  /** Holds the new password until the step-up: only in the server-side session, like a PAT. */
+  | { type: 'change_password'; new_password: string }
   | {
       type: 'notify_create';
       name: string;
@@ -58,12 +65,15 @@ export interface Outcome {
   location: string;
   flash?: Flash;
   download?: { filename: string; content: string };
+  /** New tokens for the session (a password change ends the old ones). */
+  tokens?: TokenSet;
 }
 
 /** Record what the next page shows about a finished action. */
 export function applyOutcome(session: Session, outcome: Outcome): void {
   if (outcome.flash) addFlash(session, outcome.flash);
   if (outcome.download) session.download = outcome.download;
+  if (outcome.tokens) applyTokens(session, outcome.tokens);
 }
 
 const enc = encodeURIComponent;
@@ -113,6 +123,14 @@ export function describe(a: PendingAction): string {
       return `Delete the notification endpoint ${a.name}`;
     case 'notify_redeliver':
       return `Redeliver ${a.id}`;
+    case 'account':
+      return 'Add a passkey to your account';
+    case 'passkey_remove':
+      return `Remove the passkey “${a.name}”`;
+    case 'recovery_codes':
+      return 'Generate new recovery codes';
+    case 'change_password':
+      return 'Change your password';
   }
 }
 
@@ -142,6 +160,11 @@ export function origin(a: PendingAction): string {
     case 'notify_delete':
     case 'notify_redeliver':
       return '/notifications';
+    case 'account':
+    case 'passkey_remove':
+    case 'recovery_codes':
+    case 'change_password':
+      return '/account';
   }
 }
 
@@ -282,6 +305,21 @@ export async function execute(api: Api, a: PendingAction): Promise<Outcome> {
       const text = `Redelivering ${a.id} (same id and body).`;
       return { location: '/notifications#deliveries', flash: { notice: { text, run_id: r.audit_run_id } } };
     }
+    case 'account':
+      return { location: '/account', flash: { notice: { text: 'Verified: add your passkey now.' } } };
+    case 'passkey_remove': {
+      await api.auth.passkeyRemove.mutate({ id: a.id });
+      return { location: '/account', flash: { notice: { text: `Removed the passkey “${a.name}”.` } } };
+    }
+    case 'recovery_codes': {
+      const r = await api.auth.recoveryCodes.mutate();
+      return { location: '/account', flash: { recoveryCodes: r.codes } };
+    }
+    case 'change_password': {
+      const tokens = await api.auth.changePassword.mutate({ new_password: a.new_password });
+      const text = 'Password changed. Every other session of yours was signed out.';
+      return { location: '/account', tokens, flash: { notice: { text } } };
+    }
   }
   throw new Error('unreachable');
 }
@@ -341,8 +379,8 @@ export function attribute(a: PendingAction, failure: Failure): Failure {
   return field ? { ...failure, field } : failure;
 }
 
-/** Never echoed into a form: every kind's secret params, an uploaded file, and a webhook URL (Slack's is a secret). */
-const SECRET_FIELDS = new Set([...SECRET_PARAMS, 'content', 'url']);
+/** Never echoed into a form: every kind's secret params, an uploaded file, a new password, and a webhook URL (Slack's is a secret). */
+const SECRET_FIELDS = new Set([...SECRET_PARAMS, 'content', 'url', 'new_password']);
 
 /** The inputs of an action that may be echoed back into its form: everything but secrets. */
 export function safeValues(a: PendingAction): Record<string, string> {

@@ -14,6 +14,8 @@ export interface Flash {
   importReport?: ImportReport & { dry_run: boolean; filename: string };
   /** A disconnect's outcome, shown once on its result page. */
   disconnected?: { kind: string; credential_key: string; revocation_guidance: string; audit_run_id: string };
+  /** New recovery codes, shown once: only their hashes are kept by the API. */
+  recoveryCodes?: string[];
   /** A hand-off link, shown once: only its hash is kept by the API. */
   shareLink?: { share_id: string; url: string; expires_at: string };
   /** A new notification endpoint's signing secret, shown once: the API keeps it encrypted and never answers it again. */

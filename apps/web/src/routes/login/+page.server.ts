@@ -19,6 +19,8 @@ export const load: PageServerLoad = ({ locals, url }) => {
     username: step === 'totp' ? (locals.session?.username ?? '') : '',
     sso: env.ssoName,
     embedded: env.ALPHASWARM_CONSOLE_EMBEDDED_SIGN_IN,
+    // A passkey is bound to a host name: a console reached by an IP address cannot use one.
+    passkeys: !/^\d+\.\d+\.\d+\.\d+$|^\[/.test(url.hostname),
     ssoError,
   };
 };
@@ -65,8 +67,11 @@ export const actions: Actions = {
         message: 'The sign-in took too long; enter your password again.',
       });
     }
-    const code = String((await request.formData()).get('code') ?? '').replace(/\s+/g, '');
-    if (!/^\d{6,8}$/.test(code)) {
+    const form = await request.formData();
+    // A recovery code stands in for the authenticator app's code (a lost phone).
+    const recovery = String(form.get('recovery_code') ?? '').trim();
+    const code = String(form.get('code') ?? '').replace(/\s+/g, '');
+    if (!recovery && !/^\d{6,8}$/.test(code)) {
       return fail(400, {
         step: 'totp',
         username: session.username ?? '',
@@ -74,7 +79,9 @@ export const actions: Actions = {
       });
     }
     try {
-      const tokens = await publicApi(getClientAddress()).auth.stepUp.mutate({ code, mfa_token: login.mfaToken });
+      const tokens = await publicApi(getClientAddress()).auth.stepUp.mutate(
+        recovery ? { recovery_code: recovery, mfa_token: login.mfaToken } : { code, mfa_token: login.mfaToken },
+      );
       // A new session id once signed in: whatever id existed before is worthless now.
       const signedIn = startSession(cookies, session, { username: session.username });
       applyTokens(signedIn, tokens);
