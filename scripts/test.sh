@@ -37,64 +37,35 @@ echo "» lint"
 pnpm exec biome check .
 lap lint
 
-# Three lines of work run at once, because none waits for another and together they fill both cores
-# where one alone leaves half idle (the browser tests mostly wait on pages): the unit + integration
-# suites, one tsc program over every TypeScript package, and the console's production build followed
-# by svelte-check and the browser tests. The browser tests stream; the others print when they end.
-status=0
-# Runs a phase in a subshell, keeping its output, exit code, wall time and CPU time (`times` in the
-# subshell counts exactly the processes the phase ran).
-phase() {
-  local name=$1
-  shift
-  (
-    began=$SECONDS
-    code=0
-    "$@" || code=$?
-    times >"$log/$name.times"
-    echo "$code $((SECONDS - began))" >"$log/$name.done"
-    exit "$code"
-  )
-}
-phase_cpu() {
-  awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$log/$1.times"
-}
-report() {
-  read -r code wall <"$log/$1.done"
-  timings+=("$1 ${wall}s (cpu $(phase_cpu "$1")s)")
-  [ "$code" = 0 ] || status=1
-}
-
-echo "» tests, typecheck and the console's build, then browser tests (at once)"
-# --continue: one failing package does not hide the others' results.
-phase tests pnpm exec turbo run test --concurrency=1 --continue --output-logs=full >"$log/tests" 2>&1 &
-tests_pid=$!
-phase typecheck pnpm exec tsc -p tsconfig.check.json >"$log/tsc" 2>&1 &
+# One tsc program over every TypeScript package (a file several packages import is checked once),
+# beside the console's production build (for the browser tests) and then svelte-check. The build
+# and svelte-check both write apps/web/.svelte-kit, so they run one after the other.
+echo "» typecheck (and the console's build)"
+pnpm exec tsc -p tsconfig.check.json >"$log/tsc" 2>&1 &
 tsc_pid=$!
-# The build and svelte-check both write apps/web/.svelte-kit, so they run one after the other.
-browser() {
-  if ! pnpm --filter @alphaswarm/web build >"$log/build" 2>&1; then
-    cat "$log/build"
-    return 1
-  fi
-  if ! pnpm --filter @alphaswarm/web run typecheck >"$log/svelte" 2>&1; then
-    cat "$log/svelte"
-    return 1
-  fi
-  echo "» browser tests"
-  (cd apps/web && pnpm exec playwright test) 2>&1 | tee "$log/e2e"
-}
-touch "$log/e2e"
-phase browser browser || true
-wait "$tsc_pid" || true
-echo "» typecheck"
-cat "$log/tsc"
-wait "$tests_pid" || true
+if ! pnpm --filter @alphaswarm/web build >"$log/build" 2>&1; then
+  cat "$log/build"
+  exit 1
+fi
+if ! pnpm --filter @alphaswarm/web run typecheck >"$log/svelte" 2>&1; then
+  cat "$log/svelte"
+  exit 1
+fi
+if ! wait "$tsc_pid"; then
+  cat "$log/tsc"
+  exit 1
+fi
+lap typecheck
+
 echo "» tests"
-cat "$log/tests"
-report typecheck
-report tests
-report browser
+# --continue: one failing package does not hide the others' results.
+status=0
+pnpm exec turbo run test --concurrency=1 --continue --output-logs=full 2>&1 | tee "$log/tests" || status=1
+lap tests
+
+echo "» browser tests"
+(cd apps/web && pnpm exec playwright test) 2>&1 | tee "$log/e2e" || status=1
+lap browser
 
 # One closing line over every runner: vitest's "Tests  N passed" and Playwright's "N passed".
 sed -E 's/\x1b\[[0-9;]*m//g' "$log/tests" "$log/e2e" | awk '

@@ -42,7 +42,7 @@ test('Hugging Face: a rejected token shows the upstream message next to the fiel
   // The audit run of the connect is one click away.
   await page.getByRole('status').getByRole('link').click();
   await expect(page).toHaveURL(/\/audit\?run_id=run_/);
-  await expect(page.locator('li.event').first()).toContainText('integrations.connect.huggingface');
+  await expect(page.locator('li.entry')).toContainText('integrations.connect.huggingface');
   await expect(page.locator('li.event')).toHaveCount(2);
 });
 

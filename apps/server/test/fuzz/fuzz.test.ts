@@ -104,6 +104,9 @@ beforeAll(async () => {
     'handoff.verifyTrust': { token: 'A'.repeat(43) },
     'audit.list': { org_id: ORG, kind: 'huggingface', action: 'integrations.connect.huggingface', limit: 5 },
     'audit.verify': undefined,
+    'audit.export': { org_id: ORG, kind: 'huggingface', format: 'jsonl' },
+    'sessions.list': { current: 'a'.repeat(64) },
+    'sessions.signOutEverywhere': undefined,
     'store.status': undefined,
     'store.export': undefined,
     'store.import': {
