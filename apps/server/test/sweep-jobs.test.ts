@@ -138,7 +138,10 @@ describe.runIf(dialect === 'postgres')('health sweep on pg-boss, two replicas', 
     const before = probes();
     const [a, b] = fakes as [HuggingFaceFake, HuggingFaceFake];
     const aBefore = a.requests.length;
+    // Both answer slowly enough that the sweep takes seconds: otherwise the survivor can take every
+    // batch before the other replica polls, and there is nothing to take over.
     a.knobs.delayMs = 400;
+    b.knobs.delayMs = 150;
     clock += INTERVAL_MS;
     const slotStart = isoNow(new Date(Math.floor(clock / INTERVAL_MS) * INTERVAL_MS));
     await until(() => a.requests.length > aBefore);
