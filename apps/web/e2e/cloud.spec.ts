@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { capture, card, expect, open, test, withAxe } from './support/helpers';
+import { capture, card, expect, open, test } from './support/helpers';
 import type { Manifest } from './support/sandbox';
 
 type CloudKind = 'cloud_aws' | 'cloud_gcp' | 'cloud_azure' | 'cloud_cloudflare';
@@ -162,7 +162,6 @@ test('hand-off: the customer’s cloud admin checks AWS from a link, the operato
 
   // The customer: a browser of their own, no cookies, only the link.
   const theirs = await browser.newContext({ storageState: { cookies: [], origins: [] } });
-  await withAxe(theirs);
   const customer = await theirs.newPage();
   await customer.goto(url);
   await customer.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' });

@@ -1,5 +1,5 @@
 import { type BrowserContext, test as base, type Page } from '@playwright/test';
-import { capture, card, expect, open, secretsOf, signIn, withAxe } from './support/helpers';
+import { capture, card, expect, open, secretsOf, signIn } from './support/helpers';
 import { auditOf, type RunningSandbox, startSandbox } from './support/sandbox';
 import { freshCode } from './support/totp';
 
@@ -32,7 +32,6 @@ test.beforeAll(async ({ browser }) => {
   sandbox = await startSandbox({ stepUpMaxAge: MAX_AGE, admins: 2, consoleHost: 'localhost' });
   const m = sandbox.manifest;
   context = await browser.newContext({ baseURL: m.console_url });
-  await withAxe(context);
   page = await context.newPage();
   record(page);
   const other = await browser.newContext({ baseURL: m.console_url });

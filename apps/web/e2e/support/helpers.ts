@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { type BrowserContext, test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type Page } from '@playwright/test';
 import type { AxeResults } from 'axe-core';
 import { type Manifest, readManifest, type SandboxAdmin } from './sandbox';
 import { freshCode } from './totp';
@@ -16,20 +16,22 @@ export async function open(page: Page, path: string): Promise<void> {
 
 const AXE_SOURCE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
+let axeSource: string | undefined;
 
 /**
- * Load axe-core into every page of `context` as the browser loads each document (an init script
- * is not subject to the page's CSP). Handing its 500 KB source over on each scan instead costs
- * seconds per scan.
+ * axe-core, evaluated into the page when a scan needs it (DevTools evaluation is not subject to the
+ * page's CSP): about half a second per scan. Loading it into every document as an init script
+ * instead cost a fifth of the browser suite's time, since most documents are never scanned.
  */
-export async function withAxe(context: BrowserContext): Promise<void> {
-  await context.addInitScript({ path: AXE_SOURCE });
+async function loadAxe(page: Page): Promise<void> {
+  if (await page.evaluate(() => 'axe' in window)) return;
+  axeSource ??= readFileSync(AXE_SOURCE, 'utf8');
+  await page.evaluate(axeSource);
 }
 
 /**
  * An axe-core scan with no serious or critical violation, then a full-page screenshot. Axe needs
- * script (and `withAxe` on the page's context): pages of a JavaScript-disabled context get the
- * screenshot only.
+ * script: pages of a JavaScript-disabled context get the screenshot only.
  */
 export async function capture(page: Page, name: string, opts: { axe?: boolean } = {}): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -37,9 +39,9 @@ export async function capture(page: Page, name: string, opts: { axe?: boolean } 
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
     return;
   }
+  await loadAxe(page);
   const results = await page.evaluate((tags) => {
-    const axe = (window as unknown as { axe?: { run(c: Document, o: unknown): Promise<AxeResults> } }).axe;
-    if (!axe) throw new Error('axe-core is not loaded in this page: call withAxe(context) first');
+    const { axe } = window as unknown as { axe: { run(c: Document, o: unknown): Promise<AxeResults> } };
     return axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
   }, AXE_TAGS);
   const blocking = results.violations
@@ -136,10 +138,6 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
     { scope: 'worker' },
   ],
   storageState: ({ signedIn }, use) => use(signedIn),
-  context: async ({ context }, use) => {
-    await withAxe(context);
-    await use(context);
-  },
   // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this pattern.
   sandbox: async ({}, use) => {
     await use(readManifest());
