@@ -13,7 +13,7 @@ import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliInProcess } from './run-cli';
 import { dialect, type TestDatabase, testDatabase } from './support/database';
-import { freePort } from './support/harness';
+import { freePort, TEST_PASSWORD_COST } from './support/harness';
 import { startTestOidc, type TestOidc } from './support/oidc';
 import { type RoundRobin, startRoundRobin } from './support/round-robin';
 
@@ -130,6 +130,7 @@ describe.runIf(dialect === 'postgres')('two API replicas and two console replica
     HOME: database.dir,
     ...database.env,
     ALPHASWARM_ADMIN_INTEGRATIONS_KEY: KEY,
+    ...TEST_PASSWORD_COST,
   });
 
   async function startReplica(port: number): Promise<Replica> {
