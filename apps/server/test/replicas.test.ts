@@ -277,14 +277,14 @@ describe.runIf(dialect === 'postgres')('two API replicas and two console replica
         expect(run.code).toBe(0);
         return /secret:\s+([A-Z2-7]+)/.exec(run.stdout)?.[1] ?? '';
       });
-    // Both balancers first, so that every replica knows its public address. Both API replicas start
-    // together on a database where pg-boss has never run, beside both enrolments; the consoles
-    // then start during the first test, which does not need them (the console tests wait for them):
-    // on two cores, four processes starting at once only slow each other down.
+    // Both balancers first, so that every replica knows its public address; then all four replicas
+    // and both enrolments at once. Both API replicas start together on a database where pg-boss
+    // has never run. The first test does not need the consoles: the console tests wait for them.
     const apiPorts = [await freePort(), await freePort()];
     const consolePorts = [await freePort(), await freePort()];
     lb = await startRoundRobin(apiPorts.map((port) => `http://127.0.0.1:${port}`));
     consoleLb = await startRoundRobin(consolePorts.map((port) => `http://127.0.0.1:${port}`));
+    consoles.push(...consolePorts.map(startConsole));
     const started = await Promise.allSettled([
       Promise.all(apiPorts.map(startReplica)).then((r) => replicas.push(...r)),
       enrol('alice', PASSWORD).then((s) => {
@@ -295,7 +295,6 @@ describe.runIf(dialect === 'postgres')('two API replicas and two console replica
       }),
     ]);
     for (const result of started) if (result.status === 'rejected') throw result.reason;
-    consoles.push(...consolePorts.map(startConsole));
   });
   afterAll(async () => {
     for (const r of [...replicas, ...consoles]) {
