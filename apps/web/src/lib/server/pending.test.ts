@@ -323,15 +323,15 @@ describe('pending actions', () => {
       input: { org_id: 'acme', kind: 'docker_hub' },
       after: at(org),
     };
-    // @ts-expect-error: an unknown kind is not the procedure's input
     const badKind: PendingAction = {
       path: 'integrations.disconnect',
+      // @ts-expect-error: an unknown kind is not the procedure's input
       input: { org_id: 'a', kind: 'nope' },
       after: at(org),
     };
-    // @ts-expect-error: Docker Hub's connect takes a username and a PAT, not a Hugging Face token
     const otherKind: PendingAction = {
       path: 'integrations.connect.dockerHub',
+      // @ts-expect-error: Docker Hub's connect takes a username and a PAT, not a Hugging Face token
       input: { org_id: 'a', token: 't' },
       after: at(org),
     };

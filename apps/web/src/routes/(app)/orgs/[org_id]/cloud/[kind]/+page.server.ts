@@ -172,7 +172,7 @@ export const actions: Actions = {
     });
   },
   revokeShare: async (event) => {
-    const { step, form, page, of } = await sessionOf(event);
+    const { form, page, of } = await sessionOf(event);
     const share_id = String(form.get('share_id') ?? '').slice(0, 64);
     return perform(event, {
       path: 'cloudOnboarding.revokeShare',
