@@ -46,7 +46,12 @@ function resolveLocal(from: string, specifier: string): string {
   throw new Error(`cannot resolve ${specifier} from ${from}`);
 }
 
+const graphs = new Map<string, Graph>();
+
 function graphOf(entry: string, opts: { lazy: boolean } = { lazy: true }): Graph {
+  const key = `${entry} ${opts.lazy}`;
+  const known = graphs.get(key);
+  if (known) return known;
   const graph: Graph = { files: new Set(), packages: new Set() };
   const pending = [join(SRC, entry)];
   while (pending.length > 0) {
@@ -66,6 +71,7 @@ function graphOf(entry: string, opts: { lazy: boolean } = { lazy: true }): Graph
       }
     }
   }
+  graphs.set(key, graph);
   return graph;
 }
 
@@ -104,9 +110,16 @@ describe('package entries', () => {
     ]);
   });
 
-  it("'./descriptors' loads no SDK, no HTTP client and no fake: only contracts (and its zod)", () => {
-    const graph = graphOf('descriptors.ts');
+  it("'./descriptors' loads no SDK, no HTTP client, no provider and no fake: only contracts (and its zod)", () => {
+    const graph = graphOf('descriptors.ts', { lazy: false });
     expect([...graph.packages].sort()).toEqual(['@alphaswarm/contracts', 'zod']);
     expect([...graph.files].filter((f) => /(client|provider|fake|http)\.ts$/.test(f))).toEqual([]);
+  });
+
+  it("'.' reaches every kind's provider, through the registry's one list, on first use only", () => {
+    const kinds = ['aws', 'azure', 'cloudflare', 'docker-hub', 'gcp', 'huggingface'];
+    const lazily = [...graphOf('index.ts').files].filter((f) => f.endsWith('/provider.ts')).sort();
+    expect(lazily).toEqual(kinds.map((k) => `${k}/provider.ts`));
+    expect([...graphOf('index.ts', { lazy: false }).files].filter((f) => f.endsWith('/provider.ts'))).toEqual([]);
   });
 });
