@@ -81,7 +81,9 @@ describe('wizard artifacts parse as what they claim to be', () => {
     ]);
 
     const unhosted = testContext({ workload: ctx.workload });
-    expect((await (await cloudProvider('cloud_aws')).bootstrapArtifacts(unhosted, wizard('cloud_aws'))).links).toEqual([]);
+    expect((await (await cloudProvider('cloud_aws')).bootstrapArtifacts(unhosted, wizard('cloud_aws'))).links).toEqual(
+      [],
+    );
   });
 
   it('GCP: the project id asked first is filled in, the four APIs enabled, values printed, JWKS-upload variant offered', async () => {
