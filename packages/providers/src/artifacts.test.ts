@@ -48,7 +48,7 @@ async function checkAll(artifacts: Artifact[]): Promise<Record<string, unknown>>
 
 describe('wizard artifacts parse as what they claim to be', () => {
   it('AWS: a valid CloudFormation template, deploy and create-stack commands, Terraform; quick-create only when hosted', async () => {
-    const out = await cloudProvider('cloud_aws').bootstrapArtifacts(ctx, wizard('cloud_aws'));
+    const out = await (await cloudProvider('cloud_aws')).bootstrapArtifacts(ctx, wizard('cloud_aws'));
     const parsed = await checkAll(out.artifacts);
     const template = parsed['alphaswarm-aws-role.json'] as Record<string, never>;
     expect(checkCloudFormation(template)).toEqual([]);
@@ -81,11 +81,13 @@ describe('wizard artifacts parse as what they claim to be', () => {
     ]);
 
     const unhosted = testContext({ workload: ctx.workload });
-    expect((await cloudProvider('cloud_aws').bootstrapArtifacts(unhosted, wizard('cloud_aws'))).links).toEqual([]);
+    expect((await (await cloudProvider('cloud_aws')).bootstrapArtifacts(unhosted, wizard('cloud_aws'))).links).toEqual(
+      [],
+    );
   });
 
   it('GCP: the project id asked first is filled in, the four APIs enabled, values printed, JWKS-upload variant offered', async () => {
-    const out = await cloudProvider('cloud_gcp').bootstrapArtifacts(
+    const out = await (await cloudProvider('cloud_gcp')).bootstrapArtifacts(
       ctx,
       wizard('cloud_gcp', { project_id: 'tokyo-rain-123' }),
     );
@@ -114,7 +116,7 @@ describe('wizard artifacts parse as what they claim to be', () => {
   });
 
   it('Azure: az commands and Terraform parse; ids are checked with a sentence a person can act on', async () => {
-    const out = await cloudProvider('cloud_azure').bootstrapArtifacts(ctx, wizard('cloud_azure'));
+    const out = await (await cloudProvider('cloud_azure')).bootstrapArtifacts(ctx, wizard('cloud_azure'));
     const parsed = await checkAll(out.artifacts);
     const tf = parsed['main.tf'] as { resource: Record<string, unknown> };
     expect(Object.keys(tf.resource)).toEqual(
@@ -139,7 +141,7 @@ describe('wizard artifacts parse as what they claim to be', () => {
   });
 
   it('Cloudflare: a step-by-step recipe with the permission groups as a list, and Terraform', async () => {
-    const out = await cloudProvider('cloud_cloudflare').bootstrapArtifacts(ctx, wizard('cloud_cloudflare'));
+    const out = await (await cloudProvider('cloud_cloudflare')).bootstrapArtifacts(ctx, wizard('cloud_cloudflare'));
     const parsed = await checkAll(out.artifacts);
     expect(Object.keys((parsed['main.tf'] as { resource: object }).resource)).toEqual(['cloudflare_account_token']);
     const recipe = out.artifacts.find((a) => a.media_type === 'text/markdown')!.content;

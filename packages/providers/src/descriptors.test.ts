@@ -2,15 +2,17 @@ import { INTEGRATION_KINDS, kinds } from '@alphaswarm/contracts/kinds';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { descriptorFor, descriptors } from './descriptors';
-import { providers } from './registry';
+import { providerFor, registry } from './registry';
 
 const BAD = ['\u0000', '\u0007', '\n', '\u001b', '\u007f', '\u0085', '\ud800', 'a\udc00b'];
 
 describe('descriptors', () => {
-  it.each(INTEGRATION_KINDS)('%s: its contracts facts plus its schemas, shared by its provider', (kind) => {
+  it.each(INTEGRATION_KINDS)('%s: its contracts facts plus its schemas, shared by its provider', async (kind) => {
     const descriptor = descriptors[kind];
-    expect(providers[kind].descriptor).toBe(descriptor);
-    expect(providers[kind].family).toBe(descriptor.family);
+    expect(registry[kind].descriptor).toBe(descriptor);
+    const provider = await providerFor(kind);
+    expect(provider.descriptor).toBe(descriptor);
+    expect([provider.kind, provider.family]).toEqual([kind, descriptor.family]);
     const { secretSchema: _s, inputSchema: _i, issuedSchema: _c, example: _e, ...facts } = descriptor;
     expect(facts).toEqual(kinds[kind]);
   });

@@ -1,25 +1,16 @@
 // The SDK-free entry (`@alphaswarm/providers/descriptors`): each kind's facts and schemas, for
-// generic code (the API's services and routers, the store file) that must not load the upstream SDKs.
+// generic code (the API's services and routers, the store file) that must not load the upstream
+// SDKs. Read from the registry's one list; its providers are loaded only through `providerFor`.
 import type { IntegrationKind } from '@alphaswarm/contracts/kinds';
 import type { z } from 'zod';
-import { awsDescriptor } from './aws/descriptor';
-import { azureDescriptor } from './azure/descriptor';
-import { cloudflareDescriptor } from './cloudflare/descriptor';
-import { dockerHubDescriptor } from './docker-hub/descriptor';
-import { gcpDescriptor } from './gcp/descriptor';
-import { huggingfaceDescriptor } from './huggingface/descriptor';
+import { type Registry, registry } from './registry';
 import type { Descriptor } from './shared/descriptor';
 
-export const descriptors = {
-  huggingface: huggingfaceDescriptor,
-  docker_hub: dockerHubDescriptor,
-  cloud_aws: awsDescriptor,
-  cloud_azure: azureDescriptor,
-  cloud_gcp: gcpDescriptor,
-  cloud_cloudflare: cloudflareDescriptor,
-} satisfies Record<IntegrationKind, Descriptor>;
+type Descriptors = { [K in IntegrationKind]: Registry[K]['descriptor'] };
 
-type Descriptors = typeof descriptors;
+export const descriptors = Object.fromEntries(
+  Object.entries(registry).map(([kind, entry]) => [kind, entry.descriptor]),
+) as Descriptors;
 
 export function descriptorFor(kind: IntegrationKind): Descriptor {
   return descriptors[kind];

@@ -1,39 +1,61 @@
-import type { CloudKind, IntegrationKind, PatKind } from '@alphaswarm/contracts';
-import { awsProvider } from './aws';
-import { azureProvider } from './azure';
-import { cloudflareProvider } from './cloudflare';
-import { dockerHubProvider } from './docker-hub';
-import { gcpProvider } from './gcp';
-import { huggingfaceProvider } from './huggingface';
+// The one list of kinds on the provider side. Each entry is the kind's descriptor (facts and
+// schemas: zod, no SDK, loaded with this module) and how to load its provider (its steps and
+// upstream client, loaded on first use). This module is also the `./descriptors` entry's source,
+// so generic code that needs a kind's schemas never loads a provider or an SDK.
+import type { CloudKind, IntegrationKind, PatKind } from '@alphaswarm/contracts/kinds';
+import { awsDescriptor } from './aws/descriptor';
+import { azureDescriptor } from './azure/descriptor';
+import { cloudflareDescriptor } from './cloudflare/descriptor';
+import { dockerHubDescriptor } from './docker-hub/descriptor';
+import { gcpDescriptor } from './gcp/descriptor';
+import { huggingfaceDescriptor } from './huggingface/descriptor';
+import type { Descriptor } from './shared/descriptor';
 import type { CloudProvider, PatProvider, Provider } from './types';
 
-/** The one place a kind's steps are wired in: adding a kind is its folder plus one line here. */
-export const providers = {
-  huggingface: huggingfaceProvider,
-  docker_hub: dockerHubProvider,
-  cloud_aws: awsProvider,
-  cloud_azure: azureProvider,
-  cloud_gcp: gcpProvider,
-  cloud_cloudflare: cloudflareProvider,
-} satisfies Record<IntegrationKind, Provider>;
+/** Adding a kind is its folder plus one line here (and its facts in `@alphaswarm/contracts/kinds`). */
+export const registry = {
+  huggingface: { descriptor: huggingfaceDescriptor, load: () => import('./huggingface/provider') },
+  docker_hub: { descriptor: dockerHubDescriptor, load: () => import('./docker-hub/provider') },
+  cloud_aws: { descriptor: awsDescriptor, load: () => import('./aws/provider') },
+  cloud_azure: { descriptor: azureDescriptor, load: () => import('./azure/provider') },
+  cloud_gcp: { descriptor: gcpDescriptor, load: () => import('./gcp/provider') },
+  cloud_cloudflare: { descriptor: cloudflareDescriptor, load: () => import('./cloudflare/provider') },
+};
 
-export function providerFor(kind: IntegrationKind): Provider {
-  return providers[kind] as Provider;
+/** A kind's descriptor, and its provider module (exporting `provider`) to load on first use. */
+interface Entry<K extends IntegrationKind> {
+  descriptor: Descriptor & { kind: K };
+  load: () => Promise<{ provider: Provider & { kind: K } }>;
 }
 
-export function patProvider<K extends PatKind>(kind: K): PatProvider<K> {
-  return providers[kind] as unknown as PatProvider<K>;
+export type Registry = typeof registry;
+
+// Every kind of the contracts list has its entry, whose descriptor and provider are of that kind.
+registry satisfies { [K in IntegrationKind]: Entry<K> };
+
+/** A kind's provider, loaded on first use (the module cache keeps it). */
+export async function providerFor(kind: IntegrationKind): Promise<Provider> {
+  return (await registry[kind].load()).provider as Provider;
 }
 
-export function cloudProvider<K extends CloudKind>(kind: K): CloudProvider<K> {
-  return providers[kind] as unknown as CloudProvider<K>;
+export async function patProvider<K extends PatKind>(kind: K): Promise<PatProvider<K>> {
+  return (await registry[kind].load()).provider as unknown as PatProvider<K>;
+}
+
+export async function cloudProvider<K extends CloudKind>(kind: K): Promise<CloudProvider<K>> {
+  return (await registry[kind].load()).provider as unknown as CloudProvider<K>;
 }
 
 /**
- * Load the cloud SDKs now rather than on their provider's first upstream call (each cloud provider
- * imports its client lazily so that a start does not pay for them): a server calls this once it
- * listens, so that a first cloud request seldom waits for them.
+ * Load every provider and the cloud SDKs now rather than on first use (each cloud provider imports
+ * its client lazily so that a start does not pay for them): a server calls this once it listens,
+ * so that a first request seldom waits for them.
  */
 export async function loadCloudSdks(): Promise<void> {
-  await Promise.all([import('./aws/client'), import('./azure/client'), import('./gcp/client')]);
+  await Promise.all([
+    ...Object.values(registry).map((entry) => entry.load()),
+    import('./aws/client'),
+    import('./azure/client'),
+    import('./gcp/client'),
+  ]);
 }

@@ -107,7 +107,7 @@ export async function probeLinks(rt: Runtime, opts: ProbeOptions): Promise<Sweep
       await refill();
       const item = queue.shift();
       if (!item) return;
-      const upstream = providerFor(item.row.kind as IntegrationKind).upstream;
+      const upstream = (await providerFor(item.row.kind as IntegrationKind)).upstream;
       const paused = (pausedUntil.get(upstream) ?? 0) - clock();
       if (paused > 0) {
         await wait(Math.min(paused, 60_000), opts.signal);

@@ -1,6 +1,6 @@
 // Client-safe: the kinds come from the zod-free `@alphaswarm/contracts/kinds` entry (plain data),
 // types only from contracts, so no schema code reaches the browser.
-import type { IntegrationKind, IntegrationStatus } from '@alphaswarm/contracts';
+import type { IntegrationStatus } from '@alphaswarm/contracts';
 import { WIZARD_STEPS, type WizardStepName } from '@alphaswarm/contracts/kinds';
 
 export type BadgeStatus = IntegrationStatus | 'not_connected';
@@ -22,16 +22,6 @@ export const STEP_TITLES: Record<Step, string> = {
   validate_permissions: 'Check permissions',
   enumerate_resources: 'Resources',
   connect: 'Connect',
-};
-
-/** A short mark per kind for dense lists (the label is always given beside it for screen readers). */
-export const KIND_MARKS: Record<IntegrationKind, string> = {
-  huggingface: 'HF',
-  docker_hub: 'DH',
-  cloud_aws: 'AWS',
-  cloud_azure: 'AZ',
-  cloud_gcp: 'GCP',
-  cloud_cloudflare: 'CF',
 };
 
 /** Statuses from most to least urgent, for counts and filters. */

@@ -20,5 +20,5 @@ export async function issueCredentials(
       `${row.credentialKey} needs to be reconnected before credentials can be issued.`,
     );
   }
-  return providerFor(kind).issueCredentials(providerContext(deps), await unseal(deps, row));
+  return (await providerFor(kind)).issueCredentials(providerContext(deps), await unseal(deps, row));
 }

@@ -60,7 +60,7 @@ export async function probeAndRecord(
   source: ProbeSource = 'check',
 ): Promise<ProbeOutcome> {
   const kind = row.kind as IntegrationKind;
-  const provider = providerFor(kind);
+  const provider = await providerFor(kind);
   let link: StoredLink;
   try {
     link = await unseal(deps, row);

@@ -38,7 +38,7 @@ export async function connectPat<K extends PatKind>(
   input: InputOf<K>,
 ): Promise<PublicIntegration> {
   const started = performance.now();
-  const draft = await patProvider(kind).validate(providerContext(deps), input);
+  const draft = await (await patProvider(kind)).validate(providerContext(deps), input);
   return storeDraft(deps, orgId, kind, draft, performance.now() - started);
 }
 
@@ -53,7 +53,7 @@ export async function disconnect(deps: Pick<ApiDeps, 'db'>, orgId: string, kind:
  * stored before this returns; a concurrent change to the row is reported, never overwritten.
  */
 export async function rotateSecret(deps: ApiDeps, orgId: string, kind: IntegrationKind): Promise<PublicIntegration> {
-  const provider = providerFor(kind);
+  const provider = await providerFor(kind);
   if (!descriptorFor(kind).rotatable || !provider.rotateSecret)
     throw new AppError(
       'invalid_request',

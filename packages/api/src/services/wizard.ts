@@ -222,7 +222,7 @@ export async function bootstrapArtifacts(
   row: WizardRow,
   setup: { project_id?: string | undefined } = {},
 ): Promise<BootstrapArtifacts> {
-  const provider = cloudProvider(row.kind as CloudKind);
+  const provider = await cloudProvider(row.kind as CloudKind);
   return runStep(deps, row, 'bootstrap_artifacts', async (state) => {
     if (setup.project_id) state.setup = { ...state.setup, project_id: setup.project_id };
     const wizard = wizardContext(deps, row, state);
@@ -239,7 +239,7 @@ export async function bootstrapArtifacts(
 
 /** Step 2 with the params the router checked against the session kind's schema. */
 export async function validateIdentity(deps: ApiDeps, row: WizardRow, params: IdentityParams): Promise<IdentityResult> {
-  const provider = cloudProvider(row.kind as CloudKind);
+  const provider = await cloudProvider(row.kind as CloudKind);
   return runStep(
     deps,
     row,
@@ -267,7 +267,7 @@ function requireIdentity(deps: ApiDeps, row: WizardRow, state: WizardState) {
 }
 
 export async function validatePermissions(deps: ApiDeps, row: WizardRow): Promise<{ checks: PermissionCheck[] }> {
-  const provider = cloudProvider(row.kind as CloudKind);
+  const provider = await cloudProvider(row.kind as CloudKind);
   return runStep(
     deps,
     row,
@@ -280,7 +280,7 @@ export async function validatePermissions(deps: ApiDeps, row: WizardRow): Promis
 }
 
 export async function enumerateResources(deps: ApiDeps, row: WizardRow): Promise<ResourcesResult> {
-  const provider = cloudProvider(row.kind as CloudKind);
+  const provider = await cloudProvider(row.kind as CloudKind);
   return runStep(deps, row, 'enumerate_resources', async (state) =>
     provider.enumerateResources(providerContext(deps), requireIdentity(deps, row, state)),
   );
@@ -301,7 +301,7 @@ export async function connect(
   runId: string,
 ): Promise<{ integration: PublicIntegration; audit_run_id: string }> {
   const kind = row.kind as CloudKind;
-  const provider = cloudProvider(kind);
+  const provider = await cloudProvider(kind);
   const state = stateOf(row);
   const identity = state.steps.validate_identity;
   const permissions = state.steps.validate_permissions;

@@ -3,6 +3,7 @@ import { cloudFacts } from './facts';
 export const aws = cloudFacts({
   kind: 'cloud_aws',
   label: 'AWS',
+  mark: 'AWS',
   summary: 'Assume an IAM role that trusts our OIDC issuer. Nothing secret is stored.',
   secretBearing: false,
   secretParams: [],

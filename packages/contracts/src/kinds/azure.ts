@@ -3,6 +3,7 @@ import { cloudFacts } from './facts';
 export const azure = cloudFacts({
   kind: 'cloud_azure',
   label: 'Azure',
+  mark: 'AZ',
   summary: 'An app registration with a federated credential trusting our issuer. Nothing secret is stored.',
   secretBearing: false,
   secretParams: [],

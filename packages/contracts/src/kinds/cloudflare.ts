@@ -4,6 +4,7 @@ import { cloudFacts } from './facts';
 export const cloudflare = cloudFacts({
   kind: 'cloud_cloudflare',
   label: 'Cloudflare',
+  mark: 'CF',
   summary: 'A scoped, expiring account API token, stored encrypted.',
   secretBearing: true,
   secretParams: ['api_token'],

@@ -3,6 +3,7 @@ import { patFacts } from './facts';
 export const dockerHub = patFacts({
   kind: 'docker_hub',
   label: 'Docker Hub',
+  mark: 'DH',
   summary: 'Push and pull images with a personal access token.',
   connectProcedure: 'dockerHub',
   // The REST route existing callers use: POST /admin/accounts/{org}/integrations/dockerhub.

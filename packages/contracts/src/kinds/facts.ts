@@ -21,6 +21,8 @@ interface Common<K extends string> {
   kind: K;
   /** The upstream's one spelling, in the console and in every message. */
   label: string;
+  /** A short mark for dense lists (the console gives the label beside it for screen readers). */
+  mark: string;
   /** One sentence the console shows before the kind is connected. */
   summary: string;
   /** The link stores an encrypted secret (PAT or API token); federated kinds store nothing secret. */
@@ -84,6 +86,7 @@ function expiryReader(field: string | null): Common<string>['expiresAt'] {
 interface FactsInput<K extends string> {
   kind: K;
   label: string;
+  mark: string;
   summary: string;
   secretParams: readonly string[];
   revocationGuidance: string;
@@ -112,6 +115,7 @@ function common<K extends string>(input: FactsInput<K>, secretBearing: boolean):
   return {
     kind: input.kind,
     label: input.label,
+    mark: input.mark,
     summary: input.summary,
     secretBearing,
     secretParams: input.secretParams,

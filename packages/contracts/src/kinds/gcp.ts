@@ -3,6 +3,7 @@ import { cloudFacts } from './facts';
 export const gcp = cloudFacts({
   kind: 'cloud_gcp',
   label: 'Google Cloud',
+  mark: 'GCP',
   summary: 'Workload identity federation and service-account impersonation. Nothing secret is stored.',
   secretBearing: false,
   secretParams: [],

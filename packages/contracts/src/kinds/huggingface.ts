@@ -3,6 +3,7 @@ import { patFacts } from './facts';
 export const huggingface = patFacts({
   kind: 'huggingface',
   label: 'Hugging Face',
+  mark: 'HF',
   summary: 'Pull models and datasets with a fine-grained access token.',
   connectProcedure: 'huggingface',
   secretParams: ['token'],

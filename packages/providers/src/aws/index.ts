@@ -8,5 +8,5 @@ export {
   issuerHostPath,
 } from './artifacts';
 export { awsDescriptor } from './descriptor';
-export { awsProvider } from './provider';
+export { provider as awsProvider } from './provider';
 export { AWS_AUDIENCE, AWS_OPTIONAL_ACTIONS, AWS_REQUIRED_ACTIONS, AwsLinkMetadata } from './schemas';

@@ -8,7 +8,7 @@ import type { IdentityParams, ProviderContext, StoredLink, WizardContext } from 
 import { type awsCloudFormationTemplate, awsQuickCreateUrl, awsTerraform, issuerHostPath } from './artifacts';
 import { roleArnFromAssumedRole, roleSessionName } from './client';
 import { type AwsFake, startAwsFake } from './fake';
-import { awsProvider } from './provider';
+import { provider as awsProvider } from './provider';
 import { AWS_OPTIONAL_ACTIONS, AWS_REQUIRED_ACTIONS } from './schemas';
 
 const ORG = 'acme-1';

@@ -61,7 +61,7 @@ function storedParams(link: StoredLink): { params: AwsParams; metadata: AwsLinkM
 }
 
 /** The wizard steps, health and issue of an AWS link: a role trusting our issuer, nothing secret stored. */
-export const awsProvider: CloudProvider<'cloud_aws', null> = {
+export const provider: CloudProvider<'cloud_aws', null> = {
   kind: descriptor.kind,
   family: 'cloud',
   upstream: AWS_UPSTREAM,

@@ -9,7 +9,7 @@ import { startTestWorkloadIssuer, type TestWorkloadIssuer } from '../testing/wor
 import type { ProviderContext, StoredLink, WizardContext } from '../types';
 import { type AzureFake, startAzureFake } from './fake';
 import { actionMatches, isActionAllowed } from './permissions';
-import { azureProvider } from './provider';
+import { provider as azureProvider } from './provider';
 import { AZURE_AUDIENCE } from './schemas';
 
 const EXTRA_CA_AT_START = process.env.NODE_EXTRA_CA_CERTS;

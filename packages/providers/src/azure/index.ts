@@ -1,5 +1,5 @@
 export { azureDescriptor } from './descriptor';
 export type { ArmPermission } from './permissions';
 export { actionMatches, isActionAllowed, OPTIONAL_ACTIONS, REQUIRED_ACTIONS } from './permissions';
-export { azureProvider } from './provider';
+export { provider as azureProvider } from './provider';
 export { AZURE_AUDIENCE, AzureLinkMetadata } from './schemas';

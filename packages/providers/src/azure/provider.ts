@@ -24,7 +24,7 @@ const subscriptionsToCheck = async (...a: Parameters<typeof Sdk.subscriptionsToC
 const MAX_SUBSCRIPTIONS = 200;
 
 /** The wizard steps, health and issue of an Azure link: a federated credential, nothing secret stored. */
-export const azureProvider: CloudProvider<'cloud_azure', null> = {
+export const provider: CloudProvider<'cloud_azure', null> = {
   kind: descriptor.kind,
   family: 'cloud',
   upstream: ENTRA,

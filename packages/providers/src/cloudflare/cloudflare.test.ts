@@ -6,7 +6,7 @@ import { testContext } from '../testing/context';
 import type { LinkDraft, ProviderContext, StoredLink, WizardContext } from '../types';
 import { CF_GROUPS, type CloudflareFake, type CloudflareFakePolicy, startCloudflareFake } from './fake';
 import { broadness, isGranted, PERMISSION_GROUPS } from './policies';
-import { cloudflareProvider } from './provider';
+import { provider as cloudflareProvider } from './provider';
 
 const DAY = 86_400_000;
 let fake: CloudflareFake;

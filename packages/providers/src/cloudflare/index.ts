@@ -1,5 +1,5 @@
 export { cloudflareDescriptor } from './descriptor';
 export type { PermissionGroupSpec } from './policies';
 export { broadness, isGranted, PERMISSION_GROUPS } from './policies';
-export { CLOUDFLARE_AUDIENCE, cloudflareProvider } from './provider';
+export { CLOUDFLARE_AUDIENCE, provider as cloudflareProvider } from './provider';
 export { CloudflareLinkMetadata } from './schemas';

@@ -24,7 +24,7 @@ const MAX_ACCOUNTS = 200;
 const MAX_ZONES = 500;
 
 /** The wizard steps, health, issue and rotate of a Cloudflare link (a stored, scoped, expiring API token). */
-export const cloudflareProvider: CloudProvider<'cloud_cloudflare', CloudflareSecret> = {
+export const provider: CloudProvider<'cloud_cloudflare', CloudflareSecret> = {
   kind: descriptor.kind,
   family: 'cloud',
   upstream: UPSTREAM,

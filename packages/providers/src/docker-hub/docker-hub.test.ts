@@ -5,7 +5,7 @@ import { must, rejectionFrom } from '../testing/assertions';
 import { testContext } from '../testing/context';
 import type { LinkDraft, ProviderContext, StoredLink } from '../types';
 import { type DockerHubFake, startDockerHubFake } from './fake';
-import { dockerHubProvider as dh } from './provider';
+import { provider as dh } from './provider';
 import { DockerHubLinkMetadata } from './schemas';
 
 const PAT = {

@@ -1,3 +1,3 @@
 export { dockerHubDescriptor } from './descriptor';
-export { dockerHubProvider } from './provider';
+export { provider as dockerHubProvider } from './provider';
 export { DockerHubLinkMetadata } from './schemas';

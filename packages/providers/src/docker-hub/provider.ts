@@ -8,7 +8,7 @@ import { denied, PAT_PLACE, UPSTREAM } from './errors';
 import { type DockerHubLinkMetadata, OrgProfile, UserProfile } from './schemas';
 
 /** The steps of a Docker Hub link: validate, health, issue; the probe is login then a namespace lookup. */
-export const dockerHubProvider: PatProvider<'docker_hub', DockerHubSecret> = {
+export const provider: PatProvider<'docker_hub', DockerHubSecret> = {
   kind: descriptor.kind,
   family: 'pat',
   upstream: UPSTREAM,

@@ -7,5 +7,5 @@ export {
   parseProviderName,
 } from './artifacts';
 export { gcpDescriptor } from './descriptor';
-export { gcpProvider } from './provider';
+export { provider as gcpProvider } from './provider';
 export { GCP_OPTIONAL_PERMISSIONS, GCP_REQUIRED_PERMISSIONS, GcpLinkMetadata, gcpAudience } from './schemas';

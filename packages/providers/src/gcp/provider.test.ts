@@ -7,7 +7,7 @@ import { startTestWorkloadIssuer, type TestWorkloadIssuer } from '../testing/wor
 import type { IdentityParams, ProviderContext, StoredLink, WizardContext } from '../types';
 import { gcpExternalAccount, parseProviderName } from './artifacts';
 import { type GcpFake, startGcpFake } from './fake';
-import { gcpProvider } from './provider';
+import { provider as gcpProvider } from './provider';
 import { GCP_OPTIONAL_PERMISSIONS, GCP_REQUIRED_PERMISSIONS } from './schemas';
 
 const ORG = 'acme-1';

@@ -47,7 +47,7 @@ function storedParams(link: StoredLink): { params: GcpParams; metadata: GcpLinkM
 }
 
 /** The wizard steps, health and issue of a Google Cloud link: workload identity federation, nothing secret stored. */
-export const gcpProvider: CloudProvider<'cloud_gcp', null> = {
+export const provider: CloudProvider<'cloud_gcp', null> = {
   kind: descriptor.kind,
   family: 'cloud',
   upstream: GCP_UPSTREAM,

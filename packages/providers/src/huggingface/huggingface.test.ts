@@ -5,7 +5,7 @@ import { must, rejectionFrom } from '../testing/assertions';
 import { testContext } from '../testing/context';
 import type { LinkDraft, ProviderContext } from '../types';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from './fake';
-import { huggingfaceProvider as hf } from './provider';
+import { provider as hf } from './provider';
 import { HuggingFaceLinkMetadata } from './schemas';
 
 const NOW = new Date('2026-06-01T12:00:00Z');

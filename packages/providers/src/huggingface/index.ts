@@ -1,3 +1,3 @@
 export { huggingfaceDescriptor } from './descriptor';
-export { huggingfaceProvider } from './provider';
+export { provider as huggingfaceProvider } from './provider';
 export { HuggingFaceLinkMetadata, WhoAmIV2Response } from './schemas';

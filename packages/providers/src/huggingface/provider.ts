@@ -10,7 +10,7 @@ import { NEW_TOKEN_HINT, UPSTREAM } from './errors';
 import type { HuggingFaceLinkMetadata, WhoAmIV2Response } from './schemas';
 
 /** The steps of a Hugging Face link: validate, health, issue; the probe is whoami-v2. */
-export const huggingfaceProvider: PatProvider<'huggingface', HuggingFaceSecret> = {
+export const provider: PatProvider<'huggingface', HuggingFaceSecret> = {
   kind: descriptor.kind,
   family: 'pat',
   upstream: UPSTREAM,
