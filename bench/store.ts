@@ -25,6 +25,7 @@ import {
   writeStoreFileAtomic,
 } from '@alphaswarm/db';
 import { createTestDatabase, startPostgresCluster } from '@alphaswarm/db/testing';
+import { secretSchemas } from '@alphaswarm/providers/descriptors';
 
 const TARGETS = { sqliteImport: 20_000, postgresImport: 10_000, rssMiB: 300 };
 
@@ -46,7 +47,7 @@ async function child(config: StoreConfig, file: string, key: string, links: numb
   const store = await openDatabase(config);
   try {
     let t = performance.now();
-    const checked = validateStoreFile(readFileSync(file), keyring);
+    const checked = validateStoreFile(readFileSync(file), keyring, { secretSchemas });
     const validateMs = performance.now() - t;
     if (!checked.ok) throw new Error(`bench file invalid: ${checked.problems[0]?.message}`);
     t = performance.now();

@@ -1,7 +1,20 @@
 // Store files for the store-file tests: one link of every kind, and the file around records.
-import type { StoreFileRecord } from '@alphaswarm/contracts';
+import { CloudflareSecret, DockerHubSecret, HuggingFaceSecret, type StoreFileRecord } from '@alphaswarm/contracts';
 import { generateKey, Keyring } from '../src/crypto/fernet';
 import { sealSecret } from '../src/secrets';
+import type { ValidateOptions } from '../src/store-file/validate';
+
+/** What the API passes from the kinds' descriptors: each kind's secret schema (null: none). */
+export const CHECKS: ValidateOptions = {
+  secretSchemas: {
+    huggingface: HuggingFaceSecret,
+    docker_hub: DockerHubSecret,
+    cloud_cloudflare: CloudflareSecret,
+    cloud_aws: null,
+    cloud_gcp: null,
+    cloud_azure: null,
+  },
+};
 
 export const KEY = generateKey();
 export const keyring = Keyring.fromEnv(KEY);

@@ -1,7 +1,7 @@
 import { INTEGRATION_KINDS, kinds } from '@alphaswarm/contracts/kinds';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { descriptorFor, descriptors } from './descriptors';
+import { descriptorFor, descriptors, secretSchemas } from './descriptors';
 import { providerFor, registry } from './registry';
 
 const BAD = ['\u0000', '\u0007', '\n', '\u001b', '\u007f', '\u0085', '\ud800', 'a\udc00b'];
@@ -22,6 +22,8 @@ describe('descriptors', () => {
     (kind) => {
       const d = descriptorFor(kind);
       expect(d.secretBearing).toBe(d.secretSchema !== null);
+      // The store file checks each imported secret against this map: every kind is in it.
+      expect(secretSchemas[kind]).toBe(d.secretSchema);
       for (const param of d.secretParams) expect(d.inputSchema.shape[param]).toBeInstanceOf(z.ZodString);
       expect((d.issuedSchema.shape.kind as z.ZodLiteral).value).toBe(kind);
     },

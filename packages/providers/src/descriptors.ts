@@ -12,6 +12,11 @@ export const descriptors = Object.fromEntries(
   Object.entries(registry).map(([kind, entry]) => [kind, entry.descriptor]),
 ) as Descriptors;
 
+/** Each kind's stored-secret schema (null: a federated kind stores none), for the store file's checks. */
+export const secretSchemas = Object.fromEntries(
+  Object.entries(descriptors).map(([kind, descriptor]) => [kind, descriptor.secretSchema]),
+) as { [K in IntegrationKind]: z.ZodType | null };
+
 export function descriptorFor(kind: IntegrationKind): Descriptor {
   return descriptors[kind];
 }

@@ -4,15 +4,8 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  generateKey,
-  importStore,
-  insertAdminUser,
-  Keyring,
-  openStore,
-  sealSecret,
-  validateStoreFile,
-} from '@alphaswarm/db';
+import { checkStoreFile } from '@alphaswarm/api';
+import { generateKey, importStore, insertAdminUser, Keyring, openStore, sealSecret } from '@alphaswarm/db';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { audited } from '../../src/cli/context';
 import { Cli } from '../../src/cli/io';
@@ -113,7 +106,7 @@ describe('fault: a read-only database', () => {
       behind,
       'note: the database is read-only (its directory has mode 0500); this export is not recorded in its audit log.',
     ]);
-    expect(validateStoreFile(readFileSync(join(dir, 'out.json')), keyring).ok).toBe(true);
+    expect(checkStoreFile(keyring, readFileSync(join(dir, 'out.json'))).ok).toBe(true);
 
     const admins = await cli(['list-admins']);
     expect(admins.code, admins.stderr).toBe(0);

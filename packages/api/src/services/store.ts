@@ -11,6 +11,7 @@ import {
   type StoreFileProgress,
   validateStoreFile,
 } from '@alphaswarm/db';
+import { secretSchemas } from '@alphaswarm/providers';
 import type { ApiDeps } from '../deps';
 
 /*
@@ -56,7 +57,7 @@ export function exportStoreFile(
 
 /** Check a whole file first (schema, keys, that every secret decrypts): a dry run applies exactly these checks. */
 export function checkStoreFile(keyring: Keyring, content: string | Buffer, onProgress?: StoreFileProgress) {
-  return validateStoreFile(content, keyring, onProgress ? { onProgress } : {});
+  return validateStoreFile(content, keyring, { secretSchemas, ...(onProgress ? { onProgress } : {}) });
 }
 
 export interface ImportChoice {

@@ -12,4 +12,10 @@ export {
 } from './common';
 export { exportStore, exportStoreChunks } from './export';
 export { hasLinkHistory, type ImportOptions, type ImportResult, importStore } from './import';
-export { formatStoreFileProblem, type ValidatedStoreFile, validateStoreFile } from './validate';
+export {
+  formatStoreFileProblem,
+  type SecretSchemas,
+  type ValidatedStoreFile,
+  type ValidateOptions,
+  validateStoreFile,
+} from './validate';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { StoreFileRecord } from '@alphaswarm/contracts';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CF, DH, fileText, HF, KEY, keyring, sampleRecords } from '../../test/store-file-fixtures';
+import { CF, CHECKS, DH, fileText, HF, KEY, keyring, sampleRecords } from '../../test/store-file-fixtures';
 import { testStore } from '../../test/stores';
 import { generateKey, Keyring } from '../crypto/fernet';
 import type { Store } from '../database';
@@ -65,7 +65,7 @@ describe('export', () => {
     const path = join(dir, 'out', '..', 'export.json');
     await writeStoreFileAtomic(path, exportStoreChunks(a.db, { now: NOW }));
 
-    const checked = validateStoreFile(readFileSync(path), keyring);
+    const checked = validateStoreFile(readFileSync(path), keyring, CHECKS);
     expect(checked.problems).toEqual([]);
     expect(checked.exportedAt).toBe('2026-05-27T20:00:00Z');
     const b = await store();
@@ -107,7 +107,7 @@ describe('export', () => {
     // The right key among several passes; with the flag, unreadable ones go out as they are.
     const both = Keyring.fromEnv(`${generateKey()},${KEY}`);
     await writeStoreFileAtomic(path, exportStoreChunks(s.db, { now: NOW, secrets: { keyring: both } }));
-    expect(validateStoreFile(readFileSync(path), keyring).ok).toBe(true);
+    expect(validateStoreFile(readFileSync(path), keyring, CHECKS).ok).toBe(true);
     const seen: string[] = [];
     await writeStoreFileAtomic(
       path,
@@ -117,7 +117,7 @@ describe('export', () => {
       }),
     );
     expect(seen).toHaveLength(3);
-    expect(validateStoreFile(readFileSync(path), keyring).ok).toBe(true);
+    expect(validateStoreFile(readFileSync(path), keyring, CHECKS).ok).toBe(true);
   });
 
   it('writes atomically with mode 0600, replacing an older file and leaving no temp file', async () => {
@@ -136,7 +136,7 @@ describe('export', () => {
     const s = await store();
     const path = join(dir, 'empty.json');
     await writeStoreFileAtomic(path, exportStoreChunks(s.db, { now: NOW }));
-    const checked = validateStoreFile(readFileSync(path, 'utf8'), keyring);
+    const checked = validateStoreFile(readFileSync(path, 'utf8'), keyring, CHECKS);
     expect(checked).toMatchObject({ ok: true, records: [] });
   });
 
@@ -153,7 +153,7 @@ describe('export', () => {
     for await (const chunk of exportStoreChunks(s.db, { now: NOW, onProgress: (d) => seen.push(d) }))
       chunks.push(chunk);
     expect(seen).toEqual([1000, 2000, 2500]);
-    expect(validateStoreFile(chunks.join(''), keyring).records).toHaveLength(2500);
+    expect(validateStoreFile(chunks.join(''), keyring, CHECKS).records).toHaveLength(2500);
   });
 
   it('refuses a missing directory, a parent that is a file, and a directory that refuses new files', async () => {
@@ -190,7 +190,7 @@ describe('importStore', () => {
     let deepest: unknown = 'ok';
     for (let i = 0; i < 31; i++) deepest = { a: deepest };
     const edge = { ...aws, metadata: { deepest, note: 'x'.repeat(200 * 1024) } };
-    const checked = validateStoreFile(fileText([edge]), keyring);
+    const checked = validateStoreFile(fileText([edge]), keyring, CHECKS);
     expect(checked.problems).toEqual([]);
     const s = await store();
     await expect(importStore(s.db, checked.records, { keyring, onConflict: 'fail', now: NOW })).resolves.toMatchObject({
@@ -265,9 +265,9 @@ describe('importStore', () => {
     const newKey = generateKey();
     const oldRing = Keyring.fromEnv(oldKey);
     const records = sampleRecords(oldRing);
-    expect(validateStoreFile(fileText(records), Keyring.fromEnv(newKey)).ok).toBe(false);
+    expect(validateStoreFile(fileText(records), Keyring.fromEnv(newKey), CHECKS).ok).toBe(false);
     const both = Keyring.fromEnv(`${newKey},${oldKey}`);
-    const checked = validateStoreFile(fileText(records), both);
+    const checked = validateStoreFile(fileText(records), both, CHECKS);
     expect(checked.problems).toEqual([]);
     const s = await store();
     await importStore(s.db, checked.records, { keyring: both, onConflict: 'fail', now: NOW });
@@ -285,7 +285,7 @@ describe('importStore', () => {
 
   it('stores secrets already under the first key as they are, and still refuses one that does not open', async () => {
     const records = sampleRecords();
-    const checked = validateStoreFile(fileText(records), keyring);
+    const checked = validateStoreFile(fileText(records), keyring, CHECKS);
     const s = await store();
     await importStore(s.db, checked.records, { keyring, onConflict: 'fail', now: NOW });
     const stored = new Map((await pageLinks(s.db, null, 100)).map((r) => [r.credentialKey, r.secret]));
@@ -346,7 +346,7 @@ print(json.dumps({r["credential_key"]: (None if r["secret"] is None else json.lo
       input: JSON.stringify({ key: KEY, records }),
       encoding: 'utf8',
     });
-    const checked = validateStoreFile(text, keyring);
+    const checked = validateStoreFile(text, keyring, CHECKS);
     expect(checked.problems).toEqual([]);
     const s = await store();
     await importStore(s.db, checked.records, { keyring, onConflict: 'fail', now: NOW });

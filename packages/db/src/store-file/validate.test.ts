@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CF, fileText, HF, KEY, keyring, sampleRecords } from '../../test/store-file-fixtures';
+import { CF, CHECKS, fileText, HF, KEY, keyring, sampleRecords } from '../../test/store-file-fixtures';
 import { generateKey, Keyring } from '../crypto/fernet';
 import { sealSecret } from '../secrets';
 import { validateStoreFile } from './validate';
@@ -7,14 +7,14 @@ import { validateStoreFile } from './validate';
 describe('validateStoreFile', () => {
   /** Problems of `text`, the same whether it is given as a string or as bytes (the fast path). */
   function problemsOf(text: string, ring = keyring) {
-    const result = validateStoreFile(text, ring);
+    const result = validateStoreFile(text, ring, CHECKS);
     expect(result.ok).toBe(false);
-    expect(validateStoreFile(Buffer.from(text), ring)).toEqual(result);
+    expect(validateStoreFile(Buffer.from(text), ring, CHECKS)).toEqual(result);
     return result.problems;
   }
 
   it('accepts a well-formed file', () => {
-    const result = validateStoreFile(fileText(sampleRecords()), keyring);
+    const result = validateStoreFile(fileText(sampleRecords()), keyring, CHECKS);
     expect(result.problems).toEqual([]);
     expect(result.records).toHaveLength(7);
   });
@@ -40,9 +40,9 @@ describe('validateStoreFile', () => {
       fileText([]),
     ];
     for (const text of variants) {
-      const fromText = validateStoreFile(text.replace(/^\uFEFF/, ''), keyring);
+      const fromText = validateStoreFile(text.replace(/^\uFEFF/, ''), keyring, CHECKS);
       expect(fromText.problems).toEqual([]);
-      expect(validateStoreFile(Buffer.from(text), keyring)).toEqual(fromText);
+      expect(validateStoreFile(Buffer.from(text), keyring, CHECKS)).toEqual(fromText);
     }
   });
 
@@ -61,8 +61,8 @@ describe('validateStoreFile', () => {
       '"integrations"',
     ];
     for (const text of variants) {
-      const fromText = validateStoreFile(text, keyring);
-      expect(validateStoreFile(Buffer.from(text), keyring), text.slice(-40)).toEqual(fromText);
+      const fromText = validateStoreFile(text, keyring, CHECKS);
+      expect(validateStoreFile(Buffer.from(text), keyring, CHECKS), text.slice(-40)).toEqual(fromText);
     }
   });
 

@@ -1,7 +1,4 @@
 import {
-  CloudflareSecret,
-  DockerHubSecret,
-  HuggingFaceSecret,
   INTEGRATION_KINDS,
   type IntegrationKind,
   isSecretBearing,
@@ -23,11 +20,16 @@ import {
 } from './common';
 import { describeJsonError, locateRecords } from './json-scan';
 
-const SECRET_SCHEMAS: Partial<Record<IntegrationKind, z.ZodType>> = {
-  huggingface: HuggingFaceSecret,
-  docker_hub: DockerHubSecret,
-  cloud_cloudflare: CloudflareSecret,
-};
+/**
+ * What each kind's decrypted secret must parse as (null: the kind holds none), from the kinds'
+ * descriptors: the store file knows no kind by name.
+ */
+export type SecretSchemas = Record<IntegrationKind, z.ZodType | null>;
+
+export interface ValidateOptions {
+  secretSchemas: SecretSchemas;
+  onProgress?: StoreFileProgress;
+}
 
 export interface ValidatedStoreFile {
   ok: boolean;
@@ -44,11 +46,7 @@ export interface ValidatedStoreFile {
  * Pass the file as a Buffer for large files: records are then parsed one at a time from it and
  * the whole document never exists as one string or one object tree.
  */
-export function validateStoreFile(
-  input: string | Buffer,
-  keyring: Keyring,
-  opts: { onProgress?: StoreFileProgress } = {},
-): ValidatedStoreFile {
+export function validateStoreFile(input: string | Buffer, keyring: Keyring, opts: ValidateOptions): ValidatedStoreFile {
   if (typeof input !== 'string') {
     const located = locateRecords(input);
     // A file wrong at the top may also be malformed further down: the full parse says which first.
@@ -112,7 +110,7 @@ function validateDocument(
   doc: unknown,
   count: number,
   keyring: Keyring,
-  opts: { onProgress?: StoreFileProgress },
+  opts: ValidateOptions,
   item: (index: number) => unknown,
 ): ValidatedStoreFile | typeof MALFORMED {
   const bad = headerProblem(doc);
@@ -158,7 +156,7 @@ function validateDocument(
       } else {
         seen.set(key, index);
       }
-      checkSecret(record, index, keyring, problems, unreadable);
+      checkSecret(record, index, keyring, opts.secretSchemas[record.kind], problems, unreadable);
       if (problems.length === before) records.push(record);
     }
     if (opts.onProgress && (index + 1) % PAGE === 0) opts.onProgress(index + 1, count);
@@ -249,6 +247,7 @@ function checkSecret(
   record: StoreFileRecord,
   index: number,
   keyring: Keyring,
+  schema: z.ZodType | null,
   problems: StoreFileProblem[],
   unreadable: { index: number; key: string }[],
 ): void {
@@ -294,20 +293,16 @@ function checkSecret(
   } finally {
     plaintext.fill(0);
   }
-  const schema = SECRET_SCHEMAS[record.kind]!;
+  if (!schema) return;
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))];
+    const expected = 'shape' in schema ? ` (expected {${Object.keys((schema as z.ZodObject).shape).join(', ')}})` : '';
     problems.push({
       ...at,
-      message: `secret decrypts, but not to a ${record.kind} secret: check ${fields.join(', ')} (expected ${expectedSecretShape(record.kind)})`,
+      message: `secret decrypts, but not to a ${record.kind} secret: check ${fields.join(', ')}${expected}`,
     });
   }
-}
-
-function expectedSecretShape(kind: IntegrationKind): string {
-  const schema = SECRET_SCHEMAS[kind] as z.ZodObject | undefined;
-  return schema ? `{${Object.keys(schema.shape).join(', ')}}` : 'no secret';
 }
 
 /** One line per problem, for a report. */
