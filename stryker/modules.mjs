@@ -30,7 +30,14 @@ export const MODULES = {
     // rule is specified beside it (the providers' own redaction cases stay in their suites).
     tests: ['src/shared/secrets.test.ts'],
   },
-  tokens: { dir: 'packages/api', mutate: ['src/auth/bearer.ts', 'src/auth/requirements.ts'] },
+  // router.test.ts imports both (through root.ts) and would run on both projects, a PostgreSQL
+  // cluster and two loopback fakes per mutant; the auth rules are specified in src/auth/.
+  tokens: {
+    dir: 'packages/api',
+    project: 'sqlite',
+    mutate: ['src/auth/bearer.ts', 'src/auth/requirements.ts'],
+    tests: ['src/auth/*.test.ts'],
+  },
   procedures: { dir: 'packages/api', mutate: ['src/trpc.ts', 'src/audit/writer.ts'] },
   wizard: { dir: 'packages/api', mutate: ['src/services/wizard.ts'] },
   rotation: { dir: 'packages/db', project: 'sqlite', mutate: ['src/rotation.ts'], tests: ['src/rotation.test.ts'] },
