@@ -1,4 +1,5 @@
-import { type RunningFake, startFakeServer } from '@alphaswarm/providers/fakes';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, type JWTVerifyGetKey, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../errors';
@@ -376,26 +377,33 @@ describe('localIssuer: how long a key set is believed', () => {
 
 describe('remoteIssuer: an external OIDC issuer', () => {
   const EXTERNAL = 'https://login.external.test';
-  let rsa: { privateKey: PrivateKey; jwk: JWK };
-  let server: RunningFake;
+  let ext: { privateKey: PrivateKey; jwk: JWK };
+  /** The issuer's JWKS endpoint on loopback (node:http: the providers' fakes cost seconds to import). */
+  let http: Server;
+  const server = { url: '', requests: [] as { path: string }[] };
   /** What the JWKS endpoint answers: the key set, or a status when it is down. */
   let jwksReply: { status: number; body: unknown };
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('RS256', { extractable: true });
-    rsa = { privateKey: pair.privateKey, jwk: { ...(await exportJWK(pair.publicKey)), kid: 'r1', alg: 'RS256' } };
-    server = await startFakeServer(() => jwksReply);
+    const pair = await generateKeyPair('ES384', { extractable: true });
+    ext = { privateKey: pair.privateKey, jwk: { ...(await exportJWK(pair.publicKey)), kid: 'r1', alg: 'ES384' } };
+    http = createServer((req, res) => {
+      server.requests.push({ path: req.url ?? '' });
+      res.writeHead(jwksReply.status, { 'content-type': 'application/json' }).end(JSON.stringify(jwksReply.body));
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    server.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   });
   beforeEach(() => {
-    jwksReply = { status: 200, body: { keys: [rsa.jwk] } };
+    jwksReply = { status: 200, body: { keys: [ext.jwk] } };
     server.requests.length = 0;
   });
-  afterAll(() => server.close());
+  afterAll(() => new Promise((resolve) => http.close(resolve)));
 
   const external = (claims: Claims = {}, kid = 'r1') =>
     new SignJWT({ iss: EXTERNAL, aud: 'api', sub: 'bob', iat: NOW_S - 10, exp: NOW_S + 300, ...claims })
-      .setProtectedHeader({ alg: 'RS256', kid })
-      .sign(rsa.privateKey);
+      .setProtectedHeader({ alg: 'ES384', kid })
+      .sign(ext.privateKey);
 
   /**
    * The discovery document through the fetch the issuer is given (the issuer's host does not
