@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AuditInput, listAudit, listOpenRuns, openDatabase, type Store } from '@alphaswarm/db';
+import { type AuditInput, appendAudit, listAudit, listOpenRuns, openDatabase, type Store } from '@alphaswarm/db';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
 import {
@@ -285,13 +285,12 @@ describe('recoverAudit', () => {
       '2031-03-01T09:00:00Z',
     );
     const dead = 'elsewhere.invalid/1/000000000000';
-    const { appendAudit } = await import('@alphaswarm/db');
     await appendAudit(
       store.db,
       { runId: 'run_dead', actor: 'a', action: 'x', phase: 'attempt', outcome: 'started', owner: dead },
       '2031-03-01T09:00:00Z',
     );
-    expect(await recoverAudit(store, logger, { now: NOW, outcomes })).toEqual({
+    expect(await recoverAudit({ db: store.db, auditKeys: null }, logger, { now: NOW, outcomes })).toEqual({
       waiting: 0,
       interrupted: ['run_dead'],
     });
@@ -302,7 +301,10 @@ describe('recoverAudit', () => {
         msg: '1 audited run(s) of a process that stopped had no outcome; recorded them as interrupted',
       },
     ]);
-    expect(await recoverAudit(store, logger, { now: NOW })).toEqual({ waiting: 0, interrupted: [] });
+    expect(await recoverAudit({ db: store.db, auditKeys: null }, logger, { now: NOW })).toEqual({
+      waiting: 0,
+      interrupted: [],
+    });
     expect(logged).toHaveLength(1);
   });
 
