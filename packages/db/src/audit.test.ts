@@ -2,9 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AuditKeyRing } from './audit/key-ring';
+import { generateKey } from './crypto';
 import {
   type AuditInput,
   type AuditRow,
+  anchorAuditKey,
   appendAudit,
   appendOutcomeIfOpen,
   attemptOf,
@@ -143,8 +146,9 @@ describe('audit chain: verify names the first row that does not fit', () => {
   it('a deleted first row is named as a missing head no archive accounts for', async () => {
     const rows = await chain(2);
     tamper('DELETE FROM audit_events WHERE seq = ?', rows[0]?.seq);
-    expect((await verifyAudit(store.db)).broken).toMatchObject({
+    expect((await verifyAudit(store.db)).broken).toEqual({
       seq: rows[1]?.seq,
+      id: '',
       reason: 'rows up to seq 1 are missing and no archive record in the chain accounts for them',
     });
   });
@@ -320,7 +324,8 @@ describe('audit runs: an attempt opens its run, its outcome closes it', () => {
   it('a run dropped from the open list is no longer open; an event neither opens nor closes one', async () => {
     const runId = newRunId();
     await appendAudit(store.db, input(runId, 'attempt'), NOW);
-    await appendAudit(store.db, { ...input(newRunId(), 'attempt'), phase: 'event', outcome: 'success' }, NOW);
+    for (const id of [runId, newRunId()])
+      await appendAudit(store.db, { ...input(id, 'attempt'), phase: 'event', outcome: 'success' }, NOW);
     expect((await listOpenRuns(store.db, null, 10)).map((r) => r.runId)).toEqual([runId]);
     await dropOpenRun(store.db, runId);
     expect(await listOpenRuns(store.db, null, 10)).toEqual([]);
@@ -342,5 +347,42 @@ describe('audit runs: an attempt opens its run, its outcome closes it', () => {
       keyId: null,
       prevHash: GENESIS_HASH,
     });
+  });
+});
+
+describe('audit chain: keys and the bound on retries', () => {
+  it('a key is anchored by a row of the system’s own, linked under it; a recovery outcome is linked under it too', async () => {
+    const keys = AuditKeyRing.fromEnv(generateKey());
+    const runId = newRunId();
+    const attempt = await appendAudit(
+      store.db,
+      { runId, actor: 'alice', action: 'x', phase: 'attempt', outcome: 'started' },
+      NOW,
+    );
+    expect(await anchorAuditKey(store.db, keys, NOW)).toBe(true);
+    const [anchor] = await listAudit(store.db, {}, { limit: 1 });
+    expect(anchor).toMatchObject({
+      actor: 'system:audit',
+      clientIp: null,
+      phase: 'event',
+      outcome: 'success',
+      orgId: null,
+      prevHash: attempt.hash,
+      keyId: keys.primary.id,
+      detail: { anchor_seq: attempt.seq, anchor_link: attempt.hash },
+    });
+    const outcome = { runId, actor: 'alice', action: 'x', phase: 'outcome', outcome: 'success' } as const;
+    expect(await appendOutcomeIfOpen(store.db, outcome, NOW, keys)).toMatchObject({ keyId: keys.primary.id });
+    expect(await verifyAudit(store.db, { ring: keys, requireKeyed: true })).toMatchObject({ ok: true, checked: 3 });
+  });
+
+  it('an append whose tip another row already claims as its predecessor gives up after bounded tries', async () => {
+    const rows = await chain(2);
+    // prev_hash is unique: with the first row re-pointed at the tip, no row can be appended after it.
+    tamper('UPDATE audit_events SET prev_hash = ? WHERE seq = ?', rows[1]?.hash, rows[0]?.seq);
+    await expect(appendAudit(store.db, event(3), NOW)).rejects.toThrow(
+      /UNIQUE constraint failed: audit_events\.prev_hash/,
+    );
+    expect(await countAudit(store.db)).toBe(2);
   });
 });
