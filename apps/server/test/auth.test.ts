@@ -309,6 +309,50 @@ describe('service tokens bound to orgs', () => {
   });
 });
 
+describe('an external issuer whose signing keys cannot be fetched', () => {
+  it('one failed fetch shared by concurrent tokens backs off once, not once per token', async () => {
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    let issuer = '';
+    const server = await startFakeServer((req) => {
+      if (req.path === '/.well-known/openid-configuration')
+        return { status: 200, body: { issuer, jwks_uri: `${issuer}/jwks` } };
+      return { status: 503, body: 'down' };
+    });
+    issuer = server.url;
+    let clock = Date.parse('2031-01-01T00:00:00Z');
+    const now = () => new Date(clock);
+    const verifier = new BearerVerifier(
+      [remoteIssuer({ issuer, audience: 'api', maxTokenLifetime: 86_400, now })],
+      now,
+    );
+    const outcome = async (n: number) => {
+      const token = await new SignJWT({ scope: 'admin:read', n })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setIssuer(issuer)
+        .setAudience('api')
+        .setSubject('svc')
+        .setIssuedAt(Math.floor(clock / 1000))
+        .setExpirationTime(Math.floor(clock / 1000) + 300)
+        .sign(privateKey);
+      return verifier.verify(token).then(
+        () => 'ok',
+        (e: AppError) => `${e.code} ${e.extra.headers?.['retry-after'] ?? ''}`.trim(),
+      );
+    };
+    try {
+      const first = await Promise.all(Array.from({ length: 10 }, (_, i) => outcome(i)));
+      expect(new Set(first)).toEqual(new Set(['upstream_unavailable 5']));
+      expect(server.requests.filter((r) => r.path === '/jwks')).toHaveLength(1);
+      // The next attempt, after the first backoff, doubles it once.
+      clock += 5_000;
+      expect(await outcome(10)).toBe('upstream_unavailable 10');
+      expect(server.requests.filter((r) => r.path === '/jwks')).toHaveLength(2);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('an external issuer whose discovery fails', () => {
   it('is asked once per backoff period, not once per token; recovers when discovery works again', async () => {
     const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });

@@ -117,8 +117,9 @@ export function remoteIssuer(opts: {
   };
 
   const keys: JWTVerifyGetKey = async (header, token) => {
-    if (failure && !haveKeys && clock() < failure.untilMs)
-      throw issuerUnavailable(opts.issuer, failure.untilMs - clock());
+    const calledAt = clock();
+    if (failure && !haveKeys && calledAt < failure.untilMs)
+      throw issuerUnavailable(opts.issuer, failure.untilMs - calledAt);
     const resolve = remote ?? (await discover());
     try {
       const key = await resolve(header, token);
@@ -130,6 +131,10 @@ export function remoteIssuer(opts: {
       if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys)
         throw error;
       if (haveKeys) throw error;
+      // Concurrent callers share one key fetch: its failure doubles the backoff once, not once per
+      // caller (ten requests at once would otherwise lock the issuer out for minutes).
+      if (failure && failure.untilMs - failure.delayMs >= calledAt)
+        throw issuerUnavailable(opts.issuer, failure.untilMs - clock());
       throw failed();
     }
   };
