@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AuditInput, appendAudit, listAudit, listOpenRuns, openDatabase, type Store } from '@alphaswarm/db';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../errors';
 import {
   type AuditSink,
@@ -104,7 +104,9 @@ describe('audited: audit first, fail closed', () => {
       detail: { n: 1, removed: 2 },
     });
     expect(appends).toHaveLength(2);
+    // Seconds, not milliseconds: a local append takes well under three.
     for (const s of appends) expect(s).toBeGreaterThanOrEqual(0);
+    for (const s of appends) expect(s).toBeLessThan(3);
     expect(await listOpenRuns(store.db, null, 10)).toEqual([]);
   });
 
@@ -137,7 +139,11 @@ describe('audited: audit first, fail closed', () => {
       'The audit log could not be written, so the action was refused and nothing changed. Check the database, then retry.',
     );
     expect(logged).toMatchObject([
-      { level: 'error', msg: 'audit write failed; action refused', obj: { action: 'integrations.disconnect' } },
+      {
+        level: 'error',
+        msg: 'audit write failed; action refused',
+        obj: { err: { message: expect.stringMatching(/./) }, action: 'integrations.disconnect' },
+      },
     ]);
     expect(await rows()).toEqual([]);
   });
@@ -159,7 +165,7 @@ describe('audited: audit first, fail closed', () => {
       {
         level: 'error',
         msg: 'audit outcome write failed; kept to be written when the database takes writes again',
-        obj: { queued: true },
+        obj: { err: { message: expect.stringMatching(/./) }, runId: expect.stringMatching(/^run_/), queued: true },
       },
     ]);
     expect(await outcomes.flush(broken.db, null)).toBe(1);
@@ -258,8 +264,16 @@ describe('auditEvent and auditDenied: tolerant, throttled per address', () => {
     const s = sink({ db: broken.db, denials: new DenialThrottle() });
     await auditEvent(s, WHO, 'auth.lockout', { phase: 'event', outcome: 'failure', detail: {} });
     expect(logged).toMatchObject([
-      { level: 'error', msg: 'denial bound not updated', obj: { action: 'auth.lockout' } },
-      { level: 'error', msg: 'audit write for auth.lockout failed', obj: { action: 'auth.lockout' } },
+      {
+        level: 'error',
+        msg: 'denial bound not updated',
+        obj: { err: { message: expect.stringMatching(/./) }, action: 'auth.lockout' },
+      },
+      {
+        level: 'error',
+        msg: 'audit write for auth.lockout failed',
+        obj: { err: { message: expect.stringMatching(/./) }, action: 'auth.lockout' },
+      },
     ]);
   });
 });
@@ -273,7 +287,13 @@ describe('auditedEvent: one row that must exist before its effect', () => {
       code: 'audit_unavailable',
       message: 'The audit log could not be written, so no token was issued. Check the database, then retry.',
     });
-    expect(logged).toMatchObject([{ level: 'error', msg: 'audit write failed; no token was issued' }]);
+    expect(logged).toMatchObject([
+      {
+        level: 'error',
+        msg: 'audit write failed; no token was issued',
+        obj: { err: { message: expect.stringMatching(/./) }, action: 'auth.login' },
+      },
+    ]);
   });
 });
 
@@ -316,9 +336,13 @@ describe('recoverAudit', () => {
     );
     const result = await recoverAudit({ db: broken.db, auditKeys: null }, logger, { now: NOW, outcomes });
     expect(result).toEqual({ waiting: 1, interrupted: [] });
-    expect(logged.map((l) => [l.level, l.msg])).toEqual([
-      ['error', 'audit recovery could not write; retrying later'],
-      ['warn', '1 audit outcome(s) still wait for the database'],
+    expect(logged).toMatchObject([
+      {
+        level: 'error',
+        msg: 'audit recovery could not write; retrying later',
+        obj: { err: { message: expect.stringMatching(/./) } },
+      },
+      { level: 'warn', msg: '1 audit outcome(s) still wait for the database', obj: { count: 1 } },
     ]);
     const refused = await recoverAudit({ db: broken.db, auditKeys: null }, logger, { now: NOW });
     expect(refused).toEqual({ waiting: 0, interrupted: [] });
@@ -335,5 +359,73 @@ describe('recoverAudit', () => {
     await running.stop();
     expect(outcomes.size).toBe(0);
     expect((await rows()).map((r) => r.runId)).toEqual(['run_held']);
+  });
+});
+
+describe('the bounds of what is kept', () => {
+  it('callers without an address share one budget', async () => {
+    const s = sink({ denials: new DenialThrottle(2) });
+    const denial = new AppError('invalid_token', 'No token.');
+    for (let i = 0; i < 3; i++)
+      await auditDenied(s, { actor: 'anonymous', clientIp: null }, 'integrations.list', {}, denial);
+    expect(await rows()).toHaveLength(2);
+    expect(logged).toEqual([]);
+  });
+
+  it('expired denial windows are pruned, at most once a minute', async () => {
+    const throttle = new DenialThrottle(100);
+    const windows = async () =>
+      (await store.db.q.select().from(store.db.t.auditDenialWindows)).map((w) => w.address).sort();
+    const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
+    await throttle.admit(store.db, 'a', at(0));
+    await throttle.admit(store.db, 'b', at(30));
+    expect(await windows()).toEqual(['a', 'b']);
+    await throttle.admit(store.db, 'c', at(61));
+    expect(await windows()).toEqual(['b', 'c']);
+    // b has expired, but the last pruning was 39 s ago.
+    await throttle.admit(store.db, 'd', at(100));
+    expect(await windows()).toEqual(['b', 'c', 'd']);
+    await throttle.admit(store.db, 'e', at(121));
+    expect(await windows()).toEqual(['d', 'e']);
+  });
+
+  it('a recovery names at most 20 of the runs it closed in its log line, and counts them all', async () => {
+    const dead = 'elsewhere.invalid/1/000000000000';
+    for (let i = 0; i < 21; i++)
+      await appendAudit(
+        store.db,
+        { runId: `run_dead_${i}`, actor: 'a', action: 'x', phase: 'attempt', outcome: 'started', owner: dead },
+        '2031-03-01T09:00:00Z',
+      );
+    const { interrupted } = await recoverAudit({ db: store.db, auditKeys: null }, logger, { now: NOW });
+    expect(interrupted).toHaveLength(21);
+    const [line] = logged as { obj: { count: number; run_ids: string[] } }[];
+    expect(line?.obj.count).toBe(21);
+    expect(line?.obj.run_ids).toEqual(interrupted.slice(0, 20));
+  });
+
+  it('a running recovery passes every interval, one pass at a time', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const outcomes = new OutcomeBacklog();
+      const held = (n: number): AuditInput => ({
+        runId: `run_held_${n}`,
+        actor: 'a',
+        action: 'x',
+        phase: 'outcome',
+        outcome: 'success',
+      });
+      const running = startAuditRecovery({ db: store.db, auditKeys: null, logger, now: () => NOW, outcomes }, 1_000);
+      outcomes.add(held(1), '2031-03-01T09:00:00Z');
+      await vi.advanceTimersByTimeAsync(1_000);
+      await vi.waitFor(() => expect(outcomes.size).toBe(0));
+      outcomes.add(held(2), '2031-03-01T09:00:01Z');
+      await vi.advanceTimersByTimeAsync(1_000);
+      await vi.waitFor(() => expect(outcomes.size).toBe(0));
+      await running.stop();
+      expect((await rows()).map((r) => r.runId)).toEqual(['run_held_1', 'run_held_2']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
