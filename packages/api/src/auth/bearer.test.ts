@@ -1,14 +1,18 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, type JWTVerifyGetKey, SignJWT } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../errors';
 import {
   ALLOWED_ALGS,
   AUTH_TIME_SKEW_SECONDS,
   BearerVerifier,
   localIssuer,
+  remoteIssuer,
   type TrustedIssuer,
   verifyBearer,
 } from './bearer';
+import type { RoleMapping } from './roles';
 
 /*
  * Which bearer JWTs the API believes, and what it reads from them. Real keys, real signatures
@@ -267,5 +271,277 @@ describe('localIssuer: keys from the database', () => {
     expect((await verifyBearer(rotated, [local], NOW)).sub).toBe('alice');
     expect(reads).toBe(2);
     expect(local).toMatchObject({ issuer: ISSUER, audience: AUDIENCE, maxTokenLifetime: 900, qualifyActor: false });
+  });
+});
+
+describe('BearerVerifier: sign out everywhere (tokensValidAfter)', () => {
+  /** Our own issuer with a sign-out time for alice, changeable between calls. */
+  function signedOut(): { issuer: TrustedIssuer; at: (rfc3339: string | null) => void; asked: string[] } {
+    let after: string | null = null;
+    const asked: string[] = [];
+    const local = localIssuer({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwks: async () => ({ keys: [jwk] }),
+      maxTokenLifetime: 900,
+      tokensValidAfter: async (sub) => {
+        asked.push(sub);
+        return after;
+      },
+    });
+    return { issuer: local, at: (t) => (after = t), asked };
+  }
+  const ended = 'The bearer token was ended when its admin signed out everywhere; sign in again.';
+  const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+  it('refuses a token issued before the sign-out, or in its very second; honours one issued after', async () => {
+    const s = signedOut();
+    const v = new BearerVerifier([s.issuer], () => NOW);
+    s.at(iso(NOW_S - 60));
+    const before = await token({ iat: NOW_S - 61 });
+    const sameSecond = await token({ iat: NOW_S - 60 });
+    const after = await token({ iat: NOW_S - 59 });
+    expect((await refusal(v.verify(before))).message).toBe(ended);
+    const error = await refusal(v.verify(sameSecond));
+    expect(error.code).toBe('invalid_token');
+    expect(error.message).toBe(ended);
+    expect((await v.verify(after)).sub).toBe('alice');
+    expect(s.asked).toEqual(['alice', 'alice', 'alice']);
+  });
+
+  it('a token without iat cannot show it was issued after the sign-out', async () => {
+    const s = signedOut();
+    s.at(iso(NOW_S - 3600));
+    const v = new BearerVerifier([s.issuer], () => NOW);
+    const bare = await token({ exp: NOW_S + 300 }, { omit: ['iat'] });
+    expect((await refusal(v.verify(bare))).message).toBe(ended);
+  });
+
+  it('is read on every call, so a cached token is refused as soon as its admin signs out', async () => {
+    const s = signedOut();
+    const v = new BearerVerifier([s.issuer], () => NOW);
+    const t = await token({ iat: NOW_S - 10 });
+    expect((await v.verify(t)).sub).toBe('alice');
+    s.at(iso(NOW_S - 5));
+    expect((await refusal(v.verify(t))).message).toBe(ended);
+  });
+
+  it('belongs to the issuer that signed the token: another trusted issuer’s sign-outs do not apply', async () => {
+    const s = signedOut();
+    s.at(iso(NOW_S));
+    const elsewhere = { ...s.issuer, issuer: 'https://other.test' };
+    const v = new BearerVerifier([elsewhere, issuer], () => NOW);
+    expect((await v.verify(await token())).sub).toBe('alice');
+    expect(s.asked).toEqual([]);
+  });
+});
+
+describe('localIssuer: how long a key set is believed', () => {
+  it('re-reads the key set once it is more than 30 s old, so a removed key stops being honoured', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(NOW);
+      let keys = [jwk];
+      let reads = 0;
+      const local = localIssuer({
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        jwks: async () => {
+          reads++;
+          return { keys };
+        },
+        maxTokenLifetime: 900,
+      });
+      const t = await token();
+      await verifyBearer(t, [local], NOW);
+      keys = [];
+      vi.setSystemTime(NOW.getTime() + 30_000);
+      expect((await verifyBearer(t, [local], NOW)).sub).toBe('alice');
+      expect(reads).toBe(1);
+      vi.setSystemTime(NOW.getTime() + 30_001);
+      const error = await refusal(verifyBearer(t, [local], NOW));
+      expect(error.message).toBe('The bearer token was signed by an unknown key.');
+      expect(reads).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('passes tokensValidAfter through only when given', () => {
+    const base = { issuer: ISSUER, audience: AUDIENCE, jwks: async () => ({ keys: [jwk] }), maxTokenLifetime: 900 };
+    expect('tokensValidAfter' in localIssuer(base)).toBe(false);
+    const tokensValidAfter = async () => null;
+    expect(localIssuer({ ...base, tokensValidAfter }).tokensValidAfter).toBe(tokensValidAfter);
+  });
+});
+
+describe('remoteIssuer: an external OIDC issuer', () => {
+  const EXTERNAL = 'https://login.external.test';
+  let ext: { privateKey: PrivateKey; jwk: JWK };
+  /** The issuer's JWKS endpoint on loopback (node:http: the providers' fakes cost seconds to import). */
+  let http: Server;
+  const server = { url: '', requests: [] as { path: string }[] };
+  /** What the JWKS endpoint answers: the key set, or a status when it is down. */
+  let jwksReply: { status: number; body: unknown };
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES384', { extractable: true });
+    ext = { privateKey: pair.privateKey, jwk: { ...(await exportJWK(pair.publicKey)), kid: 'r1', alg: 'ES384' } };
+    http = createServer((req, res) => {
+      server.requests.push({ path: req.url ?? '' });
+      res.writeHead(jwksReply.status, { 'content-type': 'application/json' }).end(JSON.stringify(jwksReply.body));
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    server.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  });
+  beforeEach(() => {
+    jwksReply = { status: 200, body: { keys: [ext.jwk] } };
+    server.requests.length = 0;
+  });
+  afterAll(() => new Promise((resolve) => http.close(resolve)));
+
+  const external = (claims: Claims = {}, kid = 'r1') =>
+    new SignJWT({ iss: EXTERNAL, aud: 'api', sub: 'bob', iat: NOW_S - 10, exp: NOW_S + 300, ...claims })
+      .setProtectedHeader({ alg: 'ES384', kid })
+      .sign(ext.privateKey);
+
+  /**
+   * The discovery document through the fetch the issuer is given (the issuer's host does not
+   * resolve: nothing else can answer), pointing at the loopback JWKS.
+   */
+  function discovery(answer: () => Response | Promise<Response>) {
+    const calls: { url: string; init: RequestInit | undefined }[] = [];
+    const doFetch = (async (url: string, init?: RequestInit) => {
+      calls.push({ url: String(url), init });
+      return answer();
+    }) as typeof fetch;
+    return { doFetch, calls };
+  }
+  const doc =
+    (body: unknown, status = 200) =>
+    () =>
+      Response.json(body, { status });
+  const good = () => doc({ issuer: EXTERNAL, jwks_uri: `${server.url}/jwks` });
+
+  function setup(answer: () => Response | Promise<Response>, extra: { jwksUrl?: string; roles?: RoleMapping } = {}) {
+    let clock = NOW.getTime();
+    const d = discovery(answer);
+    const trusted = remoteIssuer({
+      issuer: EXTERNAL,
+      audience: 'api',
+      maxTokenLifetime: 900,
+      now: () => new Date(clock),
+      fetch: d.doFetch,
+      ...extra,
+    });
+    return {
+      trusted,
+      calls: d.calls,
+      advance: (ms: number) => (clock += ms),
+      verify: async (t: string | Promise<string>) => verifyBearer(await t, [trusted], NOW),
+    };
+  }
+
+  async function unavailable(promise: Promise<unknown>, seconds: number) {
+    const error = await refusal(promise);
+    expect(error.code).toBe('upstream_unavailable');
+    expect(error.message).toBe(
+      `The token issuer ${EXTERNAL} could not be reached for its signing keys; retry in ${seconds} s.`,
+    );
+    expect(error.extra).toMatchObject({ upstream: 'OIDC issuer', headers: { 'retry-after': String(seconds) } });
+  }
+
+  it('finds its keys through discovery once, names its actors <iss>#<sub>, and maps its roles', async () => {
+    const roles: RoleMapping = { claim: 'groups', map: new Map([['ops', ['admin:read']]]) };
+    const r = setup(good(), { roles });
+    const p = await r.verify(external({ groups: ['ops'] }));
+    expect(p).toMatchObject({
+      actor: `${EXTERNAL}#bob`,
+      scopes: ['admin:read'],
+      grants: { 'admin:read': 'groups:ops' },
+    });
+    await r.verify(external());
+    expect(r.calls.map((c) => c.url)).toEqual([`${EXTERNAL}/.well-known/openid-configuration`]);
+    expect(r.calls[0]?.init?.redirect).toBe('error');
+    expect(r.calls[0]?.init?.signal).toBeInstanceOf(AbortSignal);
+    expect(server.requests.map((q) => q.path)).toEqual(['/jwks']);
+    expect(r.trusted).toMatchObject({ issuer: EXTERNAL, audience: 'api', maxTokenLifetime: 900, qualifyActor: true });
+    expect(setup(good()).trusted.roles).toBeNull();
+  });
+
+  it('with a configured JWKS URL, never asks for discovery', async () => {
+    const r = setup(() => Promise.reject(new Error('no discovery expected')), { jwksUrl: `${server.url}/keys` });
+    expect((await r.verify(external())).sub).toBe('bob');
+    expect(r.calls).toEqual([]);
+    expect(server.requests.map((q) => q.path)).toEqual(['/keys']);
+  });
+
+  it('a discovery that fails, answers for another issuer or names no jwks_uri is the issuer being unavailable', async () => {
+    const answers = [
+      doc({ issuer: EXTERNAL, jwks_uri: `${server.url}/jwks` }, 503),
+      doc({ issuer: 'https://impostor.test', jwks_uri: `${server.url}/jwks` }),
+      doc({ issuer: EXTERNAL, jwks_uri: 42 }),
+      doc({ issuer: EXTERNAL }),
+      () => Promise.reject(new TypeError('fetch failed')),
+      () => new Response('not json', { status: 200 }),
+    ];
+    for (const answer of answers) {
+      const r = setup(answer);
+      await unavailable(r.verify(external()), 5);
+      expect(server.requests).toEqual([]);
+    }
+  });
+
+  it('a first key fetch that fails is the issuer being unavailable too', async () => {
+    jwksReply = { status: 503, body: 'down' };
+    const r = setup(good());
+    await unavailable(r.verify(external()), 5);
+  });
+
+  it('is asked again only after a backoff that doubles from 5 s up to 5 min; concurrent callers share one attempt', async () => {
+    const r = setup(doc({}, 503));
+    await Promise.all([1, 2, 3].map(async () => unavailable(r.verify(external()), 5)));
+    expect(r.calls).toHaveLength(1);
+    r.advance(2_000);
+    await unavailable(r.verify(external()), 3);
+    r.advance(2_999);
+    await unavailable(r.verify(external()), 1);
+    expect(r.calls).toHaveLength(1);
+    let delay = 5_000;
+    for (const next of [10, 20, 40, 80, 160, 300, 300]) {
+      r.advance(delay - (delay === 5_000 ? 4_999 : 0));
+      await unavailable(r.verify(external()), next);
+      delay = next * 1000;
+    }
+    expect(r.calls).toHaveLength(8);
+  });
+
+  it('recovers when discovery works again, and stays up', async () => {
+    let up = false;
+    const r = setup(() => (up ? good()() : doc({}, 503)()));
+    await unavailable(r.verify(external()), 5);
+    up = true;
+    r.advance(5_000);
+    expect((await r.verify(external())).sub).toBe('bob');
+    up = false;
+    r.advance(1);
+    expect((await r.verify(external())).sub).toBe('bob');
+    expect(r.calls).toHaveLength(2);
+  });
+
+  it('a kid its key set lacks is the token’s problem, not the issuer’s: no backoff', async () => {
+    const r = setup(good());
+    const error = await refusal(r.verify(external({}, 'r-unknown')));
+    expect(error.message).toBe('The bearer token was signed by an unknown key.');
+    expect((await r.verify(external())).sub).toBe('bob');
+  });
+
+  it('keys from before an outage keep verifying: a failure after that is never an outage', async () => {
+    const r = setup(good());
+    expect((await r.verify(external())).sub).toBe('bob');
+    jwksReply = { status: 503, body: 'down' };
+    // An unknown kid would refetch the set; within jose's cooldown it is refused as an unknown key.
+    expect((await refusal(r.verify(external({}, 'r2')))).code).toBe('invalid_token');
+    expect((await r.verify(external())).sub).toBe('bob');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
 import type { Principal } from './bearer';
-import { assertRequirement, MFA_METHODS, type RequirementOptions, serviceBinding } from './requirements';
+import { adminOrgs, assertRequirement, MFA_METHODS, type RequirementOptions, serviceBinding } from './requirements';
 
 /*
  * What each kind of procedure asks of its caller, decided on the verified claims alone: reads,
@@ -152,5 +152,100 @@ describe('service calls (credentials.issue)', () => {
     expect(serviceBinding(both, 'org-b', false)).toBeNull();
     expect(serviceBinding(both, null, true)).toBe('platform');
     expect(serviceBinding(principal(['integrations:use:org:']), '', true)).toBeNull();
+  });
+});
+
+describe('what allowed an admin call (the audit names it)', () => {
+  const withGrants = (scopes: string[], grants: Record<string, string>, authTime: number | null = null) => ({
+    ...principal(scopes, ['otp'], authTime),
+    grants,
+  });
+
+  it('admin:cluster reaches every org, named with where it came from; it outranks admin:read', () => {
+    const p = withGrants(['admin:read', 'admin:cluster'], { 'admin:cluster': 'groups:platform-admins' });
+    expect(assertRequirement(p, 'read', OPTS)).toEqual({
+      role: 'admin:cluster',
+      via: 'groups:platform-admins',
+      orgs: null,
+    });
+    expect(assertRequirement(fresh(), 'step_up', OPTS)).toEqual({
+      role: 'admin:cluster',
+      via: 'token scope',
+      orgs: null,
+    });
+  });
+
+  it('admin:read reaches every org for reads; a scope with no recorded source is a token scope', () => {
+    expect(assertRequirement(withGrants(['admin:read'], {}), 'read', OPTS)).toEqual({
+      role: 'admin:read',
+      via: 'token scope',
+      orgs: null,
+    });
+  });
+
+  it('a service call allows no admin access at all', () => {
+    expect(assertRequirement(principal(['integrations:use']), 'service', { ...OPTS, orgId: 'org-a' })).toBeNull();
+  });
+});
+
+describe('org admins (admin:org:<org_id>)', () => {
+  const orgAdmin = (orgs: string[], authTime: number | null = null, grants: Record<string, string> = {}) => ({
+    ...principal(
+      orgs.map((o) => `admin:org:${o}`),
+      ['otp'],
+      authTime,
+    ),
+    grants,
+  });
+
+  it('read and mutate their own org, with a fresh MFA for mutations like everyone else', () => {
+    const p = orgAdmin(['org-a', 'org-b'], NOW_S - 10, { 'admin:org:org-a': 'groups:acme' });
+    expect(assertRequirement(p, 'read', { ...OPTS, orgId: 'org-a' })).toEqual({
+      role: 'admin:org:org-a',
+      via: 'groups:acme',
+      orgs: ['org-a', 'org-b'],
+    });
+    expect(assertRequirement(p, 'step_up', { ...OPTS, orgId: 'org-b' })).toEqual({
+      role: 'admin:org:org-b',
+      via: 'token scope',
+      orgs: ['org-a', 'org-b'],
+    });
+    const stale = refusal(() => assertRequirement(orgAdmin(['org-a']), 'step_up', { ...OPTS, orgId: 'org-a' }));
+    expect(stale.code).toBe('insufficient_user_authentication');
+  });
+
+  it('another org does not exist for them: not found, for reads and mutations alike', () => {
+    for (const requirement of ['read', 'step_up'] as const) {
+      const error = refusal(() =>
+        assertRequirement(orgAdmin(['org-a'], NOW_S - 10), requirement, { ...OPTS, orgId: 'org-b' }),
+      );
+      expect(error.code).toBe('not_found');
+      expect(error.message).toBe('Nothing of org org-b is available to you.');
+    }
+  });
+
+  it('a call that names no org needs admin:cluster', () => {
+    for (const orgId of [null, undefined, '']) {
+      const error = refusal(() => assertRequirement(orgAdmin(['org-a']), 'read', { ...OPTS, orgId }));
+      expect(error.code).toBe('insufficient_scope');
+      expect(error.message).toBe('This call needs the "admin:cluster" scope.');
+    }
+  });
+
+  it('lists across orgs and calls about the caller reach their orgs only, named by the one org or admin:org:*', () => {
+    for (const reach of ['filtered', 'none'] as const) {
+      const one = orgAdmin(['org-a'], null, { 'admin:org:org-a': 'groups:acme' });
+      expect(assertRequirement(one, 'read', { ...OPTS, reach })).toEqual({
+        role: 'admin:org:org-a',
+        via: 'groups:acme',
+        orgs: ['org-a'],
+      });
+      expect(assertRequirement(orgAdmin(['org-a', 'org-b']), 'read', { ...OPTS, reach })).toEqual({
+        role: 'admin:org:*',
+        via: 'token scope',
+        orgs: ['org-a', 'org-b'],
+      });
+    }
+    expect(adminOrgs(principal(['admin:read', 'admin:org:org-a', 'integrations:use:org:org-b']))).toEqual(['org-a']);
   });
 });

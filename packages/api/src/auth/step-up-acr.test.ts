@@ -48,3 +48,26 @@ describe('step-up level (ALPHASWARM_ADMIN_STEP_UP_ACR / _STEP_UP_REQUIRE_PHR)', 
     expect(() => assertRequirement(principal({}), 'step_up', { maxAge: 600, now: NOW })).not.toThrow();
   });
 });
+
+describe('step-up level: several accepted levels', () => {
+  const opts = { maxAge: 600, now: NOW, acr: ['phr', 'phrh'] };
+
+  it('any one of them will do; the challenge names them all', () => {
+    expect(() => assertRequirement(principal({ acr: 'phrh' }), 'step_up', opts)).not.toThrow();
+    const e = refusal(() => assertRequirement(principal({ acr: 'mfa' }), 'step_up', opts));
+    expect(e.message).toBe('This action needs a sign-in at level phr or phrh (acr); step up and retry.');
+    expect(e.extra.headers?.['www-authenticate']).toBe(
+      'Bearer error="insufficient_user_authentication", error_description="This action needs a sign-in at level phr or phrh (acr)", acr_values="phr phrh", max_age=600',
+    );
+  });
+
+  it('an acr claim that is not a string meets no level', () => {
+    const listed = { ...principal({}), claims: { acr: ['phr'] } };
+    expect(refusal(() => assertRequirement(listed, 'step_up', opts)).code).toBe('insufficient_user_authentication');
+  });
+
+  it('without MFA the challenge asks for MFA first, whatever the level', () => {
+    const e = refusal(() => assertRequirement(principal({ amr: ['pwd'], acr: 'phr' }), 'step_up', opts));
+    expect(e.message).toBe('This action needs multi-factor authentication; step up and retry.');
+  });
+});
