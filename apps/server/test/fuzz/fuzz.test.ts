@@ -99,6 +99,7 @@ beforeAll(async () => {
     'cloudOnboarding.verifyTrust': { session_id: sessionId },
     'cloudOnboarding.share': { session_id: sessionId },
     'cloudOnboarding.revokeShare': { session_id: sessionId },
+    'cloudOnboarding.discard': { session_id: sessionId, org_id: ORG, kind: 'cloud_cloudflare' },
     'handoff.get': { token: 'A'.repeat(43) },
     'handoff.submit': { token: 'A'.repeat(43), params: { account_id: d.cloud_cloudflare.account_id } },
     'handoff.verifyTrust': { token: 'A'.repeat(43) },
