@@ -29,6 +29,7 @@ export type PendingAction =
     }
   | { type: 'cloud_share'; org_id: string; kind: CloudKind; session_id: string }
   | { type: 'cloud_revoke_share'; org_id: string; kind: CloudKind; session_id: string; share_id: string }
+  | { type: 'cloud_discard'; org_id: string; kind: CloudKind; session_id: string }
   | { type: 'store_export'; allow_unreadable: boolean }
   /** The account page's passkey enrolment: the step-up is all it waits for; the admin then adds the passkey. */
   | { type: 'account' }
@@ -111,6 +112,8 @@ export function describe(a: PendingAction): string {
       return `Create a hand-off link for the ${label(a.kind)} onboarding of ${a.org_id}`;
     case 'cloud_revoke_share':
       return `Revoke a hand-off link of the ${label(a.kind)} onboarding of ${a.org_id}`;
+    case 'cloud_discard':
+      return `Discard an unfinished ${label(a.kind)} onboarding of ${a.org_id}`;
     case 'store_export':
       return 'Export the integrations store';
     case 'store_import':
@@ -147,6 +150,7 @@ export function origin(a: PendingAction): string {
     case 'disconnect':
       return `${orgPath(a.org_id)}/disconnect/${a.kind}`;
     case 'cloud_start':
+    case 'cloud_discard':
       return cloudPath(a.org_id, a.kind);
     case 'cloud_step':
     case 'cloud_share':
@@ -251,6 +255,12 @@ export async function execute(api: Api, a: PendingAction): Promise<Outcome> {
         location: `${cloudPath(a.org_id, a.kind, a.session_id)}#handoff`,
         flash: { notice: { text: 'The hand-off link was revoked: it now shows an expired page.' } },
       };
+    }
+    case 'cloud_discard': {
+      const r = await api.cloudOnboarding.discard.mutate({ session_id: a.session_id, org_id: a.org_id, kind: a.kind });
+      const links = r.revoked.length ? ` Its ${r.revoked.length} hand-off link(s) no longer work.` : '';
+      const text = `Discarded the onboarding session ${r.session_id}.${links}`;
+      return { location: cloudPath(a.org_id, a.kind), flash: { notice: { text, run_id: r.audit_run_id } } };
     }
     case 'store_export': {
       const r = await api.store.export.mutate({ allow_unreadable: a.allow_unreadable });

@@ -130,6 +130,15 @@ export const actions: Actions = {
       share_id,
     });
   },
+  discard: async (event) => {
+    const form = await event.request.formData();
+    return perform(event, {
+      type: 'cloud_discard',
+      org_id: orgParam(event.params.org_id),
+      kind: kindParam(event.params.kind),
+      session_id: sessionFrom(event, form),
+    });
+  },
   /** Read-only: fetch the published issuer as a cloud would; no step-up, nothing recorded. */
   verify: async (event) => {
     const org_id = orgParam(event.params.org_id);
