@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseRoleMap, RoleMapError } from '@alphaswarm/api';
 import { DatabaseError, parsePostgresUrl, type StoreConfig } from '@alphaswarm/db';
 import { z } from 'zod';
+import { SCRYPT_N_DEFAULT, SCRYPT_N_MAX, SCRYPT_N_MIN } from './auth/idp/password';
 
 const bool = z.enum(['on', 'off', 'true', 'false', '1', '0']).transform((v) => v === 'on' || v === 'true' || v === '1');
 const seconds = z.coerce.number().int().min(0).max(31_536_000);
@@ -50,6 +51,18 @@ const EnvSchema = z.object({
       'a lower-case domain name',
     )
     .optional(),
+  /**
+   * scrypt's cost N for new password hashes (a power of two; memory is 128 × N × 8 bytes). Each
+   * stored hash keeps its own parameters, so raising it later needs no migration: passwords
+   * hashed before keep verifying and are hashed at the new cost when they change.
+   */
+  ALPHASWARM_ADMIN_PASSWORD_SCRYPT_N: z.coerce
+    .number()
+    .int()
+    .min(SCRYPT_N_MIN)
+    .max(SCRYPT_N_MAX)
+    .refine((n) => Number.isInteger(Math.log2(n)), 'a power of two, e.g. 32768 (2^15) or 131072 (2^17)')
+    .default(SCRYPT_N_DEFAULT),
   ALPHASWARM_ADMIN_OIDC_ISSUER: url.optional(),
   ALPHASWARM_ADMIN_OIDC_AUDIENCE: z.string().min(1).optional(),
   ALPHASWARM_ADMIN_OIDC_JWKS_URL: url.optional(),

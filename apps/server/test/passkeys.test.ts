@@ -29,7 +29,7 @@ async function cli(args: string[], stdin = '') {
   let out = '';
   let err = '';
   const exitCode = await runCli(args, {
-    env: { ALPHASWARM_ENV: 'test', HOME: h.dir, ...h.database.env, ALPHASWARM_ADMIN_INTEGRATIONS_KEY: h.key },
+    env: h.cliEnv,
     stdin: Readable.from([stdin]),
     stdout: { write: (s: string) => (out += s) },
     stderr: { write: (s: string) => (err += s) },

@@ -125,7 +125,14 @@ export async function createAdminCommand(
       db,
       'admin_users.create',
       { username, scopes: opts.scopes },
-      () => createAdminUser(db, keyring, { username, password, scopes: opts.scopes, now: cli.now() }),
+      () =>
+        createAdminUser(db, keyring, {
+          username,
+          password,
+          scopes: opts.scopes,
+          now: cli.now(),
+          scryptN: config.ALPHASWARM_ADMIN_PASSWORD_SCRYPT_N,
+        }),
       () => ({}),
     ),
   );
@@ -170,7 +177,7 @@ export async function changePasswordCommand(
       db,
       'admin_users.change_password',
       { username },
-      () => changeAdminPassword(db, username, password, cli.now()),
+      () => changeAdminPassword(db, username, password, cli.now(), config.ALPHASWARM_ADMIN_PASSWORD_SCRYPT_N),
       () => ({}),
     ),
   );

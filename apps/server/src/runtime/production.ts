@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { SCRYPT_N_DEFAULT } from '../auth/idp/password';
 import { ConfigError, type Env } from '../env';
 import type { KeyringInfo } from './keyring';
 
@@ -99,6 +100,11 @@ export function productionProblems(env: Env, keyring: KeyringInfo | null, keyErr
     } else if (isLoopback(value)) {
       problems.push(`${name} points at a loopback address (${value}): a sandbox fake, not the real upstream.`);
     }
+  }
+  if (env.ALPHASWARM_ADMIN_PASSWORD_SCRYPT_N < SCRYPT_N_DEFAULT) {
+    problems.push(
+      `ALPHASWARM_ADMIN_PASSWORD_SCRYPT_N is ${env.ALPHASWARM_ADMIN_PASSWORD_SCRYPT_N}: new password hashes need at least ${SCRYPT_N_DEFAULT} (2^15); unset it or raise it.`,
+    );
   }
   return problems;
 }

@@ -148,6 +148,7 @@ async function main(): Promise<void> {
       password,
       scopes: ['admin:cluster'],
       now: new Date(),
+      scryptN: env.ALPHASWARM_ADMIN_PASSWORD_SCRYPT_N,
     });
     admins.push({ username: enrolment.username, password, totp_secret: enrolment.secret, otpauth_uri: enrolment.uri });
   }

@@ -148,6 +148,7 @@ export async function startProductionServer(): Promise<ProductionServer> {
         password: CANARY.password,
         scopes: ['admin:cluster'],
         now: new Date(),
+        scryptN: env.ALPHASWARM_ADMIN_PASSWORD_SCRYPT_N,
       });
       return { username, secret: enrolment.secret, code: () => generate({ secret: enrolment.secret }) };
     },

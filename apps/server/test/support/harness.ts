@@ -20,6 +20,12 @@ import { startTestOidc, type TestOidc } from './oidc';
  */
 export type HarnessStore = Store & Pick<SqliteStore, 'sqlite'>;
 
+/**
+ * Password hashes at scrypt's lowest accepted cost (2^14, half the default): the sign-in suites
+ * hash hundreds of times, and the cost is configuration, not behaviour (production refuses it).
+ */
+export const TEST_PASSWORD_COST = { ALPHASWARM_ADMIN_PASSWORD_SCRYPT_N: String(2 ** 14) };
+
 export interface Harness {
   rt: Runtime & { store: HarnessStore };
   store: HarnessStore;
@@ -35,6 +41,8 @@ export interface Harness {
   url: string;
   /** Every log line the server wrote. */
   logs: string[];
+  /** The environment for the CLI run in-process against this server's database and key. */
+  cliEnv: Record<string, string>;
   token(claims?: Parameters<TestOidc['mint']>[0]): Promise<string>;
   close(): Promise<void>;
 }
@@ -67,6 +75,7 @@ export async function startHarness(
   const oidc = await startTestOidc();
   const env = parseEnv({
     ALPHASWARM_ENV: 'test',
+    ...TEST_PASSWORD_COST,
     ...database.env,
     ALPHASWARM_ADMIN_INTEGRATIONS_KEY: key,
     ALPHASWARM_ADMIN_OIDC_ISSUER: oidc.issuer,
@@ -108,6 +117,13 @@ export async function startHarness(
     server,
     url: server.url,
     logs,
+    cliEnv: {
+      ALPHASWARM_ENV: 'test',
+      ...TEST_PASSWORD_COST,
+      HOME: dir,
+      ...database.env,
+      ALPHASWARM_ADMIN_INTEGRATIONS_KEY: key,
+    },
     token: (claims) => oidc.mint(claims),
     async close() {
       await server.close();

@@ -152,6 +152,9 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
         if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text());
       });
       page.on('response', (res) => {
+        // The build's hashed assets were written before the sandbox existed: no secret can be in
+        // them, and fetching every script's body back over the DevTools protocol is not free.
+        if (new URL(res.url()).pathname.startsWith('/_app/immutable/')) return;
         pending.push(
           res
             .text()

@@ -2,10 +2,15 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './schemas';
 
 /**
- * scrypt as OWASP recommends for it (N=2^15, r=8, p=1): 32 MiB and ~50 ms per hash. Stored as
- * `scrypt$N$r$p$salt$hash` (base64url), so parameters can be raised later without a migration.
+ * scrypt (r=8, p=1) at N=2^15 by default: 32 MiB per hash, 50–200 ms on one core depending on the
+ * machine; `ALPHASWARM_ADMIN_PASSWORD_SCRYPT_N` raises it (production refuses less than the
+ * default). Stored as `scrypt$N$r$p$salt$hash` (base64url), so parameters can change without a
+ * migration: verification uses the stored ones, within bounds.
  */
-const N = 2 ** 15;
+export const SCRYPT_N_DEFAULT = 2 ** 15;
+/** The bounds a stored hash's N must keep: a tampered row cannot turn one sign-in into a memory bomb. */
+export const SCRYPT_N_MIN = 2 ** 14;
+export const SCRYPT_N_MAX = 2 ** 20;
 const R = 8;
 const P = 1;
 const SALT_BYTES = 32;
@@ -19,10 +24,10 @@ function derive(password: string, salt: Buffer, n: number, r: number, p: number,
   });
 }
 
-export async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string, n: number = SCRYPT_N_DEFAULT): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
-  const hash = await derive(password, salt, N, R, P, HASH_BYTES);
-  return ['scrypt', N, R, P, salt.toString('base64url'), hash.toString('base64url')].join('$');
+  const hash = await derive(password, salt, n, R, P, HASH_BYTES);
+  return ['scrypt', n, R, P, salt.toString('base64url'), hash.toString('base64url')].join('$');
 }
 
 /** Constant-time check. A malformed stored hash never matches (and never throws). */
@@ -30,8 +35,8 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [n, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
-  // Bounds keep a tampered row from turning one sign-in into a memory bomb.
-  if (!Number.isInteger(Math.log2(n)) || n < 2 ** 14 || n > 2 ** 20 || r < 1 || r > 32 || p < 1 || p > 16) return false;
+  if (!Number.isInteger(Math.log2(n)) || n < SCRYPT_N_MIN || n > SCRYPT_N_MAX || r < 1 || r > 32 || p < 1 || p > 16)
+    return false;
   const salt = Buffer.from(parts[4] ?? '', 'base64url');
   const expected = Buffer.from(parts[5] ?? '', 'base64url');
   if (salt.length < 16 || expected.length < 16) return false;
@@ -39,14 +44,19 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(actual, expected);
 }
 
-let dummy: Promise<string> | null = null;
+const dummies = new Map<number, Promise<string>>();
 
 /**
- * A hash of a random password, compared against when the username is unknown, so an unknown
- * user costs the same scrypt run as a wrong password and timing does not reveal who exists.
+ * A hash of a random password at the configured cost, compared against when the username is
+ * unknown, so an unknown user costs the same scrypt run as a wrong password and timing does not
+ * reveal who exists.
  */
-export function dummyPasswordHash(): Promise<string> {
-  dummy ??= hashPassword(randomBytes(32).toString('base64url'));
+export function dummyPasswordHash(n: number): Promise<string> {
+  let dummy = dummies.get(n);
+  if (!dummy) {
+    dummy = hashPassword(randomBytes(32).toString('base64url'), n);
+    dummies.set(n, dummy);
+  }
   return dummy;
 }
 

@@ -237,7 +237,7 @@ export class EmbeddedIdp implements IdentityProvider {
     let ok: boolean;
     try {
       // Unknown users pay for the same scrypt run, so timing does not say who exists.
-      const stored = user?.passwordHash ?? (await dummyPasswordHash());
+      const stored = user?.passwordHash ?? (await dummyPasswordHash(this.rt.env.ALPHASWARM_ADMIN_PASSWORD_SCRYPT_N));
       ok = await ticket.run(() => verifyPassword(input.password, stored));
     } catch (error) {
       ticket.cancel();
@@ -679,7 +679,13 @@ export class EmbeddedIdp implements IdentityProvider {
     const user = await this.freshAccount(principal, 'auth.change_password', req);
     const now = this.rt.now();
     try {
-      await changeAdminPassword(this.db, user.username, input.new_password, now);
+      await changeAdminPassword(
+        this.db,
+        user.username,
+        input.new_password,
+        now,
+        this.rt.env.ALPHASWARM_ADMIN_PASSWORD_SCRYPT_N,
+      );
     } catch (error) {
       if (error instanceof AppError && error.code === 'invalid_request') {
         await this.audit('auth.change_password', 'event', 'failure', user.username, req, { reason: 'password_rules' });

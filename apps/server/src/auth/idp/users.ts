@@ -45,7 +45,7 @@ function checkScopes(scopes: string[]): string[] {
 export async function createAdminUser(
   db: Database,
   cipher: SecretCipher,
-  input: { username: string; password: string; scopes: string[]; now: Date },
+  input: { username: string; password: string; scopes: string[]; now: Date; scryptN: number },
 ): Promise<Enrolment> {
   const username = checkUsername(input.username);
   const scopes = checkScopes(input.scopes);
@@ -56,7 +56,7 @@ export async function createAdminUser(
     db,
     {
       username,
-      passwordHash: await hashPassword(input.password),
+      passwordHash: await hashPassword(input.password, input.scryptN),
       totpSecret: cipher.encrypt(secret),
       scopes: scopes.join(' '),
     },
@@ -100,10 +100,16 @@ export async function setAdminDisabled(db: Database, username: string, disabled:
 }
 
 /** A new password, under the same rules as at creation; every session of the user ends with the old one. */
-export async function changeAdminPassword(db: Database, username: string, password: string, now: Date): Promise<void> {
+export async function changeAdminPassword(
+  db: Database,
+  username: string,
+  password: string,
+  now: Date,
+  scryptN: number,
+): Promise<void> {
   const name = checkUsername(username);
   const problem = await passwordProblem(password, name);
   if (problem) throw new AppError('invalid_request', problem, { field: 'new_password' });
-  const done = await replaceAdminPassword(db, name, await hashPassword(password), isoNow(now));
+  const done = await replaceAdminPassword(db, name, await hashPassword(password, scryptN), isoNow(now));
   if (!done) throw new AppError('not_found', `No admin named "${username}".`);
 }

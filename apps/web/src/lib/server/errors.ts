@@ -1,3 +1,4 @@
+import type { AppRouter } from '@alphaswarm/api';
 import { TRPCClientError } from '@trpc/client';
 import type { Failure } from '$lib/failure';
 import { SignedOutError } from './auth';
@@ -16,17 +17,18 @@ export function toFailure(error: unknown): Failure {
   if (error instanceof SignedOutError) return SIGNED_OUT;
   if (error instanceof TRPCClientError) {
     if (error.cause instanceof SignedOutError) return SIGNED_OUT;
-    const data = (error.data ?? {}) as Record<string, unknown>;
-    if (typeof data.app_code === 'string') {
+    // The API's error shape (its errorFormatter): a stable code, never the message, decides what the console does.
+    const data = (error as TRPCClientError<AppRouter>).data;
+    if (typeof data?.app_code === 'string') {
       return {
         code: data.app_code,
         message: error.message,
-        field: typeof data.field === 'string' ? data.field : null,
-        upstream: typeof data.upstream === 'string' ? data.upstream : null,
-        status: typeof data.httpStatus === 'number' ? data.httpStatus : 500,
+        field: data.field ?? null,
+        upstream: data.upstream ?? null,
+        status: data.httpStatus ?? 500,
       };
     }
-    if (!error.data) {
+    if (!data) {
       return {
         code: 'upstream_unavailable',
         message: 'The admin API is unreachable; check that the server is running and ALPHASWARM_ADMIN_API_URL.',

@@ -1,65 +1,32 @@
-import type { CloudKind, IntegrationKind, PatKind, WizardStep } from '@alphaswarm/contracts';
-import { kinds, SECRET_PARAMS } from '@alphaswarm/contracts/kinds';
+import type { CloudKind, IntegrationKind } from '@alphaswarm/contracts';
+import { kinds, PAT_KINDS, SECRET_PARAMS } from '@alphaswarm/contracts/kinds';
 import { error, fail, isRedirect, type RequestEvent, redirect } from '@sveltejs/kit';
-import type { Api, ImportReport, MutationResult, TokenSet } from './api';
+import { type Call, call, type OutputOf, type PendingAction, type ProcedurePath } from './action';
+import type { Api, TokenSet } from './api';
 import { applyTokens } from './auth';
 import { type Failure, isSignedOut, isStepUpNeeded, toFailure } from './errors';
 import { addFlash, endSession, type Flash, type Session, setPending } from './session';
 
-/**
- * A mutation as the console replays it after a step-up. It can hold a PAT, so it lives only in
- * the server-side session (see session.ts) and is forgotten after a few minutes.
+export type { After, PendingAction } from './action';
+
+/*
+ * A mutation as the console replays it after a step-up (see action.ts). It can hold a PAT, a new
+ * password or a Slack URL, so it lives only in the server-side session (see session.ts) and is
+ * forgotten after a few minutes.
  */
-export type PendingAction =
-  /** A PAT kind's connect form, as entered (the API checks it against the kind's schema). */
-  | { type: 'connect'; org_id: string; kind: PatKind; input: Record<string, string> }
-  | { type: 'check_health'; org_id: string; kind: IntegrationKind }
-  /** Every link of an org, or (null) every link needing attention. */
-  | { type: 'check_many'; org_id: string | null }
-  | { type: 'rotate'; org_id: string; kind: IntegrationKind }
-  | { type: 'disconnect'; org_id: string; kind: IntegrationKind }
-  | { type: 'cloud_start'; org_id: string; kind: CloudKind }
-  | {
-      type: 'cloud_step';
-      org_id: string;
-      kind: CloudKind;
-      session_id: string;
-      step: WizardStep;
-      params?: Record<string, unknown>;
-    }
-  | { type: 'cloud_share'; org_id: string; kind: CloudKind; session_id: string }
-  | { type: 'cloud_revoke_share'; org_id: string; kind: CloudKind; session_id: string; share_id: string }
-  | { type: 'cloud_discard'; org_id: string; kind: CloudKind; session_id: string }
-  | { type: 'store_export'; allow_unreadable: boolean }
-  /** The account page's passkey enrolment: the step-up is all it waits for; the admin then adds the passkey. */
-  | { type: 'account' }
-  | { type: 'passkey_remove'; id: string; name: string }
-  | { type: 'recovery_codes' }
-  /** Holds the new password until the step-up: only in the server-side session, like a PAT. */
-  | { type: 'change_password'; new_password: string }
-  | {
-      type: 'notify_create';
-      name: string;
-      endpoint_type: 'webhook' | 'slack';
-      /** A Slack incoming-webhook URL is a secret: never echoed back into the form. */
-      url: string;
-      event_types: string[];
-    }
-  | { type: 'notify_test'; id: string }
-  | { type: 'notify_delete'; id: string; name: string }
-  | { type: 'notify_redeliver'; id: string }
-  | {
-      type: 'store_import';
-      filename: string;
-      content: string;
-      dry_run: boolean;
-      on_conflict: 'skip' | 'replace' | 'fail';
-    };
 
 export interface FormFailure {
   failure: Failure;
   /** Non-secret inputs to put back into the form. */
   values: Record<string, string>;
+  /** The section of its page the action returns to (`after.location`'s fragment, e.g. a wizard step): where the failure belongs. */
+  at?: string;
+}
+
+/** The fragment of an action's `after.location`, if any. */
+function sectionOf(a: PendingAction): { at?: string } {
+  const hash = a.after.location.indexOf('#');
+  return hash >= 0 ? { at: a.after.location.slice(hash + 1) } : {};
 }
 
 export interface Outcome {
@@ -78,265 +45,110 @@ export function applyOutcome(session: Session, outcome: Outcome): void {
 }
 
 const enc = encodeURIComponent;
-const label = (kind: IntegrationKind) => kinds[kind].label;
-const orgPath = (org: string) => `/orgs/${enc(org)}`;
-const cloudPath = (org: string, kind: CloudKind, session?: string) =>
+export const kindLabel = (kind: IntegrationKind) => kinds[kind].label;
+export const orgPath = (org: string) => `/orgs/${enc(org)}`;
+export const cloudPath = (org: string, kind: CloudKind, session?: string) =>
   `${orgPath(org)}/cloud/${kind}${session ? `?session=${enc(session)}` : ''}`;
 
-const STEP_LABELS: Record<WizardStep, string> = {
-  bootstrap_artifacts: 'generate the set-up artifacts',
-  validate_identity: 'validate the identity',
-  validate_permissions: 'check the permissions',
-  enumerate_resources: 'list the resources',
-  connect: 'connect',
+/**
+ * What a procedure's result adds to the outcome the action's `after` describes: only the
+ * procedures whose result the next page shows (a status, a one-time secret, a download, tokens).
+ */
+type FollowUp<P extends ProcedurePath> = (result: OutputOf<P>, action: Call<P>) => Outcome | Partial<Outcome>;
+type FollowUps = { [P in ProcedurePath]?: FollowUp<P> };
+
+function connected(r: OutputOf<'cloudOnboarding.connect'>): Partial<Outcome> {
+  const { org_id, kind, namespace } = r.integration;
+  const text = `Connected ${kindLabel(kind)}${namespace ? ` (${namespace})` : ''}.`;
+  return { location: `${orgPath(org_id)}#${kind}`, flash: { notice: { text, run_id: r.audit_run_id } } };
+}
+
+const FOLLOW_UPS: FollowUps = {
+  ...(Object.fromEntries(
+    PAT_KINDS.map((kind) => [`integrations.connect.${kinds[kind].connectProcedure}`, connected]),
+  ) as FollowUps),
+  'cloudOnboarding.connect': connected,
+  'integrations.checkHealth': (r, a) => {
+    const text = `Re-checked ${kindLabel(a.input.kind)}: ${r.integration.status.replace('_', ' ')}.`;
+    return { flash: { notice: { text, run_id: r.audit_run_id } } };
+  },
+  'integrations.checkHealthMany': (r) => {
+    const counts = Object.entries(r.by_status).map(([status, n]) => `${n} ${status.replace('_', ' ')}`);
+    const text = `Re-checked ${r.checked} link(s)${counts.length ? `: ${counts.join(', ')}` : ''}.${r.failed ? ` ${r.failed} could not be checked.` : ''}${r.more ? ' More need attention: run it again.' : ''}`;
+    return { flash: { notice: { text, run_id: r.audit_run_id } } };
+  },
+  'integrations.disconnect': (r, a) => ({
+    location: `${a.after.location}?done=${enc(r.audit_run_id)}`,
+    flash: {
+      disconnected: {
+        kind: r.kind,
+        credential_key: r.credential_key,
+        revocation_guidance: r.revocation_guidance,
+        audit_run_id: r.audit_run_id,
+      },
+    },
+  }),
+  'cloudOnboarding.start': (r, a) => ({ location: cloudPath(a.input.org_id, a.input.kind, r.session_id) }),
+  'cloudOnboarding.discard': (r) => {
+    const links = r.revoked.length ? ` Its ${r.revoked.length} hand-off link(s) no longer work.` : '';
+    return {
+      flash: { notice: { text: `Discarded the onboarding session ${r.session_id}.${links}`, run_id: r.audit_run_id } },
+    };
+  },
+  'cloudOnboarding.share': (r) => ({
+    flash: { shareLink: { share_id: r.share_id, url: r.url, expires_at: r.expires_at } },
+  }),
+  'store.export': (r) => {
+    const unreadable =
+      r.unreadable > 0 ? ` ${r.unreadable} secret(s) no configured key decrypts are in it as stored.` : '';
+    const text = `Export ready: download it below.${unreadable}`;
+    return {
+      download: { filename: r.filename, content: r.content },
+      flash: { notice: { text, ...(r.audit_run_id ? { run_id: r.audit_run_id } : {}) } },
+    };
+  },
+  'store.import': (r, a) => ({
+    flash: { importReport: { ...r, dry_run: a.input.dry_run ?? false, filename: a.after.filename ?? 'upload.json' } },
+  }),
+  'notifications.create': (r) => ({
+    location: `/notifications#${r.endpoint.id}`,
+    flash: {
+      notice: { text: `Added ${r.endpoint.name} (${r.endpoint.id}).`, run_id: r.audit_run_id },
+      ...(r.secret ? { endpointSecret: { id: r.endpoint.id, name: r.endpoint.name, secret: r.secret } } : {}),
+    },
+  }),
+  'notifications.test': (r, a) => {
+    const text = `Test alert ${r.delivery_id} queued for ${a.input.id}: its delivery shows in the log below.`;
+    return { flash: { notice: { text, run_id: r.audit_run_id } } };
+  },
+  'auth.recoveryCodes': (r) => ({ flash: { recoveryCodes: r.codes } }),
+  'auth.changePassword': (tokens) => ({ tokens }),
 };
 
-/** What the step-up dialog says it is about to do. */
-export function describe(a: PendingAction): string {
-  switch (a.type) {
-    case 'connect':
-      return `Connect ${label(a.kind)} for ${a.org_id}`;
-    case 'check_health':
-      return `Re-check ${label(a.kind)} for ${a.org_id}`;
-    case 'check_many':
-      return a.org_id ? `Re-check every link of ${a.org_id}` : 'Re-check every link needing attention';
-    case 'rotate':
-      return `Rotate the ${label(a.kind)} token for ${a.org_id}`;
-    case 'disconnect':
-      return `Disconnect ${label(a.kind)} from ${a.org_id}`;
-    case 'cloud_start':
-      return `Start ${label(a.kind)} onboarding for ${a.org_id}`;
-    case 'cloud_step':
-      return `${label(a.kind)} onboarding for ${a.org_id}: ${STEP_LABELS[a.step]}`;
-    case 'cloud_share':
-      return `Create a hand-off link for the ${label(a.kind)} onboarding of ${a.org_id}`;
-    case 'cloud_revoke_share':
-      return `Revoke a hand-off link of the ${label(a.kind)} onboarding of ${a.org_id}`;
-    case 'cloud_discard':
-      return `Discard an unfinished ${label(a.kind)} onboarding of ${a.org_id}`;
-    case 'store_export':
-      return 'Export the integrations store';
-    case 'store_import':
-      return `${a.dry_run ? 'Dry-run import of' : 'Import'} ${a.filename}`;
-    case 'notify_create':
-      return `Add the notification endpoint ${a.name}`;
-    case 'notify_test':
-      return `Send a test alert to ${a.id}`;
-    case 'notify_delete':
-      return `Delete the notification endpoint ${a.name}`;
-    case 'notify_redeliver':
-      return `Redeliver ${a.id}`;
-    case 'account':
-      return 'Add a passkey to your account';
-    case 'passkey_remove':
-      return `Remove the passkey “${a.name}”`;
-    case 'recovery_codes':
-      return 'Generate new recovery codes';
-    case 'change_password':
-      return 'Change your password';
-  }
+/** The audit run a result names, linked from the notice. */
+function runOf(result: unknown): string | undefined {
+  const run = (result as { audit_run_id?: unknown } | null)?.audit_run_id;
+  return typeof run === 'string' ? run : undefined;
 }
 
-/** The page whose form started the action: where a failure of its replay is shown. */
-export function origin(a: PendingAction): string {
-  switch (a.type) {
-    case 'connect':
-      return `${orgPath(a.org_id)}/connect/${a.kind}`;
-    case 'check_health':
-    case 'rotate':
-      return orgPath(a.org_id);
-    case 'check_many':
-      return a.org_id ? orgPath(a.org_id) : '/';
-    case 'disconnect':
-      return `${orgPath(a.org_id)}/disconnect/${a.kind}`;
-    case 'cloud_start':
-    case 'cloud_discard':
-      return cloudPath(a.org_id, a.kind);
-    case 'cloud_step':
-    case 'cloud_share':
-    case 'cloud_revoke_share':
-      return cloudPath(a.org_id, a.kind, a.session_id);
-    case 'store_export':
-    case 'store_import':
-      return '/store';
-    case 'notify_create':
-    case 'notify_test':
-    case 'notify_delete':
-    case 'notify_redeliver':
-      return '/notifications';
-    case 'account':
-    case 'passkey_remove':
-    case 'recovery_codes':
-    case 'change_password':
-      return '/account';
-  }
-}
-
-export async function execute(api: Api, a: PendingAction): Promise<Outcome> {
-  switch (a.type) {
-    case 'connect': {
-      // Each PAT kind's procedure takes that kind's input; the form's fields are that input.
-      const procedure = api.integrations.connect[kinds[a.kind].connectProcedure] as {
-        mutate(input: Record<string, unknown>): Promise<MutationResult>;
-      };
-      const r = await procedure.mutate({ ...a.input, org_id: a.org_id });
-      return connected(r.integration.org_id, a.kind, r.integration.namespace, r.audit_run_id);
-    }
-    case 'check_health': {
-      const r = await api.integrations.checkHealth.mutate({ org_id: a.org_id, kind: a.kind });
-      const text = `Re-checked ${label(a.kind)}: ${r.integration.status.replace('_', ' ')}.`;
-      return { location: `${orgPath(a.org_id)}#${a.kind}`, flash: { notice: { text, run_id: r.audit_run_id } } };
-    }
-    case 'check_many': {
-      const r = await api.integrations.checkHealthMany.mutate(a.org_id ? { org_id: a.org_id } : {});
-      const counts = Object.entries(r.by_status).map(([status, n]) => `${n} ${status.replace('_', ' ')}`);
-      const text = `Re-checked ${r.checked} link(s)${counts.length ? `: ${counts.join(', ')}` : ''}.${r.failed ? ` ${r.failed} could not be checked.` : ''}${r.more ? ' More need attention: run it again.' : ''}`;
-      return { location: a.org_id ? orgPath(a.org_id) : '/', flash: { notice: { text, run_id: r.audit_run_id } } };
-    }
-    case 'rotate': {
-      const r = await api.integrations.rotate.mutate({ org_id: a.org_id, kind: a.kind });
-      const text = `Rotated the ${label(a.kind)} token.`;
-      return { location: `${orgPath(a.org_id)}#${a.kind}`, flash: { notice: { text, run_id: r.audit_run_id } } };
-    }
-    case 'disconnect': {
-      const r = await api.integrations.disconnect.mutate({ org_id: a.org_id, kind: a.kind });
-      return {
-        location: `${orgPath(a.org_id)}/disconnect/${a.kind}?done=${enc(r.audit_run_id)}`,
-        flash: {
-          disconnected: {
-            kind: r.kind,
-            credential_key: r.credential_key,
-            revocation_guidance: r.revocation_guidance,
-            audit_run_id: r.audit_run_id,
-          },
-        },
-      };
-    }
-    case 'cloud_start': {
-      const r = await api.cloudOnboarding.start.mutate({ org_id: a.org_id, kind: a.kind });
-      return { location: cloudPath(a.org_id, a.kind, r.session_id) };
-    }
-    case 'cloud_step': {
-      const s = { session_id: a.session_id };
-      const back = cloudPath(a.org_id, a.kind, a.session_id);
-      switch (a.step) {
-        case 'bootstrap_artifacts':
-          await api.cloudOnboarding.bootstrapArtifacts.mutate({
-            ...s,
-            ...(typeof a.params?.project_id === 'string' ? { project_id: a.params.project_id } : {}),
-          });
-          return { location: `${back}#step-bootstrap_artifacts` };
-        case 'validate_identity':
-          await api.cloudOnboarding.validateIdentity.mutate({ ...s, params: a.params ?? {} });
-          return { location: `${back}#step-validate_identity` };
-        case 'validate_permissions':
-          await api.cloudOnboarding.validatePermissions.mutate(s);
-          return { location: `${back}#step-validate_permissions` };
-        case 'enumerate_resources':
-          await api.cloudOnboarding.enumerateResources.mutate(s);
-          return { location: `${back}#step-enumerate_resources` };
-        case 'connect': {
-          const r = await api.cloudOnboarding.connect.mutate(s);
-          return connected(a.org_id, a.kind, r.integration.namespace, r.audit_run_id);
-        }
-      }
-      break;
-    }
-    case 'cloud_share': {
-      const r = await api.cloudOnboarding.share.mutate({ session_id: a.session_id, org_id: a.org_id, kind: a.kind });
-      return {
-        location: `${cloudPath(a.org_id, a.kind, a.session_id)}#handoff`,
-        flash: { shareLink: { share_id: r.share_id, url: r.url, expires_at: r.expires_at } },
-      };
-    }
-    case 'cloud_revoke_share': {
-      await api.cloudOnboarding.revokeShare.mutate({ share_id: a.share_id });
-      return {
-        location: `${cloudPath(a.org_id, a.kind, a.session_id)}#handoff`,
-        flash: { notice: { text: 'The hand-off link was revoked: it now shows an expired page.' } },
-      };
-    }
-    case 'cloud_discard': {
-      const r = await api.cloudOnboarding.discard.mutate({ session_id: a.session_id, org_id: a.org_id, kind: a.kind });
-      const links = r.revoked.length ? ` Its ${r.revoked.length} hand-off link(s) no longer work.` : '';
-      const text = `Discarded the onboarding session ${r.session_id}.${links}`;
-      return { location: cloudPath(a.org_id, a.kind), flash: { notice: { text, run_id: r.audit_run_id } } };
-    }
-    case 'store_export': {
-      const r = await api.store.export.mutate({ allow_unreadable: a.allow_unreadable });
-      const unreadable =
-        r.unreadable > 0 ? ` ${r.unreadable} secret(s) no configured key decrypts are in it as stored.` : '';
-      return {
-        location: '/store',
-        download: { filename: r.filename, content: r.content },
-        flash: {
-          notice: {
-            text: `Export ready: download it below.${unreadable}`,
-            ...(r.audit_run_id ? { run_id: r.audit_run_id } : {}),
-          },
-        },
-      };
-    }
-    case 'store_import': {
-      const report: ImportReport = await api.store.import.mutate({
-        content: a.content,
-        dry_run: a.dry_run,
-        on_conflict: a.on_conflict,
-      });
-      return { location: '/store', flash: { importReport: { ...report, dry_run: a.dry_run, filename: a.filename } } };
-    }
-    case 'notify_create': {
-      const r = await api.notifications.create.mutate({
-        name: a.name,
-        type: a.endpoint_type,
-        url: a.url,
-        event_types: a.event_types,
-      });
-      return {
-        location: `/notifications#${r.endpoint.id}`,
-        flash: {
-          notice: { text: `Added ${r.endpoint.name} (${r.endpoint.id}).`, run_id: r.audit_run_id },
-          ...(r.secret ? { endpointSecret: { id: r.endpoint.id, name: r.endpoint.name, secret: r.secret } } : {}),
-        },
-      };
-    }
-    case 'notify_test': {
-      const r = await api.notifications.test.mutate({ id: a.id });
-      const text = `Test alert ${r.delivery_id} queued for ${a.id}: its delivery shows in the log below.`;
-      return { location: '/notifications#deliveries', flash: { notice: { text, run_id: r.audit_run_id } } };
-    }
-    case 'notify_delete': {
-      const r = await api.notifications.delete.mutate({ id: a.id });
-      const text = `Deleted ${a.name} (${a.id}); its undelivered alerts went with it.`;
-      return { location: '/notifications', flash: { notice: { text, run_id: r.audit_run_id } } };
-    }
-    case 'notify_redeliver': {
-      const r = await api.notifications.redeliver.mutate({ id: a.id });
-      const text = `Redelivering ${a.id} (same id and body).`;
-      return { location: '/notifications#deliveries', flash: { notice: { text, run_id: r.audit_run_id } } };
-    }
-    case 'account':
-      return { location: '/account', flash: { notice: { text: 'Verified: add your passkey now.' } } };
-    case 'passkey_remove': {
-      await api.auth.passkeyRemove.mutate({ id: a.id });
-      return { location: '/account', flash: { notice: { text: `Removed the passkey “${a.name}”.` } } };
-    }
-    case 'recovery_codes': {
-      const r = await api.auth.recoveryCodes.mutate();
-      return { location: '/account', flash: { recoveryCodes: r.codes } };
-    }
-    case 'change_password': {
-      const tokens = await api.auth.changePassword.mutate({ new_password: a.new_password });
-      const text = 'Password changed. Every other session of yours was signed out.';
-      return { location: '/account', tokens, flash: { notice: { text } } };
-    }
-  }
-  throw new Error('unreachable');
-}
-
-function connected(org: string, kind: IntegrationKind, namespace: string, run: string): Outcome {
-  const text = `Connected ${label(kind)}${namespace ? ` (${namespace})` : ''}.`;
-  return { location: `${orgPath(org)}#${kind}`, flash: { notice: { text, run_id: run } } };
+/**
+ * Run the action: call its procedure by path through the console's client, then the outcome its
+ * `after` describes, refined by the procedure's follow-up. The one place both a form and a
+ * step-up (dialog, /step-up page, passkey, SSO) run an action.
+ */
+export async function replay(api: Api, a: PendingAction): Promise<Outcome> {
+  const { location, notice } = a.after;
+  if (a.path === null) return { location, ...(notice ? { flash: { notice: { text: notice } } } : {}) };
+  const result = await call(api, a.path, a.input as never);
+  const run = runOf(result);
+  const base: Outcome = {
+    location,
+    ...(notice ? { flash: { notice: { text: notice, ...(run ? { run_id: run } : {}) } } } : {}),
+  };
+  const followUp = FOLLOW_UPS[a.path] as FollowUp<ProcedurePath> | undefined;
+  const more = followUp?.(result as never, a as never) ?? {};
+  const flash = { ...base.flash, ...more.flash };
+  return { ...base, ...more, ...(Object.keys(flash).length ? { flash } : {}) };
 }
 
 /**
@@ -350,7 +162,7 @@ export async function perform(event: RequestEvent, action: PendingAction) {
   if (!session?.tokens) redirect(303, `/login?next=${enc(event.url.pathname)}`);
   let outcome: Outcome;
   try {
-    outcome = await execute(event.locals.api, action);
+    outcome = await replay(event.locals.api, action);
   } catch (e) {
     if (isRedirect(e)) throw e;
     const failure = toFailure(e);
@@ -359,7 +171,7 @@ export async function perform(event: RequestEvent, action: PendingAction) {
       // SSO sessions step up at their IdP: straight there, no TOTP dialog.
       if (session.tokens?.source === 'sso') redirect(303, '/login/sso?step_up=1');
       if (event.request.headers.get('x-sveltekit-action') === 'true') {
-        return fail(401, { step_up: describe(action), values });
+        return fail(401, { step_up: action.after.label, values });
       }
       redirect(303, '/step-up');
     }
@@ -367,25 +179,23 @@ export async function perform(event: RequestEvent, action: PendingAction) {
       endSession(event.cookies, session);
       redirect(303, `/login?next=${enc(event.url.pathname)}`);
     }
-    return fail(httpStatus(failure), { failure: attribute(action, failure), values } satisfies FormFailure);
+    return fail(httpStatus(failure), {
+      failure: attribute(action, failure),
+      values,
+      ...sectionOf(action),
+    } satisfies FormFailure);
   }
   applyOutcome(session, outcome);
   redirect(303, outcome.location);
 }
 
 /**
- * The input an upstream's verdict concerns when the API did not name one, so the wizard can show
- * the message next to it: a rejected credential is about the kind's secret field, a refused
- * namespace about the namespace.
+ * The input a failure concerns when the API did not name one (an upstream's verdict on a
+ * credential, a refused namespace), as the form that started the action said, so the form shows
+ * the message next to it.
  */
 export function attribute(a: PendingAction, failure: Failure): Failure {
-  if (failure.field || (a.type !== 'connect' && a.type !== 'cloud_step')) return failure;
-  const field =
-    failure.code === 'credential_rejected'
-      ? kinds[a.kind].secretParams[0]
-      : failure.code === 'namespace_denied' && a.type === 'connect'
-        ? 'namespace'
-        : undefined;
+  const field = failure.field ? undefined : a.after.fields?.[failure.code];
   return field ? { ...failure, field } : failure;
 }
 
@@ -394,14 +204,11 @@ const SECRET_FIELDS = new Set([...SECRET_PARAMS, 'content', 'url', 'new_password
 
 /** The inputs of an action that may be echoed back into its form: everything but secrets. */
 export function safeValues(a: PendingAction): Record<string, string> {
-  const flat: Record<string, unknown> = {
-    ...a,
-    ...('params' in a ? a.params : {}),
-    ...('input' in a ? a.input : {}),
-  };
+  const input = (a.path !== null && a.input && typeof a.input === 'object' ? a.input : {}) as Record<string, unknown>;
+  const params = input.params && typeof input.params === 'object' ? (input.params as Record<string, unknown>) : {};
   const values: Record<string, string> = {};
-  for (const [k, v] of Object.entries(flat)) {
-    if (SECRET_FIELDS.has(k) || k === 'params' || k === 'input' || k === 'type') continue;
+  for (const [k, v] of Object.entries({ ...input, ...params })) {
+    if (SECRET_FIELDS.has(k) || k === 'params') continue;
     if (typeof v === 'string') values[k] = v;
     else if (typeof v === 'boolean') values[k] = v ? 'on' : '';
     else if (Array.isArray(v)) values[k] = v.join(', ');
@@ -436,7 +243,7 @@ export async function replayPending(session: Session, api: Api): Promise<string>
     return '/';
   }
   try {
-    const outcome = await execute(api, pending);
+    const outcome = await replay(api, pending);
     applyOutcome(session, outcome);
     return outcome.location;
   } catch (e) {
@@ -447,7 +254,9 @@ export async function replayPending(session: Session, api: Api): Promise<string>
       session.ssoError = failure.message;
       return '/step-up';
     }
-    addFlash(session, { failure: { failure: attribute(pending, failure), values: safeValues(pending) } });
-    return origin(pending);
+    addFlash(session, {
+      failure: { failure: attribute(pending, failure), values: safeValues(pending), ...sectionOf(pending) },
+    });
+    return pending.after.origin;
   }
 }

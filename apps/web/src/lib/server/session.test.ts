@@ -141,12 +141,17 @@ describe('sessions in the database', () => {
     const onB = await s.loadSession(two.cookies, SEEN, b);
     expect(s.takeFlash(onA).notice?.text).toBe('old');
     s.addFlash(onB as NonNullable<typeof onB>, { notice: { text: 'new' } });
-    s.setPending(onB as NonNullable<typeof onB>, { type: 'rotate', org_id: 'org-a', kind: 'docker_hub' });
+    const rotate = {
+      path: 'integrations.rotate',
+      input: { org_id: 'org-a', kind: 'docker_hub' },
+      after: { label: 'Rotate', origin: '/orgs/org-a', location: '/orgs/org-a#docker_hub' },
+    } as const;
+    s.setPending(onB as NonNullable<typeof onB>, rotate);
     await s.saveSession(two.cookies);
     await s.saveSession(one.cookies);
     const after = (await request(a, id, (session) => session)).result;
     expect(after?.flash).toEqual({ notice: { text: 'new' } });
-    expect(after?.pending?.action).toEqual({ type: 'rotate', org_id: 'org-a', kind: 'docker_hub' });
+    expect(after?.pending?.action).toEqual(rotate);
   });
 
   it('a PAT held for a step-up is sealed: never in clear in the database file', async () => {
@@ -155,10 +160,9 @@ describe('sessions in the database', () => {
     const id = await signedIn(a);
     await request(a, id, (session) =>
       s.setPending(session as NonNullable<typeof session>, {
-        type: 'connect',
-        org_id: 'org-a',
-        kind: 'huggingface',
-        input: { token: canary },
+        path: 'integrations.connect.huggingface',
+        input: { org_id: 'org-a', token: canary },
+        after: { label: 'Connect', origin: '/orgs/org-a/connect/huggingface', location: '/orgs/org-a' },
       }),
     );
     expect((await request(replica(), id, (session) => session?.pending?.action)).result).toMatchObject({

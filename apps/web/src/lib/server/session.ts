@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Cookies } from '@sveltejs/kit';
+import { isPendingAction, type PendingAction } from './action';
 import type { ImportReport } from './api';
 import { consoleEnv } from './env';
-import type { FormFailure, PendingAction } from './pending';
+import type { FormFailure } from './pending';
 import { type ClientSeen, hashId, SessionStore, type StoredSession } from './session-store';
 import type { SsoAttempt } from './sso';
 
@@ -214,7 +215,10 @@ export async function loadSession(cookies: Cookies, seen: ClientSeen, store?: Se
   const session = { ...empty(), ...stored.data, id, createdAt: stored.createdAt, lastSeen: now } as Session;
   attach(scope, session, stored);
   if (now - stored.lastSeen >= TOUCH_EVERY_MS) await s.touch(id, expiryOf(stored.createdAt, now), scope.seen);
-  if (session.pending && session.pending.expiresAt < now) session.pending = null;
+  // An action of a shape this console does not know (stored by an older one) is expired too: the admin submits it again.
+  if (session.pending && (session.pending.expiresAt < now || !isPendingAction(session.pending.action))) {
+    session.pending = null;
+  }
   return session;
 }
 
@@ -354,7 +358,7 @@ export async function refreshTokens(
     const spent = session.tokens?.refresh;
     const owner = randomBytes(12).toString('hex');
     const giveUpAt = store.now() + REFRESH_LEASE_MS;
-    // Did another request refresh (or end the session) since this one read it? Then use its result.
+    // Did another request refresh (or end the session) since this one read it? After use its result.
     const refreshedElsewhere = async () => {
       const stored = await store.read(session.id);
       if (!stored) {

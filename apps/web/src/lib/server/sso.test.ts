@@ -134,7 +134,7 @@ describe('console SSO (authorization code + PKCE) against oidc-provider', () => 
     tampered.searchParams.set('state', `${first.attempt.state}x`);
     expect(await refused(sso.finish(tampered, first.attempt))).toMatch(/state mismatch/);
     // The same code, with its state, but a nonce this session never sent.
-    expect(await refused(sso.finish(back, { ...first.attempt, nonce: 'not-the-one-sent' }))).toMatch(/nonce/);
+    expect(await refused(sso.finish(back, { ...first.attempt, nonce: 'not-the-one-sent' }))).toMatch(/nonce mismatch/);
     // The code was redeemed by the nonce check above: presenting it again is refused by the IdP.
     expect(await refused(sso.finish(back, first.attempt))).toMatch(/invalid_grant/);
 

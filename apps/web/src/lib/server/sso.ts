@@ -119,6 +119,9 @@ export class SsoClient {
    */
   async finish(callbackUrl: URL, attempt: SsoAttempt | null): Promise<SsoTokens> {
     if (!attempt) throw new SsoError('No sign-in was started from this browser session; start again.');
+    if (callbackUrl.searchParams.get('state') !== attempt.state) {
+      throw new SsoError('The sign-in response does not belong to this browser session (state mismatch); start again.');
+    }
     const config = await this.configuration();
     let tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
     try {
@@ -166,11 +169,11 @@ function refusal(error: unknown): string {
   if (e.error) {
     return `The identity provider refused the sign-in (${e.error}${e.error_description ? `: ${e.error_description}` : ''}); start again.`;
   }
-  const cause = (error as { cause?: { message?: string } }).cause;
+  const cause = (error as { cause?: { message?: string; cause?: { claim?: unknown } } }).cause;
   const message = cause?.message ?? e.message ?? '';
-  if (/state/i.test(message))
-    return 'The sign-in response does not belong to this browser session (state mismatch); start again.';
-  if (/nonce/i.test(message)) return 'The ID token was not issued for this sign-in (nonce mismatch); start again.';
+  // The library names the claim it compared (its message text is no contract).
+  const claim = (cause?.cause ?? (error as { cause?: { claim?: unknown } }).cause)?.claim;
+  if (claim === 'nonce') return 'The ID token was not issued for this sign-in (nonce mismatch); start again.';
   return `The sign-in could not be completed (${message.slice(0, 200)}); start again.`;
 }
 

@@ -62,5 +62,10 @@ export const actions: Actions = {
     redirect(303, `/orgs/${encodeURIComponent(parsed.data)}`);
   },
   /** Re-check every link needing attention, platform-wide. */
-  recheck: async (event) => perform(event, { type: 'check_many', org_id: null }),
+  recheck: async (event) =>
+    perform(event, {
+      path: 'integrations.checkHealthMany',
+      input: {},
+      after: { label: 'Re-check every link needing attention', origin: '/', location: '/' },
+    }),
 };

@@ -33,10 +33,24 @@ export const actions: Actions = {
     const id = String(form.get('id') ?? '');
     const name = String(form.get('name') ?? '').slice(0, 64);
     if (!id) return invalidField('id', 'Choose a passkey to remove.');
-    return perform(event, { type: 'passkey_remove', id, name });
+    return perform(event, {
+      path: 'auth.passkeyRemove',
+      input: { id },
+      after: {
+        label: `Remove the passkey “${name}”`,
+        origin: '/account',
+        location: '/account',
+        notice: `Removed the passkey “${name}”.`,
+      },
+    });
   },
 
-  recoveryCodes: (event) => perform(event, { type: 'recovery_codes' }),
+  recoveryCodes: (event) =>
+    perform(event, {
+      path: 'auth.recoveryCodes',
+      input: undefined,
+      after: { label: 'Generate new recovery codes', origin: '/account', location: '/account' },
+    }),
 
   password: async (event) => {
     const form = await event.request.formData();
@@ -44,6 +58,15 @@ export const actions: Actions = {
     if (password !== String(form.get('repeat_password') ?? '')) {
       return invalidField('repeat_password', 'The two passwords differ.');
     }
-    return perform(event, { type: 'change_password', new_password: password });
+    return perform(event, {
+      path: 'auth.changePassword',
+      input: { new_password: password },
+      after: {
+        label: 'Change your password',
+        origin: '/account',
+        location: '/account',
+        notice: 'Password changed. Every other session of yours was signed out.',
+      },
+    });
   },
 };

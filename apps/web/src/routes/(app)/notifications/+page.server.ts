@@ -58,23 +58,49 @@ export const actions: Actions = {
         values,
       );
     }
-    return perform(event, { type: 'notify_create', name, endpoint_type, url, event_types });
+    return perform(event, {
+      path: 'notifications.create',
+      input: { name, type: endpoint_type, url, event_types },
+      after: { label: `Add the notification endpoint ${name}`, origin: '/notifications', location: '/notifications' },
+    });
   },
   test: async (event) => {
     const id = await idFrom(event.request, ENDPOINT_ID);
     if (!id) return invalidInput('id', 'Unknown endpoint.');
-    return perform(event, { type: 'notify_test', id });
+    return perform(event, {
+      path: 'notifications.test',
+      input: { id },
+      after: { label: `Send a test alert to ${id}`, origin: '/notifications', location: '/notifications#deliveries' },
+    });
   },
   delete: async (event) => {
     const form = await event.request.formData();
     const id = String(form.get('id') ?? '');
     if (!ENDPOINT_ID.test(id) || id === 'env') return invalidInput('id', 'Unknown endpoint.');
     const name = String(form.get('name') ?? id).slice(0, 80);
-    return perform(event, { type: 'notify_delete', id, name });
+    return perform(event, {
+      path: 'notifications.delete',
+      input: { id },
+      after: {
+        label: `Delete the notification endpoint ${name}`,
+        origin: '/notifications',
+        location: '/notifications',
+        notice: `Deleted ${name} (${id}); its undelivered alerts went with it.`,
+      },
+    });
   },
   redeliver: async (event) => {
     const id = await idFrom(event.request, DELIVERY_ID);
     if (!id) return invalidInput('id', 'Unknown delivery.');
-    return perform(event, { type: 'notify_redeliver', id });
+    return perform(event, {
+      path: 'notifications.redeliver',
+      input: { id },
+      after: {
+        label: `Redeliver ${id}`,
+        origin: '/notifications',
+        location: '/notifications#deliveries',
+        notice: `Redelivering ${id} (same id and body).`,
+      },
+    });
   },
 };

@@ -3,7 +3,7 @@ import { publicApi } from '$lib/server/api';
 import { applyTokens } from '$lib/server/auth';
 import { consoleEnv } from '$lib/server/env';
 import { mustSignInAgain, toFailure } from '$lib/server/errors';
-import { describe, origin, replayPending } from '$lib/server/pending';
+import { replayPending } from '$lib/server/pending';
 import { endSession } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -13,8 +13,8 @@ export const load: PageServerLoad = ({ locals }) => {
   const ssoError = session?.ssoError ?? null;
   if (session) session.ssoError = null;
   return {
-    label: pending ? describe(pending) : null,
-    back: pending ? origin(pending) : '/',
+    label: pending?.after.label ?? null,
+    back: pending?.after.origin ?? '/',
     /** SSO sessions step up at their IdP, not with a TOTP code. */
     sso: session?.tokens?.source === 'sso' ? (consoleEnv().ssoName ?? 'your identity provider') : null,
     ssoError,
@@ -54,6 +54,6 @@ export const actions: Actions = {
   cancel: ({ locals }) => {
     const pending = locals.session?.pending?.action;
     if (locals.session) locals.session.pending = null;
-    redirect(303, pending ? origin(pending) : '/');
+    redirect(303, pending?.after.origin ?? '/');
   },
 };

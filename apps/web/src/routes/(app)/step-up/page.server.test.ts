@@ -58,11 +58,17 @@ function jar(): Cookies {
   } as unknown as Cookies;
 }
 
+const CHECK = {
+  path: 'integrations.checkHealth',
+  input: { org_id: 'org-a', kind: 'huggingface' },
+  after: { label: 'Re-check Hugging Face for org-a', origin: '/orgs/org-a', location: '/orgs/org-a#huggingface' },
+} as const;
+
 function signedInWithPending() {
   const cookies = jar();
   const s = session.startSession(cookies, null, { username: 'admin' });
   s.tokens = { access: 'stale', refresh: 'refresh-1', accessExpiresAt: Date.now() + 600_000, source: 'embedded' };
-  session.setPending(s, { type: 'check_health', org_id: 'org-a', kind: 'huggingface' });
+  session.setPending(s, CHECK);
   return { cookies, s };
 }
 
@@ -105,7 +111,7 @@ describe('step-up and replay', () => {
     const { result } = await verify(s, '12ab56');
     expect((result as ActionFailure<{ message: string }>).status).toBe(400);
     expect(calls).toEqual([]);
-    expect(s.s.pending?.action).toEqual({ type: 'check_health', org_id: 'org-a', kind: 'huggingface' });
+    expect(s.s.pending?.action).toEqual(CHECK);
   });
 
   it('a pending action expires: after its TTL nothing is replayed', async () => {

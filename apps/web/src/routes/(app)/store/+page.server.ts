@@ -66,6 +66,15 @@ export const actions: Actions = {
     }
     const content = await file.text();
     const filename = file.name.replace(/[^\w. -]/g, '_').slice(0, 128) || 'upload.json';
-    return perform(event, { type: 'store_import', filename, content, dry_run, on_conflict });
+    return perform(event, {
+      path: 'store.import',
+      input: { content, dry_run, on_conflict },
+      after: {
+        label: `${dry_run ? 'Dry-run import of' : 'Import'} ${filename}`,
+        origin: '/store',
+        location: '/store',
+        filename,
+      },
+    });
   },
 };

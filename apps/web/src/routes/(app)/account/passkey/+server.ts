@@ -1,7 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { isStepUpNeeded, toFailure } from '$lib/server/errors';
 import { badStep, readStep, refused } from '$lib/server/passkey';
-import { describe } from '$lib/server/pending';
 import { addFlash, setPending } from '$lib/server/session';
 import type { RequestHandler } from './$types';
 
@@ -23,9 +22,17 @@ export const POST: RequestHandler = async ({ request, locals }) => {
   } catch (error) {
     if (isStepUpNeeded(toFailure(error))) {
       // After the step-up the admin is back on the account page and adds the passkey again.
-      const action = { type: 'account' } as const;
+      const action = {
+        path: null,
+        after: {
+          label: 'Add a passkey to your account',
+          origin: '/account',
+          location: '/account',
+          notice: 'Verified: add your passkey now.',
+        },
+      } as const;
       setPending(session, action);
-      return json({ step_up: describe(action) }, { status: 401 });
+      return json({ step_up: action.after.label }, { status: 401 });
     }
     return refused(error);
   }

@@ -1,7 +1,7 @@
 import { IntegrationKind, OrgId } from '@alphaswarm/contracts';
 import { INTEGRATION_KINDS, kinds } from '@alphaswarm/contracts/kinds';
 import { error, fail } from '@sveltejs/kit';
-import { loadFailed, perform } from '$lib/server/pending';
+import { kindLabel, loadFailed, orgPath, perform } from '$lib/server/pending';
 import { presentMetadata } from '$lib/server/present';
 import { takeFlash } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
@@ -93,17 +93,38 @@ export const actions: Actions = {
   check: async (event) => {
     const link = linkFrom(event.params, await event.request.formData());
     if (!link) return fail(400, { message: 'Unknown org or kind.' });
-    return perform(event, { type: 'check_health', ...link });
+    return perform(event, {
+      path: 'integrations.checkHealth',
+      input: link,
+      after: {
+        label: `Re-check ${kindLabel(link.kind)} for ${link.org_id}`,
+        origin: orgPath(link.org_id),
+        location: `${orgPath(link.org_id)}#${link.kind}`,
+      },
+    });
   },
   /** Re-check every link of this org. */
   checkAll: async (event) => {
     const org = OrgId.safeParse(event.params.org_id);
     if (!org.success) return fail(400, { message: 'Unknown org.' });
-    return perform(event, { type: 'check_many', org_id: org.data });
+    return perform(event, {
+      path: 'integrations.checkHealthMany',
+      input: { org_id: org.data },
+      after: { label: `Re-check every link of ${org.data}`, origin: orgPath(org.data), location: orgPath(org.data) },
+    });
   },
   rotate: async (event) => {
     const link = linkFrom(event.params, await event.request.formData());
     if (!link) return fail(400, { message: 'Unknown org or kind.' });
-    return perform(event, { type: 'rotate', ...link });
+    return perform(event, {
+      path: 'integrations.rotate',
+      input: link,
+      after: {
+        label: `Rotate the ${kindLabel(link.kind)} token for ${link.org_id}`,
+        origin: orgPath(link.org_id),
+        location: `${orgPath(link.org_id)}#${link.kind}`,
+        notice: `Rotated the ${kindLabel(link.kind)} token.`,
+      },
+    });
   },
 };

@@ -1,6 +1,6 @@
 import { isRedirect, redirect } from '@sveltejs/kit';
 import { isSignedOut, isStepUpNeeded, toFailure } from '$lib/server/errors';
-import { safeValues } from '$lib/server/pending';
+import { type PendingAction, safeValues } from '$lib/server/pending';
 import { addFlash, endSession, setPending } from '$lib/server/session';
 import type { RequestHandler } from './$types';
 
@@ -22,9 +22,13 @@ export const POST: RequestHandler = async ({ locals, cookies, request }) => {
   const session = locals.session;
   if (!session?.tokens) redirect(303, '/login?next=/store');
   const form = await request.formData().catch(() => null);
-  const action = { type: 'store_export' as const, allow_unreadable: form?.get('allow_unreadable') === 'on' };
+  const action = {
+    path: 'store.export',
+    input: { allow_unreadable: form?.get('allow_unreadable') === 'on' },
+    after: { label: 'Export the integrations store', origin: '/store', location: '/store' },
+  } satisfies PendingAction;
   try {
-    const r = await locals.api.store.export.mutate({ allow_unreadable: action.allow_unreadable });
+    const r = await locals.api.store.export.mutate(action.input);
     return attachment(r.filename, r.content);
   } catch (e) {
     if (isRedirect(e)) throw e;

@@ -2,9 +2,10 @@ import { CloudKind, type WizardStep } from '@alphaswarm/contracts';
 import { kinds } from '@alphaswarm/contracts/kinds';
 import { error, fail, redirect } from '@sveltejs/kit';
 import { formValues, IDENTITY_FIELDS, paramsFrom } from '$lib/cloud-params';
+import type { After } from '$lib/server/action';
 import type { WizardSession } from '$lib/server/api';
 import { type Failure, toFailure } from '$lib/server/errors';
-import { loadFailed, perform } from '$lib/server/pending';
+import { cloudPath, kindLabel, loadFailed, perform } from '$lib/server/pending';
 import { takeFlash } from '$lib/server/session';
 import { orgParam } from '$lib/server/wizard';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
@@ -80,63 +81,121 @@ function sessionFrom(event: RequestEvent, form: FormData): string {
   return id;
 }
 
-async function step(event: RequestEvent, name: WizardStep, params?: (form: FormData) => Record<string, unknown>) {
+type SessionStep = { session_id: string; org_id: string; kind: CloudKind };
+
+/** A wizard session's step, named by the page's org and kind (the API refuses a session of another). */
+async function sessionOf(event: RequestEvent) {
   const org_id = orgParam(event.params.org_id);
   const kind = kindParam(event.params.kind);
   const form = await event.request.formData();
-  const session_id = sessionFrom(event, form);
-  return perform(event, {
-    type: 'cloud_step',
-    org_id,
-    kind,
-    session_id,
-    step: name,
-    ...(params ? { params: params(form) } : {}),
-  });
+  const step = { session_id: sessionFrom(event, form), org_id, kind };
+  const page = cloudPath(org_id, kind, step.session_id);
+  return { step, form, page, of: `the ${kindLabel(kind)} onboarding of ${org_id}` };
 }
 
+/** One of the five steps: back to its section of the wizard; a rejected credential concerns the kind's secret field. */
+function stepThen(step: SessionStep, name: WizardStep, page: string): After {
+  const secret = kinds[step.kind].secretParams[0];
+  return {
+    label: `${kindLabel(step.kind)} onboarding for ${step.org_id}: ${STEP_LABELS[name]}`,
+    origin: page,
+    location: `${page}#step-${name}`,
+    ...(secret ? { fields: { credential_rejected: secret } } : {}),
+  };
+}
+
+const STEP_LABELS: Record<WizardStep, string> = {
+  bootstrap_artifacts: 'generate the set-up artifacts',
+  validate_identity: 'validate the identity',
+  validate_permissions: 'check the permissions',
+  enumerate_resources: 'list the resources',
+  connect: 'connect',
+};
+
 export const actions: Actions = {
-  start: async (event) =>
-    perform(event, { type: 'cloud_start', org_id: orgParam(event.params.org_id), kind: kindParam(event.params.kind) }),
-  artifacts: (event) =>
-    step(event, 'bootstrap_artifacts', (form) => {
-      const project = String(form.get('project_id') ?? '').trim();
-      return project ? { project_id: project } : {};
-    }),
-  identity: async (event) => {
+  start: async (event) => {
+    const org_id = orgParam(event.params.org_id);
     const kind = kindParam(event.params.kind);
-    return step(event, 'validate_identity', (form) => paramsFrom(kind, form));
-  },
-  permissions: (event) => step(event, 'validate_permissions'),
-  resources: (event) => step(event, 'enumerate_resources'),
-  connect: (event) => step(event, 'connect'),
-  share: async (event) => {
-    const form = await event.request.formData();
     return perform(event, {
-      type: 'cloud_share',
-      org_id: orgParam(event.params.org_id),
-      kind: kindParam(event.params.kind),
-      session_id: sessionFrom(event, form),
+      path: 'cloudOnboarding.start',
+      input: { org_id, kind },
+      after: {
+        label: `Start ${kindLabel(kind)} onboarding for ${org_id}`,
+        origin: cloudPath(org_id, kind),
+        location: cloudPath(org_id, kind),
+      },
+    });
+  },
+  artifacts: async (event) => {
+    const { step, form, page } = await sessionOf(event);
+    const project_id = String(form.get('project_id') ?? '').trim();
+    return perform(event, {
+      path: 'cloudOnboarding.bootstrapArtifacts',
+      input: { ...step, ...(project_id ? { project_id } : {}) },
+      after: stepThen(step, 'bootstrap_artifacts', page),
+    });
+  },
+  identity: async (event) => {
+    const { step, form, page } = await sessionOf(event);
+    return perform(event, {
+      path: 'cloudOnboarding.validateIdentity',
+      input: { ...step, params: paramsFrom(step.kind, form) },
+      after: stepThen(step, 'validate_identity', page),
+    });
+  },
+  permissions: async (event) => {
+    const { step, page } = await sessionOf(event);
+    return perform(event, {
+      path: 'cloudOnboarding.validatePermissions',
+      input: step,
+      after: stepThen(step, 'validate_permissions', page),
+    });
+  },
+  resources: async (event) => {
+    const { step, page } = await sessionOf(event);
+    return perform(event, {
+      path: 'cloudOnboarding.enumerateResources',
+      input: step,
+      after: stepThen(step, 'enumerate_resources', page),
+    });
+  },
+  connect: async (event) => {
+    const { step, page } = await sessionOf(event);
+    return perform(event, { path: 'cloudOnboarding.connect', input: step, after: stepThen(step, 'connect', page) });
+  },
+  share: async (event) => {
+    const { step, page, of } = await sessionOf(event);
+    return perform(event, {
+      path: 'cloudOnboarding.share',
+      input: step,
+      after: { label: `Create a hand-off link for ${of}`, origin: page, location: `${page}#handoff` },
     });
   },
   revokeShare: async (event) => {
-    const form = await event.request.formData();
+    const { form, page, of } = await sessionOf(event);
     const share_id = String(form.get('share_id') ?? '').slice(0, 64);
     return perform(event, {
-      type: 'cloud_revoke_share',
-      org_id: orgParam(event.params.org_id),
-      kind: kindParam(event.params.kind),
-      session_id: sessionFrom(event, form),
-      share_id,
+      path: 'cloudOnboarding.revokeShare',
+      input: { share_id },
+      after: {
+        label: `Revoke a hand-off link of ${of}`,
+        origin: page,
+        location: `${page}#handoff`,
+        notice: 'The hand-off link was revoked: it now shows an expired page.',
+      },
     });
   },
+  /** From the list of open sessions or the session itself: back to the list, without it. */
   discard: async (event) => {
-    const form = await event.request.formData();
+    const { step, of } = await sessionOf(event);
     return perform(event, {
-      type: 'cloud_discard',
-      org_id: orgParam(event.params.org_id),
-      kind: kindParam(event.params.kind),
-      session_id: sessionFrom(event, form),
+      path: 'cloudOnboarding.discard',
+      input: step,
+      after: {
+        label: `Discard an unfinished session of ${of}`,
+        origin: cloudPath(step.org_id, step.kind),
+        location: cloudPath(step.org_id, step.kind),
+      },
     });
   },
   /** Read-only: fetch the published issuer as a cloud would; no step-up, nothing recorded. */

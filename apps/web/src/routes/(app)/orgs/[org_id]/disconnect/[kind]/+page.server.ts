@@ -2,7 +2,7 @@ import { IntegrationKind } from '@alphaswarm/contracts';
 import { kinds } from '@alphaswarm/contracts/kinds';
 import { error } from '@sveltejs/kit';
 import { toFailure } from '$lib/server/errors';
-import { loadFailed, perform } from '$lib/server/pending';
+import { kindLabel, loadFailed, orgPath, perform } from '$lib/server/pending';
 import { takeFlash } from '$lib/server/session';
 import { orgParam } from '$lib/server/wizard';
 import type { Actions, PageServerLoad } from './$types';
@@ -54,6 +54,14 @@ export const load: PageServerLoad = async (event) => {
 };
 
 export const actions: Actions = {
-  default: async (event) =>
-    perform(event, { type: 'disconnect', org_id: orgParam(event.params.org_id), kind: kindParam(event.params.kind) }),
+  default: async (event) => {
+    const org_id = orgParam(event.params.org_id);
+    const kind = kindParam(event.params.kind);
+    const page = `${orgPath(org_id)}/disconnect/${kind}`;
+    return perform(event, {
+      path: 'integrations.disconnect',
+      input: { org_id, kind },
+      after: { label: `Disconnect ${kindLabel(kind)} from ${org_id}`, origin: page, location: page },
+    });
+  },
 };
