@@ -5,6 +5,8 @@
  * until each page is interactive (its root layout's `hydrated` mark), cold (fresh browser
  * context, empty cache). Absolute milliseconds differ 2–2.5× between machines of this kind; the
  * ratio does not. Also the JavaScript the org page ships (gzip -9 of every script it loads).
+ * Every link of the org page carries 90 days of hourly health history (BENCH_HISTORY_DAYS), a
+ * twentieth of it failed, as the sweep would have left it; the page shows each link's timeline.
  * Prints figures, asserts nothing.
  *
  *   pnpm --filter @alphaswarm/web build && pnpm --filter @alphaswarm/bench-web-baseline build
@@ -13,14 +15,54 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { openStore } from '@alphaswarm/db';
 import { CHROMIUM_LAUNCH, REPO, startSandboxProcess } from '@alphaswarm/server/sandbox-process';
 import { chromium, type Page } from '@playwright/test';
 import { generateSync } from 'otplib';
 
 const TARGET_KIB = 80;
 const RUNS = Number(process.argv[2] ?? 15);
+const HISTORY_DAYS = Number(process.env.BENCH_HISTORY_DAYS ?? 90);
+
+/** Hourly probes of every link of the org over `days`, written into the sandbox's database; returns rows written. */
+async function seedHistory(path: string, org: string, days: number): Promise<{ links: number; rows: number }> {
+  const store = openStore(path);
+  try {
+    const links = store.sqlite
+      .prepare('SELECT credential_key AS key, kind FROM integrations WHERE org_id = ?')
+      .all(org) as { key: string; kind: string }[];
+    const end = Date.now();
+    const hours = days * 24;
+    let rows = 0;
+    for (const link of links) {
+      const batch = Array.from({ length: hours }, (_, h) => {
+        const failed = h % 20 === 7;
+        return {
+          credentialKey: link.key,
+          orgId: org,
+          kind: link.kind,
+          at: new Date(end - (hours - h) * 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          source: 'sweep',
+          result: failed ? 'unhealthy' : 'healthy',
+          latencyMs: 40 + (h % 30),
+          errorCode: failed ? 'upstream_unavailable' : null,
+          errorMessage: failed ? 'The upstream answered 503 Service Unavailable.' : null,
+          expiresAt: null,
+        };
+      });
+      for (let i = 0; i < batch.length; i += 500) {
+        const chunk = batch.slice(i, i + 500);
+        await store.db.write(({ q, t }) => q.insert(t.healthHistory).values(chunk));
+        rows += chunk.length;
+      }
+    }
+    return { links: links.length, rows };
+  } finally {
+    await store.close();
+  }
+}
 
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -112,6 +154,7 @@ async function main(): Promise<void> {
     await page.waitForURL(/#huggingface$/);
     const state = await setup.storageState();
     await setup.close();
+    const seeded = await seedHistory(join(dirname(sandbox.manifestPath), 'admin.db'), org, HISTORY_DAYS);
 
     const orgUrl = `${m.console_url}/orgs/${org}`;
     // Alternate the two pages, one cold load each per run: both see the same machine at the same time.
@@ -138,6 +181,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `console org page (/orgs/${org}) vs the smallest SvelteKit page, same adapter, headless Chromium on loopback, ${RUNS} cold loads each`,
+        `  health history      ${HISTORY_DAYS} days hourly for each of the page's ${seeded.links} link(s): ${seeded.rows} rows`,
         `  interactive, ratio   median ${percentile(ratios, 50).toFixed(2)}× the baseline page (p90 ${percentile(ratios, 90).toFixed(2)}×)`,
         `  interactive, ms      org page median ${percentile(cold, 50).toFixed(0)} ms, baseline median ${percentile(base, 50).toFixed(0)} ms (this machine, this run)`,
         `  JavaScript shipped   ${kib.toFixed(1)} KiB gzip (${(raw / 1024).toFixed(1)} KiB raw, ${scripts.size} files)   target ≤ ${TARGET_KIB} KiB: ${kib <= TARGET_KIB ? 'within target' : 'OVER TARGET'}`,

@@ -25,7 +25,7 @@ describe('hand-off links: the customer’s cloud admin runs the checks from a to
       port,
       upstreams: up.upstreams,
       now: () => new Date(clock),
-      env: { ALPHASWARM_ADMIN_CONSOLE_URL: CONSOLE },
+      env: { ALPHASWARM_ADMIN_CONSOLE_URL: CONSOLE, ALPHASWARM_ADMIN_ROLE_MAP: 'acme-admins=admin:org:org-a' },
     });
     const at = () => Math.floor(clock / 1000);
     admin = createAdminClient({ url: h.url, token: () => h.oidc.mint({}, { now: at() }) });
@@ -100,6 +100,9 @@ describe('hand-off links: the customer’s cloud admin runs the checks from a to
     expect(operator.shares).toEqual([expect.objectContaining({ share_id: link.share_id, live: true })]);
     const connected = await admin.cloudOnboarding.connect.mutate({ session_id });
     expect(connected.integration.kind).toBe('cloud_aws');
+    // Finished: no longer offered to resume.
+    const open = (await admin.cloudOnboarding.list.query({ org_id: ORG })).sessions.map((s) => s.session_id);
+    expect(open).not.toContain(session_id);
     expect((await anon.handoff.get.query({ token })).connected).toBe(true);
 
     const actions = (await listAudit(h.store.db, {}, { limit: 1000 })).filter(
@@ -146,6 +149,42 @@ describe('hand-off links: the customer’s cloud admin runs the checks from a to
     const revoked = await admin.cloudOnboarding.revokeShare.mutate({ session_id: week.session_id });
     expect(revoked.revoked).toEqual([week.link.share_id]);
     await expect(anon.handoff.get.query({ token: week.token })).rejects.toMatchObject(gone);
+  });
+
+  it('discard: the session leaves the list, its live links stop working, audited; another org’s admin is refused', async () => {
+    const { session_id, link, token } = await shared('org-a', 'cloud_aws');
+    const scoped = createAdminClient({
+      url: h.url,
+      token: () =>
+        h.oidc.mint({ scope: '', groups: ['acme-admins'], sub: 'acme-member' }, { now: Math.floor(clock / 1000) }),
+    });
+    const other = await shared(ORG, 'cloud_aws');
+    // An org-a admin cannot discard org-demo's session, whatever org it names.
+    for (const org_id of [ORG, 'org-a']) {
+      const refused = await scoped.cloudOnboarding.discard
+        .mutate({ session_id: other.session_id, org_id, kind: 'cloud_aws' })
+        .catch((e) => e);
+      expect(refused.data.app_code).toBe('not_found');
+    }
+    expect((await anon.handoff.get.query({ token: other.token })).kind).toBe('cloud_aws');
+    // Naming another kind is refused too, and changes nothing.
+    const wrongKind = await scoped.cloudOnboarding.discard
+      .mutate({ session_id, org_id: 'org-a', kind: 'cloud_gcp' })
+      .catch((e) => e);
+    expect(wrongKind.data.app_code).toBe('not_found');
+
+    const done = await scoped.cloudOnboarding.discard.mutate({ session_id, org_id: 'org-a', kind: 'cloud_aws' });
+    expect(done).toMatchObject({ session_id, revoked: [link.share_id] });
+    await expect(anon.handoff.get.query({ token })).rejects.toMatchObject(gone);
+    expect((await admin.cloudOnboarding.list.query({ org_id: 'org-a' })).sessions).toEqual([]);
+    const again = await admin.cloudOnboarding.get.query({ session_id }).catch((e) => e);
+    expect(again.data.app_code).toBe('not_found');
+    const rows = await listAudit(h.store.db, { runId: done.audit_run_id }, { limit: 5 });
+    expect(rows.map((r) => [r.action, r.orgId, r.outcome])).toEqual(
+      expect.arrayContaining([['cloudOnboarding.discard', 'org-a', 'success']]),
+    );
+    const denied = await listAudit(h.store.db, { action: 'cloudOnboarding.discard', outcome: 'denied' }, { limit: 5 });
+    expect(denied.length).toBeGreaterThan(0);
   });
 
   it('org-a’s link reveals nothing of org-b; the Cloudflare token is sealed; tokens are never stored in clear', async () => {

@@ -90,16 +90,26 @@ for (const w of WIZARDS) {
     const { readFileSync } = await import('node:fs');
     expect(readFileSync(path, 'utf8')).toContain(org);
 
-    // Resumable: leave, come back through the list of open sessions.
-    await open(page, `/orgs/${org}/cloud/${w.kind}`);
-    await page
-      .getByRole('link', { name: /^Resume/ })
-      .first()
+    // Resumable: leave; the org card marks the onboarding in progress and leads back to it (through
+    // the list of open sessions when another test has one open for this kind too).
+    await open(page, `/orgs/${org}`);
+    await card(page, w.kind)
+      .getByRole('link', {
+        name: new RegExp(`^Onboarding in progress( \\(\\d+ sessions\\))?: resume ${w.label} onboarding$`),
+      })
       .click();
+    if (!page.url().includes('?session=')) await page.locator(`a[href="${new URL(sessionUrl).search}"]`).click();
     await expect(page).toHaveURL(sessionUrl);
     await expect(step(page, 'bootstrap_artifacts')).toContainText('— Done');
 
-    // 2. identity
+    // 2. identity (AWS: a role that does not trust us first; the upstream's words at that step, not on top)
+    if (w.kind === 'cloud_aws') {
+      await page.getByLabel('IAM role ARN').fill('arn:aws:iam::111122223333:role/not-there');
+      await step(page, 'validate_identity').getByRole('button', { name: 'Validate identity' }).click();
+      await expect(step(page, 'validate_identity')).toContainText('— Failed');
+      await expect(step(page, 'validate_identity').getByRole('alert')).toContainText(`org:${org}:cloud_aws`);
+      await expect(page.getByRole('alert')).toHaveCount(1);
+    }
     await w.fill(page, sandbox);
     await step(page, 'validate_identity').getByRole('button', { name: 'Validate identity' }).click();
     await expect(page.getByTestId('principal')).toHaveText(w.principal);
@@ -138,7 +148,13 @@ for (const w of WIZARDS) {
 test('an unknown or expired onboarding session says so and offers a new one', async ({ page, sandbox }) => {
   await open(page, `/orgs/${sandbox.demo.org_id}/cloud/cloud_aws?session=wiz_gone`);
   await expect(page.getByRole('alert')).toContainText('No such onboarding session');
-  await expect(page.getByRole('button', { name: /Start (the|a new) onboarding/ })).toBeVisible();
+  // A new one can be given up on: it leaves the list of sessions to resume.
+  await page.getByRole('button', { name: /Start (the|a new) onboarding/ }).click();
+  await expect(page).toHaveURL(/\?session=wiz_(?!gone)/);
+  const id = new URL(page.url()).searchParams.get('session') ?? '';
+  await page.getByRole('button', { name: 'Discard this session' }).click();
+  await expect(page.getByText(`Discarded the onboarding session ${id}`)).toBeVisible();
+  await expect(page.locator(`a[href="?session=${id}"]`)).toHaveCount(0);
 });
 
 test('hand-off: the customer’s cloud admin checks AWS from a link, the operator watches live, revokes and connects', async ({

@@ -39,6 +39,7 @@ const FIXED = [
   'cloudOnboarding.verifyTrust',
   'cloudOnboarding.share',
   'cloudOnboarding.revokeShare',
+  'cloudOnboarding.discard',
   // The public hand-off page (actor `share:<share id>`)
   'handoff.get',
   'handoff.submit',

@@ -59,6 +59,8 @@ beforeAll(async () => {
   const admin = createAdminClient({ url: h.url, token: adminToken });
   await admin.integrations.connect.huggingface.mutate({ org_id: ORG, token: up.demo.huggingface.token });
   sessionId = (await admin.cloudOnboarding.start.mutate({ org_id: ORG, kind: 'cloud_cloudflare' })).session_id;
+  // Its own session: a valid sample discards it, which must not take the others' session with it.
+  const discarded = (await admin.cloudOnboarding.start.mutate({ org_id: ORG, kind: 'cloud_cloudflare' })).session_id;
   const d = up.demo;
   samples = {
     'integrations.list': { org_id: ORG },
@@ -99,6 +101,7 @@ beforeAll(async () => {
     'cloudOnboarding.verifyTrust': { session_id: sessionId },
     'cloudOnboarding.share': { session_id: sessionId },
     'cloudOnboarding.revokeShare': { session_id: sessionId },
+    'cloudOnboarding.discard': { session_id: discarded, org_id: ORG, kind: 'cloud_cloudflare' },
     'handoff.get': { token: 'A'.repeat(43) },
     'handoff.submit': { token: 'A'.repeat(43), params: { account_id: d.cloud_cloudflare.account_id } },
     'handoff.verifyTrust': { token: 'A'.repeat(43) },

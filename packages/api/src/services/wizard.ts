@@ -10,8 +10,10 @@ import {
 } from '@alphaswarm/contracts';
 import {
   createWizardSession,
+  deleteWizardSession,
   getWizardSession,
   isoNow,
+  listSessionShares,
   listWizardSessions,
   openSecret,
   sealSecret,
@@ -155,8 +157,25 @@ export function sessionProgress(row: WizardRow) {
   };
 }
 
+/** The sessions still worth resuming: live and not yet connected (expired ones the sweep purges). */
 export async function listSessions(deps: ApiDeps, orgId: string) {
-  return (await listWizardSessions(deps.db, orgId, isoNow(deps.now()))).map(sessionView);
+  return (await listWizardSessions(deps.db, orgId, isoNow(deps.now())))
+    .filter((row) => stateOf(row).steps.connect?.ok !== true)
+    .map(sessionView);
+}
+
+/**
+ * Drop a session the operator gave up on. Its hand-off links go with it (the shares cascade), so
+ * they answer like any dead link from then on; the ids of those still live are returned.
+ */
+export async function discardSession(
+  deps: ApiDeps,
+  row: WizardRow,
+): Promise<{ session_id: string; revoked: string[] }> {
+  const now = isoNow(deps.now());
+  const live = (await listSessionShares(deps.db, row.id)).filter((s) => s.revokedAt === null && s.expiresAt > now);
+  await deleteWizardSession(deps.db, row.id);
+  return { session_id: row.id, revoked: live.map((s) => s.id) };
 }
 
 async function save(deps: ApiDeps, row: WizardRow, state: WizardState): Promise<WizardRow> {

@@ -19,6 +19,14 @@ export interface FormFailure {
   failure: Failure;
   /** Non-secret inputs to put back into the form. */
   values: Record<string, string>;
+  /** The section of its page the action returns to (`after.location`'s fragment, e.g. a wizard step): where the failure belongs. */
+  at?: string;
+}
+
+/** The fragment of an action's `after.location`, if any. */
+function sectionOf(a: PendingAction): { at?: string } {
+  const hash = a.after.location.indexOf('#');
+  return hash >= 0 ? { at: a.after.location.slice(hash + 1) } : {};
 }
 
 export interface Outcome {
@@ -81,6 +89,12 @@ const FOLLOW_UPS: FollowUps = {
     },
   }),
   'cloudOnboarding.start': (r, a) => ({ location: cloudPath(a.input.org_id, a.input.kind, r.session_id) }),
+  'cloudOnboarding.discard': (r) => {
+    const links = r.revoked.length ? ` Its ${r.revoked.length} hand-off link(s) no longer work.` : '';
+    return {
+      flash: { notice: { text: `Discarded the onboarding session ${r.session_id}.${links}`, run_id: r.audit_run_id } },
+    };
+  },
   'cloudOnboarding.share': (r) => ({
     flash: { shareLink: { share_id: r.share_id, url: r.url, expires_at: r.expires_at } },
   }),
@@ -165,7 +179,11 @@ export async function perform(event: RequestEvent, action: PendingAction) {
       endSession(event.cookies, session);
       redirect(303, `/login?next=${enc(event.url.pathname)}`);
     }
-    return fail(httpStatus(failure), { failure: attribute(action, failure), values } satisfies FormFailure);
+    return fail(httpStatus(failure), {
+      failure: attribute(action, failure),
+      values,
+      ...sectionOf(action),
+    } satisfies FormFailure);
   }
   applyOutcome(session, outcome);
   redirect(303, outcome.location);
@@ -236,7 +254,9 @@ export async function replayPending(session: Session, api: Api): Promise<string>
       session.ssoError = failure.message;
       return '/step-up';
     }
-    addFlash(session, { failure: { failure: attribute(pending, failure), values: safeValues(pending) } });
+    addFlash(session, {
+      failure: { failure: attribute(pending, failure), values: safeValues(pending), ...sectionOf(pending) },
+    });
     return pending.after.origin;
   }
 }

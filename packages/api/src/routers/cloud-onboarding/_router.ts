@@ -16,6 +16,7 @@ import * as wizard from '../../services/wizard';
 import { adminProcedure, stepUpProcedure } from '../../trpc';
 import {
   BootstrapArtifactsInput,
+  DiscardInput,
   RevokeShareInput,
   SessionStep,
   ShareInput,
@@ -94,6 +95,12 @@ export const cloudOnboardingRouter = {
       input.ttl_seconds,
       ctx.principal.actor,
     )),
+    audit_run_id: ctx.runId,
+  })),
+
+  /** Give up on an unfinished session: it leaves the list to resume, and its hand-off links stop working. */
+  discard: stepUpProcedure.input(DiscardInput).mutation(async ({ ctx, input }) => ({
+    ...(await wizard.discardSession(ctx, await wizard.loadSession(ctx, input.session_id, input))),
     audit_run_id: ctx.runId,
   })),
 

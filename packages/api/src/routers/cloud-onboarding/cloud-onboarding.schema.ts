@@ -9,6 +9,9 @@ export const SessionStep = z.object({
   kind: CloudKind.optional(),
 });
 
+/** Discarding names the org and kind as well, so a stale form cannot drop another org's session. */
+export const DiscardInput = z.object({ session_id: SessionId, org_id: OrgId, kind: CloudKind });
+
 /** Step 2: the params are checked against the session kind's schema once the session names the kind. */
 export const ValidateIdentityInput = SessionStep.extend({ params: IdentityParamsInput });
 export type ValidateIdentityInput = z.infer<typeof ValidateIdentityInput>;

@@ -19,8 +19,10 @@ export const load: PageServerLoad = async (event) => {
   // The last probes of each link, oldest first, for its timeline (a failed read leaves it empty).
   type Probe = Awaited<ReturnType<typeof event.locals.api.integrations.history.query>>['history'][number];
   const timelines = new Map<string, Probe[]>();
-  await Promise.all(
-    list.integrations.map(async (i) => {
+  // Unfinished cloud onboardings, newest first: each marks its kind's card (a failed read marks none).
+  const onboarding = new Map<string, string[]>();
+  await Promise.all([
+    ...list.integrations.map(async (i) => {
       try {
         const r = await event.locals.api.integrations.history.query({ org_id: org.data, kind: i.kind, limit: 30 });
         timelines.set(i.kind, [...r.history].reverse());
@@ -28,7 +30,13 @@ export const load: PageServerLoad = async (event) => {
         timelines.set(i.kind, []);
       }
     }),
-  );
+    event.locals.api.cloudOnboarding.list.query({ org_id: org.data }).then(
+      ({ sessions }) => {
+        for (const s of sessions) onboarding.set(s.kind, [...(onboarding.get(s.kind) ?? []), s.session_id]);
+      },
+      () => undefined,
+    ),
+  ]);
   const base = `/orgs/${encodeURIComponent(org.data)}`;
   const cards = INTEGRATION_KINDS.map((kind) => {
     const link = list.integrations.find((i) => i.kind === kind) ?? null;
@@ -38,6 +46,7 @@ export const load: PageServerLoad = async (event) => {
       label: facts.label,
       blurb: facts.summary,
       connect: `${base}/${facts.family === 'cloud' ? 'cloud' : 'connect'}/${kind}`,
+      onboarding: onboardingMark(`${base}/cloud/${kind}`, onboarding.get(kind) ?? []),
       disconnect: `${base}/disconnect/${kind}`,
       rotatable: facts.rotatable,
       link: link && {
@@ -63,6 +72,16 @@ export const load: PageServerLoad = async (event) => {
     now: Date.now(),
   };
 };
+
+/** One open session: straight back into it; several: the list to pick one from. */
+function onboardingMark(page: string, sessions: string[]) {
+  if (sessions.length === 0) return null;
+  const [only] = sessions;
+  return {
+    sessions: sessions.length,
+    href: sessions.length === 1 && only ? `${page}?session=${encodeURIComponent(only)}` : page,
+  };
+}
 
 function linkFrom(params: { org_id: string }, form: FormData) {
   const org = OrgId.safeParse(params.org_id);

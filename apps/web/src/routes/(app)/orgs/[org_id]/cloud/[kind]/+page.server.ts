@@ -185,6 +185,19 @@ export const actions: Actions = {
       },
     });
   },
+  /** From the list of open sessions or the session itself: back to the list, without it. */
+  discard: async (event) => {
+    const { step, of } = await sessionOf(event);
+    return perform(event, {
+      path: 'cloudOnboarding.discard',
+      input: step,
+      after: {
+        label: `Discard an unfinished session of ${of}`,
+        origin: cloudPath(step.org_id, step.kind),
+        location: cloudPath(step.org_id, step.kind),
+      },
+    });
+  },
   /** Read-only: fetch the published issuer as a cloud would; no step-up, nothing recorded. */
   verify: async (event) => {
     const org_id = orgParam(event.params.org_id);
