@@ -15,7 +15,8 @@ let context: BrowserContext;
 let page: Page;
 /** The second admin's signed-in browser state, for the test without JavaScript. */
 let second: Awaited<ReturnType<BrowserContext['storageState']>>;
-let signedInAt = 0;
+/** When each admin last proved MFA (sign-in or step-up): a step-up is certain only after MAX_AGE. */
+const mfaAt = [0, 0];
 const bodies: string[] = [];
 const record = (p: Page) =>
   p.on(
@@ -38,7 +39,7 @@ test.beforeAll(async ({ browser }) => {
   const otherPage = await other.newPage();
   record(otherPage);
   await Promise.all([signIn(page, m), signIn(otherPage, m, m.admins[1])]);
-  signedInAt = Date.now();
+  mfaAt.fill(Date.now());
   second = await other.storageState();
   await other.close();
 });
@@ -48,12 +49,13 @@ test.afterAll(async () => {
   await sandbox?.stop();
 });
 
-/** Until both sign-ins are older than the MFA max age. */
-const stale = () => new Promise((r) => setTimeout(r, Math.max(0, signedInAt + (MAX_AGE + 1) * 1000 - Date.now())));
+/** Until the admin's last MFA is older than the MFA max age. */
+const stale = (admin: 0 | 1) =>
+  new Promise((r) => setTimeout(r, Math.max(0, mfaAt[admin]! + (MAX_AGE + 1) * 1000 - Date.now())));
 
 test('stale MFA: the step-up dialog appears, and after the code the connect is retried and succeeds', async () => {
   const m = sandbox.manifest;
-  await stale();
+  await stale(0);
   await open(page, '/orgs/stale-org/connect/huggingface');
   await page.getByLabel('Access token').fill(m.demo.huggingface.token);
   await page.getByLabel('Namespace').fill(m.demo.huggingface.namespace);
@@ -72,6 +74,7 @@ test('stale MFA: the step-up dialog appears, and after the code the connect is r
   await dialog.getByLabel('Authentication code').fill(await freshCode(m.admin.totp_secret));
   await dialog.getByRole('button', { name: 'Verify and continue' }).click();
   await expect(page).toHaveURL(/\/orgs\/stale-org#huggingface$/);
+  mfaAt[0] = Date.now();
   await expect(dialog).toBeHidden();
   await expect(page.getByRole('status')).toContainText('Connected Hugging Face (demo-org)');
   await expect(card(page, 'huggingface').locator('.badge')).toHaveText(/Healthy/);
@@ -84,7 +87,7 @@ test('stale MFA without JavaScript: the /step-up page takes the code and replays
   const plain = await browser.newContext({ baseURL: m.console_url, javaScriptEnabled: false, storageState: second });
   const p = await plain.newPage();
   record(p);
-  await stale();
+  await stale(1);
   await p.goto('/orgs/stale-org/disconnect/huggingface');
   await p.getByRole('button', { name: 'Disconnect Hugging Face' }).click();
   await expect(p).toHaveURL(/\/step-up$/);
@@ -115,7 +118,7 @@ test('passkeys (Chromium virtual authenticator): enrol after a step-up, sign in 
   const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
 
   // Enrol: the MFA of this session is stale, so the step-up dialog comes first.
-  await stale();
+  await stale(0);
   await open(page, '/account');
   await page.getByLabel('Passkey name').fill('Virtual key');
   await page.getByRole('button', { name: 'Add a passkey' }).click();

@@ -2,12 +2,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateKey, Keyring, openStore } from '@alphaswarm/db';
+import { freePort } from '@alphaswarm/db/testing';
 import pino from 'pino';
 import QRCode from 'qrcode';
 import { createAdminUser } from '../auth/idp';
@@ -30,16 +29,32 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 /** Linux routes all of 127.0.0.0/8 to loopback, so this needs no setup. */
 const CONSOLE_SOURCE_ADDRESS = '127.0.0.2';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
+/**
+ * Until the console says it listens (its own line: an answer on the port could come from some
+ * other process) and then answers `url`.
+ */
 async function waitFor(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  await new Promise<void>((ok, fail) => {
+    let out = '';
+    const timer = setTimeout(
+      () => fail(new Error(`the console did not listen within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.off('exit', onExit);
+      error ? fail(error) : ok();
+    };
+    const onData = (c: Buffer) => {
+      out = (out + c.toString()).slice(-4000);
+      if (/^Listening on /m.test(out)) done();
+    };
+    const onExit = (code: number | null) => done(new Error(`the console exited with code ${code} before listening`));
+    child.stdout?.on('data', onData);
+    child.once('exit', onExit);
+  });
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the console exited with code ${child.exitCode}`);
     try {
@@ -180,8 +195,10 @@ async function main(): Promise<void> {
         BODY_SIZE_LIMIT: '1M',
         NODE_ENV: 'production',
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
+    // Read to the end (its request logs go to stderr); only the "Listening on" line matters.
+    child.stdout?.resume();
     consoleProcess = child;
     child.on('exit', (code) => {
       if (!stopping && !restarting) {

@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { generateKey, Keyring, type SqliteStore, type Store } from '@alphaswarm/db';
+import { freePort } from '@alphaswarm/db/testing';
 import type { HttpClient, UpstreamConfig } from '@alphaswarm/providers';
 import { DEFAULT_UPSTREAMS } from '@alphaswarm/providers/fakes';
 import { parseEnv } from '../../src/env';
@@ -145,14 +144,8 @@ function sqliteOnly(store: Store): HarnessStore {
   }) as HarnessStore;
 }
 
-/** A port free right now on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** A port free right now on 127.0.0.1, for a server started later and told its port. */
+export { freePort };
 
 export async function call(
   h: Harness,
