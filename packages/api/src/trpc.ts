@@ -49,8 +49,25 @@ const DENIAL_TARGET_MAX_BYTES = 4 * 1024;
 
 /** What every procedure sees: the host's dependencies and the request. Built without HTTP in tests. */
 export function createContextInner(deps: ApiDeps, req: RequestInfo) {
+  // The dependencies picked by name, not spread: a host passes more than ApiDeps (the server its
+  // whole runtime), and tRPC copies the context on every middleware step of every call.
   return {
-    ...deps,
+    db: deps.db,
+    keyring: deps.keyring,
+    now: deps.now,
+    http: deps.http,
+    upstreams: deps.upstreams,
+    subjectTokens: deps.subjectTokens,
+    config: deps.config,
+    logger: deps.logger,
+    verifier: deps.verifier,
+    idp: deps.idp,
+    denials: deps.denials,
+    outcomes: deps.outcomes,
+    auditKeys: deps.auditKeys,
+    ephemeralKey: deps.ephemeralKey,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    productionProblems: deps.productionProblems,
     req,
     principal: null as Principal | null,
     /** For service calls: the scope that allowed acting for this org. */

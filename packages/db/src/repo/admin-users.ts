@@ -1,5 +1,5 @@
-import { and, asc, eq, lt } from 'drizzle-orm';
-import type { Database, Tables } from '../database';
+import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import { type Database, preparedFor, type Tables } from '../database';
 
 export type AdminUserRow = Tables['adminUsers']['$inferSelect'];
 
@@ -119,11 +119,15 @@ export async function setTokensValidAfter(db: Database, username: string, at: st
 
 /** When the admin last signed out everywhere (RFC 3339), or null. */
 export async function tokensValidAfter(db: Database, username: string): Promise<string | null> {
-  const { adminUsers } = db.t;
-  const [row] = await db.q
-    .select({ at: adminUsers.tokensValidAfter })
-    .from(adminUsers)
-    .where(eq(adminUsers.username, username));
+  const statement = preparedFor(db, 'tokens_valid_after', (q, name) => {
+    const { adminUsers } = db.t;
+    return q
+      .select({ at: adminUsers.tokensValidAfter })
+      .from(adminUsers)
+      .where(eq(adminUsers.username, sql.placeholder('username')))
+      .prepare(name);
+  });
+  const [row] = await statement.execute({ username });
   return row?.at ?? null;
 }
 
