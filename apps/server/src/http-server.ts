@@ -13,7 +13,7 @@ import {
 } from '@alphaswarm/api';
 import { TRPC_MAX_BATCH_SIZE } from '@alphaswarm/contracts';
 import { TRPCError } from '@trpc/server';
-import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { resolveResponse } from '@trpc/server/http';
 import { authRoutes } from './auth/idp';
 import { assertJsonContentType, BODY_LIMITS, bodyFullyRead, limitedBody } from './http-body';
 import { routeLabel, serveMetrics } from './metrics';
@@ -112,7 +112,7 @@ const TRPC_METHODS = { allow: 'GET, POST' };
 
 export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] = []) {
   /**
-   * tRPC through its fetch adapter, fed a body we control: nothing is read until a procedure
+   * tRPC from a fetch Request, fed a body we control: nothing is read until a procedure
    * needs its input (so a refused caller's body is never parsed), the count stops at the limit,
    * and the bytes must be UTF-8. Wrong methods and media types are refused before tRPC runs.
    */
@@ -170,14 +170,18 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
       send(req, res, app.status, trpcErrorBody(app, procedures.join(',')), app.extra.headers ?? {});
       return;
     }
-    const response = await fetchRequestHandler({
-      endpoint: '/trpc',
+    // resolveResponse itself, not the fetch adapter around it: the adapter parses the URL again and
+    // copies every header through two Headers objects on each call.
+    const response = await resolveResponse({
       req: request,
+      path: path.slice(TRPC_PREFIX.length),
       router: appRouter,
+      error: null,
       maxBatchSize: TRPC_MAX_BATCH_SIZE,
-      createContext: () => createContextInner(rt, { ...info, ...(bodyBytes !== undefined ? { bodyBytes } : {}) }),
+      createContext: async () => createContextInner(rt, { ...info, ...(bodyBytes !== undefined ? { bodyBytes } : {}) }),
       responseMeta({ errors }) {
-        const headers: Record<string, string> = { ...SECURITY_HEADERS };
+        if (errors.length === 0) return {};
+        const headers: Record<string, string> = {};
         for (const error of errors) {
           const app = toAppError(error);
           Object.assign(headers, app.extra.headers ?? {}, app.code === 'method_not_allowed' ? TRPC_METHODS : {});
@@ -187,7 +191,7 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
     });
     const payload = Buffer.from(await response.arrayBuffer());
     if (res.headersSent || res.destroyed) return;
-    writeHead(req, res, response.status, Object.fromEntries(response.headers));
+    writeHead(req, res, response.status, { ...SECURITY_HEADERS, ...Object.fromEntries(response.headers) });
     res.end(payload);
   }
 
