@@ -83,6 +83,14 @@ function expectTrpcError(reply: Reply, key: string, app: string): void {
   expect(reply.status, reply.text).toBe(HTTP_OF[key]);
   expect(reply.body.error.data).toMatchObject({ code: key, httpStatus: HTTP_OF[key], app_code: app });
   expect(reply.body.error.code).toBe(TRPC_ERROR_CODES_BY_KEY[key as keyof typeof TRPC_ERROR_CODES_BY_KEY]);
+  expectSecurityHeaders(reply);
+}
+
+/** tRPC answers carry the same security headers as every other route, errors and results alike. */
+function expectSecurityHeaders(reply: Reply): void {
+  expect(reply.headers.get('cache-control')).toBe('no-store');
+  expect(reply.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(reply.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
 }
 
 const fakeRequests = () => upstreamRequests(s.up);
@@ -185,8 +193,9 @@ describe('tRPC error codes (item 8)', () => {
       'UNPROCESSABLE_CONTENT',
       'credential_rejected',
     );
-    const { body } = await trpc('cloudOnboarding.start', { org_id: ORG, kind: 'cloud_cloudflare' });
-    const sessionId = body.result.data.session_id as string;
+    const started = await trpc('cloudOnboarding.start', { org_id: ORG, kind: 'cloud_cloudflare' });
+    expectSecurityHeaders(started);
+    const sessionId = started.body.result.data.session_id as string;
     expectTrpcError(
       await trpc('cloudOnboarding.connect', { session_id: sessionId }),
       'PRECONDITION_FAILED',
