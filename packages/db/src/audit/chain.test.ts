@@ -18,12 +18,7 @@ const k1 = AuditKey.fromText(generateKey());
 const k2 = AuditKey.fromText(generateKey());
 
 /** Append like the repository does: link under `key` (null: the plain chain of old builds). */
-function append(
-  rows: ChainRow[],
-  key: AuditKey | null,
-  action = 'integrations.list',
-  detail: Record<string, unknown> = {},
-): ChainRow {
+function append(rows: ChainRow[], key: AuditKey | null, action = 'integrations.list', detail: unknown = {}): ChainRow {
   const prev = rows.at(-1);
   const seq = (prev?.seq ?? 0) + 1;
   const unlinked = {
@@ -283,6 +278,11 @@ describe('verifier walk', () => {
     const rows = chain(6);
     const cp = (seq: number) => ({ last_seq: seq, last_link: rows[seq - 1]!.hash, time: `t${seq}` });
     expect(verifyChain(rows, { ring, checkpoints: [cp(5), cp(2)] })).toMatchObject({ ok: true, checked: 6 });
+    const wrong = { ...cp(2), last_link: 'f'.repeat(64) };
+    expect(verifyChain(rows, { ring, checkpoints: [cp(5), wrong] }).divergence).toMatchObject({
+      kind: 'checkpoint_mismatch',
+      seq: 2,
+    });
     expect(verifyChain(rows.slice(0, 3), { ring, checkpoints: [cp(5), cp(2)] }).divergence).toMatchObject({
       kind: 'truncated',
       missing: { fromSeq: 4, toSeq: 5 },
@@ -304,6 +304,21 @@ describe('verifier walk', () => {
     });
   });
 
+  it('an empty chain verifies, even where keyed rows are required', () => {
+    expect(verifyChain([], { ring, requireKeyed: true })).toEqual({
+      ok: true,
+      checked: 0,
+      tip: { seq: 0, link: GENESIS_LINK },
+      plain: 0,
+    });
+  });
+
+  it('a plain row edited in place, its link left as it was, is named as rewritten', () => {
+    const rows = chain(3, null);
+    const edited = rows.map((r) => (r.seq === 2 ? { ...r, outcome: 'failure' } : r));
+    expect(verifyChain(edited).divergence).toMatchObject({ kind: 'rewritten', seq: 2 });
+  });
+
   it('stops at the first divergence: later rows are not read and do not change the verdict', () => {
     const rows = chain(4);
     const verifier = new ChainVerifier({ ring });
@@ -323,6 +338,16 @@ describe('verifier walk', () => {
       tip: { seq: 5, link: rows[4]!.hash },
     });
     expect(verifyChain(rows.slice(2), { ring }).divergence?.kind).toBe('head_missing');
+    // Checkpoints of rows before the export's first row are not asked for.
+    const before = { last_seq: 2, last_link: rows[1]!.hash, time: 't2' };
+    expect(verifyChain(rows.slice(2), { ring, partial: true, checkpoints: [before] }).ok).toBe(true);
+    // Nothing verified yet: the tip is where the export says it starts.
+    const broken = [{ ...rows[2]!, actor: 'mallory' }, ...rows.slice(3)];
+    expect(verifyChain(broken, { ring, partial: true })).toMatchObject({
+      ok: false,
+      checked: 0,
+      tip: { seq: 2, link: rows[1]!.hash },
+    });
 
     const plain = chain(3, null);
     append(plain, k1, CHAIN_UPGRADED, { anchor_seq: 3, anchor_link: plain[2]!.hash });
@@ -334,6 +359,16 @@ describe('verifier walk', () => {
     const wrongLink = chain(3, null);
     append(wrongLink, k1, CHAIN_UPGRADED, { anchor_seq: 3, anchor_link: wrongLink[1]!.hash });
     expect(verifyChain(wrongLink, { ring }).divergence?.kind).toBe('bad_rotation');
+    // Only the upgrade row itself anchors; and a partial export switches keys by the same rules once it has begun.
+    const notUpgrade = chain(3, null);
+    append(notUpgrade, k1, 'integrations.list', { anchor_seq: 3, anchor_link: notUpgrade[2]!.hash });
+    expect(verifyChain(notUpgrade, { ring }).divergence?.kind).toBe('bad_rotation');
+    const unanchored = chain(3, null);
+    append(unanchored, k1);
+    expect(verifyChain(unanchored.slice(1), { ring, partial: true }).divergence).toMatchObject({
+      kind: 'bad_rotation',
+      seq: 4,
+    });
   });
 
   it('an archive row accounts for a cut only when it names the cut seq and link; a rotation only from and to the right keys', () => {
@@ -345,8 +380,15 @@ describe('verifier walk', () => {
     append(other, k1, CHAIN_ARCHIVED, { through_seq: 1, through_link: other[1]!.hash });
     expect(verifyChain(other.slice(2), { ring }).divergence?.kind).toBe('head_missing');
     const nothing = chain(3);
-    append(nothing, k1, CHAIN_ARCHIVED);
+    append(nothing, k1, CHAIN_ARCHIVED, null);
     expect(verifyChain(nothing.slice(2), { ring }).divergence?.kind).toBe('head_missing');
+    const notArchive = chain(3);
+    append(notArchive, k1, 'integrations.list', { through_seq: 2, through_link: notArchive[1]!.hash });
+    expect(verifyChain(notArchive.slice(2), { ring }).divergence?.kind).toBe('head_missing');
+    // Before the rows it names are deleted, the archive row sits in a whole chain.
+    const whole = chain(3);
+    append(whole, k1, CHAIN_ARCHIVED, { through_seq: 2, through_link: whole[1]!.hash });
+    expect(verifyChain(whole, { ring })).toMatchObject({ ok: true, checked: 4 });
 
     const both = new AuditKeyRing([k1, k2]);
     for (const detail of [
