@@ -85,7 +85,7 @@ export function verdictWriter(db: ProbeDeps['db']): VerdictWriter {
           db,
           batch.map((p) => p.verdict),
         );
-        batch.forEach((p, i) => p.resolve(rows[i]));
+        for (const [i, p] of batch.entries()) p.resolve(rows[i]);
       } catch (error) {
         if (batch.length === 1) batch[0]?.reject(error);
         else await writeEach(batch);
