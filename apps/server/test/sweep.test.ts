@@ -11,7 +11,7 @@ import {
 } from '@alphaswarm/db';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runHealthSweep, startHealthSweeper } from '../src/services/sweep';
+import { runHealthSweep, Slots, startHealthSweeper } from '../src/services/sweep';
 import { type Harness, startHarness } from './support/harness';
 
 describe('health sweep', () => {
@@ -199,5 +199,22 @@ describe('health sweep', () => {
     expect(await getWizardSession(h.store.db, live.id)).toBeDefined();
     expect(hf.requests.length).toBe(seen);
     expect(h.logs.some((l) => /"purged":1\b.*expired onboarding sessions deleted/.test(l))).toBe(true);
+  });
+});
+
+describe('probe slots shared by the batches of a replica', () => {
+  it('serve the older batch first, so that it ends and the next one is fetched', async () => {
+    const slots = new Slots(1);
+    const older = slots.nextRank();
+    const younger = slots.nextRank();
+    await slots.acquire(older);
+    const order: string[] = [];
+    const youngerTakes = slots.acquire(younger).then(() => order.push('younger'));
+    const olderTakes = slots.acquire(older).then(() => order.push('older'));
+    slots.release();
+    await olderTakes;
+    slots.release();
+    await youngerTakes;
+    expect(order).toEqual(['older', 'younger']);
   });
 });
