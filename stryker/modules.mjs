@@ -38,9 +38,10 @@ export const MODULES = {
     mutate: ['src/auth/bearer.ts', 'src/auth/requirements.ts'],
     tests: ['src/auth/*.test.ts'],
   },
-  // The base procedures (auth, audit-first and error middleware) through createCaller; the audit
-  // writer has its own spec, so its mutants do not each pay for the router's fakes and database.
-  procedures: { dir: 'packages/api', project: 'sqlite', mutate: ['src/trpc.ts'], tests: ['src/router.test.ts'] },
+  // The base procedures (auth, audit-first, hand-off and error middleware) through createCaller on
+  // a router of their own (src/trpc.test.ts: no upstream fakes, no app router to import); the audit
+  // writer has its own spec, so its mutants do not each pay for the procedures' database either.
+  procedures: { dir: 'packages/api', project: 'sqlite', mutate: ['src/trpc.ts'], tests: ['src/trpc.test.ts'] },
   'audit-writer': {
     dir: 'packages/api',
     project: 'sqlite',
