@@ -14,12 +14,17 @@ export const MODULES = {
     mutate: ['src/crypto/fernet.ts'],
     tests: ['src/crypto/fernet.test.ts'],
   },
+  // The console's front door (CSRF, sign-in redirect, security headers), its sessions, `next`, and
+  // the pending action ({path, input, after}: its shape check and its one replay) with the step-up
+  // page that replays it.
   'console-guards': {
     dir: 'apps/web',
     mutate: [
       'src/hooks.server.ts',
       'src/lib/server/session.ts',
       'src/lib/server/next.ts',
+      'src/lib/server/action.ts',
+      'src/lib/server/pending.ts',
       'src/routes/(app)/step-up/+page.server.ts',
     ],
   },
