@@ -136,6 +136,9 @@ const testRouter = router({
     attention: adminProcedure.meta({ reach: 'none' }).query(seen),
     disconnect: stepUpProcedure.input(Link).mutation(seen),
     rotate: stepUpProcedure.meta({ kind: 'huggingface' }).input(Org).mutation(seen),
+    history: stepUpProcedure.mutation(() => {
+      throw new RangeError('Invalid array length');
+    }),
     checkHealth: stepUpProcedure.input(Link).mutation(() => {
       throw new AppError('credential_rejected', 'The upstream refused the token.', { upstream: 'huggingface' });
     }),
@@ -152,6 +155,9 @@ const testRouter = router({
       .query(({ ctx }) => ({ share: ctx.share.id, session: ctx.session.id, runId: ctx.runId })),
     submit: handoffProcedure.input(z.object({ token: z.string() })).mutation(() => {
       throw new AppError('precondition_failed', 'Run step 1 first.');
+    }),
+    verifyTrust: handoffProcedure.mutation(() => {
+      throw new TypeError('Cannot read properties of undefined');
     }),
   }),
   system: router({
@@ -182,6 +188,22 @@ async function call(claims: Record<string, unknown> | null, extra: Partial<Reque
 const anonymous = (extra: Partial<RequestInfo> = {}) =>
   createCaller(createContextInner(deps, request(undefined, extra)));
 
+/** A call through tRPC's fetch handler, as the host's HTTP server makes it (no socket needed). */
+async function wire(path: string, opts: { body?: string; bodyBytes?: number } = {}) {
+  const res = await fetchRequestHandler({
+    endpoint: '/trpc',
+    req: new Request(`http://admin.test/trpc/${path}`, {
+      ...(opts.body === undefined
+        ? {}
+        : { method: 'POST', body: opts.body, headers: { 'content-type': 'application/json' } }),
+    }),
+    router: testRouter,
+    createContext: () =>
+      createContextInner(deps, request(undefined, opts.bodyBytes === undefined ? {} : { bodyBytes: opts.bodyBytes })),
+  });
+  return { status: res.status, body: (await res.json()) as { error: Record<string, unknown> } };
+}
+
 const fresh = { scope: 'admin:cluster', amr: ['pwd', 'otp'], auth_time: NOW_S - 5 };
 
 async function failure(promise: Promise<unknown>): Promise<AppError> {
@@ -208,7 +230,15 @@ async function session(orgId = 'org-s', kind = 'cloud_aws') {
 describe('who may call', () => {
   it('a call without a well-formed bearer token is refused with the challenge, and audited as anonymous', async () => {
     const jwt = await sign(fresh);
-    for (const authorization of [undefined, '', 'Basic abc', `Bearer${jwt}`, `Bearer ${jwt} x`, 'Bearer ']) {
+    for (const authorization of [
+      undefined,
+      '',
+      'Basic abc',
+      `Bearer${jwt}`,
+      `Bearer ${jwt} x`,
+      `xBearer ${jwt}`,
+      'Bearer ',
+    ]) {
       const error = await failure(
         createCaller(createContextInner(deps, request(authorization))).integrations.get({ org_id: 'org-a' }),
       );
@@ -224,7 +254,7 @@ describe('who may call', () => {
       expect(ok.actor).toBe('alice');
     }
     const denied = (await rows()).filter((r) => r.phase === 'denied');
-    expect(denied).toHaveLength(6);
+    expect(denied).toHaveLength(7);
     expect(denied[0]).toMatchObject({
       actor: 'anonymous',
       clientIp: '192.0.2.9',
@@ -306,9 +336,18 @@ describe('who may call', () => {
 
 describe('what the audit log says', () => {
   it('a mutation is audited before it runs with its target and role, the run id reaches the handler, the outcome after', async () => {
-    const api = await call({ sub: 'gina', groups: ['platform-admins'], amr: ['hwk'], auth_time: NOW_S });
+    // A service scope beside the admin role plays no part in an admin call.
+    const gina = {
+      sub: 'gina',
+      scope: 'integrations:use',
+      groups: ['platform-admins'],
+      amr: ['hwk'],
+      auth_time: NOW_S,
+    };
+    const api = await call(gina);
     const result = await api.integrations.disconnect({ org_id: 'org-a', kind: 'huggingface' });
     expect(result.runId).toMatch(/^run_/);
+    expect(result.binding).toBeNull();
     const [attempt, outcome] = await rows();
     expect(attempt).toMatchObject({
       runId: result.runId,
@@ -320,8 +359,8 @@ describe('what the audit log says', () => {
       orgId: 'org-a',
       kind: 'huggingface',
       credentialKey: 'huggingface:org:org-a',
-      detail: { role: 'admin:cluster', role_via: 'groups:platform-admins' },
     });
+    expect(attempt?.detail).toEqual({ role: 'admin:cluster', role_via: 'groups:platform-admins' });
     expect(outcome).toMatchObject({ runId: result.runId, phase: 'outcome', outcome: 'success' });
     // Reads are not audited.
     await api.integrations.get({ org_id: 'org-a' });
@@ -331,11 +370,13 @@ describe('what the audit log says', () => {
   it('the target: a kind from the procedure, an org id only when valid, nothing from input that is not an object', async () => {
     const api = await call(fresh);
     await api.integrations.rotate({ org_id: 'org-a' });
+    await api.integrations.disconnect({ org_id: 'org-a' });
     await api.integrations.disconnect({ org_id: 'Not An Org!', kind: 'not-a-kind' });
     await api.sessions.signOutEverywhere();
     const attempts = (await rows()).filter((r) => r.phase === 'attempt');
     expect(attempts.map((r) => [r.orgId, r.kind, r.credentialKey])).toEqual([
       ['org-a', 'huggingface', 'huggingface:org:org-a'],
+      ['org-a', null, null],
       [null, null, null],
       [null, null, null],
     ]);
@@ -371,14 +412,16 @@ describe('what the audit log says', () => {
       failure(anonymous(bodyBytes === undefined ? {} : { bodyBytes }).integrations.get({ org_id: 'org-a' }));
     for (const size of [undefined, 4096, 4097, null]) await deny(size);
     // A body that cannot be read still gets its denial audited, without a target.
-    const unreadable = await failure(
-      createCaller(createContextInner(deps, request(undefined, { bodyBytes: 10 })))
-        // tRPC reads the raw input lazily; a value its parser refuses makes that read throw.
-        .integrations.get(BigInt(1) as never),
-    );
-    expect(unreadable.code).toBe('invalid_token');
+    const unreadable = await wire('integrations.disconnect', { body: '{"org_id": "org-a"', bodyBytes: 18 });
+    expect(unreadable.status).toBe(401);
     const denied = (await rows()).filter((r) => r.phase === 'denied');
-    expect(denied.map((r) => r.orgId)).toEqual(['org-a', 'org-a', null, null, null]);
+    expect(denied.map((r) => [r.action, r.orgId])).toEqual([
+      ['integrations.get', 'org-a'],
+      ['integrations.get', 'org-a'],
+      ['integrations.get', null],
+      ['integrations.get', null],
+      ['integrations.disconnect', null],
+    ]);
   });
 
   it('a procedure whose path is no audit action is refused before it runs, naming the procedure', async () => {
@@ -453,14 +496,15 @@ describe('the hand-off page', () => {
       expect(error.code).toBe('not_found');
       expect(error.message).toBe('This link has expired or was revoked. Ask the person who sent it for a new one.');
     }
-    for (const input of [{ token: 42 }, {}, { token: `${TOKEN}\u0000` }, { token: TOKEN, note: 'a\nb' }]) {
+    for (const input of [null, { token: 42 }, {}, { token: `${TOKEN}\u0000` }, { token: TOKEN, note: 'a\nb' }]) {
       const error = await failure(anonymous().handoff.get(input as never));
       expect(error).toMatchObject({ code: 'invalid_request', extra: { field: 'token' } });
       expect(error.message).toBe('The link is malformed: copy the whole link again.');
     }
     for (const input of [
-      { token: live.token, ['k\u0007']: 1 },
+      { token: live.token, 'k\u0007': 1 },
       { token: live.token, a: { b: ['\u001b'] } },
+      { token: live.token, a: { b: { c: { d: { x: '\u007f' } } } } },
     ]) {
       expect((await failure(anonymous().handoff.get(input as never))).code).toBe('invalid_request');
     }
@@ -468,7 +512,7 @@ describe('the hand-off page', () => {
     const deep = { token: live.token, a: { b: { c: { d: { e: { f: '\u0000' } } } } }, n: 1, t: 'é ✓' };
     expect((await anonymous().handoff.get(deep)).share).toBe(live.share.id);
     const denied = (await rows()).filter((r) => r.phase === 'denied');
-    expect(denied).toHaveLength(12);
+    expect(denied).toHaveLength(14);
     expect(denied[0]).toMatchObject({
       actor: 'anonymous',
       action: 'handoff.get',
@@ -516,6 +560,24 @@ describe('how failures leave', () => {
     expect(logged[1]?.obj).toEqual({ request_id: 'req-1', where: 'y', error_name: undefined, frames: '' });
   });
 
+  it('a crash inside an audited procedure is logged too, with the error’s own name', async () => {
+    expect((await failure((await call(fresh)).integrations.history())).code).toBe('internal');
+    const { token } = await (async () => {
+      const wiz = await session('org-h', 'cloud_gcp');
+      return createShare(
+        store.db,
+        { sessionId: wiz.id, orgId: 'org-h', createdBy: 'alice', expiresAt: '2031-05-02T00:00:00.000Z' },
+        '2031-05-01T11:00:00.000Z',
+      );
+    })();
+    expect((await failure(anonymous().handoff.verifyTrust({ token } as never))).code).toBe('internal');
+    expect(logged.map((l) => [l.obj.where, l.obj.error_name])).toEqual([
+      ['integrations.history', 'RangeError'],
+      ['handoff.verifyTrust', 'TypeError'],
+    ]);
+    expect((await rows()).filter((r) => r.phase === 'outcome').map((r) => r.outcome)).toEqual(['failure', 'failure']);
+  });
+
   it('tRPC’s own refusals and our typed errors are not logged as crashes', async () => {
     expect((await failure(anonymous().store.status())).code).toBe('insufficient_scope');
     expect((await failure(anonymous().system.whoami())).code).toBe('not_found');
@@ -523,16 +585,7 @@ describe('how failures leave', () => {
   });
 
   it('on the wire, the JSON-RPC code, the tRPC code and the HTTP status all follow the typed error', async () => {
-    const fetch = async (path: string) => {
-      const res = await fetchRequestHandler({
-        endpoint: '/trpc',
-        req: new Request(`http://admin.test/trpc/${path}`),
-        router: testRouter,
-        createContext: () => createContextInner(deps, request(undefined)),
-      });
-      return { status: res.status, body: (await res.json()) as { error: Record<string, unknown> } };
-    };
-    const notFound = await fetch('system.whoami');
+    const notFound = await wire('system.whoami');
     expect(notFound.status).toBe(404);
     expect(notFound.body.error).toEqual({
       message: 'No such thing.',
@@ -546,7 +599,7 @@ describe('how failures leave', () => {
         field: 'org_id',
       },
     });
-    const crash = await fetch('system.info');
+    const crash = await wire('system.info');
     expect(crash.status).toBe(500);
     expect(crash.body.error).toMatchObject({ code: -32603, data: { code: 'INTERNAL_SERVER_ERROR', field: null } });
   });
