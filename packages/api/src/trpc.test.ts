@@ -544,7 +544,7 @@ describe('how failures leave', () => {
       message: 'Internal error. The incident was logged with the request id.',
     });
     expect(logged).toHaveLength(1);
-    const [{ obj, msg }] = logged;
+    const { obj, msg } = logged[0] ?? { obj: {}, msg: '' };
     expect(msg).toBe('unexpected error');
     expect(obj).toMatchObject({ request_id: 'req-1', where: 'system.info', error_name: 'Error' });
     expect(obj.frames).toMatch(/^ {4}at /);

@@ -248,7 +248,7 @@ describe('BearerVerifier: the verified-token cache', () => {
     const c = counted();
     let now = NOW;
     const v = new BearerVerifier([c.issuer], () => now, 3);
-    const [a, b, d, e] = await Promise.all([1, 2, 3, 4].map((n) => token({ n })));
+    const [a, b, d, e] = await Promise.all([token({ n: 1 }), token({ n: 2 }), token({ n: 3 }), token({ n: 4 })]);
     await v.verify(a);
     now = new Date(NOW.getTime() + 30_000);
     await v.verify(b);
