@@ -19,6 +19,8 @@ export interface Receiver {
   failNext(n: number): void;
   /** Accept connections but never answer (HTTP) or never read (syslog) until `release`. */
   hang(on: boolean): void;
+  /** Deliveries held unanswered (HTTP) or connections left unread (syslog) right now. */
+  holding(): number;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ function control(k: Knobs) {
       k.hanging = on;
       if (!on) for (const release of k.held.splice(0)) release();
     },
+    holding: () => k.held.length,
   };
 }
 

@@ -5,7 +5,7 @@ import { type Call, call, type OutputOf, type PendingAction, type ProcedurePath 
 import type { Api, TokenSet } from './api';
 import { applyTokens } from './auth';
 import { type Failure, isSignedOut, isStepUpNeeded, toFailure } from './errors';
-import { addFlash, endSession, type Flash, type Session, setPending } from './session';
+import { addFlash, endSession, type Flash, type Session, setPending, takePending } from './session';
 
 export type { After, PendingAction } from './action';
 
@@ -236,8 +236,7 @@ export function loadFailed(event: RequestEvent, e: unknown): never {
  * the failure). Nothing pending: back to the start with a note.
  */
 export async function replayPending(session: Session, api: Api): Promise<string> {
-  const pending = session.pending?.action;
-  session.pending = null;
+  const pending = await takePending(session);
   if (!pending) {
     addFlash(session, { notice: { text: 'Verified. You can retry your action now.' } });
     return '/';

@@ -154,6 +154,34 @@ describe('sessions in the database', () => {
     expect(after?.pending?.action).toEqual(rotate);
   });
 
+  it('a pending action is taken once: two requests replaying it at once, on two replicas, get it once between them', async () => {
+    const a = replica();
+    const b = replica();
+    const rotate = {
+      path: 'integrations.rotate',
+      input: { org_id: 'org-a', kind: 'docker_hub' },
+      after: { label: 'Rotate', origin: '/orgs/org-a', location: '/orgs/org-a#docker_hub' },
+    } as const;
+    const id = await signedIn(a);
+    await request(a, id, (session) => s.setPending(session as NonNullable<typeof session>, rotate));
+    // Both read the session holding it (two step-ups in flight), and each adds a flash of its own.
+    const one = jar(id);
+    const two = jar(id);
+    const onA = (await s.loadSession(one.cookies, SEEN, a)) as NonNullable<Awaited<ReturnType<typeof s.loadSession>>>;
+    const onB = (await s.loadSession(two.cookies, SEEN, b)) as NonNullable<Awaited<ReturnType<typeof s.loadSession>>>;
+    s.addFlash(onA, { notice: { text: 'from a' } });
+    s.addFlash(onB, { failure: { failure: { message: 'from b' } } as never });
+    // One after the other, both having read it: SQLite serialises two processes' writes the same
+    // way (two connections of one process at once would only wait on each other's lock).
+    expect(await s.takePending(onA)).toEqual(rotate);
+    expect(await s.takePending(onB)).toBeNull();
+    await s.saveSession(one.cookies);
+    await s.saveSession(two.cookies);
+    const after = (await request(a, id, (session) => session)).result;
+    expect(after?.pending).toBeNull();
+    expect(after?.flash).toMatchObject({ notice: { text: 'from a' }, failure: { failure: { message: 'from b' } } });
+  });
+
   it('a PAT held for a step-up is sealed: never in clear in the database file', async () => {
     const a = replica();
     const canary = 'hf_CANARYcanaryCANARY0123456789abcdef';

@@ -408,6 +408,39 @@ export function addFlash(session: Session, flash: Flash): void {
   session.flash = { ...session.flash, ...flash };
 }
 
+/**
+ * Take the session's pending action for this request alone. It is cleared in the database at
+ * once, under the version this request read: of two requests replaying it together (two step-ups
+ * with two valid codes, a passkey beside a code, in any replica), one gets it and the other gets
+ * null, so a held mutation runs once.
+ */
+export async function takePending(session: Session): Promise<PendingAction | null> {
+  const scope = scopeOfSession.get(session);
+  if (!scope || scope.fresh || scope.current !== session) {
+    const action = session.pending?.action ?? null;
+    session.pending = null;
+    return action;
+  }
+  const store = await scope.store;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const action = session.pending?.action ?? null;
+    if (!action) return null;
+    const claimed = { ...dataOf(session), pending: null };
+    const version = await store.update(session.id, scope.version, subjectOf(claimed), claimed);
+    if (version !== undefined) {
+      session.pending = null;
+      scope.base = claimed;
+      scope.version = version;
+      return action;
+    }
+    // Changed since this request read it: go on from what is stored (taken elsewhere: nothing left).
+    const stored = await store.read(session.id);
+    if (!stored) return null;
+    pull(scope, session, stored);
+  }
+  throw new Error('The console session is being changed by too many requests at once; retry.');
+}
+
 export function setPending(session: Session, action: PendingAction): void {
   session.pending = { action, expiresAt: Date.now() + consoleEnv().ALPHASWARM_CONSOLE_PENDING_TTL * 1000 };
 }
