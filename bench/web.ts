@@ -6,8 +6,9 @@
  * context, empty cache). Absolute milliseconds differ 2–2.5× between machines of this kind; the
  * ratio does not. Also the JavaScript the org page ships (gzip -9 of every script it loads).
  * Every link of the org page carries 90 days of hourly health history (BENCH_HISTORY_DAYS), a
- * twentieth of it failed, as the sweep would have left it; the page shows each link's timeline.
- * Prints figures, asserts nothing.
+ * twentieth of it failed, as the sweep would have left it; the page renders each link's 90-day
+ * timeline (a cell per day, from `integrations.timeline`), which is checked once before timing.
+ * Prints figures, asserts nothing else.
  *
  *   pnpm --filter @alphaswarm/web build && pnpm --filter @alphaswarm/bench-web-baseline build
  *   pnpm exec tsx bench/web.ts [runs, default 15]
@@ -19,8 +20,10 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { openStore } from '@alphaswarm/db';
 import { CHROMIUM_LAUNCH, REPO, startSandboxProcess } from '@alphaswarm/server/sandbox-process';
-import { chromium, type Page } from '@playwright/test';
+import { type Browser, type BrowserContext, chromium, type Page } from '@playwright/test';
 import { generateSync } from 'otplib';
+
+type StorageState = Awaited<ReturnType<BrowserContext['storageState']>>;
 
 const TARGET_KIB = 80;
 const RUNS = Number(process.argv[2] ?? 15);
@@ -91,6 +94,23 @@ async function load(page: Page, url: string): Promise<{ scripts: Map<string, Buf
   return { scripts, ms: ms ?? Number.NaN, ttfb: ttfb ?? Number.NaN };
 }
 
+/** The day cells of each link card's timeline, read once from a loaded page: the page really draws them. */
+async function timelineCells(browser: Browser, state: StorageState, url: string): Promise<number[]> {
+  const ctx = await browser.newContext({ storageState: state });
+  try {
+    const page = await ctx.newPage();
+    await page.goto(url);
+    await page.waitForSelector('html[data-hydrated="true"]', { state: 'attached' });
+    const cells = await page.locator('ol.days').evaluateAll((lists) => lists.map((l) => l.children.length));
+    if (cells.length === 0 || cells.some((n) => n < 90)) {
+      throw new Error(`the org page drew no 90-day timeline (cells per card: ${cells.join(', ') || 'none'})`);
+    }
+    return cells;
+  } finally {
+    await ctx.close();
+  }
+}
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -157,6 +177,7 @@ async function main(): Promise<void> {
     const seeded = await seedHistory(join(dirname(sandbox.manifestPath), 'admin.db'), org, HISTORY_DAYS);
 
     const orgUrl = `${m.console_url}/orgs/${org}`;
+    const cells = await timelineCells(browser, state, orgUrl);
     // Alternate the two pages, one cold load each per run: both see the same machine at the same time.
     const cold: number[] = [];
     const base: number[] = [];
@@ -182,6 +203,7 @@ async function main(): Promise<void> {
       [
         `console org page (/orgs/${org}) vs the smallest SvelteKit page, same adapter, headless Chromium on loopback, ${RUNS} cold loads each`,
         `  health history      ${HISTORY_DAYS} days hourly for each of the page's ${seeded.links} link(s): ${seeded.rows} rows`,
+        `  timeline            ${cells.length} link card(s), day cells each: ${cells.join(', ')}`,
         `  interactive, ratio   median ${percentile(ratios, 50).toFixed(2)}× the baseline page (p90 ${percentile(ratios, 90).toFixed(2)}×)`,
         `  interactive, ms      org page median ${percentile(cold, 50).toFixed(0)} ms, baseline median ${percentile(base, 50).toFixed(0)} ms (this machine, this run)`,
         `  JavaScript shipped   ${kib.toFixed(1)} KiB gzip (${(raw / 1024).toFixed(1)} KiB raw, ${scripts.size} files)   target ≤ ${TARGET_KIB} KiB: ${kib <= TARGET_KIB ? 'within target' : 'OVER TARGET'}`,

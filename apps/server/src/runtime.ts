@@ -178,6 +178,7 @@ export function createRuntime(input: {
         ? ['phr']
         : (env.ALPHASWARM_ADMIN_STEP_UP_ACR?.split(' ') ?? []),
       platformServiceScope: env.ALPHASWARM_ADMIN_PLATFORM_SERVICE_SCOPE,
+      healthRetentionDays: env.ALPHASWARM_ADMIN_HEALTH_RETENTION_DAYS,
       alertEndpoints: alertEndpointsFromEnv(env),
     },
     productionProblems: () =>

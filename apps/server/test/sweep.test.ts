@@ -1,3 +1,4 @@
+import { verdictWriter } from '@alphaswarm/api';
 import {
   createWizardSession,
   getLink,
@@ -10,7 +11,7 @@ import {
 } from '@alphaswarm/db';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runHealthSweep, startHealthSweeper } from '../src/services/sweep';
+import { runHealthSweep, Slots, startHealthSweeper } from '../src/services/sweep';
 import { type Harness, startHarness } from './support/harness';
 
 describe('health sweep', () => {
@@ -137,6 +138,40 @@ describe('health sweep', () => {
     expect(row.error).toMatchObject({ code: 'upstream_unavailable' });
   });
 
+  it('writes one history row per probe; a verdict that cannot be written costs only itself', async () => {
+    const count = async (query: ReturnType<typeof sql>) => Number((await h.store.exec(query))[0]!.n);
+    const history = () => count(sql`SELECT count(*) AS n FROM health_history WHERE source = 'sweep'`);
+    const before = await history();
+    const report = await runHealthSweep(h.rt, { concurrency: 8 });
+    expect(report.checked).toBe(await count(sql`SELECT count(*) AS n FROM integrations`));
+    expect(await history()).toBe(before + report.checked);
+    // Verdicts that arrive together are committed together; when that fails, each is tried alone.
+    const writer = verdictWriter(h.store.db);
+    const verdict = (org: string, source = 'sweep') => ({
+      credentialKey: `huggingface:org:${org}`,
+      result: {
+        status: 'unhealthy' as const,
+        error: { code: 'credential_rejected', message: 'no' },
+        metadata: {},
+        expiresAt: null,
+      },
+      now: isoNow(h.rt.now()),
+      history: { source, latencyMs: 1 },
+    });
+    const outcomes = await Promise.allSettled([
+      writer.record(verdict('org-s2')),
+      writer.record(verdict('org-s3', null as unknown as string)),
+      writer.record(verdict('org-s4')),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const status = async (org: string) => (await getLink(h.store.db, org, 'huggingface'))?.status;
+    expect([await status('org-s2'), await status('org-s3'), await status('org-s4')]).toEqual([
+      'unhealthy',
+      'healthy',
+      'unhealthy',
+    ]);
+  });
+
   it('deletes expired onboarding sessions and the secrets they sealed, also when link checks are off', async () => {
     const now = h.rt.now().getTime();
     const session = (orgId: string, expiresInMs: number) =>
@@ -164,5 +199,22 @@ describe('health sweep', () => {
     expect(await getWizardSession(h.store.db, live.id)).toBeDefined();
     expect(hf.requests.length).toBe(seen);
     expect(h.logs.some((l) => /"purged":1\b.*expired onboarding sessions deleted/.test(l))).toBe(true);
+  });
+});
+
+describe('probe slots shared by the batches of a replica', () => {
+  it('serve the older batch first, so that it ends and the next one is fetched', async () => {
+    const slots = new Slots(1);
+    const older = slots.nextRank();
+    const younger = slots.nextRank();
+    await slots.acquire(older);
+    const order: string[] = [];
+    const youngerTakes = slots.acquire(younger).then(() => order.push('younger'));
+    const olderTakes = slots.acquire(older).then(() => order.push('older'));
+    slots.release();
+    await olderTakes;
+    slots.release();
+    await youngerTakes;
+    expect(order).toEqual(['older', 'younger']);
   });
 });

@@ -38,10 +38,12 @@ test('what needs attention first: summary, sort, filters, a link card, bulk re-c
   await expect(hf.locator('blockquote.upstream-words')).not.toBeEmpty();
   await expect(hf).toContainText(/Checked\s*(just now|\d+ minutes? ago)/);
   await expect(hf).not.toContainText('(Healthy)');
-  // The seed's connect and the probe after it: the health timeline, oldest first.
-  await expect(hf.getByRole('list', { name: /checks of Hugging Face/ }).locator('li.tick.unhealthy')).not.toHaveCount(
-    0,
-  );
+  // The seed's probes, all of today: one unhealthy day in the 90-day timeline, the rest without checks.
+  const days = hf.getByRole('list', { name: 'Health of Hugging Face per day, oldest first' });
+  await expect(days.getByRole('listitem')).toHaveCount(90);
+  await expect(days.locator('li.day.unhealthy')).not.toHaveCount(0);
+  await expect(days).toHaveAccessibleDescription(/^Last 90 days: (\d+ [a-z ]+, )*\d+ unhealthy, \d+ without checks$/);
+  await expect(days.locator('li.day.unhealthy').last()).toHaveAttribute('title', /^\d{4}-\d{2}-\d{2}: .*\d+ unhealthy/);
 
   await open(page, '/');
   await page.getByRole('button', { name: 'Re-check every link needing attention' }).click();
@@ -60,6 +62,8 @@ test('what needs attention first: summary, sort, filters, a link card, bulk re-c
   await open(page, '/');
   expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe('rgb(13, 17, 23)');
   await capture(page, 'orgs-dark');
+  await open(page, '/orgs/umbrella-ai');
+  await capture(page, 'org-timeline-dark');
 
   // Notifications: a webhook endpoint's secret is shown once; a Slack one at the sandbox receiver gets a test.
   await page.emulateMedia({ colorScheme: 'light' });

@@ -8,7 +8,7 @@ import { loadSession, saveSession } from '$lib/server/session';
 
 consoleEnv();
 
-const PUBLIC_PATHS = new Set(['/login', '/login/sso', '/login/sso/callback', '/login/passkey']);
+const PUBLIC_PATHS = new Set(['/login', '/login/sso', '/login/sso/callback', '/login/sso/finish', '/login/passkey']);
 /** The customer's hand-off page: its token, checked by the API, is the only key. */
 const HANDOFF_PREFIX = '/handoff/';
 

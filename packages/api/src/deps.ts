@@ -42,6 +42,8 @@ export interface ApiConfig {
   stepUpAcr?: string[];
   /** Whether a plain `integrations:use` scope (every org) is honoured. */
   platformServiceScope: boolean;
+  /** Days of probe history kept (ALPHASWARM_ADMIN_HEALTH_RETENTION_DAYS): the longest timeline there is to read. */
+  healthRetentionDays: number;
   /** Where alerts are queued (each endpoint's outbox rows); none: alerts are audited only. */
   alertEndpoints?: AlertEndpoint[];
 }

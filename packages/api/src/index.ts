@@ -83,7 +83,14 @@ export {
   verifyFailedAlert,
 } from './services/awareness';
 export { applyExpiryRule } from './services/expiry';
-export { checkHealth, type ProbeDeps, type ProbeOutcome, probeAndRecord } from './services/health';
+export {
+  checkHealth,
+  type ProbeDeps,
+  type ProbeOutcome,
+  probeAndRecord,
+  type VerdictWriter,
+  verdictWriter,
+} from './services/health';
 export {
   checkStoreFile,
   exportStoreFile,

@@ -77,6 +77,7 @@ beforeEach(async () => {
       consoleUrl: 'https://console.test',
       stepUpMaxAge: 600,
       platformServiceScope: true,
+      healthRetentionDays: 90,
     },
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     verifier,
@@ -237,5 +238,97 @@ describe('store.import through the API: all or nothing', () => {
     const whole = await api.store.import({ content: JSON.stringify(file), dry_run: false, on_conflict: 'fail' });
     expect(whole).toMatchObject({ ok: true, inserted: 2, problems: [] });
     expect(await countLinks(store.db)).toBe(2);
+  });
+});
+
+describe('integrations.timeline: an org’s probes per UTC day, counted by the database', () => {
+  const TODAY = '2026-11-30';
+  const probes = (rows: [org: string, kind: string, at: string, result: string][]) =>
+    store.db.write(({ q, t }) =>
+      q.insert(t.healthHistory).values(
+        rows.map(([orgId, kind, at, result]) => ({
+          credentialKey: `${kind}:org:${orgId}`,
+          orgId,
+          kind,
+          at,
+          source: 'sweep',
+          result,
+          latencyMs: 40,
+          errorCode: null,
+          errorMessage: null,
+          expiresAt: null,
+        })),
+      ),
+    );
+  const day = (date: string, worst: string, counts: Partial<Record<string, number>>) => ({
+    date,
+    worst,
+    counts: { healthy: 0, degraded: 0, unhealthy: 0, needs_reconnect: 0, ...counts },
+  });
+
+  it('gives each link its days, UTC midnight to midnight, the worst result winning; empty days and days before the window left out', async () => {
+    deps.now = () => new Date(`${TODAY}T15:00:00Z`);
+    await probes([
+      ['org-a', 'huggingface', '2026-09-01T23:59:59Z', 'unhealthy'], // one second before the 90th day
+      ['org-a', 'huggingface', '2026-09-02T00:00:00Z', 'healthy'],
+      ['org-a', 'huggingface', '2026-11-29T23:59:59Z', 'healthy'],
+      ['org-a', 'huggingface', '2026-11-30T00:00:00Z', 'degraded'],
+      ['org-a', 'huggingface', '2026-11-30T14:00:00Z', 'healthy'],
+      ['org-a', 'docker_hub', '2026-11-30T01:00:00Z', 'unhealthy'],
+      ['org-a', 'docker_hub', '2026-11-30T02:00:00Z', 'needs_reconnect'],
+      ['org-a', 'docker_hub', '2026-11-30T03:00:00Z', 'healthy'],
+      ['org-b', 'huggingface', '2026-11-30T03:00:00Z', 'unhealthy'],
+    ]);
+    const api = await caller({ scope: 'admin:read' });
+    expect(await api.integrations.timeline({ org_id: 'org-a' })).toEqual({
+      org_id: 'org-a',
+      days: 90,
+      from: '2026-09-02',
+      to: TODAY,
+      links: [
+        { kind: 'docker_hub', days: [day(TODAY, 'needs_reconnect', { healthy: 1, unhealthy: 1, needs_reconnect: 1 })] },
+        {
+          kind: 'huggingface',
+          days: [
+            day('2026-09-02', 'healthy', { healthy: 1 }),
+            day('2026-11-29', 'healthy', { healthy: 1 }),
+            day(TODAY, 'degraded', { healthy: 1, degraded: 1 }),
+          ],
+        },
+      ],
+    });
+    expect(await api.integrations.timeline({ org_id: 'org-a', kind: 'huggingface', days: 1 })).toMatchObject({
+      from: TODAY,
+      links: [{ kind: 'huggingface', days: [day(TODAY, 'degraded', { healthy: 1, degraded: 1 })] }],
+    });
+
+    // Longer than the history kept would show pruned days as days without probes: refused, naming the limit.
+    const longer = await failure(api.integrations.timeline({ org_id: 'org-a', days: 91 }));
+    expect(longer).toMatchObject({ code: 'invalid_request', extra: { field: 'days' } });
+    expect(longer.message).toContain('at most 90');
+    for (const bad of [{ days: 0 }, { days: 1.5 }, { kind: 'ftp' }]) {
+      const error = await failure(api.integrations.timeline({ org_id: 'org-a', ...bad } as never));
+      expect(error.code).toBe('invalid_request');
+    }
+    // A shorter history kept: the default shrinks to it rather than failing.
+    deps.config.healthRetentionDays = 30;
+    expect(await api.integrations.timeline({ org_id: 'org-a' })).toMatchObject({ days: 30, from: '2026-11-01' });
+  });
+
+  it('answers readers and the org’s own admins; another org’s admin gets not_found, services and anonymous callers nothing', async () => {
+    await probes([['org-a', 'huggingface', new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), 'healthy']]);
+    const mine = await (await caller({ scope: 'admin:org:org-a' })).integrations.timeline({ org_id: 'org-a' });
+    expect(mine.links.map((l) => l.kind)).toEqual(['huggingface']);
+    const other = await failure(
+      (await caller({ scope: 'admin:org:org-b' })).integrations.timeline({ org_id: 'org-a' }),
+    );
+    expect(other.code).toBe('not_found');
+    const service = await failure(
+      (await caller({ scope: 'integrations:use' })).integrations.timeline({ org_id: 'org-a' }),
+    );
+    expect(service.code).toBe('insufficient_scope');
+    const anonymous = await failure((await caller(null)).integrations.timeline({ org_id: 'org-a' }));
+    expect(anonymous.code).toBe('invalid_token');
+    expect((await listAudit(store.db, {}, { limit: 10 })).filter((r) => r.phase === 'denied')).toHaveLength(3);
   });
 });

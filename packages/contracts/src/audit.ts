@@ -16,6 +16,7 @@ const FIXED = [
   'integrations.attention',
   'integrations.checkHealthMany',
   'integrations.history',
+  'integrations.timeline',
   'integrations.disconnect',
   'integrations.checkHealth',
   'integrations.rotate',

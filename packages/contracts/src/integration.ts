@@ -48,3 +48,36 @@ export const CloudflareSecret = z.object({
 export type HuggingFaceSecret = z.infer<typeof HuggingFaceSecret>;
 export type DockerHubSecret = z.infer<typeof DockerHubSecret>;
 export type CloudflareSecret = z.infer<typeof CloudflareSecret>;
+
+/** How bad a probe result is, for a day's worst: needs_reconnect waits on a person, so it ranks last. */
+export const STATUS_SEVERITY: Record<IntegrationStatus, number> = {
+  healthy: 0,
+  degraded: 1,
+  unhealthy: 2,
+  needs_reconnect: 3,
+};
+
+/** A YYYY-MM-DD day in UTC. */
+export const UtcDay = z.iso.date();
+
+/** One UTC day of one link's probes: how many found each result, and the worst of them. */
+export const HealthDay = z.object({
+  date: UtcDay,
+  worst: IntegrationStatus,
+  counts: z.record(IntegrationStatus, z.number().int().nonnegative()),
+});
+export type HealthDay = z.infer<typeof HealthDay>;
+
+/**
+ * `integrations.timeline`: an org's links' probes per UTC day, `from` to `to` inclusive (today).
+ * Only days with probes are listed; a day left out had none (the sweep did not run, or the link
+ * did not exist yet).
+ */
+export const HealthTimeline = z.object({
+  org_id: OrgId,
+  days: z.number().int().positive(),
+  from: UtcDay,
+  to: UtcDay,
+  links: z.array(z.object({ kind: IntegrationKind, days: z.array(HealthDay) })),
+});
+export type HealthTimeline = z.infer<typeof HealthTimeline>;

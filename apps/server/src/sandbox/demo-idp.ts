@@ -60,7 +60,7 @@ export async function startDemoIdp(opts: {
   /** The admin API's audience (ALPHASWARM_ADMIN_OIDC_AUDIENCE). */
   audience: string;
   host?: string;
-  /** The host name in its issuer URL (default `host`): the console's, so the two are one site for cookies. */
+  /** The host name in its issuer URL (default `host`). */
   issuerHost?: string;
   port?: number;
   /** Seconds an access token lives. */

@@ -114,7 +114,9 @@ async function main(): Promise<void> {
   ].map((u) => ({ ...u, password: demoPassword() }));
   const idp = await startDemoIdp({
     audience: apiUrl,
-    issuerHost: consoleHost,
+    // Another site than the console's, as a company's IdP is: the browser then treats the way back
+    // from it as a cross-site navigation, which is what the console's callback must work with.
+    issuerHost: consoleHost === 'localhost' ? '127.0.0.1' : 'localhost',
     clients: [
       { client_id: SSO_CLIENT_ID, client_secret: ssoSecret, redirect_uris: [`${consoleUrl}/login/sso/callback`] },
     ],

@@ -1,10 +1,19 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { verdictWriter } from '@alphaswarm/api';
 import { isoNow, linksByKeys, type PostgresStore, pageLinks, purgeExpiredWizardSessions } from '@alphaswarm/db';
 import PgBoss from 'pg-boss';
 import type { Runtime } from '../runtime';
 import { type KindReach, trackUpstreamOutages } from './outages';
-import { HOUSEKEEPING_ONLY_INTERVAL_MS, probeLinks, pruneQuietly, type Sleep, startHealthSweeper } from './sweep';
+import {
+  HOUSEKEEPING_ONLY_INTERVAL_MS,
+  probeLinks,
+  pruneQuietly,
+  type Sleep,
+  Slots,
+  sleep,
+  startHealthSweeper,
+} from './sweep';
 
 /*
  * The health sweep across replicas, on pg-boss (PostgreSQL's job tables, SKIP LOCKED fetches).
@@ -13,8 +22,13 @@ import { HOUSEKEEPING_ONLY_INTERVAL_MS, probeLinks, pruneQuietly, type Sleep, st
  * it purges expired onboarding sessions and splits the links into "batch" jobs (ids derived from
  * slot and position again, so a re-run of the plan adds nothing); every replica works batches. A
  * batch held by a replica that dies expires and is retried by another, which skips the links
- * already checked in this slot. A "finish" job retries until no batch of its slot is pending, then
+ * already checked in this slot. A "finish" job waits until no batch of its slot is pending, then
  * prunes health history and records the sweep in the metrics: once per slot.
+ *
+ * Nothing waits for a polling interval on the way: the plan is offered at the slot's start, every
+ * replica watches for the slot's batches and starts on them at once, a replica works two batches
+ * at a time on one set of probe slots (the second fills the slots the first's last probes leave
+ * idle, and the next batch is fetched meanwhile), and the finish job watches the batches itself.
  */
 
 const SCHEMA = 'pgboss';
@@ -35,9 +49,17 @@ export interface JobTuning {
   expirySeconds: number;
   /** How often each replica's workers look for jobs. */
   pollSeconds: number;
-  /** How often each replica looks at the clock to offer the next slot's plan. */
+  /**
+   * How often, at most, each replica looks at the clock for the next slot (it also wakes at the
+   * slot's start): a clock that jumps is noticed within this.
+   */
   offerEveryMs: number;
 }
+
+/** Batches a replica works at once, on one set of probe slots: while one ends, the next begins. */
+const BATCHES_AT_ONCE = 2;
+/** How often a replica looks for the slot's batches, and the finish job for their end. */
+const WATCH_MS = 50;
 
 export interface SweeperOptions {
   intervalMs?: number;
@@ -55,10 +77,10 @@ export async function startSweeper(rt: Runtime, opts: SweeperOptions = {}): Prom
 export function jobTuning(intervalMs: number, concurrency: number, over: Partial<JobTuning> = {}): JobTuning {
   const expirySeconds = over.expirySeconds ?? Math.min(300, Math.max(1, Math.floor(intervalMs / 3000)));
   return {
-    batchLinks: over.batchLinks ?? concurrency * 2,
+    batchLinks: over.batchLinks ?? concurrency * 4,
     expirySeconds,
     pollSeconds: over.pollSeconds ?? Math.min(2, Math.max(0.5, expirySeconds / 2)),
-    offerEveryMs: over.offerEveryMs ?? Math.min(60_000, Math.max(250, intervalMs / 8)),
+    offerEveryMs: over.offerEveryMs ?? Math.min(250, Math.max(50, intervalMs / 8)),
   };
 }
 
@@ -155,6 +177,9 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
   setMaxListeners(concurrency * 2 + 10, controller.signal);
   const slotOf = (at: Date) => Math.floor(at.getTime() / intervalMs);
   const work = { pollingIntervalSeconds: tuning.pollSeconds, batchSize: 1 };
+  const finishExpirySeconds = Math.max(30, tuning.expirySeconds);
+  const slots = new Slots(concurrency);
+  const writer = verdictWriter(store.db);
 
   /** Batches of other slots still pending: the sweep before is still running, and sweeps never overlap. */
   const pendingBatches = async (slot: number, same: boolean): Promise<number> => {
@@ -165,8 +190,12 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
     return rows[0].n;
   };
 
-  let batchWorker = '';
-  await boss.work<PlanData>(PLAN, work, async ([job]) => {
+  const batchWorkers: string[] = [];
+  const notifyBatchWorkers = () => {
+    for (const id of batchWorkers) boss.notifyWorker(id);
+  };
+  let finishWorker = '';
+  const planWorker = await boss.work<PlanData>(PLAN, work, async ([job]) => {
     if (!job) return;
     const { slot } = job.data;
     const purged = await purgeExpiredWizardSessions(store.db, isoNow(rt.now()));
@@ -201,19 +230,20 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
     }
     if (keys.length > 0) flush();
     if (jobs.length > 0) await boss.insert(jobs);
-    boss.notifyWorker(batchWorker);
+    notifyBatchWorkers();
     const finish: FinishData = { slot, started: isoNow(rt.now()) };
-    // Polls once a second while batches are pending, for at most one interval.
+    // Each run watches the batches for a while; retried each second while they are pending, for at most one interval.
     await boss.send(FINISH, finish, {
       id: jobId(`finish:${slot}`),
       retryLimit: Math.max(1, Math.ceil(intervalMs / 1000)),
       retryDelay: 1,
       // Generous: a finish cut off by its expiry would run again and record the sweep twice.
-      expireInSeconds: Math.max(30, tuning.expirySeconds),
+      expireInSeconds: finishExpirySeconds,
     });
+    boss.notifyWorker(finishWorker);
   });
 
-  batchWorker = await boss.work<BatchData>(BATCH, work, async ([job]) => {
+  const workBatch = async ([job]: PgBoss.Job<BatchData>[]): Promise<BatchOutput | undefined> => {
     if (!job) return;
     const { since, keys } = job.data;
     const rows = (await linksByKeys(store.db, keys)).filter((row) => !row.lastHealthAt || row.lastHealthAt < since);
@@ -230,6 +260,8 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
       concurrency,
       signal,
       stopTaking,
+      slots,
+      writer,
       pages: async () => {
         if (served) return [];
         served = true;
@@ -240,19 +272,24 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
     const done = report.checked + report.failed;
     if (done < rows.length) throw new Error('batch cut short; the rest is retried by any replica');
     // pg-boss waits out its polling interval after every job; with batches queued, fetch the next now.
-    boss.notifyWorker(batchWorker);
-    const output: BatchOutput = {
+    notifyBatchWorkers();
+    return {
       checked: report.checked + keys.length - rows.length,
       failed: report.failed,
       reach: report.reach,
     };
-    return output;
-  });
+  };
+  for (let i = 0; i < BATCHES_AT_ONCE; i++) batchWorkers.push(await boss.work<BatchData>(BATCH, work, workBatch));
 
-  await boss.work<FinishData>(FINISH, work, async ([job]) => {
+  finishWorker = await boss.work<FinishData>(FINISH, work, async ([job]) => {
     if (!job) return;
     const { slot, started } = job.data;
-    if ((await pendingBatches(slot, true)) > 0) throw new Error('batches still pending');
+    // Watched for half the job's expiry (past it, the job would be taken back and run twice).
+    const watching = AbortSignal.any([controller.signal, AbortSignal.timeout((finishExpirySeconds * 1000) / 2)]);
+    while ((await pendingBatches(slot, true)) > 0) {
+      if (watching.aborted) throw new Error('batches still pending');
+      await sleep(WATCH_MS, watching);
+    }
     const pruned = await pruneQuietly(rt);
     const { rows } = await store.query(
       `SELECT output FROM ${SCHEMA}.job WHERE name = $1 AND state = 'completed' AND (data->>'slot')::bigint = $2`,
@@ -280,26 +317,52 @@ export async function startJobSweeper(rt: Runtime, opts: SweeperOptions = {}): P
   // Every replica offers each slot's plan; the id makes one. The slot a replica starts in is left
   // to those already running (a fresh cluster sweeps one interval after it starts, as one process did).
   let offered = slotOf(rt.now());
-  const offer = () => {
-    const slot = slotOf(rt.now());
-    if (slot <= offered) return;
-    offered = slot;
-    boss
-      .send(PLAN, { slot } satisfies PlanData, {
-        id: jobId(`plan:${slot}`),
-        retryLimit: 3,
-        retryDelay: 0,
-        expireInSeconds: tuning.expirySeconds,
-      })
-      .catch((error: Error) => rt.logger.warn({ error_name: error.name }, 'health sweep could not be planned'));
+  /** Until this slot's batches exist (whoever plans them), then this replica's workers start on them. */
+  const watchForBatches = async (slot: number) => {
+    const watching = AbortSignal.any([controller.signal, AbortSignal.timeout(tuning.expirySeconds * 1000)]);
+    while (!watching.aborted) {
+      const { rows } = await store.query(
+        `SELECT EXISTS (SELECT 1 FROM ${SCHEMA}.job WHERE name = $1 AND (data->>'slot')::bigint = $2) AS batches,
+                EXISTS (SELECT 1 FROM ${SCHEMA}.job WHERE name = $3 AND id = $4 AND state >= 'completed') AS planned`,
+        [BATCH, slot, PLAN, jobId(`plan:${slot}`)],
+      );
+      if (rows[0].batches) return notifyBatchWorkers();
+      // Planned without batches: no links, or the sweep before is still running.
+      if (rows[0].planned) return;
+      await sleep(WATCH_MS, watching);
+    }
   };
-  const timer = setInterval(offer, tuning.offerEveryMs);
-  timer.unref();
+  const offer = async (slot: number) => {
+    await boss.send(PLAN, { slot } satisfies PlanData, {
+      id: jobId(`plan:${slot}`),
+      retryLimit: 3,
+      retryDelay: 0,
+      expireInSeconds: tuning.expirySeconds,
+    });
+    boss.notifyWorker(planWorker);
+    if (checkLinks) await watchForBatches(slot);
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    const at = rt.now().getTime();
+    const slot = Math.floor(at / intervalMs);
+    if (slot > offered) {
+      offered = slot;
+      offer(slot).catch((error: Error) =>
+        rt.logger.warn({ error_name: error.name }, 'health sweep could not be planned'),
+      );
+    }
+    if (controller.signal.aborted) return;
+    // Wake at the next slot's start, or sooner to notice a clock that jumped.
+    timer = setTimeout(tick, Math.min(tuning.offerEveryMs, (slot + 1) * intervalMs - at));
+    timer.unref();
+  };
+  tick();
 
   return {
     async stop() {
-      clearInterval(timer);
       controller.abort();
+      clearTimeout(timer);
       // Graceful: handlers end (aborted batches fail, and are retried by the other replicas), then
       // whatever is still held is failed back to the queue; the pool is ours and closes later.
       await boss.stop({ graceful: true, close: false, timeout: 5_000 });

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import { probeAndRecord } from '@alphaswarm/api';
+import { probeAndRecord, type VerdictWriter, verdictWriter } from '@alphaswarm/api';
 import type { IntegrationKind } from '@alphaswarm/contracts';
 import { type IntegrationRow, isoNow, pageLinks, purgeExpiredWizardSessions } from '@alphaswarm/db';
 import { providerFor } from '@alphaswarm/providers';
@@ -40,6 +40,48 @@ export interface ProbeOptions {
   pages?: LinkPages;
   /** Once aborted, no further probe starts; those in flight finish (unlike `signal`). */
   stopTaking?: AbortSignal;
+  /** Shared by the batches a job sweeper works at once; its own otherwise. */
+  writer?: VerdictWriter;
+  /** Probe slots shared by the batches a job sweeper works at once: `concurrency` bounds each batch alone. */
+  slots?: Slots;
+}
+
+/**
+ * Probe slots shared by the batches of one replica, the oldest batch served first: a batch that
+ * is finishing (fewer probes left than slots) lends the idle slots to the next, instead of the
+ * replica waiting for its last probe before it fetches more work.
+ */
+export class Slots {
+  #free: number;
+  readonly #waiting: { rank: number; take(): void }[] = [];
+  #ranks = 0;
+
+  constructor(size: number) {
+    this.#free = size;
+  }
+
+  /** A rank for a batch starting now: after every batch started before it. */
+  nextRank(): number {
+    return this.#ranks++;
+  }
+
+  /** Wait for a slot; a lower rank (an older batch) is served first. */
+  async acquire(rank: number): Promise<void> {
+    if (this.#free > 0 && this.#waiting.length === 0) {
+      this.#free--;
+      return;
+    }
+    await new Promise<void>((take) => {
+      const at = this.#waiting.findIndex((w) => w.rank > rank);
+      this.#waiting.splice(at === -1 ? this.#waiting.length : at, 0, { rank, take });
+    });
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next.take();
+    else this.#free++;
+  }
 }
 
 /**
@@ -75,6 +117,8 @@ export async function pruneQuietly(rt: Runtime): Promise<number> {
 export async function probeLinks(rt: Runtime, opts: ProbeOptions): Promise<SweepReport> {
   const wait = opts.sleep ?? sleep;
   const pages = opts.pages ?? ((after, limit) => pageLinks(rt.store.db, after, limit));
+  const writer = opts.writer ?? verdictWriter(rt.store.db);
+  const rank = opts.slots?.nextRank() ?? 0;
   const clock = () => rt.now().getTime();
   const started = clock();
   const report: SweepReport = { checked: 0, by_status: {}, failed: 0, deferred: 0, pruned: 0, reach: {}, ms: 0 };
@@ -113,8 +157,15 @@ export async function probeLinks(rt: Runtime, opts: ProbeOptions): Promise<Sweep
         await wait(Math.min(paused, 60_000), opts.signal);
         if (opts.signal?.aborted) return;
       }
+      if (opts.slots) {
+        await opts.slots.acquire(rank);
+        if (opts.signal?.aborted || opts.stopTaking?.aborted) {
+          opts.slots.release();
+          return;
+        }
+      }
       try {
-        const outcome = await probeAndRecord(rt, item.row, opts.signal, 'sweep');
+        const outcome = await probeAndRecord(rt, item.row, opts.signal, 'sweep', writer);
         if (outcome.reached !== undefined) {
           const tally = report.reach[item.row.kind] ?? { reached: 0, unreachable: 0 };
           report.reach[item.row.kind] = tally;
@@ -138,6 +189,8 @@ export async function probeLinks(rt: Runtime, opts: ProbeOptions): Promise<Sweep
           { credential_key: item.row.credentialKey, error_name: (error as Error).name },
           'health probe failed',
         );
+      } finally {
+        opts.slots?.release();
       }
       opts.onProgress?.(report.checked);
     }

@@ -78,6 +78,7 @@ beforeAll(async () => {
     'integrations.rotate': { org_id: ORG, kind: 'huggingface' },
     'integrations.attention': { limit: 5 },
     'integrations.history': { org_id: ORG, kind: 'huggingface', limit: 5 },
+    'integrations.timeline': { org_id: ORG, days: 7 },
     'integrations.checkHealthMany': { org_id: ORG },
     'notifications.create': { name: 'ops', type: 'webhook', url: 'http://127.0.0.1:9/hook', event_types: [] },
     'notifications.list': undefined,

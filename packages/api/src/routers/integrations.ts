@@ -2,6 +2,7 @@ import {
   boundedText,
   type ConnectProcedure,
   DisconnectResult,
+  HealthTimeline,
   IntegrationKind,
   IntegrationStatus,
   kinds,
@@ -19,6 +20,7 @@ import type { TRPCMutationProcedure, TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { checkHealth, checkHealthMany } from '../services/health';
 import * as svc from '../services/integrations';
+import { healthTimeline } from '../services/timeline';
 import { adminProcedure, stepUpProcedure } from '../trpc';
 
 /** A PAT kind's connect: its input checked once, here, against the kind's descriptor; typed from here on. */
@@ -187,6 +189,22 @@ export const integrationsRouter = {
         next_cursor: rows.length === input.limit ? (rows.at(-1)?.id ?? null) : null,
       };
     }),
+
+  /**
+   * Each link's probes per UTC day over the last `days` days (default 90, or the history kept
+   * when shorter; at most the history kept), counted by result with each day's worst: the org
+   * page's timeline in one read. `kind` narrows it to one link.
+   */
+  timeline: adminProcedure
+    .input(
+      z.object({
+        org_id: OrgId,
+        kind: IntegrationKind.optional(),
+        days: z.number().int().min(1).max(3650).optional(),
+      }),
+    )
+    .output(HealthTimeline)
+    .query(({ ctx, input }) => healthTimeline(ctx, input)),
 
   /** Re-check every link of an org, or (no org) every link needing attention, at most 200 at a time. */
   checkHealthMany: stepUpProcedure.input(z.object({ org_id: OrgId.optional() })).mutation(async ({ ctx, input }) => ({

@@ -156,6 +156,24 @@ export async function recordVerdict(
       errorMessage: after.error?.message.slice(0, 2000) ?? null,
       expiresAt: after.expiresAt,
     });
+  } catch (error) {
+    logUnrecorded(deps, after, error);
+    return;
+  }
+  await announceVerdict(deps, before, after, probe.source);
+}
+
+/**
+ * What a recorded verdict (its history row already written) must tell an operator: a state-change
+ * alert when the status moved, and the expiry countdown. Never throws.
+ */
+export async function announceVerdict(
+  deps: AwarenessDeps,
+  before: IntegrationRow | null,
+  after: IntegrationRow,
+  source: ProbeSource,
+): Promise<void> {
+  try {
     const integration = toPublic(after);
     const target = { orgId: after.orgId, kind: after.kind as IntegrationKind };
     if (before && before.status !== after.status) {
@@ -166,17 +184,21 @@ export async function recordVerdict(
         data: {
           integration,
           expires_at: after.expiresAt,
-          change: { from: before.status, to: after.status, source: probe.source },
+          change: { from: before.status, to: after.status, source },
         },
       });
     }
     await expiryCountdown(deps, after, integration);
   } catch (error) {
-    deps.logger.error(
-      { err: { message: (error as Error).message }, credential_key: after.credentialKey },
-      'health history or alert could not be recorded',
-    );
+    logUnrecorded(deps, after, error);
   }
+}
+
+function logUnrecorded(deps: AwarenessDeps, after: IntegrationRow, error: unknown): void {
+  deps.logger.error(
+    { err: { message: (error as Error).message }, credential_key: after.credentialKey },
+    'health history or alert could not be recorded',
+  );
 }
 
 async function expiryCountdown(

@@ -5,13 +5,16 @@ import {
   isoNow,
   linksNeedingAttention,
   listLinks,
+  MAX_VERDICTS_PER_WRITE,
   recordHealth,
+  recordVerdicts,
   toPublic,
+  type VerdictWrite,
 } from '@alphaswarm/db';
 import { descriptorFor, type HealthResult, providerFor, type StoredLink } from '@alphaswarm/providers';
 import type { ApiDeps } from '../deps';
 import { AppError, toAppError, wireCode } from '../errors';
-import { type ProbeSource, recordVerdict } from './awareness';
+import { announceVerdict, type ProbeSource, recordVerdict } from './awareness';
 import { applyExpiryRule } from './expiry';
 import { notFound, unseal } from './links';
 import { providerContext } from './provider-context';
@@ -48,16 +51,73 @@ export interface ProbeOutcome {
 /** Failures that mean the upstream itself could not be reached or would not serve: an outage, not a verdict. */
 const UNREACHABLE_CODES = ['upstream_timeout', 'upstream_unavailable'];
 
+/** Where a sweep's verdicts go: resolved once the verdict and its history row are committed. */
+export interface VerdictWriter {
+  record(verdict: VerdictWrite): Promise<IntegrationRow | undefined>;
+}
+
+/**
+ * Group commit for a sweep: verdicts that arrive while the event loop is busy (or while the
+ * previous transaction runs) are written together, each with its history row, in one transaction
+ * (a transaction per probe was most of a sweep's database time). Every caller still waits for its
+ * own commit, so nothing is reported probed before it is durable. A failed transaction is retried
+ * one verdict at a time, so one bad verdict cannot sink the others.
+ */
+export function verdictWriter(db: ProbeDeps['db']): VerdictWriter {
+  type Pending = { verdict: VerdictWrite; resolve(row: IntegrationRow | undefined): void; reject(e: unknown): void };
+  let queue: Pending[] = [];
+  let busy = false;
+  const writeEach = async (batch: Pending[]) => {
+    for (const p of batch) {
+      try {
+        p.resolve((await recordVerdicts(db, [p.verdict]))[0]);
+      } catch (error) {
+        p.reject(error);
+      }
+    }
+  };
+  const drain = async () => {
+    while (queue.length > 0) {
+      const batch = queue.slice(0, MAX_VERDICTS_PER_WRITE);
+      queue = queue.slice(batch.length);
+      try {
+        const rows = await recordVerdicts(
+          db,
+          batch.map((p) => p.verdict),
+        );
+        for (const [i, p] of batch.entries()) p.resolve(rows[i]);
+      } catch (error) {
+        if (batch.length === 1) batch[0]?.reject(error);
+        else await writeEach(batch);
+      }
+    }
+    busy = false;
+  };
+  return {
+    record(verdict) {
+      return new Promise((resolve, reject) => {
+        queue.push({ verdict, resolve, reject });
+        if (busy) return;
+        busy = true;
+        // After the I/O callbacks of this turn of the event loop: the probes they finish join in.
+        setImmediate(() => void drain());
+      });
+    },
+  };
+}
+
 /**
  * Probe a link and record the verdict. A transient upstream fault (timeout, 5xx, rate limit)
  * degrades the link instead of condemning it; a rejected credential is unhealthy; expiry follows
- * the one expiry policy.
+ * the one expiry policy. With a `writer` (a sweep's), the verdict and its history row are committed
+ * together with other probes'; alone, the verdict first, then its history row.
  */
 export async function probeAndRecord(
   deps: ProbeDeps,
   row: IntegrationRow,
   signal?: AbortSignal,
   source: ProbeSource = 'check',
+  writer?: VerdictWriter,
 ): Promise<ProbeOutcome> {
   const kind = row.kind as IntegrationKind;
   const provider = await providerFor(kind);
@@ -99,19 +159,28 @@ export async function probeAndRecord(
   }
   const seconds = (performance.now() - started) / 1000;
   const checked = applyExpiryRule(result, result.expires_at, descriptorFor(kind).label, deps.now());
-  const updated = await recordHealth(
-    deps.db,
-    row.credentialKey,
-    {
-      status: checked.status,
-      error: checked.error,
-      metadata: result.metadata ? { ...row.metadata, ...result.metadata } : row.metadata,
-      expiresAt: result.expires_at,
-    },
-    isoNow(deps.now()),
-  );
-  deps.metrics?.probe(kind, checked.status, seconds, upstreamError);
-  if (updated) await recordVerdict(deps, row, updated, { source, latencyMs: seconds * 1000 });
+  const verdict = {
+    status: checked.status,
+    error: checked.error,
+    metadata: result.metadata ? { ...row.metadata, ...result.metadata } : row.metadata,
+    expiresAt: result.expires_at,
+  };
+  const now = isoNow(deps.now());
+  let updated: IntegrationRow | undefined;
+  if (writer) {
+    updated = await writer.record({
+      credentialKey: row.credentialKey,
+      result: verdict,
+      now,
+      history: { source, latencyMs: seconds * 1000 },
+    });
+    deps.metrics?.probe(kind, checked.status, seconds, upstreamError);
+    if (updated) await announceVerdict(deps, row, updated, source);
+  } else {
+    updated = await recordHealth(deps.db, row.credentialKey, verdict, now);
+    deps.metrics?.probe(kind, checked.status, seconds, upstreamError);
+    if (updated) await recordVerdict(deps, row, updated, { source, latencyMs: seconds * 1000 });
+  }
   return {
     row: updated ?? row,
     reached: upstreamError === null || !UNREACHABLE_CODES.includes(upstreamError),

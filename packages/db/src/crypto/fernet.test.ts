@@ -494,7 +494,14 @@ describe('what a signed token must still satisfy', () => {
   it('checks every PKCS7 padding byte, even under a valid signature', () => {
     expect(fernet.decrypt(sealedBlock(k1, block('abcdefghijklm', 3, 3, 3))).toString()).toBe('abcdefghijklm');
     expect(fernet.decrypt(sealedBlock(k1, Buffer.alloc(16, 16)))).toHaveLength(0);
-    for (const bad of [block('abcdefghijklmno', 0), block('abcdefghijklmno', 17), block('abcdefghijklm', 9, 3, 3)]) {
+    // A pad value above the block size is refused even when that many bytes repeat it.
+    const overlong = Buffer.alloc(32, 17);
+    for (const bad of [
+      block('abcdefghijklmno', 0),
+      block('abcdefghijklmno', 17),
+      block('abcdefghijklm', 9, 3, 3),
+      overlong,
+    ]) {
       const error = rejects(() => fernet.decrypt(sealedBlock(k1, bad)));
       expect(error.reason).toBe('padding');
       expect(error.message).toBe('invalid Fernet token: its ciphertext does not decrypt');
@@ -514,6 +521,8 @@ describe('what a signed token must still satisfy', () => {
   it('a ciphertext that is not whole blocks is malformed, before any signature check', () => {
     const data = Buffer.from(fernet.encrypt('x'), 'base64url');
     expect(rejects(() => fernet.decrypt(urlsafe(Buffer.concat([data, Buffer.alloc(3)])))).reason).toBe('malformed');
+    // No cipher block at all (even signed): there is not even a padding block to check.
+    expect(rejects(() => fernet.decrypt(sealedBlock(k1, Buffer.alloc(0)))).reason).toBe('malformed');
   });
 
   it('timestamps are 64-bit: from the epoch itself to beyond 2106', () => {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Database, Tables } from '../database';
 
 export type HealthHistoryRow = Tables['healthHistory']['$inferSelect'];
@@ -23,6 +23,34 @@ export async function listHealthHistory(
     .where(and(eq(t.orgId, opts.orgId), eq(t.kind, opts.kind), opts.beforeId ? lt(t.id, opts.beforeId) : undefined))
     .orderBy(desc(t.id))
     .limit(opts.limit);
+}
+
+/** Probes of one link on one UTC day with one result. */
+export interface HealthDayCount {
+  kind: string;
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  result: string;
+  n: number;
+}
+
+/**
+ * An org's probes counted per link, UTC day and result since `from` (RFC 3339 UTC): one grouped
+ * read served by the health_history_org_day index, so a timeline never loads a probe row. A
+ * stored `at` is RFC 3339 UTC, so its first ten characters are its UTC day on both dialects.
+ */
+export async function healthByDay(
+  db: Database,
+  opts: { orgId: string; kind?: string | null; from: string },
+): Promise<HealthDayCount[]> {
+  const t = db.t.healthHistory;
+  const day = sql<string>`substr(${t.at}, 1, 10)`;
+  return db.q
+    .select({ kind: t.kind, day, result: t.result, n: count() })
+    .from(t)
+    .where(and(eq(t.orgId, opts.orgId), gte(t.at, opts.from), opts.kind ? eq(t.kind, opts.kind) : undefined))
+    .groupBy(t.kind, day, t.result)
+    .orderBy(asc(t.kind), asc(day), asc(t.result));
 }
 
 /** Delete history older than `before` (RFC 3339); returns how many rows went. */

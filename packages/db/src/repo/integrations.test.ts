@@ -1,7 +1,8 @@
+import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testStore } from '../../test/stores';
 import type { Store } from '../database';
-import { listOrgs, upsertLink } from './integrations';
+import { deleteLink, getLink, listOrgs, recordVerdicts, upsertLink, type VerdictWrite } from './integrations';
 
 const NOW = '2026-05-27T20:00:00Z';
 
@@ -35,5 +36,62 @@ describe('listOrgs', () => {
     expect(await ids('%')).toEqual([]);
     expect(await ids()).toEqual(['S_2', 'Z-1', 'a.b', 'ab', 's_1', 'sx1']);
     expect(await listOrgs(s.db, { afterOrg: 'ab', limit: 10 })).toMatchObject([{ org_id: 's_1' }, { org_id: 'sx1' }]);
+  });
+});
+
+describe('recordVerdicts', () => {
+  const link = (orgId: string) =>
+    upsertLink(
+      s.db,
+      {
+        orgId,
+        kind: 'huggingface',
+        namespace: 'n',
+        status: 'healthy',
+        error: null,
+        metadata: {},
+        secret: null,
+        expiresAt: null,
+      },
+      NOW,
+    );
+  const verdict = (orgId: string, status: 'healthy' | 'unhealthy', source = 'sweep'): VerdictWrite => ({
+    credentialKey: `huggingface:org:${orgId}`,
+    result: {
+      status,
+      error: status === 'healthy' ? null : { code: 'credential_rejected', message: 'rejected' },
+      metadata: { probed: true },
+      expiresAt: null,
+    },
+    now: '2026-05-27T21:00:00Z',
+    history: { source, latencyMs: 51.6 },
+  });
+  const history = () =>
+    s.exec(sql`SELECT org_id, source, result, latency_ms, error_code FROM health_history ORDER BY org_id`);
+
+  it('writes each verdict with its history row; a link deleted since its probe gets neither', async () => {
+    for (const org of ['a', 'b', 'c']) await link(org);
+    await deleteLink(s.db, 'c', 'huggingface');
+    const rows = await recordVerdicts(s.db, [
+      verdict('a', 'healthy'),
+      verdict('b', 'unhealthy'),
+      verdict('c', 'healthy'),
+    ]);
+    expect(rows.map((r) => r?.status)).toEqual(['healthy', 'unhealthy', undefined]);
+    expect(await history()).toEqual([
+      { org_id: 'a', source: 'sweep', result: 'healthy', latency_ms: 52, error_code: null },
+      { org_id: 'b', source: 'sweep', result: 'unhealthy', latency_ms: 52, error_code: 'credential_rejected' },
+    ]);
+    expect((await getLink(s.db, 'b', 'huggingface'))?.lastHealthAt).toBe('2026-05-27T21:00:00Z');
+  });
+
+  it('all or none: a verdict that cannot be written leaves every link of its batch as it was', async () => {
+    for (const org of ['a', 'b']) await link(org);
+    // A history row without its source breaks the batch after the first link's update.
+    const broken = verdict('b', 'unhealthy', null as unknown as string);
+    await expect(recordVerdicts(s.db, [verdict('a', 'unhealthy'), broken])).rejects.toThrow();
+    expect((await getLink(s.db, 'a', 'huggingface'))?.status).toBe('healthy');
+    expect((await getLink(s.db, 'b', 'huggingface'))?.status).toBe('healthy');
+    expect(await history()).toEqual([]);
   });
 });

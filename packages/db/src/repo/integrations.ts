@@ -219,6 +219,50 @@ export async function recordHealth(
   });
 }
 
+/** A probe's verdict and the history row that goes with it (the row's link fields come from the update). */
+export interface VerdictWrite {
+  credentialKey: string;
+  result: Parameters<typeof recordHealth>[2];
+  now: string;
+  history: { source: string; latencyMs: number };
+}
+
+/** Most verdicts one transaction takes: SQLite binds at most 32,766 parameters per statement. */
+export const MAX_VERDICTS_PER_WRITE = 500;
+
+/**
+ * Record many probes' verdicts, each with its history row, in one transaction: all or none. A link
+ * deleted since its probe gets neither (its entry is undefined). In the order given.
+ */
+export async function recordVerdicts(db: Database, verdicts: VerdictWrite[]): Promise<(IntegrationRow | undefined)[]> {
+  if (verdicts.length > MAX_VERDICTS_PER_WRITE) {
+    throw new RangeError(`At most ${MAX_VERDICTS_PER_WRITE} verdicts per write, not ${verdicts.length}.`);
+  }
+  return db.write(async (tx) => {
+    const rows: (IntegrationRow | undefined)[] = [];
+    const history: Tables['healthHistory']['$inferInsert'][] = [];
+    for (const v of verdicts) {
+      const row = await recordHealth(tx, v.credentialKey, v.result, v.now);
+      rows.push(row);
+      if (!row) continue;
+      history.push({
+        credentialKey: row.credentialKey,
+        orgId: row.orgId,
+        kind: row.kind,
+        at: v.now,
+        source: v.history.source,
+        result: row.status,
+        latencyMs: Math.max(0, Math.round(v.history.latencyMs)),
+        errorCode: row.error?.code ?? null,
+        errorMessage: row.error?.message.slice(0, 2000) ?? null,
+        expiresAt: row.expiresAt,
+      });
+    }
+    if (history.length > 0) await tx.q.insert(tx.t.healthHistory).values(history);
+    return rows;
+  });
+}
+
 /** Swap the ciphertext only if it is still the one the caller read (no lost update). */
 export async function replaceSecret(
   db: Database,

@@ -451,6 +451,8 @@ export const model: Record<string, Table> = {
     indexes: [
       { name: 'health_history_link', columns: ['orgId', 'kind', 'id'] },
       { name: 'health_history_at', columns: ['at'] },
+      // An org's timeline: a range of its days, counted from the index alone.
+      { name: 'health_history_org_day', columns: ['orgId', 'at', 'kind', 'result'] },
     ],
   },
 

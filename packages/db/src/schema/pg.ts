@@ -366,7 +366,11 @@ export const healthHistory = pgTable(
     errorMessage: text('error_message'),
     expiresAt: text('expires_at'),
   },
-  (t) => [index('health_history_link').on(t.orgId, t.kind, t.id), index('health_history_at').on(t.at)],
+  (t) => [
+    index('health_history_link').on(t.orgId, t.kind, t.id),
+    index('health_history_at').on(t.at),
+    index('health_history_org_day').on(t.orgId, t.at, t.kind, t.result),
+  ],
 );
 
 /**

@@ -145,7 +145,7 @@ describe('validateStoreFile', () => {
     const deep = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
     const bad = [
       { ...aws, metadata: 'DEEP' },
-      { ...aws, metadata: { note: 'x'.repeat(5 * 1024 * 1024) } },
+      { ...aws, metadata: { note: 'x'.repeat(257 * 1024) } },
       { ...aws, namespace: 'acme\u0000' },
       { ...aws, namespace: 'acme\r\nInjected: yes' },
       { ...aws, metadata: { 'role\narn': 'x' } },

@@ -117,8 +117,15 @@ export class SsoClient {
    * The IdP's answer at the callback: the code exchanged with the PKCE verifier, `state` and
    * `nonce` compared, the ID token checked. A step-up must also be fresh and multi-factor.
    */
-  async finish(callbackUrl: URL, attempt: SsoAttempt | null): Promise<SsoTokens> {
+  /**
+   * Redeem the IdP's answer: `answer` is the URL it came back on, or any URL carrying the same query
+   * (the console passes it on from the callback to `/login/sso/finish`); the token request names
+   * the registered redirect URI either way, as the IdP requires.
+   */
+  async finish(answer: URL, attempt: SsoAttempt | null): Promise<SsoTokens> {
     if (!attempt) throw new SsoError('No sign-in was started from this browser session; start again.');
+    const callbackUrl = new URL(this.settings.redirectUri);
+    callbackUrl.search = answer.search;
     if (callbackUrl.searchParams.get('state') !== attempt.state) {
       throw new SsoError('The sign-in response does not belong to this browser session (state mismatch); start again.');
     }

@@ -4,32 +4,25 @@ import { error, fail } from '@sveltejs/kit';
 import { kindLabel, loadFailed, orgPath, perform } from '$lib/server/pending';
 import { presentMetadata } from '$lib/server/present';
 import { takeFlash } from '$lib/server/session';
+import { dayTimeline } from '$lib/server/timeline';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
   const org = OrgId.safeParse(event.params.org_id);
   if (!org.success) error(404, { message: `“${event.params.org_id.slice(0, 80)}” is not a valid org_id.` });
   const flash = takeFlash(event.locals.session);
+  // The org's 90-day timeline, one read for every link (a failed read leaves the cards without it).
+  const timeline = event.locals.api.integrations.timeline.query({ org_id: org.data }).catch(() => null);
   let list: Awaited<ReturnType<typeof event.locals.api.integrations.list.query>>;
   try {
     list = await event.locals.api.integrations.list.query({ org_id: org.data });
   } catch (e) {
     loadFailed(event, e);
   }
-  // The last probes of each link, oldest first, for its timeline (a failed read leaves it empty).
-  type Probe = Awaited<ReturnType<typeof event.locals.api.integrations.history.query>>['history'][number];
-  const timelines = new Map<string, Probe[]>();
   // Unfinished cloud onboardings, newest first: each marks its kind's card (a failed read marks none).
   const onboarding = new Map<string, string[]>();
-  await Promise.all([
-    ...list.integrations.map(async (i) => {
-      try {
-        const r = await event.locals.api.integrations.history.query({ org_id: org.data, kind: i.kind, limit: 30 });
-        timelines.set(i.kind, [...r.history].reverse());
-      } catch {
-        timelines.set(i.kind, []);
-      }
-    }),
+  const [days] = await Promise.all([
+    timeline,
     event.locals.api.cloudOnboarding.list.query({ org_id: org.data }).then(
       ({ sessions }) => {
         for (const s of sessions) onboarding.set(s.kind, [...(onboarding.get(s.kind) ?? []), s.session_id]);
@@ -58,7 +51,7 @@ export const load: PageServerLoad = async (event) => {
         last_health_status: link.last_health_status,
         error: link.error,
         expires_at: facts.expiresAt(link.metadata),
-        timeline: timelines.get(kind) ?? [],
+        timeline: days && dayTimeline(days, days.links.find((l) => l.kind === kind)?.days ?? []),
         meta: presentMetadata(link.metadata),
       },
     };

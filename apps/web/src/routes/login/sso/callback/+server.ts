@@ -1,35 +1,19 @@
-import { redirect } from '@sveltejs/kit';
-import { applySsoTokens, ssoClient } from '$lib/server/auth';
-import { replayPending } from '$lib/server/pending';
-import { startSession } from '$lib/server/session';
-import { SsoError } from '$lib/server/sso';
 import type { RequestHandler } from './$types';
 
-/** `<ORIGIN>/login/sso/callback`: the IdP sends the browser back here with a code (or an error). */
-export const GET: RequestHandler = async ({ url, locals, cookies }) => {
-  const client = ssoClient();
-  if (!client) redirect(303, '/login');
-  // No session at all (a callback replayed elsewhere): one to carry the refusal to the sign-in page.
-  const session = locals.session ?? startSession(cookies, null);
-  // Used once, whatever happens next: a replayed callback finds nothing to complete.
-  const attempt = session.sso;
-  session.sso = null;
-  let tokens: Awaited<ReturnType<typeof client.finish>>;
-  try {
-    tokens = await client.finish(url, attempt);
-  } catch (e) {
-    if (!(e instanceof SsoError)) throw e;
-    session.ssoError = e.message;
-    redirect(303, attempt?.purpose === 'step_up' && session.tokens ? '/step-up' : '/login');
-  }
-  const c = tokens.claims;
-  const username = [c.preferred_username, c.email, c.sub].find((v): v is string => typeof v === 'string') ?? null;
-  if (attempt?.purpose === 'step_up' && session.tokens) {
-    applySsoTokens(session, tokens);
-    redirect(303, await replayPending(session, locals.api));
-  }
-  // A new session id once signed in: whatever id existed before is worthless now.
-  const signedIn = startSession(cookies, session, { username });
-  applySsoTokens(signedIn, tokens);
-  redirect(303, attempt?.next ?? '/');
+/**
+ * `<ORIGIN>/login/sso/callback`, where the company's IdP sends the browser back with a code (or an
+ * error). Coming from another site, the request carries no SameSite=Strict cookie, so neither the
+ * session holding this sign-in's state, nonce and PKCE verifier nor a signed-in admin's pending
+ * action is readable here, and a session cookie set here would not go with the next redirect
+ * either. So this page only passes the answer on to `/login/sso/finish` from our own origin (a
+ * refresh, which needs no script), and that request carries the cookie.
+ */
+export const GET: RequestHandler = ({ url }) => {
+  const next = `/login/sso/finish${url.search}`;
+  const href = next.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  return new Response(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${href}">` +
+      `<title>Signing in…</title></head><body><main><p>Signing you in… <a href="${href}">Continue</a></p></main></body></html>`,
+    { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } },
+  );
 };

@@ -1,0 +1,1 @@
+CREATE INDEX "health_history_org_day" ON "health_history" USING btree ("org_id","at","kind","result");

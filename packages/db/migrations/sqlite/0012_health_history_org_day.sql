@@ -1,0 +1,1 @@
+CREATE INDEX `health_history_org_day` ON `health_history` (`org_id`,`at`,`kind`,`result`);
