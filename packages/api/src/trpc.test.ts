@@ -98,6 +98,7 @@ beforeEach(async () => {
       consoleUrl: 'https://console.test',
       stepUpMaxAge: 600,
       platformServiceScope: true,
+      healthRetentionDays: 90,
     },
     logger: {
       info: () => undefined,
