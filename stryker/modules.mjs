@@ -14,12 +14,17 @@ export const MODULES = {
     mutate: ['src/crypto/fernet.ts'],
     tests: ['src/crypto/fernet.test.ts'],
   },
+  // The console's front door (CSRF, sign-in redirect, security headers), its sessions, `next`, and
+  // the pending action ({path, input, after}: its shape check and its one replay) with the step-up
+  // page that replays it.
   'console-guards': {
     dir: 'apps/web',
     mutate: [
       'src/hooks.server.ts',
       'src/lib/server/session.ts',
       'src/lib/server/next.ts',
+      'src/lib/server/action.ts',
+      'src/lib/server/pending.ts',
       'src/routes/(app)/step-up/+page.server.ts',
     ],
   },
@@ -38,9 +43,10 @@ export const MODULES = {
     mutate: ['src/auth/bearer.ts', 'src/auth/requirements.ts'],
     tests: ['src/auth/*.test.ts'],
   },
-  // The base procedures (auth, audit-first and error middleware) through createCaller; the audit
-  // writer has its own spec, so its mutants do not each pay for the router's fakes and database.
-  procedures: { dir: 'packages/api', project: 'sqlite', mutate: ['src/trpc.ts'], tests: ['src/router.test.ts'] },
+  // The base procedures (auth, audit-first, hand-off and error middleware) through createCaller on
+  // a router of their own (src/trpc.test.ts: no upstream fakes, no app router to import); the audit
+  // writer has its own spec, so its mutants do not each pay for the procedures' database either.
+  procedures: { dir: 'packages/api', project: 'sqlite', mutate: ['src/trpc.ts'], tests: ['src/trpc.test.ts'] },
   'audit-writer': {
     dir: 'packages/api',
     project: 'sqlite',

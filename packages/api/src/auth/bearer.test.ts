@@ -136,6 +136,8 @@ describe('verifyBearer: what is refused', () => {
     await refusedWith(token({}, { omit: ['exp'] }), 'The bearer token failed the "exp" check.');
     await refusedWith(token({}, { omit: ['sub'] }), 'The bearer token failed the "sub" check.');
     await refusedWith(token({ sub: '  ' }), 'The bearer token failed the "sub" check: it must be a non-empty string.');
+    // jose accepts a sub of any type; a number is no actor name.
+    await refusedWith(token({ sub: 42 }), 'The bearer token failed the "sub" check: it must be a non-empty string.');
     await refusedWith(
       token({ sub: 'a'.repeat(256) }),
       'The bearer token failed the "sub" check: it must be a non-empty string.',
@@ -240,6 +242,25 @@ describe('BearerVerifier: the verified-token cache', () => {
     expect(c.lookups()).toBe(3);
     await v.verify(a);
     expect(c.lookups()).toBe(4);
+  });
+
+  it('an entry verified again after it lapsed counts as new: a full cache drops an older one first', async () => {
+    const c = counted();
+    let now = NOW;
+    const v = new BearerVerifier([c.issuer], () => now, 3);
+    const [a, b, d, e] = await Promise.all([token({ n: 1 }), token({ n: 2 }), token({ n: 3 }), token({ n: 4 })]);
+    await v.verify(a);
+    now = new Date(NOW.getTime() + 30_000);
+    await v.verify(b);
+    now = new Date(NOW.getTime() + 61_000);
+    await v.verify(a);
+    await v.verify(d);
+    await v.verify(e);
+    expect(c.lookups()).toBe(5);
+    await v.verify(a);
+    expect(c.lookups()).toBe(5);
+    await v.verify(b);
+    expect(c.lookups()).toBe(6);
   });
 
   it('caches nothing it refused', async () => {
@@ -481,6 +502,7 @@ describe('remoteIssuer: an external OIDC issuer', () => {
       doc({ issuer: EXTERNAL, jwks_uri: `${server.url}/jwks` }, 503),
       doc({ issuer: 'https://impostor.test', jwks_uri: `${server.url}/jwks` }),
       doc({ issuer: EXTERNAL, jwks_uri: 42 }),
+      doc({ issuer: EXTERNAL, jwks_uri: [`${server.url}/jwks`] }),
       doc({ issuer: EXTERNAL }),
       () => Promise.reject(new TypeError('fetch failed')),
       () => new Response('not json', { status: 200 }),
@@ -514,6 +536,20 @@ describe('remoteIssuer: an external OIDC issuer', () => {
       delay = next * 1000;
     }
     expect(r.calls).toHaveLength(8);
+  });
+
+  it('with a configured JWKS URL that fails, concurrent callers share one key fetch and one backoff step', async () => {
+    jwksReply = { status: 503, body: 'down' };
+    const r = setup(() => Promise.reject(new Error('no discovery expected')), { jwksUrl: `${server.url}/keys` });
+    await Promise.all([1, 2, 3].map(async () => unavailable(r.verify(external()), 5)));
+    expect(server.requests).toHaveLength(1);
+    r.advance(4_999);
+    await unavailable(r.verify(external()), 1);
+    expect(server.requests).toHaveLength(1);
+    r.advance(1);
+    await unavailable(r.verify(external()), 10);
+    expect(server.requests).toHaveLength(2);
+    expect(r.calls).toEqual([]);
   });
 
   it('recovers when discovery works again, and stays up', async () => {

@@ -36,9 +36,13 @@ describe('reads', () => {
     expect(() => assertRequirement(principal(['admin:read']), 'read', OPTS)).not.toThrow();
   });
 
-  it('any other scope is refused with insufficient_scope naming admin:cluster', () => {
-    for (const scopes of [[], ['integrations:use'], ['admin:cluster:x', 'admin']]) {
-      const error = refusal(() => assertRequirement(principal(scopes), 'read', OPTS));
+  it('any other scope is refused with insufficient_scope naming admin:cluster, whatever org the call names', () => {
+    for (const [scopes, orgId] of [
+      [[], undefined],
+      [['integrations:use'], 'org-a'],
+      [['admin:cluster:x', 'admin'], 'org-a'],
+    ] as const) {
+      const error = refusal(() => assertRequirement(principal([...scopes]), 'read', { ...OPTS, orgId }));
       expect(error.code).toBe('insufficient_scope');
       expect(error.status).toBe(403);
       expect(error.message).toBe('This call needs the "admin:cluster" scope.');
@@ -130,6 +134,9 @@ describe('service calls (credentials.issue)', () => {
     const other = refusal(() => service(['integrations:use:org:org-a'], 'org-b'));
     expect(other.code).toBe('not_found');
     expect(other.message).toBe('Nothing of org org-b is available to this service.');
+    // Holding another scope besides does not make it any less bound to its org.
+    const mixed = refusal(() => service(['admin:read', 'integrations:use:org:org-a'], 'org-b'));
+    expect(mixed.code).toBe('not_found');
   });
 
   it('with the platform scope turned off, plain integrations:use is refused, naming the org scope it needs', () => {
