@@ -8,9 +8,7 @@ timings=()
 # Wall time and CPU time (user + system of every process it ran) per phase: on a shared machine
 # the CPU time says what a phase costs, the wall time what it took.
 log=$(mktemp -d)
-e2e_pid=
-# Stopped early (Ctrl-C, a failed phase): the browser tests started in the background stop too.
-trap '[ -n "$e2e_pid" ] && pkill -TERM -P "$e2e_pid" 2>/dev/null; rm -rf "$log"' EXIT
+trap 'rm -rf "$log"' EXIT
 # `times` must run in this shell (a command substitution would report its own subshell).
 cpu() {
   times >"$log/times"
@@ -59,22 +57,15 @@ if ! wait "$tsc_pid"; then
 fi
 lap typecheck
 
-# The browser tests run beside the unit and integration tests: each phase alone leaves a core
-# idle much of the time (the suites wait on loopback servers, subprocesses and timers; Chromium
-# on page loads), and side by side they take about the time of the longer one.
-echo "» tests, and the browser tests beside them (their output follows)"
-status=0
-(cd apps/web && exec pnpm exec playwright test) >"$log/e2e" 2>&1 &
-e2e_pid=$!
+echo "» tests"
 # --continue: one failing package does not hide the others' results.
+status=0
 pnpm exec turbo run test --concurrency=1 --continue --output-logs=full 2>&1 | tee "$log/tests" || status=1
 lap tests
+
 echo "» browser tests"
-# What they printed so far, then the rest as it comes; `wait` gives their exit status.
-tail -n +1 --pid="$e2e_pid" -f "$log/e2e"
-wait "$e2e_pid" || status=1
-e2e_pid=
-lap "browser (beyond the tests)"
+(cd apps/web && pnpm exec playwright test) 2>&1 | tee "$log/e2e" || status=1
+lap browser
 
 # One closing line over every runner: vitest's "Tests  N passed" and Playwright's "N passed".
 sed -E 's/\x1b\[[0-9;]*m//g' "$log/tests" "$log/e2e" | awk '
