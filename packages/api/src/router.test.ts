@@ -1,5 +1,6 @@
 import { AUDIT_ACTIONS, isAuditAction } from '@alphaswarm/contracts';
-import { AuditKeyRing, countLinks, generateKey, Keyring, listAudit, type Store } from '@alphaswarm/db';
+import { countLinks, listAudit, type Store } from '@alphaswarm/db';
+import { insertProbes, type ProbeRow } from '@alphaswarm/db/testing';
 import { HttpClient } from '@alphaswarm/providers';
 import {
   DEFAULT_UPSTREAMS,
@@ -12,7 +13,7 @@ import {
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testStore } from '../test/database';
-import { DenialThrottle, OutcomeBacklog } from './audit/writer';
+import { testDeps } from '../test/deps';
 import { BearerVerifier, localIssuer } from './auth/bearer';
 import type { ApiDeps } from './deps';
 import { type AppError, toAppError } from './errors';
@@ -63,31 +64,12 @@ let disposeStore: () => Promise<void>;
 let deps: ApiDeps;
 beforeEach(async () => {
   ({ store, dispose: disposeStore } = await testStore());
-  const keyring = Keyring.fromEnv(generateKey());
-  deps = {
+  deps = testDeps({
     db: store.db,
-    keyring,
-    now: () => new Date(),
+    verifier,
     http: new HttpClient({ totalTimeoutMs: 2_000 }),
     upstreams: { ...DEFAULT_UPSTREAMS, huggingfaceEndpoint: hf.url, dockerHubUrl: hub.url },
-    subjectTokens: { issuer: 'https://admin.test/workload', mint: () => Promise.reject(new Error('not here')) },
-    config: {
-      environment: 'test',
-      publicUrl: 'https://admin.test',
-      consoleUrl: 'https://console.test',
-      stepUpMaxAge: 600,
-      platformServiceScope: true,
-      healthRetentionDays: 90,
-    },
-    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-    verifier,
-    idp: null,
-    denials: new DenialThrottle(),
-    outcomes: new OutcomeBacklog(),
-    auditKeys: AuditKeyRing.fromEnv(generateKey()),
-    ephemeralKey: false,
-    productionProblems: () => [],
-  };
+  });
 });
 afterEach(async () => {
   await deps.http.close();
@@ -243,23 +225,8 @@ describe('store.import through the API: all or nothing', () => {
 
 describe('integrations.timeline: an org’s probes per UTC day, counted by the database', () => {
   const TODAY = '2026-11-30';
-  const probes = (rows: [org: string, kind: string, at: string, result: string][]) =>
-    store.db.write(({ q, t }) =>
-      q.insert(t.healthHistory).values(
-        rows.map(([orgId, kind, at, result]) => ({
-          credentialKey: `${kind}:org:${orgId}`,
-          orgId,
-          kind,
-          at,
-          source: 'sweep',
-          result,
-          latencyMs: 40,
-          errorCode: null,
-          errorMessage: null,
-          expiresAt: null,
-        })),
-      ),
-    );
+  const probes = (rows: ProbeRow[]) => insertProbes(store.db, rows);
+
   const day = (date: string, worst: string, counts: Partial<Record<string, number>>) => ({
     date,
     worst,

@@ -1,24 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AuditKeyRing,
-  createShare,
-  createWizardSession,
-  generateKey,
-  Keyring,
-  listAudit,
-  openDatabase,
-  revokeShares,
-  type Store,
-} from '@alphaswarm/db';
-import type { HttpClient } from '@alphaswarm/providers';
+import { createShare, createWizardSession, listAudit, openDatabase, revokeShares, type Store } from '@alphaswarm/db';
 import { TRPCError } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DenialThrottle, OutcomeBacklog } from './audit/writer';
+import { testDeps } from '../test/deps';
 import { BearerVerifier, localIssuer } from './auth/bearer';
 import type { ApiDeps } from './deps';
 import { AppError } from './errors';
@@ -84,35 +73,16 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'api-trpc-'));
   store = await openDatabase({ dbPath: join(dir, 'admin.db') });
   logged = [];
-  deps = {
+  deps = testDeps({
     db: store.db,
-    keyring: Keyring.fromEnv(generateKey()),
+    verifier,
     now: () => NOW,
-    // No upstream is reached from these procedures.
-    http: {} as HttpClient,
-    upstreams: {} as ApiDeps['upstreams'],
-    subjectTokens: { issuer: 'https://admin.test/workload', mint: () => Promise.reject(new Error('not here')) },
-    config: {
-      environment: 'test',
-      publicUrl: 'https://admin.test',
-      consoleUrl: 'https://console.test',
-      stepUpMaxAge: 600,
-      platformServiceScope: true,
-      healthRetentionDays: 90,
-    },
     logger: {
       info: () => undefined,
       warn: () => undefined,
       error: (obj, msg) => logged.push({ obj: obj as Record<string, unknown>, msg }),
     },
-    verifier,
-    idp: null,
-    denials: new DenialThrottle(),
-    outcomes: new OutcomeBacklog(),
-    auditKeys: AuditKeyRing.fromEnv(generateKey()),
-    ephemeralKey: false,
-    productionProblems: () => [],
-  };
+  });
 });
 afterEach(async () => {
   await store.close();

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dialect, testStore } from '../../test/stores';
 import type { Store } from '../database';
+import { insertProbes, type ProbeRow } from '../testing/history';
 import { healthByDay } from './awareness';
 
 let s: Store;
@@ -10,25 +11,7 @@ beforeEach(async () => {
 });
 afterEach(() => s.close());
 
-/** One write for all of them: a transaction per probe costs more than the test. */
-function probes(rows: [orgId: string, kind: string, at: string, result: string][]) {
-  return s.db.write(({ q, t }) =>
-    q.insert(t.healthHistory).values(
-      rows.map(([orgId, kind, at, result]) => ({
-        credentialKey: `${kind}:org:${orgId}`,
-        orgId,
-        kind,
-        at,
-        source: 'sweep',
-        result,
-        latencyMs: 40,
-        errorCode: null,
-        errorMessage: null,
-        expiresAt: null,
-      })),
-    ),
-  );
-}
+const probes = (rows: ProbeRow[]) => insertProbes(s.db, rows);
 
 describe('healthByDay', () => {
   it('counts an org’s probes per link, UTC day and result from `from` on, nothing before it or of another org', async () => {

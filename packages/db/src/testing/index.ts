@@ -1,3 +1,4 @@
+export * from './history';
 export * from './ports';
 export * from './postgres';
 export * from './tmpfs';
