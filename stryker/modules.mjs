@@ -86,7 +86,7 @@ export const MODULES = {
     dir: 'packages/db',
     project: 'sqlite',
     mutate: ['src/store-file/validate.ts', 'src/store-file/json-scan.ts'],
-    tests: ['src/store-file/validate.test.ts'],
+    tests: ['src/store-file/validate.test.ts', 'src/store-file/json-scan.test.ts'],
   },
   'store-file-io': {
     dir: 'packages/db',
