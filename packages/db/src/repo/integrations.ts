@@ -227,7 +227,7 @@ export interface VerdictWrite {
   history: { source: string; latencyMs: number };
 }
 
-/** Most verdicts one transaction takes: SQLite binds at most 32,766 parameters per statement. */
+/** Most verdicts one transaction takes: the write lock is held for one batch, not a whole sweep. */
 export const MAX_VERDICTS_PER_WRITE = 500;
 
 /**
@@ -239,13 +239,32 @@ export async function recordVerdicts(db: Database, verdicts: VerdictWrite[]): Pr
     throw new RangeError(`At most ${MAX_VERDICTS_PER_WRITE} verdicts per write, not ${verdicts.length}.`);
   }
   return db.write(async (tx) => {
+    // One prepared row at a time: building and preparing a multi-row insert per batch cost a sweep
+    // more CPU than executing it.
+    const insertHistory = preparedFor(tx, 'insert_health_history', (q, name) => {
+      const p = (key: string) => sql.placeholder(key);
+      return q
+        .insert(tx.t.healthHistory)
+        .values({
+          credentialKey: p('credentialKey'),
+          orgId: p('orgId'),
+          kind: p('kind'),
+          at: p('at'),
+          source: p('source'),
+          result: p('result'),
+          latencyMs: p('latencyMs'),
+          errorCode: p('errorCode'),
+          errorMessage: p('errorMessage'),
+          expiresAt: p('expiresAt'),
+        })
+        .prepare(name);
+    });
     const rows: (IntegrationRow | undefined)[] = [];
-    const history: Tables['healthHistory']['$inferInsert'][] = [];
     for (const v of verdicts) {
       const row = await recordHealth(tx, v.credentialKey, v.result, v.now);
       rows.push(row);
       if (!row) continue;
-      history.push({
+      await insertHistory.execute({
         credentialKey: row.credentialKey,
         orgId: row.orgId,
         kind: row.kind,
@@ -258,7 +277,6 @@ export async function recordVerdicts(db: Database, verdicts: VerdictWrite[]): Pr
         expiresAt: row.expiresAt,
       });
     }
-    if (history.length > 0) await tx.q.insert(tx.t.healthHistory).values(history);
     return rows;
   });
 }
