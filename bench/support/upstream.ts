@@ -2,7 +2,7 @@
 // A real upstream and a real receiver run on other machines: in the sweeping process their CPU
 // (about a third of it per probe, HTTP server parsing and JSON included) would be charged to the
 // sweep and delay the replies it waits for, so the ratio would measure the fake as much as the sweep.
-import { Worker } from 'node:worker_threads';
+import { startTsWorker } from './ts-worker';
 
 export type UpstreamCall =
   | { op: 'delay'; ms: number }
@@ -30,13 +30,7 @@ export interface RemoteUpstream {
 }
 
 export async function startRemoteUpstream(): Promise<RemoteUpstream> {
-  // The worker compiles its TypeScript the way this process does: through tsx, registered first.
-  const entry = new URL('./upstream-worker.ts', import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const worker = new Worker(
-    `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); })`,
-    { eval: true },
-  );
+  const worker = startTsWorker(new URL('./upstream-worker.ts', import.meta.url));
   const waiting = new Map<number, (reply: UpstreamReply) => void>();
   let failed: Error | null = null;
   worker.on('message', (m: { id: number; reply: UpstreamReply }) => {
