@@ -58,7 +58,7 @@ const rt = createRuntime({
   upstreams: { ...upstreamsFromEnv(env), huggingfaceEndpoint: config.hfUrl },
   now: () => new Date(Date.now() + skew),
 });
-const sweeper = await startSweeper(rt);
+const sweeper = await startSweeper(rt, config.batchLinks ? { jobs: { batchLinks: config.batchLinks } } : {});
 let cpu0: number | null = null;
 
 async function stop(): Promise<void> {

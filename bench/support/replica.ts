@@ -13,6 +13,8 @@ export interface ReplicaConfig {
   hfUrl: string;
   /** The replica's clock reads Date.now() + skew until `go` moves it. */
   skew: number;
+  /** Links per batch job; the product's default when undefined. */
+  batchLinks: number | undefined;
 }
 
 export type ReplicaCall = { op: 'go'; skew: number } | { op: 'stop' };
