@@ -321,8 +321,12 @@ describe('who may call', () => {
     const bearer = async (claims: Record<string, unknown>) => `Bearer ${await sign(claims)}`;
     const orgAdmin = { scope: 'admin:org:org-a', amr: ['otp'], auth_time: NOW_S };
     const answers = [
-      // A cluster admin on a procedure whose input names the org.
+      // A cluster admin on a procedure whose input names the org, with or without an org role beside.
       await wire('integrations.disconnect', { body: unreadable, authorization: await bearer(fresh) }),
+      await wire('integrations.disconnect', {
+        body: unreadable,
+        authorization: await bearer({ ...fresh, scope: 'admin:org:org-b admin:cluster' }),
+      }),
       // admin:read reaches every org for reading.
       await wire('integrations.get?input=%7B', { authorization: await bearer({ scope: 'admin:read' }) }),
       // An org admin on a procedure whose org does not come from its input (a filtered list, a self call).
