@@ -13,7 +13,7 @@ import {
   type Store,
   type WizardRow,
 } from '@alphaswarm/db';
-import { DEFAULT_UPSTREAMS, HttpClient, type IdentityParams } from '@alphaswarm/providers';
+import { HttpClient, type IdentityParams } from '@alphaswarm/providers';
 // The one fake this spec needs, from its own module: the whole fakes index takes seconds to import.
 import { CF_GROUPS, type CloudflareFake, startCloudflareFake } from '@alphaswarm/providers/fakes/cloudflare';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -98,7 +98,8 @@ beforeEach(async () => {
     verifier: {} as ApiDeps['verifier'],
     now: () => new Date(clock),
     http: new HttpClient({ totalTimeoutMs: 5_000 }),
-    upstreams: { ...DEFAULT_UPSTREAMS, cloudflare: { apiUrl: cf.apiUrl, maxTtlDays: 90 } },
+    // Cloudflare is the only upstream a Cloudflare session reaches.
+    upstreams: { cloudflare: { apiUrl: cf.apiUrl, maxTtlDays: 90 } } as ApiDeps['upstreams'],
     logger: {
       info: () => undefined,
       warn: (obj, msg) => warned.push({ obj: obj as Record<string, unknown>, msg }),
