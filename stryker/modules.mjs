@@ -99,6 +99,6 @@ export const MODULES = {
       'src/store-file/atomic-write.ts',
       'src/store-file/common.ts',
     ],
-    tests: ['src/store-file/io.test.ts', 'src/store-file/atomic-write.test.ts'],
+    tests: ['src/store-file/io.test.ts', 'src/store-file/io-fresh.test.ts', 'src/store-file/atomic-write.test.ts'],
   },
 };

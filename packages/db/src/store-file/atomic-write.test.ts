@@ -18,8 +18,11 @@ afterEach(() => {
 const openFiles = () => readdirSync('/proc/self/fd').length;
 
 describe('writeStoreFileAtomic when it cannot finish', () => {
-  it('leaves no file descriptor open, whether the source or the rename fails', async () => {
+  it('leaves no file descriptor open, whether it succeeds or the source or the rename fails', async () => {
     const before = openFiles();
+    await writeStoreFileAtomic(join(dir, 'ok.json'), 'x');
+    expect(openFiles()).toBe(before);
+    rmSync(join(dir, 'ok.json'));
     async function* failing() {
       yield 'x';
       throw new Error('the source broke');
