@@ -53,7 +53,14 @@ export const MODULES = {
     mutate: ['src/audit/writer.ts'],
     tests: ['src/audit/writer.test.ts'],
   },
-  wizard: { dir: 'packages/api', mutate: ['src/services/wizard.ts'] },
+  // The wizard's rules, called directly on a SQLite file against the loopback Cloudflare fake alone
+  // (apps/server's cloud tests walk every kind end to end; related found only router/trpc tests).
+  wizard: {
+    dir: 'packages/api',
+    project: 'sqlite',
+    mutate: ['src/services/wizard.ts'],
+    tests: ['src/services/wizard.test.ts'],
+  },
   rotation: { dir: 'packages/db', project: 'sqlite', mutate: ['src/rotation.ts'], tests: ['src/rotation.test.ts'] },
   // The db modules run their own specs: the repositories are imported by most of the db suite,
   // whose dry run (the whole sqlite project) would then cover every mutant many times over.
