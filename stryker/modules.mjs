@@ -41,10 +41,12 @@ export const MODULES = {
     ],
     tests: [
       'src/hooks.server.test.ts',
+      'src/hooks.session.test.ts',
       'src/lib/server/next.test.ts',
       'src/lib/server/session.test.ts',
       'src/lib/server/pending.test.ts',
       'src/routes/(app)/step-up/page.server.test.ts',
+      'src/routes/(app)/step-up/refusals.test.ts',
     ],
   },
   redaction: {
