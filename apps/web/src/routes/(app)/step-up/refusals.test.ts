@@ -183,6 +183,40 @@ describe('the step-up page refuses', () => {
     expect(calls).toEqual(['auth.stepUp', 'integrations.checkHealth']);
   });
 
+  it('a replay the API refuses: back to the form it came from, the failure next to its field, no secret echoed', async () => {
+    refusals['integrations.connect.huggingface'] = {
+      status: 422,
+      app_code: 'credential_rejected',
+      message: 'Hugging Face refused the token.',
+    };
+    const s = signedIn('embedded', false);
+    session.setPending(s.s, {
+      path: 'integrations.connect.huggingface',
+      input: { org_id: 'org-a', token: 'hf_CANARY_refused_0123456789', namespace: 'ns' },
+      after: {
+        label: 'Connect Hugging Face',
+        origin: '/orgs/org-a/connect/huggingface',
+        location: '/orgs/org-a#huggingface',
+        fields: { credential_rejected: 'token' },
+      },
+    });
+    expect(await act('verify', s)).toEqual({ failure: null, location: '/orgs/org-a/connect/huggingface' });
+    expect(s.s.pending).toBeNull();
+    expect(session.takeFlash(s.s)).toEqual({
+      failure: {
+        failure: {
+          code: 'credential_rejected',
+          message: 'Hugging Face refused the token.',
+          field: 'token',
+          upstream: null,
+          status: 422,
+        },
+        values: { org_id: 'org-a', namespace: 'ns' },
+        at: 'huggingface',
+      },
+    });
+  });
+
   it('cancel with nothing held, or no session: home', async () => {
     expect((await act('cancel', signedIn('embedded', false))).location).toBe('/');
     expect((await act('cancel', null)).location).toBe('/');
