@@ -47,6 +47,7 @@ export const MODULES = {
       'src/lib/server/session.test.ts',
       'src/lib/server/session-end.test.ts',
       'src/lib/server/pending.test.ts',
+      'src/lib/server/values.test.ts',
       'src/routes/(app)/step-up/page.server.test.ts',
       'src/routes/(app)/step-up/refusals.test.ts',
     ],

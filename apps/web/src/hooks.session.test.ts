@@ -134,4 +134,23 @@ describe('the front door', () => {
     }
     expect(logged).toEqual([['console error', 'TypeError', 'at write (/app/store.ts:10:5)']]);
   });
+
+  it('answers a thrown value that is not an Error, or one without frames, with the generic message', () => {
+    const logged: unknown[][] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void logged.push(a));
+    try {
+      for (const error of [undefined, { name: 'Odd' }, Object.assign(new Error('x'), { stack: 'Error: x' })]) {
+        expect(hooks.handleError({ error, status: 500, message: 'Internal Error', event: {} } as never)).toEqual({
+          message: 'Something went wrong in the console; see its log.',
+        });
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(logged).toEqual([
+      ['console error', undefined, undefined],
+      ['console error', 'Odd', undefined],
+      ['console error', 'Error', undefined],
+    ]);
+  });
 });

@@ -90,6 +90,40 @@ describe('ending a session', () => {
     expect(s.readSession(stays.cookies)).toBeNull();
   });
 
+  it('a session started and ended within one request is never written', async () => {
+    const { cookies } = jar();
+    await s.loadSession(cookies, { address: null, userAgent: null }, store);
+    const started = s.startSession(cookies, null, { username: 'admin' });
+    s.endSession(cookies, started);
+    await s.saveSession(cookies);
+    expect(await store.read(started.id)).toBeNull();
+  });
+
+  it('a taken action is cleared in the database at once, the rest of the session kept; signed out elsewhere, there is none', async () => {
+    const id = await signedIn();
+    const first = jar(id);
+    const held = await s.loadSession(first.cookies, { address: null, userAgent: null }, store);
+    s.setPending(held as NonNullable<typeof held>, ROTATE);
+    await s.saveSession(first.cookies);
+
+    const one = jar(id);
+    const two = jar(id);
+    const onOne = await s.loadSession(one.cookies, { address: null, userAgent: null }, store);
+    const onTwo = await s.loadSession(two.cookies, { address: null, userAgent: null }, store);
+    expect(await s.takePending(onOne as NonNullable<typeof onOne>)).toEqual(ROTATE);
+    // Before this request ends, another reads the session: signed in still, nothing pending.
+    const meanwhile = await store.read(id);
+    expect(meanwhile?.data).toMatchObject({ username: 'admin', tokens: { access: 'a' }, pending: null });
+
+    const three = jar(id);
+    const onThree = await s.loadSession(three.cookies, { address: null, userAgent: null }, store);
+    s.setPending(onThree as NonNullable<typeof onThree>, ROTATE);
+    await s.saveSession(three.cookies);
+    s.endSession(one.cookies, onOne);
+    await s.saveSession(one.cookies);
+    expect(await s.takePending(onTwo as NonNullable<typeof onTwo>)).toBeNull();
+  });
+
   it('a request that read no session saves nothing', async () => {
     const { cookies } = jar();
     await expect(s.saveSession(cookies)).resolves.toBeUndefined();

@@ -141,6 +141,17 @@ describe('the step-up page refuses', () => {
     expect(calls).toEqual([]);
   });
 
+  it('a code that is not 6 to 8 digits (spaces aside): never sent, the action kept', async () => {
+    for (const code of ['12345', '123456789', 'x123456', '123456x', '']) {
+      const s = signedIn();
+      const { failure } = await act('verify', s, code);
+      expect(failure?.status, code).toBe(400);
+      expect(failure?.data).toEqual({ message: 'Enter the 6-digit code from your authenticator app.' });
+      expect(s.s.pending?.action).toEqual(CHECK);
+    }
+    expect(calls).toEqual([]);
+  });
+
   it('a wrong or reused code: its message, the action kept for the next code', async () => {
     refusals['auth.stepUp'] = { status: 401, app_code: 'invalid_token', field: 'code', message: 'That code is wrong.' };
     const s = signedIn();
