@@ -77,7 +77,14 @@ export const MODULES = {
     mutate: ['src/audit/writer.ts'],
     tests: ['src/audit/writer.test.ts'],
   },
-  wizard: { dir: 'packages/api', mutate: ['src/services/wizard.ts'] },
+  // The wizard's rules, called directly on a SQLite file against the loopback Cloudflare fake alone
+  // (apps/server's cloud tests walk every kind end to end; related found only router/trpc tests).
+  wizard: {
+    dir: 'packages/api',
+    project: 'sqlite',
+    mutate: ['src/services/wizard.ts'],
+    tests: ['src/services/wizard.test.ts'],
+  },
   rotation: { dir: 'packages/db', project: 'sqlite', mutate: ['src/rotation.ts'], tests: ['src/rotation.test.ts'] },
   // The db modules run their own specs: the repositories are imported by most of the db suite,
   // whose dry run (the whole sqlite project) would then cover every mutant many times over.
@@ -105,7 +112,9 @@ export const MODULES = {
   },
   'sign-in': { dir: 'packages/db', project: 'sqlite', mutate: ['src/repo/sign-in.ts'], tests: ['src/sign-in.test.ts'] },
   // The store file in two: validation is pure and its spec fast, while every mutant of the writing
-  // side needs a database (and some Python), so one module would pay the second for the first.
+  // side needs a database, so one module would pay the second for the first. The writing side runs
+  // its own spec (small data, one SQLite file per block, no Python); store-file.test.ts (a store
+  // larger than a page, Python, a database per test) stays the end-to-end check.
   'store-file-validate': {
     dir: 'packages/db',
     project: 'sqlite',
@@ -121,6 +130,6 @@ export const MODULES = {
       'src/store-file/atomic-write.ts',
       'src/store-file/common.ts',
     ],
-    tests: ['src/store-file/store-file.test.ts'],
+    tests: ['src/store-file/io.test.ts', 'src/store-file/io-fresh.test.ts', 'src/store-file/atomic-write.test.ts'],
   },
 };

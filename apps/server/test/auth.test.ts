@@ -24,6 +24,18 @@ describe('caller identity: JWT matrix on a mutating REST call', () => {
 
   const now = () => Math.floor(Date.now() / 1000);
 
+  /** A token of our issuer in every claim, signed with a key that is not the issuer's, under `kid`. */
+  async function signedByAStranger(kid: string): Promise<string> {
+    const { privateKey } = await generateKeyPair('RS256');
+    return new SignJWT({ scope: 'admin:cluster', amr: ['mfa'], auth_time: now() })
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .setIssuer(h.oidc.issuer)
+      .setAudience(h.oidc.audience)
+      .setSubject('x')
+      .setExpirationTime('5m')
+      .sign(privateKey);
+  }
+
   const cases: [string, () => Promise<string | null>, number, string][] = [
     ['no token', async () => null, 401, 'invalid_token'],
     ['garbage', async () => 'not-a-jwt', 401, 'invalid_token'],
@@ -58,36 +70,8 @@ describe('caller identity: JWT matrix on a mutating REST call', () => {
       401,
       'invalid_token',
     ],
-    [
-      'unknown kid',
-      async () => {
-        const { privateKey } = await generateKeyPair('RS256');
-        return new SignJWT({ scope: 'admin:cluster', amr: ['mfa'], auth_time: now() })
-          .setProtectedHeader({ alg: 'RS256', kid: 'nobody-knows-me' })
-          .setIssuer(h.oidc.issuer)
-          .setAudience(h.oidc.audience)
-          .setSubject('x')
-          .setExpirationTime('5m')
-          .sign(privateKey);
-      },
-      401,
-      'invalid_token',
-    ],
-    [
-      'right kid, wrong key',
-      async () => {
-        const { privateKey } = await generateKeyPair('RS256');
-        return new SignJWT({ scope: 'admin:cluster', amr: ['mfa'], auth_time: now() })
-          .setProtectedHeader({ alg: 'RS256', kid: String(h.oidc.publicJwk.kid) })
-          .setIssuer(h.oidc.issuer)
-          .setAudience(h.oidc.audience)
-          .setSubject('x')
-          .setExpirationTime('5m')
-          .sign(privateKey);
-      },
-      401,
-      'invalid_token',
-    ],
+    ['unknown kid', () => signedByAStranger('nobody-knows-me'), 401, 'invalid_token'],
+    ['right kid, wrong key', () => signedByAStranger(String(h.oidc.publicJwk.kid)), 401, 'invalid_token'],
     ['missing scope', async () => h.oidc.mint({ scope: 'admin:read' }), 403, 'insufficient_scope'],
     ['no MFA in amr', async () => h.oidc.mint({ amr: ['pwd'] }), 401, 'insufficient_user_authentication'],
     ['auth_time in the future', async () => h.oidc.mint({ auth_time: now() + 3600 }), 401, 'invalid_token'],

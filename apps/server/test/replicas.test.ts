@@ -3,7 +3,6 @@
 // balancer (issue 12, "How it is tested"): links, TOTP replay, the login limit and the health sweep
 // hold across API replicas, kill -9 of one loses nothing it acknowledged, and a console sign-in or
 // step-up started on one console replica completes on the other.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { dialect, type TestDatabase, testDatabase } from './support/database';
 import { freePort, TEST_PASSWORD_COST } from './support/harness';
 import { startTestOidc, type TestOidc } from './support/oidc';
 import { type RoundRobin, startRoundRobin } from './support/round-robin';
+import { type ServerProcess, startServerProcess } from './support/spawn';
 
 const KEY = generateKey();
 const PASSWORD = 'correct horse battery staple';
@@ -38,21 +38,9 @@ const MAX_AGE = 5;
  */
 const AUTH_TIME_AHEAD = 50;
 
-interface Replica {
-  url: string;
-  child: ChildProcess;
-  stdout: string[];
-  exited: Promise<unknown>;
-}
-
-/** A console replica: adapter-node's server from the build. */
-interface ConsoleReplica {
-  url: string;
-  child: ChildProcess;
-  exited: Promise<unknown>;
-  /** Resolves once it serves the sign-in page. */
-  ready: Promise<void>;
-}
+/** An API replica (`serve`), or a console replica (adapter-node's server from the build), ready once it serves the sign-in page. */
+type Replica = ServerProcess;
+type ConsoleReplica = ServerProcess;
 
 /**
  * A browser without JavaScript, reduced to what the console sees of one: a cookie jar shared by
@@ -134,7 +122,9 @@ describe.runIf(dialect === 'postgres')('two API replicas and two console replica
   });
 
   async function startReplica(port: number): Promise<Replica> {
-    const child = spawn(BIN, ['serve'], {
+    const replica = startServerProcess(BIN, ['serve'], {
+      port,
+      probe: '/readyz',
       env: {
         ...env(),
         ALPHASWARM_ADMIN_PORT: String(port),
@@ -151,30 +141,16 @@ describe.runIf(dialect === 'postgres')('two API replicas and two console replica
         ALPHASWARM_ADMIN_STEP_UP_MAX_AGE: String(MAX_AGE),
         ALPHASWARM_ADMIN_LOG_LEVEL: 'info',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const stdout: string[] = [];
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => stdout.push(...chunk.split('\n')));
-    child.stderr?.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise((done) => child.on('exit', done));
-    const url = `http://127.0.0.1:${port}`;
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-      if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}: ${stderr}`);
-      const ready = await fetch(`${url}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) return { url, child, stdout, exited };
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`serve did not become ready: ${stderr}`);
+    await replica.ready;
+    return replica;
   }
 
   function startConsole(port: number): ConsoleReplica {
-    const child = spawn(process.execPath, [CONSOLE_ENTRY], {
+    return startServerProcess(process.execPath, [CONSOLE_ENTRY], {
+      port,
+      probe: '/login',
+      isUp: (r) => r.status === 200,
       env: {
         PATH: process.env.PATH ?? '',
         HOME: database.dir,
@@ -188,27 +164,7 @@ describe.runIf(dialect === 'postgres')('two API replicas and two console replica
         ALPHASWARM_CONSOLE_SESSION_KEY: CONSOLE_SESSION_KEY,
         NODE_ENV: 'production',
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    let stderr = '';
-    child.stderr?.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise((done) => child.on('exit', done));
-    const url = `http://127.0.0.1:${port}`;
-    const ready = (async () => {
-      for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-        if (child.exitCode !== null) throw new Error(`the console exited with ${child.exitCode}: ${stderr}`);
-        const up = await fetch(`${url}/login`, { redirect: 'manual' }).then(
-          (r) => r.status === 200,
-          () => false,
-        );
-        if (up) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`the console did not become ready: ${stderr}`);
-    })();
-    return { url, child, exited, ready };
   }
 
   async function api(base: string, method: string, path: string, body?: unknown, from?: string) {

@@ -96,6 +96,8 @@ const seen = ({ ctx }: { ctx: { principal: unknown; access: unknown; binding: un
   binding: ctx.binding,
   runId: ctx.runId,
 });
+/** A handler's own internal error, whose message is meant for the caller. */
+const UNLOCK_FIRST = 'The key ring is locked: run `alphaswarm-admin keys unlock`, then retry.';
 const Org = z.object({ org_id: z.string() }).partial();
 const Link = z.object({ org_id: z.string(), kind: z.string() }).partial();
 
@@ -110,6 +112,9 @@ const testRouter = router({
     history: stepUpProcedure.mutation(() => {
       throw new RangeError('Invalid array length');
     }),
+    timeline: stepUpProcedure.mutation(() => {
+      throw new AppError('internal', UNLOCK_FIRST);
+    }),
     checkHealth: stepUpProcedure.input(Link).mutation(() => {
       throw new AppError('credential_rejected', 'The upstream refused the token.', { upstream: 'huggingface' });
     }),
@@ -119,6 +124,10 @@ const testRouter = router({
   cloudOnboarding: router({
     get: stepUpProcedure.input(z.object({ session_id: z.string() }).partial()).mutation(seen),
     share: stepUpProcedure.input(z.object({ share_id: z.string() }).partial()).mutation(seen),
+    // Any audit action serves as a path: a hand-off procedure whose handler fails on purpose.
+    validateIdentity: handoffProcedure.mutation(() => {
+      throw new AppError('internal', UNLOCK_FIRST);
+    }),
   }),
   handoff: router({
     get: handoffProcedure
@@ -160,7 +169,7 @@ const anonymous = (extra: Partial<RequestInfo> = {}) =>
   createCaller(createContextInner(deps, request(undefined, extra)));
 
 /** A call through tRPC's fetch handler, as the host's HTTP server makes it (no socket needed). */
-async function wire(path: string, opts: { body?: string; bodyBytes?: number } = {}) {
+async function wire(path: string, opts: { body?: string; bodyBytes?: number; authorization?: string } = {}) {
   const res = await fetchRequestHandler({
     endpoint: '/trpc',
     req: new Request(`http://admin.test/trpc/${path}`, {
@@ -170,7 +179,10 @@ async function wire(path: string, opts: { body?: string; bodyBytes?: number } = 
     }),
     router: testRouter,
     createContext: () =>
-      createContextInner(deps, request(undefined, opts.bodyBytes === undefined ? {} : { bodyBytes: opts.bodyBytes })),
+      createContextInner(
+        deps,
+        request(opts.authorization, opts.bodyBytes === undefined ? {} : { bodyBytes: opts.bodyBytes }),
+      ),
   });
   return { status: res.status, body: (await res.json()) as { error: Record<string, unknown> } };
 }
@@ -303,6 +315,31 @@ describe('who may call', () => {
     const attempts = (await rows()).filter((r) => r.phase === 'attempt');
     expect(attempts.map((r) => r.detail)).toEqual([{ binding: 'org' }, { binding: 'platform' }]);
   });
+
+  it('a caller allowed whatever org its input names never reads it for that: an unreadable body is a 400, not a denial', async () => {
+    const unreadable = '{"org_id": "org-a"';
+    const bearer = async (claims: Record<string, unknown>) => `Bearer ${await sign(claims)}`;
+    const orgAdmin = { scope: 'admin:org:org-a', amr: ['otp'], auth_time: NOW_S };
+    const answers = [
+      // A cluster admin on a procedure whose input names the org, with or without an org role beside.
+      await wire('integrations.disconnect', { body: unreadable, authorization: await bearer(fresh) }),
+      await wire('integrations.disconnect', {
+        body: unreadable,
+        authorization: await bearer({ ...fresh, scope: 'admin:org:org-b admin:cluster' }),
+      }),
+      // admin:read reaches every org for reading.
+      await wire('integrations.get?input=%7B', { authorization: await bearer({ scope: 'admin:read' }) }),
+      // An org admin on a procedure whose org does not come from its input (a filtered list, a self call).
+      await wire('integrations.list?input=%7B', { authorization: await bearer(orgAdmin) }),
+      await wire('sessions.signOutEverywhere', { body: unreadable, authorization: await bearer(orgAdmin) }),
+    ];
+    for (const answer of answers) {
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toMatchObject({ data: { app_code: 'invalid_request' } });
+    }
+    // Nothing ran, and nobody was denied.
+    expect(await rows()).toEqual([]);
+  });
 });
 
 describe('what the audit log says', () => {
@@ -367,10 +404,13 @@ describe('what the audit log says', () => {
     await api.cloudOnboarding.share({ share_id: 'shr_000000000000000000000000' });
     await api.cloudOnboarding.share({ share_id: `${share.id}0` });
     await api.cloudOnboarding.share({ share_id: `x${share.id}` });
+    // Only a string is an id: a list holding one is the caller's bad input, looked up nowhere.
+    expect((await failure(api.cloudOnboarding.share({ share_id: [share.id] } as never))).code).toBe('invalid_request');
     const attempts = (await rows()).filter((r) => r.phase === 'attempt');
     expect(attempts.map((r) => [r.orgId, r.kind, r.credentialKey])).toEqual([
       ['org-s', 'cloud_aws', 'cloud_aws:org:org-s'],
       ['org-s', 'cloud_aws', 'cloud_aws:org:org-s'],
+      [null, null, null],
       [null, null, null],
       [null, null, null],
       [null, null, null],
@@ -479,8 +519,8 @@ describe('the hand-off page', () => {
     ]) {
       expect((await failure(anonymous().handoff.get(input as never))).code).toBe('invalid_request');
     }
-    // Nesting deeper than a form ever sends is not searched, and plain text passes.
-    const deep = { token: live.token, a: { b: { c: { d: { e: { f: '\u0000' } } } } }, n: 1, t: 'é ✓' };
+    // Nesting deeper than a form ever sends is not searched; plain text, numbers and empty fields pass.
+    const deep = { token: live.token, a: { b: { c: { d: { e: { f: '\u0000' } } } } }, n: 1, t: 'é ✓', none: null };
     expect((await anonymous().handoff.get(deep)).share).toBe(live.share.id);
     const denied = (await rows()).filter((r) => r.phase === 'denied');
     expect(denied).toHaveLength(14);
@@ -546,6 +586,19 @@ describe('how failures leave', () => {
       ['integrations.history', 'RangeError'],
       ['handoff.verifyTrust', 'TypeError'],
     ]);
+    expect((await rows()).filter((r) => r.phase === 'outcome').map((r) => r.outcome)).toEqual(['failure', 'failure']);
+  });
+
+  it('a handler’s own internal error keeps its message, in an audited and in a hand-off procedure', async () => {
+    const audited = await failure((await call(fresh)).integrations.timeline());
+    expect(audited).toMatchObject({ code: 'internal', message: UNLOCK_FIRST });
+    const { token } = await createShare(
+      store.db,
+      { sessionId: (await session()).id, orgId: 'org-s', createdBy: 'alice', expiresAt: '2031-05-02T00:00:00.000Z' },
+      '2031-05-01T11:00:00.000Z',
+    );
+    const handoff = await failure(anonymous().cloudOnboarding.validateIdentity({ token } as never));
+    expect(handoff).toMatchObject({ code: 'internal', message: UNLOCK_FIRST });
     expect((await rows()).filter((r) => r.phase === 'outcome').map((r) => r.outcome)).toEqual(['failure', 'failure']);
   });
 

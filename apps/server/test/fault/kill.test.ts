@@ -1,7 +1,7 @@
 // kill -9 at known points of the real CLI (import, rotate-key) and the real server (connect,
 // disconnect), then start-up as `serve` does it: nothing lost, nothing half-written, the audit
 // chain verifies and every attempt has an outcome.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import { bootstrap } from '../../src/runtime/index';
 import { BIN, cliInProcess } from '../run-cli';
 import { freePort } from '../support/harness';
 import { startTestOidc, type TestOidc } from '../support/oidc';
+import { type ServerProcess, startServerProcess } from '../support/spawn';
 
 const KEY = generateKey();
 const keyring = Keyring.fromEnv(KEY);
@@ -199,9 +200,12 @@ describe('fault: kill -9 of the server during connect and disconnect', () => {
     await oidc?.close();
   });
 
-  async function serve(): Promise<{ url: string; child: ChildProcess; exited: Promise<unknown> }> {
+  async function serve(): Promise<ServerProcess> {
     const port = await freePort();
-    const child = spawn(BIN, ['serve'], {
+    const server = startServerProcess(BIN, ['serve'], {
+      port,
+      probe: '/healthz',
+      timeoutMs: 60_000,
       env: env({
         ALPHASWARM_ADMIN_PORT: String(port),
         ALPHASWARM_ADMIN_HF_ENDPOINT: hf.url,
@@ -209,25 +213,9 @@ describe('fault: kill -9 of the server during connect and disconnect', () => {
         ALPHASWARM_ADMIN_OIDC_AUDIENCE: oidc.audience,
         ALPHASWARM_ADMIN_LOG_LEVEL: 'warn',
       }),
-      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    let stderr = '';
-    child.stderr?.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise((done) => child.on('exit', done));
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}: ${stderr}`);
-      const up = await fetch(`${url}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (up) return { url, child, exited };
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`serve did not answer /healthz: ${stderr}`);
+    await server.ready;
+    return server;
   }
 
   async function request(url: string, method: string, path: string, body?: unknown) {

@@ -75,3 +75,16 @@ describe('the console’s imports', () => {
     expect(browserSchemas).toEqual([]);
   });
 });
+
+describe('browser code', () => {
+  // A fresh renderer loads its ICU data to build the first Intl formatter: 100 ms and more of the
+  // page's hydration on a busy machine (bench/web.ts). Words such as "3 days ago" are made on
+  // the server ($lib/server/format.ts) and reach the page as text.
+  it('builds no Intl formatter and formats nothing by locale', () => {
+    const locale = /\bIntl\.[A-Z]\w*\s*\(|\.toLocale\w*String\s*\(/;
+    const formatting = sources(SRC)
+      .map((file) => relative(SRC, file))
+      .filter((file) => !serverOnly(file) && locale.test(readFileSync(join(SRC, file), 'utf8')));
+    expect(formatting).toEqual([]);
+  });
+});

@@ -1,6 +1,7 @@
 // The browser half of the passkey ceremonies: ask the console's server for options, hand them to
 // the authenticator through @simplewebauthn/browser, send its answer back. Bundled, never inline (CSP).
-import { startAuthentication, startRegistration, WebAuthnError } from '@simplewebauthn/browser';
+// The library is loaded on the first ceremony, not with every page that offers one (the step-up
+// dialog is on all of them): a page is interactive sooner without it.
 
 /** What the console's passkey endpoints answer. */
 export interface PasskeyReply {
@@ -25,8 +26,10 @@ async function post(endpoint: string, body: Record<string, unknown>): Promise<Pa
   }
 }
 
-function browserError(error: unknown): string {
-  if (error instanceof WebAuthnError && error.code === 'ERROR_CEREMONY_ABORTED')
+type WebAuthn = typeof import('@simplewebauthn/browser');
+
+function browserError(webauthn: WebAuthn, error: unknown): string {
+  if (error instanceof webauthn.WebAuthnError && error.code === 'ERROR_CEREMONY_ABORTED')
     return 'The passkey prompt was cancelled.';
   if (error instanceof Error && error.name === 'NotAllowedError') {
     return 'The passkey prompt was cancelled or timed out, or no passkey here belongs to this site.';
@@ -43,20 +46,24 @@ export async function passkeyCeremony(
   kind: 'register' | 'authenticate',
   extra: Record<string, string> = {},
 ): Promise<PasskeyReply> {
-  const begin = await post(endpoint, { step: 'options', ...extra });
+  const [begin, webauthn] = await Promise.all([
+    post(endpoint, { step: 'options', ...extra }),
+    import('@simplewebauthn/browser').catch(() => null),
+  ]);
   if (begin.error || begin.step_up || !begin.options) return begin;
+  if (!webauthn) return { error: 'The passkey support of this page did not load; reload it and try again.' };
   let response: unknown;
   try {
     response =
       kind === 'register'
-        ? await startRegistration({
-            optionsJSON: begin.options as Parameters<typeof startRegistration>[0]['optionsJSON'],
+        ? await webauthn.startRegistration({
+            optionsJSON: begin.options as Parameters<WebAuthn['startRegistration']>[0]['optionsJSON'],
           })
-        : await startAuthentication({
-            optionsJSON: begin.options as Parameters<typeof startAuthentication>[0]['optionsJSON'],
+        : await webauthn.startAuthentication({
+            optionsJSON: begin.options as Parameters<WebAuthn['startAuthentication']>[0]['optionsJSON'],
           });
   } catch (error) {
-    return { error: browserError(error) };
+    return { error: browserError(webauthn, error) };
   }
   return post(endpoint, { step: 'finish', challenge_id: begin.challenge_id, response, ...extra });
 }

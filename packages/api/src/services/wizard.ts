@@ -188,13 +188,19 @@ async function save(deps: ApiDeps, row: WizardRow, state: WizardState): Promise<
   return next;
 }
 
-function wizardContext(deps: ApiDeps, row: WizardRow, state: WizardState): WizardContext<CloudKind> {
+/** `entered`: step 2's new params, used instead of the stored ones (which may no longer open). */
+function wizardContext(
+  deps: ApiDeps,
+  row: WizardRow,
+  state: WizardState,
+  entered?: IdentityParams,
+): WizardContext<CloudKind> {
   const kind = row.kind as CloudKind;
   return {
     org_id: row.orgId,
     kind,
     subject: kinds[kind].subject(row.orgId),
-    params: state.params ? (openParams(deps, row, state.params) as IdentityParams) : null,
+    params: entered ?? (state.params ? (openParams(deps, row, state.params) as IdentityParams) : null),
     identity: state.steps.validate_identity?.ok ? (state.steps.validate_identity.result ?? null) : null,
     setup: state.setup ?? null,
   };
@@ -264,7 +270,7 @@ export async function validateIdentity(deps: ApiDeps, row: WizardRow, params: Id
     row,
     'validate_identity',
     async (state) => {
-      const wizard = { ...wizardContext(deps, row, state), params };
+      const wizard = { ...wizardContext(deps, row, state, params), params };
       return provider.validateIdentity(providerContext(deps), wizard);
     },
     (state) => {

@@ -23,7 +23,14 @@ const TRICKY = [
 ];
 
 describe('locateRecords: the byte range of each record, in one pass', () => {
-  const doc = { format: 'alphaswarm.integrations', version: 1, integrations: TRICKY, after: { x: [1, { y: '}' }] } };
+  // An empty key first: the first string the scan meets ends at once.
+  const doc = {
+    '': '',
+    format: 'alphaswarm.integrations',
+    version: 1,
+    integrations: TRICKY,
+    after: { x: [1, { y: '}' }] },
+  };
   const layouts: [string, string][] = [
     ['compact', JSON.stringify(doc)],
     ['indented', JSON.stringify(doc, null, 2)],
@@ -31,7 +38,7 @@ describe('locateRecords: the byte range of each record, in one pass', () => {
     ['a byte-order mark first', `\ufeff${JSON.stringify(doc)}`],
     [
       'space everywhere JSON allows it',
-      ` \n{ "format" : "alphaswarm.integrations" , "version" : 1 , "integrations" : [ ${TRICKY.map((r) => JSON.stringify(r)).join(' ,\n ')} ] , "after" : { "x" : [ 1 , { "y" : "}" } ] } }\n `,
+      ` \n{ "" : "" , "format" : "alphaswarm.integrations" , "version" : 1 , "integrations" : [ ${TRICKY.map((r) => JSON.stringify(r)).join(' ,\n ')} ] , "after" : { "x" : [ 1 , { "y" : "}" } ] } }\n `,
     ],
   ];
 
@@ -60,6 +67,29 @@ describe('locateRecords: the byte range of each record, in one pass', () => {
     expect(scan('{"integr\\u0061tions":[{"a":1}]}')).toEqual({ header: { integrations: [] }, records: [{ a: 1 }] });
   });
 
+  it('leaves what is inside a record to that record’s own parse: a bad string there is still located', () => {
+    const buf = Buffer.from('{"integrations":[{"a":"\\x"},["\\q",{"\\z":1}]],"v":1}');
+    const found = locateRecords(buf);
+    expect(found?.header).toEqual({ integrations: [], v: 1 });
+    const bytes = [];
+    for (let i = 0; i < (found?.ranges.length ?? 0); i += 2)
+      bytes.push(buf.toString('utf8', found?.ranges[i], found?.ranges[i + 1]));
+    expect(bytes).toEqual(['{"a":"\\x"}', '["\\q",{"\\z":1}]']);
+  });
+
+  it('skips a whole byte-order mark (EF BB BF) only; part of one is a stray byte', () => {
+    const body = Buffer.from('{"integrations":[1]}');
+    expect(locateRecords(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body]))?.ranges).toEqual([20, 21]);
+    for (const prefix of [
+      [0x78, 0xbb, 0xbf],
+      [0xef, 0x78, 0xbf],
+      [0xef, 0xbb, 0x78],
+      [0x78, 0x78, 0xbf],
+    ]) {
+      expect(locateRecords(Buffer.concat([Buffer.from(prefix), body])), prefix.join(' ')).toBeNull();
+    }
+  });
+
   it.each([
     ['a list at the top', '[{"integrations":[]}]'],
     ['a string at the top', '"integrations"'],
@@ -68,6 +98,7 @@ describe('locateRecords: the byte range of each record, in one pass', () => {
     ['a second object after it', '{"integrations":[]}{"integrations":[]}'],
     ['no records list', '{"format":"alphaswarm.integrations"}'],
     ['`integrations` that is not a list', '{"integrations":{"a":1}}'],
+    ['`integrations` an object closed as a list', '{"integrations":{"a":1]}'],
     ['two records lists', '{"integrations":[1],"integrations":[2]}'],
     ['a comma with nothing before it', '{"integrations":[,1]}'],
     ['two commas in a row', '{"integrations":[1,,2]}'],
@@ -110,6 +141,9 @@ describe('describeJsonError: where the JSON breaks, never what it says there', (
     const text = '{\n  "integrations": [\n    {"token": "hf_SECRETSECRET" x}\n  ]\n}';
     expect(describe_(text)).toBe(
       "malformed JSON at line 3, column 33 (position 54): Expected ',' or '}' after property value",
+    );
+    expect(describe_('{"a":1 x}')).toBe(
+      "malformed JSON at line 1, column 8 (position 7): Expected ',' or '}' after property value",
     );
   });
 

@@ -1,6 +1,7 @@
 import { IntegrationKind, IntegrationStatus, OrgId } from '@alphaswarm/contracts';
 import { fail, redirect } from '@sveltejs/kit';
 import { toFailure } from '$lib/server/errors';
+import { moment } from '$lib/server/format';
 import { loadFailed, perform } from '$lib/server/pending';
 import { takeFlash } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
@@ -33,18 +34,21 @@ export const load: PageServerLoad = async (event) => {
         throw e;
       }),
     ]);
+    const now = Date.now();
     return {
       search,
       status,
       kind,
       sort,
       cursor,
-      orgs: r.orgs,
+      orgs: r.orgs.map((o) => ({ ...o, soonest: moment(o.soonest_expiry, now) })),
       next_cursor: r.next_cursor,
-      attention,
+      attention: attention && {
+        ...attention,
+        links: attention.links.map((l) => ({ ...l, expires: moment(l.expires_at, now) })),
+      },
       notice: flash.notice ?? null,
       failure: flash.failure ?? null,
-      now: Date.now(),
     };
   } catch (e) {
     loadFailed(event, e);

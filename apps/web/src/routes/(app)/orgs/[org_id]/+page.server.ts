@@ -1,6 +1,7 @@
 import { IntegrationKind, OrgId } from '@alphaswarm/contracts';
 import { INTEGRATION_KINDS, kinds } from '@alphaswarm/contracts/kinds';
 import { error, fail } from '@sveltejs/kit';
+import { moment } from '$lib/server/format';
 import { kindLabel, loadFailed, orgPath, perform } from '$lib/server/pending';
 import { presentMetadata } from '$lib/server/present';
 import { takeFlash } from '$lib/server/session';
@@ -11,25 +12,22 @@ export const load: PageServerLoad = async (event) => {
   const org = OrgId.safeParse(event.params.org_id);
   if (!org.success) error(404, { message: `“${event.params.org_id.slice(0, 80)}” is not a valid org_id.` });
   const flash = takeFlash(event.locals.session);
-  // The org's 90-day timeline, one read for every link (a failed read leaves the cards without it).
-  const timeline = event.locals.api.integrations.timeline.query({ org_id: org.data }).catch(() => null);
-  let list: Awaited<ReturnType<typeof event.locals.api.integrations.list.query>>;
-  try {
-    list = await event.locals.api.integrations.list.query({ org_id: org.data });
-  } catch (e) {
-    loadFailed(event, e);
-  }
-  // Unfinished cloud onboardings, newest first: each marks its kind's card (a failed read marks none).
-  const onboarding = new Map<string, string[]>();
-  const [days] = await Promise.all([
-    timeline,
-    event.locals.api.cloudOnboarding.list.query({ org_id: org.data }).then(
-      ({ sessions }) => {
-        for (const s of sessions) onboarding.set(s.kind, [...(onboarding.get(s.kind) ?? []), s.session_id]);
-      },
-      () => undefined,
+  const api = event.locals.api;
+  // One batch, one round trip to the API: the links, the org's 90-day timeline (one read for every
+  // link) and its unfinished cloud onboardings. Without the timeline the cards go without it;
+  // without the onboardings no card is marked.
+  const [list, days, sessions] = await Promise.all([
+    api.integrations.list.query({ org_id: org.data }).catch((e: unknown) => loadFailed(event, e)),
+    api.integrations.timeline.query({ org_id: org.data }).catch(() => null),
+    api.cloudOnboarding.list.query({ org_id: org.data }).then(
+      (r) => r.sessions,
+      () => [],
     ),
   ]);
+  // Unfinished cloud onboardings, newest first: each marks its kind's card.
+  const onboarding = new Map<string, string[]>();
+  for (const s of sessions) onboarding.set(s.kind, [...(onboarding.get(s.kind) ?? []), s.session_id]);
+  const now = Date.now();
   const base = `/orgs/${encodeURIComponent(org.data)}`;
   const cards = INTEGRATION_KINDS.map((kind) => {
     const link = list.integrations.find((i) => i.kind === kind) ?? null;
@@ -46,11 +44,11 @@ export const load: PageServerLoad = async (event) => {
         status: link.status,
         namespace: link.namespace,
         credential_key: link.credential_key,
-        connected_at: link.connected_at,
-        last_health_at: link.last_health_at,
+        connected: moment(link.connected_at, now),
+        checked: moment(link.last_health_at, now),
         last_health_status: link.last_health_status,
         error: link.error,
-        expires_at: facts.expiresAt(link.metadata),
+        expires: moment(facts.expiresAt(link.metadata), now),
         timeline: days && dayTimeline(days, days.links.find((l) => l.kind === kind)?.days ?? []),
         meta: presentMetadata(link.metadata),
       },
@@ -62,7 +60,6 @@ export const load: PageServerLoad = async (event) => {
     linked: list.integrations.length,
     notice: flash.notice ?? null,
     failure: flash.failure ?? null,
-    now: Date.now(),
   };
 };
 
