@@ -26,6 +26,7 @@ describe('isPendingAction', () => {
     ['a path with something after it', { path: 'integrations.rotate/x', after }],
     ['an empty segment', { path: 'integrations..rotate', after }],
     ['a path that is not a string', { path: ['integrations', 'rotate'], after }],
+    ['a path in a list (a string once coerced)', { path: ['integrations.rotate'], after }],
     ['no after', { path: 'integrations.rotate', input: {} }],
     ['an after that is not an object', { path: 'integrations.rotate', after: 'x' }],
     ['no label', { path: 'integrations.rotate', after: { origin: '/', location: '/' } }],

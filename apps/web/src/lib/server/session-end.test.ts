@@ -124,6 +124,22 @@ describe('ending a session', () => {
     expect(await s.takePending(onTwo as NonNullable<typeof onTwo>)).toBeNull();
   });
 
+  it('a change written meanwhile that is not a take does not keep a request from taking the action', async () => {
+    const id = await signedIn();
+    const first = jar(id);
+    const held = await s.loadSession(first.cookies, { address: null, userAgent: null }, store);
+    s.setPending(held as NonNullable<typeof held>, ROTATE);
+    await s.saveSession(first.cookies);
+    const taker = jar(id);
+    const other = jar(id);
+    const onTaker = await s.loadSession(taker.cookies, { address: null, userAgent: null }, store);
+    const onOther = await s.loadSession(other.cookies, { address: null, userAgent: null }, store);
+    s.addFlash(onOther as NonNullable<typeof onOther>, { notice: { text: 'elsewhere' } });
+    await s.saveSession(other.cookies);
+    expect(await s.takePending(onTaker as NonNullable<typeof onTaker>)).toEqual(ROTATE);
+    expect((await store.read(id))?.data).toMatchObject({ pending: null, flash: { notice: { text: 'elsewhere' } } });
+  });
+
   it('a request that read no session saves nothing', async () => {
     const { cookies } = jar();
     await expect(s.saveSession(cookies)).resolves.toBeUndefined();
