@@ -191,6 +191,7 @@ describe('the step-up page refuses', () => {
     expect(failure?.data).toEqual({ message: reason });
     expect(s.s.ssoError).toBeNull();
     expect(s.s.pending?.action).toEqual(CHECK);
+    expect(s.s.pending?.expiresAt).toBeGreaterThan(Date.now());
     expect(calls).toEqual(['auth.stepUp', 'integrations.checkHealth']);
   });
 
@@ -226,6 +227,16 @@ describe('the step-up page refuses', () => {
         at: 'huggingface',
       },
     });
+  });
+
+  it('a refused replay of a form with no section: the failure belongs to the whole page', async () => {
+    refusals['integrations.checkHealth'] = { status: 422, app_code: 'upstream_unavailable', message: 'Try later.' };
+    const s = signedIn('embedded', false);
+    session.setPending(s.s, { ...CHECK, after: { ...CHECK.after, location: '/orgs/org-a' } });
+    expect((await act('verify', s)).location).toBe('/orgs/org-a');
+    const { failure } = session.takeFlash(s.s);
+    expect(failure?.failure.code).toBe('upstream_unavailable');
+    expect(failure).not.toHaveProperty('at');
   });
 
   it('cancel with nothing held, or no session: home', async () => {
