@@ -22,7 +22,10 @@ for name in "$@"; do
   mkdir -p "$root/reports/mutation"
   echo "import { strykerConfig } from '$root/stryker/config.mjs'; export default strykerConfig('$name', ${STRYKER_CONCURRENCY:-1});" >"$config"
   if [ "${narrow[$name]}" = 1 ]; then
-    echo "import base from '$root/$dir/vitest.config.ts'; import { mutationVitestConfig } from '$root/stryker/vitest.mjs'; export default mutationVitestConfig(base, '$name');" >"$root/reports/mutation/$name.vitest.mjs"
+    # apps/web keeps its vitest options in vite.config.ts (SvelteKit's plugin must load with them).
+    base="$root/$dir/vitest.config.ts"
+    [ -f "$base" ] || base="$root/$dir/vite.config.ts"
+    echo "import base from '$base'; import { mutationVitestConfig } from '$root/stryker/vitest.mjs'; export default mutationVitestConfig(base, '$name');" >"$root/reports/mutation/$name.vitest.mjs"
   fi
   (cd "$dir" && pnpm exec stryker run "$config")
 done

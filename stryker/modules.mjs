@@ -15,17 +15,41 @@ export const MODULES = {
     tests: ['src/crypto/fernet.test.ts'],
   },
   // The console's front door (CSRF, sign-in redirect, security headers), its sessions, `next`, and
-  // the pending action ({path, input, after}: its shape check and its one replay) with the step-up
-  // page that replays it.
+  // the pending action ({path, input, after}: its shape check, its claim and its one replay) with
+  // the step-up page that replays it, against the specs that state those rules (vitest's `related`
+  // ran a dozen console test files per mutant). Line ranges keep the mutants on the guards: the
+  // rest of pending.ts is the follow-ups' flash texts (presentation), and of session.ts the store's
+  // opening, the three-way merge and the refresh lease (plumbing with tests of their own).
   'console-guards': {
     dir: 'apps/web',
     mutate: [
       'src/hooks.server.ts',
-      'src/lib/server/session.ts',
       'src/lib/server/next.ts',
       'src/lib/server/action.ts',
-      'src/lib/server/pending.ts',
+      // sectionOf, applyOutcome; runOf, replay; attribute, safeValues; replayPending.
+      'src/lib/server/pending.ts:26-45',
+      'src/lib/server/pending.ts:128-152',
+      'src/lib/server/pending.ts:192-217',
+      'src/lib/server/pending.ts:234-261',
+      // The cookie and the limits; loadSession; start, forget, end; saveSession; flash, takePending, setPending.
+      'src/lib/server/session.ts:103-123',
+      'src/lib/server/session.ts:199-231',
+      'src/lib/server/session.ts:243-272',
+      'src/lib/server/session.ts:316-342',
+      'src/lib/server/session.ts:401-446',
       'src/routes/(app)/step-up/+page.server.ts',
+    ],
+    tests: [
+      'src/hooks.server.test.ts',
+      'src/hooks.session.test.ts',
+      'src/lib/server/next.test.ts',
+      'src/lib/server/action.test.ts',
+      'src/lib/server/session.test.ts',
+      'src/lib/server/session-end.test.ts',
+      'src/lib/server/pending.test.ts',
+      'src/lib/server/values.test.ts',
+      'src/routes/(app)/step-up/page.server.test.ts',
+      'src/routes/(app)/step-up/refusals.test.ts',
     ],
   },
   redaction: {

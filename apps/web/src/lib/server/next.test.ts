@@ -10,6 +10,12 @@ describe('safeNext: where sign-in may send the admin', () => {
     expect(safeNext('/orgs/a%20b', ORIGIN)).toBe('/orgs/a%20b');
     // A path segment named "javascript:" is only a path on our origin.
     expect(safeNext('/javascript:alert(1)', ORIGIN)).toBe('/javascript:alert(1)');
+    expect(safeNext(`/${'a'.repeat(2047)}`, ORIGIN)).toHaveLength(2048);
+    expect(safeNext('/logins', ORIGIN)).toBe('/logins');
+  });
+
+  it('with an origin it cannot parse, sends every path home', () => {
+    expect(safeNext('/orgs', 'not a url')).toBe('/');
   });
 
   it.each([
@@ -36,6 +42,8 @@ describe('safeNext: where sign-in may send the admin', () => {
     ['the sign-in page', '/login'],
     ['the sign-in page with a next of its own', '/login?next=//evil.example'],
     ['very long', `/${'a'.repeat(5000)}`],
+    ['just over 2048 characters', `/${'a'.repeat(2048)}`],
+    ['a page of sign-in', '/login/sso/callback'],
   ])('%s → /', (_name, raw) => {
     expect(safeNext(raw, ORIGIN)).toBe('/');
   });
