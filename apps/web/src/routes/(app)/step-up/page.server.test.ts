@@ -35,7 +35,7 @@ beforeAll(async () => {
   // The console's configuration is parsed once; this test points it at the loopback API.
   vi.resetModules();
   const { parseConsoleEnv } = await import('$lib/server/env');
-  const env = parseConsoleEnv({ ALPHASWARM_ADMIN_API_URL: apiUrl });
+  const env = parseConsoleEnv({ ...process.env, ALPHASWARM_ADMIN_API_URL: apiUrl });
   vi.doMock('$lib/server/env', () => ({ consoleEnv: () => env }));
   session = await import('$lib/server/session');
   client = await import('$lib/server/api');
