@@ -31,15 +31,8 @@ export default defineConfig({
   projects: [
     // Its own sandbox with a short MFA max age and waits for it: first, so they overlap the rest.
     { name: 'step-up', testMatch: /step-up\.spec\.ts/ },
-    // Exports the whole store and dry-runs its import, so nothing else may change the shared sandbox
-    // meanwhile: first, beside the step-up project (which has a sandbox of its own), and the
-    // console's specs after it. Run last, it kept one worker idle for its whole length.
-    { name: 'store', testMatch: /audit-store\.spec\.ts/ },
-    {
-      name: 'console',
-      testMatch: /\.spec\.ts/,
-      testIgnore: /(step-up|audit-store)\.spec\.ts/,
-      dependencies: ['store'],
-    },
+    { name: 'console', testMatch: /\.spec\.ts/, testIgnore: /(step-up|audit-store)\.spec\.ts/ },
+    // Exports the whole store and dry-runs its import: alone, once no other test connects or disconnects.
+    { name: 'store', testMatch: /audit-store\.spec\.ts/, dependencies: ['console'] },
   ],
 });
