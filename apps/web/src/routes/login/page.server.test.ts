@@ -36,7 +36,10 @@ beforeAll(async () => {
   // The console's configuration is parsed once; this test points it at the loopback API.
   vi.resetModules();
   const { parseConsoleEnv } = await import('$lib/server/env');
-  const env = parseConsoleEnv({ ALPHASWARM_ADMIN_API_URL: `http://127.0.0.1:${(api.address() as AddressInfo).port}` });
+  const env = parseConsoleEnv({
+    ...process.env,
+    ALPHASWARM_ADMIN_API_URL: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+  });
   vi.doMock('$lib/server/env', () => ({ consoleEnv: () => env }));
   session = await import('$lib/server/session');
   page = await import('./+page.server');
