@@ -169,8 +169,12 @@ function readBody(body: Readable, max: number, tooLarge: () => Error): Promise<s
     let size = 0;
     body.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > max) reject(tooLarge());
-      else chunks.push(chunk);
+      if (size <= max) chunks.push(chunk);
+      else {
+        // Stop reading: the rest of an oversized (or endless) body is never downloaded.
+        reject(tooLarge());
+        body.destroy();
+      }
     });
     body.once('end', () =>
       resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')),
