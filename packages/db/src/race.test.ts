@@ -87,11 +87,11 @@ describe('two processes, one database', () => {
   it('a TOTP time step is accepted once, whichever process presents it first', async () => {
     const { here, there } = await race('totp', ROUNDS.totp);
     const both = [...here, ...there];
-    // Each step went to exactly one of them: never both, and never neither.
+    // Each step went to exactly one of them: never both, and never neither. Who wins how many is
+    // scheduling, as in the account race below: on CI one process took all 1,000 steps in each of
+    // the three runs (SQLite's writer kept the other waiting), on PostgreSQL once the other one.
     expect(new Set(both).size).toBe(both.length);
     expect(both.length).toBe(ROUNDS.totp);
-    expect(here.length).toBeGreaterThan(0);
-    expect(there.length).toBeGreaterThan(0);
   });
 
   it('each account takes exactly its 5 attempts, however the processes interleave', async () => {
