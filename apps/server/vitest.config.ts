@@ -36,11 +36,6 @@ export default defineConfig({
             'test/admin-client.test.ts',
             'test/openapi.test.ts',
             'test/passkeys.test.ts',
-            // Quarantined on PostgreSQL: in the full suite (not alone, not under a synthetic load)
-            // its afterEach, stopping the stream and closing the harness, twice hung past 30 s.
-            // The outbox's claim, ack and lease rules run on PostgreSQL in packages/db
-            // (src/repo/audit-stream.test.ts); the cause is still to be found.
-            'test/audit-stream.test.ts',
           ],
           globalSetup: ['test/support/postgres-setup.ts'],
           provide: { dialect: 'postgres' },

@@ -25,6 +25,8 @@ class ManualClock implements Clock {
   }
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
+      // As the system clock: an abort that came first ends the sleep at once (no event will fire).
+      if (signal?.aborted) return resolve();
       const timer = { at: this.t + ms, done: resolve };
       this.timers.push(timer);
       signal?.addEventListener('abort', () => resolve(), { once: true });
@@ -135,6 +137,24 @@ describe('audit streaming from the outbox', () => {
       ]);
     }, POLL);
     expect(h.logs.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('a stop while the loops claim sends nothing more and returns at once, a sink hanging; the batch stays in the outbox', async () => {
+    await start();
+    await connect();
+    receivers.https.hang(true);
+    const clock = new ManualClock(Date.now());
+    // Each loop runs up to its first query as it starts: all three are inside their claim now.
+    const stream = startAuditStreaming(h.rt, { clock, owner: 'a' })!;
+    await stream.stop();
+    // Stopped for good (a second stop would close the sinks twice): nothing left for afterEach.
+    h.rt.auditStream = null;
+    expect(Object.values(receivers).map((r) => r.received.length + r.holding())).toEqual([0, 0, 0]);
+    expect((await stream.lag()).map((l) => [l.sink, l.pending])).toEqual([
+      ['https', 2],
+      ['syslog', 2],
+      ['otlp', 2],
+    ]);
   });
 
   it('a sink hanging for a minute delays no API call, and shows on /readyz as degraded, not failed', async () => {

@@ -110,6 +110,9 @@ export function startDelivery(opts: DeliveryOptions): Delivery {
       let wait = pollMs;
       try {
         const claim = await opts.outbox.claim(sink.name, opts.owner, clock.now(), leaseMs, batchSize);
+        // Stopped while claiming: a send begun now would outlive the stop (its abort has fired
+        // already); the batch stays in the outbox for the next owner.
+        if (stopping.signal.aborted) break;
         if (claim && claim.records.length > 0) {
           const error = await sendBounded(sink, claim.records);
           if (stopping.signal.aborted) break;
@@ -128,6 +131,8 @@ export function startDelivery(opts: DeliveryOptions): Delivery {
       } catch (error) {
         opts.log?.warn({ sink: sink.name, error: (error as Error).message }, 'audit outbox unavailable');
       }
+      // Stopped during the ack or the fail: no sleep, so the stop waits on no clock.
+      if (stopping.signal.aborted) break;
       if (wait > 0) await clock.sleep(wait, AbortSignal.any([stopping.signal, wake.signal]));
     }
   };
