@@ -6,6 +6,7 @@ import {
   type Resource,
 } from '@alphaswarm/contracts';
 import { decodeJson } from '../http';
+import { defineCloudProvider } from '../shared/define';
 import { optionalWarnings, requireGranted } from '../shared/permissions';
 import { guardSecrets, missingSecret } from '../shared/secrets';
 import { warningStatus } from '../shared/warnings';
@@ -24,11 +25,8 @@ const MAX_ACCOUNTS = 200;
 const MAX_ZONES = 500;
 
 /** The wizard steps, health, issue and rotate of a Cloudflare link (a stored, scoped, expiring API token). */
-export const provider: CloudProvider<'cloud_cloudflare', CloudflareSecret> = {
-  kind: descriptor.kind,
-  family: 'cloud',
+export const provider = defineCloudProvider<'cloud_cloudflare', CloudflareSecret>(descriptor, {
   upstream: UPSTREAM,
-  descriptor,
 
   audience: () => CLOUDFLARE_AUDIENCE,
 
@@ -312,7 +310,7 @@ export const provider: CloudProvider<'cloud_cloudflare', CloudflareSecret> = {
       return { secret: { api_token: fresh, token_id: secret.token_id }, expires_at: expiresAt };
     });
   },
-};
+});
 
 function quoted(checks: readonly PermissionCheck[]): string {
   return checks.map((c) => `"${c.permission}"`).join(', ');
