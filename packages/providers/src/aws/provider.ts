@@ -15,7 +15,7 @@ import {
   requireGranted,
 } from '../shared/permissions';
 import { federatedDraft } from '../shared/warnings';
-import type { CloudProvider, HealthResult, StoredLink } from '../types';
+import type { HealthResult, StoredLink } from '../types';
 import {
   AWS_TEMPLATE_FILE,
   awsCloudFormationTemplate,

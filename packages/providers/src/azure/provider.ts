@@ -3,7 +3,7 @@ import { defineCloudProvider } from '../shared/define';
 import { lazyModule } from '../shared/lazy';
 import { optionalWarnings, requireGranted, ungranted } from '../shared/permissions';
 import { federatedDraft } from '../shared/warnings';
-import type { CloudProvider, HealthResult, LinkDraft, ProviderContext, StoredLink } from '../types';
+import type { HealthResult, LinkDraft, ProviderContext, StoredLink } from '../types';
 import { azureArtifacts } from './artifacts';
 import type { WizardFacts } from './client';
 import { azureDescriptor as descriptor } from './descriptor';

@@ -10,7 +10,7 @@ import { defineCloudProvider } from '../shared/define';
 import { optionalWarnings, requireGranted } from '../shared/permissions';
 import { guardSecrets, missingSecret } from '../shared/secrets';
 import { warningStatus } from '../shared/warnings';
-import type { CloudProvider, HealthResult, LinkDraft, StoredLink, Warning } from '../types';
+import type { HealthResult, LinkDraft, StoredLink, Warning } from '../types';
 import { cloudflareArtifacts, dashboardTokenUrl } from './artifacts';
 import { cf, ok, paged, type TokenOwner, tokenDetails, verify } from './client';
 import { cloudflareDescriptor as descriptor } from './descriptor';

@@ -2,7 +2,7 @@ import type { DockerHubSecret } from '@alphaswarm/contracts';
 import { definePatProvider } from '../shared/define';
 import { guardSecrets, missingSecret } from '../shared/secrets';
 import { trimSlash } from '../shared/text';
-import type { HealthResult, LinkDraft, PatProvider, ProviderContext, StoredLink } from '../types';
+import type { HealthResult, LinkDraft, ProviderContext, StoredLink } from '../types';
 import { login, lookup, requireMembership } from './client';
 import { dockerHubDescriptor as descriptor } from './descriptor';
 import { denied, PAT_PLACE, UPSTREAM } from './errors';

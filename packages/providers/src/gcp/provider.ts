@@ -9,7 +9,7 @@ import {
   requireGranted,
 } from '../shared/permissions';
 import { federatedDraft } from '../shared/warnings';
-import type { CloudProvider, HealthResult, StoredLink } from '../types';
+import type { HealthResult, StoredLink } from '../types';
 import {
   DEFAULT_POOL_ID,
   DEFAULT_PROVIDER_ID,

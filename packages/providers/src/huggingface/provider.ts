@@ -4,7 +4,7 @@ import { definePatProvider } from '../shared/define';
 import { guardSecrets, missingSecret } from '../shared/secrets';
 import { clip } from '../shared/text';
 import { warningStatus } from '../shared/warnings';
-import type { HealthResult, LinkDraft, PatProvider, StoredLink, Warning } from '../types';
+import type { HealthResult, LinkDraft, StoredLink, Warning } from '../types';
 import { whoami } from './client';
 import { huggingfaceDescriptor as descriptor } from './descriptor';
 import { NEW_TOKEN_HINT, UPSTREAM } from './errors';
