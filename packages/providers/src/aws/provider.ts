@@ -1,14 +1,10 @@
-import {
-  type IdentityResult,
-  type PermissionCheck,
-  ProviderError,
-  type Resource,
-  type ResourcesResult,
-} from '@alphaswarm/contracts';
+import type { IdentityResult, PermissionCheck, Resource, ResourcesResult } from '@alphaswarm/contracts';
 import { defineCloudProvider } from '../shared/define';
+import { storedMetadata } from '../shared/errors';
 import { lazyModule } from '../shared/lazy';
 import {
   missingOptional,
+  optionalNotGranted,
   optionalWarnings,
   permissionHealthResult,
   permissionNames,
@@ -41,19 +37,17 @@ import {
 const sdk = lazyModule(() => import('./client'));
 
 function optionalWording(missing: PermissionCheck[]): string {
-  return `Optional permission${missing.length > 1 ? 's' : ''} not granted: ${permissionNames(missing).join(', ')}. Features that need ${missing.length > 1 ? 'them' : 'it'} stay off until the role's policy allows ${missing.length > 1 ? 'them' : 'it'}.`;
+  return optionalNotGranted(missing, '', "the role's policy allows");
 }
 
 function storedParams(link: StoredLink): { params: AwsParams; metadata: AwsLinkMetadata } {
-  const parsed = AwsLinkMetadata.safeParse(link.metadata);
-  if (!parsed.success) {
-    throw new ProviderError(
-      'precondition_failed',
-      AWS_UPSTREAM,
-      'The stored AWS link is missing its role ARN or region; reconnect it through the wizard.',
-    );
-  }
-  return { params: { role_arn: parsed.data.role_arn, region: parsed.data.region }, metadata: parsed.data };
+  const metadata = storedMetadata(
+    AwsLinkMetadata,
+    link.metadata,
+    AWS_UPSTREAM,
+    'The stored AWS link is missing its role ARN or region; reconnect it through the wizard.',
+  );
+  return { params: { role_arn: metadata.role_arn, region: metadata.region }, metadata };
 }
 
 /** The wizard steps, health and issue of an AWS link: a role trusting our issuer, nothing secret stored. */

@@ -1,5 +1,6 @@
-import { type IdentityResult, type PermissionCheck, ProviderError, type Resource } from '@alphaswarm/contracts';
+import type { IdentityResult, PermissionCheck, Resource } from '@alphaswarm/contracts';
 import { defineCloudProvider } from '../shared/define';
+import { storedMetadata } from '../shared/errors';
 import { lazyModule } from '../shared/lazy';
 import { optionalWarnings, requireGranted, ungranted } from '../shared/permissions';
 import { federatedDraft } from '../shared/warnings';
@@ -190,13 +191,11 @@ function subscriptionOfScope(scope: string | undefined): string | null {
 }
 
 function readMetadata(link: StoredLink<null>): AzureLinkMetadata {
-  const parsed = AzureLinkMetadata.safeParse(link.metadata);
-  if (!parsed.success) {
-    throw new ProviderError(
-      'internal',
-      ENTRA,
-      'The stored Azure link is missing its tenant_id/client_id/object_id/subscription_ids metadata; reconnect it through the wizard.',
-    );
-  }
-  return parsed.data;
+  return storedMetadata(
+    AzureLinkMetadata,
+    link.metadata,
+    ENTRA,
+    'The stored Azure link is missing its tenant_id/client_id/object_id/subscription_ids metadata; reconnect it through the wizard.',
+    'internal',
+  );
 }

@@ -7,6 +7,7 @@ import {
 } from '@alphaswarm/contracts';
 import { decodeJson } from '../http';
 import { defineCloudProvider } from '../shared/define';
+import { storedMetadata } from '../shared/errors';
 import { optionalWarnings, requireGranted } from '../shared/permissions';
 import { guardSecrets, missingSecret } from '../shared/secrets';
 import { warningStatus } from '../shared/warnings';
@@ -328,15 +329,13 @@ function readSecret(link: StoredLink<CloudflareSecret>): CloudflareSecret {
 }
 
 function readMetadata(link: StoredLink<CloudflareSecret>): CloudflareLinkMetadata {
-  const parsed = CloudflareLinkMetadata.safeParse({ account_id: link.namespace, ...link.metadata });
-  if (!parsed.success) {
-    throw new ProviderError(
-      'internal',
-      UPSTREAM,
-      'The stored Cloudflare link metadata is malformed; reconnect the link through the wizard.',
-    );
-  }
-  return parsed.data;
+  return storedMetadata(
+    CloudflareLinkMetadata,
+    { account_id: link.namespace, ...link.metadata },
+    UPSTREAM,
+    'The stored Cloudflare link metadata is malformed; reconnect the link through the wizard.',
+    'internal',
+  );
 }
 
 function ownerOf(value: string | undefined): TokenOwner {

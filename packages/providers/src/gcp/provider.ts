@@ -1,8 +1,10 @@
-import { type IdentityResult, type PermissionCheck, ProviderError, type ResourcesResult } from '@alphaswarm/contracts';
+import type { IdentityResult, PermissionCheck, ResourcesResult } from '@alphaswarm/contracts';
 import { defineCloudProvider } from '../shared/define';
+import { storedMetadata } from '../shared/errors';
 import { lazyModule } from '../shared/lazy';
 import {
   missingOptional,
+  optionalNotGranted,
   optionalWarnings,
   permissionHealthResult,
   permissionNames,
@@ -28,20 +30,18 @@ import { GCP_UPSTREAM, GcpLinkMetadata, gcpAudience, ISSUED_TOKEN_SECONDS, PROBE
 const sdk = lazyModule(() => import('./client'));
 
 function optionalWording(missing: PermissionCheck[]): string {
-  return `Optional permission${missing.length > 1 ? 's' : ''} not granted on the project: ${permissionNames(missing).join(', ')}. Features that need ${missing.length > 1 ? 'them' : 'it'} stay off until the service account's role includes ${missing.length > 1 ? 'them' : 'it'}.`;
+  return optionalNotGranted(missing, ' on the project', "the service account's role includes");
 }
 
 function storedParams(link: StoredLink): { params: GcpParams; metadata: GcpLinkMetadata } {
-  const parsed = GcpLinkMetadata.safeParse(link.metadata);
-  if (!parsed.success) {
-    throw new ProviderError(
-      'precondition_failed',
-      GCP_UPSTREAM,
-      'The stored Google Cloud link is missing its provider, service account or project; reconnect it through the wizard.',
-    );
-  }
-  const { workload_identity_provider, service_account_email, project_id } = parsed.data;
-  return { params: { workload_identity_provider, service_account_email, project_id }, metadata: parsed.data };
+  const metadata = storedMetadata(
+    GcpLinkMetadata,
+    link.metadata,
+    GCP_UPSTREAM,
+    'The stored Google Cloud link is missing its provider, service account or project; reconnect it through the wizard.',
+  );
+  const { workload_identity_provider, service_account_email, project_id } = metadata;
+  return { params: { workload_identity_provider, service_account_email, project_id }, metadata };
 }
 
 /** The wizard steps, health and issue of a Google Cloud link: workload identity federation, nothing secret stored. */
