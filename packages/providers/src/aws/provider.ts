@@ -11,7 +11,7 @@ import {
   requireGranted,
 } from '../shared/permissions';
 import { federatedDraft } from '../shared/warnings';
-import type { HealthResult, StoredLink } from '../types';
+import type { HealthResult, ProviderContext, StoredLink } from '../types';
 import {
   AWS_TEMPLATE_FILE,
   awsCloudFormationTemplate,
@@ -48,6 +48,11 @@ function storedParams(link: StoredLink): { params: AwsParams; metadata: AwsLinkM
     'The stored AWS link is missing its role ARN or region; reconnect it through the wizard.',
   );
   return { params: { role_arn: metadata.role_arn, region: metadata.region }, metadata };
+}
+
+/** A session as the link's own subject, as health and issue take one. */
+function linkSession(ctx: ProviderContext, link: StoredLink, params: AwsParams, seconds: number) {
+  return sdk.assumeRole(ctx, link.org_id, descriptor.subject(link.org_id), params, seconds);
 }
 
 /** The wizard steps, health and issue of an AWS link: a role trusting our issuer, nothing secret stored. */
@@ -154,13 +159,7 @@ export const provider = defineCloudProvider<'cloud_aws', null>(descriptor, {
 
   async checkHealth(ctx, link): Promise<HealthResult> {
     const { params, metadata } = storedParams(link);
-    const session = await sdk.assumeRole(
-      ctx,
-      link.org_id,
-      descriptor.subject(link.org_id),
-      params,
-      PROBE_SESSION_SECONDS,
-    );
+    const session = await linkSession(ctx, link, params, PROBE_SESSION_SECONDS);
     await sdk.callerIdentity(ctx, session, params.role_arn);
     const permissions = await sdk.simulate(ctx, session, params.role_arn);
     return permissionHealthResult(permissions, metadata, {
@@ -172,13 +171,7 @@ export const provider = defineCloudProvider<'cloud_aws', null>(descriptor, {
 
   async issueCredentials(ctx, link) {
     const { params } = storedParams(link);
-    const session = await sdk.assumeRole(
-      ctx,
-      link.org_id,
-      descriptor.subject(link.org_id),
-      params,
-      ISSUED_SESSION_SECONDS,
-    );
+    const session = await linkSession(ctx, link, params, ISSUED_SESSION_SECONDS);
     return {
       kind: 'cloud_aws',
       access_key_id: session.credentials.accessKeyId,
