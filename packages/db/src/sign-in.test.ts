@@ -21,9 +21,7 @@ import {
 let one: Store;
 let two: Store;
 let close: () => Promise<void>;
-beforeEach(async () => {
-  ({ a: one, b: two, close } = await twoHandles());
-});
+beforeEach(async () => ({ a: one, b: two, close } = await twoHandles()));
 afterEach(() => close());
 
 const T0 = new Date('2031-03-01T10:00:00Z');

@@ -21,9 +21,7 @@ let b: Store;
 let close: () => Promise<void>;
 // One database for the file (each test uses keys and subjects of its own): a PostgreSQL database costs ~1 s.
 // Two handles on one database: two console replicas.
-beforeAll(async () => {
-  ({ a, b, close } = await twoHandles());
-});
+beforeAll(async () => ({ a, b, close } = await twoHandles()));
 afterAll(() => close());
 
 const row = (idHash: string, subject: string | null, expiresInMs = 3_600_000) => ({

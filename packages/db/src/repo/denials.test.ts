@@ -7,9 +7,7 @@ let a: Store;
 let b: Store;
 let close: () => Promise<void>;
 // Two handles on one database: two processes (replicas) sharing the bound.
-beforeEach(async () => {
-  ({ a, b, close } = await twoHandles());
-});
+beforeEach(async () => ({ a, b, close } = await twoHandles()));
 afterEach(() => close());
 
 it('one budget per address across processes: 5 a minute let through, the rest counted and carried onto the next', async () => {

@@ -20,9 +20,7 @@ let a: Store;
 let b: Store;
 let close: () => Promise<void>;
 // Two handles on one database: a ceremony begun on one replica is finished on the other.
-beforeEach(async () => {
-  ({ a, b, close } = await twoHandles());
-});
+beforeEach(async () => ({ a, b, close } = await twoHandles()));
 afterEach(() => close());
 
 const NOW = '2026-11-30T10:00:00Z';
