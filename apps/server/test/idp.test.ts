@@ -113,6 +113,13 @@ async function trpc(h: Harness, path: string, input: unknown, token?: string) {
   return { status: res.status, headers: res.headers, data: body.result?.data, error: body.error };
 }
 
+/** Every test starts with no lock, no failure count and an empty per-address window. */
+async function startAfresh(h: Harness): Promise<void> {
+  await h.store.exec(sql`UPDATE admin_users SET failed_attempts = 0, locked_until = NULL`);
+  clock.advance(16 * 60);
+  clock.nextStep();
+}
+
 /** A mutation that needs a fresh step-up: connecting a Hugging Face token to org-acme. */
 function connectAs(h: Harness, token: string) {
   return trpc(h, 'integrations.connect.huggingface', { org_id: 'org-acme', token: HF_TOKEN }, token);
@@ -476,12 +483,7 @@ describe('embedded IdP: abuse resistance', () => {
     secret = await enrol(h, 'alice');
   });
   afterAll(() => h.close());
-  afterEach(async () => {
-    // Every test starts with no lock, no failure count and an empty per-address window.
-    await h.store.exec(sql`UPDATE admin_users SET failed_attempts = 0, locked_until = NULL`);
-    clock.advance(16 * 60);
-    clock.nextStep();
-  });
+  afterEach(() => startAfresh(h));
 
   const login = async (username = 'alice', password = PASSWORD) => post(h, '/auth/login', { username, password });
 
@@ -709,11 +711,7 @@ describe('embedded IdP: attempts are reserved before the hash, in the database',
     secret = await enrol(h, 'alice');
   });
   afterAll(() => h.close());
-  afterEach(async () => {
-    await h.store.exec(sql`UPDATE admin_users SET failed_attempts = 0, locked_until = NULL`);
-    clock.advance(16 * 60);
-    clock.nextStep();
-  });
+  afterEach(() => startAfresh(h));
 
   const from = (address: string, path: string, body: unknown) =>
     fetch(`${h.url}${path}`, {
