@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { isoNow, upsertLink } from '@alphaswarm/db';
+import { linkWrite } from '@alphaswarm/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './support/harness';
 
@@ -104,16 +105,12 @@ describe('the packed admin client, outside the workspace', () => {
     h = await startHarness();
     await upsertLink(
       h.store.db,
-      {
+      linkWrite({
         orgId: 'org-acme',
         kind: 'cloud_aws',
         namespace: '111122223333',
-        status: 'healthy',
-        error: null,
         metadata: { role_arn: 'arn:aws:iam::111122223333:role/alphaswarm' },
-        secret: null,
-        expiresAt: null,
-      },
+      }),
       isoNow(new Date()),
     );
   }, 180_000);

@@ -3,9 +3,16 @@ import type { AppError } from '@alphaswarm/api';
 import { assertRequirement, BearerVerifier, remoteIssuer } from '@alphaswarm/api';
 import { createAdminClient } from '@alphaswarm/api/client';
 import { countLinks, listAudit } from '@alphaswarm/db';
-import { type HuggingFaceFake, hfProfile, startFakeServer, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
+import {
+  type FakeReply,
+  type FakeRequest,
+  type HuggingFaceFake,
+  hfProfile,
+  startFakeServer,
+  startHuggingFaceFake,
+} from '@alphaswarm/providers/fakes';
 import { TRPCClientError } from '@trpc/client';
-import { exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT } from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '../src/env';
 import { productionWarnings } from '../src/runtime/index';
@@ -293,42 +300,50 @@ describe('service tokens bound to orgs', () => {
   });
 });
 
+/**
+ * An external issuer on a loopback server answering through `answer` (told the issuer URL and its
+ * public key), a verifier of it on a clock the test moves, and what becomes of a token it signs.
+ */
+async function externalIssuer(answer: (req: FakeRequest, issuer: string, jwk: JWK) => FakeReply) {
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' };
+  let issuer = '';
+  const server = await startFakeServer((req) => answer(req, issuer, jwk));
+  issuer = server.url;
+  const clock = { ms: Date.parse('2031-01-01T00:00:00Z') };
+  const now = () => new Date(clock.ms);
+  const verifier = new BearerVerifier([remoteIssuer({ issuer, audience: 'api', maxTokenLifetime: 86_400, now })], now);
+  /** `ok`, or the refusal's code and Retry-After. */
+  const outcome = async (n: number) => {
+    const token = await new SignJWT({ scope: 'admin:read', n })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setIssuer(issuer)
+      .setAudience('api')
+      .setSubject('svc')
+      .setIssuedAt(Math.floor(clock.ms / 1000))
+      .setExpirationTime(Math.floor(clock.ms / 1000) + 300)
+      .sign(privateKey);
+    return verifier.verify(token).then(
+      () => 'ok',
+      (e: AppError) => `${e.code} ${e.extra.headers?.['retry-after'] ?? ''}`.trim(),
+    );
+  };
+  return { server, clock, outcome };
+}
+
 describe('an external issuer whose signing keys cannot be fetched', () => {
   it('one failed fetch shared by concurrent tokens backs off once, not once per token', async () => {
-    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-    let issuer = '';
-    const server = await startFakeServer((req) => {
+    const { server, clock, outcome } = await externalIssuer((req, issuer) => {
       if (req.path === '/.well-known/openid-configuration')
         return { status: 200, body: { issuer, jwks_uri: `${issuer}/jwks` } };
       return { status: 503, body: 'down' };
     });
-    issuer = server.url;
-    let clock = Date.parse('2031-01-01T00:00:00Z');
-    const now = () => new Date(clock);
-    const verifier = new BearerVerifier(
-      [remoteIssuer({ issuer, audience: 'api', maxTokenLifetime: 86_400, now })],
-      now,
-    );
-    const outcome = async (n: number) => {
-      const token = await new SignJWT({ scope: 'admin:read', n })
-        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-        .setIssuer(issuer)
-        .setAudience('api')
-        .setSubject('svc')
-        .setIssuedAt(Math.floor(clock / 1000))
-        .setExpirationTime(Math.floor(clock / 1000) + 300)
-        .sign(privateKey);
-      return verifier.verify(token).then(
-        () => 'ok',
-        (e: AppError) => `${e.code} ${e.extra.headers?.['retry-after'] ?? ''}`.trim(),
-      );
-    };
     try {
       const first = await Promise.all(Array.from({ length: 10 }, (_, i) => outcome(i)));
       expect(new Set(first)).toEqual(new Set(['upstream_unavailable 5']));
       expect(server.requests.filter((r) => r.path === '/jwks')).toHaveLength(1);
       // The next attempt, after the first backoff, doubles it once.
-      clock += 5_000;
+      clock.ms += 5_000;
       expect(await outcome(10)).toBe('upstream_unavailable 10');
       expect(server.requests.filter((r) => r.path === '/jwks')).toHaveLength(2);
     } finally {
@@ -339,55 +354,31 @@ describe('an external issuer whose signing keys cannot be fetched', () => {
 
 describe('an external issuer whose discovery fails', () => {
   it('is asked once per backoff period, not once per token; recovers when discovery works again', async () => {
-    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' };
     let up = false;
-    let issuer = '';
-    const server = await startFakeServer((req) => {
+    const { server, clock, outcome } = await externalIssuer((req, issuer, jwk) => {
       if (!up) return { status: 503, body: 'down' };
       if (req.path === '/.well-known/openid-configuration')
         return { status: 200, body: { issuer, jwks_uri: `${issuer}/jwks` } };
       return { status: 200, body: { keys: [jwk] } };
     });
-    issuer = server.url;
-    let clock = Date.parse('2031-01-01T00:00:00Z');
-    const now = () => new Date(clock);
-    const verifier = new BearerVerifier(
-      [remoteIssuer({ issuer, audience: 'api', maxTokenLifetime: 86_400, now })],
-      now,
-    );
-    const token = (n: number) =>
-      new SignJWT({ scope: 'admin:read', n })
-        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-        .setIssuer(issuer)
-        .setAudience('api')
-        .setSubject('svc')
-        .setIssuedAt(Math.floor(clock / 1000))
-        .setExpirationTime(Math.floor(clock / 1000) + 300)
-        .sign(privateKey);
-    const outcome = (t: string) =>
-      verifier.verify(t).then(
-        () => 'ok',
-        (e: AppError) => `${e.code} ${e.extra.headers?.['retry-after'] ?? ''}`.trim(),
-      );
     try {
-      const first = await Promise.all(Array.from({ length: 10 }, async (_, i) => outcome(await token(i))));
+      const first = await Promise.all(Array.from({ length: 10 }, (_, i) => outcome(i)));
       expect(new Set(first)).toEqual(new Set(['upstream_unavailable 5']));
       expect(server.requests).toHaveLength(1);
-      clock += 4_000;
-      expect(await outcome(await token(20))).toMatch(/^upstream_unavailable/);
+      clock.ms += 4_000;
+      expect(await outcome(20)).toMatch(/^upstream_unavailable/);
       expect(server.requests).toHaveLength(1);
-      clock += 1_000;
-      expect(await outcome(await token(21))).toBe('upstream_unavailable 10');
+      clock.ms += 1_000;
+      expect(await outcome(21)).toBe('upstream_unavailable 10');
       expect(server.requests).toHaveLength(2);
-      clock += 9_000;
-      expect(await outcome(await token(22))).toMatch(/^upstream_unavailable/);
+      clock.ms += 9_000;
+      expect(await outcome(22)).toMatch(/^upstream_unavailable/);
       expect(server.requests).toHaveLength(2);
 
       up = true;
-      clock += 1_000;
-      expect(await outcome(await token(23))).toBe('ok');
-      expect(await outcome(await token(24))).toBe('ok');
+      clock.ms += 1_000;
+      expect(await outcome(23)).toBe('ok');
+      expect(await outcome(24)).toBe('ok');
       expect(server.requests.map((r) => r.path)).toEqual([
         '/.well-known/openid-configuration',
         '/.well-known/openid-configuration',

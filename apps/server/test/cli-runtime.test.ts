@@ -16,6 +16,7 @@ import {
   sealSecret,
   upsertLink,
 } from '@alphaswarm/db';
+import { linkWrite } from '@alphaswarm/db/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, parseEnv } from '../src/env';
 import { upstreamsFromEnv } from '../src/runtime';
@@ -263,16 +264,7 @@ describe('bootstrap', () => {
     const first = await boot();
     await upsertLink(
       first.store.db,
-      {
-        orgId: 'org-x',
-        kind: 'cloud_aws',
-        namespace: '1',
-        status: 'healthy',
-        error: null,
-        metadata: {},
-        secret: null,
-        expiresAt: null,
-      },
+      linkWrite({ orgId: 'org-x', kind: 'cloud_aws', namespace: '1' }),
       '2026-05-01T00:00:00Z',
     );
     await first.store.close();
@@ -329,16 +321,7 @@ describe('bootstrap', () => {
     const lost = Keyring.fromEnv(generateKey());
     await upsertLink(
       first.store.db,
-      {
-        orgId: 'org-l',
-        kind: 'huggingface',
-        namespace: 'l',
-        status: 'healthy',
-        error: null,
-        metadata: {},
-        secret: sealSecret(lost, { token: 't' }),
-        expiresAt: null,
-      },
+      linkWrite({ orgId: 'org-l', kind: 'huggingface', namespace: 'l', secret: sealSecret(lost, { token: 't' }) }),
       '2026-05-01T00:00:00Z',
     );
     await first.store.close();

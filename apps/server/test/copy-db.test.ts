@@ -27,7 +27,7 @@ import {
   upsertLink,
   verifyAudit,
 } from '@alphaswarm/db';
-import { createTestDatabase } from '@alphaswarm/db/testing';
+import { createTestDatabase, linkWrite } from '@alphaswarm/db/testing';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { copyDbCommand } from '../src/cli/copy-db';
 import { Cli } from '../src/cli/io';
@@ -53,16 +53,13 @@ async function populate(store: Store): Promise<void> {
     for (let i = 0; i < LINKS; i++) {
       await upsertLink(
         tx,
-        {
+        linkWrite({
           orgId: `org-${String(i).padStart(4, '0')}`,
           kind: INTEGRATION_KINDS[i % INTEGRATION_KINDS.length]!,
           namespace: `ns-${i}`,
-          status: 'healthy',
-          error: null,
           metadata: { n: i, b: 'é', a: [1, 2] },
           secret: sealSecret(keyring, { token: `${SECRET}-${i}` }),
-          expiresAt: null,
-        },
+        }),
         NOW,
       );
     }
@@ -196,20 +193,7 @@ describe.runIf(cluster)('alphaswarm-admin copy-db', () => {
     try {
       const target = await openPostgresStore(filled.url, { pool: 2 });
       try {
-        await upsertLink(
-          target.db,
-          {
-            orgId: 'org-x',
-            kind: 'docker_hub',
-            namespace: 'ns',
-            status: 'healthy',
-            error: null,
-            metadata: {},
-            secret: null,
-            expiresAt: null,
-          },
-          NOW,
-        );
+        await upsertLink(target.db, linkWrite({ orgId: 'org-x', kind: 'docker_hub', namespace: 'ns' }), NOW);
         await expect(copyDbCommand(io, { to: urlOf(filled.name) })).rejects.toThrow(
           /^the target database is not empty \(rows in integrations\): copy-db only fills an empty database\. Nothing was copied\.$/,
         );

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { AppError } from '@alphaswarm/api';
 import { createAdminClient } from '@alphaswarm/api/client';
 import {
@@ -15,11 +14,11 @@ import { decodeJwt, decodeProtectedHeader, importPKCS8, type JWTPayload, SignJWT
 import { generate } from 'otplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { embeddedIdp } from '../src/auth/idp';
-import { runCli } from '../src/cli/run';
 import { parseEnv } from '../src/env';
 import { createLogger } from '../src/logger';
 import { createRuntime } from '../src/runtime';
 import { loadKeyring, productionProblems } from '../src/runtime/index';
+import { cliInProcess } from './run-cli';
 import { breakAuditWrites } from './support/database';
 import { call, type Harness, startHarness } from './support/harness';
 
@@ -65,17 +64,10 @@ interface CliRun {
 }
 
 async function cli(h: Harness, args: string[], stdin = ''): Promise<CliRun> {
-  let out = '';
-  let err = '';
-  const exitCode = await runCli(args, {
-    // The harness's database, on the test project's dialect.
-    env: h.cliEnv,
-    stdin: Readable.from([stdin]),
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-  });
+  // The harness's database, on the test project's dialect.
+  const run = await cliInProcess(args, { env: h.cliEnv, stdin });
   const lines = (s: string) => (s === '' ? [] : s.replace(/\n$/, '').split('\n'));
-  return { out: lines(out), err: lines(err), exitCode };
+  return { out: lines(run.stdout), err: lines(run.stderr), exitCode: run.code };
 }
 
 async function enrol(h: Harness, username: string, scopes: string[] = []): Promise<string> {
@@ -119,6 +111,18 @@ async function trpc(h: Harness, path: string, input: unknown, token?: string) {
     error?: { message: string; data: { app_code: string } };
   };
   return { status: res.status, headers: res.headers, data: body.result?.data, error: body.error };
+}
+
+/** Every test starts with no lock, no failure count and an empty per-address window. */
+async function startAfresh(h: Harness): Promise<void> {
+  await h.store.exec(sql`UPDATE admin_users SET failed_attempts = 0, locked_until = NULL`);
+  clock.advance(16 * 60);
+  clock.nextStep();
+}
+
+/** A mutation that needs a fresh step-up: connecting a Hugging Face token to org-acme. */
+function connectAs(h: Harness, token: string) {
+  return trpc(h, 'integrations.connect.huggingface', { org_id: 'org-acme', token: HF_TOKEN }, token);
 }
 
 async function auditText(h: Harness): Promise<string> {
@@ -267,12 +271,7 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
     const step = await trpc(h, 'auth.stepUp', { mfa_token: login.data.mfa_token, code: await totp(secret) });
     expect(step.status).toBe(200);
     expect(step.data).toMatchObject({ token_type: 'Bearer', expires_in: 600, scope: 'admin:cluster' });
-    const connected = await trpc(
-      h,
-      'integrations.connect.huggingface',
-      { org_id: 'org-acme', token: HF_TOKEN },
-      step.data.access_token,
-    );
+    const connected = await connectAs(h, step.data.access_token);
     expect(connected.status).toBe(200);
     expect(connected.data.audit_run_id).toMatch(/^run_/);
 
@@ -321,22 +320,12 @@ describe('embedded IdP: enrol → login → step-up → a mutating call', () => 
     clock.nextStep();
     const again = await trpc(h, 'auth.refresh', { refresh_token: step.body.refresh_token });
     expect(again.status).toBe(200);
-    const stale = await trpc(
-      h,
-      'integrations.connect.huggingface',
-      { org_id: 'org-acme', token: HF_TOKEN },
-      again.data.access_token,
-    );
+    const stale = await connectAs(h, again.data.access_token);
     expect(stale.status).toBe(401);
     expect(stale.headers.get('www-authenticate')).toMatch(/error="insufficient_user_authentication".*max_age=600/);
     const stepped = await trpc(h, 'auth.stepUp', { code: await totp(secret), refresh_token: again.data.refresh_token });
     expect(stepped.status).toBe(200);
-    const ok = await trpc(
-      h,
-      'integrations.connect.huggingface',
-      { org_id: 'org-acme', token: HF_TOKEN },
-      stepped.data.access_token,
-    );
+    const ok = await connectAs(h, stepped.data.access_token);
     expect(ok.status).toBe(200);
   });
 
@@ -494,12 +483,7 @@ describe('embedded IdP: abuse resistance', () => {
     secret = await enrol(h, 'alice');
   });
   afterAll(() => h.close());
-  afterEach(async () => {
-    // Every test starts with no lock, no failure count and an empty per-address window.
-    await h.store.exec(sql`UPDATE admin_users SET failed_attempts = 0, locked_until = NULL`);
-    clock.advance(16 * 60);
-    clock.nextStep();
-  });
+  afterEach(() => startAfresh(h));
 
   const login = async (username = 'alice', password = PASSWORD) => post(h, '/auth/login', { username, password });
 
@@ -727,11 +711,7 @@ describe('embedded IdP: attempts are reserved before the hash, in the database',
     secret = await enrol(h, 'alice');
   });
   afterAll(() => h.close());
-  afterEach(async () => {
-    await h.store.exec(sql`UPDATE admin_users SET failed_attempts = 0, locked_until = NULL`);
-    clock.advance(16 * 60);
-    clock.nextStep();
-  });
+  afterEach(() => startAfresh(h));
 
   const from = (address: string, path: string, body: unknown) =>
     fetch(`${h.url}${path}`, {

@@ -1,9 +1,8 @@
-import { Readable } from 'node:stream';
 import { listAudit, listPasskeys, recoveryCodesLeft } from '@alphaswarm/db';
 import { decodeJwt } from 'jose';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { runCli } from '../src/cli/run';
+import { cliInProcess } from './run-cli';
 import { type Options, SoftAuthenticator } from './support/authenticator';
 import { call, type Harness, startHarness } from './support/harness';
 
@@ -26,15 +25,8 @@ let h: Harness;
 let secret = '';
 
 async function cli(args: string[], stdin = '') {
-  let out = '';
-  let err = '';
-  const exitCode = await runCli(args, {
-    env: h.cliEnv,
-    stdin: Readable.from([stdin]),
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-  });
-  return { out, err, exitCode };
+  const run = await cliInProcess(args, { env: h.cliEnv, stdin });
+  return { out: run.stdout, err: run.stderr, exitCode: run.code };
 }
 
 async function trpc(path: string, input: unknown, token?: string, method: 'GET' | 'POST' = 'POST') {

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKey, isoNow, Keyring, reserveAddressAttempt, sealSecret, sql, upsertLink } from '@alphaswarm/db';
+import { linkWrite } from '@alphaswarm/db/testing';
 import { type HuggingFaceFake, hfProfile, startHuggingFaceFake } from '@alphaswarm/providers/fakes';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -206,16 +207,12 @@ describe.runIf(dialect === 'postgres')('two API replicas and two console replica
         hf.addToken(sweepToken(i), hfProfile({ name: 'swept' }));
         await upsertLink(
           store.db,
-          {
+          linkWrite({
             orgId: `org-swept-${i}`,
             kind: 'huggingface',
             namespace: 'swept',
-            status: 'healthy',
-            error: null,
-            metadata: {},
             secret: sealSecret(keyring, { token: sweepToken(i) }),
-            expiresAt: null,
-          },
+          }),
           isoNow(new Date()),
         );
       }

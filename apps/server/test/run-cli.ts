@@ -16,13 +16,13 @@ export interface CliRun {
 /** Run the CLI in this process against captured streams: what the bin does, minus the process. */
 export async function cliInProcess(
   args: string[],
-  opts: { env: Record<string, string | undefined>; cwd: string; stdin?: string; now?: () => Date },
+  opts: { env: Record<string, string | undefined>; cwd?: string; stdin?: string; now?: () => Date },
 ): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(args, {
     env: opts.env,
-    cwd: opts.cwd,
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
     stdin: Readable.from(opts.stdin === undefined ? [] : [opts.stdin]),
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },

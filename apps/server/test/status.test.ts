@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IntegrationStatus } from '@alphaswarm/contracts';
 import { generateKey, isoNow, Keyring, openStore, sealSecret, upsertLink } from '@alphaswarm/db';
+import { linkWrite } from '@alphaswarm/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '../src/env';
 import { cliInProcess } from './run-cli';
@@ -24,16 +25,15 @@ describe('alphaswarm-admin status', () => {
     const link = (org: string, status: IntegrationStatus, expiresAt: string | null, error: string | null = null) =>
       upsertLink(
         store.db,
-        {
+        linkWrite({
           orgId: org,
           kind: 'huggingface',
           namespace: 'alice',
           status,
           error: error ? { code: error, message: `The upstream said: ${error}.` } : null,
-          metadata: {},
           secret: sealSecret(keyring, { token: CANARY }),
           expiresAt,
-        },
+        }),
         isoNow(NOW),
       );
     await link('org-fine', 'healthy', null);

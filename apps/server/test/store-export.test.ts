@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAdminClient } from '@alphaswarm/api/client';
 import { generateKey, Keyring, listAudit, sealSecret, upsertLink } from '@alphaswarm/db';
+import { linkWrite } from '@alphaswarm/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './support/harness';
 
@@ -23,16 +24,12 @@ describe('export with a secret no configured key reads', () => {
     ] as const) {
       await upsertLink(
         h.store.db,
-        {
+        linkWrite({
           orgId: org,
           kind: 'huggingface',
           namespace: org,
-          status: 'healthy',
-          error: null,
-          metadata: {},
           secret: sealSecret(ring, { token: `hf_${org}` }),
-          expiresAt: null,
-        },
+        }),
         '2026-05-27T20:00:00Z',
       );
     }

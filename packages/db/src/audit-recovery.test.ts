@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dialect, type TestDatabase, testDatabase } from '../test/stores';
+import { dialect, testStore } from '../test/stores';
 import { closeInterruptedRuns, ownerIsAlive } from './audit-recovery';
 import type { Store } from './database';
 import { appendAudit, listAudit, listOpenRuns, newRunId, processOwner, verifyAudit } from './repo/audit';
@@ -12,16 +12,11 @@ const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString().replace(/\
 /** Above Linux's pid_max: never a live process. */
 const DEAD_PID = 2 ** 22 + 7;
 
-let database: TestDatabase;
 let store: Store;
 beforeEach(async () => {
-  database = await testDatabase();
-  store = await database.open();
+  store = await testStore();
 });
-afterEach(async () => {
-  await store.close();
-  await database.dispose();
-});
+afterEach(() => store.close());
 
 async function attempt(owner: string, openedAt = at(0)): Promise<string> {
   const runId = newRunId();

@@ -9,6 +9,7 @@ import { listAdminUsers } from './repo/admin-users';
 import { appendAudit, newRunId, verifyAudit } from './repo/audit';
 import { countLinks, upsertLink } from './repo/integrations';
 import { openStore, openStoreReadOnly } from './sqlite';
+import { linkWrite } from './testing/links';
 import { mountTmpfs, tmpfsUnavailable } from './testing/tmpfs';
 
 const NOW = '2026-05-27T20:00:00Z';
@@ -25,20 +26,7 @@ afterEach(() => {
 
 async function fill(path: string) {
   const store = openStore(path);
-  await upsertLink(
-    store.db,
-    {
-      orgId: 'org-a',
-      kind: 'cloud_aws',
-      namespace: '1',
-      status: 'healthy',
-      error: null,
-      metadata: {},
-      secret: null,
-      expiresAt: null,
-    },
-    NOW,
-  );
+  await upsertLink(store.db, linkWrite({ orgId: 'org-a', kind: 'cloud_aws', namespace: '1' }), NOW);
   await appendAudit(store.db, { runId: newRunId(), actor: 'a', action: 'x', phase: 'event', outcome: 'success' }, NOW);
   return store;
 }

@@ -16,6 +16,7 @@ import {
   unreadableSecrets,
 } from './rotation';
 import { openSecret, sealSecret } from './secrets';
+import { linkWrite } from './testing/links';
 
 const NOW = new Date('2026-05-27T20:00:00Z');
 const OLD = generateKey();
@@ -35,33 +36,16 @@ async function seed(ring: Keyring, count = 3): Promise<void> {
   for (let i = 0; i < count; i++) {
     await upsertLink(
       store.db,
-      {
+      linkWrite({
         orgId: `org-${i}`,
         kind: 'huggingface',
         namespace: 'ns',
-        status: 'healthy',
-        error: null,
-        metadata: {},
         secret: ring.encrypt(JSON.stringify({ token: `hf_${i}` }), { now: PAST }),
-        expiresAt: null,
-      },
+      }),
       '2026-05-01T00:00:00Z',
     );
   }
-  await upsertLink(
-    store.db,
-    {
-      orgId: 'org-0',
-      kind: 'cloud_aws',
-      namespace: '1',
-      status: 'healthy',
-      error: null,
-      metadata: {},
-      secret: null,
-      expiresAt: null,
-    },
-    '2026-05-01T00:00:00Z',
-  );
+  await upsertLink(store.db, linkWrite({ orgId: 'org-0', kind: 'cloud_aws', namespace: '1' }), '2026-05-01T00:00:00Z');
   await insertSigningKey(store.db, {
     kid: 'k1',
     issuer: 'workload',
@@ -117,16 +101,12 @@ describe('rotateSecrets', () => {
     const stranger = Keyring.fromEnv(generateKey());
     await upsertLink(
       store.db,
-      {
+      linkWrite({
         orgId: 'org-z',
         kind: 'docker_hub',
         namespace: 'z',
-        status: 'healthy',
-        error: null,
-        metadata: {},
         secret: sealSecret(stranger, { username: 'u', pat: 'p' }),
-        expiresAt: null,
-      },
+      }),
       '2026-05-01T00:00:00Z',
     );
     await replaceAdminTotpSecret(store.db, 'alice', stranger.encrypt('X'), '2026-05-01T00:00:00Z');
@@ -269,16 +249,7 @@ describe('unreadable secrets at start-up', () => {
     const stranger = Keyring.fromEnv(generateKey());
     await upsertLink(
       store.db,
-      {
-        orgId: 'org-z',
-        kind: 'huggingface',
-        namespace: 'z',
-        status: 'healthy',
-        error: null,
-        metadata: {},
-        secret: sealSecret(stranger, { token: 't' }),
-        expiresAt: null,
-      },
+      linkWrite({ orgId: 'org-z', kind: 'huggingface', namespace: 'z', secret: sealSecret(stranger, { token: 't' }) }),
       '2026-05-01T00:00:00Z',
     );
     expect(await unreadableSecrets(store.db, oldRing)).toEqual(['huggingface:org:org-z']);

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type TestDatabase, testDatabase } from '../test/stores';
+import { twoHandles } from '../test/stores';
 import type { Store } from './database';
 import { getAdminUser, insertAdminUser } from './repo/admin-users';
 import { consumeTokenId, revokeRefreshSession, rotateRefreshToken, startRefreshSession } from './repo/idp-tokens';
@@ -18,19 +18,11 @@ import {
 } from './repo/sign-in';
 
 /** Two stores on one database (two connections, or two pools) stand for two server processes. */
-let database: TestDatabase;
 let one: Store;
 let two: Store;
-beforeEach(async () => {
-  database = await testDatabase();
-  one = await database.open();
-  two = await database.open();
-});
-afterEach(async () => {
-  await one.close();
-  await two.close();
-  await database.dispose();
-});
+let close: () => Promise<void>;
+beforeEach(async () => ({ a: one, b: two, close } = await twoHandles()));
+afterEach(() => close());
 
 const T0 = new Date('2031-03-01T10:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);

@@ -16,6 +16,7 @@ import { sealSecret } from '../src/secrets';
 import { openStore } from '../src/sqlite';
 import { isStorageFailure } from '../src/store';
 import { exportStoreChunks, importStore } from '../src/store-file';
+import { linkWrite } from '../src/testing/links';
 import { createTestDatabase, databaseUrl } from '../src/testing/postgres';
 import { sampleRecords } from './store-file-fixtures';
 import { cluster, testDatabase } from './stores';
@@ -276,16 +277,14 @@ describe('both dialects', () => {
       await importStore(store.db, records, { keyring, onConflict: 'fail', now: new Date(NOW) });
       await upsertLink(
         store.db,
-        {
+        linkWrite({
           orgId: 'org-z',
           kind: 'docker_hub',
           namespace: 'z',
           status: 'degraded',
           error: { code: 'c', message: 'm' },
           metadata: { b: 1, a: 2 },
-          secret: null,
-          expiresAt: null,
-        },
+        }),
         NOW,
       );
       let text = '';

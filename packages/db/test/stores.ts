@@ -63,3 +63,22 @@ export async function testStore(): Promise<Store & { database: TestDatabase }> {
     },
   });
 }
+
+/**
+ * Two handles on one fresh database, standing for two processes or replicas sharing it; `close`
+ * closes both and disposes of the database.
+ */
+export async function twoHandles(): Promise<{ a: Store; b: Store; close(): Promise<void> }> {
+  const database = await testDatabase();
+  const a = await database.open();
+  const b = await database.open();
+  return {
+    a,
+    b,
+    async close() {
+      await a.close();
+      await b.close();
+      await database.dispose();
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import type { AuditRecord } from '@alphaswarm/db';
+import type { AuditRecord, OutboxClaim, SinkLag } from '@alphaswarm/db';
 import type { Sink } from './sinks';
 
 /*
@@ -9,22 +9,6 @@ import type { Sink } from './sinks';
  * order, then moves the cursor: at least once, in order, and a restart (or another replica taking
  * over an expired lease) resends only what was never acknowledged.
  */
-
-export interface OutboxClaim {
-  records: AuditRecord[];
-  /** Failed attempts in a row before this one. */
-  attempts: number;
-}
-
-export interface SinkLag {
-  sink: string;
-  /** Records not yet acknowledged by the sink. */
-  pending: number;
-  /** Age in seconds of the oldest of them (0 when none). */
-  oldestPendingSeconds: number;
-  attempts: number;
-  lastError: string | null;
-}
 
 export interface Outbox {
   /**

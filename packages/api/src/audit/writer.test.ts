@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AuditInput, appendAudit, listAudit, listOpenRuns, openDatabase, type Store } from '@alphaswarm/db';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { refusal } from '../../test/refusal';
 import { AppError } from '../errors';
 import {
   type AuditSink,
@@ -54,16 +55,6 @@ const sink = (extra: Partial<AuditSink> = {}): AuditSink => ({
 });
 const rows = async () => (await listAudit(store.db, {}, { limit: 100 })).reverse();
 const TARGET = { orgId: 'org-a', kind: 'huggingface', credentialKey: 'huggingface:org:org-a', detail: { n: 1 } };
-
-async function refusal(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('audited: audit first, fail closed', () => {
   it('commits the attempt before the action, then its outcome with what the result says', async () => {

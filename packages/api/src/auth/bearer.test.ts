@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, type JWTVerifyGetKey, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AppError } from '../errors';
+import { refusal } from '../../test/refusal';
 import {
   ALLOWED_ALGS,
   AUTH_TIME_SKEW_SECONDS,
@@ -56,16 +56,6 @@ function token(
   return new SignJWT(base)
     .setProtectedHeader({ alg: opts.alg ?? 'ES256', kid: opts.kid ?? 'k1' })
     .sign(opts.key ?? privateKey);
-}
-
-async function refusal(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected the token to be refused');
 }
 
 const verify = async (t: string | Promise<string>, at = NOW, trusted = [issuer]) => verifyBearer(await t, trusted, at);

@@ -58,6 +58,18 @@ function canonical(value: unknown): string {
  */
 export function canonicalRowBytes(row: UnlinkedRow): string {
   return canonical({
+    ...eventColumns(row),
+    prev_hash: row.prevHash,
+    ...(row.keyId === null ? {} : { key_id: row.keyId }),
+  });
+}
+
+/**
+ * A row's event fields under their column names: what both the link's bytes and an exported
+ * record carry (each adds its own names for the links, so old links and old exports stay as they are).
+ */
+export function eventColumns(row: UnlinkedRow) {
+  return {
     id: row.id,
     run_id: row.runId,
     at: row.at,
@@ -70,9 +82,7 @@ export function canonicalRowBytes(row: UnlinkedRow): string {
     kind: row.kind,
     credential_key: row.credentialKey,
     detail: row.detail,
-    prev_hash: row.prevHash,
-    ...(row.keyId === null ? {} : { key_id: row.keyId }),
-  });
+  };
 }
 
 /** The link of a row of the plain chain: SHA-256 of its canonical bytes. */

@@ -1,4 +1,4 @@
-import type { ChainRow } from './chain';
+import { type ChainRow, eventColumns } from './chain';
 
 /**
  * One audit row as it leaves the database: an `audit-export` line, an archive line, and the body of
@@ -27,18 +27,7 @@ export interface AuditRecord {
 export function toAuditRecord(row: ChainRow): AuditRecord {
   return {
     seq: row.seq,
-    id: row.id,
-    run_id: row.runId,
-    at: row.at,
-    actor: row.actor,
-    client_ip: row.clientIp,
-    action: row.action,
-    phase: row.phase,
-    outcome: row.outcome,
-    org_id: row.orgId,
-    kind: row.kind,
-    credential_key: row.credentialKey,
-    detail: row.detail,
+    ...eventColumns(row),
     prev_link: row.prevHash,
     link: row.hash,
     key_id: row.keyId,

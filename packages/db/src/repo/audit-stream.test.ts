@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type TestDatabase, testDatabase } from '../../test/stores';
+import { testStore } from '../../test/stores';
 import { CHAIN_UPGRADED, KEY_ROTATED } from '../audit/chain';
 import { AuditKeyRing } from '../audit/key-ring';
 import { generateKey } from '../crypto';
@@ -20,16 +20,11 @@ const NOW = new Date('2026-05-27T20:00:00.000Z');
 const later = (ms: number) => new Date(NOW.getTime() + ms);
 const k1 = AuditKeyRing.fromEnv(generateKey());
 
-let database: TestDatabase;
 let store: Store;
 beforeEach(async () => {
-  database = await testDatabase();
-  store = await database.open();
+  store = await testStore();
 });
-afterEach(async () => {
-  await store.close();
-  await database.dispose();
-});
+afterEach(() => store.close());
 
 async function append(n: number, keys: AuditKeyRing | null = k1, at = NOW): Promise<void> {
   for (let i = 0; i < n; i++) {

@@ -11,6 +11,7 @@ import type { Database } from '../database';
 
 export interface OutboxClaim {
   records: AuditRecord[];
+  /** Failed attempts in a row before this one. */
   attempts: number;
 }
 
@@ -130,7 +131,9 @@ export async function releaseOutbox(db: Database, sink: string, owner: string): 
 
 export interface SinkLag {
   sink: string;
+  /** Records not yet acknowledged by the sink. */
   pending: number;
+  /** Age in seconds of the oldest of them (0 when none). */
   oldestPendingSeconds: number;
   attempts: number;
   lastError: string | null;

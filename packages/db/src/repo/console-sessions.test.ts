@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type TestDatabase, testDatabase } from '../../test/stores';
+import { twoHandles } from '../../test/stores';
 import type { Store } from '../database';
 import {
   claimConsoleRefresh,
@@ -16,21 +16,13 @@ import {
 const t0 = Date.parse('2026-05-27T20:00:00Z');
 const at = (ms: number) => new Date(t0 + ms);
 
-let database: TestDatabase;
 let a: Store;
 let b: Store;
+let close: () => Promise<void>;
 // One database for the file (each test uses keys and subjects of its own): a PostgreSQL database costs ~1 s.
-beforeAll(async () => {
-  database = await testDatabase();
-  // Two handles on one database: two console replicas.
-  a = await database.open();
-  b = await database.open();
-});
-afterAll(async () => {
-  await a.close();
-  await b.close();
-  await database.dispose();
-});
+// Two handles on one database: two console replicas.
+beforeAll(async () => ({ a, b, close } = await twoHandles()));
+afterAll(() => close());
 
 const row = (idHash: string, subject: string | null, expiresInMs = 3_600_000) => ({
   idHash,

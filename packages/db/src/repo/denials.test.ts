@@ -1,22 +1,14 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { type TestDatabase, testDatabase } from '../../test/stores';
+import { twoHandles } from '../../test/stores';
 import type { Store } from '../database';
 import { admitDenial, pruneDenialWindows } from './denials';
 
-let database: TestDatabase;
 let a: Store;
 let b: Store;
-beforeEach(async () => {
-  database = await testDatabase();
-  // Two handles on one database: two processes (replicas) sharing the bound.
-  a = await database.open();
-  b = await database.open();
-});
-afterEach(async () => {
-  await a.close();
-  await b.close();
-  await database.dispose();
-});
+let close: () => Promise<void>;
+// Two handles on one database: two processes (replicas) sharing the bound.
+beforeEach(async () => ({ a, b, close } = await twoHandles()));
+afterEach(() => close());
 
 it('one budget per address across processes: 5 a minute let through, the rest counted and carried onto the next', async () => {
   const t0 = Date.parse('2026-05-27T20:00:00Z');

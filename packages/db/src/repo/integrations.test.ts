@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testStore } from '../../test/stores';
 import type { Store } from '../database';
+import { linkWrite } from '../testing/links';
 import { deleteLink, getLink, listOrgs, recordVerdicts, upsertLink, type VerdictWrite } from './integrations';
 
 const NOW = '2026-05-27T20:00:00Z';
@@ -15,20 +16,7 @@ afterEach(() => s.close());
 describe('listOrgs', () => {
   it('searches case-insensitively, taking % and _ literally, in byte order on both dialects', async () => {
     for (const org of ['s_1', 'sx1', 'S_2', 'a.b', 'ab', 'Z-1']) {
-      await upsertLink(
-        s.db,
-        {
-          orgId: org,
-          kind: 'cloud_aws',
-          namespace: '1',
-          status: 'healthy',
-          error: null,
-          metadata: {},
-          secret: null,
-          expiresAt: null,
-        },
-        NOW,
-      );
+      await upsertLink(s.db, linkWrite({ orgId: org, kind: 'cloud_aws', namespace: '1' }), NOW);
     }
     const ids = async (search?: string) =>
       (await listOrgs(s.db, { ...(search ? { search } : {}), limit: 10 })).map((o) => o.org_id);
@@ -40,21 +28,7 @@ describe('listOrgs', () => {
 });
 
 describe('recordVerdicts', () => {
-  const link = (orgId: string) =>
-    upsertLink(
-      s.db,
-      {
-        orgId,
-        kind: 'huggingface',
-        namespace: 'n',
-        status: 'healthy',
-        error: null,
-        metadata: {},
-        secret: null,
-        expiresAt: null,
-      },
-      NOW,
-    );
+  const link = (orgId: string) => upsertLink(s.db, linkWrite({ orgId, kind: 'huggingface', namespace: 'n' }), NOW);
   const verdict = (orgId: string, status: 'healthy' | 'unhealthy', source = 'sweep'): VerdictWrite => ({
     credentialKey: `huggingface:org:${orgId}`,
     result: {

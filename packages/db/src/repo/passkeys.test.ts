@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { type TestDatabase, testDatabase } from '../../test/stores';
+import { twoHandles } from '../../test/stores';
 import type { Store } from '../database';
 import { insertAdminUser } from './admin-users';
 import {
@@ -16,20 +16,12 @@ import {
   takeChallenge,
 } from './passkeys';
 
-let database: TestDatabase;
 let a: Store;
 let b: Store;
-beforeEach(async () => {
-  database = await testDatabase();
-  // Two handles on one database: a ceremony begun on one replica is finished on the other.
-  a = await database.open();
-  b = await database.open();
-});
-afterEach(async () => {
-  await a.close();
-  await b.close();
-  await database.dispose();
-});
+let close: () => Promise<void>;
+// Two handles on one database: a ceremony begun on one replica is finished on the other.
+beforeEach(async () => ({ a, b, close } = await twoHandles()));
+afterEach(() => close());
 
 const NOW = '2026-11-30T10:00:00Z';
 const LATER = '2026-11-30T10:10:00Z';

@@ -2,9 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import {
   type FakeReply,
   type FakeRequest,
+  type RouteKnob,
   type RunningFake,
+  type SlowOrBrokenKnobs,
+  selected,
+  slowOrBroken,
   startFakeServer,
-  type UpstreamFault,
 } from '../testing/fake-server';
 import { type Trust, verifySubjectToken } from '../testing/subject-token';
 import { issuerHostPath } from './artifacts';
@@ -41,19 +44,15 @@ export interface AwsFakeRole {
   maxSessionSeconds?: number;
 }
 
-export interface AwsFakeKnobs {
+export interface AwsFakeKnobs extends SlowOrBrokenKnobs {
   /** Actions answered with the service's throttling error (`true` = every action). */
-  throttle: boolean | string[];
+  throttle: RouteKnob;
   /** Actions answered with a 5xx (`true` = every action). */
-  serverError: boolean | string[];
-  /** Delay before every answer. */
-  delayMs: number;
+  serverError: RouteKnob;
   /** The account has no IAM OIDC provider for any issuer: every web identity token is refused. */
   untrustedIssuer: boolean;
   /** Results per SimulatePrincipalPolicy page (also bounded by the request's MaxItems). */
   simulatePageSize: number;
-  /** Misbehave on every request instead of answering: hang, trickle or flood (the fault suite). */
-  fault: UpstreamFault | null;
 }
 
 export interface AwsFakeSession {
@@ -144,10 +143,6 @@ function actionMatches(pattern: string, action: string): boolean {
     'i',
   );
   return re.test(action);
-}
-
-function selected(knob: boolean | string[], action: string): boolean {
-  return knob === true || (Array.isArray(knob) && knob.includes(action));
 }
 
 function members(form: URLSearchParams, prefix: string): string[] {
@@ -502,8 +497,7 @@ export async function startAwsFake(options: { regions?: AwsFakeRegion[] } = {}):
     })();
     return {
       ...reply,
-      ...(knobs.delayMs > 0 ? { delayMs: knobs.delayMs } : {}),
-      ...(knobs.fault ? { fault: knobs.fault } : {}),
+      ...slowOrBroken(knobs),
     };
   };
 

@@ -1,19 +1,17 @@
-import {
-  type IdentityResult,
-  type PermissionCheck,
-  ProviderError,
-  type Resource,
-  type ResourcesResult,
-} from '@alphaswarm/contracts';
+import type { IdentityResult, PermissionCheck, Resource, ResourcesResult } from '@alphaswarm/contracts';
+import { defineCloudProvider } from '../shared/define';
+import { storedMetadata } from '../shared/errors';
+import { lazyModule } from '../shared/lazy';
 import {
   missingOptional,
+  optionalNotGranted,
   optionalWarnings,
   permissionHealthResult,
   permissionNames,
   requireGranted,
 } from '../shared/permissions';
 import { federatedDraft } from '../shared/warnings';
-import type { CloudProvider, HealthResult, StoredLink } from '../types';
+import type { HealthResult, ProviderContext, StoredLink } from '../types';
 import {
   AWS_TEMPLATE_FILE,
   awsCloudFormationTemplate,
@@ -23,7 +21,6 @@ import {
   awsTerraform,
   DEFAULT_ROLE_NAME,
 } from './artifacts';
-import type * as Sdk from './client';
 import type { AwsParams } from './client';
 import { awsDescriptor as descriptor } from './descriptor';
 import { accountOf } from './errors';
@@ -36,36 +33,31 @@ import {
   PROBE_SESSION_SECONDS,
 } from './schemas';
 
-// The cloud SDK behind these calls loads on first use: `serve` and every CLI command start without it.
-const sdk = () => import('./client');
-const accountAlias = async (...a: Parameters<typeof Sdk.accountAlias>) => (await sdk()).accountAlias(...a);
-const assumeRole = async (...a: Parameters<typeof Sdk.assumeRole>) => (await sdk()).assumeRole(...a);
-const callerIdentity = async (...a: Parameters<typeof Sdk.callerIdentity>) => (await sdk()).callerIdentity(...a);
-const enabledRegions = async (...a: Parameters<typeof Sdk.enabledRegions>) => (await sdk()).enabledRegions(...a);
-const simulate = async (...a: Parameters<typeof Sdk.simulate>) => (await sdk()).simulate(...a);
+// The cloud SDK loads on first use: `serve` and every CLI command start without it.
+const sdk = lazyModule(() => import('./client'));
 
 function optionalWording(missing: PermissionCheck[]): string {
-  return `Optional permission${missing.length > 1 ? 's' : ''} not granted: ${permissionNames(missing).join(', ')}. Features that need ${missing.length > 1 ? 'them' : 'it'} stay off until the role's policy allows ${missing.length > 1 ? 'them' : 'it'}.`;
+  return optionalNotGranted(missing, '', "the role's policy allows");
 }
 
 function storedParams(link: StoredLink): { params: AwsParams; metadata: AwsLinkMetadata } {
-  const parsed = AwsLinkMetadata.safeParse(link.metadata);
-  if (!parsed.success) {
-    throw new ProviderError(
-      'precondition_failed',
-      AWS_UPSTREAM,
-      'The stored AWS link is missing its role ARN or region; reconnect it through the wizard.',
-    );
-  }
-  return { params: { role_arn: parsed.data.role_arn, region: parsed.data.region }, metadata: parsed.data };
+  const metadata = storedMetadata(
+    AwsLinkMetadata,
+    link.metadata,
+    AWS_UPSTREAM,
+    'The stored AWS link is missing its role ARN or region; reconnect it through the wizard.',
+  );
+  return { params: { role_arn: metadata.role_arn, region: metadata.region }, metadata };
+}
+
+/** A session as the link's own subject, as health and issue take one. */
+function linkSession(ctx: ProviderContext, link: StoredLink, params: AwsParams, seconds: number) {
+  return sdk.assumeRole(ctx, link.org_id, descriptor.subject(link.org_id), params, seconds);
 }
 
 /** The wizard steps, health and issue of an AWS link: a role trusting our issuer, nothing secret stored. */
-export const provider: CloudProvider<'cloud_aws', null> = {
-  kind: descriptor.kind,
-  family: 'cloud',
+export const provider = defineCloudProvider<'cloud_aws', null>(descriptor, {
   upstream: AWS_UPSTREAM,
-  descriptor,
 
   audience: () => AWS_AUDIENCE,
 
@@ -112,8 +104,8 @@ export const provider: CloudProvider<'cloud_aws', null> = {
   },
 
   async validateIdentity(ctx, wizard): Promise<IdentityResult> {
-    const session = await assumeRole(ctx, wizard.org_id, wizard.subject, wizard.params, PROBE_SESSION_SECONDS);
-    const who = await callerIdentity(ctx, session, wizard.params.role_arn);
+    const session = await sdk.assumeRole(ctx, wizard.org_id, wizard.subject, wizard.params, PROBE_SESSION_SECONDS);
+    const who = await sdk.callerIdentity(ctx, session, wizard.params.role_arn);
     return {
       principal: who.arn,
       details: { account: who.account, user_id: who.userId, role_arn: wizard.params.role_arn },
@@ -121,15 +113,15 @@ export const provider: CloudProvider<'cloud_aws', null> = {
   },
 
   async validatePermissions(ctx, wizard) {
-    const session = await assumeRole(ctx, wizard.org_id, wizard.subject, wizard.params, PROBE_SESSION_SECONDS);
-    return simulate(ctx, session, wizard.params.role_arn);
+    const session = await sdk.assumeRole(ctx, wizard.org_id, wizard.subject, wizard.params, PROBE_SESSION_SECONDS);
+    return sdk.simulate(ctx, session, wizard.params.role_arn);
   },
 
   async enumerateResources(ctx, wizard): Promise<ResourcesResult> {
-    const session = await assumeRole(ctx, wizard.org_id, wizard.subject, wizard.params, PROBE_SESSION_SECONDS);
+    const session = await sdk.assumeRole(ctx, wizard.org_id, wizard.subject, wizard.params, PROBE_SESSION_SECONDS);
     const [alias, regions] = await Promise.all([
-      accountAlias(ctx, session, wizard.params.role_arn),
-      enabledRegions(ctx, session, wizard.params.role_arn),
+      sdk.accountAlias(ctx, session, wizard.params.role_arn),
+      sdk.enabledRegions(ctx, session, wizard.params.role_arn),
     ]);
     const account = wizard.identity.details.account ?? accountOf(wizard.params.role_arn);
     const resources: Resource[] = [
@@ -167,9 +159,9 @@ export const provider: CloudProvider<'cloud_aws', null> = {
 
   async checkHealth(ctx, link): Promise<HealthResult> {
     const { params, metadata } = storedParams(link);
-    const session = await assumeRole(ctx, link.org_id, descriptor.subject(link.org_id), params, PROBE_SESSION_SECONDS);
-    await callerIdentity(ctx, session, params.role_arn);
-    const permissions = await simulate(ctx, session, params.role_arn);
+    const session = await linkSession(ctx, link, params, PROBE_SESSION_SECONDS);
+    await sdk.callerIdentity(ctx, session, params.role_arn);
+    const permissions = await sdk.simulate(ctx, session, params.role_arn);
     return permissionHealthResult(permissions, metadata, {
       lost: (missing) =>
         `The role ${params.role_arn} lost required permission(s): ${permissionNames(missing).join(', ')}.`,
@@ -179,7 +171,7 @@ export const provider: CloudProvider<'cloud_aws', null> = {
 
   async issueCredentials(ctx, link) {
     const { params } = storedParams(link);
-    const session = await assumeRole(ctx, link.org_id, descriptor.subject(link.org_id), params, ISSUED_SESSION_SECONDS);
+    const session = await linkSession(ctx, link, params, ISSUED_SESSION_SECONDS);
     return {
       kind: 'cloud_aws',
       access_key_id: session.credentials.accessKeyId,
@@ -190,4 +182,4 @@ export const provider: CloudProvider<'cloud_aws', null> = {
       region: session.region,
     };
   },
-};
+});

@@ -1,34 +1,26 @@
-import { type IdentityResult, type PermissionCheck, ProviderError, type Resource } from '@alphaswarm/contracts';
+import type { IdentityResult, PermissionCheck, Resource } from '@alphaswarm/contracts';
+import { defineCloudProvider } from '../shared/define';
+import { storedMetadata } from '../shared/errors';
+import { lazyModule } from '../shared/lazy';
 import { optionalWarnings, requireGranted, ungranted } from '../shared/permissions';
 import { federatedDraft } from '../shared/warnings';
-import type { CloudProvider, HealthResult, LinkDraft, ProviderContext, StoredLink } from '../types';
+import type { HealthResult, LinkDraft, ProviderContext, StoredLink } from '../types';
 import { azureArtifacts } from './artifacts';
-import type * as Sdk from './client';
 import type { WizardFacts } from './client';
 import { azureDescriptor as descriptor } from './descriptor';
 import { ARM, ENTRA, READER_HINT } from './errors';
 import { isActionAllowed, OPTIONAL_ACTIONS, REQUIRED_ACTIONS } from './permissions';
 import { AZURE_AUDIENCE, AzureLinkMetadata } from './schemas';
 
-// The cloud SDK behind these calls loads on first use: `serve` and every CLI command start without it.
-const sdk = () => import('./client');
-const armToken = async (...a: Parameters<typeof Sdk.armToken>) => (await sdk()).armToken(...a);
-const listSubscriptions = async (...a: Parameters<typeof Sdk.listSubscriptions>) =>
-  (await sdk()).listSubscriptions(...a);
-const permissionsOnEach = async (...a: Parameters<typeof Sdk.permissionsOnEach>) =>
-  (await sdk()).permissionsOnEach(...a);
-const subscriptionsToCheck = async (...a: Parameters<typeof Sdk.subscriptionsToCheck>) =>
-  (await sdk()).subscriptionsToCheck(...a);
+// The cloud SDK loads on first use: `serve` and every CLI command start without it.
+const sdk = lazyModule(() => import('./client'));
 
 /** Subscriptions listed by enumerate_resources. */
 const MAX_SUBSCRIPTIONS = 200;
 
 /** The wizard steps, health and issue of an Azure link: a federated credential, nothing secret stored. */
-export const provider: CloudProvider<'cloud_azure', null> = {
-  kind: descriptor.kind,
-  family: 'cloud',
+export const provider = defineCloudProvider<'cloud_azure', null>(descriptor, {
   upstream: ENTRA,
-  descriptor,
 
   audience: () => AZURE_AUDIENCE,
 
@@ -56,7 +48,7 @@ export const provider: CloudProvider<'cloud_azure', null> = {
   },
 
   async validateIdentity(ctx, wizard): Promise<IdentityResult> {
-    const arm = await armToken(ctx, wizard);
+    const arm = await sdk.armToken(ctx, wizard);
     return {
       principal: arm.claims.oid,
       details: {
@@ -69,14 +61,14 @@ export const provider: CloudProvider<'cloud_azure', null> = {
   },
 
   async validatePermissions(ctx, wizard): Promise<PermissionCheck[]> {
-    const arm = await armToken(ctx, wizard);
-    const subscriptionIds = await subscriptionsToCheck(ctx, arm.token, wizard.params.subscription_ids);
+    const arm = await sdk.armToken(ctx, wizard);
+    const subscriptionIds = await sdk.subscriptionsToCheck(ctx, arm.token, wizard.params.subscription_ids);
     return checkPermissions(ctx, arm.token, subscriptionIds);
   },
 
   async enumerateResources(ctx, wizard) {
-    const arm = await armToken(ctx, wizard);
-    const { items, truncated } = await listSubscriptions(ctx, arm.token, MAX_SUBSCRIPTIONS);
+    const arm = await sdk.armToken(ctx, wizard);
+    const { items, truncated } = await sdk.listSubscriptions(ctx, arm.token, MAX_SUBSCRIPTIONS);
     const resources: Resource[] = items.map((s) => ({
       type: 'azure_subscription',
       id: s.subscriptionId,
@@ -115,9 +107,9 @@ export const provider: CloudProvider<'cloud_azure', null> = {
       subject: descriptor.subject(link.org_id),
       params: { tenant_id: meta.tenant_id, client_id: meta.client_id, subscription_ids: meta.subscription_ids },
     };
-    const arm = await armToken(ctx, facts);
+    const arm = await sdk.armToken(ctx, facts);
     const metadata: AzureLinkMetadata = { ...meta, object_id: arm.claims.oid };
-    const subscriptionIds = await subscriptionsToCheck(
+    const subscriptionIds = await sdk.subscriptionsToCheck(
       ctx,
       arm.token,
       meta.subscription_ids.length > 0 ? meta.subscription_ids : undefined,
@@ -138,7 +130,7 @@ export const provider: CloudProvider<'cloud_azure', null> = {
 
   async issueCredentials(ctx, link) {
     const meta = readMetadata(link);
-    const arm = await armToken(ctx, {
+    const arm = await sdk.armToken(ctx, {
       org_id: link.org_id,
       subject: descriptor.subject(link.org_id),
       params: { tenant_id: meta.tenant_id, client_id: meta.client_id },
@@ -151,7 +143,7 @@ export const provider: CloudProvider<'cloud_azure', null> = {
       client_id: meta.client_id,
     };
   },
-};
+});
 
 async function checkPermissions(
   ctx: ProviderContext,
@@ -162,7 +154,7 @@ async function checkPermissions(
     // Nothing visible: report every required action as missing rather than an empty (vacuously passing) list.
     return REQUIRED_ACTIONS.map((permission) => ({ permission, required: true, granted: false }));
   }
-  const perSubscription = await permissionsOnEach(ctx, token, subscriptionIds);
+  const perSubscription = await sdk.permissionsOnEach(ctx, token, subscriptionIds);
   return subscriptionIds.flatMap((id, i) => {
     const entries = perSubscription[i] ?? [];
     const scope = `/subscriptions/${id}`;
@@ -199,13 +191,11 @@ function subscriptionOfScope(scope: string | undefined): string | null {
 }
 
 function readMetadata(link: StoredLink<null>): AzureLinkMetadata {
-  const parsed = AzureLinkMetadata.safeParse(link.metadata);
-  if (!parsed.success) {
-    throw new ProviderError(
-      'internal',
-      ENTRA,
-      'The stored Azure link is missing its tenant_id/client_id/object_id/subscription_ids metadata; reconnect it through the wizard.',
-    );
-  }
-  return parsed.data;
+  return storedMetadata(
+    AzureLinkMetadata,
+    link.metadata,
+    ENTRA,
+    'The stored Azure link is missing its tenant_id/client_id/object_id/subscription_ids metadata; reconnect it through the wizard.',
+    'internal',
+  );
 }

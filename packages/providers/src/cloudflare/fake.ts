@@ -3,8 +3,9 @@ import {
   type FakeReply,
   type FakeRequest,
   type RunningFake,
+  type SlowOrBrokenKnobs,
+  slowOrBroken,
   startFakeServer,
-  type UpstreamFault,
 } from '../testing/fake-server';
 import type { AccountsBody, PolicyResources, RollBody, TokenDetailsBody, VerifyBody, ZonesBody } from './schemas';
 
@@ -36,8 +37,7 @@ export interface CloudflareFakeToken {
   policies: CloudflareFakePolicy[];
 }
 
-export interface CloudflareFakeKnobs {
-  delayMs: number;
+export interface CloudflareFakeKnobs extends SlowOrBrokenKnobs {
   /** Answer the next N requests with 429 and `Retry-After`. */
   rateLimitNext: number;
   retryAfterSeconds: number;
@@ -45,8 +45,6 @@ export interface CloudflareFakeKnobs {
   maxPerPage: number;
   /** Play a careless upstream that echoes the presented Authorization header in error messages. */
   echoAuthorizationInErrors: boolean;
-  /** Misbehave on every request instead of answering: hang, trickle or flood (the fault suite). */
-  fault: UpstreamFault | null;
 }
 
 export interface CloudflareFake {
@@ -280,8 +278,7 @@ export async function startCloudflareFake(
     const reply = handle(req);
     return {
       ...reply,
-      ...(knobs.delayMs ? { delayMs: knobs.delayMs } : {}),
-      ...(knobs.fault ? { fault: knobs.fault } : {}),
+      ...slowOrBroken(knobs),
     };
   }, options.tls);
 

@@ -6,10 +6,12 @@ import {
   type Resource,
 } from '@alphaswarm/contracts';
 import { decodeJson } from '../http';
+import { defineCloudProvider } from '../shared/define';
+import { storedMetadata } from '../shared/errors';
 import { optionalWarnings, requireGranted } from '../shared/permissions';
 import { guardSecrets, missingSecret } from '../shared/secrets';
 import { warningStatus } from '../shared/warnings';
-import type { CloudProvider, HealthResult, LinkDraft, StoredLink, Warning } from '../types';
+import type { HealthResult, LinkDraft, StoredLink, Warning } from '../types';
 import { cloudflareArtifacts, dashboardTokenUrl } from './artifacts';
 import { cf, ok, paged, type TokenOwner, tokenDetails, verify } from './client';
 import { cloudflareDescriptor as descriptor } from './descriptor';
@@ -24,11 +26,8 @@ const MAX_ACCOUNTS = 200;
 const MAX_ZONES = 500;
 
 /** The wizard steps, health, issue and rotate of a Cloudflare link (a stored, scoped, expiring API token). */
-export const provider: CloudProvider<'cloud_cloudflare', CloudflareSecret> = {
-  kind: descriptor.kind,
-  family: 'cloud',
+export const provider = defineCloudProvider<'cloud_cloudflare', CloudflareSecret>(descriptor, {
   upstream: UPSTREAM,
-  descriptor,
 
   audience: () => CLOUDFLARE_AUDIENCE,
 
@@ -312,7 +311,7 @@ export const provider: CloudProvider<'cloud_cloudflare', CloudflareSecret> = {
       return { secret: { api_token: fresh, token_id: secret.token_id }, expires_at: expiresAt };
     });
   },
-};
+});
 
 function quoted(checks: readonly PermissionCheck[]): string {
   return checks.map((c) => `"${c.permission}"`).join(', ');
@@ -330,15 +329,13 @@ function readSecret(link: StoredLink<CloudflareSecret>): CloudflareSecret {
 }
 
 function readMetadata(link: StoredLink<CloudflareSecret>): CloudflareLinkMetadata {
-  const parsed = CloudflareLinkMetadata.safeParse({ account_id: link.namespace, ...link.metadata });
-  if (!parsed.success) {
-    throw new ProviderError(
-      'internal',
-      UPSTREAM,
-      'The stored Cloudflare link metadata is malformed; reconnect the link through the wizard.',
-    );
-  }
-  return parsed.data;
+  return storedMetadata(
+    CloudflareLinkMetadata,
+    { account_id: link.namespace, ...link.metadata },
+    UPSTREAM,
+    'The stored Cloudflare link metadata is malformed; reconnect the link through the wizard.',
+    'internal',
+  );
 }
 
 function ownerOf(value: string | undefined): TokenOwner {

@@ -6,8 +6,9 @@ import {
   type FakeReply,
   type FakeRequest,
   type RunningFake,
+  type SlowOrBrokenKnobs,
+  slowOrBroken,
   startFakeServer,
-  type UpstreamFault,
 } from '../testing/fake-server';
 import {
   type AuthTokenResponse,
@@ -36,7 +37,7 @@ export interface DockerHubFakeOrg {
   members: string[];
 }
 
-export interface DockerHubFakeKnobs {
+export interface DockerHubFakeKnobs extends SlowOrBrokenKnobs {
   /** Login routes answer 401 "Incorrect authentication credentials" whatever the credential. */
   failWith401: boolean;
   /** `/v2/users/{name}/` and `/v2/orgs/{name}` answer 404 whatever the name. */
@@ -45,13 +46,10 @@ export interface DockerHubFakeKnobs {
   rateLimit: { retryAfterSeconds: number } | null;
   /** Answer with this status and a `{detail, message}` body (e.g. 500). */
   status: number | null;
-  delayMs: number;
   /** 200 with a truncated JSON body. */
   malformedBody: boolean;
   /** 200 with a valid JSON body larger than the client's 1 MiB limit. */
   oversizedBody: boolean;
-  /** Misbehave on every request instead of answering: hang, trickle or flood (the fault suite). */
-  fault: UpstreamFault | null;
   /** Which routes `rateLimit`, `status`, `delayMs`, `malformedBody`, `oversizedBody` and `fault` hit. */
   faultOn: 'all' | 'login' | 'lookups';
   /** `POST /v2/auth/token` present, or answering 404/405 like a Hub without the newer route. */
@@ -316,8 +314,7 @@ export async function startDockerHubFake(opts: DockerHubFakeOptions = {}): Promi
     return {
       ...reply,
       headers: { ...reply.headers, ...rate },
-      ...(faulty && knobs.delayMs > 0 ? { delayMs: knobs.delayMs } : {}),
-      ...(faulty && knobs.fault ? { fault: knobs.fault } : {}),
+      ...(faulty ? slowOrBroken(knobs) : {}),
     };
   };
 

@@ -1,18 +1,16 @@
 import type { DockerHubSecret } from '@alphaswarm/contracts';
+import { definePatProvider } from '../shared/define';
 import { guardSecrets, missingSecret } from '../shared/secrets';
 import { trimSlash } from '../shared/text';
-import type { HealthResult, LinkDraft, PatProvider, ProviderContext, StoredLink } from '../types';
+import type { HealthResult, LinkDraft, ProviderContext, StoredLink } from '../types';
 import { login, lookup, requireMembership } from './client';
 import { dockerHubDescriptor as descriptor } from './descriptor';
 import { denied, PAT_PLACE, UPSTREAM } from './errors';
 import { type DockerHubLinkMetadata, OrgProfile, UserProfile } from './schemas';
 
 /** The steps of a Docker Hub link: validate, health, issue; the probe is login then a namespace lookup. */
-export const provider: PatProvider<'docker_hub', DockerHubSecret> = {
-  kind: descriptor.kind,
-  family: 'pat',
+export const provider = definePatProvider<'docker_hub', DockerHubSecret>(descriptor, {
   upstream: UPSTREAM,
-  descriptor,
 
   async validate(ctx, input): Promise<LinkDraft<DockerHubSecret>> {
     const secrets = [input.pat];
@@ -43,7 +41,7 @@ export const provider: PatProvider<'docker_hub', DockerHubSecret> = {
     const { username, pat } = readSecret(link);
     return { kind: 'docker_hub', username, pat, namespace: link.namespace };
   },
-};
+});
 
 function readSecret(link: StoredLink<DockerHubSecret>): DockerHubSecret {
   if (link.secret === null)

@@ -3,9 +3,12 @@ import {
   bearerToken,
   type FakeReply,
   type FakeRequest,
+  type RouteKnob,
   type RunningFake,
+  type SlowOrBrokenKnobs,
+  selected,
+  slowOrBroken,
   startFakeServer,
-  type UpstreamFault,
 } from '../testing/fake-server';
 import { type Trust, verifySubjectToken } from '../testing/subject-token';
 import { CLOUD_PLATFORM_SCOPE, gcpAudience, JWT_TOKEN_TYPE } from './schemas';
@@ -43,16 +46,13 @@ export interface GcpFakeProject {
   parent?: string;
 }
 
-export interface GcpFakeKnobs {
+export interface GcpFakeKnobs extends SlowOrBrokenKnobs {
   /** Endpoints answering 429 RESOURCE_EXHAUSTED (`true` = all). */
-  throttle: boolean | GcpFakeEndpoint[];
+  throttle: RouteKnob<GcpFakeEndpoint>;
   /** Endpoints answering 503 UNAVAILABLE (`true` = all). */
-  serverError: boolean | GcpFakeEndpoint[];
-  delayMs: number;
+  serverError: RouteKnob<GcpFakeEndpoint>;
   /** Projects per projects:search page (also bounded by the request's pageSize). */
   pageSize: number;
-  /** Misbehave on every request instead of answering: hang, trickle or flood (the fault suite). */
-  fault: UpstreamFault | null;
 }
 
 interface StsSession {
@@ -88,10 +88,6 @@ function oauthError(error: string, description: string, status = 400): FakeReply
     status,
     body: { error, error_description: description, error_uri: 'https://tools.ietf.org/html/rfc6749#section-5.2' },
   };
-}
-
-function selected(knob: boolean | GcpFakeEndpoint[], endpoint: GcpFakeEndpoint): boolean {
-  return knob === true || (Array.isArray(knob) && knob.includes(endpoint));
 }
 
 function jsonBody(req: FakeRequest): Record<string, unknown> | null {
@@ -309,8 +305,7 @@ export async function startGcpFake(): Promise<GcpFake> {
     const reply = await route(req);
     return {
       ...reply,
-      ...(knobs.delayMs > 0 ? { delayMs: knobs.delayMs } : {}),
-      ...(knobs.fault ? { fault: knobs.fault } : {}),
+      ...slowOrBroken(knobs),
     };
   });
   let nextNumber = 100000000001;

@@ -1,13 +1,17 @@
-import { type IdentityResult, type PermissionCheck, ProviderError, type ResourcesResult } from '@alphaswarm/contracts';
+import type { IdentityResult, PermissionCheck, ResourcesResult } from '@alphaswarm/contracts';
+import { defineCloudProvider } from '../shared/define';
+import { storedMetadata } from '../shared/errors';
+import { lazyModule } from '../shared/lazy';
 import {
   missingOptional,
+  optionalNotGranted,
   optionalWarnings,
   permissionHealthResult,
   permissionNames,
   requireGranted,
 } from '../shared/permissions';
 import { federatedDraft } from '../shared/warnings';
-import type { CloudProvider, HealthResult, StoredLink } from '../types';
+import type { HealthResult, StoredLink } from '../types';
 import {
   DEFAULT_POOL_ID,
   DEFAULT_PROVIDER_ID,
@@ -18,40 +22,31 @@ import {
   gcpTerraform,
   PROJECT_NUMBER_PLACEHOLDER,
 } from './artifacts';
-import type * as Sdk from './client';
 import type { GcpParams } from './client';
 import { gcpDescriptor as descriptor } from './descriptor';
 import { GCP_UPSTREAM, GcpLinkMetadata, gcpAudience, ISSUED_TOKEN_SECONDS, PROBE_TOKEN_SECONDS } from './schemas';
 
-// The cloud SDK behind these calls loads on first use: `serve` and every CLI command start without it.
-const sdk = () => import('./client');
-const impersonate = async (...a: Parameters<typeof Sdk.impersonate>) => (await sdk()).impersonate(...a);
-const searchProjects = async (...a: Parameters<typeof Sdk.searchProjects>) => (await sdk()).searchProjects(...a);
-const testPermissions = async (...a: Parameters<typeof Sdk.testPermissions>) => (await sdk()).testPermissions(...a);
+// The cloud SDK loads on first use: `serve` and every CLI command start without it.
+const sdk = lazyModule(() => import('./client'));
 
 function optionalWording(missing: PermissionCheck[]): string {
-  return `Optional permission${missing.length > 1 ? 's' : ''} not granted on the project: ${permissionNames(missing).join(', ')}. Features that need ${missing.length > 1 ? 'them' : 'it'} stay off until the service account's role includes ${missing.length > 1 ? 'them' : 'it'}.`;
+  return optionalNotGranted(missing, ' on the project', "the service account's role includes");
 }
 
 function storedParams(link: StoredLink): { params: GcpParams; metadata: GcpLinkMetadata } {
-  const parsed = GcpLinkMetadata.safeParse(link.metadata);
-  if (!parsed.success) {
-    throw new ProviderError(
-      'precondition_failed',
-      GCP_UPSTREAM,
-      'The stored Google Cloud link is missing its provider, service account or project; reconnect it through the wizard.',
-    );
-  }
-  const { workload_identity_provider, service_account_email, project_id } = parsed.data;
-  return { params: { workload_identity_provider, service_account_email, project_id }, metadata: parsed.data };
+  const metadata = storedMetadata(
+    GcpLinkMetadata,
+    link.metadata,
+    GCP_UPSTREAM,
+    'The stored Google Cloud link is missing its provider, service account or project; reconnect it through the wizard.',
+  );
+  const { workload_identity_provider, service_account_email, project_id } = metadata;
+  return { params: { workload_identity_provider, service_account_email, project_id }, metadata };
 }
 
 /** The wizard steps, health and issue of a Google Cloud link: workload identity federation, nothing secret stored. */
-export const provider: CloudProvider<'cloud_gcp', null> = {
-  kind: descriptor.kind,
-  family: 'cloud',
+export const provider = defineCloudProvider<'cloud_gcp', null>(descriptor, {
   upstream: GCP_UPSTREAM,
-  descriptor,
 
   audience: (params) =>
     gcpAudience(
@@ -88,7 +83,7 @@ export const provider: CloudProvider<'cloud_gcp', null> = {
   },
 
   async validateIdentity(ctx, wizard): Promise<IdentityResult> {
-    const token = await impersonate(ctx, wizard.subject, wizard.params, PROBE_TOKEN_SECONDS);
+    const token = await sdk.impersonate(ctx, wizard.subject, wizard.params, PROBE_TOKEN_SECONDS);
     return {
       principal: wizard.params.service_account_email,
       details: {
@@ -102,13 +97,13 @@ export const provider: CloudProvider<'cloud_gcp', null> = {
   },
 
   async validatePermissions(ctx, wizard) {
-    const token = await impersonate(ctx, wizard.subject, wizard.params, PROBE_TOKEN_SECONDS);
-    return testPermissions(ctx, token, wizard.params);
+    const token = await sdk.impersonate(ctx, wizard.subject, wizard.params, PROBE_TOKEN_SECONDS);
+    return sdk.testPermissions(ctx, token, wizard.params);
   },
 
   async enumerateResources(ctx, wizard): Promise<ResourcesResult> {
-    const token = await impersonate(ctx, wizard.subject, wizard.params, PROBE_TOKEN_SECONDS);
-    const { projects, truncated } = await searchProjects(ctx, token);
+    const token = await sdk.impersonate(ctx, wizard.subject, wizard.params, PROBE_TOKEN_SECONDS);
+    const { projects, truncated } = await sdk.searchProjects(ctx, token);
     const resources = projects.map((p) => ({
       type: 'gcp_project',
       id: p.projectId,
@@ -139,8 +134,8 @@ export const provider: CloudProvider<'cloud_gcp', null> = {
 
   async checkHealth(ctx, link): Promise<HealthResult> {
     const { params, metadata } = storedParams(link);
-    const token = await impersonate(ctx, descriptor.subject(link.org_id), params, PROBE_TOKEN_SECONDS);
-    const permissions = await testPermissions(ctx, token, params);
+    const token = await sdk.impersonate(ctx, descriptor.subject(link.org_id), params, PROBE_TOKEN_SECONDS);
+    const permissions = await sdk.testPermissions(ctx, token, params);
     return permissionHealthResult(permissions, metadata, {
       lost: (missing) =>
         `The service account ${params.service_account_email} lost required permission(s) on project ${params.project_id}: ${permissionNames(missing).join(', ')}.`,
@@ -150,7 +145,7 @@ export const provider: CloudProvider<'cloud_gcp', null> = {
 
   async issueCredentials(ctx, link) {
     const { params } = storedParams(link);
-    const token = await impersonate(ctx, descriptor.subject(link.org_id), params, ISSUED_TOKEN_SECONDS);
+    const token = await sdk.impersonate(ctx, descriptor.subject(link.org_id), params, ISSUED_TOKEN_SECONDS);
     return {
       kind: 'cloud_gcp',
       access_token: token.token,
@@ -159,4 +154,4 @@ export const provider: CloudProvider<'cloud_gcp', null> = {
       project_id: params.project_id,
     };
   },
-};
+});

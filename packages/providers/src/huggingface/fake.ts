@@ -4,8 +4,9 @@ import {
   type FakeReply,
   type FakeRequest,
   type RunningFake,
+  type SlowOrBrokenKnobs,
+  slowOrBroken,
   startFakeServer,
-  type UpstreamFault,
 } from '../testing/fake-server';
 import type { TokenRole, WhoAmIV2Body } from './schemas';
 
@@ -85,7 +86,7 @@ export const HF_UNAUTHORIZED_BODIES = {
   invalid_header: { error: 'Invalid credentials in Authorization header' },
 } as const;
 
-export interface HuggingFaceFakeKnobs {
+export interface HuggingFaceFakeKnobs extends SlowOrBrokenKnobs {
   /** Every token is answered with 401, even a registered one. */
   failWith401: boolean;
   /** Which observed 401 body to send for an unknown or failed token. */
@@ -94,16 +95,12 @@ export interface HuggingFaceFakeKnobs {
   status: number | null;
   /** Answer 429 with `Retry-After`. */
   rateLimit: { retryAfterSeconds: number } | null;
-  /** Delay before every answer. */
-  delayMs: number;
   /** 200 with a truncated JSON body. */
   malformedBody: boolean;
   /** 200 with a valid JSON body larger than the client's 1 MiB limit. */
   oversizedBody: boolean;
   /** When set, error answers also carry `X-Error-Message` with this text. */
   errorMessageHeader: string | null;
-  /** Misbehave on every request instead of answering: hang, trickle or flood (the fault suite). */
-  fault: UpstreamFault | null;
 }
 
 export interface HuggingFaceFakeOptions {
@@ -189,8 +186,7 @@ export async function startHuggingFaceFake(opts: HuggingFaceFakeOptions = {}): P
     const reply = handle(req);
     return {
       ...reply,
-      ...(knobs.delayMs > 0 ? { delayMs: knobs.delayMs } : {}),
-      ...(knobs.fault ? { fault: knobs.fault } : {}),
+      ...slowOrBroken(knobs),
     };
   });
   return {

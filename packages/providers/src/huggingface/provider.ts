@@ -1,20 +1,18 @@
 import { type HuggingFaceSecret, ProviderError } from '@alphaswarm/contracts';
 import { expiryState, inDays, rfc3339 } from '@alphaswarm/contracts/kinds';
+import { definePatProvider } from '../shared/define';
 import { guardSecrets, missingSecret } from '../shared/secrets';
 import { clip } from '../shared/text';
 import { warningStatus } from '../shared/warnings';
-import type { HealthResult, LinkDraft, PatProvider, StoredLink, Warning } from '../types';
+import type { HealthResult, LinkDraft, StoredLink, Warning } from '../types';
 import { whoami } from './client';
 import { huggingfaceDescriptor as descriptor } from './descriptor';
 import { NEW_TOKEN_HINT, UPSTREAM } from './errors';
 import type { HuggingFaceLinkMetadata, WhoAmIV2Response } from './schemas';
 
 /** The steps of a Hugging Face link: validate, health, issue; the probe is whoami-v2. */
-export const provider: PatProvider<'huggingface', HuggingFaceSecret> = {
-  kind: descriptor.kind,
-  family: 'pat',
+export const provider = definePatProvider<'huggingface', HuggingFaceSecret>(descriptor, {
   upstream: UPSTREAM,
-  descriptor,
 
   async validate(ctx, input): Promise<LinkDraft<HuggingFaceSecret>> {
     return guardSecrets([input.token], async () => {
@@ -48,7 +46,7 @@ export const provider: PatProvider<'huggingface', HuggingFaceSecret> = {
     const { token } = readSecret(link);
     return { kind: 'huggingface', token, namespace: link.namespace };
   },
-};
+});
 
 function readSecret(link: StoredLink<HuggingFaceSecret>): HuggingFaceSecret {
   if (link.secret === null) throw missingSecret(UPSTREAM, NEW_TOKEN_HINT);

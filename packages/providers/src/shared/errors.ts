@@ -1,4 +1,4 @@
-import { ProviderError } from '@alphaswarm/contracts';
+import { type ErrorCode, ProviderError } from '@alphaswarm/contracts';
 import type { z } from 'zod';
 import { type HttpResponse, retryAfterSeconds } from '../http';
 import { clip } from './text';
@@ -83,4 +83,20 @@ export function unexpectedAnswer(
     `${service} answered ${what} unexpectedly (${detail}). Check the ${setting} configuration.`,
     { status: res.status },
   );
+}
+
+/**
+ * A stored link's metadata read through its kind's schema. Metadata that no longer parses cannot
+ * be repaired here: the error says to reconnect the link (`message`, in the kind's words).
+ */
+export function storedMetadata<S extends z.ZodType>(
+  schema: S,
+  metadata: unknown,
+  upstream: string,
+  message: string,
+  code: ErrorCode = 'precondition_failed',
+): z.infer<S> {
+  const parsed = schema.safeParse(metadata);
+  if (!parsed.success) throw new ProviderError(code, upstream, message);
+  return parsed.data;
 }

@@ -15,6 +15,12 @@ export function missingOptional(checks: readonly PermissionCheck[]): string[] {
   return permissionNames(ungranted(checks, false));
 }
 
+/** Optional permissions not granted, in each cloud's words for where they are and what grants them. */
+export function optionalNotGranted(missing: readonly PermissionCheck[], where: string, grantedBy: string): string {
+  const it = missing.length > 1 ? 'them' : 'it';
+  return `Optional permission${missing.length > 1 ? 's' : ''} not granted${where}: ${permissionNames(missing).join(', ')}. Features that need ${it} stay off until ${grantedBy} ${it}.`;
+}
+
 /** A link is never made while a required permission is missing: permission_missing, worded by the provider. */
 export function requireGranted(
   checks: readonly PermissionCheck[],

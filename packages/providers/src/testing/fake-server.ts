@@ -43,6 +43,26 @@ export const faults = {
   flood: (bytes = 50 * 1024 * 1024): UpstreamFault => ({ mode: 'flood', bytes, sent: 0, since: null }),
 };
 
+/** The knobs every fake has: a slow upstream and a broken one, on every request. */
+export interface SlowOrBrokenKnobs {
+  /** Delay before every answer. */
+  delayMs: number;
+  /** Misbehave on every request instead of answering: hang, trickle or flood (the fault suite). */
+  fault: UpstreamFault | null;
+}
+
+/** What those knobs, as set, make of a reply. */
+export function slowOrBroken(knobs: SlowOrBrokenKnobs): Pick<FakeReply, 'delayMs' | 'fault'> {
+  return { ...(knobs.delayMs > 0 ? { delayMs: knobs.delayMs } : {}), ...(knobs.fault ? { fault: knobs.fault } : {}) };
+}
+
+/** The routes a knob turns on: `true` every one, or those named. */
+export type RouteKnob<R extends string = string> = boolean | R[];
+
+export function selected<R extends string>(knob: RouteKnob<R>, route: R): boolean {
+  return knob === true || (Array.isArray(knob) && knob.includes(route));
+}
+
 export type FakeHandler = (req: FakeRequest) => FakeReply | Promise<FakeReply>;
 
 export interface RunningFake {

@@ -95,6 +95,30 @@ function refusalOf(error: unknown): Refusal {
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: Refusal };
 
+/** What every ceremony must show: our challenge, our origin and RP ID, and a verified user. */
+function expected(settings: WebAuthnSettings, challenge: string) {
+  return {
+    expectedChallenge: challenge,
+    expectedOrigin: settings.origin,
+    expectedRPID: settings.rpId,
+    requireUserVerification: true,
+  };
+}
+
+/** A ceremony's verdict: what a verified response yields, or why it was refused (thrown or unverified). */
+async function checked<R extends { verified: boolean }, T>(
+  verify: () => Promise<R>,
+  value: (result: R & { verified: true }) => T,
+): Promise<Checked<T>> {
+  try {
+    const result = await verify();
+    if (!result.verified) return { ok: false, reason: 'invalid' };
+    return { ok: true, value: value(result as R & { verified: true }) };
+  } catch (error) {
+    return { ok: false, reason: refusalOf(error) };
+  }
+}
+
 export interface NewCredential {
   id: string;
   publicKey: string;
@@ -109,30 +133,21 @@ export async function checkRegistration(
   response: WebAuthnResponse,
   challenge: string,
 ): Promise<Checked<NewCredential>> {
-  try {
-    const result = await verifyRegistrationResponse({
-      response: response as unknown as RegistrationResponseJSON,
-      expectedChallenge: challenge,
-      expectedOrigin: settings.origin,
-      expectedRPID: settings.rpId,
-      requireUserVerification: true,
-    });
-    if (!result.verified) return { ok: false, reason: 'invalid' };
-    const info = result.registrationInfo;
-    return {
-      ok: true,
-      value: {
-        id: info.credential.id,
-        publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
-        counter: info.credential.counter,
-        transports: info.credential.transports ?? response.response.transports ?? [],
-        deviceType: info.credentialDeviceType,
-        backedUp: info.credentialBackedUp,
-      },
-    };
-  } catch (error) {
-    return { ok: false, reason: refusalOf(error) };
-  }
+  return checked(
+    () =>
+      verifyRegistrationResponse({
+        response: response as unknown as RegistrationResponseJSON,
+        ...expected(settings, challenge),
+      }),
+    ({ registrationInfo: info }) => ({
+      id: info.credential.id,
+      publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
+      counter: info.credential.counter,
+      transports: info.credential.transports ?? response.response.transports ?? [],
+      deviceType: info.credentialDeviceType,
+      backedUp: info.credentialBackedUp,
+    }),
+  );
 }
 
 export interface Assertion {
@@ -150,28 +165,20 @@ export async function checkAssertion(
   challenge: string,
   stored: PasskeyRow,
 ): Promise<Checked<Assertion>> {
-  try {
-    const result = await verifyAuthenticationResponse({
-      response: response as unknown as AuthenticationResponseJSON,
-      expectedChallenge: challenge,
-      expectedOrigin: settings.origin,
-      expectedRPID: settings.rpId,
-      credential: {
-        id: stored.id,
-        publicKey: new Uint8Array(Buffer.from(stored.publicKey, 'base64url')),
-        counter: stored.counter,
-        transports: transports(stored),
-      },
-      requireUserVerification: true,
-    });
-    if (!result.verified) return { ok: false, reason: 'invalid' };
-    return {
-      ok: true,
-      value: { counter: result.authenticationInfo.newCounter, backedUp: result.authenticationInfo.credentialBackedUp },
-    };
-  } catch (error) {
-    return { ok: false, reason: refusalOf(error) };
-  }
+  return checked(
+    () =>
+      verifyAuthenticationResponse({
+        response: response as unknown as AuthenticationResponseJSON,
+        ...expected(settings, challenge),
+        credential: {
+          id: stored.id,
+          publicKey: new Uint8Array(Buffer.from(stored.publicKey, 'base64url')),
+          counter: stored.counter,
+          transports: transports(stored),
+        },
+      }),
+    ({ authenticationInfo: info }) => ({ counter: info.newCounter, backedUp: info.credentialBackedUp }),
+  );
 }
 
 export function passkeysUnavailable(): AppError {
