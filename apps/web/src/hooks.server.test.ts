@@ -1,7 +1,8 @@
-import { type Cookies, isRedirect, type RequestEvent } from '@sveltejs/kit';
+import type { Cookies, RequestEvent } from '@sveltejs/kit';
 import { describe, expect, it } from 'vitest';
 import { handle, handleError } from './hooks.server';
-import { cookieName, saveSession, startSession } from './lib/server/session';
+import * as session from './lib/server/session';
+import { cookieJar, settle, signedIn } from './lib/server/testing';
 
 /*
  * The console's front door, called the way SvelteKit calls it: a request event in, a response (or
@@ -11,24 +12,11 @@ import { cookieName, saveSession, startSession } from './lib/server/session';
 
 const ORIGIN = 'http://127.0.0.1:3000';
 
-function jar(): Cookies {
-  const values = new Map<string, string>();
-  return {
-    get: (name: string) => values.get(name),
-    set: (name: string, value: string) => void values.set(name, value),
-    delete: (name: string) => void values.delete(name),
-  } as unknown as Cookies;
-}
-
 /** A session saved by an earlier request; the cookie jar of the next one. */
-async function signedIn(): Promise<Cookies> {
-  const cookies = jar();
-  const session = startSession(cookies, null, { username: 'admin' });
-  session.tokens = { access: 'a', refresh: 'r', accessExpiresAt: Date.now() + 600_000, source: 'embedded' };
-  await saveSession(cookies);
-  const next = jar();
-  next.set(cookieName(), session.id, { path: '/' });
-  return next;
+async function signedInJar(): Promise<Cookies> {
+  const { cookies, s } = signedIn(session, { access: 'a', refresh: 'r' });
+  await session.saveSession(cookies);
+  return cookieJar({ [session.cookieName()]: s.id });
 }
 
 interface Call {
@@ -43,7 +31,7 @@ async function request(path: string, call: Call = {}) {
   const event = {
     request: new Request(url, { method: call.method ?? 'GET', headers: call.headers ?? {} }),
     url,
-    cookies: call.cookies ?? jar(),
+    cookies: call.cookies ?? cookieJar(),
     locals: {},
     getClientAddress: () => '192.0.2.1',
   } as unknown as RequestEvent;
@@ -52,14 +40,8 @@ async function request(path: string, call: Call = {}) {
     resolved++;
     return call.page ? call.page() : new Response('page');
   };
-  try {
-    const response = await handle({ event, resolve } as Parameters<typeof handle>[0]);
-    return { response, resolved, event, location: null as string | null };
-  } catch (thrown) {
-    if (!isRedirect(thrown)) throw thrown;
-    expect(thrown.status).toBe(303);
-    return { response: null, resolved, event, location: thrown.location };
-  }
+  const { returned, location } = await settle(() => handle({ event, resolve } as Parameters<typeof handle>[0]));
+  return { response: returned, resolved, event, location };
 }
 
 describe('cross-site requests', () => {
@@ -103,8 +85,11 @@ describe('pages without a session', () => {
   });
 
   it('half-way through sign-in (password given, no tokens yet) is still signed out', async () => {
-    const cookies = jar();
-    startSession(cookies, null, { username: 'admin', login: { mfaToken: 'm', expiresAt: Date.now() + 60_000 } });
+    const cookies = cookieJar();
+    session.startSession(cookies, null, {
+      username: 'admin',
+      login: { mfaToken: 'm', expiresAt: Date.now() + 60_000 },
+    });
     expect((await request('/audit', { cookies })).location).toBe('/login?next=%2Faudit');
   });
 
@@ -115,14 +100,14 @@ describe('pages without a session', () => {
   });
 
   it('a signed-in admin gets the page, with the session and an API client in locals', async () => {
-    const { resolved, event } = await request('/audit', { cookies: await signedIn() });
+    const { resolved, event } = await request('/audit', { cookies: await signedInJar() });
     expect(resolved).toBe(1);
     expect(event.locals.session?.username).toBe('admin');
     expect(event.locals.api).toBeDefined();
   });
 
   it('an unknown session cookie counts as none', async () => {
-    const cookies = jar();
+    const cookies = cookieJar();
     cookies.set('as_session', 'forged-session-id', { path: '/' });
     const { location, event } = await request('/audit', { cookies });
     expect(location).toBe('/login?next=%2Faudit');

@@ -1,7 +1,6 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type Cookies, isRedirect, type RequestEvent } from '@sveltejs/kit';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { RequestEvent } from '@sveltejs/kit';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { cookieJar, loopbackApi, settle, signedIn } from '$lib/server/testing';
 
 /*
  * The front door's other duties (hooks.server.test.ts has the cross-site check, sign-in redirects
@@ -9,51 +8,21 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
  * request gets, and what a server error leaves in the log. A loopback server plays the API.
  */
 
-let api: Server;
-const seen: IncomingHttpHeaders[] = [];
+const api = loopbackApi(() => ({
+  data: { integration: { status: 'healthy' }, audit_run_id: 'run_1' },
+}));
 let hooks: typeof import('./hooks.server');
 let session: typeof import('$lib/server/session');
 let errors: typeof import('$lib/server/errors');
 
 beforeAll(async () => {
-  api = createServer((req, res) => {
-    seen.push(req.headers);
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify([{ result: { data: { integration: { status: 'healthy' }, audit_run_id: 'run_1' } } }]));
-    });
-  });
-  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-  vi.resetModules();
-  const { parseConsoleEnv } = await import('$lib/server/env');
-  const env = parseConsoleEnv({
-    ...process.env,
-    ALPHASWARM_ADMIN_API_URL: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
-  });
-  vi.doMock('$lib/server/env', () => ({ consoleEnv: () => env }));
   session = await import('$lib/server/session');
   hooks = await import('./hooks.server');
   errors = await import('$lib/server/errors');
 });
-afterAll(async () => {
-  vi.doUnmock('$lib/server/env');
-  await new Promise((r) => api.close(r));
-});
 
-function jar(): Cookies {
-  const values = new Map<string, string>();
-  return {
-    get: (name: string) => values.get(name),
-    set: (name: string, value: string) => void values.set(name, value),
-    delete: (name: string) => void values.delete(name),
-  } as unknown as Cookies;
-}
-
-async function signedIn(): Promise<string> {
-  const cookies = jar();
-  const s = session.startSession(cookies, null, { username: 'admin' });
-  s.tokens = { access: 'access-1', refresh: 'r', accessExpiresAt: Date.now() + 600_000, source: 'embedded' };
+async function signedInId(): Promise<string> {
+  const { cookies, s } = signedIn(session, { access: 'access-1', refresh: 'r' });
   await session.saveSession(cookies);
   return s.id;
 }
@@ -63,23 +32,18 @@ async function request(
   id?: string,
   page: (event: RequestEvent) => Response = () => new Response('page'),
 ) {
-  const cookies = jar();
-  if (id) cookies.set(session.cookieName(), id, { path: '/' });
   const url = new URL(path, 'http://127.0.0.1:3000');
   const event = {
     request: new Request(url, { headers: { 'user-agent': 'test-browser' } }),
     url,
-    cookies,
+    cookies: cookieJar(id ? { [session.cookieName()]: id } : {}),
     locals: {},
     getClientAddress: () => '192.0.2.7',
   } as unknown as RequestEvent;
-  try {
-    const response = await hooks.handle({ event, resolve: async (e: RequestEvent) => page(e) } as never);
-    return { response, event, location: null as string | null };
-  } catch (thrown) {
-    if (!isRedirect(thrown)) throw thrown;
-    return { response: null, event, location: thrown.location };
-  }
+  const { returned, location } = await settle(() =>
+    hooks.handle({ event, resolve: async (e: RequestEvent) => page(e) } as never),
+  );
+  return { response: returned, event, location };
 }
 
 describe('the front door', () => {
@@ -93,7 +57,7 @@ describe('the front door', () => {
   });
 
   it('writes back what the page changed in the session, for the next request', async () => {
-    const id = await signedIn();
+    const id = await signedInId();
     await request('/audit', id, (event) => {
       session.addFlash(event.locals.session as NonNullable<App.Locals['session']>, { notice: { text: 'saved' } });
       return new Response('page');
@@ -103,19 +67,19 @@ describe('the front door', () => {
   });
 
   it('gives each request an API client: the session’s token and the browser’s address; signed out, nothing is sent', async () => {
-    const { event } = await request('/audit', await signedIn());
-    seen.length = 0;
+    const { event } = await request('/audit', await signedInId());
+    api.calls.length = 0;
     await event.locals.api.integrations.checkHealth.mutate({ org_id: 'org-a', kind: 'huggingface' });
-    expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ authorization: 'Bearer access-1', 'x-forwarded-for': '192.0.2.7' });
+    expect(api.calls).toHaveLength(1);
+    expect(api.calls[0]?.headers).toMatchObject({ authorization: 'Bearer access-1', 'x-forwarded-for': '192.0.2.7' });
 
     const out = await request('/login');
-    seen.length = 0;
+    api.calls.length = 0;
     const refused = await out.event.locals.api.integrations.checkHealth
       .mutate({ org_id: 'org-a', kind: 'huggingface' })
       .catch((e: unknown) => errors.toFailure(e));
     expect(refused).toMatchObject({ code: 'invalid_token', status: 401 });
-    expect(seen).toEqual([]);
+    expect(api.calls).toEqual([]);
   });
 
   it('logs a server error by its name and the line it came from, never its message', () => {

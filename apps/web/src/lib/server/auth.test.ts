@@ -14,20 +14,12 @@ const { accessToken, revokeTokens, SignedOutError } = await import('./auth');
 const { cookieName, loadSession, saveSession, startSession } = await import('./session');
 
 import { generateKey, Keyring, openStore } from '@alphaswarm/db';
-import type { Cookies } from '@sveltejs/kit';
 import type { Session } from './session';
 import { SessionStore } from './session-store';
+import { cookieJar } from './testing';
 
-function jar(id?: string): Cookies {
-  const values = new Map<string, string>();
-  const cookies = {
-    get: (name: string) => values.get(name),
-    set: (name: string, value: string) => void values.set(name, value),
-    delete: (name: string) => void values.delete(name),
-  } as unknown as Cookies;
-  if (id) cookies.set(cookieName(), id, { path: '/' });
-  return cookies;
-}
+/** The cookies of a request holding session `id`. */
+const jar = (id?: string) => cookieJar(id ? { [cookieName()]: id } : {});
 
 /** Two console replicas on one database. */
 const key = generateKey();

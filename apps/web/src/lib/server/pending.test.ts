@@ -1,10 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { generateKey } from '@alphaswarm/db';
-import type { Cookies } from '@sveltejs/kit';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { PendingAction } from './action';
 import type { Failure } from './errors';
+import { cookieJar, loopbackApi, signedIn } from './testing';
 
 /*
  * A pending action is a procedure path and its input, typed by the router, plus what the console
@@ -205,60 +203,19 @@ const ACTIONS: { action: PendingAction; location: string; flash?: object }[] = [
   },
 ];
 
-let api: Server;
-let apiUrl = '';
-const calls: { path: string; input: unknown }[] = [];
+const api = loopbackApi(({ path }) => ({ data: ANSWERS[path] ?? {} }), {
+  ALPHASWARM_CONSOLE_SESSION_KEY: generateKey(),
+});
+const calls = () => api.calls.map(({ path, input }) => ({ path, input }));
 let session: typeof import('./session');
 let pending: typeof import('./pending');
 let client: typeof import('./api');
 
 beforeAll(async () => {
-  api = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const path = url.pathname.replace('/trpc/', '');
-      const batch = url.searchParams.get('batch') === '1';
-      const sent = JSON.parse(body || '{}');
-      calls.push({ path, input: batch ? sent['0'] : sent });
-      const answer = { result: { data: ANSWERS[path] ?? {} } };
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(batch ? [answer] : answer));
-    });
-  });
-  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-  apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-  vi.resetModules();
-  const { parseConsoleEnv } = await import('./env');
-  const env = parseConsoleEnv({
-    ...process.env,
-    ALPHASWARM_ADMIN_API_URL: apiUrl,
-    ALPHASWARM_CONSOLE_SESSION_KEY: generateKey(),
-  });
-  vi.doMock('./env', () => ({ consoleEnv: () => env }));
   session = await import('./session');
   pending = await import('./pending');
   client = await import('./api');
 });
-afterAll(async () => {
-  vi.doUnmock('./env');
-  await new Promise((r) => api.close(r));
-});
-beforeEach(() => {
-  calls.length = 0;
-});
-
-function jar(id?: string): Cookies {
-  const values = new Map<string, string>();
-  const cookies = {
-    get: (name: string) => values.get(name),
-    set: (name: string, value: string) => void values.set(name, value),
-    delete: (name: string) => void values.delete(name),
-  } as unknown as Cookies;
-  if (id) cookies.set(session.cookieName(), id, { path: '/' });
-  return cookies;
-}
 
 /** The console's client, as the signed-in admin, towards the loopback API. */
 const admin = () => client.adminApi(async () => 'token', null);
@@ -267,9 +224,7 @@ const SEEN = { address: '192.0.2.1', userAgent: null };
 
 /** A signed-in session holding `action` (as `setPending` would, or as an older console wrote it), sealed into the database. */
 async function stored(write: (s: NonNullable<ReturnType<typeof session.readSession>>) => void): Promise<string> {
-  const cookies = jar();
-  const s = session.startSession(cookies, null, { username: 'admin' });
-  s.tokens = { access: 'a', refresh: 'r', accessExpiresAt: Date.now() + 600_000, source: 'embedded' };
+  const { cookies, s } = signedIn(session, { access: 'a', refresh: 'r' });
   write(s);
   await session.saveSession(cookies);
   return s.id;
@@ -277,7 +232,7 @@ async function stored(write: (s: NonNullable<ReturnType<typeof session.readSessi
 
 /** The next request: the session as read back from the database. */
 async function nextRequest(id: string) {
-  const loaded = await session.loadSession(jar(id), SEEN);
+  const loaded = await session.loadSession(cookieJar({ [session.cookieName()]: id }), SEEN);
   if (!loaded) throw new Error('the session was not read back');
   return loaded;
 }
@@ -288,9 +243,9 @@ describe('pending actions', () => {
       const id = await stored((s) => session.setPending(s, action));
       const s = await nextRequest(id);
       expect(s.pending?.action).toEqual(action);
-      calls.length = 0;
+      api.calls.length = 0;
       expect(await pending.replayPending(s, admin()), action.path ?? 'step-up only').toBe(location);
-      expect(calls).toEqual(action.path === null ? [] : [{ path: action.path, input: action.input }]);
+      expect(calls()).toEqual(action.path === null ? [] : [{ path: action.path, input: action.input }]);
       if (flash) expect(session.takeFlash(s)).toMatchObject(flash);
       expect(s.pending).toBeNull();
     }
@@ -313,7 +268,7 @@ describe('pending actions', () => {
     const s = await nextRequest(id);
     expect(s.pending).toBeNull();
     expect(await pending.replayPending(s, admin())).toBe('/');
-    expect(calls).toEqual([]);
+    expect(calls()).toEqual([]);
     expect(session.takeFlash(s).notice?.text).toBe('Verified. You can retry your action now.');
   });
 

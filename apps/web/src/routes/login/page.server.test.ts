@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type ActionFailure, type Cookies, isRedirect } from '@sveltejs/kit';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ActionFailure } from '@sveltejs/kit';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cookieJar, loopbackApi, settle } from '$lib/server/testing';
 
 /*
  * The sign-in page's server side: where a signed-in admin is sent (only ever a path of this
@@ -10,65 +9,21 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
  */
 
 const ORIGIN = 'http://127.0.0.1:3000';
-let api: Server;
+const api = loopbackApi(() => ({
+  data: { access_token: 'access', refresh_token: 'refresh', expires_in: 900, token_type: 'Bearer', scope: '' },
+}));
 let page: typeof import('./+page.server');
 let session: typeof import('$lib/server/session');
-const stepUps: unknown[] = [];
 
 beforeAll(async () => {
-  api = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      stepUps.push(JSON.parse(body || 'null'));
-      const tokens = {
-        access_token: 'access',
-        refresh_token: 'refresh',
-        expires_in: 900,
-        token_type: 'Bearer',
-        scope: '',
-      };
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ result: { data: tokens } }));
-    });
-  });
-  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-  // The console's configuration is parsed once; this test points it at the loopback API.
-  vi.resetModules();
-  const { parseConsoleEnv } = await import('$lib/server/env');
-  const env = parseConsoleEnv({
-    ...process.env,
-    ALPHASWARM_ADMIN_API_URL: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
-  });
-  vi.doMock('$lib/server/env', () => ({ consoleEnv: () => env }));
   session = await import('$lib/server/session');
   page = await import('./+page.server');
 });
-afterAll(async () => {
-  vi.doUnmock('$lib/server/env');
-  await new Promise((r) => api.close(r));
-});
 
-function jar(): Cookies {
-  const values = new Map<string, string>();
-  return {
-    get: (name: string) => values.get(name),
-    set: (name: string, value: string) => void values.set(name, value),
-    delete: (name: string) => void values.delete(name),
-  } as unknown as Cookies;
-}
-
-async function redirected(fn: () => unknown): Promise<string> {
-  try {
-    await fn();
-  } catch (thrown) {
-    if (isRedirect(thrown)) {
-      expect(thrown.status).toBe(303);
-      return thrown.location;
-    }
-    throw thrown;
-  }
-  throw new Error('expected a redirect');
+async function redirected(run: () => unknown): Promise<string> {
+  const { location } = await settle(run);
+  if (location === null) throw new Error('expected a redirect');
+  return location;
 }
 
 const HOSTILE_NEXT = ['//evil.example', '//evil.example/orgs', '/\\evil.example', 'https://evil.example/', '/login'];
@@ -100,7 +55,7 @@ describe('sign-in page load', () => {
 
 describe('sign-in code step', () => {
   async function totp(code: string, next: string | null, login = true) {
-    const cookies = jar();
+    const cookies = cookieJar();
     const s = session.startSession(cookies, null, {
       username: 'admin',
       ...(login ? { login: { mfaToken: 'mfa-1', expiresAt: Date.now() + 60_000 } } : {}),
@@ -122,7 +77,7 @@ describe('sign-in code step', () => {
   it('a good code signs in under a new session id and goes to next, only if it stays on the console', async () => {
     const ok = await totp('123 456', '/audit');
     expect(await redirected(ok.run)).toBe('/audit');
-    expect(stepUps.at(-1)).toEqual({ code: '123456', mfa_token: 'mfa-1' });
+    expect(api.calls.at(-1)?.input).toEqual({ code: '123456', mfa_token: 'mfa-1' });
     expect(session.readSession(ok.cookies)?.tokens).toMatchObject({ access: 'access', refresh: 'refresh' });
     for (const next of HOSTILE_NEXT) {
       expect(await redirected((await totp('123456', next)).run), next).toBe('/');
@@ -130,13 +85,12 @@ describe('sign-in code step', () => {
   });
 
   it('a code that is not 6-8 digits, or no pending password step, never reaches the API', async () => {
-    const before = stepUps.length;
     const bad = (await (await totp('12345', '/audit')).run()) as ActionFailure<{ message: string; step: string }>;
     expect(bad.status).toBe(400);
     expect(bad.data).toMatchObject({ step: 'totp', message: 'Enter the 6-digit code from your authenticator app.' });
     const lapsed = (await (await totp('123456', '/audit', false)).run()) as ActionFailure<{ step: string }>;
     expect(lapsed.status).toBe(400);
     expect(lapsed.data).toMatchObject({ step: 'password' });
-    expect(stepUps.length).toBe(before);
+    expect(api.calls).toEqual([]);
   });
 });

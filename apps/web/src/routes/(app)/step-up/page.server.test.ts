@@ -1,62 +1,28 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type ActionFailure, type Cookies, isRedirect } from '@sveltejs/kit';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ActionFailure } from '@sveltejs/kit';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { cookieJar, loopbackApi, settle, signedIn } from '$lib/server/testing';
 
 /*
  * The step-up page replays the mutation that needed a fresh MFA: once, and only after the code
  * was accepted. A loopback server plays the API and records every procedure called.
  */
 
-let api: Server;
-let apiUrl = '';
-const calls: { path: string; input: unknown }[] = [];
+const api = loopbackApi(({ path }) => ({
+  data:
+    path === 'auth.stepUp'
+      ? { access_token: 'fresh', refresh_token: 'refresh-2', expires_in: 900, token_type: 'Bearer', scope: '' }
+      : { integration: { status: 'healthy' }, audit_run_id: 'run_1' },
+}));
+const calls = api.calls;
 let page: typeof import('./+page.server');
 let session: typeof import('$lib/server/session');
 let client: typeof import('$lib/server/api');
 
 beforeAll(async () => {
-  api = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const path = new URL(req.url ?? '/', 'http://x').pathname.replace('/trpc/', '');
-      calls.push({ path, input: JSON.parse(body || 'null') });
-      const data =
-        path === 'auth.stepUp'
-          ? { access_token: 'fresh', refresh_token: 'refresh-2', expires_in: 900, token_type: 'Bearer', scope: '' }
-          : { integration: { status: 'healthy' }, audit_run_id: 'run_1' };
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ result: { data } }));
-    });
-  });
-  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-  apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-  // The console's configuration is parsed once; this test points it at the loopback API.
-  vi.resetModules();
-  const { parseConsoleEnv } = await import('$lib/server/env');
-  const env = parseConsoleEnv({ ...process.env, ALPHASWARM_ADMIN_API_URL: apiUrl });
-  vi.doMock('$lib/server/env', () => ({ consoleEnv: () => env }));
   session = await import('$lib/server/session');
   client = await import('$lib/server/api');
   page = await import('./+page.server');
 });
-afterAll(async () => {
-  vi.doUnmock('$lib/server/env');
-  await new Promise((r) => api.close(r));
-});
-beforeEach(() => {
-  calls.length = 0;
-});
-
-function jar(): Cookies {
-  const values = new Map<string, string>();
-  return {
-    get: (name: string) => values.get(name),
-    set: (name: string, value: string) => void values.set(name, value),
-    delete: (name: string) => void values.delete(name),
-  } as unknown as Cookies;
-}
 
 const CHECK = {
   path: 'integrations.checkHealth',
@@ -65,11 +31,9 @@ const CHECK = {
 } as const;
 
 function signedInWithPending() {
-  const cookies = jar();
-  const s = session.startSession(cookies, null, { username: 'admin' });
-  s.tokens = { access: 'stale', refresh: 'refresh-1', accessExpiresAt: Date.now() + 600_000, source: 'embedded' };
-  session.setPending(s, CHECK);
-  return { cookies, s };
+  const signed = signedIn(session, { access: 'stale', refresh: 'refresh-1' });
+  session.setPending(signed.s, CHECK);
+  return signed;
 }
 
 async function verify(s: ReturnType<typeof signedInWithPending>, code: string) {
@@ -81,12 +45,10 @@ async function verify(s: ReturnType<typeof signedInWithPending>, code: string) {
     cookies: s.cookies,
     getClientAddress: () => '192.0.2.1',
   };
-  try {
-    return { result: await (page.actions.verify as (e: never) => Promise<unknown>)(event as never), location: null };
-  } catch (thrown) {
-    if (!isRedirect(thrown)) throw thrown;
-    return { result: null, location: thrown.location };
-  }
+  const { returned, location } = await settle(() =>
+    (page.actions.verify as (e: never) => Promise<unknown>)(event as never),
+  );
+  return { result: returned, location };
 }
 
 describe('step-up and replay', () => {
@@ -121,8 +83,7 @@ describe('step-up and replay', () => {
       await session.saveSession(first.cookies);
       vi.setSystemTime(Date.now() + 301_000);
       // The next request reads the session without its expired action.
-      const cookies = jar();
-      cookies.set(session.cookieName(), first.s.id, { path: '/' });
+      const cookies = cookieJar({ [session.cookieName()]: first.s.id });
       const loaded = await session.loadSession(cookies, { address: '192.0.2.1', userAgent: null });
       expect(loaded?.pending).toBeNull();
       const s = { cookies, s: loaded as NonNullable<typeof loaded> };
@@ -135,12 +96,9 @@ describe('step-up and replay', () => {
 
   it('cancel forgets the pending action and goes back where it came from', async () => {
     const s = signedInWithPending();
-    let location = '';
-    try {
-      await (page.actions.cancel as (e: never) => unknown)({ locals: { session: s.s } } as never);
-    } catch (thrown) {
-      if (isRedirect(thrown)) location = thrown.location;
-    }
+    const { location } = await settle(() =>
+      (page.actions.cancel as (e: never) => unknown)({ locals: { session: s.s } } as never),
+    );
     expect(location).toBe('/orgs/org-a');
     expect(s.s.pending).toBeNull();
   });

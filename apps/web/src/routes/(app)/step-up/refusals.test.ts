@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type ActionFailure, type Cookies, isRedirect } from '@sveltejs/kit';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ActionFailure } from '@sveltejs/kit';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cookieJar, loopbackApi, settle, signedIn as signedInAdmin } from '$lib/server/testing';
 
 /*
  * What the step-up page shows about the action it is holding, and what it does when the API
@@ -9,75 +8,39 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
  * wants a step-up keeps its action. A loopback server plays the API; each test scripts its answers.
  */
 
-let api: Server;
-const calls: string[] = [];
 /** The API's error for a procedure, as its error formatter shapes it; anything not listed succeeds. */
 let refusals: Record<string, { status: number; app_code: string; field?: string; message: string }> = {};
+const api = loopbackApi(
+  ({ path }) => {
+    const refused = refusals[path];
+    if (refused) return { refused };
+    return {
+      data:
+        path === 'auth.stepUp'
+          ? { access_token: 'fresh', refresh_token: 'r2', expires_in: 900, token_type: 'Bearer', scope: '' }
+          : { integration: { status: 'healthy' }, audit_run_id: 'run_1' },
+    };
+  },
+  {
+    ALPHASWARM_CONSOLE_OIDC_ISSUER: 'https://idp.example.com',
+    ALPHASWARM_CONSOLE_OIDC_CLIENT_ID: 'console',
+    ORIGIN: 'http://127.0.0.1:3000',
+  },
+);
+/** The procedures that reached the API, in order. */
+const calls = () => api.calls.map((c) => c.path);
 let page: typeof import('./+page.server');
 let session: typeof import('$lib/server/session');
 let client: typeof import('$lib/server/api');
 
 beforeAll(async () => {
-  api = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const path = url.pathname.replace('/trpc/', '');
-      calls.push(path);
-      const refused = refusals[path];
-      const body = refused
-        ? {
-            error: {
-              message: refused.message,
-              code: -32001,
-              data: { app_code: refused.app_code, field: refused.field ?? null, httpStatus: refused.status },
-            },
-          }
-        : {
-            result: {
-              data:
-                path === 'auth.stepUp'
-                  ? { access_token: 'fresh', refresh_token: 'r2', expires_in: 900, token_type: 'Bearer', scope: '' }
-                  : { integration: { status: 'healthy' }, audit_run_id: 'run_1' },
-            },
-          };
-      res.writeHead(refused?.status ?? 200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(url.searchParams.get('batch') === '1' ? [body] : body));
-    });
-  });
-  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-  vi.resetModules();
-  const { parseConsoleEnv } = await import('$lib/server/env');
-  const env = parseConsoleEnv({
-    ...process.env,
-    ALPHASWARM_ADMIN_API_URL: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
-    ALPHASWARM_CONSOLE_OIDC_ISSUER: 'https://idp.example.com',
-    ALPHASWARM_CONSOLE_OIDC_CLIENT_ID: 'console',
-    ORIGIN: 'http://127.0.0.1:3000',
-  });
-  vi.doMock('$lib/server/env', () => ({ consoleEnv: () => env }));
   session = await import('$lib/server/session');
   client = await import('$lib/server/api');
   page = await import('./+page.server');
 });
-afterAll(async () => {
-  vi.doUnmock('$lib/server/env');
-  await new Promise((r) => api.close(r));
-});
 beforeEach(() => {
-  calls.length = 0;
   refusals = {};
 });
-
-function jar(): Cookies & { names: () => string[] } {
-  const values = new Map<string, string>();
-  return {
-    get: (name: string) => values.get(name),
-    set: (name: string, value: string) => void values.set(name, value),
-    delete: (name: string) => void values.delete(name),
-    names: () => [...values.keys()],
-  } as unknown as Cookies & { names: () => string[] };
-}
 
 const CHECK = {
   path: 'integrations.checkHealth',
@@ -86,11 +49,9 @@ const CHECK = {
 } as const;
 
 function signedIn(source: 'embedded' | 'sso' = 'embedded', pending = true) {
-  const cookies = jar();
-  const s = session.startSession(cookies, null, { username: 'admin' });
-  s.tokens = { access: 'stale', refresh: 'refresh-1', accessExpiresAt: Date.now() + 600_000, source };
-  if (pending) session.setPending(s, CHECK);
-  return { cookies, s };
+  const signed = signedInAdmin(session, { access: 'stale', refresh: 'refresh-1', source });
+  if (pending) session.setPending(signed.s, CHECK);
+  return signed;
 }
 
 type Load = (e: never) => { label: string | null; back: string; sso: string | null; ssoError: string | null };
@@ -103,16 +64,13 @@ async function act(name: 'verify' | 'cancel', s: ReturnType<typeof signedIn> | n
   const event = {
     request: new Request('http://console.test/step-up', { method: 'POST', body: form }),
     locals: { session: s?.s ?? null, api: client.adminApi(async () => s?.s.tokens?.access ?? '', '192.0.2.1') },
-    cookies: s?.cookies ?? jar(),
+    cookies: s?.cookies ?? cookieJar(),
     getClientAddress: () => '192.0.2.1',
   };
-  try {
-    const result = await (page.actions[name] as (e: never) => Promise<unknown>)(event as never);
-    return { failure: result as ActionFailure<{ message: string | null }>, location: null };
-  } catch (thrown) {
-    if (!isRedirect(thrown)) throw thrown;
-    return { failure: null, location: thrown.location };
-  }
+  const { returned, location } = await settle(() =>
+    (page.actions[name] as (e: never) => Promise<unknown>)(event as never),
+  );
+  return { failure: returned as ActionFailure<{ message: string | null }> | null, location };
 }
 
 describe('the step-up page shows', () => {
@@ -138,7 +96,7 @@ describe('the step-up page refuses', () => {
     const half = signedIn();
     half.s.tokens = null;
     expect((await act('verify', half)).location).toBe('/login');
-    expect(calls).toEqual([]);
+    expect(calls()).toEqual([]);
   });
 
   it('a code that is not 6 to 8 digits (spaces aside): never sent, the action kept', async () => {
@@ -149,7 +107,7 @@ describe('the step-up page refuses', () => {
       expect(failure?.data).toEqual({ message: 'Enter the 6-digit code from your authenticator app.' });
       expect(s.s.pending?.action).toEqual(CHECK);
     }
-    expect(calls).toEqual([]);
+    expect(calls()).toEqual([]);
   });
 
   it('a wrong or reused code: its message, the action kept for the next code', async () => {
@@ -160,7 +118,7 @@ describe('the step-up page refuses', () => {
     expect(failure?.data).toEqual({ message: 'That code is wrong.' });
     expect(s.s.pending?.action).toEqual(CHECK);
     expect(s.cookies.names()).toEqual([session.cookieName()]);
-    expect(calls).toEqual(['auth.stepUp']);
+    expect(calls()).toEqual(['auth.stepUp']);
   });
 
   it('too many codes: 429 with the API’s message', async () => {
@@ -192,7 +150,7 @@ describe('the step-up page refuses', () => {
     expect(s.s.ssoError).toBeNull();
     expect(s.s.pending?.action).toEqual(CHECK);
     expect(s.s.pending?.expiresAt).toBeGreaterThan(Date.now());
-    expect(calls).toEqual(['auth.stepUp', 'integrations.checkHealth']);
+    expect(calls()).toEqual(['auth.stepUp', 'integrations.checkHealth']);
   });
 
   it('a replay the API refuses: back to the form it came from, the failure next to its field, no secret echoed', async () => {
