@@ -174,6 +174,8 @@ describe('health sweep', () => {
 
   it('starts the next probe once the upstream has answered, while the verdict is still being committed', async () => {
     const count = async (query: ReturnType<typeof sql>) => Number((await h.store.exec(query))[0]!.n);
+    hf.addToken('hf_good', hfProfile({ name: 'alice', role: 'read' }));
+    for (let i = 0; i < 6; i++) await seed(`org-p${i}`, 'hf_good');
     const links = await count(sql`SELECT count(*) AS n FROM integrations`);
     const history = await count(sql`SELECT count(*) AS n FROM health_history WHERE source = 'sweep'`);
     const seen = hf.requests.length;
