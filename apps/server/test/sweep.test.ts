@@ -1,4 +1,4 @@
-import { verdictWriter } from '@alphaswarm/api';
+import { type VerdictWriter, verdictWriter } from '@alphaswarm/api';
 import {
   createWizardSession,
   getLink,
@@ -170,6 +170,34 @@ describe('health sweep', () => {
       'healthy',
       'unhealthy',
     ]);
+  });
+
+  it('starts the next probe once the upstream has answered, while the verdict is still being committed', async () => {
+    const count = async (query: ReturnType<typeof sql>) => Number((await h.store.exec(query))[0]!.n);
+    hf.addToken('hf_good', hfProfile({ name: 'alice', role: 'read' }));
+    for (let i = 0; i < 6; i++) await seed(`org-p${i}`, 'hf_good');
+    const links = await count(sql`SELECT count(*) AS n FROM integrations`);
+    const history = await count(sql`SELECT count(*) AS n FROM health_history WHERE source = 'sweep'`);
+    const seen = hf.requests.length;
+    // No commit goes through until every link's upstream has answered: with two probes at once and
+    // more links than that, the sweep ends only if a pending commit does not hold a probe's slot.
+    const real = verdictWriter(h.store.db);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const writer: VerdictWriter = {
+      async record(verdict) {
+        if (hf.requests.length - seen === links) open();
+        await gate;
+        return real.record(verdict);
+      },
+    };
+    const report = await runHealthSweep(h.rt, { concurrency: 2, writer });
+    expect(report.checked).toBe(links);
+    expect(hf.requests.length - seen).toBe(links);
+    // Every verdict was committed before the sweep reported its end.
+    expect(await count(sql`SELECT count(*) AS n FROM health_history WHERE source = 'sweep'`)).toBe(history + links);
   });
 
   it('deletes expired onboarding sessions and the secrets they sealed, also when link checks are off', async () => {

@@ -145,6 +145,37 @@ export async function probeLinks(rt: Runtime, opts: ProbeOptions): Promise<Sweep
     }
   };
 
+  /** Verdicts still being committed; a probe's slot is free once its upstream has answered. */
+  const recording = new Set<Promise<void>>();
+  const record = (item: { row: IntegrationRow; retried: boolean }, probed: (retryAfterSeconds?: number) => void) =>
+    probeAndRecord(rt, item.row, opts.signal, 'sweep', { writer, probed }).then(
+      (outcome) => {
+        if (outcome.reached !== undefined) {
+          const tally = report.reach[item.row.kind] ?? { reached: 0, unreachable: 0 };
+          report.reach[item.row.kind] = tally;
+          if (outcome.reached) tally.reached++;
+          else tally.unreachable++;
+        }
+        if (outcome.retryAfterSeconds !== undefined) {
+          if (!item.retried) {
+            report.deferred++;
+            queue.push({ row: item.row, retried: true });
+            return;
+          }
+        }
+        report.checked++;
+        report.by_status[outcome.row.status] = (report.by_status[outcome.row.status] ?? 0) + 1;
+        opts.onProgress?.(report.checked);
+      },
+      (error: Error) => {
+        // A probe cut short by an abort records nothing and counts as nothing.
+        if (opts.signal?.aborted) return;
+        report.failed++;
+        rt.logger.warn({ credential_key: item.row.credentialKey, error_name: error.name }, 'health probe failed');
+        opts.onProgress?.(report.checked);
+      },
+    );
+
   const worker = async () => {
     for (;;) {
       if (opts.signal?.aborted || opts.stopTaking?.aborted) return;
@@ -164,39 +195,30 @@ export async function probeLinks(rt: Runtime, opts: ProbeOptions): Promise<Sweep
           return;
         }
       }
-      try {
-        const outcome = await probeAndRecord(rt, item.row, opts.signal, 'sweep', writer);
-        if (outcome.reached !== undefined) {
-          const tally = report.reach[item.row.kind] ?? { reached: 0, unreachable: 0 };
-          report.reach[item.row.kind] = tally;
-          if (outcome.reached) tally.reached++;
-          else tally.unreachable++;
-        }
-        if (outcome.retryAfterSeconds !== undefined) {
-          pausedUntil.set(upstream, clock() + outcome.retryAfterSeconds * 1000);
-          if (!item.retried) {
-            report.deferred++;
-            queue.push({ row: item.row, retried: true });
-            continue;
-          }
-        }
-        report.checked++;
-        report.by_status[outcome.row.status] = (report.by_status[outcome.row.status] ?? 0) + 1;
-      } catch (error) {
-        if (opts.signal?.aborted) return;
-        report.failed++;
-        rt.logger.warn(
-          { credential_key: item.row.credentialKey, error_name: (error as Error).name },
-          'health probe failed',
-        );
-      } finally {
-        opts.slots?.release();
-      }
-      opts.onProgress?.(report.checked);
+      // The slot (and this worker) goes to the next probe as soon as the upstream has answered:
+      // held through the group commit, it left the upstream idle for as long as the write took.
+      let free!: () => void;
+      const answered = new Promise<void>((resolve) => {
+        free = resolve;
+      });
+      const probed = (retryAfterSeconds?: number) => {
+        if (retryAfterSeconds !== undefined) pausedUntil.set(upstream, clock() + retryAfterSeconds * 1000);
+        free();
+      };
+      const done: Promise<void> = record(item, probed).finally(() => recording.delete(done));
+      recording.add(done);
+      await Promise.race([answered, done]);
+      opts.slots?.release();
     }
   };
 
+  // The batch (or sweep) ends once every verdict is committed; a throttled link put back in the
+  // queue by a late commit gets workers again.
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
+  while (recording.size > 0) {
+    await Promise.all(recording);
+    await Promise.all(Array.from({ length: opts.concurrency }, worker));
+  }
   report.ms = clock() - started;
   return report;
 }

@@ -106,18 +106,29 @@ export function verdictWriter(db: ProbeDeps['db']): VerdictWriter {
   };
 }
 
+/** How a sweep records its probes: through its group-commit writer, told when the upstream has answered. */
+export interface SweepRecording {
+  writer: VerdictWriter;
+  /**
+   * Called once the upstream has answered (or failed to), before the verdict is written: the sweep
+   * starts its next probe then, instead of holding the probe's slot through the commit. With the
+   * Retry-After the upstream asked for, if any, so that no probe of it starts in the meantime.
+   */
+  probed?(retryAfterSeconds: number | undefined): void;
+}
+
 /**
  * Probe a link and record the verdict. A transient upstream fault (timeout, 5xx, rate limit)
  * degrades the link instead of condemning it; a rejected credential is unhealthy; expiry follows
- * the one expiry policy. With a `writer` (a sweep's), the verdict and its history row are committed
- * together with other probes'; alone, the verdict first, then its history row.
+ * the one expiry policy. In a sweep, the verdict and its history row are committed together with
+ * other probes' through the sweep's writer; alone, the verdict first, then its history row.
  */
 export async function probeAndRecord(
   deps: ProbeDeps,
   row: IntegrationRow,
   signal?: AbortSignal,
   source: ProbeSource = 'check',
-  writer?: VerdictWriter,
+  sweep?: SweepRecording,
 ): Promise<ProbeOutcome> {
   const kind = row.kind as IntegrationKind;
   const provider = await providerFor(kind);
@@ -158,6 +169,7 @@ export async function probeAndRecord(
     };
   }
   const seconds = (performance.now() - started) / 1000;
+  sweep?.probed?.(retryAfterSeconds);
   const checked = applyExpiryRule(result, result.expires_at, descriptorFor(kind).label, deps.now());
   const verdict = {
     status: checked.status,
@@ -167,8 +179,8 @@ export async function probeAndRecord(
   };
   const now = isoNow(deps.now());
   let updated: IntegrationRow | undefined;
-  if (writer) {
-    updated = await writer.record({
+  if (sweep) {
+    updated = await sweep.writer.record({
       credentialKey: row.credentialKey,
       result: verdict,
       now,

@@ -59,6 +59,29 @@ describe('recordVerdicts', () => {
     expect((await getLink(s.db, 'b', 'huggingface'))?.lastHealthAt).toBe('2026-05-27T21:00:00Z');
   });
 
+  it('keeps text exactly (quotes, backslashes, braces, commas, NULL) and, for a link twice in one batch, the later verdict', async () => {
+    for (const org of ['a', 'b']) await link(org);
+    const awkward = 'say "no", {\\} NULL, \'x\'';
+    const odd = verdict('a', 'unhealthy');
+    odd.result = {
+      ...odd.result,
+      error: { code: 'credential_rejected', message: awkward },
+      metadata: { note: awkward },
+    };
+    const rows = await recordVerdicts(s.db, [odd, verdict('b', 'unhealthy')]);
+    expect(rows[0]?.error?.message).toBe(awkward);
+    const a = await getLink(s.db, 'a', 'huggingface');
+    expect([a?.error?.message, a?.metadata.note]).toEqual([awkward, awkward]);
+    await recordVerdicts(s.db, [verdict('b', 'healthy'), verdict('b', 'unhealthy')]);
+    expect((await getLink(s.db, 'b', 'huggingface'))?.status).toBe('unhealthy');
+    expect(
+      (await history())
+        .filter((r) => r.org_id === 'b')
+        .map((r) => r.result)
+        .sort(),
+    ).toEqual(['healthy', 'unhealthy', 'unhealthy']);
+  });
+
   it('all or none: a verdict that cannot be written leaves every link of its batch as it was', async () => {
     for (const org of ['a', 'b']) await link(org);
     // A history row without its source breaks the batch after the first link's update.

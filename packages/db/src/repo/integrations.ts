@@ -4,7 +4,7 @@ import {
   type PublicIntegration,
   renderCredentialKey,
 } from '@alphaswarm/contracts';
-import { and, asc, count, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, eq, getTableColumns, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { type Database, preparedFor, type Tables } from '../database';
 
 export type IntegrationRow = Tables['integrations']['$inferSelect'];
@@ -238,9 +238,14 @@ export async function recordVerdicts(db: Database, verdicts: VerdictWrite[]): Pr
   if (verdicts.length > MAX_VERDICTS_PER_WRITE) {
     throw new RangeError(`At most ${MAX_VERDICTS_PER_WRITE} verdicts per write, not ${verdicts.length}.`);
   }
+  const keys = new Set(verdicts.map((v) => v.credentialKey));
+  // PostgreSQL: a statement is a round trip, and a sweep's writer commits one group at a time, so
+  // two statements per verdict made the writer, not the upstream, set a sweep's pace. A link twice
+  // in one group (a throttled probe and its retry) keeps the order of the row-at-a-time path.
+  if (db.dialect === 'postgres' && keys.size === verdicts.length) return recordVerdictsTogether(db, verdicts);
   return db.write(async (tx) => {
-    // One prepared row at a time: building and preparing a multi-row insert per batch cost a sweep
-    // more CPU than executing it.
+    // SQLite: one prepared row at a time; building and preparing a multi-row insert per batch cost
+    // a sweep more CPU than executing it.
     const insertHistory = preparedFor(tx, 'insert_health_history', (q, name) => {
       const p = (key: string) => sql.placeholder(key);
       return q
@@ -278,6 +283,68 @@ export async function recordVerdicts(db: Database, verdicts: VerdictWrite[]): Pr
       });
     }
     return rows;
+  });
+}
+
+/**
+ * Every verdict of a group in one UPDATE, their history rows in one INSERT: each column travels
+ * as one array parameter, so the statements' text (and their plans) are the same for every group.
+ */
+async function recordVerdictsTogether(db: Database, verdicts: VerdictWrite[]): Promise<(IntegrationRow | undefined)[]> {
+  const column = <T>(values: T[], type: string) => sql`${sql.param(values)}::${sql.raw(type)}[]`;
+  return db.write(async (tx) => {
+    const { integrations, healthHistory } = tx.t;
+    const updated = await tx.q
+      .update(integrations)
+      .set({
+        status: sql`v.status`,
+        lastHealthAt: sql`v.now`,
+        lastHealthStatus: sql`v.status`,
+        error: sql`v.error::json`,
+        metadata: sql`v.metadata::json`,
+        expiresAt: sql`v.expires_at`,
+        updatedAt: sql`v.now`,
+      })
+      .from(
+        sql`unnest(${column(
+          verdicts.map((v) => v.credentialKey),
+          'text',
+        )}, ${column(
+          verdicts.map((v) => v.result.status),
+          'text',
+        )}, ${column(
+          verdicts.map((v) => v.now),
+          'text',
+        )}, ${column(
+          verdicts.map((v) => (v.result.error === null ? null : JSON.stringify(v.result.error))),
+          'text',
+        )}, ${column(
+          verdicts.map((v) => JSON.stringify(v.result.metadata)),
+          'text',
+        )}, ${column(
+          verdicts.map((v) => v.result.expiresAt),
+          'text',
+        )}) AS v(key, status, now, error, metadata, expires_at)`,
+      )
+      .where(eq(integrations.credentialKey, sql`v.key`))
+      .returning(getTableColumns(integrations));
+    const byKey = new Map(updated.map((row) => [row.credentialKey, row as IntegrationRow]));
+    const written = verdicts.flatMap((v) => {
+      const row = byKey.get(v.credentialKey);
+      return row ? [{ v, row }] : [];
+    });
+    if (written.length > 0) {
+      const history = (pick: (w: (typeof written)[number]) => unknown, type: string) => column(written.map(pick), type);
+      await tx.q.execute(
+        sql`INSERT INTO ${healthHistory} (credential_key, org_id, kind, at, source, result, latency_ms, error_code, error_message, expires_at)
+            SELECT * FROM unnest(${history((w) => w.row.credentialKey, 'text')}, ${history((w) => w.row.orgId, 'text')},
+              ${history((w) => w.row.kind, 'text')}, ${history((w) => w.v.now, 'text')}, ${history((w) => w.v.history.source, 'text')},
+              ${history((w) => w.row.status, 'text')}, ${history((w) => Math.max(0, Math.round(w.v.history.latencyMs)), 'int')},
+              ${history((w) => w.row.error?.code ?? null, 'text')}, ${history((w) => w.row.error?.message.slice(0, 2000) ?? null, 'text')},
+              ${history((w) => w.row.expiresAt, 'text')})`,
+      );
+    }
+    return verdicts.map((v) => byKey.get(v.credentialKey));
   });
 }
 
