@@ -8,10 +8,7 @@ timings=()
 # Wall time and CPU time (user + system of every process it ran) per phase: on a shared machine
 # the CPU time says what a phase costs, the wall time what it took.
 log=$(mktemp -d)
-e2e_pid=
-# The browser tests run in a process group of their own (below): whatever ends this script ends
-# them and the sandbox they started.
-trap '[ -n "$e2e_pid" ] && kill -TERM -- "-$e2e_pid" 2>/dev/null; rm -rf "$log"' EXIT
+trap 'rm -rf "$log"' EXIT
 # `times` must run in this shell (a command substitution would report its own subshell).
 cpu() {
   times >"$log/times"
@@ -40,37 +37,24 @@ echo "» lint"
 pnpm exec biome check .
 lap lint
 
-# The console's production build first: the browser tests run it and svelte-check writes the same
-# apps/web/.svelte-kit. Then the browser tests run beside everything else: they wait on pages and
-# timers more than they compute (alone they kept about one core of two busy), the type checks and
-# vitest compute. Their output is printed whole when they end, after vitest's.
-echo "» the console's build"
+# One tsc program over every TypeScript package (a file several packages import is checked once),
+# beside the console's production build (for the browser tests) and then svelte-check. The build
+# and svelte-check both write apps/web/.svelte-kit, so they run one after the other.
+echo "» typecheck (and the console's build)"
+pnpm exec tsc -p tsconfig.check.json >"$log/tsc" 2>&1 &
+tsc_pid=$!
 if ! pnpm --filter @alphaswarm/web build >"$log/build" 2>&1; then
   cat "$log/build"
   exit 1
 fi
-lap build
-
-echo "» browser tests (Playwright, beside the type checks and the tests; printed when they end)"
-e2e_start=$SECONDS
-(cd apps/web && exec setsid pnpm exec playwright test) >"$log/e2e" 2>&1 &
-e2e_pid=$!
-
-# One tsc program over every TypeScript package (a file several packages import is checked once),
-# beside svelte-check.
-echo "» typecheck"
-pnpm exec tsc -p tsconfig.check.json >"$log/tsc" 2>&1 &
-tsc_pid=$!
-typecheck_ok=1
 if ! pnpm --filter @alphaswarm/web run typecheck >"$log/svelte" 2>&1; then
   cat "$log/svelte"
-  typecheck_ok=0
+  exit 1
 fi
 if ! wait "$tsc_pid"; then
   cat "$log/tsc"
-  typecheck_ok=0
+  exit 1
 fi
-[ "$typecheck_ok" = 1 ] || exit 1
 lap typecheck
 
 echo "» tests"
@@ -79,13 +63,9 @@ status=0
 pnpm exec turbo run test --concurrency=1 --continue --output-logs=full 2>&1 | tee "$log/tests" || status=1
 lap tests
 
-echo "» browser tests (started $((SECONDS - e2e_start))s ago)"
-wait "$e2e_pid" || status=1
-e2e_pid=
-e2e_wall=$((SECONDS - e2e_start))
-cat "$log/e2e"
-lap browser-after-tests
-timings+=("(browser ${e2e_wall}s in all)")
+echo "» browser tests"
+(cd apps/web && pnpm exec playwright test) 2>&1 | tee "$log/e2e" || status=1
+lap browser
 
 # One closing line over every runner: vitest's "Tests  N passed" and Playwright's "N passed".
 sed -E 's/\x1b\[[0-9;]*m//g' "$log/tests" "$log/e2e" | awk '
