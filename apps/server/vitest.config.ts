@@ -27,15 +27,15 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: ['test/**/*.test.ts'],
-          // The CLI and fault suites get their PostgreSQL runs separately. The packed client and the
-          // OpenAPI document describe the wire, the same on either dialect: run once, on SQLite. The
-          // passkey journey's queries run on both dialects in packages/db (repo/passkeys.test.ts).
+          // The CLI and fault suites get their PostgreSQL runs separately (cli-runtime, copy-db and
+          // replicas: the CLI's commands, and kill -9 of a replica, on PostgreSQL; the full-disk and
+          // read-only cases are what a file system does to a SQLite file). The packed client and the
+          // OpenAPI document describe the wire, the same on either dialect: run once, on SQLite.
           exclude: [
             'test/cli.test.ts',
             'test/fault/**',
             'test/admin-client.test.ts',
             'test/openapi.test.ts',
-            'test/passkeys.test.ts',
           ],
           globalSetup: ['test/support/postgres-setup.ts'],
           provide: { dialect: 'postgres' },
