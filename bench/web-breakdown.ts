@@ -6,10 +6,8 @@
  *   pnpm exec tsx bench/web-breakdown.ts [runs, default 5]
  */
 import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { CHROMIUM_LAUNCH, startSandboxProcess } from '@alphaswarm/server/sandbox-process';
-import { type Browser, chromium } from '@playwright/test';
-import { type StorageState, seedHistory, signedInWithLink, startBaseline } from './support/web-page';
+import type { Browser } from '@playwright/test';
+import { type StorageState, withOrgPage } from './support/web-page';
 
 const RUNS = Number(process.argv[2] ?? 5);
 
@@ -135,15 +133,7 @@ const median = (xs: number[]) => {
 };
 
 async function main() {
-  const baseline = await startBaseline();
-  const sandbox = await startSandboxProcess();
-  const m = sandbox.manifest;
-  const browser = await chromium.launch(CHROMIUM_LAUNCH);
-  try {
-    const state = await signedInWithLink(browser, m);
-    const org = m.demo.org_id;
-    await seedHistory(join(dirname(sandbox.manifestPath), 'admin.db'), org, 90);
-    const orgUrl = `${m.console_url}/orgs/${org}`;
+  await withOrgPage(90, async ({ baseline, browser, state, orgUrl }) => {
     const cookie = state.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
 
     // Server time alone: the HTML fetched by node, no browser (org page vs baseline page).
@@ -207,11 +197,7 @@ async function main() {
     lines.push(`org page Layout events: ${lastLayouts.join(' ')}`);
     lines.push('baseline main-thread tasks over 5 ms (last run)', ...baseTasks);
     process.stdout.write(`${lines.join('\n')}\n`);
-  } finally {
-    await browser.close();
-    await sandbox.stop();
-    baseline.child.kill();
-  }
+  });
 }
 
 main().catch((error) => {

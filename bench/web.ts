@@ -14,11 +14,11 @@
  *   pnpm exec tsx bench/web.ts [runs, default 15]
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CHROMIUM_LAUNCH, REPO, startSandboxProcess } from '@alphaswarm/server/sandbox-process';
-import { type Browser, chromium, type Page } from '@playwright/test';
-import { type StorageState, seedHistory, signedInWithLink, startBaseline } from './support/web-page';
+import { REPO } from '@alphaswarm/server/sandbox-process';
+import type { Browser, Page } from '@playwright/test';
+import { type StorageState, withOrgPage } from './support/web-page';
 
 const TARGET_KIB = 80;
 const RUNS = Number(process.argv[2] ?? 15);
@@ -75,17 +75,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(REPO, 'bench/web-baseline/build/index.js'))) {
     throw new Error('build the baseline first: pnpm --filter @alphaswarm/bench-web-baseline build');
   }
-  const baseline = await startBaseline();
-  const sandbox = await startSandboxProcess();
-  const m = sandbox.manifest;
-  const browser = await chromium.launch(CHROMIUM_LAUNCH);
-  try {
-    // Sign in and connect Hugging Face once, so the org page shows a real link.
-    const state = await signedInWithLink(browser, m);
-    const org = m.demo.org_id;
-    const seeded = await seedHistory(join(dirname(sandbox.manifestPath), 'admin.db'), org, HISTORY_DAYS);
-
-    const orgUrl = `${m.console_url}/orgs/${org}`;
+  await withOrgPage(HISTORY_DAYS, async ({ baseline, browser, state, org, orgUrl, seeded }) => {
     const cells = await timelineCells(browser, state, orgUrl);
     // Alternate the two pages, one cold load each per run: both see the same machine at the same time.
     const cold: number[] = [];
@@ -119,11 +109,7 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-  } finally {
-    await browser.close();
-    await sandbox.stop();
-    baseline.child.kill();
-  }
+  });
 }
 
 main().catch((error) => {

@@ -31,12 +31,7 @@ export default defineConfig({
           // replicas: the CLI's commands, and kill -9 of a replica, on PostgreSQL; the full-disk and
           // read-only cases are what a file system does to a SQLite file). The packed client and the
           // OpenAPI document describe the wire, the same on either dialect: run once, on SQLite.
-          exclude: [
-            'test/cli.test.ts',
-            'test/fault/**',
-            'test/admin-client.test.ts',
-            'test/openapi.test.ts',
-          ],
+          exclude: ['test/cli.test.ts', 'test/fault/**', 'test/admin-client.test.ts', 'test/openapi.test.ts'],
           globalSetup: ['test/support/postgres-setup.ts'],
           provide: { dialect: 'postgres' },
         },

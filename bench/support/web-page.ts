@@ -4,10 +4,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { openStore } from '@alphaswarm/db';
-import { REPO, type startSandboxProcess } from '@alphaswarm/server/sandbox-process';
-import type { Browser, BrowserContext } from '@playwright/test';
+import { CHROMIUM_LAUNCH, REPO, startSandboxProcess } from '@alphaswarm/server/sandbox-process';
+import { type Browser, type BrowserContext, chromium } from '@playwright/test';
 import { generateSync } from 'otplib';
 
 export type StorageState = Awaited<ReturnType<BrowserContext['storageState']>>;
@@ -104,4 +104,35 @@ export async function signedInWithLink(browser: Browser, m: Manifest): Promise<S
   const state = await setup.storageState();
   await setup.close();
   return state;
+}
+
+export interface OrgPage {
+  baseline: { url: string; child: ChildProcess };
+  browser: Browser;
+  /** Signed in, with one Hugging Face link on the org. */
+  state: StorageState;
+  org: string;
+  orgUrl: string;
+  seeded: { links: number; rows: number };
+}
+
+/**
+ * The baseline page and the sandbox started, a browser signed in with one link on the demo org and
+ * `days` of its health history seeded; `measure` runs against them, and everything stops after.
+ */
+export async function withOrgPage<T>(days: number, measure: (page: OrgPage) => Promise<T>): Promise<T> {
+  const baseline = await startBaseline();
+  const sandbox = await startSandboxProcess();
+  const browser = await chromium.launch(CHROMIUM_LAUNCH);
+  try {
+    const m = sandbox.manifest;
+    const state = await signedInWithLink(browser, m);
+    const org = m.demo.org_id;
+    const seeded = await seedHistory(join(dirname(sandbox.manifestPath), 'admin.db'), org, days);
+    return await measure({ baseline, browser, state, org, orgUrl: `${m.console_url}/orgs/${org}`, seeded });
+  } finally {
+    await browser.close();
+    await sandbox.stop();
+    baseline.child.kill();
+  }
 }
