@@ -14,6 +14,13 @@ import {
 import { TRPC_MAX_BATCH_SIZE } from '@alphaswarm/contracts';
 import { TRPCError } from '@trpc/server';
 import { resolveResponse } from '@trpc/server/http';
+import {
+  getErrorShape,
+  getHTTPStatusCode,
+  getRequestInfo,
+  getTRPCErrorFromUnknown,
+  transformTRPCResponse,
+} from '@trpc/server/unstable-core-do-not-import';
 import { authRoutes } from './auth/idp';
 import { assertJsonContentType, BODY_LIMITS, bodyFullyRead, limitedBody } from './http-body';
 import { routeLabel, serveMetrics } from './metrics';
@@ -110,6 +117,16 @@ function trpcBodyLimit(procedures: string[]): number {
 
 const TRPC_METHODS = { allow: 'GET, POST' };
 
+/** Headers the errors of a tRPC answer carry (Retry-After of a rate limit, Allow of a wrong method). */
+function errorHeaders(errors: unknown[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const error of errors) {
+    const app = toAppError(error);
+    Object.assign(headers, app.extra.headers ?? {}, app.code === 'method_not_allowed' ? TRPC_METHODS : {});
+  }
+  return headers;
+}
+
 export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] = []) {
   /**
    * tRPC from a fetch Request, fed a body we control: nothing is read until a procedure
@@ -139,8 +156,21 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
         });
       }
       assertDecodes(path, 'The procedure path');
-      for (const part of splitTarget(req.url ?? '/').query.split('&'))
-        assertDecodes(part.replaceAll('+', ' '), 'The query string');
+      const { query } = splitTarget(req.url ?? '/');
+      for (const part of query.split('&')) assertDecodes(part.replaceAll('+', ' '), 'The query string');
+      if (method === 'GET') {
+        const answer = await serveQuery(req, path, query, info);
+        if (answer) {
+          if (res.headersSent || res.destroyed) return;
+          writeHead(req, res, answer.status, {
+            ...SECURITY_HEADERS,
+            ...answer.headers,
+            'content-length': String(Buffer.byteLength(answer.body)),
+          });
+          res.end(answer.body);
+          return;
+        }
+      }
       const headers = new Headers();
       for (const name of ['content-type', 'accept', 'trpc-accept']) {
         const value = req.headers[name];
@@ -180,19 +210,82 @@ export function createRequestListener(rt: Runtime, extraRoutes: RouteHandler[] =
       maxBatchSize: TRPC_MAX_BATCH_SIZE,
       createContext: async () => createContextInner(rt, { ...info, ...(bodyBytes !== undefined ? { bodyBytes } : {}) }),
       responseMeta({ errors }) {
-        if (errors.length === 0) return {};
-        const headers: Record<string, string> = {};
-        for (const error of errors) {
-          const app = toAppError(error);
-          Object.assign(headers, app.extra.headers ?? {}, app.code === 'method_not_allowed' ? TRPC_METHODS : {});
-        }
-        return { headers };
+        return errors.length === 0 ? {} : { headers: errorHeaders(errors) };
       },
     });
     const payload = Buffer.from(await response.arrayBuffer());
     if (res.headersSent || res.destroyed) return;
-    writeHead(req, res, response.status, { ...SECURITY_HEADERS, ...Object.fromEntries(response.headers) });
+    writeHead(req, res, response.status, {
+      ...SECURITY_HEADERS,
+      ...Object.fromEntries(response.headers),
+      'content-length': String(payload.length),
+    });
     res.end(payload);
+  }
+
+  /**
+   * A single, unbatched GET of a query: the same steps as resolveResponse (tRPC's own request
+   * parsing, context, procedure, error shape, status and transformer), without the fetch Request,
+   * Response, body stream and three AbortSignals it builds around them, which cost more per request
+   * than the procedure itself. Null when the request is anything else (a batch, a stream, a missing
+   * procedure, a mutation): resolveResponse answers those.
+   */
+  async function serveQuery(req: IncomingMessage, path: string, query: string, info: RequestInfo) {
+    const searchParams = new URLSearchParams(query);
+    if (searchParams.has('batch') || 'trpc-accept' in req.headers || 'content-type' in req.headers) return null;
+    const accept = req.headers.accept;
+    if (accept?.includes('jsonl')) return null;
+    const config = appRouter._def._config;
+    // The json handler reads only the method and the content type of a GET.
+    const fetchLike = { method: 'GET', headers: new Headers() } as unknown as Request;
+    let request: Awaited<ReturnType<typeof getRequestInfo>>;
+    try {
+      request = await getRequestInfo({
+        req: fetchLike,
+        path: path.slice(TRPC_PREFIX.length),
+        router: appRouter,
+        searchParams,
+        headers: fetchLike.headers,
+        url: null,
+        maxBatchSize: TRPC_MAX_BATCH_SIZE,
+      });
+    } catch {
+      // Its error is resolveResponse's to shape.
+      return null;
+    }
+    const call = request.calls[0];
+    const procedure = call?.procedure;
+    if (request.isBatchCall || !call || !procedure || procedure._def.type !== 'query') return null;
+    let ctx: Awaited<ReturnType<typeof createContextInner>> | undefined;
+    let error: TRPCError | null = null;
+    let data: unknown;
+    try {
+      ctx = await createContextInner(rt, info);
+      // No query reads tRPC's abort signal (nothing long-running answers a GET), so none is made.
+      data = await procedure({
+        path: call.path,
+        getRawInput: call.getRawInput,
+        ctx,
+        type: 'query',
+        signal: undefined,
+        batchIndex: 0,
+      });
+    } catch (cause) {
+      error = getTRPCErrorFromUnknown(cause);
+    }
+    const untransformed = error
+      ? { error: getErrorShape({ config, ctx, error, input: call.result(), path: call.path, type: 'query' }) }
+      : { result: { data } };
+    const headers = {
+      vary: 'trpc-accept, accept',
+      'content-type': 'application/json',
+      ...(error ? errorHeaders([error]) : {}),
+    };
+    return {
+      status: getHTTPStatusCode([untransformed], error ? [error] : []),
+      headers,
+      body: JSON.stringify(transformTRPCResponse(config, untransformed)),
+    };
   }
 
   return async (req: IncomingMessage, res: ServerResponse) => {
