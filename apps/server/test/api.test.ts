@@ -126,6 +126,41 @@ describe('admin API end to end (REST + tRPC, real server, real database, HF and 
     });
   });
 
+  it('a single tRPC GET answers alike through the query fast path and through resolveResponse', async () => {
+    const token = await h.token();
+    // With a Content-Type the server hands the GET to resolveResponse; without one, to its own
+    // query path. Everything but the per-response id and date must match.
+    const both = async (target: string, auth: string | null = token) => {
+      const answers = await Promise.all(
+        ([{}, { 'content-type': 'application/json' }] as Record<string, string>[]).map(async (extra) => {
+          const res = await fetch(`${h.url}${target}`, {
+            headers: { ...extra, ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+          });
+          const headers = Object.fromEntries(
+            [...res.headers].filter(([name]) => name !== 'x-request-id' && name !== 'date').sort(),
+          );
+          return { status: res.status, headers, text: await res.text() };
+        }),
+      );
+      expect(answers[0], target).toEqual(answers[1]);
+      return answers[0]!;
+    };
+    const q = (input: unknown) => `input=${encodeURIComponent(JSON.stringify(input))}`;
+    expect((await both(`/trpc/integrations.list?${q({ org_id: 'org-acme' })}`)).status).toBe(200);
+    const missing = await both(`/trpc/integrations.get?${q({ org_id: 'org-none', kind: 'huggingface' })}`);
+    expect(JSON.parse(missing.text).error.data).toMatchObject({ app_code: 'not_found', httpStatus: 404 });
+    const anonymous = await both(`/trpc/integrations.list?${q({ org_id: 'org-acme' })}`, null);
+    expect([anonymous.status, anonymous.headers['www-authenticate']]).toEqual([401, expect.stringContaining('Bearer')]);
+    expect((await both(`/trpc/integrations.list?${q({ org_id: 7 })}`)).status).toBe(400);
+    expect((await both('/trpc/integrations.list?input=%7Bnot-json')).status).toBe(400);
+    expect((await both('/trpc/integrations.list')).status).toBe(400);
+    // Not queries: resolveResponse answers both ways.
+    expect((await both(`/trpc/integrations.disconnect?${q({ org_id: 'org-acme', kind: 'huggingface' })}`)).status).toBe(
+      405,
+    );
+    expect((await both('/trpc/integrations.nothing')).status).toBe(404);
+  });
+
   it('bad input: a clear 400 and nothing changes', async () => {
     const before = await countLinks(h.store.db);
     for (const [path, body] of [
