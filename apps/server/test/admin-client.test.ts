@@ -86,8 +86,10 @@ describe('the packed admin client, outside the workspace', () => {
           lib: ['ES2022', 'ESNext.Disposable', 'DOM'],
           strict: true,
           types: [],
-          // The declaration file is checked too, not just used.
+          // The declaration file is checked too, not just used; TypeScript's own lib files (DOM
+          // alone is 40,000 lines, two thirds of the check's time) are not the package's to check.
           skipLibCheck: false,
+          skipDefaultLibCheck: true,
         },
         files: ['correct.ts', 'wrong.ts'],
       }),

@@ -21,12 +21,21 @@ export interface TestOidc {
   close(): Promise<void>;
 }
 
+/**
+ * One RSA key pair for every test issuer of a worker: generating one costs 100–350 ms of CPU, and
+ * the suite starts dozens of issuers per worker (one per harness). Each issuer still has its own
+ * kid, URL and JWKS, so a server trusting one finds no key for another's tokens; a test that
+ * needs a key no issuer publishes generates its own.
+ */
+let sharedKeyPair: ReturnType<typeof generateKeyPair> | undefined;
+
 /** An external OIDC issuer on loopback, as a company IdP would be: discovery + JWKS over HTTP (or HTTPS with `tls`). */
 export async function startTestOidc(
   audience = 'alphaswarm-admin-api',
   tls?: { key: string; cert: string },
 ): Promise<TestOidc> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  sharedKeyPair ??= generateKeyPair('RS256', { extractable: true });
+  const { privateKey, publicKey } = await sharedKeyPair;
   const kid = `test-${randomUUID()}`;
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
   let issuer = '';
