@@ -5,7 +5,7 @@ import { defineConfig } from '@playwright/test';
  * Against the built console: global-setup starts the sandbox (fakes + compiled API + `node build`)
  * and sets E2E_BASE_URL, which these workers read when they load this file. Two workers share
  * that sandbox, one spec file each at a time (specs use orgs of their own), each signed in as an
- * admin of its own (support/helpers.ts); the step-up spec starts a sandbox of its own.
+ * admin of its own (support/helpers.ts); the step-up and store specs start sandboxes of their own.
  */
 export default defineConfig({
   testDir: 'e2e',
@@ -31,8 +31,8 @@ export default defineConfig({
   projects: [
     // Its own sandbox with a short MFA max age and waits for it: first, so they overlap the rest.
     { name: 'step-up', testMatch: /step-up\.spec\.ts/ },
+    // Exports the whole store and dry-runs its import: on a sandbox of its own, beside the rest.
+    { name: 'store', testMatch: /audit-store\.spec\.ts/ },
     { name: 'console', testMatch: /\.spec\.ts/, testIgnore: /(step-up|audit-store)\.spec\.ts/ },
-    // Exports the whole store and dry-runs its import: alone, once no other test connects or disconnects.
-    { name: 'store', testMatch: /audit-store\.spec\.ts/, dependencies: ['console'] },
   ],
 });

@@ -65,6 +65,9 @@ export default defineConfig(({ isSsrBuild }) => ({
   // Unit tests only: e2e/*.spec.ts belong to Playwright.
   test: {
     include: ['src/**/*.test.ts'],
+    // One module graph per worker: importing SvelteKit's server modules again for every file was
+    // two thirds of this suite's CPU (35 s -> 11 s user + system without it).
+    isolate: false,
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

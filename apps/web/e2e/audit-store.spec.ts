@@ -1,7 +1,38 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { deleteLink, generateKey, isoNow, Keyring, openStore, sealSecret, upsertLink } from '@alphaswarm/db';
-import { capture, connectHuggingFace, expect, open, test } from './support/helpers';
+import { capture, connectHuggingFace, expect, open, test as shared, signIn } from './support/helpers';
+import { type RunningSandbox, startSandbox } from './support/sandbox';
+
+/**
+ * A sandbox of this file's own: it exports the whole store and dry-runs its import, which must see
+ * no other spec connect or disconnect meanwhile. So it runs beside the others instead of after them.
+ */
+const test = shared.extend<object, { own: RunningSandbox }>({
+  own: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this pattern.
+    async ({}, use) => {
+      const sandbox = await startSandbox({ admins: 1 });
+      await use(sandbox);
+      await sandbox.stop();
+    },
+    { scope: 'worker' },
+  ],
+  signedIn: [
+    async ({ browser, own }, use) => {
+      const page = await browser.newPage({ baseURL: own.manifest.console_url });
+      await signIn(page, own.manifest);
+      const file = join(dirname(own.manifestPath), 'e2e-auth', 'store.json');
+      mkdirSync(dirname(file), { recursive: true });
+      await page.context().storageState({ path: file });
+      await page.context().close();
+      await use(file);
+    },
+    { scope: 'worker' },
+  ],
+  sandbox: ({ own }, use) => use(own.manifest),
+  baseURL: ({ own }, use) => use(own.manifest.console_url),
+});
 
 test('audit timeline: filters, run ids linkable, runs grouped, CSV/JSONL export of the view, hash chain verified', async ({
   page,
@@ -123,10 +154,11 @@ test('store: keyring fingerprint, readiness list, export download, import dry ru
 test('store: an export with a secret no configured key reads is refused, naming the fingerprint, unless allowed', async ({
   page,
   sandbox,
+  own,
 }) => {
   // A link sealed under a key the sandbox does not have, written straight into its database, beside the
   // sandbox's own seeded unreadable link (initech-labs).
-  const store = openStore(join(dirname(process.env.E2E_SANDBOX ?? ''), 'admin.db'));
+  const store = openStore(join(dirname(own.manifestPath), 'admin.db'));
   const foreign = Keyring.fromEnv(generateKey());
   try {
     await upsertLink(

@@ -10,6 +10,8 @@ vi.mock('./api', () => ({
   },
 }));
 
+// The suite shares one module graph per worker: fresh modules, so `./auth` gets the mock above.
+vi.resetModules();
 const { accessToken, revokeTokens, SignedOutError } = await import('./auth');
 const { cookieName, loadSession, saveSession, startSession } = await import('./session');
 
@@ -28,6 +30,9 @@ const replicas = [0, 1].map(
 );
 afterAll(async () => {
   for (const r of replicas) await r.close();
+  // Later files of this worker get the real `./api` and modules that never saw the mock.
+  vi.doUnmock('./api');
+  vi.resetModules();
 });
 
 /**
