@@ -74,19 +74,3 @@ export function dayCells(t: DayTimeline): DayCell[] {
   }
   return cells;
 }
-
-const escaped = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-
-/**
- * The day cells as static markup for the page's list: ninety cells that never change once drawn
- * need no component, effect or text binding each when the page hydrates.
- */
-export function dayCellsHtml(t: DayTimeline): string {
-  return dayCells(t)
-    .map((d) => {
-      const label = escaped(d.label);
-      return `<li class="day ${d.worst ?? 'none'}" title="${label}"><span class="sr-only">${label}</span></li>`;
-    })
-    .join('');
-}
