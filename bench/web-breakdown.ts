@@ -1,7 +1,8 @@
 /**
  * Where the org page's time to interactive goes, next to the baseline page's: bench/web.ts's
  * setup (sandbox, signed-in state, 90 days of hourly history per link), then `runs` cold loads of
- * each page with a Chromium trace, the median of each figure printed.
+ * each page with a Chromium trace, the median of each figure printed; the org page's server time
+ * also split by the console's Server-Timing header (session lookup, API batch, load and render).
  *
  *   pnpm exec tsx bench/web-breakdown.ts [runs, default 5]
  */
@@ -139,12 +140,17 @@ async function main() {
     // Server time alone: the HTML fetched by node, no browser (org page vs baseline page).
     const serverOrg: number[] = [];
     const serverBase: number[] = [];
+    // The console's own split of that time (its Server-Timing header): session lookup, API batch, load and render.
+    const serverParts = new Map<string, number[]>();
     for (let i = 0; i < RUNS * 2; i++) {
       let t = performance.now();
       const r = await fetch(orgUrl, { headers: { cookie } });
       const html = await r.text();
       if (i === 0 && process.env.BENCH_HTML) writeFileSync(process.env.BENCH_HTML, html);
       serverOrg.push(performance.now() - t);
+      for (const [, name, dur] of (r.headers.get('server-timing') ?? '').matchAll(/(\w+);dur=([\d.]+)/g)) {
+        serverParts.set(`${name}`, [...(serverParts.get(`${name}`) ?? []), Number(dur)]);
+      }
       t = performance.now();
       await (await fetch(baseline.url)).text();
       serverBase.push(performance.now() - t);
@@ -172,6 +178,9 @@ async function main() {
     lines.push(
       `  ${'server: HTML by node fetch'.padEnd(46)} ${median(serverOrg).toFixed(1).padStart(8)} ${median(serverBase).toFixed(1).padStart(8)}`,
     );
+    for (const [name, ms] of serverParts) {
+      lines.push(`  ${`  of which ${name} (Server-Timing)`.padEnd(46)} ${median(ms).toFixed(1).padStart(8)}`);
+    }
     for (const key of Object.keys(org_[0] ?? {})) {
       lines.push(
         `  ${key.padEnd(46)} ${median(org_.map((f) => f[key] ?? 0))

@@ -33,6 +33,11 @@ test('what needs attention first: summary, sort, filters, a link card, bulk re-c
   await expect(page.locator('tr[data-org="initech-labs"]')).toHaveCount(0);
 
   await open(page, '/orgs/umbrella-ai');
+  // Where the server's time went, as DevTools shows it: the session lookup, the API batch inside the page.
+  const serverTiming = await page.evaluate(() =>
+    (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).serverTiming.map((e) => e.name),
+  );
+  expect(serverTiming).toEqual(['session', 'api', 'page']);
   const hf = card(page, 'huggingface');
   await expect(hf.locator('.badge')).toHaveText(/Unhealthy/);
   await expect(hf.locator('blockquote.upstream-words')).not.toBeEmpty();

@@ -1,5 +1,6 @@
 import type { Api } from '$lib/server/api';
 import type { Session } from '$lib/server/session';
+import type { ServerTiming } from '$lib/server/timing';
 
 declare global {
   namespace App {
@@ -8,6 +9,8 @@ declare global {
       session: Session | null;
       /** The admin API acting as this session's admin. */
       api: Api;
+      /** This request's server time by step, sent as its `Server-Timing` header. */
+      timing: ServerTiming;
     }
     interface Error {
       message: string;

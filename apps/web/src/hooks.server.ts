@@ -5,6 +5,7 @@ import { adminApi } from '$lib/server/api';
 import { accessToken, SignedOutError } from '$lib/server/auth';
 import { consoleEnv } from '$lib/server/env';
 import { loadSession, saveSession } from '$lib/server/session';
+import { ServerTiming } from '$lib/server/timing';
 
 consoleEnv();
 
@@ -60,10 +61,11 @@ export const handle: Handle = async ({ event, resolve }) => {
     return withHeaders(new Response('Cross-site requests are forbidden', { status: 403 }));
   }
   const clientIp = event.getClientAddress();
-  const session = await loadSession(event.cookies, {
-    address: clientIp,
-    userAgent: event.request.headers.get('user-agent'),
-  });
+  const timing = new ServerTiming();
+  event.locals.timing = timing;
+  const session = await timing.measure('session', 'session lookup', () =>
+    loadSession(event.cookies, { address: clientIp, userAgent: event.request.headers.get('user-agent') }),
+  );
   event.locals.session = session;
   event.locals.api = adminApi(
     () => (session ? accessToken(session, clientIp) : Promise.reject(new SignedOutError('not signed in'))),
@@ -81,7 +83,9 @@ export const handle: Handle = async ({ event, resolve }) => {
   }
   let response: Response;
   try {
-    response = withHeaders(await resolve(event));
+    // Load functions record their own parts (e.g. the API batch) inside this one.
+    response = withHeaders(await timing.measure('page', 'load and render', async () => resolve(event)));
+    response.headers.set('server-timing', timing.header());
   } finally {
     // Once per request, and only what it changed (see session.ts).
     await saveSession(event.cookies);

@@ -5,7 +5,7 @@ import { moment } from '$lib/server/format';
 import { kindLabel, loadFailed, orgPath, perform } from '$lib/server/pending';
 import { presentMetadata } from '$lib/server/present';
 import { takeFlash } from '$lib/server/session';
-import { dayTimeline } from '$lib/server/timeline';
+import { dayTimeline } from '$lib/timeline';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -16,14 +16,16 @@ export const load: PageServerLoad = async (event) => {
   // One batch, one round trip to the API: the links, the org's 90-day timeline (one read for every
   // link) and its unfinished cloud onboardings. Without the timeline the cards go without it;
   // without the onboardings no card is marked.
-  const [list, days, sessions] = await Promise.all([
-    api.integrations.list.query({ org_id: org.data }).catch((e: unknown) => loadFailed(event, e)),
-    api.integrations.timeline.query({ org_id: org.data }).catch(() => null),
-    api.cloudOnboarding.list.query({ org_id: org.data }).then(
-      (r) => r.sessions,
-      () => [],
-    ),
-  ]);
+  const [list, days, sessions] = await event.locals.timing.measure('api', 'API batch', () =>
+    Promise.all([
+      api.integrations.list.query({ org_id: org.data }).catch((e: unknown) => loadFailed(event, e)),
+      api.integrations.timeline.query({ org_id: org.data }).catch(() => null),
+      api.cloudOnboarding.list.query({ org_id: org.data }).then(
+        (r) => r.sessions,
+        () => [],
+      ),
+    ]),
+  );
   // Unfinished cloud onboardings, newest first: each marks its kind's card.
   const onboarding = new Map<string, string[]>();
   for (const s of sessions) onboarding.set(s.kind, [...(onboarding.get(s.kind) ?? []), s.session_id]);
