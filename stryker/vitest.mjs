@@ -4,6 +4,8 @@
 import { MODULES } from './modules.mjs';
 
 export function mutationVitestConfig(base, name) {
+  // apps/web's config is a function of vite's environment (its build options depend on it).
+  if (typeof base === 'function') return async (env) => mutationVitestConfig(await base(env), name);
   const module = MODULES[name];
   const { projects, ...shared } = base.test ?? {};
   let project = {};
