@@ -58,9 +58,17 @@ fi
 lap typecheck
 
 echo "» tests"
-# --continue: one failing package does not hide the others' results.
+# Two lanes: the server's suite (the longest, about two thirds of the time) beside every other
+# package's, one after the other. Each vitest run keeps about one and a half cores busy and waits on
+# loopback servers and subprocesses for the rest; side by side they fill both cores (102 s -> 84 s
+# wall here, the same CPU). --continue: one failing package does not hide the others' results.
 status=0
-pnpm exec turbo run test --concurrency=1 --continue --output-logs=full 2>&1 | tee "$log/tests" || status=1
+(pnpm exec turbo run test --filter=@alphaswarm/server --output-logs=full 2>&1 | tee "$log/tests-server") &
+server_lane=$!
+pnpm exec turbo run test --filter='!@alphaswarm/server' --concurrency=1 --continue --output-logs=full 2>&1 |
+  tee "$log/tests-rest" || status=1
+wait "$server_lane" || status=1
+cat "$log/tests-rest" "$log/tests-server" >"$log/tests"
 lap tests
 
 echo "» browser tests"
