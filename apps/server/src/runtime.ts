@@ -8,7 +8,7 @@ import {
   remoteIssuer,
   type TrustedIssuer,
 } from '@alphaswarm/api';
-import { type AuditKeyRing, type Keyring, type Store, tokensValidAfter } from '@alphaswarm/db';
+import { type AuditKeyRing, type Keyring, type Store, signOutReader } from '@alphaswarm/db';
 import { HttpClient, type UpstreamConfig } from '@alphaswarm/providers';
 import type { Delivery } from './audit/delivery';
 import type { AuditHousekeeping } from './audit/service';
@@ -139,7 +139,7 @@ export function createRuntime(input: {
         audience: ADMIN_AUDIENCE,
         jwks: () => adminIssuer.jwks(),
         maxTokenLifetime: ADMIN_TOKEN_MAX_TTL,
-        tokensValidAfter: (sub) => tokensValidAfter(input.store.db, sub),
+        signOuts: signOutReader(input.store),
       }),
     );
   }

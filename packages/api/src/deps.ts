@@ -63,6 +63,8 @@ export interface ApiLogger {
 /** Turns a bearer token into a principal (or throws invalid_token). */
 export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
+  /** `sub` has just signed out everywhere through this process: forget what was kept about it. */
+  signedOutEverywhere?(sub: string): void;
 }
 
 /** The request a sign-in step comes from. */

@@ -23,6 +23,7 @@ export * from './repo/passkeys';
 export * from './repo/probe';
 export * from './repo/shares';
 export * from './repo/sign-in';
+export * from './repo/sign-outs';
 export * from './repo/signing-keys';
 export * from './repo/wizard';
 export * from './rotation';

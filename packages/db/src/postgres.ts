@@ -23,6 +23,9 @@ import * as schema from './schema/pg';
 
 const tables: Tables = schema;
 
+/** A LISTEN connection that drops is re-opened after this long, doubling up to the max. */
+const LISTEN_BACKOFF = { initialMs: 500, maxMs: 5_000 };
+
 /** Held while migrating, so replicas starting together apply each migration once. */
 const MIGRATION_LOCK = lockKey('migrations');
 
@@ -45,6 +48,18 @@ export interface PostgresStore extends Store {
    * script that fails inside its own BEGIN is rolled back before the connection goes back.
    */
   query(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
+  /**
+   * Hear NOTIFY on `channel` over a connection of its own (outside the pool). `state(true)` once
+   * LISTEN holds: from then until `state(false)` (the connection was lost; it is re-opened with
+   * backoff) nothing sent on the channel is missed. A server that refuses LISTEN itself leaves it
+   * off for good.
+   */
+  listen(channel: string, handlers: ChannelHandlers): { close(): Promise<void> };
+}
+
+export interface ChannelHandlers {
+  message(payload: string): void;
+  state(listening: boolean): void;
 }
 
 export interface PostgresConnection {
@@ -122,20 +137,20 @@ function redact(url: URL): string {
  */
 export async function openPostgresStore(url: string, opts: PostgresOptions = {}): Promise<PostgresStore> {
   const connection = parsePostgresUrl(url);
-  const pool = new pg.Pool({
+  const client: pg.ClientConfig = {
     connectionString: connection.connectionString,
     ssl: connection.ssl,
-    max: opts.pool ?? 10,
     connectionTimeoutMillis: 10_000,
     application_name: 'alphaswarm-admin',
     ...(opts.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
-  });
+  };
+  const pool = new pg.Pool({ ...client, max: opts.pool ?? 10 });
   // A connection that dies (server restart, failover, terminated backend) must not take the
   // process with it, idle in the pool or checked out between two queries of a transaction: the
   // query that needs it fails and says why, the pool replaces it.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const store = new PostgresStoreImpl(pool, connection.location, opts.readOnly === true);
+  const store = new PostgresStoreImpl(pool, client, connection.location, opts.readOnly === true);
   try {
     await pool.query('SELECT 1');
   } catch (error) {
@@ -174,6 +189,7 @@ class PostgresStoreImpl implements PostgresStore {
 
   constructor(
     private readonly pool: pg.Pool,
+    private readonly clientConfig: pg.ClientConfig,
     readonly location: string,
     readonly readOnly: boolean,
   ) {
@@ -303,11 +319,63 @@ class PostgresStoreImpl implements PostgresStore {
     }
   }
 
+  /** Closes each LISTEN connection still open (close() ends them before the pool). */
+  readonly #listeners = new Set<() => Promise<void>>();
+
+  listen(channel: string, handlers: ChannelHandlers): { close(): Promise<void> } {
+    let closed = false;
+    let client: pg.Client | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    let delayMs = LISTEN_BACKOFF.initialMs;
+    const open = async () => {
+      const c = new pg.Client(this.clientConfig);
+      client = c;
+      let lost = false;
+      const drop = (again: boolean) => {
+        if (lost) return;
+        lost = true;
+        handlers.state(false);
+        c.end().catch(() => undefined);
+        if (closed || !again) return;
+        retry = setTimeout(open, delayMs);
+        retry.unref();
+        delayMs = Math.min(delayMs * 2, LISTEN_BACKOFF.maxMs);
+      };
+      c.on('error', () => drop(true));
+      c.on('end', () => drop(true));
+      c.on('notification', (n) => {
+        if (n.channel === channel) handlers.message(n.payload ?? '');
+      });
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${c.escapeIdentifier(channel)}`);
+      } catch (error) {
+        // Unreachable now: try again. Refused by the server (a role or a proxy without LISTEN,
+        // such as a transaction pooler): every read goes to the database, as without it.
+        drop(isPostgresStorageFailure(error));
+        return;
+      }
+      if (closed || lost) return;
+      delayMs = LISTEN_BACKOFF.initialMs;
+      handlers.state(true);
+    };
+    const close = async () => {
+      closed = true;
+      this.#listeners.delete(close);
+      clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    };
+    this.#listeners.add(close);
+    void open();
+    return { close };
+  }
+
   async exec(statement: SQL): Promise<Record<string, unknown>[]> {
     return this.write(async (tx) => (await tx.q.execute(statement)).rows);
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.#listeners].map((close) => close()));
     await this.pool.end();
   }
 }

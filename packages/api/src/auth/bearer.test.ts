@@ -287,20 +287,29 @@ describe('localIssuer: keys from the database', () => {
 
 describe('BearerVerifier: sign out everywhere (tokensValidAfter)', () => {
   /** Our own issuer with a sign-out time for alice, changeable between calls. */
-  function signedOut(): { issuer: TrustedIssuer; at: (rfc3339: string | null) => void; asked: string[] } {
+  function signedOut(): {
+    issuer: TrustedIssuer;
+    at: (rfc3339: string | null) => void;
+    asked: string[];
+    forgotten: string[];
+  } {
     let after: string | null = null;
     const asked: string[] = [];
+    const forgotten: string[] = [];
     const local = localIssuer({
       issuer: ISSUER,
       audience: AUDIENCE,
       jwks: async () => ({ keys: [jwk] }),
       maxTokenLifetime: 900,
-      tokensValidAfter: async (sub) => {
-        asked.push(sub);
-        return after;
+      signOuts: {
+        tokensValidAfter: async (sub) => {
+          asked.push(sub);
+          return after;
+        },
+        forget: (sub) => forgotten.push(sub),
       },
     });
-    return { issuer: local, at: (t) => (after = t), asked };
+    return { issuer: local, at: (t) => (after = t), asked, forgotten };
   }
   const ended = 'The bearer token was ended when its admin signed out everywhere; sign in again.';
   const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
@@ -335,6 +344,13 @@ describe('BearerVerifier: sign out everywhere (tokensValidAfter)', () => {
     expect((await v.verify(t)).sub).toBe('alice');
     s.at(iso(NOW_S - 5));
     expect((await refusal(v.verify(t))).message).toBe(ended);
+  });
+
+  it('a sign-out through this process reaches the issuer that keeps the answers, and only it', () => {
+    const s = signedOut();
+    const v = new BearerVerifier([issuer, s.issuer], () => NOW);
+    v.signedOutEverywhere('alice');
+    expect(s.forgotten).toEqual(['alice']);
   });
 
   it('belongs to the issuer that signed the token: another trusted issuer’s sign-outs do not apply', async () => {
@@ -378,11 +394,13 @@ describe('localIssuer: how long a key set is believed', () => {
     }
   });
 
-  it('passes tokensValidAfter through only when given', () => {
+  it('asks about sign-outs only when given where to', async () => {
     const base = { issuer: ISSUER, audience: AUDIENCE, jwks: async () => ({ keys: [jwk] }), maxTokenLifetime: 900 };
-    expect('tokensValidAfter' in localIssuer(base)).toBe(false);
-    const tokensValidAfter = async () => null;
-    expect(localIssuer({ ...base, tokensValidAfter }).tokensValidAfter).toBe(tokensValidAfter);
+    const bare = localIssuer(base);
+    expect('tokensValidAfter' in bare || 'forgetTokensValidAfter' in bare).toBe(false);
+    const at = '2026-01-01T00:00:00.000Z';
+    const given = localIssuer({ ...base, signOuts: { tokensValidAfter: async () => at, forget: () => undefined } });
+    expect(await given.tokensValidAfter?.('alice')).toBe(at);
   });
 });
 

@@ -49,9 +49,12 @@ export interface TrustedIssuer {
   roles?: RoleMapping | null;
   /**
    * Our own issuer: when `sub` last signed out everywhere (RFC 3339), or null. Tokens issued
-   * before it are refused; read on every call (not cached), so every replica refuses them at once.
+   * before it are refused; asked on every call, so every replica refuses them as soon as it knows
+   * (the database's answer, or one kept until the database announces a change).
    */
   tokensValidAfter?: (sub: string) => Promise<string | null>;
+  /** This process has just changed `sub`'s sign-out time: ask the database next time. */
+  forgetTokensValidAfter?: (sub: string) => void;
 }
 
 /** Discovery or key fetches that fail wait this long before the next try, doubling up to the max. */
@@ -154,9 +157,10 @@ export function localIssuer(opts: {
   audience: string;
   jwks: () => Promise<JSONWebKeySet>;
   maxTokenLifetime: number;
-  tokensValidAfter?: (sub: string) => Promise<string | null>;
+  signOuts?: { tokensValidAfter(sub: string): Promise<string | null>; forget(sub: string): void };
 }): TrustedIssuer {
   let cached: { set: JWTVerifyGetKey; kids: Set<string>; at: number } | null = null;
+  const { signOuts } = opts;
   const load = async () => {
     const jwks = await opts.jwks();
     cached = { set: createLocalJWKSet(jwks), kids: new Set(jwks.keys.map((k) => String(k.kid))), at: Date.now() };
@@ -173,7 +177,12 @@ export function localIssuer(opts: {
     keys,
     maxTokenLifetime: opts.maxTokenLifetime,
     qualifyActor: false,
-    ...(opts.tokensValidAfter ? { tokensValidAfter: opts.tokensValidAfter } : {}),
+    ...(signOuts
+      ? {
+          tokensValidAfter: (sub: string) => signOuts.tokensValidAfter(sub),
+          forgetTokensValidAfter: (sub: string) => signOuts.forget(sub),
+        }
+      : {}),
   };
 }
 
@@ -281,6 +290,11 @@ export class BearerVerifier {
     if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(token, { principal, until: Math.min(exp, now + 60_000) });
     return this.notRevoked(principal);
+  }
+
+  /** `sub` has just signed out everywhere through this process: its next token is checked afresh. */
+  signedOutEverywhere(sub: string): void {
+    for (const issuer of this.trusted) issuer.forgetTokensValidAfter?.(sub);
   }
 
   /**

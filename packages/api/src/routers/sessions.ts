@@ -44,7 +44,7 @@ export const sessionsRouter = {
       const { actor, sub } = ctx.principal;
       const embedded = actor === sub;
       const at = ctx.now().toISOString();
-      return ctx.db.write(async (tx) => {
+      const result = await ctx.db.write(async (tx) => {
         const consoleSessions = await deleteConsoleSessionsOf(tx, actor);
         if (!embedded || !(await setTokensValidAfter(tx, sub, at))) {
           return { console_sessions: consoleSessions, refresh_sessions: 0, tokens_valid_after: null };
@@ -52,5 +52,9 @@ export const sessionsRouter = {
         const refreshSessions = await revokeRefreshSessionsOf(tx, sub, 'signed out everywhere', at);
         return { console_sessions: consoleSessions, refresh_sessions: refreshSessions, tokens_valid_after: at };
       });
+      // Committed: this replica refuses the earlier tokens from the next call on, without waiting
+      // for the database's announcement that reaches the other replicas.
+      if (result.tokens_valid_after) ctx.verifier.signedOutEverywhere?.(sub);
+      return result;
     }),
 } satisfies TRPCRouterRecord;
