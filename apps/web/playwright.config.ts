@@ -3,17 +3,17 @@ import { defineConfig } from '@playwright/test';
 
 /**
  * Against the built console: global-setup starts the sandbox (fakes + compiled API + `node build`)
- * and sets E2E_BASE_URL, which these workers read when they load this file. The workers share
+ * and sets E2E_BASE_URL, which these workers read when they load this file. Two workers share
  * that sandbox, one spec file each at a time (specs use orgs of their own), each signed in as an
  * admin of its own (support/helpers.ts); the step-up and store specs start sandboxes of their own.
- * Three workers on two cores: the step-up spec spends most of its minute waiting for an MFA to go
- * stale, so the other specs get two workers beside it (62 s -> 57 s wall, the same CPU).
+ * A third worker took 62 -> 57 s on a fast machine of this kind but 175 -> 197 s on a slow one,
+ * where the browser phase is CPU-bound: two.
  */
 export default defineConfig({
   testDir: 'e2e',
   outputDir: 'test-results/artifacts',
   globalSetup: './e2e/global-setup.ts',
-  workers: 3,
+  workers: 2,
   fullyParallel: false,
   forbidOnly: Boolean(process.env.CI),
   retries: 0,
