@@ -64,6 +64,7 @@ describe('what needs attention: orgs sorted and filtered, the platform summary, 
     expect(summary.by_status).toEqual({ healthy: 2, degraded: 2, needs_reconnect: 1 });
     expect(summary.by_kind.cloud_cloudflare).toEqual({ healthy: 1, degraded: 2 });
     expect(summary.links.map((l) => l.org_id)).toEqual(['d-broken', 'c-expiring-soon', 'b-expiring-later']);
+    expect(summary.orgs).toBeNull();
     expect(JSON.stringify(summary)).not.toContain('hf_fine');
   });
 
@@ -85,5 +86,25 @@ describe('what needs attention: orgs sorted and filtered, the platform summary, 
     await expect(stale.integrations.checkHealthMany.mutate({})).rejects.toMatchObject({
       data: { app_code: 'insufficient_user_authentication' },
     });
+  });
+
+  it('an admin of some orgs gets the summary of those only, and re-checks org by org', async () => {
+    const api = createAdminClient({
+      url: h.url,
+      token: () => h.token({ scope: 'admin:org:d-broken admin:org:a-fine' }),
+    });
+    const summary = await api.integrations.attention.query({ limit: 10 });
+    expect(summary.orgs).toEqual(['d-broken', 'a-fine']);
+    expect(summary.by_status).toEqual({ healthy: 2, needs_reconnect: 1 });
+    expect(summary.by_kind).toEqual({
+      huggingface: { healthy: 1, needs_reconnect: 1 },
+      cloud_cloudflare: { healthy: 1 },
+    });
+    expect(summary.links.map((l) => [l.org_id, l.kind])).toEqual([['d-broken', 'huggingface']]);
+    // Every link needing attention is a platform-wide reach; one org's links are the caller's.
+    await expect(api.integrations.checkHealthMany.mutate({})).rejects.toMatchObject({
+      data: { app_code: 'insufficient_scope' },
+    });
+    expect(await api.integrations.checkHealthMany.mutate({ org_id: 'a-fine' })).toMatchObject({ checked: 1 });
   });
 });

@@ -309,6 +309,10 @@ test('SSO roles and MFA: a user without MFA in amr is refused at step-up with wh
   await ssoSignIn(o, user('acme-admin'));
   await expect(o.getByRole('link', { name: m.demo.org_id })).toBeVisible();
   await expect(o.getByRole('link', { name: 'sso-org' })).toHaveCount(0);
+  // Its summary is of its org, without the platform-wide bulk re-check.
+  await expect(o.getByRole('region', { name: 'Your organisations' })).toBeVisible();
+  await expect(o.getByRole('region', { name: 'Platform' })).toHaveCount(0);
+  await expect(o.getByRole('button', { name: 'Re-check every link needing attention' })).toHaveCount(0);
   await o.goto('/orgs/sso-org');
   await expect(o.getByRole('heading', { level: 1 })).toHaveText('Not found');
   await org.close();

@@ -113,11 +113,16 @@ export const integrationsRouter = {
       return { orgs, next_cursor: full ? next : null };
     }),
 
-  /** The platform at a glance: links by status and kind, and the most urgent links needing action. */
+  /**
+   * The platform at a glance: links by status and kind, and the most urgent links needing action.
+   * An `admin:org:<org_id>` caller gets the same of its orgs only, named in `orgs` (null: every org).
+   */
   attention: adminProcedure
+    .meta({ reach: 'filtered' })
     .input(z.object({ limit: z.number().int().min(1).max(100).default(20) }).default({ limit: 20 }))
     .query(async ({ ctx, input }) => {
-      const stats = await linkStats(ctx.db);
+      const mine = ctx.access?.orgs ?? null;
+      const stats = await linkStats(ctx.db, mine ? { orgIds: mine } : {});
       const byStatus: Partial<Record<IntegrationStatus, number>> = {};
       const byKind: Partial<Record<IntegrationKind, Partial<Record<IntegrationStatus, number>>>> = {};
       for (const row of stats.byKindStatus) {
@@ -126,8 +131,9 @@ export const integrationsRouter = {
         byStatus[status] = (byStatus[status] ?? 0) + row.n;
         byKind[kind] = { ...byKind[kind], [status]: row.n };
       }
-      const rows = await linksNeedingAttention(ctx.db, { limit: input.limit });
+      const rows = await linksNeedingAttention(ctx.db, { limit: input.limit, ...(mine ? { orgIds: mine } : {}) });
       return {
+        orgs: mine,
         by_status: byStatus,
         by_kind: byKind,
         links: rows.map((row) => ({ ...toPublic(row), expires_at: row.expiresAt })),

@@ -9,17 +9,22 @@ export interface LinkStats {
   nearestExpiry: { kind: string; expiresAt: string }[];
 }
 
-/** Platform-wide counts for metrics and the console's summary: two grouped reads, no row leaves. */
-export async function linkStats(db: Database): Promise<LinkStats> {
+/**
+ * Counts for metrics and the console's summary, platform-wide or of `orgIds` only: two grouped
+ * reads, no row leaves.
+ */
+export async function linkStats(db: Database, opts: { orgIds?: string[] } = {}): Promise<LinkStats> {
   const integrations = db.t.integrations;
+  const mine = opts.orgIds ? inArray(integrations.orgId, opts.orgIds) : undefined;
   const byKindStatus = await db.q
     .select({ kind: integrations.kind, status: integrations.status, n: count() })
     .from(integrations)
+    .where(mine)
     .groupBy(integrations.kind, integrations.status);
   const nearest = await db.q
     .select({ kind: integrations.kind, expiresAt: min(integrations.expiresAt) })
     .from(integrations)
-    .where(isNotNull(integrations.expiresAt))
+    .where(and(isNotNull(integrations.expiresAt), mine))
     .groupBy(integrations.kind);
   return {
     byKindStatus,
@@ -33,13 +38,19 @@ export async function linkStats(db: Database): Promise<LinkStats> {
  */
 export async function linksNeedingAttention(
   db: Database,
-  opts: { orgId?: string | null; limit: number },
+  opts: { orgId?: string | null; orgIds?: string[]; limit: number },
 ): Promise<IntegrationRow[]> {
   const integrations = db.t.integrations;
   return db.q
     .select()
     .from(integrations)
-    .where(and(ne(integrations.status, 'healthy'), opts.orgId ? eq(integrations.orgId, opts.orgId) : undefined))
+    .where(
+      and(
+        ne(integrations.status, 'healthy'),
+        opts.orgId ? eq(integrations.orgId, opts.orgId) : undefined,
+        opts.orgIds ? inArray(integrations.orgId, opts.orgIds) : undefined,
+      ),
+    )
     .orderBy(
       sql`case ${integrations.status} when 'degraded' then 1 else 0 end`,
       sql`case when ${integrations.expiresAt} is null then 1 else 0 end`,

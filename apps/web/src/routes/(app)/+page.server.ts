@@ -1,6 +1,5 @@
 import { IntegrationKind, IntegrationStatus, OrgId } from '@alphaswarm/contracts';
 import { fail, redirect } from '@sveltejs/kit';
-import { toFailure } from '$lib/server/errors';
 import { moment } from '$lib/server/format';
 import { loadFailed, perform } from '$lib/server/pending';
 import { takeFlash } from '$lib/server/session';
@@ -27,12 +26,8 @@ export const load: PageServerLoad = async (event) => {
         cursor,
         limit: 50,
       }),
-      // The platform summary is platform-wide: an admin of some orgs only (admin:org:<id>) is
-      // refused it and sees the page without it.
-      locals.api.integrations.attention.query({ limit: 10 }).catch((e) => {
-        if (toFailure(e).status === 403) return null;
-        throw e;
-      }),
+      // Platform-wide, or of the caller's orgs for an admin of some orgs only (admin:org:<id>).
+      locals.api.integrations.attention.query({ limit: 10 }),
     ]);
     const now = Date.now();
     return {
@@ -43,7 +38,7 @@ export const load: PageServerLoad = async (event) => {
       cursor,
       orgs: r.orgs.map((o) => ({ ...o, soonest: moment(o.soonest_expiry, now) })),
       next_cursor: r.next_cursor,
-      attention: attention && {
+      attention: {
         ...attention,
         links: attention.links.map((l) => ({ ...l, expires: moment(l.expires_at, now) })),
       },
