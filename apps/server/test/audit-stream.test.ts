@@ -163,8 +163,8 @@ describe('audit streaming from the outbox', () => {
     // Each loop runs up to its first query as it starts: all three are inside their claim now.
     const stream = startAuditStreaming(h.rt, { clock, owner: 'a' })!;
     await stream.stop();
-    // Stopped for good (a second stop would close the sinks twice): nothing left for afterEach.
-    h.rt.auditStream = null;
+    // Stopped for good: a second stop (afterEach's, a second signal) closes nothing twice.
+    await stream.stop();
     expect(Object.values(receivers).map((r) => r.received.length + r.holding())).toEqual([0, 0, 0]);
     expect((await stream.lag()).map((l) => [l.sink, l.pending])).toEqual([
       ['https', 2],

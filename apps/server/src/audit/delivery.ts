@@ -65,12 +65,11 @@ export interface DeliveryOptions {
 }
 
 export interface Delivery {
-  /** Wake the idle loops now (after an append), instead of at their next poll. */
-  notify(): void;
   lag(): Promise<SinkLag[]>;
   /**
    * Stop every loop: abandon sends in flight (they are resent). The leases are given up unless
    * `release` is false (a process going down hard: another one takes over when they expire).
+   * Once: a second call waits for the first.
    */
   stop(opts?: { release?: boolean }): Promise<void>;
 }
@@ -87,7 +86,6 @@ export function startDelivery(opts: DeliveryOptions): Delivery {
   const pollMs = opts.pollMs ?? 1_000;
   const { baseMs, maxMs } = opts.backoff ?? { baseMs: 1_000, maxMs: 300_000 };
   const stopping = new AbortController();
-  let wake = new AbortController();
 
   const loop = async (sink: Sink) => {
     while (!stopping.signal.aborted) {
@@ -117,7 +115,7 @@ export function startDelivery(opts: DeliveryOptions): Delivery {
       }
       // Stopped during the ack or the fail: no sleep, so the stop waits on no clock.
       if (stopping.signal.aborted) break;
-      if (wait > 0) await clock.sleep(wait, AbortSignal.any([stopping.signal, wake.signal]));
+      if (wait > 0) await clock.sleep(wait, stopping.signal);
     }
   };
 
@@ -145,20 +143,20 @@ export function startDelivery(opts: DeliveryOptions): Delivery {
   };
 
   const loops = opts.sinks.map((sink) => loop(sink));
+  let stopped: Promise<void> | null = null;
+  const stop = async (release: boolean) => {
+    stopping.abort();
+    await Promise.all(loops);
+    if (release) {
+      await Promise.all(opts.sinks.map((s) => opts.outbox.release(s.name, opts.owner).catch(() => undefined)));
+    }
+    await Promise.all(opts.sinks.map((s) => s.close()));
+  };
   return {
-    notify() {
-      const previous = wake;
-      wake = new AbortController();
-      previous.abort();
-    },
     lag: () => Promise.all(opts.sinks.map((s) => opts.outbox.lag(s.name, clock.now()))),
-    async stop({ release = true } = {}) {
-      stopping.abort();
-      await Promise.all(loops);
-      if (release) {
-        await Promise.all(opts.sinks.map((s) => opts.outbox.release(s.name, opts.owner).catch(() => undefined)));
-      }
-      await Promise.all(opts.sinks.map((s) => s.close()));
+    stop({ release = true } = {}) {
+      stopped ??= stop(release);
+      return stopped;
     },
   };
 }
