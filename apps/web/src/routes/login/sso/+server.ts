@@ -1,6 +1,7 @@
 import { error, redirect } from '@sveltejs/kit';
 import { publicApi } from '$lib/server/api';
 import { ssoClient } from '$lib/server/auth';
+import { admitBeforeSignIn } from '$lib/server/limits';
 import { safeNext } from '$lib/server/next';
 import { startSession } from '$lib/server/session';
 import { SsoError } from '$lib/server/sso';
@@ -17,6 +18,8 @@ export const GET: RequestHandler = async ({ url, locals, cookies, getClientAddre
   const stepUp = url.searchParams.get('step_up') === '1';
   const current = locals.session;
   if (stepUp && current?.tokens?.source !== 'sso') redirect(303, current?.tokens ? '/step-up' : '/login');
+  // A sign-in stores a session before anyone has signed in: limited per address (a step-up keeps its own).
+  if (!stepUp) admitBeforeSignIn(getClientAddress());
   // A sign-in gets a fresh session id; a step-up keeps the signed-in session (and its pending action).
   const session = stepUp && current ? current : startSession(cookies, current);
   let acrValues: string | null = null;

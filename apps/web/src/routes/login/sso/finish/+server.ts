@@ -1,5 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { applySsoTokens, ssoClient } from '$lib/server/auth';
+import { admitBeforeSignIn } from '$lib/server/limits';
 import { replayPending } from '$lib/server/pending';
 import { startSession } from '$lib/server/session';
 import { SsoError } from '$lib/server/sso';
@@ -9,10 +10,11 @@ import type { RequestHandler } from './$types';
  * The IdP's answer (a code or an error), as passed on by `../callback`: this request is one our own
  * page started, so it carries the session cookie and the sign-in attempt in it.
  */
-export const GET: RequestHandler = async ({ url, locals, cookies }) => {
+export const GET: RequestHandler = async ({ url, locals, cookies, getClientAddress }) => {
   const client = ssoClient();
   if (!client) redirect(303, '/login');
   // No session at all (a callback replayed elsewhere): one to carry the refusal to the sign-in page.
+  if (!locals.session) admitBeforeSignIn(getClientAddress());
   const session = locals.session ?? startSession(cookies, null);
   // Used once, whatever happens next: a replayed callback finds nothing to complete.
   const attempt = session.sso;
