@@ -69,7 +69,7 @@ async function child(config: StoreConfig, file: string, key: string, links: numb
 const BIN = resolve(fileURLToPath(import.meta.url), '../../bin/alphaswarm-admin');
 /** Loaded first into the CLI's process: its peak RSS (KiB) on stderr as it exits. */
 const REPORT_RSS = `data:text/javascript,${encodeURIComponent(
-  "process.on('exit', () => process.stderr.write(`peak-rss-kib ${process.resourceUsage().maxRSS}\\n`));",
+  "process.on('exit', () => process.stderr.write('peak-rss-kib ' + process.resourceUsage().maxRSS + '\\n'));",
 )}`;
 
 /** `alphaswarm-admin import <file>` (compiled) into a fresh database: its peak RSS in MiB. */
